@@ -1,0 +1,149 @@
+#!/usr/bin/env bash
+# shellcheck disable=SC2317  # functions run from traps
+# Quick start: one Tributary node on this machine, with the project's own Cassandra.
+#
+#   deploy/dev.sh [--no-build] [--port N] [-Dkey=value …]
+#
+#   --no-build     skip `mvn -B -DskipTests package`
+#   --port N       HTTP port of the API (-Dtributary.http.port=N; default from config)
+#   -Dkey=value    further system properties for the node (they override config/dev.conf)
+#
+# Builds, starts Cassandra through deploy/cassandra.sh (data in .tributary/cassandra,
+# 127.0.0.1:9042) unless it already runs, then runs the node in the foreground; the node
+# prints its endpoint and credentials. Ctrl-C (or SIGTERM) stops the node, letting it drain,
+# then stops Cassandra if this script started it. A second Ctrl-C kills the node at once.
+#
+# The node's JVM: $JAVA_HOME/bin/java, else `java` on PATH; extra JVM options in $JAVA_OPTS.
+set -Eeuo pipefail
+trap 'printf "dev: error: unexpected failure at %s line %s: %s\n" "${BASH_SOURCE[0]}" "$LINENO" "$BASH_COMMAND" >&2' ERR
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)"
+readonly ROOT
+readonly JAR=modules/server/target/tributary-server-0.1.0-SNAPSHOT.jar
+readonly LIB=modules/server/target/lib
+readonly MAIN_CLASS=io.tributary.server.Main
+readonly BUILD_LOG=.tributary/build.log
+
+say() { printf 'dev: %s\n' "$*"; }
+die() { printf 'dev: error: %s\n' "$*" >&2; exit 1; }
+
+build=1
+node_props=()
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --no-build) build=0; shift ;;
+    --port)
+      [[ $# -ge 2 && $2 =~ ^[0-9]+$ ]] || die "--port needs a port number"
+      node_props+=("-Dtributary.http.port=$2"); shift 2 ;;
+    --port=*)
+      [[ ${1#*=} =~ ^[0-9]+$ ]] || die "--port needs a port number"
+      node_props+=("-Dtributary.http.port=${1#*=}"); shift ;;
+    -D?*)       node_props+=("$1"); shift ;;
+    -h|--help)  sed -n '3,/^set -Eeuo/{/^set -Eeuo/d;s/^# \{0,1\}//;p}' "${BASH_SOURCE[0]}"; exit 0 ;;
+    *)          die "unknown argument: $1 (see --help)" ;;
+  esac
+done
+
+cd "$ROOT"
+
+# ---------------------------------------------------------------- build
+# Maven's output goes to .tributary/build.log; the terminal gets one line per module,
+# and Maven's errors if the build fails.
+if (( build )); then
+  command -v mvn >/dev/null 2>&1 || die "Maven (mvn) is not on PATH (or use --no-build)"
+  mkdir -p .tributary
+  say "building (mvn -B -DskipTests package; full log in $BUILD_LOG)"
+  t0=$SECONDS
+  if ! mvn -B -ntp -DskipTests package </dev/null 2>&1 | tee "$BUILD_LOG" | awk '
+      /^\[INFO\] Building .*\[[0-9]+\/[0-9]+\]$/ { sub(/^\[INFO\] Building /, ""); sub(/ [0-9][^ ]*-SNAPSHOT/, ""); printf "dev:   %s\n", $0; fflush() }
+      /^\[ERROR\]/ { print; fflush() }'; then
+    die "build failed (full log: $BUILD_LOG)"
+  fi
+  say "built in $((SECONDS - t0)) s"
+fi
+
+[[ -f $JAR ]] || die "$JAR is missing: build first (without --no-build)"
+[[ -d $LIB ]] || die "$LIB is missing: the server module must copy its dependencies there at package (maven-dependency-plugin copy-dependencies)"
+for f in config/dev.conf config/logback.xml; do
+  [[ -f $f ]] || die "$f is missing"
+done
+
+if [[ -n ${JAVA_HOME:-} && -x $JAVA_HOME/bin/java ]]; then
+  java="$JAVA_HOME/bin/java"
+else
+  java="$(command -v java)" || die "no java on PATH (install openjdk-17-jdk-headless or set JAVA_HOME)"
+fi
+java_major="$("$java" -version 2>&1 | sed -n '1s/.*version "\([0-9]*\).*/\1/p')"
+if ! [[ $java_major =~ ^[0-9]+$ ]] || (( java_major < 17 )); then
+  die "$java is Java ${java_major:-?}; Tributary needs Java 17 or later"
+fi
+
+# ---------------------------------------------------------------- cassandra
+cassandra_started=0
+node_pid=""
+stopping=0
+
+finish() {
+  local status=$?
+  trap - ERR INT TERM
+  if (( cassandra_started )); then
+    bash deploy/cassandra.sh stop || status=1
+  fi
+  exit "$status"
+}
+trap finish EXIT
+
+# First signal: SIGTERM to the node, which drains; the main loop keeps waiting for it.
+# Second signal: SIGKILL.
+on_signal() {
+  printf '\n'
+  if [[ -z $node_pid ]]; then
+    say "interrupted"
+    exit 130
+  fi
+  if (( stopping )); then
+    say "killing the node (pid $node_pid)"
+    kill -KILL "$node_pid" 2>/dev/null || true
+  else
+    stopping=1
+    say "stopping the node (it drains; Ctrl-C again to kill it)"
+    kill -TERM "$node_pid" 2>/dev/null || true
+  fi
+}
+trap on_signal INT TERM
+
+if bash deploy/cassandra.sh status >/dev/null 2>&1; then
+  say "using the Cassandra that already runs in .tributary/cassandra (it stays running)"
+  # Returns at once, or waits if it is still starting.
+  bash deploy/cassandra.sh start || die "Cassandra is not usable (see above)"
+else
+  cassandra_started=1
+  bash deploy/cassandra.sh start || die "Cassandra did not start (see above)"
+fi
+
+# ---------------------------------------------------------------- node
+# In the background (so that signals reach this script at once; a background job of a
+# script ignores SIGINT, so Ctrl-C reaches the node only as the SIGTERM sent above).
+read -r -a java_opts <<<"${JAVA_OPTS:-}" || true
+say "starting the node ($MAIN_CLASS)"
+"$java" "${java_opts[@]}" -cp "$JAR:$LIB/*" \
+  -Dconfig.file=config/dev.conf -Dlogback.configurationFile=config/logback.xml \
+  "${node_props[@]}" "$MAIN_CLASS" &
+node_pid=$!
+
+while :; do
+  wait "$node_pid" || true
+  # wait also returns when a trapped signal arrives: keep waiting while the node lives.
+  kill -0 "$node_pid" 2>/dev/null || break
+done
+# The node's own exit status (bash keeps it after the wait above reaped it).
+node_status=0
+wait "$node_pid" 2>/dev/null || node_status=$?
+node_pid=""
+
+if (( stopping )); then
+  say "node stopped"
+  exit 0
+fi
+say "the node exited by itself with status $node_status"
+exit "$node_status"

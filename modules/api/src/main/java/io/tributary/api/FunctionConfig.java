@@ -1,0 +1,90 @@
+package io.tributary.api;
+
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The configuration of one function version ({@code $LATEST} or a published number), in Lambda's
+ * own names. It is the persisted form too: a field added later must get a default in the compact
+ * constructor, because events written before it exist read it as null.
+ *
+ * <p>Fields Tributary accepts without acting on them yet (TracingConfig, KMSKeyArn, LoggingConfig,
+ * DeadLetterConfig, EphemeralStorage, Architectures) are kept and echoed, as AWS does.
+ */
+public record FunctionConfig(
+    String functionName,
+    String version,
+    String runtime,
+    String role,
+    String handler,
+    String description,
+    int timeout,
+    int memorySize,
+    Map<String, String> environment,
+    String codeSha256,
+    long codeSize,
+    String codeSha256Hex,
+    List<String> architectures,
+    int ephemeralStorageSize,
+    String tracingMode,
+    String kmsKeyArn,
+    String deadLetterTargetArn,
+    LoggingConfig loggingConfig,
+    String lastModified,
+    String revisionId,
+    String state,
+    String lastUpdateStatus) {
+
+  public static final String LATEST = "$LATEST";
+  public static final int DEFAULT_TIMEOUT = 3;
+  public static final int DEFAULT_MEMORY_SIZE = 128;
+  public static final int DEFAULT_EPHEMERAL_STORAGE = 512;
+
+  public FunctionConfig {
+    version = version == null ? LATEST : version;
+    description = description == null ? "" : description;
+    timeout = timeout == 0 ? DEFAULT_TIMEOUT : timeout;
+    memorySize = memorySize == 0 ? DEFAULT_MEMORY_SIZE : memorySize;
+    environment = environment == null ? Map.of() : Map.copyOf(environment);
+    architectures = architectures == null || architectures.isEmpty() ? List.of("x86_64") : List.copyOf(architectures);
+    ephemeralStorageSize = ephemeralStorageSize == 0 ? DEFAULT_EPHEMERAL_STORAGE : ephemeralStorageSize;
+    tracingMode = tracingMode == null ? "PassThrough" : tracingMode;
+    loggingConfig = loggingConfig == null ? LoggingConfig.defaults(functionName) : loggingConfig;
+    state = state == null ? "Active" : state;
+    lastUpdateStatus = lastUpdateStatus == null ? "Successful" : lastUpdateStatus;
+  }
+
+  /** Lambda's {@code LoggingConfig}; the defaults are AWS's. */
+  public record LoggingConfig(String logFormat, String applicationLogLevel, String systemLogLevel, String logGroup) {
+    public static LoggingConfig defaults(String functionName) {
+      return new LoggingConfig("Text", null, null, "/aws/lambda/" + functionName);
+    }
+  }
+
+  public FunctionConfig withVersion(String newVersion, String newDescription, String newRevisionId, String now) {
+    return new FunctionConfig(functionName, newVersion, runtime, role, handler, newDescription, timeout, memorySize,
+        environment, codeSha256, codeSize, codeSha256Hex, architectures, ephemeralStorageSize, tracingMode, kmsKeyArn,
+        deadLetterTargetArn, loggingConfig, now, newRevisionId, state, lastUpdateStatus);
+  }
+
+  public FunctionConfig withCode(String newSha256, long newSize, String newSha256Hex, String newRevisionId, String now) {
+    return new FunctionConfig(functionName, version, runtime, role, handler, description, timeout, memorySize,
+        environment, newSha256, newSize, newSha256Hex, architectures, ephemeralStorageSize, tracingMode, kmsKeyArn,
+        deadLetterTargetArn, loggingConfig, now, newRevisionId, state, lastUpdateStatus);
+  }
+
+  public FunctionConfig withRevision(String newRevisionId, String now) {
+    return new FunctionConfig(functionName, version, runtime, role, handler, description, timeout, memorySize,
+        environment, codeSha256, codeSize, codeSha256Hex, architectures, ephemeralStorageSize, tracingMode, kmsKeyArn,
+        deadLetterTargetArn, loggingConfig, now, newRevisionId, state, lastUpdateStatus);
+  }
+
+  /**
+   * Whether publishing this {@code $LATEST} would produce a version different from {@code published}:
+   * AWS returns the existing version when neither code nor configuration changed.
+   */
+  public boolean publishesSameAs(FunctionConfig published) {
+    return published != null
+        && withVersion(LATEST, "", "", "").equals(published.withVersion(LATEST, "", "", ""));
+  }
+}

@@ -1,0 +1,134 @@
+package io.tributary.api;
+
+import java.nio.charset.StandardCharsets;
+import java.util.Map;
+import java.util.regex.Pattern;
+
+/** AWS's limits on function parameters, with AWS's error types and wording. */
+public final class Validation {
+
+  public static final int MAX_ENVIRONMENT_BYTES = 4096;
+  private static final Pattern FUNCTION_NAME = Pattern.compile("[a-zA-Z0-9-_]{1,64}");
+  private static final Pattern QUALIFIER = Pattern.compile("(|[a-zA-Z0-9$_-]+)");
+  private static final Pattern VERSION = Pattern.compile("[0-9]+|\\$LATEST");
+  private static final Pattern ALIAS_NAME = Pattern.compile("(?!^[0-9]+$)([a-zA-Z0-9-_]+)");
+  private static final Pattern ROLE = Pattern.compile("arn:(aws[a-zA-Z-]*)?:iam::\\d{12}:role/?[a-zA-Z_0-9+=,.@\\-_/]+");
+  private static final Pattern HANDLER = Pattern.compile("[^\\s]+");
+  private static final Pattern ENV_KEY = Pattern.compile("[a-zA-Z]([a-zA-Z0-9_])+");
+  private static final Pattern STATEMENT_ID = Pattern.compile("([a-zA-Z0-9-_.]+)");
+
+  private Validation() {}
+
+  public static String functionName(String name) {
+    if (name == null || !FUNCTION_NAME.matcher(name).matches()) {
+      throw LambdaException.validation(name, "functionName",
+          "Member must satisfy regular expression pattern: [a-zA-Z0-9-_]+ and have length between 1 and 64");
+    }
+    return name;
+  }
+
+  public static String qualifier(String qualifier) {
+    if (qualifier != null && (qualifier.length() > 128 || !QUALIFIER.matcher(qualifier).matches())) {
+      throw LambdaException.validation(qualifier, "qualifier", "Member must satisfy regular expression pattern: (|[a-zA-Z0-9$_-]+)");
+    }
+    return qualifier;
+  }
+
+  public static String version(String version, String field) {
+    if (version == null || version.length() > 1024 || !VERSION.matcher(version).matches()) {
+      throw LambdaException.validation(version, field, "Member must satisfy regular expression pattern: (\\$LATEST|[0-9]+)");
+    }
+    return version;
+  }
+
+  public static String aliasName(String name) {
+    if (name == null || name.isEmpty() || name.length() > 128 || !ALIAS_NAME.matcher(name).matches()) {
+      throw LambdaException.validation(name, "name",
+          "Member must satisfy regular expression pattern: (?!^[0-9]+$)([a-zA-Z0-9-_]+) and have length between 1 and 128");
+    }
+    return name;
+  }
+
+  public static String role(String role) {
+    if (role == null || !ROLE.matcher(role).matches()) {
+      throw LambdaException.validation(role, "role",
+          "Member must satisfy regular expression pattern: arn:(aws[a-zA-Z-]*)?:iam::\\d{12}:role/?[a-zA-Z_0-9+=,.@\\-_/]+");
+    }
+    return role;
+  }
+
+  public static String handler(String handler) {
+    if (handler == null || handler.length() > 128 || !HANDLER.matcher(handler).matches()) {
+      throw LambdaException.validation(handler, "handler",
+          "Member must satisfy regular expression pattern: [^\\s]+ and have length less than or equal to 128");
+    }
+    return handler;
+  }
+
+  public static String description(String description) {
+    if (description != null && description.length() > 256) {
+      throw LambdaException.validation("...", "description", "Member must have length less than or equal to 256");
+    }
+    return description;
+  }
+
+  public static int timeout(int seconds) {
+    if (seconds < 1) {
+      throw LambdaException.validation(seconds, "timeout", "Member must have value greater than or equal to 1");
+    }
+    if (seconds > 900) {
+      throw LambdaException.validation(seconds, "timeout", "Member must have value less than or equal to 900");
+    }
+    return seconds;
+  }
+
+  public static int memorySize(int megabytes) {
+    if (megabytes < 128) {
+      throw LambdaException.validation(megabytes, "memorySize", "Member must have value greater than or equal to 128");
+    }
+    if (megabytes > 10240) {
+      throw LambdaException.validation(megabytes, "memorySize", "Member must have value less than or equal to 10240");
+    }
+    return megabytes;
+  }
+
+  public static int ephemeralStorage(int megabytes) {
+    if (megabytes < 512 || megabytes > 10240) {
+      throw LambdaException.validation(megabytes, "ephemeralStorage.size",
+          "Member must have value between 512 and 10240");
+    }
+    return megabytes;
+  }
+
+  /** AWS counts the variables' keys and values, as JSON, against the 4 KB limit. */
+  public static Map<String, String> environment(Map<String, String> variables) {
+    int bytes = 0;
+    for (Map.Entry<String, String> e : variables.entrySet()) {
+      if (!ENV_KEY.matcher(e.getKey()).matches()) {
+        throw LambdaException.validation(e.getKey(), "environment.variables",
+            "Map keys must satisfy constraint: [Member must satisfy regular expression pattern: [a-zA-Z]([a-zA-Z0-9_])+]");
+      }
+      bytes += e.getKey().getBytes(StandardCharsets.UTF_8).length + e.getValue().getBytes(StandardCharsets.UTF_8).length;
+    }
+    if (bytes > MAX_ENVIRONMENT_BYTES) {
+      throw LambdaException.invalidParameter("Lambda was unable to configure your environment variables because the "
+          + "environment variables you have provided exceeded the 4KB limit. String measured: " + bytes + " bytes");
+    }
+    return variables;
+  }
+
+  public static String statementId(String sid) {
+    if (sid == null || sid.isEmpty() || sid.length() > 100 || !STATEMENT_ID.matcher(sid).matches()) {
+      throw LambdaException.validation(sid, "statementId",
+          "Member must satisfy regular expression pattern: ([a-zA-Z0-9-_.]+) and have length between 1 and 100");
+    }
+    return sid;
+  }
+
+  public static void revisionMatches(String expected, String actual) {
+    if (expected != null && !expected.equals(actual)) {
+      throw LambdaException.preconditionFailed("The Revision Id provided does not match the latest Revision Id. "
+          + "Call the GetFunction/GetAlias API to retrieve the latest Revision Id");
+    }
+  }
+}

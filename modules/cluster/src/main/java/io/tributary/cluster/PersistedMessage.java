@@ -1,0 +1,4 @@
+package io.tributary.cluster;
+
+/** Marker of persisted events and snapshots: bound to {@link PersistedSerializer}. */
+public interface PersistedMessage {}

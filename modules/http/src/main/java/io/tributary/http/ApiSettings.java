@@ -1,0 +1,44 @@
+package io.tributary.http;
+
+import com.typesafe.config.Config;
+import io.tributary.api.Arns;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.Map;
+import java.util.Set;
+
+/** The {@code tributary.*} settings the API layer reads (defaults and comments in reference.conf). */
+public record ApiSettings(
+    String host,
+    int port,
+    String advertisedUrl,
+    Arns arns,
+    Map<String, String> credentials,
+    boolean authEnabled,
+    Set<String> runtimes,
+    int accountConcurrency,
+    int minimumUnreserved,
+    Duration askTimeout,
+    long maxRequestBytes,
+    long maxCodeUploadBytes) {
+
+  public static ApiSettings fromConfig(Config root) {
+    Config c = root.getConfig("tributary");
+    Map<String, String> credentials = new LinkedHashMap<>();
+    for (Config pair : c.getConfigList("auth.credentials")) {
+      credentials.put(pair.getString("access-key-id"), pair.getString("secret-access-key"));
+    }
+    if (credentials.isEmpty()) {
+      throw new IllegalArgumentException("tributary.auth.credentials is empty: configure at least one access key pair");
+    }
+    String host = c.getString("http.host");
+    int port = c.getInt("http.port");
+    String advertised = c.getString("http.advertised-url");
+    return new ApiSettings(host, port, advertised.isEmpty() ? "http://" + host + ":" + port : advertised,
+        new Arns(c.getString("region"), c.getString("account-id")), credentials, c.getBoolean("auth.enabled"),
+        new LinkedHashSet<>(c.getStringList("runtimes")), c.getInt("concurrency.account-limit"),
+        c.getInt("concurrency.minimum-unreserved"), c.getDuration("http.ask-timeout"),
+        c.getBytes("http.max-request-size"), c.getBytes("http.max-code-upload-size"));
+  }
+}

@@ -1,0 +1,201 @@
+package io.tributary.http;
+
+import static org.apache.pekko.http.javadsl.server.PathMatchers.segment;
+
+import io.tributary.api.LambdaException;
+import io.tributary.cluster.store.CodeStore;
+import io.tributary.cluster.store.FunctionRegistry;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.CompletionException;
+import java.util.function.BooleanSupplier;
+import java.util.regex.Pattern;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
+import org.apache.pekko.http.javadsl.model.ContentTypes;
+import org.apache.pekko.http.javadsl.model.HttpEntities;
+import org.apache.pekko.http.javadsl.model.HttpHeader;
+import org.apache.pekko.http.javadsl.model.HttpRequest;
+import org.apache.pekko.http.javadsl.model.HttpResponse;
+import org.apache.pekko.http.javadsl.model.headers.RawHeader;
+import org.apache.pekko.http.javadsl.server.AllDirectives;
+import org.apache.pekko.http.javadsl.server.ExceptionHandler;
+import org.apache.pekko.http.javadsl.server.Route;
+import org.apache.pekko.http.javadsl.unmarshalling.Unmarshaller;
+import org.apache.pekko.http.scaladsl.model.EntityStreamSizeException;
+import org.apache.pekko.stream.javadsl.Source;
+import org.apache.pekko.util.ByteString;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.slf4j.MDC;
+
+/**
+ * The node's HTTP surface: the Lambda-compatible API behind SigV4, health, metrics and presigned
+ * code downloads.
+ *
+ * <p>Every request gets an id, returned as {@code x-amzn-RequestId} and put in the MDC of every
+ * log line about it. The body is read once, with the size limit of its route (a code upload may
+ * carry a 50 MB zip in base64; anything else the 6 MB of an invoke), verified against its SigV4
+ * signature, and handed on as a strict entity. Errors of any kind leave as AWS-shaped JSON: a
+ * {@link LambdaException} as it is, an oversized body as 413, anything unexpected as a logged 500.
+ */
+public final class LambdaApi extends AllDirectives {
+
+  private static final Logger log = LoggerFactory.getLogger(LambdaApi.class);
+  private static final String REQUEST_ID = "x-amzn-RequestId";
+
+  private final ApiSettings settings;
+  private final FunctionRoutes functions;
+  private final CodeStore codeStore;
+  private final CodeUrls codeUrls;
+  private final SigV4Verifier verifier;
+  private final Metrics metrics;
+  private final BooleanSupplier ready;
+
+  public LambdaApi(ActorSystem<?> system, ApiSettings settings, FunctionRegistry registry, CodeStore codeStore,
+                   Metrics metrics, BooleanSupplier ready) {
+    this.settings = settings;
+    this.codeStore = codeStore;
+    this.codeUrls = new CodeUrls(settings.advertisedUrl(), settings.credentials().values().iterator().next(),
+        Clock.systemUTC());
+    this.functions = new FunctionRoutes(ClusterSharding.get(system), registry, codeStore, codeUrls, settings.arns(),
+        new FunctionRoutes.Settings(settings.runtimes(), settings.accountConcurrency(), settings.minimumUnreserved(),
+            settings.askTimeout()));
+    this.verifier = new SigV4Verifier(settings.credentials(), java.time.Duration.ofMinutes(5));
+    this.metrics = metrics;
+    this.ready = ready;
+  }
+
+  public Route route() {
+    return extractRequest(request -> {
+      String requestId = UUID.randomUUID().toString();
+      String operation = Operations.of(request);
+      long start = System.nanoTime();
+      return mapResponse(response -> {
+        metrics.record(operation, response.status().intValue(), System.nanoTime() - start);
+        return response.addHeader(RawHeader.create(REQUEST_ID, requestId));
+      }, () -> handleExceptions(errors(requestId, operation), () -> concat(
+          path(segment("health").slash("alive"), () -> get(() -> complete("alive"))),
+          path(segment("health").slash("ready"), () -> get(() -> ready.getAsBoolean()
+              ? complete("ready") : complete(Responses.empty(503).withEntity("not ready")))),
+          path("metrics", () -> get(() -> complete(HttpResponse.create().withEntity(
+              HttpEntities.create(ContentTypes.TEXT_PLAIN_UTF8, metrics.render()))))),
+          path(segment("tributary").slash("code").slash(segment()), this::downloadCode),
+          withSizeLimit(FunctionRoutes.isCodeUpload(request) ? settings.maxCodeUploadBytes() : settings.maxRequestBytes(),
+              () -> entity(Unmarshaller.entityToByteString(), body -> authenticated(request, body,
+                  () -> concat(functions.route(), unknownOperation(request))))))));
+    });
+  }
+
+  private Route authenticated(HttpRequest request, ByteString body, java.util.function.Supplier<Route> inner) {
+    if (settings.authEnabled()) {
+      String raw = request.getHeader("Raw-Request-URI").map(HttpHeader::value).orElse(request.getUri().toString());
+      int q = raw.indexOf('?');
+      List<Map.Entry<String, String>> headers = new ArrayList<>();
+      request.getHeaders().forEach(h -> headers.add(Map.entry(h.name(), h.value())));
+      verifier.verify(request.method().name(), q < 0 ? raw : raw.substring(0, q), q < 0 ? null : raw.substring(q + 1),
+          headers, body.toArray(), java.time.Instant.now());
+    }
+    return mapRequest(r -> r.withEntity(HttpEntities.create(request.entity().getContentType(), body)), inner);
+  }
+
+  private Route downloadCode(String sha256Hex) {
+    return get(() -> parameterOptional("expires", expires -> parameterOptional("signature", signature -> {
+      if (!codeUrls.valid(sha256Hex, expires.orElse(null), signature.orElse(null))) {
+        return complete(Responses.error(new LambdaException(403, "AccessDeniedException",
+            "The code URL has expired or its signature is wrong: call GetFunction again for a fresh Code.Location.")));
+      }
+      return completeWithFuture(codeStore.find(sha256Hex).thenApply(found -> found
+          .map(stored -> HttpResponse.create().withEntity(HttpEntities.create(ContentTypes.APPLICATION_OCTET_STREAM,
+              stored.size(), Source.range(0, stored.chunks() - 1)
+                  .mapAsync(1, i -> codeStore.readChunk(sha256Hex, i))
+                  .map(ByteString::fromByteBuffer))))
+          .orElseGet(() -> Responses.error(LambdaException.notFound("No code package " + sha256Hex)))));
+    })));
+  }
+
+  private Route unknownOperation(HttpRequest request) {
+    return complete(Responses.error(new LambdaException(404, "UnknownOperationException",
+        "No Lambda operation matches " + request.method().name() + " " + request.getUri().path()
+            + ". Check the path and method against the Lambda API reference.")));
+  }
+
+  private ExceptionHandler errors(String requestId, String operation) {
+    return ExceptionHandler.newBuilder().matchAny(failure -> {
+      Throwable t = failure;
+      while ((t instanceof CompletionException || t instanceof java.util.concurrent.ExecutionException)
+          && t.getCause() != null) {
+        t = t.getCause();
+      }
+      if (t instanceof LambdaException e) {
+        if (e.status() >= 500) {
+          withRequestId(requestId, () -> log.warn("{} failed: {} {}", operation, e.errorType(), e.getMessage()));
+        }
+        return complete(Responses.error(e));
+      }
+      if (t instanceof EntityStreamSizeException size) {
+        return complete(Responses.error(LambdaException.requestTooLarge("Request must be smaller than "
+            + size.limit() + " bytes for the " + operation + " operation")));
+      }
+      Throwable cause = t;
+      withRequestId(requestId, () -> log.error("{} failed unexpectedly", operation, cause));
+      return complete(Responses.error(LambdaException.service("An internal error occurred (request " + requestId
+          + "); the node's log has the details.")));
+    }).build();
+  }
+
+  private static void withRequestId(String requestId, Runnable logging) {
+    try (MDC.MDCCloseable ignored = MDC.putCloseable("requestId", requestId)) {
+      logging.run();
+    }
+  }
+
+  /** The AWS operation name of a request, for metrics and logs; "Unknown" for anything else. */
+  static final class Operations {
+    private record Rule(String method, Pattern path, String operation) {}
+
+    private static final String FN = "/2015-03-31/functions/[^/]+";
+    private static final List<Rule> RULES = List.of(
+        new Rule("POST", Pattern.compile("/2015-03-31/functions/?"), "CreateFunction"),
+        new Rule("GET", Pattern.compile("/2015-03-31/functions/?"), "ListFunctions"),
+        new Rule("GET", Pattern.compile(FN), "GetFunction"),
+        new Rule("DELETE", Pattern.compile(FN), "DeleteFunction"),
+        new Rule("GET", Pattern.compile(FN + "/configuration"), "GetFunctionConfiguration"),
+        new Rule("PUT", Pattern.compile(FN + "/configuration"), "UpdateFunctionConfiguration"),
+        new Rule("PUT", Pattern.compile(FN + "/code"), "UpdateFunctionCode"),
+        new Rule("POST", Pattern.compile(FN + "/versions"), "PublishVersion"),
+        new Rule("GET", Pattern.compile(FN + "/versions"), "ListVersionsByFunction"),
+        new Rule("POST", Pattern.compile(FN + "/aliases"), "CreateAlias"),
+        new Rule("GET", Pattern.compile(FN + "/aliases"), "ListAliases"),
+        new Rule("GET", Pattern.compile(FN + "/aliases/[^/]+"), "GetAlias"),
+        new Rule("PUT", Pattern.compile(FN + "/aliases/[^/]+"), "UpdateAlias"),
+        new Rule("DELETE", Pattern.compile(FN + "/aliases/[^/]+"), "DeleteAlias"),
+        new Rule("POST", Pattern.compile(FN + "/policy"), "AddPermission"),
+        new Rule("GET", Pattern.compile(FN + "/policy"), "GetPolicy"),
+        new Rule("DELETE", Pattern.compile(FN + "/policy/[^/]+"), "RemovePermission"),
+        new Rule("PUT", Pattern.compile("/2017-10-31/functions/[^/]+/concurrency"), "PutFunctionConcurrency"),
+        new Rule("DELETE", Pattern.compile("/2017-10-31/functions/[^/]+/concurrency"), "DeleteFunctionConcurrency"),
+        new Rule("GET", Pattern.compile("/2019-09-30/functions/[^/]+/concurrency"), "GetFunctionConcurrency"),
+        new Rule("GET", Pattern.compile("/2017-03-31/tags/[^/]+"), "ListTags"),
+        new Rule("POST", Pattern.compile("/2017-03-31/tags/[^/]+"), "TagResource"),
+        new Rule("DELETE", Pattern.compile("/2017-03-31/tags/[^/]+"), "UntagResource"),
+        new Rule("GET", Pattern.compile("/2016-08-19/account-settings/?"), "GetAccountSettings"),
+        new Rule("GET", Pattern.compile("/health/.*"), "Health"),
+        new Rule("GET", Pattern.compile("/metrics"), "Metrics"),
+        new Rule("GET", Pattern.compile("/tributary/code/[^/]+"), "DownloadCode"));
+
+    static String of(HttpRequest request) {
+      String method = request.method().name();
+      String path = request.getUri().getPathString();
+      for (Rule rule : RULES) {
+        if (rule.method().equals(method) && rule.path().matcher(path).matches()) {
+          return rule.operation();
+        }
+      }
+      return "Unknown";
+    }
+  }
+}

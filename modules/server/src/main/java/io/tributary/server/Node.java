@@ -1,0 +1,95 @@
+package io.tributary.server;
+
+import com.datastax.oss.driver.api.core.CqlSession;
+import com.typesafe.config.Config;
+import io.tributary.cluster.FunctionEntity;
+import io.tributary.cluster.store.CodeStore;
+import io.tributary.cluster.store.FunctionRegistry;
+import io.tributary.cluster.store.Schema;
+import io.tributary.http.ApiSettings;
+import io.tributary.http.LambdaApi;
+import io.tributary.http.Metrics;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.apache.pekko.Done;
+import org.apache.pekko.actor.CoordinatedShutdown;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.javadsl.Adapter;
+import org.apache.pekko.cluster.MemberStatus;
+import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
+import org.apache.pekko.cluster.typed.Cluster;
+import org.apache.pekko.http.javadsl.Http;
+import org.apache.pekko.http.javadsl.ServerBinding;
+import org.apache.pekko.stream.connectors.cassandra.CassandraSessionSettings;
+import org.apache.pekko.stream.connectors.cassandra.javadsl.CassandraSessionRegistry;
+
+/**
+ * The wiring of one node: Cassandra session (shared with the journal), schema in development,
+ * stores, sharded entities, then the HTTP API.
+ *
+ * <p>Shutdown (SIGTERM or Ctrl-C, through Pekko's coordinated shutdown): readiness turns false
+ * first, the HTTP binding stops accepting and lets in-flight requests finish, then sharding hands
+ * this node's entities off and the node leaves the cluster.
+ */
+public final class Node {
+
+  private final ApiSettings settings;
+  private final ServerBinding binding;
+
+  private Node(ApiSettings settings, ServerBinding binding) {
+    this.settings = settings;
+    this.binding = binding;
+  }
+
+  public static CompletionStage<Node> start(ActorSystem<?> system) {
+    Config config = system.settings().config();
+    ApiSettings settings = ApiSettings.fromConfig(config);
+    String keyspace = config.getString("tributary.cassandra.keyspace");
+    AtomicBoolean draining = new AtomicBoolean(false);
+    CoordinatedShutdown.get(Adapter.toClassic(system)).addTask(CoordinatedShutdown.PhaseBeforeServiceUnbind(),
+        "tributary-not-ready", () -> {
+          draining.set(true);
+          return CompletableFuture.completedFuture(Done.getInstance());
+        });
+    return CassandraSessionRegistry.get(system)
+        .sessionFor(CassandraSessionSettings.create("pekko.persistence.cassandra"))
+        .underlying()
+        .thenCompose(session -> {
+          if (config.getBoolean("tributary.cassandra.autocreate")) {
+            Schema.create(session, keyspace, config.getString("tributary.cassandra.replication"));
+          }
+          FunctionRegistry registry = new FunctionRegistry(session, keyspace, settings.arns().accountId());
+          CodeStore codeStore = new CodeStore(session, keyspace);
+          ClusterSharding sharding = ClusterSharding.get(system);
+          FunctionEntity.init(sharding, settings.arns(), registry);
+          Cluster cluster = Cluster.get(system);
+          LambdaApi api = new LambdaApi(system, settings, registry, codeStore, new Metrics(),
+              () -> !draining.get() && cluster.selfMember().status().equals(MemberStatus.up()));
+          return Http.get(system).newServerAt(settings.host(), settings.port()).bind(api.route());
+        })
+        .thenApply(binding -> {
+          binding.addToCoordinatedShutdown(Duration.ofSeconds(10), system);
+          return new Node(settings, binding);
+        });
+  }
+
+  public String endpoint() {
+    return "http://" + settings.host() + ":" + binding.localAddress().getPort();
+  }
+
+  String banner() {
+    var credentials = settings.credentials().entrySet().iterator().next();
+    return String.join("\n",
+        "",
+        "Tributary is up.",
+        "  endpoint:   " + endpoint(),
+        "  region:     " + settings.arns().region() + "   account: " + settings.arns().accountId(),
+        "  access key: " + credentials.getKey(),
+        "  secret key: " + credentials.getValue(),
+        "  try:        AWS_ACCESS_KEY_ID=" + credentials.getKey() + " AWS_SECRET_ACCESS_KEY=" + credentials.getValue()
+            + " aws lambda list-functions --region " + settings.arns().region() + " --endpoint-url " + endpoint(),
+        "");
+  }
+}
