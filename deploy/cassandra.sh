@@ -99,7 +99,7 @@ port_open() { timeout 2 bash -c 'exec 3<>"/dev/tcp/$1/$2"' _ "$1" "$2" 2>/dev/nu
 port_owner() {
   command -v ss >/dev/null 2>&1 || return 0
   local line
-  line="$(ss -Hltnp "sport = :$1" 2>/dev/null | head -n 1 | grep -o 'users:(.*)' || true)"
+  line="$(ss -Hltnp "sport = :$1" 2>/dev/null | sed -n '1s/.*\(users:(.*)\).*/\1/p' || true)"
   [[ -z $line ]] || printf ' (listener: %s)' "$line"
 }
 
@@ -133,7 +133,7 @@ running_pid() {
 }
 
 # Address and CQL port recorded in the rendered yaml of a running node.
-recorded() { sed -n "s/^$1: *//p" "$yaml_file" 2>/dev/null | head -n 1; }
+recorded() { sed -n "/^$1:/{s/^$1: *//p;q}" "$yaml_file" 2>/dev/null || true; }
 
 # Prints "cassandra: $2", sends SIGTERM to the process group of $1, waits up to
 # STOP_TIMEOUT (a dot every 5 s), then SIGKILL. Sets stop_seconds.
@@ -378,5 +378,5 @@ cmd_start() {
 case "$cmd" in
   start)  cmd_start ;;
   stop)   cmd_stop ;;
-  status) cmd_status ;;
+  status) if cmd_status; then exit 0; else exit 1; fi ;;
 esac

@@ -55,8 +55,11 @@ if (( build )); then
   say "building (mvn -B -DskipTests package; full log in $BUILD_LOG)"
   t0=$SECONDS
   if ! mvn -B -ntp -DskipTests package </dev/null 2>&1 | tee "$BUILD_LOG" | awk '
-      /^\[INFO\] Building .*\[[0-9]+\/[0-9]+\]$/ { sub(/^\[INFO\] Building /, ""); sub(/ [0-9][^ ]*-SNAPSHOT/, ""); printf "dev:   %s\n", $0; fflush() }
-      /^\[ERROR\]/ { print; fflush() }'; then
+      /^\[INFO\] Building .*\[[0-9]+\/[0-9]+\]$/ {
+        sub(/^\[INFO\] Building /, ""); sub(/ [0-9][^ ]*-SNAPSHOT/, ""); gsub(/ +/, " ")
+        printf "dev:   %s\n", $0; fflush() }
+      /^\[ERROR\] -> \[Help/ { quiet = 1 }
+      /^\[ERROR\]/ && !quiet { print; fflush() }'; then
     die "build failed (full log: $BUILD_LOG)"
   fi
   say "built in $((SECONDS - t0)) s"

@@ -9,8 +9,8 @@
 #   deploy/local-cluster.sh kill N       kill -9 node N (fault drill)
 #   deploy/local-cluster.sh restart N    stop node N (if it runs) and start it again
 #
-# Node i (1..3): HTTP http://127.0.0.1:900i, Artery port 2552i, seed node
-# pekko://tributary@127.0.0.1:25521; log and pid in .tributary/cluster/node-i/.
+# Node i (1..3): HTTP http://127.0.0.1:900i, Artery port 2552i, seed nodes
+# pekko://tributary@127.0.0.1:25521..25523; log and pid in .tributary/cluster/node-i/.
 # The nodes' JVM: $JAVA_HOME/bin/java, else `java` on PATH; extra JVM options in $JAVA_OPTS.
 # Do not run deploy/dev.sh at the same time: both would use the same keyspaces.
 set -Eeuo pipefail
@@ -23,7 +23,9 @@ readonly JAR=modules/server/target/tributary-server-0.1.0-SNAPSHOT.jar
 readonly LIB=modules/server/target/lib
 readonly MAIN_CLASS=io.tributary.server.Main
 readonly CLUSTER_DIR=.tributary/cluster
-readonly SEED="pekko://tributary@127.0.0.1:25521"
+# Every node lists all three as seed nodes: a restarted node 1 (the first seed) then joins
+# the running cluster instead of forming a cluster of its own.
+readonly SEEDS=("pekko://tributary@127.0.0.1:25521" "pekko://tributary@127.0.0.1:25522" "pekko://tributary@127.0.0.1:25523")
 readonly READY_TIMEOUT="${TRIBUTARY_CLUSTER_READY_TIMEOUT:-120}"
 readonly STOP_TIMEOUT=60
 
@@ -69,7 +71,8 @@ ready() { curl -sf -o /dev/null --max-time 2 "$(health_url "$1")"; }
 
 valid_node() { [[ ${1:-} =~ ^[1-9][0-9]*$ ]] && (( $1 <= NODES )); }
 
-port_open() { timeout 2 bash -c 'exec 3<>"/dev/tcp/127.0.0.1/$1"' _ "$1" 2>/dev/null; } # shellcheck disable=SC2016
+# shellcheck disable=SC2016  # expanded by the inner shell
+port_open() { timeout 2 bash -c 'exec 3<>"/dev/tcp/127.0.0.1/$1"' _ "$1" 2>/dev/null; }
 
 find_java() {
   if [[ -n ${JAVA_HOME:-} && -x $JAVA_HOME/bin/java ]]; then
@@ -93,7 +96,12 @@ ensure_built() {
 }
 
 ensure_cassandra() {
-  bash deploy/cassandra.sh start || die "Cassandra did not start (see above)"
+  if bash deploy/cassandra.sh status >/dev/null 2>&1; then
+    # Running; returns at once when ready, or waits if it is still starting.
+    bash deploy/cassandra.sh start >/dev/null || die "Cassandra is not usable (try deploy/cassandra.sh status)"
+  else
+    bash deploy/cassandra.sh start || die "Cassandra did not start (see above)"
+  fi
 }
 
 # Starts node $1 in the background, in its own process group.
@@ -102,8 +110,9 @@ start_node() {
   dir="$(node_dir "$i")"
   local http artery
   http="$(http_port "$i")"; artery="$(artery_port "$i")"
+  local p
   for p in "$http" "$artery"; do
-    port_open "$p" && die "port 127.0.0.1:$p (node $i) is already in use by another process"
+    if port_open "$p"; then die "port 127.0.0.1:$p (node $i) is already in use by another process"; fi
   done
   mkdir -p -- "$dir"
   local -a java_opts=()
@@ -116,7 +125,9 @@ start_node() {
     -Dconfig.file=config/dev.conf -Dlogback.configurationFile=config/logback.xml \
     -Dtributary.http.port="$http" \
     -Dpekko.remote.artery.canonical.port="$artery" \
-    -Dpekko.cluster.seed-nodes.0="$SEED" \
+    -Dpekko.cluster.seed-nodes.0="${SEEDS[0]}" \
+    -Dpekko.cluster.seed-nodes.1="${SEEDS[1]}" \
+    -Dpekko.cluster.seed-nodes.2="${SEEDS[2]}" \
     "$MAIN_CLASS" </dev/null >>"$(log_file "$i")" 2>&1 &
   local n
   for (( n = 0; n < 50; n++ )); do
@@ -261,11 +272,14 @@ cmd_restart() {
 
 cd "$ROOT"
 case "${1:-}" in
-  start|stop|status)
+  start|stop)
     [[ $# -eq 1 ]] || die "'$1' takes no arguments"
     "cmd_$1" ;;
+  status)
+    [[ $# -eq 1 ]] || die "'$1' takes no arguments"
+    if cmd_status; then exit 0; else exit 1; fi ;;
   kill|restart)
-    [[ $# -eq 2 ]] && valid_node "$2" || die "usage: $0 $1 N   (N = 1..$NODES)"
+    if [[ $# -ne 2 ]] || ! valid_node "$2"; then die "usage: $0 $1 N   (N = 1..$NODES)"; fi
     "cmd_$1" "$2" ;;
   -h|--help) usage 0 ;;
   "") printf 'cluster: error: missing command\n\n' >&2; usage 2 >&2 ;;

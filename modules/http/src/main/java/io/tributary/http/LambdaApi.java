@@ -96,6 +96,12 @@ public final class LambdaApi extends AllDirectives {
       int q = raw.indexOf('?');
       List<Map.Entry<String, String>> headers = new ArrayList<>();
       request.getHeaders().forEach(h -> headers.add(Map.entry(h.name(), h.value())));
+      // Pekko moves these two onto the entity; clients sign them as headers.
+      if (!request.entity().getContentType().equals(ContentTypes.NO_CONTENT_TYPE)) {
+        headers.add(Map.entry("Content-Type", request.entity().getContentType().toString()));
+      }
+      request.getHeader("Content-Length").ifPresentOrElse(h -> { }, () ->
+          headers.add(Map.entry("Content-Length", Integer.toString(body.size()))));
       verifier.verify(request.method().name(), q < 0 ? raw : raw.substring(0, q), q < 0 ? null : raw.substring(q + 1),
           headers, body.toArray(), java.time.Instant.now());
     }

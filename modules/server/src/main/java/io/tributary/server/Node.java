@@ -20,6 +20,7 @@ import org.apache.pekko.actor.typed.javadsl.Adapter;
 import org.apache.pekko.cluster.MemberStatus;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.cluster.typed.Cluster;
+import org.apache.pekko.cluster.typed.Join;
 import org.apache.pekko.http.javadsl.Http;
 import org.apache.pekko.http.javadsl.ServerBinding;
 import org.apache.pekko.stream.connectors.cassandra.CassandraSessionSettings;
@@ -47,6 +48,10 @@ public final class Node {
     Config config = system.settings().config();
     ApiSettings settings = ApiSettings.fromConfig(config);
     String keyspace = config.getString("tributary.cassandra.keyspace");
+    if (config.getStringList("pekko.cluster.seed-nodes").isEmpty()) {
+      Cluster cluster = Cluster.get(system);
+      cluster.manager().tell(Join.create(cluster.selfMember().address()));
+    }
     AtomicBoolean draining = new AtomicBoolean(false);
     CoordinatedShutdown.get(Adapter.toClassic(system)).addTask(CoordinatedShutdown.PhaseBeforeServiceUnbind(),
         "tributary-not-ready", () -> {

@@ -1,0 +1,399 @@
+package io.tributary.http;
+
+import io.tributary.api.LambdaException;
+import java.io.ByteArrayOutputStream;
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
+import java.security.GeneralSecurityException;
+import java.security.MessageDigest;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.time.format.DateTimeParseException;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.Deque;
+import java.util.HashMap;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.regex.Pattern;
+import java.util.stream.Collectors;
+import javax.crypto.Mac;
+import javax.crypto.spec.SecretKeySpec;
+
+/**
+ * Verifies AWS Signature Version 4 on a Lambda API request the way AWS does, so unmodified AWS
+ * SDKs and CLIs are accepted.
+ *
+ * <p>The signature comes from the {@code Authorization} header ({@code AWS4-HMAC-SHA256
+ * Credential=AKID/yyyymmdd/region/lambda/aws4_request, SignedHeaders=a;b, Signature=hex}) with the
+ * time in {@code X-Amz-Date} (or {@code Date}), or from a presigned query
+ * ({@code X-Amz-Credential}, {@code X-Amz-Date}, {@code X-Amz-Expires}, {@code
+ * X-Amz-SignedHeaders}, {@code X-Amz-Signature}). The canonical request is rebuilt from the request
+ * exactly as received:
+ *
+ * <ol>
+ *   <li>the method;
+ *   <li>the canonical URI: the raw (already once percent-encoded) path with empty, {@code .} and
+ *       {@code ..} segments resolved, then percent-encoded a second time, keeping only RFC 3986
+ *       unreserved characters and {@code /} (so {@code arn%3Aaws} becomes {@code arn%253Aaws});
+ *   <li>the canonical query: every parameter (but {@code X-Amz-Signature}) decoded ({@code +} is a
+ *       space) and re-encoded to RFC 3986, with {@code =} even when the value is empty, sorted by
+ *       name then value and joined with {@code &};
+ *   <li>one {@code name:value} line per signed header, in {@code SignedHeaders} order: the name in
+ *       lower case, each received value trimmed with inner runs of white space collapsed to one
+ *       space, repeated headers joined with {@code ,};
+ *   <li>the {@code SignedHeaders} list;
+ *   <li>the payload hash: {@code X-Amz-Content-Sha256} when sent (either {@code UNSIGNED-PAYLOAD},
+ *       or a hash that must match the body), else the hex SHA-256 of the body.
+ * </ol>
+ *
+ * <p>The string to sign is {@code AWS4-HMAC-SHA256\n<time>\n<scope>\n<hex sha256(canonical
+ * request)>}, the key is derived from the secret through the scope's date, region (any region is
+ * accepted), service (must be {@code lambda}) and {@code aws4_request}, and the hex HMAC is
+ * compared with the one sent in constant time. Every failure is a 403 with the error type and
+ * message AWS sends.
+ */
+public final class SigV4Verifier {
+
+  private static final String ALGORITHM = "AWS4-HMAC-SHA256";
+  private static final String SERVICE = "lambda";
+  private static final String TERMINATOR = "aws4_request";
+  private static final String UNSIGNED_PAYLOAD = "UNSIGNED-PAYLOAD";
+  private static final Duration MAX_PRESIGNED_VALIDITY = Duration.ofDays(7);
+  private static final DateTimeFormatter BASIC_ISO =
+      DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss'Z'").withZone(ZoneOffset.UTC);
+  private static final HexFormat HEX = HexFormat.of();
+  private static final HexFormat UPPER_HEX = HexFormat.of().withUpperCase();
+  private static final Pattern WHITE_SPACE = Pattern.compile("\\s+");
+
+  private final Map<String, String> secretKeyByAccessKeyId;
+  private final Duration allowedClockSkew;
+
+  public SigV4Verifier(Map<String, String> secretKeyByAccessKeyId, Duration allowedClockSkew) {
+    this.secretKeyByAccessKeyId = Map.copyOf(secretKeyByAccessKeyId);
+    this.allowedClockSkew = allowedClockSkew;
+  }
+
+  /** Returns the access key id of the caller, or throws LambdaException with AWS's 403 shape. */
+  public String verify(String method, String rawPath, String rawQuery,
+      List<Map.Entry<String, String>> headers, byte[] body, Instant now) {
+    Map<String, List<String>> headerValues = new HashMap<>();
+    for (Map.Entry<String, String> header : headers) {
+      headerValues.computeIfAbsent(header.getKey().toLowerCase(Locale.ROOT), k -> new ArrayList<>())
+          .add(header.getValue());
+    }
+    List<String[]> query = canonicalQueryParameters(rawQuery);
+    String authorization = first(headerValues, "authorization");
+    Signed signed = authorization != null
+        ? fromHeader(authorization, headerValues)
+        : fromQuery(query);
+    String[] scope = checkedScope(signed.credential());
+    Instant time = parseTime(signed);
+    String amzDate = BASIC_ISO.format(time);
+    if (!scope[1].equals(amzDate.substring(0, 8))) {
+      throw invalid("Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date"
+          + " from HTTP: '" + scope[1] + "' != '" + amzDate.substring(0, 8) + "', from '"
+          + signed.timeSource() + "'.");
+    }
+    checkTime(signed, time, now);
+    String secret = secretKeyByAccessKeyId.get(scope[0]);
+    if (secret == null) {
+      throw error("UnrecognizedClientException",
+          "The security token included in the request is invalid.");
+    }
+
+    String canonicalRequest = String.join("\n",
+        method.toUpperCase(Locale.ROOT),
+        canonicalUri(rawPath),
+        query.stream()
+            .filter(p -> !(signed.presigned() && p[0].equals("X-Amz-Signature")))
+            .map(p -> p[0] + "=" + p[1])
+            .collect(Collectors.joining("&")),
+        canonicalHeaders(signed.signedHeaders(), headerValues),
+        signed.signedHeaders(),
+        payloadHash(first(headerValues, "x-amz-content-sha256"), body));
+    String stringToSign = String.join("\n", ALGORITHM, amzDate,
+        String.join("/", scope[1], scope[2], scope[3], scope[4]),
+        HEX.formatHex(sha256(canonicalRequest.getBytes(StandardCharsets.UTF_8))));
+    byte[] key = ("AWS4" + secret).getBytes(StandardCharsets.UTF_8);
+    for (int i = 1; i < scope.length; i++) {
+      key = hmac(key, scope[i]);
+    }
+    byte[] expected = HEX.formatHex(hmac(key, stringToSign)).getBytes(StandardCharsets.US_ASCII);
+    byte[] provided =
+        signed.signature().toLowerCase(Locale.ROOT).getBytes(StandardCharsets.US_ASCII);
+    if (!MessageDigest.isEqual(expected, provided)) {
+      throw signatureMismatch();
+    }
+    return scope[0];
+  }
+
+  /** The signature parameters, from the Authorization header or from a presigned query. */
+  private record Signed(String credential, String signedHeaders, String signature,
+      String time, String timeSource, Duration presignedValidity) {
+
+    boolean presigned() {
+      return presignedValidity != null;
+    }
+  }
+
+  private static Signed fromHeader(String header, Map<String, List<String>> headerValues) {
+    Map<String, String> parameters = new HashMap<>();
+    int space = header.indexOf(' ');
+    if (space > 0 && header.substring(0, space).equals(ALGORITHM)) {
+      for (String part : header.substring(space + 1).split(",")) {
+        String parameter = part.trim();
+        int equals = parameter.indexOf('=');
+        if (equals < 0) {
+          throw incomplete("'" + parameter + "' not a valid key=value pair (missing equal-sign)"
+              + " in Authorization header: '" + header + "'.");
+        }
+        parameters.put(parameter.substring(0, equals), parameter.substring(equals + 1));
+      }
+    }
+    StringBuilder missing = new StringBuilder();
+    for (String name : List.of("Credential", "Signature", "SignedHeaders")) {
+      if (!parameters.containsKey(name)) {
+        missing.append("Authorization header requires '").append(name).append("' parameter. ");
+      }
+    }
+    String amzDate = first(headerValues, "x-amz-date");
+    String date = first(headerValues, "date");
+    if (amzDate == null && date == null) {
+      missing.append("Authorization header requires existence of either a 'X-Amz-Date' or a "
+          + "'Date' header. ");
+    }
+    if (missing.length() > 0) {
+      throw incomplete(missing + "Authorization=" + header);
+    }
+    return new Signed(parameters.get("Credential"), parameters.get("SignedHeaders"),
+        parameters.get("Signature"), amzDate != null ? amzDate : date,
+        amzDate != null ? "x-amz-date" : "date", null);
+  }
+
+  private static Signed fromQuery(List<String[]> query) {
+    Map<String, String> parameters = new LinkedHashMap<>();
+    for (String[] parameter : query) {
+      if (parameter[0].startsWith("X-Amz-")) {
+        parameters.putIfAbsent(parameter[0],
+            URLDecoder.decode(parameter[1], StandardCharsets.UTF_8));
+      }
+    }
+    if (!parameters.containsKey("X-Amz-Algorithm") && !parameters.containsKey("X-Amz-Credential")
+        && !parameters.containsKey("X-Amz-Signature")) {
+      throw error("MissingAuthenticationTokenException", "Missing Authentication Token");
+    }
+    for (String name : List.of("X-Amz-Algorithm", "X-Amz-Credential", "X-Amz-Date",
+        "X-Amz-Expires", "X-Amz-SignedHeaders", "X-Amz-Signature")) {
+      if (!parameters.containsKey(name)) {
+        throw incomplete("AWS query-string parameters must include '" + name
+            + "'. Re-examine the query-string parameters.");
+      }
+    }
+    if (!ALGORITHM.equals(parameters.get("X-Amz-Algorithm"))) {
+      throw incomplete("X-Amz-Algorithm only supports '" + ALGORITHM + "'");
+    }
+    Duration validity;
+    try {
+      validity = Duration.ofSeconds(Long.parseLong(parameters.get("X-Amz-Expires")));
+    } catch (NumberFormatException e) {
+      validity = Duration.ZERO;
+    }
+    if (validity.isZero() || validity.isNegative()
+        || validity.compareTo(MAX_PRESIGNED_VALIDITY) > 0) {
+      throw incomplete("X-Amz-Expires must be between 1 and 604800 seconds, got '"
+          + parameters.get("X-Amz-Expires") + "'");
+    }
+    return new Signed(parameters.get("X-Amz-Credential"), parameters.get("X-Amz-SignedHeaders"),
+        parameters.get("X-Amz-Signature"), parameters.get("X-Amz-Date"), "x-amz-date", validity);
+  }
+
+  /** Splits {@code AKID/yyyymmdd/region/service/aws4_request}; any region is accepted. */
+  private static String[] checkedScope(String credential) {
+    String[] scope = credential.split("/", -1);
+    if (scope.length != 5) {
+      throw incomplete("Credential must have exactly 5 slash-delimited elements, "
+          + "e.g. keyid/date/region/service/term, got '" + credential + "'");
+    }
+    if (!SERVICE.equals(scope[3])) {
+      throw invalid("Credential should be scoped to correct service: '" + SERVICE + "'. ");
+    }
+    if (!TERMINATOR.equals(scope[4])) {
+      throw invalid("Credential should be scoped with a valid terminator: '" + TERMINATOR
+          + "', not '" + scope[4] + "'. ");
+    }
+    if (scope[2].isEmpty()) {
+      throw invalid("Credential should be scoped to a valid region. ");
+    }
+    return scope;
+  }
+
+  private static Instant parseTime(Signed signed) {
+    try {
+      return signed.timeSource().equals("date")
+          ? Instant.from(DateTimeFormatter.RFC_1123_DATE_TIME.parse(signed.time()))
+          : Instant.from(BASIC_ISO.parse(signed.time()));
+    } catch (DateTimeParseException e) {
+      throw incomplete("Date must be in ISO-8601 'basic format'. Got '" + signed.time()
+          + "'. See http://en.wikipedia.org/wiki/ISO_8601");
+    }
+  }
+
+  private void checkTime(Signed signed, Instant time, Instant now) {
+    Duration validity = signed.presigned() ? signed.presignedValidity() : allowedClockSkew;
+    if (now.isAfter(time.plus(validity))) {
+      throw invalid("Signature expired: " + BASIC_ISO.format(time) + " is now earlier than "
+          + BASIC_ISO.format(now.minus(validity)) + " (" + BASIC_ISO.format(now) + " - "
+          + minutesOrSeconds(validity) + ")");
+    }
+    if (time.isAfter(now.plus(allowedClockSkew))) {
+      throw invalid("Signature not yet current: " + BASIC_ISO.format(time) + " is still later than "
+          + BASIC_ISO.format(now.plus(allowedClockSkew)) + " (" + BASIC_ISO.format(now) + " + "
+          + minutesOrSeconds(allowedClockSkew) + ")");
+    }
+  }
+
+  private static String minutesOrSeconds(Duration duration) {
+    return duration.toSecondsPart() == 0
+        ? duration.toMinutes() + " min."
+        : duration.toSeconds() + " sec.";
+  }
+
+  /** Resolves empty, {@code .} and {@code ..} segments, then encodes the raw path a second time. */
+  static String canonicalUri(String rawPath) {
+    if (rawPath == null || rawPath.isEmpty()) {
+      return "/";
+    }
+    Deque<String> segments = new ArrayDeque<>();
+    for (String segment : rawPath.split("/")) {
+      if (segment.equals("..")) {
+        segments.pollLast();
+      } else if (!segment.isEmpty() && !segment.equals(".")) {
+        segments.addLast(segment);
+      }
+    }
+    String path = "/" + String.join("/", segments)
+        + (rawPath.endsWith("/") && !segments.isEmpty() ? "/" : "");
+    return encode(path.getBytes(StandardCharsets.UTF_8), true);
+  }
+
+  /** Sorted {name, value} pairs, both RFC 3986 encoded; parameters without a name are dropped. */
+  static List<String[]> canonicalQueryParameters(String rawQuery) {
+    List<String[]> parameters = new ArrayList<>();
+    if (rawQuery != null) {
+      for (String pair : rawQuery.split("&")) {
+        int equals = pair.indexOf('=');
+        String name = encode(decode(equals < 0 ? pair : pair.substring(0, equals)), false);
+        String value = equals < 0 ? "" : encode(decode(pair.substring(equals + 1)), false);
+        if (!name.isEmpty()) {
+          parameters.add(new String[] {name, value});
+        }
+      }
+    }
+    parameters.sort(Comparator.<String[], String>comparing(p -> p[0]).thenComparing(p -> p[1]));
+    return parameters;
+  }
+
+  private static String canonicalHeaders(String signedHeaders,
+      Map<String, List<String>> headerValues) {
+    StringBuilder canonical = new StringBuilder();
+    for (String name : signedHeaders.split(";")) {
+      canonical.append(name).append(':')
+          .append(headerValues.getOrDefault(name.toLowerCase(Locale.ROOT), List.of()).stream()
+              .map(value -> WHITE_SPACE.splitAsStream(value)
+                  .filter(word -> !word.isEmpty())
+                  .collect(Collectors.joining(" ")))
+              .collect(Collectors.joining(",")))
+          .append('\n');
+    }
+    return canonical.toString();
+  }
+
+  private static String payloadHash(String declared, byte[] body) {
+    if (UNSIGNED_PAYLOAD.equals(declared)) {
+      return declared;
+    }
+    String actual = HEX.formatHex(sha256(body));
+    if (declared != null && !declared.equalsIgnoreCase(actual)) {
+      throw signatureMismatch();
+    }
+    return declared != null ? declared : actual;
+  }
+
+  private static byte[] decode(String encoded) {
+    byte[] bytes = encoded.getBytes(StandardCharsets.UTF_8);
+    ByteArrayOutputStream decoded = new ByteArrayOutputStream(bytes.length);
+    for (int i = 0; i < bytes.length; i++) {
+      if (bytes[i] == '%' && i + 2 < bytes.length
+          && HexFormat.isHexDigit(bytes[i + 1]) && HexFormat.isHexDigit(bytes[i + 2])) {
+        decoded.write(
+            HexFormat.fromHexDigit(bytes[i + 1]) * 16 + HexFormat.fromHexDigit(bytes[i + 2]));
+        i += 2;
+      } else {
+        decoded.write(bytes[i] == '+' ? ' ' : bytes[i]);
+      }
+    }
+    return decoded.toByteArray();
+  }
+
+  private static String encode(byte[] bytes, boolean keepSlash) {
+    StringBuilder encoded = new StringBuilder(bytes.length);
+    for (byte b : bytes) {
+      char c = (char) (b & 0xff);
+      if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')
+          || c == '-' || c == '_' || c == '.' || c == '~' || (keepSlash && c == '/')) {
+        encoded.append(c);
+      } else {
+        encoded.append('%').append(UPPER_HEX.toHexDigits(b));
+      }
+    }
+    return encoded.toString();
+  }
+
+  private static String first(Map<String, List<String>> headerValues, String name) {
+    List<String> values = headerValues.get(name);
+    return values == null ? null : values.get(0).strip();
+  }
+
+  private static byte[] sha256(byte[] bytes) {
+    try {
+      return MessageDigest.getInstance("SHA-256").digest(bytes);
+    } catch (GeneralSecurityException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  private static byte[] hmac(byte[] key, String data) {
+    try {
+      Mac mac = Mac.getInstance("HmacSHA256");
+      mac.init(new SecretKeySpec(key, "HmacSHA256"));
+      return mac.doFinal(data.getBytes(StandardCharsets.UTF_8));
+    } catch (GeneralSecurityException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  private static LambdaException signatureMismatch() {
+    return invalid("The request signature we calculated does not match the signature you provided."
+        + " Check your AWS Secret Access Key and signing method. Consult the service documentation"
+        + " for details.");
+  }
+
+  private static LambdaException incomplete(String message) {
+    return error("IncompleteSignatureException", message);
+  }
+
+  private static LambdaException invalid(String message) {
+    return error("InvalidSignatureException", message);
+  }
+
+  private static LambdaException error(String errorType, String message) {
+    return new LambdaException(403, errorType, message);
+  }
+}

@@ -1,0 +1,107 @@
+package io.tributary.server;
+
+import com.datastax.oss.driver.api.core.CqlSession;
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.time.Duration;
+import java.util.Map;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
+import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
+import software.amazon.awssdk.regions.Region;
+import software.amazon.awssdk.services.lambda.LambdaClient;
+
+/**
+ * A Tributary node inside the test JVM, against the Cassandra that {@code deploy/test.sh} started
+ * (system property {@code tributary.it.cassandra}), with keyspaces of its own per test class.
+ */
+final class TestNode implements AutoCloseable {
+
+  static final String ACCESS_KEY = "AKIATRIBUTARYLOCAL01";
+  static final String SECRET_KEY = "tributary-local-secret-do-not-use-in-production";
+
+  final ActorSystem<Void> system;
+  final Node node;
+  final int port;
+
+  private TestNode(ActorSystem<Void> system, Node node, int port) {
+    this.system = system;
+    this.node = node;
+    this.port = port;
+  }
+
+  static String cassandra() {
+    return System.getProperty("tributary.it.cassandra", "127.0.0.1:9142");
+  }
+
+  /** Drops the keyspaces of a test class, so a run starts from nothing even on a reused Cassandra. */
+  static void dropKeyspaces(String prefix) {
+    String[] hostPort = cassandra().split(":");
+    try (CqlSession session = CqlSession.builder()
+        .addContactPoint(new InetSocketAddress(hostPort[0], Integer.parseInt(hostPort[1])))
+        .withLocalDatacenter("datacenter1").build()) {
+      for (String ks : new String[] {prefix, prefix + "_journal", prefix + "_snapshot"}) {
+        session.execute(com.datastax.oss.driver.api.core.cql.SimpleStatement.newInstance("DROP KEYSPACE IF EXISTS " + ks)
+            .setTimeout(Duration.ofSeconds(60)));
+      }
+    }
+  }
+
+  static TestNode start(String keyspacePrefix, int port) {
+    Config overrides = ConfigFactory.parseMap(Map.of(
+        "tributary.http.port", port,
+        "tributary.cassandra.keyspace", keyspacePrefix,
+        "tributary.cassandra.autocreate", "on",
+        "pekko.persistence.cassandra.journal.keyspace", keyspacePrefix + "_journal",
+        "pekko.persistence.cassandra.snapshot.keyspace", keyspacePrefix + "_snapshot",
+        "pekko.remote.artery.canonical.port", 0,
+        "pekko.coordinated-shutdown.exit-jvm", "off",
+        "pekko.coordinated-shutdown.run-by-jvm-shutdown-hook", "off"))
+        .withFallback(ConfigFactory.parseString("datastax-java-driver.basic.contact-points = [\"" + cassandra() + "\"]"))
+        .withFallback(ConfigFactory.load());
+    ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), "tributary", overrides);
+    try {
+      Node node = Node.start(system).toCompletableFuture().get(120, java.util.concurrent.TimeUnit.SECONDS);
+      return new TestNode(system, node, port);
+    } catch (Exception e) {
+      system.terminate();
+      throw new IllegalStateException("Node did not start", e);
+    }
+  }
+
+  static int freePort() {
+    try (ServerSocket s = new ServerSocket(0)) {
+      return s.getLocalPort();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  URI endpoint() {
+    return URI.create("http://127.0.0.1:" + port);
+  }
+
+  LambdaClient client() {
+    return LambdaClient.builder()
+        .endpointOverride(endpoint())
+        .region(Region.US_EAST_1)
+        .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create(ACCESS_KEY, SECRET_KEY)))
+        .build();
+  }
+
+  @Override
+  public void close() {
+    system.terminate();
+    try {
+      system.getWhenTerminated().toCompletableFuture().get(60, java.util.concurrent.TimeUnit.SECONDS);
+    } catch (Exception e) {
+      throw new IllegalStateException("Node did not stop", e);
+    }
+  }
+}
