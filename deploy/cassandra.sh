@@ -138,7 +138,8 @@ recorded() { sed -n "/^$1:/{s/^$1: *//p;q}" "$yaml_file" 2>/dev/null || true; }
 # Prints "cassandra: $2", sends SIGTERM to the process group of $1, waits up to
 # STOP_TIMEOUT (a dot every 5 s), then SIGKILL. Sets stop_seconds.
 terminate() {
-  local pid=$1 t0=$SECONDS ticks=0
+  local pid=$1 t0=$SECONDS ticks=0 t0_us
+  t0_us=$(now_us)
   printf 'cassandra: %s' "$2"
   kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
   while alive "$pid" && (( SECONDS - t0 < STOP_TIMEOUT )); do
@@ -152,8 +153,12 @@ terminate() {
     while alive "$pid"; do sleep 0.2; done
   fi
   rm -f -- "$pid_file"
-  stop_seconds=$((SECONDS - t0))
+  stop_seconds=$(seconds_since "$t0_us")
 }
+
+# Microseconds since the epoch, and seconds (one decimal) since such a time.
+now_us() { local t=${EPOCHREALTIME/[.,]/}; printf '%s' "$t"; }
+seconds_since() { local d=$(( ($(now_us) - $1) / 100000 )); printf '%d.%d' $((d / 10)) $((d % 10)); }
 
 show_log_tail() {
   local f
@@ -266,7 +271,8 @@ cmd_stop() {
 
 # Waits until CQL accepts connections on $address:$cql_port; fails if pid $1 dies.
 wait_ready() {
-  local pid=$1 t0=$SECONDS elapsed
+  local pid=$1 t0=$SECONDS elapsed t0_us
+  t0_us=$(now_us)
   printf 'cassandra: waiting for CQL on %s:%s ' "$address" "$cql_port"
   while :; do
     if port_open "$address" "$cql_port"; then
@@ -274,7 +280,7 @@ wait_ready() {
       if ! alive "$pid"; then
         die "port $address:$cql_port opened, but Cassandra (pid $pid) has exited"
       fi
-      say "ready on $address:$cql_port in $((SECONDS - t0)) s (pid $pid, log $log_dir/system.log)"
+      say "ready on $address:$cql_port in $(seconds_since "$t0_us") s (pid $pid, log $log_dir/system.log)"
       return 0
     fi
     if ! alive "$pid"; then
@@ -300,7 +306,8 @@ wait_ready() {
 }
 
 cmd_start() {
-  local pid
+  local pid java flags jars extra_opts=()
+  find_java17
   mkdir -p -- "$dir" "$log_dir"
   # One start at a time per data directory. fd 9 is closed for Cassandra itself.
   exec 9>"$dir/.start.lock"
@@ -329,9 +336,7 @@ cmd_start() {
     fi
   done
 
-  local java flags jars extra_opts=()
   read -r -a extra_opts <<<"${TRIBUTARY_CASSANDRA_JVM_OPTS:-}" || true
-  find_java17
   build_classpath
   render_yaml
   read_flags

@@ -23,7 +23,7 @@ die() { printf 'test: error: %s\n' "$*" >&2; exit 1; }
 duration() { local s=$1; if (( s >= 60 )); then printf '%dm %02ds' $((s / 60)) $((s % 60)); else printf '%ds' "$s"; fi; }
 
 case "${1:-}" in
-  -h|--help) sed -n '2,/^set -Eeuo/{/^set -Eeuo/d;s/^# \{0,1\}//;p}' "${BASH_SOURCE[0]}"; exit 0 ;;
+  -h|--help) sed -n '3,/^set -Eeuo/{/^set -Eeuo/d;s/^# \{0,1\}//;p}' "${BASH_SOURCE[0]}"; exit 0 ;;
 esac
 
 cd "$ROOT"
@@ -73,7 +73,11 @@ trap 'on_signal TERM 143' TERM
 
 if (( clean )); then
   say "mvn clean"
-  mvn -B -q -ntp clean "${maven_args[@]}" || die "mvn clean failed"
+  # -q still prints colour resets with Maven 3.8: keep its output for failures only.
+  if ! clean_out="$(mvn -B -q -ntp clean "${maven_args[@]}" </dev/null 2>&1)"; then
+    printf '%s\n' "$clean_out" >&2
+    die "mvn clean failed"
+  fi
 fi
 
 # A previous run killed with SIGKILL can leave its Cassandra behind.

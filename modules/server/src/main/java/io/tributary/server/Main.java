@@ -17,6 +17,7 @@ public final class Main {
       if (failure != null) {
         system.log().error("Tributary could not start: {}", failure.toString(), failure);
         system.terminate();
+        system.getWhenTerminated().thenRun(() -> System.exit(1));
       } else {
         System.out.println(node.banner());
       }
