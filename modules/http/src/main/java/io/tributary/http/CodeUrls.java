@@ -1,13 +1,10 @@
 package io.tributary.http;
 
 import java.nio.charset.StandardCharsets;
-import java.security.GeneralSecurityException;
 import java.security.MessageDigest;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.HexFormat;
-import javax.crypto.Mac;
-import javax.crypto.spec.SecretKeySpec;
 
 /**
  * Presigned download URLs for function code, as GetFunction's {@code Code.Location}: like AWS's
@@ -24,7 +21,7 @@ final class CodeUrls {
 
   CodeUrls(String baseUrl, String secret, Clock clock) {
     this.baseUrl = baseUrl.endsWith("/") ? baseUrl.substring(0, baseUrl.length() - 1) : baseUrl;
-    this.key = hmac(secret.getBytes(StandardCharsets.UTF_8), "tributary-code-url");
+    this.key = SigV4Verifier.hmac(secret.getBytes(StandardCharsets.UTF_8), "tributary-code-url");
     this.clock = clock;
   }
 
@@ -48,16 +45,7 @@ final class CodeUrls {
   }
 
   private String signature(String sha256Hex, long expires) {
-    return HexFormat.of().formatHex(hmac(key, sha256Hex + "\n" + expires));
+    return HexFormat.of().formatHex(SigV4Verifier.hmac(key, sha256Hex + "\n" + expires));
   }
 
-  private static byte[] hmac(byte[] key, String data) {
-    try {
-      Mac mac = Mac.getInstance("HmacSHA256");
-      mac.init(new SecretKeySpec(key, "HmacSHA256"));
-      return mac.doFinal(data.getBytes(StandardCharsets.UTF_8));
-    } catch (GeneralSecurityException e) {
-      throw new IllegalStateException(e);
-    }
-  }
 }

@@ -369,7 +369,7 @@ public final class SigV4Verifier {
     }
   }
 
-  private static byte[] hmac(byte[] key, String data) {
+  static byte[] hmac(byte[] key, String data) {
     try {
       Mac mac = Mac.getInstance("HmacSHA256");
       mac.init(new SecretKeySpec(key, "HmacSHA256"));
