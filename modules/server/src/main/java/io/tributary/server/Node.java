@@ -63,7 +63,7 @@ public final class Node {
         .underlying()
         .thenCompose(session -> {
           if (config.getBoolean("tributary.cassandra.autocreate")) {
-            Schema.create(session, keyspace, config.getString("tributary.cassandra.replication"));
+            Schema.create(system, session, keyspace, config.getString("tributary.cassandra.replication"));
           }
           FunctionRegistry registry = new FunctionRegistry(session, keyspace, settings.arns().accountId());
           CodeStore codeStore = new CodeStore(session, keyspace);

@@ -4,6 +4,10 @@ import com.datastax.oss.driver.api.core.CqlSession;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.javadsl.Adapter;
+import org.apache.pekko.persistence.cassandra.KeyspaceAndTableStatements;
+import org.apache.pekko.persistence.cassandra.PluginSettings;
 
 /**
  * Tributary's own CQL schema (the journal's tables belong to pekko-persistence-cassandra). Used by
@@ -22,8 +26,21 @@ public final class Schema {
     return all;
   }
 
-  public static void create(CqlSession session, String keyspace, String replication) {
-    for (String statement : statements(keyspace, replication)) {
+  /**
+   * Creates the journal's and snapshot store's keyspaces and tables as pekko-persistence-cassandra
+   * defines them for this configuration (the plugin creates the snapshot keyspace only on its
+   * first write, so a recovery before that fails), then Tributary's own.
+   */
+  public static void create(ActorSystem<?> system, CqlSession session, String keyspace, String replication) {
+    KeyspaceAndTableStatements persistence = new KeyspaceAndTableStatements(system, "pekko.persistence.cassandra",
+        PluginSettings.apply(Adapter.toClassic(system)));
+    List<String> all = new ArrayList<>();
+    all.add(persistence.createJournalKeyspaceStatement());
+    all.addAll(persistence.getCreateJournalTablesStatements());
+    all.add(persistence.createSnapshotKeyspaceStatement());
+    all.addAll(persistence.getCreateSnapshotTablesStatements());
+    all.addAll(statements(keyspace, replication));
+    for (String statement : all) {
       session.execute(com.datastax.oss.driver.api.core.cql.SimpleStatement.newInstance(statement)
           .setTimeout(Duration.ofSeconds(30)));
     }
