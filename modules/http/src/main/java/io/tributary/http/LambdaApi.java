@@ -23,6 +23,8 @@ import org.apache.pekko.http.javadsl.model.HttpResponse;
 import org.apache.pekko.http.javadsl.model.headers.RawHeader;
 import org.apache.pekko.http.javadsl.server.AllDirectives;
 import org.apache.pekko.http.javadsl.server.ExceptionHandler;
+import org.apache.pekko.http.javadsl.server.MalformedRequestContentRejection;
+import org.apache.pekko.http.javadsl.server.RejectionHandler;
 import org.apache.pekko.http.javadsl.server.Route;
 import org.apache.pekko.http.javadsl.unmarshalling.Unmarshaller;
 import org.apache.pekko.http.scaladsl.model.EntityStreamSizeException;
@@ -84,9 +86,10 @@ public final class LambdaApi extends AllDirectives {
           path("metrics", () -> get(() -> complete(HttpResponse.create().withEntity(
               HttpEntities.create(ContentTypes.TEXT_PLAIN_UTF8, metrics.render()))))),
           path(segment("tributary").slash("code").slash(segment()), this::downloadCode),
-          withSizeLimit(FunctionRoutes.isCodeUpload(request) ? settings.maxCodeUploadBytes() : settings.maxRequestBytes(),
+          handleRejections(bodyRejections(operation), () -> withSizeLimit(
+              FunctionRoutes.isCodeUpload(request) ? settings.maxCodeUploadBytes() : settings.maxRequestBytes(),
               () -> entity(Unmarshaller.entityToByteString(), body -> authenticated(request, body,
-                  () -> concat(functions.route(), unknownOperation(request))))))));
+                  () -> concat(functions.route(), unknownOperation(request)))))))));
     });
   }
 
@@ -121,6 +124,18 @@ public final class LambdaApi extends AllDirectives {
                   .map(ByteString::fromByteBuffer))))
           .orElseGet(() -> Responses.error(LambdaException.notFound("No code package " + sha256Hex)))));
     })));
+  }
+
+  /** A body that cannot be read reaches the routes as a rejection; answer it in AWS's shape. */
+  private RejectionHandler bodyRejections(String operation) {
+    return RejectionHandler.newBuilder().handle(MalformedRequestContentRejection.class, r -> {
+      if (r.getCause() instanceof EntityStreamSizeException size) {
+        return complete(Responses.error(LambdaException.requestTooLarge("Request must be smaller than "
+            + size.limit() + " bytes for the " + operation + " operation")));
+      }
+      return complete(Responses.error(LambdaException.invalidRequestContent("Could not read the request body: "
+          + r.getCause().getMessage())));
+    }).build();
   }
 
   private Route unknownOperation(HttpRequest request) {
