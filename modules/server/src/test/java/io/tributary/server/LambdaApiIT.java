@@ -224,6 +224,23 @@ class LambdaApiIT {
   }
 
   @Test
+  void operatorsSeeHealthAndPerOperationMetrics() throws Exception {
+    create("observed");
+    lambda.getFunction(b -> b.functionName("observed"));
+    assertThrows(ResourceNotFoundException.class, () -> lambda.getFunction(b -> b.functionName("unobserved")));
+    HttpClient http = HttpClient.newHttpClient();
+    for (String probe : List.of("/health/alive", "/health/ready")) {
+      assertEquals(200, http.send(HttpRequest.newBuilder(URI.create(node.endpoint() + probe)).build(),
+          HttpResponse.BodyHandlers.discarding()).statusCode(), probe);
+    }
+    String metrics = http.send(HttpRequest.newBuilder(URI.create(node.endpoint() + "/metrics")).build(),
+        HttpResponse.BodyHandlers.ofString()).body();
+    assertTrue(metrics.contains("tributary_api_requests_total{operation=\"CreateFunction\",status=\"201\"}"), metrics);
+    assertTrue(metrics.contains("tributary_api_requests_total{operation=\"GetFunction\",status=\"404\"}"), metrics);
+    assertTrue(metrics.contains("tributary_api_request_duration_seconds_count{operation=\"GetFunction\"}"), metrics);
+  }
+
+  @Test
   void aRestartedNodeKeepsEveryFunction() {
     create("durable");
     lambda.publishVersion(b -> b.functionName("durable"));

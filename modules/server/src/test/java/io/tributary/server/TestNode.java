@@ -1,6 +1,8 @@
 package io.tributary.server;
 
 import com.datastax.oss.driver.api.core.CqlSession;
+import com.datastax.oss.driver.api.core.config.DriverConfigLoader;
+import com.datastax.oss.driver.api.core.config.OptionsMap;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import java.io.IOException;
@@ -43,7 +45,9 @@ final class TestNode implements AutoCloseable {
   /** Drops the keyspaces of a test class, so a run starts from nothing even on a reused Cassandra. */
   static void dropKeyspaces(String prefix) {
     String[] hostPort = cassandra().split(":");
+    // Driver defaults, not application.conf: its contact point (9042) is the development Cassandra.
     try (CqlSession session = CqlSession.builder()
+        .withConfigLoader(DriverConfigLoader.fromMap(OptionsMap.driverDefaults()))
         .addContactPoint(new InetSocketAddress(hostPort[0], Integer.parseInt(hostPort[1])))
         .withLocalDatacenter("datacenter1").build()) {
       for (String ks : new String[] {prefix, prefix + "_journal", prefix + "_snapshot"}) {

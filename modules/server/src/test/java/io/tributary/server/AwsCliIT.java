@@ -1,0 +1,126 @@
+package io.tributary.server;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The AWS CLI v2 (Debian's {@code awscli}, {@code /usr/bin/aws}; another with
+ * {@code -Dtributary.it.aws-cli=PATH}) against a node, exactly as the README's examples run it.
+ */
+class AwsCliIT {
+
+  private static final String KEYSPACE = "it_aws_cli";
+  private static final String ROLE = "arn:aws:iam::000000000000:role/lambda-role";
+  private static final Path CLI = Path.of(System.getProperty("tributary.it.aws-cli", "/usr/bin/aws"));
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static TestNode node;
+
+  @TempDir
+  static Path home;
+
+  record Result(int exit, String out, String err) {
+    JsonNode json() {
+      try {
+        return JSON.readTree(out);
+      } catch (IOException e) {
+        throw new AssertionError("not JSON: " + out + err, e);
+      }
+    }
+  }
+
+  @BeforeAll
+  static void start() {
+    Assumptions.assumeTrue(Files.isExecutable(CLI), "no AWS CLI v2 at " + CLI + " (.ci/run installs Debian's awscli)");
+    TestNode.dropKeyspaces(KEYSPACE);
+    node = TestNode.start(KEYSPACE, TestNode.freePort());
+  }
+
+  @AfterAll
+  static void stop() {
+    if (node != null) {
+      node.close();
+    }
+  }
+
+  private static Result aws(String... args) throws Exception {
+    List<String> command = new ArrayList<>(List.of(CLI.toString(), "lambda"));
+    command.addAll(List.of(args));
+    command.addAll(List.of("--endpoint-url", node.endpoint().toString(), "--output", "json"));
+    ProcessBuilder builder = new ProcessBuilder(command).directory(home.toFile());
+    Map<String, String> env = builder.environment();
+    env.keySet().removeIf(k -> k.startsWith("AWS_"));
+    env.putAll(Map.of("HOME", home.toString(), "AWS_ACCESS_KEY_ID", TestNode.ACCESS_KEY,
+        "AWS_SECRET_ACCESS_KEY", TestNode.SECRET_KEY, "AWS_DEFAULT_REGION", "us-east-1", "AWS_PAGER", ""));
+    Path out = home.resolve("out.txt");
+    Path err = home.resolve("err.txt");
+    Process process = builder.redirectOutput(out.toFile()).redirectError(err.toFile()).start();
+    if (!process.waitFor(120, TimeUnit.SECONDS)) {
+      process.destroyForcibly();
+      throw new AssertionError("aws " + String.join(" ", args) + " did not finish");
+    }
+    return new Result(process.exitValue(), Files.readString(out, StandardCharsets.UTF_8),
+        Files.readString(err, StandardCharsets.UTF_8));
+  }
+
+  private static JsonNode ok(String... args) throws Exception {
+    Result result = aws(args);
+    assertEquals(0, result.exit(), () -> "aws lambda " + String.join(" ", args) + "\n" + result.err());
+    return result.out().isBlank() ? JSON.nullNode() : result.json();
+  }
+
+  @Test
+  void theReadmeExamplesWorkUnchanged() throws Exception {
+    Path zip = home.resolve("function.zip");
+    Files.write(zip, Zips.withBootstrap("#!/bin/sh\necho hello\n"));
+
+    JsonNode created = ok("create-function", "--function-name", "hello", "--runtime", "provided.al2023",
+        "--handler", "bootstrap", "--role", ROLE, "--zip-file", "fileb://" + zip, "--timeout", "10",
+        "--environment", "Variables={STAGE=dev}", "--tags", "team=platform");
+    assertEquals("arn:aws:lambda:us-east-1:000000000000:function:hello", created.get("FunctionArn").asText());
+    assertEquals("Active", created.get("State").asText());
+
+    assertTrue(ok("list-functions").get("Functions").findValuesAsText("FunctionName").contains("hello"));
+    assertEquals("dev", ok("get-function", "--function-name", "hello")
+        .at("/Configuration/Environment/Variables/STAGE").asText());
+
+    assertEquals(512, ok("update-function-configuration", "--function-name", "hello", "--memory-size", "512")
+        .get("MemorySize").asInt());
+    Files.write(zip, Zips.withBootstrap("#!/bin/sh\necho v2\n"));
+    assertEquals("1", ok("update-function-code", "--function-name", "hello", "--zip-file", "fileb://" + zip,
+        "--publish").get("Version").asText());
+    assertEquals("1", ok("create-alias", "--function-name", "hello", "--name", "live", "--function-version", "1")
+        .get("FunctionVersion").asText());
+    assertEquals(List.of("$LATEST", "1"),
+        ok("list-versions-by-function", "--function-name", "hello").get("Versions").findValuesAsText("Version"));
+
+    assertEquals(3, ok("put-function-concurrency", "--function-name", "hello", "--reserved-concurrent-executions", "3")
+        .get("ReservedConcurrentExecutions").asInt());
+    ok("add-permission", "--function-name", "hello", "--statement-id", "s3", "--action", "lambda:InvokeFunction",
+        "--principal", "s3.amazonaws.com");
+    assertTrue(ok("get-policy", "--function-name", "hello").get("Policy").asText().contains("s3.amazonaws.com"));
+    ok("tag-resource", "--resource", created.get("FunctionArn").asText(), "--tags", "cost=42");
+    assertEquals("42", ok("list-tags", "--resource", created.get("FunctionArn").asText()).at("/Tags/cost").asText());
+    assertTrue(ok("get-account-settings").at("/AccountLimit/ConcurrentExecutions").asInt() > 0);
+
+    ok("delete-function", "--function-name", "hello");
+    Result missing = aws("get-function", "--function-name", "hello");
+    assertEquals(254, missing.exit(), "the CLI's exit status for a service error");
+    assertTrue(missing.err().contains("ResourceNotFoundException"), missing.err());
+  }
+}

@@ -1,0 +1,190 @@
+package io.tributary.server;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Supplier;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+import software.amazon.awssdk.core.SdkBytes;
+import software.amazon.awssdk.core.exception.SdkClientException;
+import software.amazon.awssdk.services.lambda.LambdaClient;
+import software.amazon.awssdk.services.lambda.model.LambdaException;
+import software.amazon.awssdk.services.lambda.model.ResourceNotFoundException;
+
+/**
+ * Three node processes on one Cassandra, as {@code deploy/local-cluster.sh} runs them: any node
+ * serves any function; a node killed with SIGKILL loses nothing; a node stopped with SIGTERM drains.
+ * The tests run in order and share the cluster, as an operator's drill would.
+ */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class ClusterIT {
+
+  private static final String KEYSPACE = "it_cluster";
+  private static final String ROLE = "arn:aws:iam::000000000000:role/lambda-role";
+  private static final byte[] ZIP = Zips.withBootstrap("#!/bin/sh\necho hello\n");
+  private static final int FUNCTIONS = 12;
+  private static final Duration READY = Duration.ofSeconds(120);
+  // Relaxed only so that the test does not wait: production keeps 20 s (application.conf).
+  private static final Map<String, String> FAST_DOWNING = Map.of(
+      "pekko.cluster.split-brain-resolver.stable-after", "5s",
+      "pekko.coordinated-shutdown.exit-jvm", "on");
+  private static final List<NodeProcess> nodes = new ArrayList<>();
+
+  @BeforeAll
+  static void startCluster() {
+    TestNode.dropKeyspaces(KEYSPACE);
+    List<Integer> artery = List.of(TestNode.freePort(), TestNode.freePort(), TestNode.freePort());
+    Path logs = Path.of("target", "cluster-it");
+    for (int i = 0; i < 3; i++) {
+      nodes.add(new NodeProcess(TestNode.freePort(), artery.get(i), artery, KEYSPACE,
+          logs.resolve("node-" + (i + 1) + ".log"), FAST_DOWNING));
+    }
+    // The first one creates the schema alone; the others join it.
+    node(1).start().awaitReady(READY);
+    node(2).start();
+    node(3).start();
+    node(2).awaitReady(READY);
+    node(3).awaitReady(READY);
+  }
+
+  @AfterAll
+  static void stopCluster() {
+    nodes.forEach(NodeProcess::close);
+  }
+
+  private static NodeProcess node(int i) {
+    return nodes.get(i - 1);
+  }
+
+  private static String name(int i) {
+    return "spread-" + i;
+  }
+
+  @Test
+  @Order(1)
+  void anyNodeServesAFunctionCreatedThroughAnother() {
+    try (LambdaClient one = node(1).client(); LambdaClient two = node(2).client(); LambdaClient three = node(3).client()) {
+      for (int i = 0; i < FUNCTIONS; i++) {
+        String fn = name(i);
+        one.createFunction(b -> b.functionName(fn).runtime("provided.al2023").role(ROLE).handler("bootstrap")
+            .code(c -> c.zipFile(SdkBytes.fromByteArray(ZIP))));
+      }
+      assertEquals(FUNCTIONS, listed(two), "node 2 lists what node 1 created");
+      for (int i = 0; i < FUNCTIONS; i++) {
+        String fn = name(i);
+        three.updateFunctionConfiguration(b -> b.functionName(fn).description("set through node 3"));
+      }
+      for (int i = 0; i < FUNCTIONS; i++) {
+        String fn = name(i);
+        assertEquals("set through node 3", two.getFunctionConfiguration(b -> b.functionName(fn)).description());
+      }
+      three.deleteFunction(b -> b.functionName(name(FUNCTIONS - 1)));
+      assertEquals(FUNCTIONS - 1, listed(one));
+      assertThrows(ResourceNotFoundException.class, () -> one.getFunction(b -> b.functionName(name(FUNCTIONS - 1))));
+    }
+  }
+
+  @Test
+  @Order(2)
+  void functionsOfAKilledNodeRecoverOnTheOthersWithNothingLost() {
+    node(3).kill();
+    try (LambdaClient one = node(1).client(); LambdaClient two = node(2).client()) {
+      for (int i = 0; i < FUNCTIONS - 1; i++) {
+        String fn = name(i);
+        LambdaClient through = i % 2 == 0 ? one : two;
+        // Entities that lived on node 3 answer once the split-brain resolver has downed it.
+        assertEquals("set through node 3",
+            eventually(() -> through.getFunctionConfiguration(b -> b.functionName(fn)).description()));
+        two.updateFunctionConfiguration(b -> b.functionName(fn).timeout(30));
+      }
+      assertEquals(FUNCTIONS - 1, listed(one));
+    }
+
+    node(3).start().awaitReady(READY);
+    try (LambdaClient three = node(3).client()) {
+      for (int i = 0; i < FUNCTIONS - 1; i++) {
+        String fn = name(i);
+        assertEquals(30, eventually(() -> three.getFunctionConfiguration(b -> b.functionName(fn)).timeout()));
+      }
+    }
+  }
+
+  @Test
+  @Order(3)
+  void aNodeStoppedWithSigtermFinishesWhatItAcceptedAndHandsItsFunctionsOver() throws Exception {
+    AtomicBoolean stop = new AtomicBoolean(false);
+    AtomicInteger served = new AtomicInteger();
+    AtomicInteger refused = new AtomicInteger();
+    List<String> serverErrors = Collections.synchronizedList(new ArrayList<>());
+    Thread load;
+    try (LambdaClient two = node(2).clientWithoutRetries()) {
+      load = new Thread(() -> {
+        int i = 0;
+        while (!stop.get()) {
+          String fn = name(i++ % (FUNCTIONS - 1));
+          try {
+            two.getFunctionConfiguration(b -> b.functionName(fn));
+            served.incrementAndGet();
+          } catch (LambdaException e) {
+            serverErrors.add(e.statusCode() + " " + e.getMessage());
+          } catch (SdkClientException e) {
+            refused.incrementAndGet();
+            NodeProcess.sleep(20);
+          }
+        }
+      });
+      load.start();
+      while (served.get() < 50) {
+        NodeProcess.sleep(20);
+      }
+      int exit = node(2).terminate(Duration.ofSeconds(60));
+      stop.set(true);
+      load.join();
+      // The JVM reports termination by SIGTERM as 143 once its shutdown hooks have run.
+      assertTrue(exit == 0 || exit == 143, "exit status " + exit);
+    }
+    assertEquals(List.of(), serverErrors, "requests accepted while draining must succeed");
+    assertTrue(refused.get() > 0, "the stopped node refuses new connections");
+    try (LambdaClient one = node(1).client(); LambdaClient three = node(3).client()) {
+      for (int i = 0; i < FUNCTIONS - 1; i++) {
+        String fn = name(i);
+        LambdaClient through = i % 2 == 0 ? one : three;
+        assertEquals(30, through.getFunctionConfiguration(b -> b.functionName(fn)).timeout());
+      }
+    }
+  }
+
+  private static int listed(LambdaClient client) {
+    return (int) client.listFunctionsPaginator().functions().stream()
+        .filter(f -> f.functionName().startsWith("spread-")).count();
+  }
+
+  /** Retries while the cluster heals (a request to a moving entity can time out); gives up after 90 s. */
+  private static <T> T eventually(Supplier<T> call) {
+    long deadline = System.nanoTime() + Duration.ofSeconds(90).toNanos();
+    while (true) {
+      try {
+        return call.get();
+      } catch (LambdaException | SdkClientException e) {
+        if (e instanceof ResourceNotFoundException || System.nanoTime() > deadline) {
+          throw e;
+        }
+        NodeProcess.sleep(500);
+      }
+    }
+  }
+}
