@@ -20,6 +20,15 @@ public record Arns(String region, String accountId) {
   /** A function named in a request, with the qualifier its ARN carried (or null). */
   public record FunctionRef(String name, String qualifier) {}
 
+  /** The region field of any ARN ({@code arn:partition:service:region:...}). */
+  public static String regionOf(String arn) {
+    String[] parts = arn.split(":", 5);
+    if (parts.length < 5 || !parts[0].equals("arn")) {
+      throw new IllegalArgumentException("not an ARN: " + arn);
+    }
+    return parts[3];
+  }
+
   public String functionArn(String functionName) {
     return "arn:aws:lambda:" + region + ":" + accountId + ":function:" + functionName;
   }

@@ -142,6 +142,16 @@ public final class FunctionEntity
 
   public record ListTags(ActorRef<Reply<Map<String, String>>> replyTo) implements Command {}
 
+  /** What an invoke of {@code qualifier} runs: read by Dispatchers, which cache it briefly. */
+  public record ResolveInvokeTarget(String qualifier, ActorRef<Reply<InvokeTarget>> replyTo) implements Command {}
+
+  /**
+   * The version an invoke runs, and for a weighted alias the additional version with its weight;
+   * the function's reserved concurrency (null when unreserved) is enforced by the Dispatcher.
+   */
+  public record InvokeTarget(String functionArn, FunctionConfig primary, FunctionConfig additional,
+                             double additionalWeight, Integer reservedConcurrency) implements ClusterMessage {}
+
   // ---- events (persisted; see PersistedSerializer for their manifests) ----
 
   public sealed interface Event extends PersistedMessage {}
@@ -324,6 +334,7 @@ public final class FunctionEntity
         .forAnyState()
         .onCommand(Create.class, this::onCreate)
         .onCommand(Get.class, this::onGet)
+        .onCommand(ResolveInvokeTarget.class, this::onResolveInvokeTarget)
         .onCommand(UpdateCode.class, this::onUpdateCode)
         .onCommand(UpdateConfiguration.class, this::onUpdateConfiguration)
         .onCommand(Delete.class, this::onDelete)
@@ -377,6 +388,25 @@ public final class FunctionEntity
   private ReplyEffect<Event, State> onGet(State state, Get cmd) {
     try {
       return Effect().reply(cmd.replyTo(), Reply.ok(view(state, resolve(state, cmd.qualifier()))));
+    } catch (LambdaException e) {
+      return reject(cmd.replyTo(), e);
+    }
+  }
+
+  private ReplyEffect<Event, State> onResolveInvokeTarget(State state, ResolveInvokeTarget cmd) {
+    try {
+      FunctionConfig primary = resolve(state, cmd.qualifier());
+      AliasConfig alias = cmd.qualifier() == null ? null : state.aliases().get(cmd.qualifier());
+      FunctionConfig additional = null;
+      double weight = 0;
+      if (alias != null && !alias.additionalVersionWeights().isEmpty()) {
+        var extra = alias.additionalVersionWeights().entrySet().iterator().next();
+        additional = state.versions().get(extra.getKey());
+        weight = additional == null ? 0 : extra.getValue();
+      }
+      String arn = arns.functionArn(primary.functionName(), cmd.qualifier());
+      return Effect().reply(cmd.replyTo(),
+          Reply.ok(new InvokeTarget(arn, primary, additional, weight, state.reservedConcurrency())));
     } catch (LambdaException e) {
       return reject(cmd.replyTo(), e);
     }

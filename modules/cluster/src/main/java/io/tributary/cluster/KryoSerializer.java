@@ -113,6 +113,8 @@ public final class KryoSerializer extends JSerializer {
     r.put(128, FunctionEntity.TagResource.class);
     r.put(129, FunctionEntity.UntagResource.class);
     r.put(130, FunctionEntity.ListTags.class);
+    r.put(131, FunctionEntity.ResolveInvokeTarget.class);
+    r.put(103, FunctionEntity.InvokeTarget.class);
     return Collections.unmodifiableMap(r);
   }
 

@@ -37,8 +37,21 @@ public record ApiSettings(
     String advertised = c.getString("http.advertised-url");
     return new ApiSettings(host, port, advertised.isEmpty() ? "http://" + host + ":" + port : advertised,
         new Arns(c.getString("region"), c.getString("account-id")), credentials, c.getBoolean("auth.enabled"),
-        new LinkedHashSet<>(c.getStringList("runtimes")), c.getInt("concurrency.account-limit"),
+        runtimes(c), c.getInt("concurrency.account-limit"),
         c.getInt("concurrency.minimum-unreserved"), c.getDuration("http.ask-timeout"),
         c.getBytes("http.max-request-size"), c.getBytes("http.max-code-upload-size"));
+  }
+
+  /** The runtime ids this node can run: those with an interpreter in {@code tributary.runtime.interpreters}. */
+  private static Set<String> runtimes(Config c) {
+    Set<String> runtimes = new java.util.TreeSet<>();
+    if (c.hasPath("runtime.interpreters")) {
+      c.getConfig("runtime.interpreters").root().forEach((id, value) -> {
+        if (!String.valueOf(value.unwrapped()).isBlank()) {
+          runtimes.add(id);
+        }
+      });
+    }
+    return runtimes;
   }
 }

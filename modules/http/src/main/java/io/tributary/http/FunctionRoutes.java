@@ -530,6 +530,11 @@ final class FunctionRoutes extends AllDirectives {
   }
 
   private Arns.FunctionRef ref(String reference, String queryQualifier) {
+    return ref(arns, reference, queryQualifier);
+  }
+
+  /** The function a path names, with the qualifier of its ARN or of {@code ?Qualifier=} (which must agree). */
+  static Arns.FunctionRef ref(Arns arns, String reference, String queryQualifier) {
     Arns.FunctionRef ref = arns.parseFunction(reference);
     Validation.qualifier(queryQualifier);
     if (queryQualifier != null && ref.qualifier() != null && !queryQualifier.equals(ref.qualifier())) {
@@ -577,7 +582,8 @@ final class FunctionRoutes extends AllDirectives {
   private String runtime(String runtime) {
     if (!settings.runtimes().contains(runtime)) {
       throw LambdaException.invalidParameter("The runtime parameter of " + runtime + " is not supported by this "
-          + "Tributary. Supported runtimes: " + settings.runtimes().stream().sorted().toList() + ".");
+          + "Tributary: no interpreter is configured for it (tributary.runtime.interpreters). Supported runtimes: "
+          + settings.runtimes().stream().sorted().toList() + ".");
     }
     return runtime;
   }

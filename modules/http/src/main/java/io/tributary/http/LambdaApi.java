@@ -3,16 +3,21 @@ package io.tributary.http;
 import static org.apache.pekko.http.javadsl.server.PathMatchers.segment;
 
 import io.tributary.api.LambdaException;
+import io.tributary.cluster.Dispatcher;
 import io.tributary.cluster.store.CodeStore;
 import io.tributary.cluster.store.FunctionRegistry;
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CompletionException;
 import java.util.function.BooleanSupplier;
 import java.util.regex.Pattern;
+import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.http.javadsl.model.ContentTypes;
@@ -49,16 +54,21 @@ public final class LambdaApi extends AllDirectives {
   private static final Logger log = LoggerFactory.getLogger(LambdaApi.class);
   private static final String REQUEST_ID = "x-amzn-RequestId";
 
+  private static final Set<String> CHANGES_INVOKES = Set.of("UpdateFunctionConfiguration",
+      "UpdateFunctionCode", "DeleteFunction", "CreateAlias", "UpdateAlias", "DeleteAlias", "PutFunctionConcurrency",
+      "DeleteFunctionConcurrency");
   private final ApiSettings settings;
   private final FunctionRoutes functions;
   private final CodeStore codeStore;
   private final CodeUrls codeUrls;
   private final SigV4Verifier verifier;
+  private final InvokeRoutes invokes;
+  private final ActorRef<Dispatcher.Command> dispatcher;
   private final Metrics metrics;
   private final BooleanSupplier ready;
 
   public LambdaApi(ActorSystem<?> system, ApiSettings settings, FunctionRegistry registry, CodeStore codeStore,
-                   Metrics metrics, BooleanSupplier ready) {
+                   ActorRef<Dispatcher.Command> dispatcher, Metrics metrics, BooleanSupplier ready) {
     this.settings = settings;
     this.codeStore = codeStore;
     this.codeUrls = new CodeUrls(settings.advertisedUrl(), settings.credentials().values().iterator().next(),
@@ -66,6 +76,8 @@ public final class LambdaApi extends AllDirectives {
     this.functions = new FunctionRoutes(ClusterSharding.get(system), registry, codeStore, codeUrls, settings.arns(),
         new FunctionRoutes.Settings(settings.runtimes(), settings.accountConcurrency(), settings.minimumUnreserved(),
             settings.askTimeout()));
+    this.invokes = new InvokeRoutes(system, dispatcher, settings.arns());
+    this.dispatcher = dispatcher;
     this.verifier = new SigV4Verifier(settings.credentials(), java.time.Duration.ofMinutes(5));
     this.metrics = metrics;
     this.ready = ready;
@@ -78,6 +90,9 @@ public final class LambdaApi extends AllDirectives {
       long start = System.nanoTime();
       return mapResponse(response -> {
         metrics.record(operation, response.status().intValue(), System.nanoTime() - start);
+        if (response.status().isSuccess() && CHANGES_INVOKES.contains(operation)) {
+          forget(request, operation.equals("DeleteFunction") && request.getUri().query().get("Qualifier").isEmpty());
+        }
         return response.addHeader(RawHeader.create(REQUEST_ID, requestId));
       }, () -> handleExceptions(errors(requestId, operation), () -> concat(
           path(segment("health").slash("alive"), () -> get(() -> complete("alive"))),
@@ -87,10 +102,25 @@ public final class LambdaApi extends AllDirectives {
               HttpEntities.create(ContentTypes.TEXT_PLAIN_UTF8, metrics.render()))))),
           path(segment("tributary").slash("code").slash(segment()), this::downloadCode),
           handleRejections(bodyRejections(operation), () -> withSizeLimit(
-              FunctionRoutes.isCodeUpload(request) ? settings.maxCodeUploadBytes() : settings.maxRequestBytes(),
+              FunctionRoutes.isCodeUpload(request) ? settings.maxCodeUploadBytes()
+                  : InvokeRoutes.isInvoke(request) ? InvokeRoutes.MAX_PAYLOAD_BYTES : settings.maxRequestBytes(),
               () -> entity(Unmarshaller.entityToByteString(), body -> authenticated(request, body,
-                  () -> concat(functions.route(), unknownOperation(request)))))))));
+                  () -> concat(invokes.route(requestId), functions.route(), unknownOperation(request)))))))));
     });
+  }
+
+  /** The Dispatcher of this node forgets what it cached about a function this request changed. */
+  private void forget(HttpRequest request, boolean deleted) {
+    String[] segments = request.getUri().getPathString().split("/");
+    if (segments.length > 3) {
+      try {
+        String name = settings.arns().parseFunction(URLDecoder.decode(segments[3],
+            StandardCharsets.UTF_8)).name();
+        dispatcher.tell(new Dispatcher.Forget(name, deleted));
+      } catch (LambdaException e) {
+        // Not a function path: nothing was cached under it.
+      }
+    }
   }
 
   private Route authenticated(HttpRequest request, ByteString body, java.util.function.Supplier<Route> inner) {
@@ -185,6 +215,7 @@ public final class LambdaApi extends AllDirectives {
         new Rule("GET", Pattern.compile(FN), "GetFunction"),
         new Rule("DELETE", Pattern.compile(FN), "DeleteFunction"),
         new Rule("GET", Pattern.compile(FN + "/configuration"), "GetFunctionConfiguration"),
+        new Rule("POST", Pattern.compile(FN + "/invocations"), "Invoke"),
         new Rule("PUT", Pattern.compile(FN + "/configuration"), "UpdateFunctionConfiguration"),
         new Rule("PUT", Pattern.compile(FN + "/code"), "UpdateFunctionCode"),
         new Rule("POST", Pattern.compile(FN + "/versions"), "PublishVersion"),

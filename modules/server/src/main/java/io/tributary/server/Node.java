@@ -2,6 +2,7 @@ package io.tributary.server;
 
 import com.datastax.oss.driver.api.core.CqlSession;
 import com.typesafe.config.Config;
+import io.tributary.cluster.Dispatcher;
 import io.tributary.cluster.FunctionEntity;
 import io.tributary.cluster.store.CodeStore;
 import io.tributary.cluster.store.FunctionRegistry;
@@ -9,13 +10,17 @@ import io.tributary.cluster.store.Schema;
 import io.tributary.http.ApiSettings;
 import io.tributary.http.LambdaApi;
 import io.tributary.http.Metrics;
+import io.tributary.runtime.LocalRuntime;
+import io.tributary.runtime.RuntimeSettings;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.CoordinatedShutdown;
+import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.Props;
 import org.apache.pekko.actor.typed.javadsl.Adapter;
 import org.apache.pekko.cluster.MemberStatus;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
@@ -69,8 +74,15 @@ public final class Node {
           CodeStore codeStore = new CodeStore(session, keyspace);
           ClusterSharding sharding = ClusterSharding.get(system);
           FunctionEntity.init(sharding, settings.arns(), registry);
+          LocalRuntime runtime = LocalRuntime.start(system, RuntimeSettings.fromConfig(config),
+              hex -> codeStore.readAll(hex));
+          CoordinatedShutdown.get(Adapter.toClassic(system)).addTask(CoordinatedShutdown.PhaseServiceStop(),
+              "tributary-runtime", () -> runtime.shutdown().thenApply(v -> Done.getInstance()));
+          ActorRef<Dispatcher.Command> dispatcher = system.systemActorOf(Dispatcher.create(sharding, runtime,
+              new Dispatcher.Settings(config.getDuration("tributary.dispatcher.target-ttl"), settings.askTimeout(),
+                  settings.accountConcurrency())), "dispatcher", Props.empty());
           Cluster cluster = Cluster.get(system);
-          LambdaApi api = new LambdaApi(system, settings, registry, codeStore, new Metrics(),
+          LambdaApi api = new LambdaApi(system, settings, registry, codeStore, dispatcher, new Metrics(),
               () -> !draining.get() && cluster.selfMember().status().equals(MemberStatus.up()));
           return Http.get(system).newServerAt(settings.host(), settings.port()).bind(api.route());
         })

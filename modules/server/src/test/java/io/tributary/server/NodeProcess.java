@@ -44,6 +44,7 @@ final class NodeProcess implements AutoCloseable {
         "-Dpekko.remote.artery.canonical.port=" + arteryPort,
         "-Dtributary.cassandra.keyspace=" + keyspacePrefix,
         "-Dtributary.cassandra.autocreate=on",
+        "-Dtributary.runtime.work-dir=" + log.getParent().resolve("runtime-" + httpPort).toAbsolutePath(),
         "-Dpekko.persistence.cassandra.journal.keyspace=" + keyspacePrefix + "_journal",
         "-Dpekko.persistence.cassandra.snapshot.keyspace=" + keyspacePrefix + "_snapshot",
         "-Ddatastax-java-driver.basic.contact-points.0=" + TestNode.cassandra()));

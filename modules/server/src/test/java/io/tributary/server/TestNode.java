@@ -62,6 +62,7 @@ final class TestNode implements AutoCloseable {
         "tributary.http.port", port,
         "tributary.cassandra.keyspace", keyspacePrefix,
         "tributary.cassandra.autocreate", "on",
+        "tributary.runtime.work-dir", "target/runtime-" + keyspacePrefix,
         "pekko.persistence.cassandra.journal.keyspace", keyspacePrefix + "_journal",
         "pekko.persistence.cassandra.snapshot.keyspace", keyspacePrefix + "_snapshot",
         "pekko.remote.artery.canonical.port", 0,

@@ -27,6 +27,21 @@ final class Zips {
     return withUnixMode(bytes.toByteArray(), 0100755);
   }
 
+  /** A package of plain files (mode 0644), such as a Python or Node.js handler. */
+  static byte[] of(java.util.Map<String, String> files) {
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    try (ZipOutputStream zip = new ZipOutputStream(bytes)) {
+      for (var file : files.entrySet()) {
+        zip.putNextEntry(new ZipEntry(file.getKey()));
+        zip.write(file.getValue().getBytes(StandardCharsets.UTF_8));
+        zip.closeEntry();
+      }
+    } catch (IOException e) {
+      throw new IllegalStateException(e);
+    }
+    return withUnixMode(bytes.toByteArray(), 0100644);
+  }
+
   /** Sets "made by Unix" and the mode in every central directory entry (java.util.zip cannot). */
   static byte[] withUnixMode(byte[] zip, int mode) {
     ByteBuffer b = ByteBuffer.wrap(zip).order(ByteOrder.LITTLE_ENDIAN);

@@ -1,0 +1,147 @@
+package io.tributary.http;
+
+import static org.apache.pekko.http.javadsl.server.PathMatchers.segment;
+
+import com.fasterxml.jackson.core.JsonParser;
+import io.tributary.api.Arns;
+import io.tributary.api.Invocation;
+import io.tributary.api.InvocationResult;
+import io.tributary.api.LambdaException;
+import io.tributary.cluster.Dispatcher;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Base64;
+import java.util.Optional;
+import java.util.concurrent.CompletionStage;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.javadsl.AskPattern;
+import org.apache.pekko.http.javadsl.model.ContentTypes;
+import org.apache.pekko.http.javadsl.model.HttpEntities;
+import org.apache.pekko.http.javadsl.model.HttpResponse;
+import org.apache.pekko.http.javadsl.model.headers.RawHeader;
+import org.apache.pekko.http.javadsl.server.AllDirectives;
+import org.apache.pekko.http.javadsl.server.Route;
+import org.apache.pekko.http.javadsl.unmarshalling.Unmarshaller;
+import org.apache.pekko.util.ByteString;
+
+/**
+ * {@code POST /2015-03-31/functions/{fn}/invocations}: Invoke with AWS's headers in and out. The
+ * invocation's request id is the HTTP request's {@code x-amzn-RequestId}, as on AWS, so a log
+ * line, a REPORT line and a client's error all name the same id.
+ */
+final class InvokeRoutes extends AllDirectives {
+
+  /** AWS's limit for a synchronous request payload. */
+  static final int MAX_PAYLOAD_BYTES = 6 * 1024 * 1024;
+  private static final int MAX_CLIENT_CONTEXT_BYTES = 3583;
+
+  private final ActorSystem<?> system;
+  private final ActorRef<Dispatcher.Command> dispatcher;
+  private final Arns arns;
+
+  InvokeRoutes(ActorSystem<?> system, ActorRef<Dispatcher.Command> dispatcher, Arns arns) {
+    this.system = system;
+    this.dispatcher = dispatcher;
+    this.arns = arns;
+  }
+
+  static boolean isInvoke(org.apache.pekko.http.javadsl.model.HttpRequest request) {
+    String path = request.getUri().getPathString();
+    return request.method().name().equals("POST") && path.startsWith("/2015-03-31/functions/")
+        && path.endsWith("/invocations");
+  }
+
+  Route route(String requestId) {
+    return pathPrefix(segment("2015-03-31").slash("functions"), () ->
+        path(segment().slash("invocations"), reference -> post(() ->
+            parameterOptional("Qualifier", qualifier ->
+                optionalHeaderValueByName("X-Amz-Invocation-Type", type ->
+                    optionalHeaderValueByName("X-Amz-Log-Type", logType ->
+                        optionalHeaderValueByName("X-Amz-Client-Context", clientContext ->
+                            entity(Unmarshaller.entityToByteString(), body -> completeWithFuture(invoke(requestId,
+                                FunctionRoutes.ref(arns, reference, qualifier.orElse(null)), type, logType,
+                                clientContext, body))))))))));
+  }
+
+  private CompletionStage<HttpResponse> invoke(String requestId, Arns.FunctionRef ref, Optional<String> type,
+      Optional<String> logType, Optional<String> clientContext, ByteString body) {
+    String invocationType = type.orElse("RequestResponse");
+    if (!invocationType.equals("RequestResponse") && !invocationType.equals("DryRun")) {
+      throw LambdaException.invalidParameter("InvocationType " + invocationType + " is not supported by this version"
+          + " of Tributary; use RequestResponse or DryRun.");
+    }
+    String log = logType.orElse("None");
+    if (!log.equals("None") && !log.equals("Tail")) {
+      throw LambdaException.validation(log, "logType", "Member must satisfy enum value set: [Tail, None]");
+    }
+    if (body.size() > MAX_PAYLOAD_BYTES) {
+      throw LambdaException.requestTooLarge("Request must be smaller than " + MAX_PAYLOAD_BYTES
+          + " bytes for the Invoke operation");
+    }
+    byte[] payload = body.isEmpty() ? "{}".getBytes(StandardCharsets.UTF_8) : body.toArray();
+    checkJson(payload);
+    String context = clientContext.map(InvokeRoutes::decodeClientContext).orElse(null);
+    Invocation invocation = new Invocation(requestId, arns.functionArn(ref.name(), ref.qualifier()), payload, context,
+        null, log.equals("Tail"));
+    CompletionStage<Dispatcher.Result> result = AskPattern.ask(dispatcher,
+        replyTo -> new Dispatcher.Invoke(ref.name(), ref.qualifier(), invocation, invocationType.equals("DryRun"),
+            replyTo),
+        Duration.ofSeconds(910), system.scheduler());
+    return result.thenApply(r -> {
+      if (r.error() != null) {
+        return Responses.error(r.error().toException());
+      }
+      if (invocationType.equals("DryRun")) {
+        return Responses.empty(204);
+      }
+      return response(r.result(), r.executedVersion());
+    });
+  }
+
+  private static HttpResponse response(InvocationResult result, String executedVersion) {
+    HttpResponse response = HttpResponse.create().withStatus(200)
+        .withEntity(HttpEntities.create(ContentTypes.APPLICATION_JSON, result.payload()))
+        .addHeader(RawHeader.create("X-Amz-Executed-Version", executedVersion));
+    if (result.functionError() != null) {
+      response = response.addHeader(RawHeader.create("X-Amz-Function-Error", result.functionError()));
+    }
+    if (result.logTail() != null) {
+      response = response.addHeader(RawHeader.create("X-Amz-Log-Result",
+          Base64.getEncoder().encodeToString(result.logTail().getBytes(StandardCharsets.UTF_8))));
+    }
+    return response;
+  }
+
+  /** AWS accepts any JSON value as a payload, and only JSON. */
+  private static void checkJson(byte[] payload) {
+    try (JsonParser parser = JsonBody.MAPPER.getFactory().createParser(payload)) {
+      if (parser.nextToken() == null) {
+        return;
+      }
+      parser.skipChildren();
+      if (parser.nextToken() != null) {
+        throw new IOException("unexpected content after the JSON value");
+      }
+    } catch (IOException e) {
+      String detail = e.getMessage() == null ? "" : e.getMessage().split("\n")[0];
+      throw LambdaException.invalidRequestContent("Could not parse request body into json: " + detail);
+    }
+  }
+
+  private static String decodeClientContext(String base64) {
+    byte[] decoded;
+    try {
+      decoded = Base64.getDecoder().decode(base64);
+    } catch (IllegalArgumentException e) {
+      throw LambdaException.invalidRequestContent("Client context must be valid base64-encoded JSON.");
+    }
+    if (decoded.length > MAX_CLIENT_CONTEXT_BYTES) {
+      throw LambdaException.invalidParameter("Client context must be at most " + MAX_CLIENT_CONTEXT_BYTES
+          + " bytes once decoded.");
+    }
+    checkJson(decoded);
+    return new String(decoded, StandardCharsets.UTF_8);
+  }
+}

@@ -1,0 +1,66 @@
+package io.tributary.runtime;
+
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+
+/**
+ * The output of one invocation: bounded, so a handler that prints gigabytes costs a fixed amount
+ * of memory (the first {@code limit} bytes are kept, the rest only counted, as in a truncated log).
+ * The last 4 KB are kept apart for {@code X-Amz-Log-Result}.
+ */
+final class InvocationLog {
+
+  static final int TAIL_BYTES = 4096;
+
+  private final byte[] kept;
+  private int keptLength;
+  private long dropped;
+  private final byte[] tail = new byte[TAIL_BYTES];
+  private long total;
+  private String footer = "";
+
+  InvocationLog(int limit) {
+    this.kept = new byte[limit];
+  }
+
+  synchronized void append(byte[] bytes, int offset, int length) {
+    int room = Math.min(length, kept.length - keptLength);
+    System.arraycopy(bytes, offset, kept, keptLength, room);
+    keptLength += room;
+    dropped += length - room;
+    for (int i = Math.max(0, length - TAIL_BYTES); i < length; i++) {
+      tail[(int) (total + i) % TAIL_BYTES] = bytes[offset + i];
+    }
+    total += length;
+  }
+
+  void line(String text) {
+    byte[] bytes = (text + "\n").getBytes(StandardCharsets.UTF_8);
+    append(bytes, 0, bytes.length);
+  }
+
+  /** The platform's closing lines (END, REPORT): kept even when the output was cut. */
+  synchronized void finish(String lines) {
+    byte[] bytes = lines.getBytes(StandardCharsets.UTF_8);
+    int room = Math.min(bytes.length, kept.length - keptLength);
+    append(bytes, 0, bytes.length);
+    if (room < bytes.length) {
+      footer = lines;
+    }
+  }
+
+  /** The last 4 KB, as Lambda returns them base64-encoded in {@code X-Amz-Log-Result}. */
+  synchronized byte[] tail() {
+    int n = (int) Math.min(total, TAIL_BYTES);
+    byte[] out = new byte[n];
+    for (int i = 0; i < n; i++) {
+      out[i] = tail[(int) ((total - n + i) % TAIL_BYTES)];
+    }
+    return out;
+  }
+
+  synchronized String text() {
+    String text = new String(Arrays.copyOf(kept, keptLength), StandardCharsets.UTF_8);
+    return dropped == 0 ? text : text + "\n[" + dropped + " bytes of output dropped]\n" + footer;
+  }
+}

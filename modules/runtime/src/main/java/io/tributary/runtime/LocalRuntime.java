@@ -1,0 +1,238 @@
+package io.tributary.runtime;
+
+import io.tributary.api.Arns;
+import io.tributary.api.CodeSource;
+import io.tributary.api.FunctionConfig;
+import io.tributary.api.FunctionRuntime;
+import io.tributary.api.Invocation;
+import io.tributary.api.InvocationResult;
+import io.tributary.api.LambdaException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * This node's execution environments, pooled per function version and revision: a warm idle
+ * environment is reused, otherwise one is cold-started; each runs one invocation at a time.
+ * Idle environments expire after {@code idle-timeout}. A new revision of a function (changed code
+ * or configuration) starts new environments; the old ones stop once idle.
+ */
+public final class LocalRuntime implements FunctionRuntime {
+
+  private static final Logger log = LoggerFactory.getLogger(LocalRuntime.class);
+  private static final List<String> BOOTSTRAPS = List.of("python/bootstrap.py", "node/bootstrap.mjs");
+
+  private record Key(String function, String version, String revisionId) {}
+
+  private record Idle(ProcessEnvironment env, long since) {}
+
+  private static final class Pool {
+    final Deque<Idle> idle = new ArrayDeque<>();
+    final Set<ProcessEnvironment> all = new HashSet<>();
+    boolean retired;
+  }
+
+  private final RuntimeSettings settings;
+  private final RuntimeApiServer server;
+  private final CodeCache code;
+  private final Path bootstraps;
+  private final ScheduledExecutorService timer;
+  private final ExecutorService blocking;
+  private final Map<Key, Pool> pools = new ConcurrentHashMap<>();
+  private volatile boolean stopping;
+
+  private LocalRuntime(ActorSystem<?> system, RuntimeSettings settings, CodeSource source) {
+    this.settings = settings;
+    this.server = new RuntimeApiServer(system);
+    this.timer = Executors.newSingleThreadScheduledExecutor(daemon("runtime-timer"));
+    this.blocking = Executors.newFixedThreadPool(2, daemon("runtime-unpack"));
+    this.code = new CodeCache(settings.workDir().resolve("code"), source, blocking);
+    this.bootstraps = settings.workDir().resolve("bootstraps");
+  }
+
+  public static LocalRuntime start(ActorSystem<?> system, RuntimeSettings settings, CodeSource source) {
+    LocalRuntime runtime = new LocalRuntime(system, settings, source);
+    runtime.installBootstraps();
+    long period = Math.max(1000, Math.min(settings.idleTimeout().toMillis() / 2, 30_000));
+    runtime.timer.scheduleWithFixedDelay(runtime::expireIdle, period, period, TimeUnit.MILLISECONDS);
+    return runtime;
+  }
+
+  private void installBootstraps() {
+    try {
+      for (String name : BOOTSTRAPS) {
+        Path target = bootstraps.resolve(name);
+        Files.createDirectories(target.getParent());
+        try (InputStream in = LocalRuntime.class.getResourceAsStream(name)) {
+          if (in == null) {
+            throw new IllegalStateException("runtime bootstrap " + name + " is missing from the build");
+          }
+          Files.copy(in, target, StandardCopyOption.REPLACE_EXISTING);
+        }
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("could not install runtime bootstraps in " + bootstraps, e);
+    }
+  }
+
+  @Override
+  public CompletionStage<InvocationResult> invoke(FunctionConfig function, Invocation invocation) {
+    if (stopping) {
+      return CompletableFuture.failedFuture(LambdaException.service("This node is shutting down; retry."));
+    }
+    Key key = new Key(function.functionName(), function.version(), function.revisionId());
+    Pool pool = pools.get(key);
+    if (pool == null) {
+      retireOthers(key);
+      pool = pools.computeIfAbsent(key, k -> new Pool());
+    }
+    ProcessEnvironment warm = takeIdle(pool);
+    CompletionStage<ProcessEnvironment> env = warm != null
+        ? CompletableFuture.completedFuture(warm)
+        : coldStart(function, invocation, pool);
+    Pool owner = pool;
+    return env.thenCompose(e -> e.invoke(invocation).whenComplete((result, failure) -> release(owner, e)));
+  }
+
+  private CompletionStage<ProcessEnvironment> coldStart(FunctionConfig function, Invocation invocation, Pool pool) {
+    String region = Arns.regionOf(invocation.invokedFunctionArn());
+    return code.taskRoot(function.codeSha256Hex())
+        .thenCompose(root -> ProcessEnvironment.start(function, region, root, bootstraps, settings, server, timer))
+        .thenApply(env -> {
+          synchronized (pool) {
+            pool.all.add(env);
+          }
+          return env;
+        });
+  }
+
+  private ProcessEnvironment takeIdle(Pool pool) {
+    synchronized (pool) {
+      Idle idle;
+      while ((idle = pool.idle.pollFirst()) != null) {
+        if (!idle.env().isDead()) {
+          return idle.env();
+        }
+        pool.all.remove(idle.env());
+      }
+      return null;
+    }
+  }
+
+  private void release(Pool pool, ProcessEnvironment env) {
+    boolean keep;
+    synchronized (pool) {
+      keep = !env.isDead() && !pool.retired && !stopping;
+      if (keep) {
+        pool.idle.addFirst(new Idle(env, System.nanoTime()));
+      } else {
+        pool.all.remove(env);
+      }
+    }
+    if (!keep) {
+      env.destroy();
+    }
+  }
+
+  private void retireOthers(Key current) {
+    pools.forEach((key, pool) -> {
+      if (key.function().equals(current.function()) && key.version().equals(current.version()) && !key.equals(current)) {
+        retire(key, pool);
+      }
+    });
+  }
+
+  @Override
+  public void retire(String functionName) {
+    pools.forEach((key, pool) -> {
+      if (key.function().equals(functionName)) {
+        retire(key, pool);
+      }
+    });
+  }
+
+  private void retire(Key key, Pool pool) {
+    List<ProcessEnvironment> idle = new ArrayList<>();
+    synchronized (pool) {
+      pool.retired = true;
+      pool.idle.forEach(i -> idle.add(i.env()));
+      idle.forEach(pool.all::remove);
+      pool.idle.clear();
+    }
+    pools.remove(key, pool);
+    idle.forEach(ProcessEnvironment::destroy);
+  }
+
+  private void expireIdle() {
+    long cutoff = System.nanoTime() - settings.idleTimeout().toNanos();
+    pools.forEach((key, pool) -> {
+      List<ProcessEnvironment> expired = new ArrayList<>();
+      synchronized (pool) {
+        while (!pool.idle.isEmpty() && pool.idle.peekLast().since() < cutoff) {
+          ProcessEnvironment env = pool.idle.pollLast().env();
+          pool.all.remove(env);
+          expired.add(env);
+        }
+      }
+      expired.forEach(ProcessEnvironment::destroy);
+      if (!expired.isEmpty()) {
+        log.debug("{} idle environment(s) of {}:{} expired", expired.size(), key.function(), key.version());
+      }
+    });
+  }
+
+  /** Number of environments (idle and busy) this node holds, for metrics and tests. */
+  public int environments() {
+    return pools.values().stream().mapToInt(p -> {
+      synchronized (p) {
+        return p.all.size();
+      }
+    }).sum();
+  }
+
+  @Override
+  public CompletionStage<Void> shutdown() {
+    stopping = true;
+    List<ProcessEnvironment> all = new ArrayList<>();
+    pools.values().forEach(pool -> {
+      synchronized (pool) {
+        all.addAll(pool.all);
+        pool.all.clear();
+        pool.idle.clear();
+      }
+    });
+    pools.clear();
+    all.forEach(ProcessEnvironment::destroy);
+    timer.shutdownNow();
+    blocking.shutdownNow();
+    return CompletableFuture.completedFuture(null);
+  }
+
+  private static java.util.concurrent.ThreadFactory daemon(String name) {
+    return r -> {
+      Thread t = new Thread(r, name);
+      t.setDaemon(true);
+      return t;
+    };
+  }
+}

@@ -1,0 +1,439 @@
+package io.tributary.runtime;
+
+import io.tributary.api.FunctionConfig;
+import io.tributary.api.Invocation;
+import io.tributary.api.InvocationResult;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.LocalDate;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import org.apache.pekko.http.javadsl.ServerBinding;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One execution environment: an OS process group (started with {@code setsid}) speaking the
+ * Runtime API at an address of its own, running one invocation at a time.
+ *
+ * <p>Its life: init (until the runtime's first {@code /next}, at most the init timeout), then
+ * invocations. A timeout or a crash kills the whole group and ends the environment; the pool
+ * replaces it on the next cold start. Function errors leave it warm, as on AWS.
+ */
+final class ProcessEnvironment implements RuntimeApiServer.Channel {
+
+  private static final Logger log = LoggerFactory.getLogger(ProcessEnvironment.class);
+
+  /** An init that did not reach {@code /next}: its error document is the invoke's response. */
+  static final class InitFailure extends RuntimeException {
+    final String errorType;
+    final byte[] body;
+
+    InitFailure(String errorType, byte[] body) {
+      super(errorType, null, false, false);
+      this.errorType = errorType;
+      this.body = body;
+    }
+  }
+
+  private record Current(String requestId, long startNanos, InvocationLog log, boolean tail,
+                         CompletableFuture<InvocationResult> result, ScheduledFuture<?> timeout) {}
+
+  final String id = HexFormat.of().formatHex(randomBytes());
+  private final FunctionConfig function;
+  private final RuntimeSettings settings;
+  private final ScheduledExecutorService timer;
+  private final long createdNanos = System.nanoTime();
+  private final CompletableFuture<Void> ready = new CompletableFuture<>();
+  private final InvocationLog initOutput;
+  private Process process;
+  private ServerBinding binding;
+  private CompletableFuture<RuntimeApiServer.NextEvent> waitingNext;
+  private RuntimeApiServer.NextEvent queued;
+  private Current current;
+  private Double initDurationMs;
+  private boolean firstInvocation = true;
+  private volatile boolean dead;
+  private volatile long lastOutputNanos = System.nanoTime() - 1_000_000_000L;
+
+  private ProcessEnvironment(FunctionConfig function, RuntimeSettings settings, ScheduledExecutorService timer) {
+    this.function = function;
+    this.settings = settings;
+    this.timer = timer;
+    this.initOutput = new InvocationLog(settings.logBytesPerInvocation());
+  }
+
+  static CompletionStage<ProcessEnvironment> start(FunctionConfig function, String region, Path taskRoot,
+      Path bootstraps, RuntimeSettings settings, RuntimeApiServer server, ScheduledExecutorService timer) {
+    ProcessEnvironment env = new ProcessEnvironment(function, settings, timer);
+    List<String> command = new ArrayList<>(List.of("setsid"));
+    command.addAll(settings.command(function, taskRoot, bootstraps));
+    return server.open(env).thenApply(binding -> {
+      env.binding = binding;
+      try {
+        env.launch(command, region, taskRoot, bootstraps, binding.localAddress().getPort());
+      } catch (IOException e) {
+        binding.unbind();
+        throw new IllegalStateException("could not start " + command + ": " + e.getMessage(), e);
+      }
+      return env;
+    });
+  }
+
+  private void launch(List<String> command, String region, Path taskRoot, Path bootstraps, int port)
+      throws IOException {
+    ProcessBuilder builder = new ProcessBuilder(command).directory(taskRoot.toFile()).redirectErrorStream(true);
+    Map<String, String> env = builder.environment();
+    env.clear();
+    env.putAll(function.environment());
+    env.putAll(Map.ofEntries(
+        Map.entry("PATH", "/usr/local/bin:/usr/bin:/bin"),
+        Map.entry("LANG", "en_US.UTF-8"),
+        Map.entry("TZ", ":UTC"),
+        Map.entry("_HANDLER", function.handler() == null ? "" : function.handler()),
+        Map.entry("AWS_LAMBDA_RUNTIME_API", "127.0.0.1:" + port),
+        Map.entry("LAMBDA_TASK_ROOT", taskRoot.toString()),
+        Map.entry("LAMBDA_RUNTIME_DIR", bootstraps.toString()),
+        Map.entry("AWS_REGION", region),
+        Map.entry("AWS_DEFAULT_REGION", region),
+        Map.entry("AWS_EXECUTION_ENV", "AWS_Lambda_" + function.runtime()),
+        Map.entry("AWS_LAMBDA_FUNCTION_NAME", function.functionName()),
+        Map.entry("AWS_LAMBDA_FUNCTION_VERSION", function.version()),
+        Map.entry("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", Integer.toString(function.memorySize())),
+        Map.entry("AWS_LAMBDA_INITIALIZATION_TYPE", "on-demand"),
+        Map.entry("AWS_LAMBDA_LOG_GROUP_NAME", function.loggingConfig().logGroup()),
+        Map.entry("AWS_LAMBDA_LOG_STREAM_NAME", logStreamName())));
+    if (!Files.isExecutable(taskRoot.resolve("bootstrap")) && function.runtime().startsWith("provided")) {
+      initError("Runtime.InvalidEntrypoint", ("{\"errorMessage\":\"Couldn't find valid bootstrap(s): ["
+          + taskRoot.resolve("bootstrap") + "]\",\"errorType\":\"Runtime.InvalidEntrypoint\"}").getBytes(StandardCharsets.UTF_8));
+      return;
+    }
+    process = builder.start();
+    Thread pump = new Thread(() -> pumpOutput(process.getInputStream()), "env-output-" + id);
+    pump.setDaemon(true);
+    pump.start();
+    process.onExit().thenAccept(p -> exited(p.exitValue()));
+    timer.schedule(() -> {
+      if (!ready.isDone()) {
+        failInit(new InitFailure("Sandbox.Timeout", error("Sandbox.Timeout",
+            "INIT timed out after " + String.format(Locale.ROOT, "%.2f", settings.initTimeout().toMillis() / 1000.0)
+                + " seconds")));
+      }
+    }, settings.initTimeout().toMillis(), TimeUnit.MILLISECONDS);
+  }
+
+  /** Logs as AWS names the stream: date, version, environment. */
+  private String logStreamName() {
+    return LocalDate.now(ZoneOffset.UTC).toString().replace('-', '/') + "/[" + function.version() + "]" + id;
+  }
+
+  private void pumpOutput(InputStream in) {
+    byte[] buffer = new byte[8192];
+    try (in) {
+      int n;
+      while ((n = in.read(buffer)) >= 0) {
+        InvocationLog sink;
+        synchronized (this) {
+          sink = current != null ? current.log() : initOutput;
+        }
+        sink.append(buffer, 0, n);
+        lastOutputNanos = System.nanoTime();
+      }
+    } catch (IOException e) {
+      // The group was killed: its pipe closes under the reader.
+    }
+  }
+
+  CompletionStage<InvocationResult> invoke(Invocation invocation) {
+    return ready.handle((ok, failure) -> failure).thenCompose(failure -> {
+      if (failure == null) {
+        return dispatch(invocation);
+      }
+      Throwable cause = failure instanceof java.util.concurrent.CompletionException ? failure.getCause() : failure;
+      InvocationLog invocationLog = new InvocationLog(settings.logBytesPerInvocation());
+      byte[] output = initOutput.text().getBytes(StandardCharsets.UTF_8);
+      invocationLog.append(output, 0, output.length);
+      if (cause instanceof InitFailure init) {
+        invocationLog.line("INIT_REPORT Init Duration: " + millis(System.nanoTime() - createdNanos)
+            + " ms\tPhase: init\tStatus: error\tError Type: " + init.errorType);
+        return CompletableFuture.completedFuture(new InvocationResult(init.body, "Unhandled",
+            invocation.tailLog() ? tailText(invocationLog) : null));
+      }
+      return CompletableFuture.failedFuture(cause);
+    });
+  }
+
+  private CompletionStage<InvocationResult> dispatch(Invocation invocation) {
+    String requestId = invocation.requestId();
+    long start = System.nanoTime();
+    long deadline = System.currentTimeMillis() + function.timeout() * 1000L;
+    InvocationLog invocationLog = new InvocationLog(settings.logBytesPerInvocation());
+    CompletableFuture<InvocationResult> result = new CompletableFuture<>();
+    CompletableFuture<RuntimeApiServer.NextEvent> waiting;
+    RuntimeApiServer.NextEvent event = new RuntimeApiServer.NextEvent(requestId, deadline,
+        invocation.invokedFunctionArn(), traceId(), invocation.clientContext(), invocation.cognitoIdentity(),
+        invocation.payload());
+    synchronized (this) {
+      if (dead) {
+        return CompletableFuture.failedFuture(new IllegalStateException("environment " + id + " is gone"));
+      }
+      if (firstInvocation) {
+        byte[] output = initOutput.text().getBytes(StandardCharsets.UTF_8);
+        invocationLog.append(output, 0, output.length);
+        firstInvocation = false;
+      }
+      invocationLog.line("START RequestId: " + requestId + " Version: " + function.version());
+      ScheduledFuture<?> timeout = timer.schedule(() -> timedOut(requestId), function.timeout(), TimeUnit.SECONDS);
+      current = new Current(requestId, start, invocationLog, invocation.tailLog(), result, timeout);
+      waiting = waitingNext;
+      waitingNext = null;
+      if (waiting == null) {
+        queued = event;
+      }
+    }
+    if (waiting != null) {
+      waiting.complete(event);
+    }
+    return result;
+  }
+
+  @Override
+  public CompletionStage<RuntimeApiServer.NextEvent> next() {
+    CompletableFuture<RuntimeApiServer.NextEvent> waiting;
+    synchronized (this) {
+      if (!ready.isDone()) {
+        initDurationMs = (System.nanoTime() - createdNanos) / 1e6;
+      }
+      if (dead) {
+        return CompletableFuture.failedFuture(new IllegalStateException("environment " + id + " is gone"));
+      }
+      if (queued != null) {
+        RuntimeApiServer.NextEvent event = queued;
+        queued = null;
+        ready.complete(null);
+        return CompletableFuture.completedFuture(event);
+      }
+      waiting = new CompletableFuture<>();
+      waitingNext = waiting;
+    }
+    // Completing init may dispatch the first invocation at once, which takes waitingNext.
+    ready.complete(null);
+    return waiting;
+  }
+
+  @Override
+  public boolean respond(String requestId, byte[] body) {
+    return finish(requestId, new InvocationResult(body, null, null));
+  }
+
+  @Override
+  public boolean fail(String requestId, String errorType, byte[] body) {
+    return finish(requestId, new InvocationResult(body, "Unhandled", null));
+  }
+
+  @Override
+  public boolean responseTooLarge(String requestId, long bytes) {
+    return finish(requestId, InvocationResult.unhandled("Function.ResponseSizeTooLarge",
+        "Response payload size exceeded maximum allowed payload size (" + InvocationResult.MAX_RESPONSE_BYTES
+            + " bytes).", null));
+  }
+
+  @Override
+  public void initError(String errorType, byte[] body) {
+    failInit(new InitFailure(errorType, body));
+  }
+
+  private void failInit(InitFailure failure) {
+    if (ready.completeExceptionally(failure)) {
+      destroy();
+    }
+  }
+
+  private void timedOut(String requestId) {
+    String message = "Task timed out after " + String.format(Locale.ROOT, "%.2f", (double) function.timeout()) + " seconds";
+    Current c = currentIf(requestId);
+    if (c == null) {
+      return;
+    }
+    c.log().line(java.time.Instant.now() + " " + requestId + " " + message);
+    // Finished before the kill, so that the exit the kill causes is not reported as a crash.
+    finish(requestId, InvocationResult.unhandled("Sandbox.Timeout", "RequestId: " + requestId + " Error: " + message,
+        null));
+    destroy();
+  }
+
+  private void exited(int status) {
+    dead = true;
+    String reason = status > 128 ? "signal: " + signalName(status - 128) : "exit status " + status;
+    failInit(new InitFailure("Runtime.ExitError", error("Runtime.ExitError",
+        "Error: Runtime exited with error: " + reason)));
+    Current c;
+    synchronized (this) {
+      c = current;
+    }
+    if (c != null) {
+      c.log().line("RequestId: " + c.requestId() + " Error: Runtime exited with error: " + reason);
+      finish(c.requestId(), InvocationResult.unhandled("Runtime.ExitError",
+          "RequestId: " + c.requestId() + " Error: Runtime exited with error: " + reason, null));
+    }
+    destroy();
+  }
+
+  private static String signalName(int signal) {
+    return switch (signal) {
+      case 9 -> "killed";
+      case 15 -> "terminated";
+      case 11 -> "segmentation fault";
+      case 6 -> "aborted";
+      default -> Integer.toString(signal);
+    };
+  }
+
+  private synchronized Current currentIf(String requestId) {
+    return current != null && current.requestId().equals(requestId) ? current : null;
+  }
+
+  private boolean finish(String requestId, InvocationResult outcome) {
+    Current c;
+    boolean cold;
+    synchronized (this) {
+      c = currentIf(requestId);
+      if (c == null) {
+        return false;
+      }
+      current = null;
+      cold = initDurationMs != null;
+    }
+    c.timeout().cancel(false);
+    settleOutput();
+    long elapsed = System.nanoTime() - c.startNanos();
+    double durationMs = elapsed / 1e6;
+    StringBuilder report = new StringBuilder()
+        .append("END RequestId: ").append(requestId).append('\n')
+        .append("REPORT RequestId: ").append(requestId)
+        .append("\tDuration: ").append(String.format(Locale.ROOT, "%.2f", durationMs)).append(" ms")
+        .append("\tBilled Duration: ").append((long) Math.ceil(durationMs)).append(" ms")
+        .append("\tMemory Size: ").append(function.memorySize()).append(" MB")
+        .append("\tMax Memory Used: ").append(maxMemoryUsedMb()).append(" MB");
+    if (cold) {
+      report.append("\tInit Duration: ").append(String.format(Locale.ROOT, "%.2f", initDurationMs)).append(" ms");
+      synchronized (this) {
+        initDurationMs = null;
+      }
+    }
+    c.log().finish(report.append('\n').toString());
+    c.result().complete(new InvocationResult(outcome.payload(), outcome.functionError(),
+        c.tail() ? tailText(c.log()) : null));
+    return true;
+  }
+
+  /**
+   * Output written just before the response may still be on its way through the pipe; the reader
+   * holds the stream's lock while it blocks, so instead of asking the pipe we wait until the reader
+   * has been quiet for a millisecond (at most 20 ms).
+   */
+  private void settleOutput() {
+    long deadline = System.nanoTime() + 20_000_000L;
+    while (System.nanoTime() - lastOutputNanos < 1_000_000L && System.nanoTime() < deadline) {
+      Thread.onSpinWait();
+      try {
+        Thread.sleep(0, 200_000);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return;
+      }
+    }
+  }
+
+  private static String tailText(InvocationLog invocationLog) {
+    return new String(invocationLog.tail(), StandardCharsets.UTF_8);
+  }
+
+  private long maxMemoryUsedMb() {
+    Process p = process;
+    if (p == null) {
+      return 0;
+    }
+    try {
+      for (String line : Files.readAllLines(Path.of("/proc", Long.toString(p.pid()), "status"))) {
+        if (line.startsWith("VmHWM:")) {
+          return Long.parseLong(line.replaceAll("[^0-9]", "")) / 1024;
+        }
+      }
+    } catch (IOException | NumberFormatException e) {
+      // Exited between the response and this read.
+    }
+    return 0;
+  }
+
+  boolean isDead() {
+    return dead;
+  }
+
+  /** Kills the process group and closes the environment's address. Idempotent. */
+  void destroy() {
+    CompletableFuture<RuntimeApiServer.NextEvent> waiting;
+    synchronized (this) {
+      dead = true;
+      waiting = waitingNext;
+      waitingNext = null;
+    }
+    if (waiting != null) {
+      waiting.completeExceptionally(new IllegalStateException("environment stopped"));
+    }
+    Process p = process;
+    if (p != null && p.isAlive()) {
+      killGroup(p.pid());
+      p.destroyForcibly();
+    }
+    ServerBinding b = binding;
+    if (b != null) {
+      b.unbind();
+    }
+  }
+
+  private static void killGroup(long pgid) {
+    try {
+      Process kill = new ProcessBuilder("kill", "-KILL", "--", "-" + pgid).redirectErrorStream(true)
+          .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+      kill.waitFor(5, TimeUnit.SECONDS);
+    } catch (IOException e) {
+      log.warn("could not kill process group {}: {}", pgid, e.getMessage());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  private static byte[] error(String type, String message) {
+    return InvocationResult.unhandled(type, message, null).payload();
+  }
+
+  private static String millis(long nanos) {
+    return String.format(Locale.ROOT, "%.2f", nanos / 1e6);
+  }
+
+  private static String traceId() {
+    long seconds = System.currentTimeMillis() / 1000;
+    return "Root=1-" + Long.toHexString(seconds) + "-" + HexFormat.of().formatHex(randomBytes()).substring(0, 24)
+        + ";Sampled=0";
+  }
+
+  private static byte[] randomBytes() {
+    byte[] bytes = new byte[16];
+    ThreadLocalRandom.current().nextBytes(bytes);
+    return bytes;
+  }
+}

@@ -1,0 +1,59 @@
+package io.tributary.runtime;
+
+import com.typesafe.config.Config;
+import io.tributary.api.FunctionConfig;
+import io.tributary.api.LambdaException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * {@code tributary.runtime}: where code is unpacked, how long environments live, and which
+ * interpreter runs each runtime id on this node. A runtime id without an interpreter here is not
+ * offered by this node (CreateFunction rejects it).
+ */
+public record RuntimeSettings(
+    Path workDir,
+    Duration idleTimeout,
+    Duration initTimeout,
+    int logBytesPerInvocation,
+    Map<String, String> interpreters) {
+
+  public static RuntimeSettings fromConfig(Config config) {
+    Config c = config.getConfig("tributary.runtime");
+    Map<String, String> interpreters = new TreeMap<>();
+    c.getConfig("interpreters").root().forEach((id, value) -> {
+      String command = String.valueOf(value.unwrapped()).trim();
+      if (!command.isEmpty()) {
+        interpreters.put(id, command);
+      }
+    });
+    return new RuntimeSettings(Path.of(c.getString("work-dir")).toAbsolutePath(), c.getDuration("idle-timeout"),
+        c.getDuration("init-timeout"), (int) c.getBytes("log-bytes-per-invocation").longValue(), Map.copyOf(interpreters));
+  }
+
+  /** The command that starts an environment of {@code fn}, before {@code setsid}. */
+  List<String> command(FunctionConfig fn, Path taskRoot, Path bootstraps) {
+    String interpreter = interpreters.get(fn.runtime());
+    if (interpreter == null) {
+      throw LambdaException.invalidParameter("The runtime " + fn.runtime() + " is not configured on this node"
+          + " (tributary.runtime.interpreters). Configured: " + interpreters.keySet() + ".");
+    }
+    List<String> command = new ArrayList<>();
+    if (fn.runtime().startsWith("provided")) {
+      command.add(taskRoot.resolve("bootstrap").toString());
+    } else if (fn.runtime().startsWith("python")) {
+      command.addAll(List.of(interpreter, "-u", bootstraps.resolve("python/bootstrap.py").toString()));
+    } else if (fn.runtime().startsWith("nodejs")) {
+      // AWS gives V8's old generation most of the function's memory; the rest is code and buffers.
+      command.addAll(List.of(interpreter, "--max-old-space-size=" + (fn.memorySize() * 9 / 10),
+          bootstraps.resolve("node/bootstrap.mjs").toString()));
+    } else {
+      throw LambdaException.invalidParameter("The runtime " + fn.runtime() + " cannot run on this node yet.");
+    }
+    return command;
+  }
+}

@@ -1,0 +1,297 @@
+// Tributary Node.js runtime bootstrap.
+//
+// The equivalent of AWS's Node.js runtime interface client: it loads the function
+// named by _HANDLER from LAMBDA_TASK_ROOT, then loops on the Lambda Runtime API
+// (http://$AWS_LAMBDA_RUNTIME_API/2018-06-01), fetching one event at a time,
+// calling handler(event, context, callback) and posting the result or error back.
+// Node's standard library only (Node 20+); started as `node bootstrap.mjs` with
+// the function's code directory as working directory.
+import fs from 'node:fs';
+import http from 'node:http';
+import path from 'node:path';
+import util from 'node:util';
+import { createRequire } from 'node:module';
+import { pathToFileURL } from 'node:url';
+
+const require = createRequire(import.meta.url);
+const BASE = '/2018-06-01/runtime';
+const ERROR_TYPE_HEADER = 'Lambda-Runtime-Function-Error-Type';
+// Where AWS's runtime keeps the current request id; some libraries read it from there.
+const REQUEST_ID = Symbol.for('aws.lambda.runtime.requestId');
+const [, HOST, PORT] = /^(.*):(\d+)$/.exec(process.env.AWS_LAMBDA_RUNTIME_API ?? '') ?? [];
+const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+const NODE_EXIT = 'The Lambda runtime client detected an unexpected Node.js exit code. '
+  + 'This is most commonly caused by a Promise that was never settled.';
+
+let current = null; // the invocation in progress: { id, done }
+let onDrain = null; // what to do when the event loop empties during an invocation
+let initialized = false;
+let dying = false;
+
+function request(method, urlPath, body, headers = {}, retried = false) {
+  return new Promise((resolve, reject) => {
+    const req = http.request({ host: HOST, port: PORT, method, path: BASE + urlPath, agent, headers }, (res) => {
+      const chunks = [];
+      res.on('data', (chunk) => chunks.push(chunk));
+      res.on('error', reject);
+      res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }));
+    });
+    req.on('error', (err) => {
+      // A kept-alive connection the server closed while idle fails on reuse; one fresh attempt is safe.
+      if (req.reusedSocket && err.code === 'ECONNRESET' && !retried) resolve(request(method, urlPath, body, headers, true));
+      else reject(err);
+    });
+    req.end(body);
+  });
+}
+
+async function post(urlPath, body, errorType) {
+  const headers = { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) };
+  // Node refuses non-ASCII header values, and an error name is user-controlled.
+  if (errorType !== undefined) headers[ERROR_TYPE_HEADER] = String(errorType).replace(/[^\x20-\x7e]/g, '');
+  try {
+    const res = await request('POST', urlPath, body, headers);
+    if (res.status >= 300) process.stderr.write(`bootstrap: POST ${urlPath} returned ${res.status}: ${res.body.slice(0, 500)}\n`);
+  } catch (err) {
+    // Only this result is lost (e.g. an oversized response cut off); the next /next decides whether to go on.
+    process.stderr.write(`bootstrap: POST ${urlPath} failed: ${err.message}\n`);
+  }
+}
+
+function runtimeError(type, message) {
+  // The name sits on the prototype, as in AWS's runtime, so the stack's first line carries it too.
+  class RuntimeError extends Error {}
+  RuntimeError.prototype.name = type;
+  return new RuntimeError(message);
+}
+
+const str = (value) => { try { return String(value); } catch { return util.inspect(value); } };
+
+// The body AWS posts for an error; thrown non-Errors become { errorType: typeof value, ... }.
+function toRapid(err) {
+  try {
+    const errorLike = err && typeof err.name === 'string' && typeof err.message === 'string' && typeof err.stack === 'string';
+    if (util.types.isNativeError(err) || errorLike) {
+      return { errorType: err.name || err.constructor?.name, errorMessage: err.message, trace: err.stack.split('\n') };
+    }
+    return { errorType: typeof err, errorMessage: err.toString(), trace: [] };
+  } catch {
+    const errorMessage = 'callback called with Error argument, but there was a problem while retrieving one or more of its message, name, and stack';
+    return { errorType: 'handled', errorMessage, trace: [] };
+  }
+}
+
+// AWS's log form of an error: a tab, then name, message, code, own properties and the stack as lines.
+function formatted(err) {
+  const error = err instanceof Error ? err : new Error(str(err));
+  try {
+    return '\t' + JSON.stringify(error, (key, v) => (!(v instanceof Error) ? v : {
+      errorType: v.name, errorMessage: v.message, code: v.code, ...v,
+      stack: typeof v.stack === 'string' ? v.stack.split('\n') : v.stack,
+    }));
+  } catch {
+    return '\t' + JSON.stringify(toRapid(error));
+  }
+}
+
+const logError = (label, err) => console.error(label, formatted(err));
+
+const postError = (urlPath, err) => {
+  const rapid = toRapid(err);
+  return post(urlPath, JSON.stringify(rapid), rapid.errorType);
+};
+
+function patchConsole() {
+  const levels = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'FATAL'];
+  const min = Math.max(0, levels.indexOf(process.env.AWS_LAMBDA_LOG_LEVEL?.toUpperCase()));
+  const methods = { trace: 'TRACE', debug: 'DEBUG', info: 'INFO', log: 'INFO', warn: 'WARN', error: 'ERROR', fatal: 'FATAL' };
+  for (const [method, level] of Object.entries(methods)) {
+    const rank = levels.indexOf(level);
+    const stream = rank >= 3 ? process.stderr : process.stdout;
+    console[method] = rank < min ? () => {} : (...args) => {
+      stream.write(`${new Date().toISOString()}\t${globalThis[REQUEST_ID]}\t${level}\t${util.format(...args)}\n`);
+    };
+  }
+}
+
+function isTypeModule(dir) {
+  for (;;) {
+    if (dir.endsWith(`${path.sep}node_modules`)) return false;
+    const pj = path.join(dir, 'package.json');
+    if (fs.existsSync(pj)) {
+      try { return JSON.parse(fs.readFileSync(pj, 'utf8')).type === 'module'; } catch { return false; }
+    }
+    const parent = path.dirname(dir);
+    if (parent === dir) return false;
+    dir = parent;
+  }
+}
+
+// Resolution as AWS: <module>, <module>.js (CommonJS unless "type": "module"), .mjs, .cjs, then node_modules.
+async function loadModule(appRoot, moduleRoot, name) {
+  const base = path.resolve(appRoot, moduleRoot, name);
+  const esm = isTypeModule(path.dirname(base));
+  const tryRequire = (file) => (fs.existsSync(file) ? require(file) : undefined);
+  const tryImport = async (file) => (fs.existsSync(file) ? import(pathToFileURL(file).href) : undefined);
+  return tryRequire(base)
+    ?? (esm ? await tryImport(`${base}.js`) : tryRequire(`${base}.js`))
+    ?? await tryImport(`${base}.mjs`)
+    ?? tryRequire(`${base}.cjs`)
+    ?? require(require.resolve(name, { paths: [appRoot, moduleRoot] }));
+}
+
+async function loadHandler(appRoot, fullName) {
+  if (fullName.includes('..')) {
+    throw runtimeError('Runtime.MalformedHandlerName', `'${fullName}' is not a valid handler name. `
+      + 'Use absolute paths when specifying root directories in handler names.');
+  }
+  const moduleAndPath = path.basename(fullName);
+  const moduleRoot = fullName.slice(0, fullName.lastIndexOf(moduleAndPath));
+  const match = /^([^.]*)\.(.*)$/.exec(moduleAndPath);
+  if (!match) throw runtimeError('Runtime.MalformedHandlerName', 'Bad handler');
+  let app;
+  try {
+    app = await loadModule(appRoot, moduleRoot, match[1]);
+  } catch (err) {
+    if (err instanceof SyntaxError) {
+      const wrapped = runtimeError('Runtime.UserCodeSyntaxError', str(err));
+      wrapped.stack = err.stack; // the original stack names the file and line
+      throw wrapped;
+    }
+    if (['MODULE_NOT_FOUND', 'ERR_MODULE_NOT_FOUND'].includes(err?.code)) throw runtimeError('Runtime.ImportModuleError', str(err));
+    throw err;
+  }
+  const fn = match[2].split('.').reduce((obj, key) => obj && obj[key], app);
+  if (!fn) throw runtimeError('Runtime.HandlerNotFound', `${fullName} is undefined or not exported`);
+  if (typeof fn !== 'function') throw runtimeError('Runtime.HandlerNotFound', `${fullName} is not a function`);
+  return fn;
+}
+
+function parseHeaderJson(value, what) {
+  if (value === undefined) return undefined;
+  try { return JSON.parse(value); } catch (err) { throw new Error(`Cannot parse ${what} as json: ${err}`); }
+}
+
+async function report(id, err, result) {
+  const urlPath = `/invocation/${encodeURIComponent(id)}`;
+  if (err === undefined || err === null) {
+    let body;
+    try {
+      body = JSON.stringify(result === undefined ? null : result) ?? 'null';
+    } catch {
+      // AWS's current runtime names this error so; its older one sent a plain Error with the same message.
+      err = runtimeError('Runtime.JSONStringifyError', 'Unable to stringify response body');
+    }
+    if (body !== undefined) return post(`${urlPath}/response`, body);
+  }
+  logError('Invoke Error', err);
+  return postError(`${urlPath}/error`, err);
+}
+
+function invoke(handler, { headers: h, body }) {
+  const id = h['lambda-runtime-aws-request-id'];
+  globalThis[REQUEST_ID] = id;
+  if (h['lambda-runtime-trace-id']) process.env._X_AMZN_TRACE_ID = h['lambda-runtime-trace-id'];
+  else delete process.env._X_AMZN_TRACE_ID;
+  const invocation = current = { id, done: false };
+
+  return new Promise((resolve) => {
+    const finish = (err, result) => {
+      if (invocation.done) return;
+      invocation.done = true;
+      onDrain = null;
+      report(id, err, result).then(resolve);
+    };
+    // As AWS: only the first of callback / succeed / fail / done / the promise counts.
+    let called = false;
+    const once = (fn) => (...args) => { if (!called) { called = true; fn(...args); } };
+    let waits = true;
+    const callback = once((err, result) => {
+      if (err !== undefined && err !== null) finish(err);
+      else if (!waits) finish(null, result);
+      else onDrain = () => finish(null, result); // callbackWaitsForEmptyEventLoop: answer once nothing is left to run
+    });
+    const succeed = once((result) => finish(null, result));
+    const fail = once((err) => finish(err ?? 'handled'));
+    let returnedPromise = false;
+    // The loop emptied with nothing reported: AWS answers null, or fails an async handler's unsettled promise.
+    onDrain = () => finish(returnedPromise ? runtimeError('Runtime.NodeJsExit', NODE_EXIT) : null, null);
+    try {
+      const deadline = Number(h['lambda-runtime-deadline-ms']);
+      const context = {
+        get callbackWaitsForEmptyEventLoop() { return waits; },
+        set callbackWaitsForEmptyEventLoop(value) { waits = value; },
+        succeed,
+        fail,
+        done: once((err, result) => finish(err, result)),
+        functionName: process.env.AWS_LAMBDA_FUNCTION_NAME,
+        functionVersion: process.env.AWS_LAMBDA_FUNCTION_VERSION,
+        invokedFunctionArn: h['lambda-runtime-invoked-function-arn'],
+        memoryLimitInMB: process.env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE,
+        awsRequestId: id,
+        logGroupName: process.env.AWS_LAMBDA_LOG_GROUP_NAME,
+        logStreamName: process.env.AWS_LAMBDA_LOG_STREAM_NAME,
+        identity: parseHeaderJson(h['lambda-runtime-cognito-identity'], 'CognitoIdentity'),
+        clientContext: parseHeaderJson(h['lambda-runtime-client-context'], 'ClientContext'),
+        getRemainingTimeInMillis: () => deadline - Date.now(),
+      };
+      const result = handler(body ? JSON.parse(body) : null, context, callback);
+      if (result && typeof result.then === 'function') {
+        returnedPromise = true;
+        result.then(succeed, fail);
+      }
+    } catch (err) {
+      callback(err);
+    }
+  });
+}
+
+// Outside the handler's reach: report against the invocation in progress (or init), then exit as AWS does.
+async function fatal(label, err, status) {
+  if (dying) return;
+  dying = true;
+  logError(label, err);
+  if (current && !current.done) {
+    current.done = true;
+    await postError(`/invocation/${encodeURIComponent(current.id)}/error`, err);
+  } else if (!initialized) {
+    await postError('/init/error', err);
+  }
+  process.exit(status);
+}
+
+async function main() {
+  patchConsole();
+  process.on('uncaughtException', (err) => fatal('Uncaught Exception', err, 129));
+  process.on('unhandledRejection', (reason, promise) => {
+    const err = Object.assign(runtimeError('Runtime.UnhandledPromiseRejection', str(reason)), { reason: str(reason), promise });
+    fatal('Unhandled Promise Rejection', err, 128);
+  });
+  process.on('beforeExit', () => {
+    const run = onDrain;
+    onDrain = null;
+    run?.();
+  });
+
+  let handler;
+  try {
+    handler = await loadHandler(process.env.LAMBDA_TASK_ROOT || process.cwd(), process.env._HANDLER ?? '');
+  } catch (err) {
+    dying = true;
+    logError('Uncaught Exception', err);
+    await postError('/init/error', err);
+    process.exit(1);
+  }
+  initialized = true;
+
+  while (!dying) {
+    const next = await request('GET', '/invocation/next');
+    if (next.status !== 200) throw new Error(`GET /invocation/next returned ${next.status}: ${next.body.slice(0, 500)}`);
+    await invoke(handler, next);
+  }
+}
+
+main().catch((err) => {
+  process.stderr.write(`bootstrap: Runtime API failure: ${err?.stack ?? err}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,62 @@
+package io.tributary.runtime;
+
+import io.tributary.api.CodePackage;
+import io.tributary.api.CodeSource;
+import io.tributary.api.FunctionConfig;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.zip.ZipEntry;
+import java.util.zip.ZipOutputStream;
+
+/** Deployment packages built in memory, served by hash as the node's code store would. */
+final class TestCode implements CodeSource {
+
+  private final Map<String, byte[]> zips = new ConcurrentHashMap<>();
+
+  @Override
+  public CompletionStage<Optional<byte[]>> read(String sha256Hex) {
+    return CompletableFuture.completedFuture(Optional.ofNullable(zips.get(sha256Hex)));
+  }
+
+  /** A function version whose code is {@code files} (name → content; names ending in "bootstrap" get 0755). */
+  FunctionConfig function(String name, String runtime, String handler, int timeout, Map<String, String> files) {
+    CodePackage pkg = CodePackage.fromZip(zip(files));
+    zips.put(pkg.sha256Hex(), pkg.bytes());
+    return new FunctionConfig(name, null, runtime, "arn:aws:iam::000000000000:role/r", handler, null, timeout, 128,
+        Map.of("GREETING", "hello"), pkg.sha256Base64(), pkg.size(), pkg.sha256Hex(), null, 0, null, null, null, null,
+        "2026-11-22T00:00:00.000+0000", "rev-" + pkg.sha256Hex().substring(0, 8), null, null);
+  }
+
+  static byte[] zip(Map<String, String> files) {
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    try (ZipOutputStream zip = new ZipOutputStream(bytes)) {
+      for (var file : files.entrySet()) {
+        zip.putNextEntry(new ZipEntry(file.getKey()));
+        zip.write(file.getValue().getBytes(StandardCharsets.UTF_8));
+        zip.closeEntry();
+      }
+    } catch (IOException e) {
+      throw new IllegalStateException(e);
+    }
+    byte[] out = bytes.toByteArray();
+    ByteBuffer b = ByteBuffer.wrap(out).order(ByteOrder.LITTLE_ENDIAN);
+    for (int i = 0; i + 46 <= out.length; i++) {
+      if (b.getInt(i) == 0x02014b50) {
+        int nameLength = b.getShort(i + 28) & 0xffff;
+        String name = new String(out, i + 46, nameLength, StandardCharsets.UTF_8);
+        b.putShort(i + 4, (short) ((3 << 8) | 20));
+        b.putInt(i + 38, (name.endsWith("bootstrap") ? 0100755 : 0100644) << 16);
+        i += 45 + nameLength + (b.getShort(i + 30) & 0xffff) + (b.getShort(i + 32) & 0xffff);
+      }
+    }
+    return out;
+  }
+}
