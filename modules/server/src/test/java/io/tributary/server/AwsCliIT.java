@@ -85,6 +85,26 @@ class AwsCliIT {
   }
 
   @Test
+  void invokeWithAPayloadAndTheLogTail() throws Exception {
+    Path zip = home.resolve("py.zip");
+    Files.write(zip, Zips.of(Map.of("app.py", """
+        def handler(event, context):
+            print("hello from", context.function_name)
+            return {"sum": sum(event["numbers"])}
+        """)));
+    ok("create-function", "--function-name", "adder", "--runtime", "python3.11", "--handler", "app.handler",
+        "--role", ROLE, "--zip-file", "fileb://" + zip);
+    Path out = home.resolve("out.json");
+    JsonNode invoked = ok("invoke", "--function-name", "adder", "--cli-binary-format", "raw-in-base64-out",
+        "--payload", "{\"numbers\":[1,2,3]}", "--log-type", "Tail", out.toString());
+    assertEquals(200, invoked.get("StatusCode").asInt());
+    assertEquals("$LATEST", invoked.get("ExecutedVersion").asText());
+    assertEquals("{\"sum\": 6}", Files.readString(out));
+    String log = new String(java.util.Base64.getDecoder().decode(invoked.get("LogResult").asText()), StandardCharsets.UTF_8);
+    assertTrue(log.contains("hello from adder"), log);
+  }
+
+  @Test
   void theReadmeExamplesWorkUnchanged() throws Exception {
     Path zip = home.resolve("function.zip");
     Files.write(zip, Zips.withBootstrap("#!/bin/sh\necho hello\n"));
