@@ -42,6 +42,12 @@ public record ApiSettings(
         c.getBytes("http.max-request-size"), c.getBytes("http.max-code-upload-size"));
   }
 
+  /** The same settings offering exactly {@code available} runtime ids (those whose interpreter is installed). */
+  public ApiSettings withRuntimes(Set<String> available) {
+    return new ApiSettings(host, port, advertisedUrl, arns, credentials, authEnabled, Set.copyOf(available),
+        accountConcurrency, minimumUnreserved, askTimeout, maxRequestBytes, maxCodeUploadBytes);
+  }
+
   /** The runtime ids this node can run: those with an interpreter in {@code tributary.runtime.interpreters}. */
   private static Set<String> runtimes(Config c) {
     Set<String> runtimes = new java.util.TreeSet<>();

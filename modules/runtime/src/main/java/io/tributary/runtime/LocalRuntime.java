@@ -56,6 +56,7 @@ public final class LocalRuntime implements FunctionRuntime {
   private final RuntimeApiServer server;
   private final CodeCache code;
   private final Path bootstraps;
+  private final JvmSupport jvm;
   private final ScheduledExecutorService timer;
   private final ExecutorService blocking;
   private final Map<Key, Pool> pools = new ConcurrentHashMap<>();
@@ -68,6 +69,7 @@ public final class LocalRuntime implements FunctionRuntime {
     this.blocking = Executors.newFixedThreadPool(2, daemon("runtime-unpack"));
     this.code = new CodeCache(settings.workDir().resolve("code"), source, blocking);
     this.bootstraps = settings.workDir().resolve("bootstraps");
+    this.jvm = JvmSupport.locate(settings.workDir());
   }
 
   public static LocalRuntime start(ActorSystem<?> system, RuntimeSettings settings, CodeSource source) {
@@ -117,7 +119,8 @@ public final class LocalRuntime implements FunctionRuntime {
   private CompletionStage<ProcessEnvironment> coldStart(FunctionConfig function, Invocation invocation, Pool pool) {
     String region = Arns.regionOf(invocation.invokedFunctionArn());
     return code.taskRoot(function.codeSha256Hex())
-        .thenCompose(root -> ProcessEnvironment.start(function, region, root, bootstraps, settings, server, timer))
+        .thenCompose(root -> ProcessEnvironment.start(function, region, root, bootstraps, jvm, settings, server,
+            timer))
         .thenApply(env -> {
           synchronized (pool) {
             pool.all.add(env);

@@ -77,10 +77,11 @@ final class ProcessEnvironment implements RuntimeApiServer.Channel {
   }
 
   static CompletionStage<ProcessEnvironment> start(FunctionConfig function, String region, Path taskRoot,
-      Path bootstraps, RuntimeSettings settings, RuntimeApiServer server, ScheduledExecutorService timer) {
+      Path bootstraps, JvmSupport jvm, RuntimeSettings settings, RuntimeApiServer server,
+      ScheduledExecutorService timer) {
     ProcessEnvironment env = new ProcessEnvironment(function, settings, timer);
     List<String> command = new ArrayList<>(List.of("setsid"));
-    command.addAll(settings.command(function, taskRoot, bootstraps));
+    command.addAll(settings.command(function, taskRoot, bootstraps, jvm));
     return server.open(env).thenApply(binding -> {
       env.binding = binding;
       try {

@@ -40,6 +40,10 @@ class ProcessRuntimeIT {
       done
       """;
 
+  /** Temurin's JDK 25, which machines of this project's kind carry beside Debian's JDK 17. */
+  static final Path JAVA25 = Path.of(System.getProperty("tributary.it.java25",
+      "/usr/lib/jvm/temurin-25-jdk-amd64/bin/java"));
+
   @TempDir
   static Path work;
   private static ActorSystem<Void> system;
@@ -49,7 +53,8 @@ class ProcessRuntimeIT {
   @BeforeAll
   static void start() {
     system = ActorSystem.create(Behaviors.empty(), "runtime-it", ConfigFactory.parseString(
-        "tributary.runtime.work-dir = \"" + work + "\"\ntributary.runtime.init-timeout = 5s")
+        "tributary.runtime.work-dir = \"" + work + "\"\ntributary.runtime.init-timeout = 10s\n"
+            + (Files.isExecutable(JAVA25) ? "tributary.runtime.interpreters.java25 = \"" + JAVA25 + "\"" : ""))
         .withFallback(ConfigFactory.load()));
     runtime = LocalRuntime.start(system, RuntimeSettings.fromConfig(system.settings().config()), code);
   }
@@ -203,6 +208,40 @@ class ProcessRuntimeIT {
     assertEquals("Unhandled", result.functionError());
     assertTrue(text(result).contains("Runtime.ImportModuleError"), text(result));
     assertTrue(text(result).contains("Unable to import module 'missing'"), text(result));
+  }
+
+  @Test
+  void javaHandlersRunThroughAwsRuntimeClientOnJdk17() throws Exception {
+    javaHandlers("java17", 17);
+  }
+
+  @Test
+  void javaHandlersRunThroughAwsRuntimeClientOnJdk25() throws Exception {
+    assertTrue(Files.isExecutable(JAVA25), "JDK 25 expected at " + JAVA25 + " (-Dtributary.it.java25=…)");
+    javaHandlers("java25", 25);
+  }
+
+  private void javaHandlers(String runtimeId, int feature) throws Exception {
+    FunctionConfig greeter = code.javaFunction("greeter-" + runtimeId, runtimeId,
+        "io.tributary.runtime.handlers.Greeter::handleRequest", io.tributary.runtime.handlers.Greeter.class);
+    InvocationResult first = invoke(greeter, "{\"name\":\"Ada\"}");
+    assertNull(first.functionError(), text(first));
+    assertTrue(text(first).contains("\"greeting\":\"Hello, Ada\""), text(first));
+    assertTrue(text(first).contains("\"java\":" + feature), text(first));
+    assertTrue(text(first).contains("\"memory\":256"), text(first));
+    assertTrue(first.logTail().contains("greeting Ada"), first.logTail());
+    assertTrue(text(invoke(greeter, "{\"name\":\"Bob\"}")).contains("\"calls\":2"), "warm: statics kept");
+    InvocationResult failed = invoke(greeter, "{\"fail\":\"Eve\"}");
+    assertEquals("Unhandled", failed.functionError());
+    assertTrue(text(failed).contains("\"errorType\":\"java.lang.IllegalArgumentException\""), text(failed));
+    assertTrue(text(failed).contains("cannot greet Eve"), text(failed));
+
+    FunctionConfig shouter = code.javaFunction("shouter-" + runtimeId, runtimeId,
+        "io.tributary.runtime.handlers.Shouter", io.tributary.runtime.handlers.Shouter.class);
+    assertEquals("\"QUIET\"", text(invoke(shouter, "\"quiet\"")));
+    FunctionConfig whisper = code.javaFunction("whisper-" + runtimeId, runtimeId,
+        "io.tributary.runtime.handlers.Shouter::whisper", io.tributary.runtime.handlers.Shouter.class);
+    assertEquals("\"loud\"", text(invoke(whisper, "\"LOUD\"")));
   }
 
   private static long processesNamed(String marker) throws IOException {

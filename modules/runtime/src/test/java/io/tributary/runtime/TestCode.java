@@ -35,6 +35,38 @@ final class TestCode implements CodeSource {
         "2026-11-22T00:00:00.000+0000", "rev-" + pkg.sha256Hex().substring(0, 8), null, null);
   }
 
+  /** A Java function whose zip holds the compiled test classes of {@code classes} at its root, as AWS expects. */
+  FunctionConfig javaFunction(String name, String runtime, String handler, Class<?>... classes) {
+    Map<String, byte[]> files = new java.util.LinkedHashMap<>();
+    for (Class<?> c : classes) {
+      String path = c.getName().replace('.', '/') + ".class";
+      try (var in = c.getClassLoader().getResourceAsStream(path)) {
+        files.put(path, in.readAllBytes());
+      } catch (IOException e) {
+        throw new java.io.UncheckedIOException(e);
+      }
+    }
+    CodePackage pkg = CodePackage.fromZip(zipBytes(files));
+    zips.put(pkg.sha256Hex(), pkg.bytes());
+    return new FunctionConfig(name, null, runtime, "arn:aws:iam::000000000000:role/r", handler, null, 10, 256,
+        Map.of(), pkg.sha256Base64(), pkg.size(), pkg.sha256Hex(), null, 0, null, null, null, null,
+        "2026-11-22T00:00:00.000+0000", "rev-" + pkg.sha256Hex().substring(0, 8), null, null);
+  }
+
+  static byte[] zipBytes(Map<String, byte[]> files) {
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    try (ZipOutputStream zip = new ZipOutputStream(bytes)) {
+      for (var file : files.entrySet()) {
+        zip.putNextEntry(new ZipEntry(file.getKey()));
+        zip.write(file.getValue());
+        zip.closeEntry();
+      }
+    } catch (IOException e) {
+      throw new IllegalStateException(e);
+    }
+    return bytes.toByteArray();
+  }
+
   static byte[] zip(Map<String, String> files) {
     ByteArrayOutputStream bytes = new ByteArrayOutputStream();
     try (ZipOutputStream zip = new ZipOutputStream(bytes)) {

@@ -51,7 +51,8 @@ public final class Node {
 
   public static CompletionStage<Node> start(ActorSystem<?> system) {
     Config config = system.settings().config();
-    ApiSettings settings = ApiSettings.fromConfig(config);
+    RuntimeSettings runtimeSettings = RuntimeSettings.fromConfig(config);
+    ApiSettings settings = ApiSettings.fromConfig(config).withRuntimes(runtimeSettings.interpreters().keySet());
     String keyspace = config.getString("tributary.cassandra.keyspace");
     if (config.getStringList("pekko.cluster.seed-nodes").isEmpty()) {
       Cluster cluster = Cluster.get(system);
@@ -74,7 +75,7 @@ public final class Node {
           CodeStore codeStore = new CodeStore(session, keyspace);
           ClusterSharding sharding = ClusterSharding.get(system);
           FunctionEntity.init(sharding, settings.arns(), registry);
-          LocalRuntime runtime = LocalRuntime.start(system, RuntimeSettings.fromConfig(config),
+          LocalRuntime runtime = LocalRuntime.start(system, runtimeSettings,
               hex -> codeStore.readAll(hex));
           CoordinatedShutdown.get(Adapter.toClassic(system)).addTask(CoordinatedShutdown.PhaseServiceStop(),
               "tributary-runtime", () -> runtime.shutdown().thenApply(v -> Done.getInstance()));

@@ -113,6 +113,25 @@ class InvokeIT {
   }
 
   @Test
+  void javaHandlersRunOnJdk17AndJdk25() {
+    byte[] zip = Zips.javaHandler("example.Hello", """
+        package example;
+        import com.amazonaws.services.lambda.runtime.Context;
+        import com.amazonaws.services.lambda.runtime.RequestHandler;
+        import java.util.Map;
+        public class Hello implements RequestHandler<Map<String, String>, String> {
+          public String handleRequest(Map<String, String> event, Context context) {
+            return "Hello " + event.get("name") + " from Java " + Runtime.version().feature();
+          }
+        }
+        """);
+    create("java-hello", "java17", "example.Hello::handleRequest", zip, 10);
+    assertEquals("\"Hello Ada from Java 17\"", invoke("java-hello", null, "{\"name\":\"Ada\"}").payload().asUtf8String());
+    create("java25-hello", "java25", "example.Hello", zip, 10);
+    assertEquals("\"Hello Ada from Java 25\"", invoke("java25-hello", null, "{\"name\":\"Ada\"}").payload().asUtf8String());
+  }
+
+  @Test
   void aTimeoutIsAnUnhandledErrorAndTheFunctionKeepsWorking() {
     create("slow", "provided.al2023", "unused", Zips.withBootstrap(ECHO), 1);
     InvokeResponse timedOut = invoke("slow", null, "{\"sleep\":true}");

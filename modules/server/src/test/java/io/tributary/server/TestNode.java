@@ -68,7 +68,8 @@ final class TestNode implements AutoCloseable {
         "pekko.remote.artery.canonical.port", 0,
         "pekko.coordinated-shutdown.exit-jvm", "off",
         "pekko.coordinated-shutdown.run-by-jvm-shutdown-hook", "off"))
-        .withFallback(ConfigFactory.parseString("datastax-java-driver.basic.contact-points = [\"" + cassandra() + "\"]"))
+        .withFallback(ConfigFactory.parseString("datastax-java-driver.basic.contact-points = [\"" + cassandra() + "\"]\n"
+            + "tributary.runtime.interpreters.java25 = \"/usr/lib/jvm/temurin-25-jdk-amd64/bin/java\""))
         .withFallback(ConfigFactory.load());
     ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), "tributary", overrides);
     try {

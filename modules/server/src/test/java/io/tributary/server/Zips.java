@@ -42,6 +42,36 @@ final class Zips {
     return withUnixMode(bytes.toByteArray(), 0100644);
   }
 
+  /**
+   * A Java function package: {@code source} (one public class) compiled against the node's
+   * aws-lambda-java-core, its class files at the root of the zip as AWS expects.
+   */
+  static byte[] javaHandler(String className, String source) {
+    try {
+      java.nio.file.Path dir = java.nio.file.Files.createTempDirectory("handler");
+      java.nio.file.Path file = dir.resolve(className.substring(className.lastIndexOf('.') + 1) + ".java");
+      java.nio.file.Files.writeString(file, source);
+      javax.tools.JavaCompiler javac = javax.tools.ToolProvider.getSystemJavaCompiler();
+      String classpath = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
+      int status = javac.run(null, null, null, "-d", dir.toString(), "-cp", classpath, "--release", "17", file.toString());
+      if (status != 0) {
+        throw new IllegalStateException("javac failed for " + className);
+      }
+      ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+      try (ZipOutputStream zip = new ZipOutputStream(bytes);
+           var classes = java.nio.file.Files.walk(dir)) {
+        for (java.nio.file.Path c : classes.filter(p -> p.toString().endsWith(".class")).toList()) {
+          zip.putNextEntry(new ZipEntry(dir.relativize(c).toString()));
+          zip.write(java.nio.file.Files.readAllBytes(c));
+          zip.closeEntry();
+        }
+      }
+      return bytes.toByteArray();
+    } catch (IOException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
   /** Sets "made by Unix" and the mode in every central directory entry (java.util.zip cannot). */
   static byte[] withUnixMode(byte[] zip, int mode) {
     ByteBuffer b = ByteBuffer.wrap(zip).order(ByteOrder.LITTLE_ENDIAN);
