@@ -2,6 +2,7 @@ package io.tributary.runtime;
 
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
+import java.util.Locale;
 
 /**
  * The output of one invocation: bounded, so a handler that prints gigabytes costs a fixed amount
@@ -39,8 +40,27 @@ final class InvocationLog {
     append(bytes, 0, bytes.length);
   }
 
+  void start(String requestId, String version) {
+    line("START RequestId: " + requestId + " Version: " + version);
+  }
+
+  /** END and REPORT as Lambda prints them; {@code initDurationMs} only after a cold start (else null). */
+  void end(String requestId, double durationMs, int memorySize, long maxMemoryUsedMb, Double initDurationMs) {
+    StringBuilder report = new StringBuilder()
+        .append("END RequestId: ").append(requestId).append('\n')
+        .append("REPORT RequestId: ").append(requestId)
+        .append("\tDuration: ").append(String.format(Locale.ROOT, "%.2f", durationMs)).append(" ms")
+        .append("\tBilled Duration: ").append((long) Math.ceil(durationMs)).append(" ms")
+        .append("\tMemory Size: ").append(memorySize).append(" MB")
+        .append("\tMax Memory Used: ").append(maxMemoryUsedMb).append(" MB");
+    if (initDurationMs != null) {
+      report.append("\tInit Duration: ").append(String.format(Locale.ROOT, "%.2f", initDurationMs)).append(" ms");
+    }
+    finish(report.append('\n').toString());
+  }
+
   /** The platform's closing lines (END, REPORT): kept even when the output was cut. */
-  synchronized void finish(String lines) {
+  private synchronized void finish(String lines) {
     byte[] bytes = lines.getBytes(StandardCharsets.UTF_8);
     int room = Math.min(bytes.length, kept.length - keptLength);
     append(bytes, 0, bytes.length);
@@ -57,6 +77,10 @@ final class InvocationLog {
       out[i] = tail[(int) ((total - n + i) % TAIL_BYTES)];
     }
     return out;
+  }
+
+  String tailText() {
+    return new String(tail(), StandardCharsets.UTF_8);
   }
 
   synchronized String text() {

@@ -44,11 +44,11 @@ public final class LocalRuntime implements FunctionRuntime {
 
   private record Key(String function, String version, String revisionId) {}
 
-  private record Idle(ProcessEnvironment env, long since) {}
+  private record Idle(ExecutionEnvironment env, long since) {}
 
   private static final class Pool {
     final Deque<Idle> idle = new ArrayDeque<>();
-    final Set<ProcessEnvironment> all = new HashSet<>();
+    final Set<ExecutionEnvironment> all = new HashSet<>();
     boolean retired;
   }
 
@@ -108,19 +108,21 @@ public final class LocalRuntime implements FunctionRuntime {
       retireOthers(key);
       pool = pools.computeIfAbsent(key, k -> new Pool());
     }
-    ProcessEnvironment warm = takeIdle(pool);
-    CompletionStage<ProcessEnvironment> env = warm != null
+    ExecutionEnvironment warm = takeIdle(pool);
+    CompletionStage<ExecutionEnvironment> env = warm != null
         ? CompletableFuture.completedFuture(warm)
         : coldStart(function, invocation, pool);
     Pool owner = pool;
     return env.thenCompose(e -> e.invoke(invocation).whenComplete((result, failure) -> release(owner, e)));
   }
 
-  private CompletionStage<ProcessEnvironment> coldStart(FunctionConfig function, Invocation invocation, Pool pool) {
+  private CompletionStage<ExecutionEnvironment> coldStart(FunctionConfig function, Invocation invocation, Pool pool) {
     String region = Arns.regionOf(invocation.invokedFunctionArn());
     return code.taskRoot(function.codeSha256Hex())
-        .thenCompose(root -> ProcessEnvironment.start(function, region, root, bootstraps, jvm, settings, server,
-            timer))
+        .<ExecutionEnvironment>thenCompose(root -> InProcessEnvironment.selected(function)
+            ? CompletableFuture.supplyAsync(() -> inProcess(function, root), blocking)
+            : ProcessEnvironment.start(function, region, root, bootstraps, jvm, settings, server, timer)
+                .thenApply(env -> env))
         .thenApply(env -> {
           synchronized (pool) {
             pool.all.add(env);
@@ -129,7 +131,16 @@ public final class LocalRuntime implements FunctionRuntime {
         });
   }
 
-  private ProcessEnvironment takeIdle(Pool pool) {
+  private ExecutionEnvironment inProcess(FunctionConfig function, Path root) {
+    Path core = InProcessEnvironment.lambdaCoreJar(jvm);
+    if (core == null) {
+      throw LambdaException.service("This node was built without aws-lambda-java-core: in-process Java functions"
+          + " cannot run on it.");
+    }
+    return InProcessEnvironment.start(function, root, core, settings, timer);
+  }
+
+  private ExecutionEnvironment takeIdle(Pool pool) {
     synchronized (pool) {
       Idle idle;
       while ((idle = pool.idle.pollFirst()) != null) {
@@ -142,7 +153,7 @@ public final class LocalRuntime implements FunctionRuntime {
     }
   }
 
-  private void release(Pool pool, ProcessEnvironment env) {
+  private void release(Pool pool, ExecutionEnvironment env) {
     boolean keep;
     synchronized (pool) {
       keep = !env.isDead() && !pool.retired && !stopping;
@@ -175,7 +186,7 @@ public final class LocalRuntime implements FunctionRuntime {
   }
 
   private void retire(Key key, Pool pool) {
-    List<ProcessEnvironment> idle = new ArrayList<>();
+    List<ExecutionEnvironment> idle = new ArrayList<>();
     synchronized (pool) {
       pool.retired = true;
       pool.idle.forEach(i -> idle.add(i.env()));
@@ -183,21 +194,21 @@ public final class LocalRuntime implements FunctionRuntime {
       pool.idle.clear();
     }
     pools.remove(key, pool);
-    idle.forEach(ProcessEnvironment::destroy);
+    idle.forEach(ExecutionEnvironment::destroy);
   }
 
   private void expireIdle() {
     long cutoff = System.nanoTime() - settings.idleTimeout().toNanos();
     pools.forEach((key, pool) -> {
-      List<ProcessEnvironment> expired = new ArrayList<>();
+      List<ExecutionEnvironment> expired = new ArrayList<>();
       synchronized (pool) {
         while (!pool.idle.isEmpty() && pool.idle.peekLast().since() < cutoff) {
-          ProcessEnvironment env = pool.idle.pollLast().env();
+          ExecutionEnvironment env = pool.idle.pollLast().env();
           pool.all.remove(env);
           expired.add(env);
         }
       }
-      expired.forEach(ProcessEnvironment::destroy);
+      expired.forEach(ExecutionEnvironment::destroy);
       if (!expired.isEmpty()) {
         log.debug("{} idle environment(s) of {}:{} expired", expired.size(), key.function(), key.version());
       }
@@ -216,7 +227,7 @@ public final class LocalRuntime implements FunctionRuntime {
   @Override
   public CompletionStage<Void> shutdown() {
     stopping = true;
-    List<ProcessEnvironment> all = new ArrayList<>();
+    List<ExecutionEnvironment> all = new ArrayList<>();
     pools.values().forEach(pool -> {
       synchronized (pool) {
         all.addAll(pool.all);
@@ -225,7 +236,7 @@ public final class LocalRuntime implements FunctionRuntime {
       }
     });
     pools.clear();
-    all.forEach(ProcessEnvironment::destroy);
+    all.forEach(ExecutionEnvironment::destroy);
     timer.shutdownNow();
     blocking.shutdownNow();
     return CompletableFuture.completedFuture(null);

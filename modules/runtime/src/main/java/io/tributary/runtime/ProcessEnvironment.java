@@ -33,7 +33,7 @@ import org.slf4j.LoggerFactory;
  * invocations. A timeout or a crash kills the whole group and ends the environment; the pool
  * replaces it on the next cold start. Function errors leave it warm, as on AWS.
  */
-final class ProcessEnvironment implements RuntimeApiServer.Channel {
+final class ProcessEnvironment implements RuntimeApiServer.Channel, ExecutionEnvironment {
 
   private static final Logger log = LoggerFactory.getLogger(ProcessEnvironment.class);
 
@@ -158,7 +158,8 @@ final class ProcessEnvironment implements RuntimeApiServer.Channel {
     }
   }
 
-  CompletionStage<InvocationResult> invoke(Invocation invocation) {
+  @Override
+  public CompletionStage<InvocationResult> invoke(Invocation invocation) {
     return ready.handle((ok, failure) -> failure).thenCompose(failure -> {
       if (failure == null) {
         return dispatch(invocation);
@@ -171,7 +172,7 @@ final class ProcessEnvironment implements RuntimeApiServer.Channel {
         invocationLog.line("INIT_REPORT Init Duration: " + millis(System.nanoTime() - createdNanos)
             + " ms\tPhase: init\tStatus: error\tError Type: " + init.errorType);
         return CompletableFuture.completedFuture(new InvocationResult(init.body, "Unhandled",
-            invocation.tailLog() ? tailText(invocationLog) : null));
+            invocation.tailLog() ? invocationLog.tailText() : null));
       }
       return CompletableFuture.failedFuture(cause);
     });
@@ -196,7 +197,7 @@ final class ProcessEnvironment implements RuntimeApiServer.Channel {
         invocationLog.append(output, 0, output.length);
         firstInvocation = false;
       }
-      invocationLog.line("START RequestId: " + requestId + " Version: " + function.version());
+      invocationLog.start(requestId, function.version());
       ScheduledFuture<?> timeout = timer.schedule(() -> timedOut(requestId), function.timeout(), TimeUnit.SECONDS);
       current = new Current(requestId, start, invocationLog, invocation.tailLog(), result, timeout);
       waiting = waitingNext;
@@ -270,7 +271,9 @@ final class ProcessEnvironment implements RuntimeApiServer.Channel {
       return;
     }
     c.log().line(java.time.Instant.now() + " " + requestId + " " + message);
-    // Finished before the kill, so that the exit the kill causes is not reported as a crash.
+    // Dead before the caller hears of it, so the pool never hands this environment out again;
+    // finished before the kill, so that the exit the kill causes is not reported as a crash.
+    dead = true;
     finish(requestId, InvocationResult.unhandled("Sandbox.Timeout", "RequestId: " + requestId + " Error: " + message,
         null));
     destroy();
@@ -320,24 +323,14 @@ final class ProcessEnvironment implements RuntimeApiServer.Channel {
     }
     c.timeout().cancel(false);
     settleOutput();
-    long elapsed = System.nanoTime() - c.startNanos();
-    double durationMs = elapsed / 1e6;
-    StringBuilder report = new StringBuilder()
-        .append("END RequestId: ").append(requestId).append('\n')
-        .append("REPORT RequestId: ").append(requestId)
-        .append("\tDuration: ").append(String.format(Locale.ROOT, "%.2f", durationMs)).append(" ms")
-        .append("\tBilled Duration: ").append((long) Math.ceil(durationMs)).append(" ms")
-        .append("\tMemory Size: ").append(function.memorySize()).append(" MB")
-        .append("\tMax Memory Used: ").append(maxMemoryUsedMb()).append(" MB");
-    if (cold) {
-      report.append("\tInit Duration: ").append(String.format(Locale.ROOT, "%.2f", initDurationMs)).append(" ms");
-      synchronized (this) {
-        initDurationMs = null;
-      }
+    Double init;
+    synchronized (this) {
+      init = cold ? initDurationMs : null;
+      initDurationMs = null;
     }
-    c.log().finish(report.append('\n').toString());
+    c.log().end(requestId, (System.nanoTime() - c.startNanos()) / 1e6, function.memorySize(), maxMemoryUsedMb(), init);
     c.result().complete(new InvocationResult(outcome.payload(), outcome.functionError(),
-        c.tail() ? tailText(c.log()) : null));
+        c.tail() ? c.log().tailText() : null));
     return true;
   }
 
@@ -359,10 +352,6 @@ final class ProcessEnvironment implements RuntimeApiServer.Channel {
     }
   }
 
-  private static String tailText(InvocationLog invocationLog) {
-    return new String(invocationLog.tail(), StandardCharsets.UTF_8);
-  }
-
   private long maxMemoryUsedMb() {
     Process p = process;
     if (p == null) {
@@ -380,12 +369,14 @@ final class ProcessEnvironment implements RuntimeApiServer.Channel {
     return 0;
   }
 
-  boolean isDead() {
+  @Override
+  public boolean isDead() {
     return dead;
   }
 
   /** Kills the process group and closes the environment's address. Idempotent. */
-  void destroy() {
+  @Override
+  public void destroy() {
     CompletableFuture<RuntimeApiServer.NextEvent> waiting;
     synchronized (this) {
       dead = true;

@@ -37,6 +37,11 @@ final class TestCode implements CodeSource {
 
   /** A Java function whose zip holds the compiled test classes of {@code classes} at its root, as AWS expects. */
   FunctionConfig javaFunction(String name, String runtime, String handler, Class<?>... classes) {
+    return javaFunction(name, runtime, handler, Map.of(), 10, classes);
+  }
+
+  FunctionConfig javaFunction(String name, String runtime, String handler, Map<String, String> environment,
+      int timeout, Class<?>... classes) {
     Map<String, byte[]> files = new java.util.LinkedHashMap<>();
     for (Class<?> c : classes) {
       String path = c.getName().replace('.', '/') + ".class";
@@ -48,8 +53,8 @@ final class TestCode implements CodeSource {
     }
     CodePackage pkg = CodePackage.fromZip(zipBytes(files));
     zips.put(pkg.sha256Hex(), pkg.bytes());
-    return new FunctionConfig(name, null, runtime, "arn:aws:iam::000000000000:role/r", handler, null, 10, 256,
-        Map.of(), pkg.sha256Base64(), pkg.size(), pkg.sha256Hex(), null, 0, null, null, null, null,
+    return new FunctionConfig(name, null, runtime, "arn:aws:iam::000000000000:role/r", handler, null, timeout, 256,
+        environment, pkg.sha256Base64(), pkg.size(), pkg.sha256Hex(), null, 0, null, null, null, null,
         "2026-11-22T00:00:00.000+0000", "rev-" + pkg.sha256Hex().substring(0, 8), null, null);
   }
 

@@ -113,7 +113,7 @@ class InvokeIT {
   }
 
   @Test
-  void javaHandlersRunOnJdk17AndJdk25() {
+  void javaHandlersRunOnJdk17AndJdk25AndInProcess() {
     byte[] zip = Zips.javaHandler("example.Hello", """
         package example;
         import com.amazonaws.services.lambda.runtime.Context;
@@ -129,6 +129,13 @@ class InvokeIT {
     assertEquals("\"Hello Ada from Java 17\"", invoke("java-hello", null, "{\"name\":\"Ada\"}").payload().asUtf8String());
     create("java25-hello", "java25", "example.Hello", zip, 10);
     assertEquals("\"Hello Ada from Java 25\"", invoke("java25-hello", null, "{\"name\":\"Ada\"}").payload().asUtf8String());
+    lambda.createFunction(b -> b.functionName("java-in-process").runtime("java17").role(ROLE)
+        .handler("example.Hello::handleRequest").environment(e -> e.variables(Map.of("TRIBUTARY_JAVA_MODE", "in-process")))
+        .code(c -> c.zipFile(SdkBytes.fromByteArray(zip))));
+    InvokeResponse inProcess = invoke("java-in-process", null, "{\"name\":\"Bo\"}");
+    assertEquals("\"Hello Bo from Java 17\"", inProcess.payload().asUtf8String());
+    assertTrue(new String(Base64.getDecoder().decode(inProcess.logResult()), StandardCharsets.UTF_8)
+        .contains("REPORT RequestId: " + inProcess.responseMetadata().requestId()));
   }
 
   @Test

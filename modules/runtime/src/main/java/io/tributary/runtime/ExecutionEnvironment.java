@@ -1,0 +1,18 @@
+package io.tributary.runtime;
+
+import io.tributary.api.Invocation;
+import io.tributary.api.InvocationResult;
+import java.util.concurrent.CompletionStage;
+
+/** One execution environment of a function version: one invocation at a time, reused while warm. */
+interface ExecutionEnvironment {
+
+  /** Runs one invocation; function errors, timeouts and crashes complete normally with their error document. */
+  CompletionStage<InvocationResult> invoke(Invocation invocation);
+
+  /** True once the environment cannot run another invocation (it timed out, crashed or was stopped). */
+  boolean isDead();
+
+  /** Stops the environment and frees what it holds. Idempotent. */
+  void destroy();
+}

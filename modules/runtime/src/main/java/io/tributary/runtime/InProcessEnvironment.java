@@ -1,0 +1,322 @@
+package io.tributary.runtime;
+
+import com.fasterxml.jackson.databind.JavaType;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.tributary.api.FunctionConfig;
+import io.tributary.api.Invocation;
+import io.tributary.api.InvocationResult;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.lang.reflect.InvocationHandler;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Method;
+import java.lang.reflect.ParameterizedType;
+import java.lang.reflect.Proxy;
+import java.lang.reflect.Type;
+import java.net.URL;
+import java.net.URLClassLoader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+
+/**
+ * A trusted Java handler run inside the node's JVM: the fast path for internal services. Each
+ * environment has its own classloader (the function's classes, its {@code lib/*.jar} and its own
+ * copy of aws-lambda-java-core over the JDK's platform classes, so statics are per environment as on
+ * AWS and nothing of the node leaks in) and its own thread, one invocation at a time.
+ *
+ * <p>Limits, documented for users: no process to kill, so a timed-out invocation is interrupted
+ * and abandoned (its thread may run on) and the environment with its classloader is discarded; no
+ * memory bound of its own (the node's heap is shared); {@code System.out} is the node's, so
+ * handlers log through {@code context.getLogger()}, which is captured per invocation.
+ */
+final class InProcessEnvironment implements ExecutionEnvironment {
+
+  /** Environment variable of a java* function that selects this mode. */
+  static final String MODE_VARIABLE = "TRIBUTARY_JAVA_MODE";
+  static final String MODE = "in-process";
+
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  private final FunctionConfig function;
+  private final RuntimeSettings settings;
+  private final ScheduledExecutorService timer;
+  private final URLClassLoader loader;
+  private final ExecutorService thread;
+  private final Handler handler;
+  private final String logStream;
+  private final Class<?> contextType;
+  private final Class<?> loggerType;
+  private Double initDurationMs;
+  private Throwable initFailure;
+  private volatile boolean dead;
+
+  /** How the handler is called: a RequestStreamHandler, or a method with an input type and maybe a Context. */
+  private record Handler(Object instance, Method method, JavaType input, boolean stream, boolean takesContext) {}
+
+  static boolean selected(FunctionConfig function) {
+    return function.runtime().startsWith("java") && MODE.equals(function.environment().get(MODE_VARIABLE));
+  }
+
+  static InProcessEnvironment start(FunctionConfig function, Path taskRoot, Path lambdaCore, RuntimeSettings settings,
+      ScheduledExecutorService timer) {
+    return new InProcessEnvironment(function, taskRoot, lambdaCore, settings, timer);
+  }
+
+  private InProcessEnvironment(FunctionConfig function, Path taskRoot, Path lambdaCore, RuntimeSettings settings,
+      ScheduledExecutorService timer) {
+    long start = System.nanoTime();
+    this.function = function;
+    this.settings = settings;
+    this.timer = timer;
+    this.logStream = java.time.LocalDate.now(java.time.ZoneOffset.UTC).toString().replace('-', '/') + "/["
+        + function.version() + "]" + Long.toHexString(System.nanoTime());
+    this.loader = new URLClassLoader("function-" + function.functionName(), urls(taskRoot, lambdaCore),
+        ClassLoader.getPlatformClassLoader());
+    this.thread = Executors.newSingleThreadExecutor(r -> {
+      Thread t = new Thread(r, "in-process-" + function.functionName());
+      t.setDaemon(true);
+      t.setContextClassLoader(loader);
+      return t;
+    });
+    Handler resolved;
+    Class<?> context;
+    Class<?> logger;
+    try {
+      context = loader.loadClass("com.amazonaws.services.lambda.runtime.Context");
+      logger = loader.loadClass("com.amazonaws.services.lambda.runtime.LambdaLogger");
+      resolved = thread.submit(() -> resolve(function.handler())).get(settings.initTimeout().toMillis(),
+          TimeUnit.MILLISECONDS);
+    } catch (Exception e) {
+      Throwable cause = e instanceof java.util.concurrent.ExecutionException && e.getCause() != null ? e.getCause() : e;
+      resolved = null;
+      context = null;
+      logger = null;
+      initFailure = cause;
+    }
+    this.handler = resolved;
+    this.contextType = context;
+    this.loggerType = logger;
+    this.initDurationMs = (System.nanoTime() - start) / 1e6;
+  }
+
+  private static URL[] urls(Path taskRoot, Path lambdaCore) {
+    List<URL> urls = new ArrayList<>();
+    try {
+      urls.add(taskRoot.toUri().toURL());
+      Path lib = taskRoot.resolve("lib");
+      if (Files.isDirectory(lib)) {
+        try (Stream<Path> jars = Files.list(lib)) {
+          for (Path jar : jars.filter(p -> p.toString().endsWith(".jar")).sorted().toList()) {
+            urls.add(jar.toUri().toURL());
+          }
+        }
+      }
+      urls.add(lambdaCore.toUri().toURL());
+    } catch (IOException e) {
+      throw new IllegalStateException("cannot build the classpath of " + taskRoot, e);
+    }
+    return urls.toArray(URL[]::new);
+  }
+
+  private Handler resolve(String spec) throws ReflectiveOperationException {
+    String className = spec.contains("::") ? spec.substring(0, spec.indexOf("::")) : spec;
+    String methodName = spec.contains("::") ? spec.substring(spec.indexOf("::") + 2) : "handleRequest";
+    Class<?> type = loader.loadClass(className);
+    Object instance = type.getDeclaredConstructor().newInstance();
+    Class<?> streamHandler = loader.loadClass("com.amazonaws.services.lambda.runtime.RequestStreamHandler");
+    if (streamHandler.isAssignableFrom(type) && methodName.equals("handleRequest")) {
+      Method m = type.getMethod("handleRequest", InputStream.class, OutputStream.class,
+          loader.loadClass("com.amazonaws.services.lambda.runtime.Context"));
+      return new Handler(instance, m, null, true, true);
+    }
+    Method best = null;
+    for (Method m : type.getMethods()) {
+      if (m.getName().equals(methodName) && !m.isBridge() && m.getParameterCount() >= 1 && m.getParameterCount() <= 2
+          && (best == null || m.getParameterCount() > best.getParameterCount())) {
+        best = m;
+      }
+    }
+    if (best == null) {
+      throw new NoSuchMethodException("No public method named " + methodName + " with 1 or 2 parameters in "
+          + className);
+    }
+    Type input = inputType(type, best);
+    return new Handler(instance, best, JSON.getTypeFactory().constructType(input), false,
+        best.getParameterCount() == 2);
+  }
+
+  /** The input type of a {@code RequestHandler<I, O>}'s I, else the method's first parameter. */
+  private static Type inputType(Class<?> type, Method method) {
+    for (Class<?> c = type; c != null; c = c.getSuperclass()) {
+      for (Type t : c.getGenericInterfaces()) {
+        if (t instanceof ParameterizedType p && p.getRawType().getTypeName()
+            .equals("com.amazonaws.services.lambda.runtime.RequestHandler")) {
+          return p.getActualTypeArguments()[0];
+        }
+      }
+    }
+    return method.getGenericParameterTypes()[0];
+  }
+
+  @Override
+  public CompletionStage<InvocationResult> invoke(Invocation invocation) {
+    InvocationLog log = new InvocationLog(settings.logBytesPerInvocation());
+    log.start(invocation.requestId(), function.version());
+    long start = System.nanoTime();
+    Double init = initDurationMs;
+    initDurationMs = null;
+    if (handler == null) {
+      dead = true;
+      String type = initFailure instanceof ClassNotFoundException ? "java.lang.ClassNotFoundException"
+          : initFailure.getClass().getName();
+      log.line("Error loading handler " + function.handler() + ": " + initFailure);
+      InvocationResult result = withTail(errorResult(type, String.valueOf(initFailure.getMessage()), initFailure),
+          log, invocation, start, init);
+      return CompletableFuture.completedFuture(result);
+    }
+    CompletableFuture<InvocationResult> result = new CompletableFuture<>();
+    long deadline = System.currentTimeMillis() + function.timeout() * 1000L;
+    var running = thread.submit(() -> {
+      try {
+        byte[] payload = call(invocation, deadline, log);
+        if (payload.length > InvocationResult.MAX_RESPONSE_BYTES) {
+          result.complete(InvocationResult.unhandled("Function.ResponseSizeTooLarge",
+              "Response payload size exceeded maximum allowed payload size (" + InvocationResult.MAX_RESPONSE_BYTES
+                  + " bytes).", null));
+        } else {
+          result.complete(new InvocationResult(payload, null, null));
+        }
+      } catch (InvocationTargetException e) {
+        Throwable cause = e.getCause();
+        log.line(cause.toString());
+        result.complete(errorResult(cause.getClass().getName(), String.valueOf(cause.getMessage()), cause));
+      } catch (Throwable e) {
+        result.complete(errorResult(e.getClass().getName(), String.valueOf(e.getMessage()), e));
+      }
+    });
+    ScheduledFuture<?> timeout = timer.schedule(() -> {
+      String message = "Task timed out after " + String.format(Locale.ROOT, "%.2f", (double) function.timeout())
+          + " seconds";
+      if (result.isDone()) {
+        return;
+      }
+      // Dead before the caller hears of it, so the pool never hands this environment out again.
+      dead = true;
+      log.line(java.time.Instant.now() + " " + invocation.requestId() + " " + message);
+      if (result.complete(InvocationResult.unhandled("Sandbox.Timeout", "RequestId: " + invocation.requestId()
+          + " Error: " + message, null))) {
+        running.cancel(true);
+        destroy();
+      }
+    }, function.timeout(), TimeUnit.SECONDS);
+    return result.thenApply(r -> {
+      timeout.cancel(false);
+      return withTail(r, log, invocation, start, init);
+    });
+  }
+
+  private InvocationResult withTail(InvocationResult result, InvocationLog log, Invocation invocation, long start,
+      Double init) {
+    log.end(invocation.requestId(), (System.nanoTime() - start) / 1e6, function.memorySize(), 0, init);
+    return new InvocationResult(result.payload(), result.functionError(), invocation.tailLog() ? log.tailText() : null);
+  }
+
+  private byte[] call(Invocation invocation, long deadline, InvocationLog log) throws Exception {
+    Object context = Proxy.newProxyInstance(loader, new Class<?>[] {contextType},
+        contextHandler(invocation, deadline, log));
+    if (handler.stream()) {
+      ByteArrayOutputStream out = new ByteArrayOutputStream();
+      handler.method().invoke(handler.instance(), new ByteArrayInputStream(invocation.payload()), out, context);
+      return out.toByteArray();
+    }
+    Object input = JSON.readValue(invocation.payload(), handler.input());
+    Object output = handler.takesContext()
+        ? handler.method().invoke(handler.instance(), input, context)
+        : handler.method().invoke(handler.instance(), input);
+    return JSON.writeValueAsBytes(output);
+  }
+
+  private InvocationHandler contextHandler(Invocation invocation, long deadline, InvocationLog log) {
+    Object logger = Proxy.newProxyInstance(loader, new Class<?>[] {loggerType}, (proxy, method, args) -> {
+      if (method.getName().equals("log") && args != null && args.length >= 1) {
+        Object message = args[0];
+        byte[] bytes = message instanceof byte[] b ? b : String.valueOf(message).getBytes(StandardCharsets.UTF_8);
+        log.append(bytes, 0, bytes.length);
+      }
+      return null;
+    });
+    return (proxy, method, args) -> switch (method.getName()) {
+      case "getAwsRequestId" -> invocation.requestId();
+      case "getLogGroupName" -> function.loggingConfig().logGroup();
+      case "getLogStreamName" -> logStream;
+      case "getFunctionName" -> function.functionName();
+      case "getFunctionVersion" -> function.version();
+      case "getInvokedFunctionArn" -> invocation.invokedFunctionArn();
+      case "getRemainingTimeInMillis" -> (int) Math.max(0, deadline - System.currentTimeMillis());
+      case "getMemoryLimitInMB" -> function.memorySize();
+      case "getLogger" -> logger;
+      case "toString" -> "Context(" + invocation.requestId() + ")";
+      case "hashCode" -> System.identityHashCode(proxy);
+      case "equals" -> proxy == args[0];
+      default -> null;
+    };
+  }
+
+  /** The error document AWS's Java runtime returns: message, type and stack trace. */
+  private static InvocationResult errorResult(String type, String message, Throwable error) {
+    var body = JSON.createObjectNode();
+    body.put("errorMessage", message);
+    body.put("errorType", type);
+    var trace = body.putArray("stackTrace");
+    Arrays.stream(error.getStackTrace()).limit(50).forEach(frame -> trace.add(frame.toString()));
+    try {
+      return new InvocationResult(JSON.writeValueAsBytes(body), "Unhandled", null);
+    } catch (IOException e) {
+      StringWriter w = new StringWriter();
+      error.printStackTrace(new PrintWriter(w));
+      return InvocationResult.unhandled(type, message + "\n" + w, null);
+    }
+  }
+
+  @Override
+  public boolean isDead() {
+    return dead;
+  }
+
+  @Override
+  public void destroy() {
+    dead = true;
+    thread.shutdownNow();
+    try {
+      loader.close();
+    } catch (IOException e) {
+      // Closing only releases jar handles; nothing else depends on it.
+    }
+  }
+
+  static Path lambdaCoreJar(JvmSupport jvm) {
+    if (jvm == null) {
+      return null;
+    }
+    return Arrays.stream(jvm.classpath().split(":")).map(Path::of)
+        .filter(p -> p.getFileName().toString().startsWith("aws-lambda-java-core")).findFirst().orElse(null);
+  }
+}

@@ -1,0 +1,112 @@
+package io.tributary.runtime;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.typesafe.config.ConfigFactory;
+import io.tributary.api.FunctionConfig;
+import io.tributary.api.Invocation;
+import io.tributary.api.InvocationResult;
+import io.tributary.runtime.handlers.Greeter;
+import io.tributary.runtime.handlers.Shouter;
+import io.tributary.runtime.handlers.Sleeper;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Java handlers in the node's JVM ({@code TRIBUTARY_JAVA_MODE=in-process}), each environment its own classloader. */
+class InProcessRuntimeIT {
+
+  private static final String ARN = "arn:aws:lambda:us-east-1:000000000000:function:";
+  private static final Map<String, String> IN_PROCESS = Map.of("TRIBUTARY_JAVA_MODE", "in-process");
+
+  @TempDir
+  static Path work;
+  private static ActorSystem<Void> system;
+  private static LocalRuntime runtime;
+  private static final TestCode code = new TestCode();
+
+  @BeforeAll
+  static void start() {
+    system = ActorSystem.create(Behaviors.empty(), "in-process-it", ConfigFactory.parseString(
+        "tributary.runtime.work-dir = \"" + work + "\"").withFallback(ConfigFactory.load()));
+    runtime = LocalRuntime.start(system, RuntimeSettings.fromConfig(system.settings().config()), code);
+  }
+
+  @AfterAll
+  static void stop() {
+    if (runtime != null) {
+      runtime.shutdown();
+    }
+    if (system != null) {
+      system.terminate();
+    }
+  }
+
+  private static FunctionConfig function(String name, String handler, int timeout, Class<?>... classes) {
+    return code.javaFunction(name, "java17", handler, IN_PROCESS, timeout, classes);
+  }
+
+  private static String invoke(FunctionConfig fn, String payload) throws Exception {
+    return new String(result(fn, payload).payload(), StandardCharsets.UTF_8);
+  }
+
+  private static InvocationResult result(FunctionConfig fn, String payload) throws Exception {
+    return runtime.invoke(fn, new Invocation(UUID.randomUUID().toString(), ARN + fn.functionName(),
+        payload.getBytes(StandardCharsets.UTF_8), null, null, true)).toCompletableFuture().get(30, TimeUnit.SECONDS);
+  }
+
+  @Test
+  void aRequestHandlerRunsWarmWithStaticsOfItsOwn() throws Exception {
+    FunctionConfig first = function("greeter-a", "io.tributary.runtime.handlers.Greeter::handleRequest", 3, Greeter.class);
+    FunctionConfig second = function("greeter-b", "io.tributary.runtime.handlers.Greeter", 3, Greeter.class);
+    InvocationResult ada = result(first, "{\"name\":\"Ada\"}");
+    assertNull(ada.functionError(), new String(ada.payload(), StandardCharsets.UTF_8));
+    String body = new String(ada.payload(), StandardCharsets.UTF_8);
+    assertTrue(body.contains("\"greeting\":\"Hello, Ada\"") && body.contains("\"calls\":1"), body);
+    assertTrue(ada.logTail().contains("greeting Ada"), "context.getLogger() is captured: " + ada.logTail());
+    assertTrue(ada.logTail().contains("REPORT RequestId: "), ada.logTail());
+    assertTrue(invoke(first, "{\"name\":\"Bob\"}").contains("\"calls\":2"), "warm: the same classloader");
+    assertTrue(invoke(second, "{\"name\":\"Cy\"}").contains("\"calls\":1"), "another function: statics of its own");
+  }
+
+  @Test
+  void errorsHaveTheShapeOfAwsJavaRuntime() throws Exception {
+    FunctionConfig fn = function("greeter-err", "io.tributary.runtime.handlers.Greeter", 3, Greeter.class);
+    InvocationResult failed = result(fn, "{\"fail\":\"Eve\"}");
+    assertEquals("Unhandled", failed.functionError());
+    String body = new String(failed.payload(), StandardCharsets.UTF_8);
+    assertTrue(body.startsWith("{\"errorMessage\":\"cannot greet Eve\",\"errorType\":\"java.lang.IllegalArgumentException\","
+        + "\"stackTrace\":["), body);
+    FunctionConfig missing = function("nothing", "example.Missing::handleRequest", 3, Greeter.class);
+    InvocationResult init = result(missing, "{}");
+    assertEquals("Unhandled", init.functionError());
+    assertTrue(new String(init.payload(), StandardCharsets.UTF_8).contains("java.lang.ClassNotFoundException"));
+  }
+
+  @Test
+  void streamAndPojoHandlers() throws Exception {
+    assertEquals("\"QUIET\"", invoke(function("shout", "io.tributary.runtime.handlers.Shouter", 3, Shouter.class),
+        "\"quiet\""));
+    assertEquals("\"loud\"", invoke(function("whisper", "io.tributary.runtime.handlers.Shouter::whisper", 3,
+        Shouter.class), "\"LOUD\""));
+  }
+
+  @Test
+  void aTimedOutInvocationIsAbandonedAndTheNextRunsInAFreshEnvironment() throws Exception {
+    FunctionConfig fn = function("sleeper", "io.tributary.runtime.handlers.Sleeper", 1, Sleeper.class);
+    InvocationResult timedOut = result(fn, "5000");
+    assertEquals("Unhandled", timedOut.functionError());
+    assertTrue(new String(timedOut.payload(), StandardCharsets.UTF_8).contains("Task timed out after 1.00 seconds"));
+    assertEquals("\"slept 10 ms, 0 s left\"", invoke(fn, "10"));
+  }
+}
