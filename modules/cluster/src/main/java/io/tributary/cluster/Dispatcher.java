@@ -100,10 +100,12 @@ public final class Dispatcher extends AbstractBehavior<Dispatcher.Command> {
       return this;
     }
     resolving.put(key, new ArrayList<>(List.of(invoke)));
+    // Continued on this actor's executor: Scala's CompletableFuture would run it on a new thread (2-core common pool).
     getContext().pipeToSelf(
         sharding.entityRefFor(FunctionEntity.TYPE_KEY, invoke.functionName())
             .<FunctionEntity.Reply<FunctionEntity.InvokeTarget>>ask(
-                replyTo -> new FunctionEntity.ResolveInvokeTarget(invoke.qualifier(), replyTo), settings.askTimeout()),
+                replyTo -> new FunctionEntity.ResolveInvokeTarget(invoke.qualifier(), replyTo), settings.askTimeout())
+            .thenApplyAsync(reply -> reply, getContext().getExecutionContext()),
         (reply, failure) -> new Resolved(invoke, reply, failure));
     return this;
   }

@@ -74,10 +74,12 @@ final class FunctionRoutes extends AllDirectives {
   private final Arns arns;
   private final Shapes shapes;
   private final Settings settings;
+  private final java.util.concurrent.Executor executor;
 
   FunctionRoutes(ClusterSharding sharding, FunctionRegistry registry, CodeStore codeStore, CodeUrls codeUrls, Arns arns,
-                 Settings settings) {
+                 Settings settings, java.util.concurrent.Executor executor) {
     this.sharding = sharding;
+    this.executor = executor;
     this.registry = registry;
     this.codeStore = codeStore;
     this.codeUrls = codeUrls;
@@ -515,7 +517,8 @@ final class FunctionRoutes extends AllDirectives {
   private <T> CompletionStage<T> ask(String functionName, Function<ActorRef<Reply<T>>, Command> command) {
     return sharding.entityRefFor(FunctionEntity.TYPE_KEY, functionName)
         .<Reply<T>>ask(command::apply, settings.askTimeout())
-        .handle((reply, failure) -> {
+        // Not handle(): on Scala's CompletableFuture it runs on the common pool, a new thread per call on 2 cores.
+        .handleAsync((reply, failure) -> {
           if (failure != null) {
             Throwable cause = failure instanceof CompletionException && failure.getCause() != null
                 ? failure.getCause() : failure;
@@ -526,7 +529,7 @@ final class FunctionRoutes extends AllDirectives {
             throw new CompletionException(cause);
           }
           return reply.getOrThrow();
-        });
+        }, executor);
   }
 
   private Arns.FunctionRef ref(String reference, String queryQualifier) {

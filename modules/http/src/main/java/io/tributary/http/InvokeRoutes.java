@@ -89,7 +89,9 @@ final class InvokeRoutes extends AllDirectives {
         replyTo -> new Dispatcher.Invoke(ref.name(), ref.qualifier(), invocation, invocationType.equals("DryRun"),
             replyTo),
         Duration.ofSeconds(910), system.scheduler());
-    return result.thenApply(r -> {
+    // Pekko's ask answers with Scala's CompletableFuture, whose thenApply runs on the common pool:
+    // with 2 cores that pool is one new thread per call, so continue on the actor system instead.
+    return result.thenApplyAsync(r -> {
       if (r.error() != null) {
         return Responses.error(r.error().toException());
       }
@@ -97,7 +99,7 @@ final class InvokeRoutes extends AllDirectives {
         return Responses.empty(204);
       }
       return response(r.result(), r.executedVersion());
-    });
+    }, system.executionContext());
   }
 
   private static HttpResponse response(InvocationResult result, String executedVersion) {

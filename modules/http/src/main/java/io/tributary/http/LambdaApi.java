@@ -75,7 +75,7 @@ public final class LambdaApi extends AllDirectives {
         Clock.systemUTC());
     this.functions = new FunctionRoutes(ClusterSharding.get(system), registry, codeStore, codeUrls, settings.arns(),
         new FunctionRoutes.Settings(settings.runtimes(), settings.accountConcurrency(), settings.minimumUnreserved(),
-            settings.askTimeout()));
+            settings.askTimeout()), system.executionContext());
     this.invokes = new InvokeRoutes(system, dispatcher, settings.arns());
     this.dispatcher = dispatcher;
     this.verifier = new SigV4Verifier(settings.credentials(), java.time.Duration.ofMinutes(5));

@@ -13,7 +13,8 @@ final class InvocationLog {
 
   static final int TAIL_BYTES = 4096;
 
-  private final byte[] kept;
+  private final int limit;
+  private byte[] kept = new byte[256];
   private int keptLength;
   private long dropped;
   private final byte[] tail = new byte[TAIL_BYTES];
@@ -21,11 +22,14 @@ final class InvocationLog {
   private String footer = "";
 
   InvocationLog(int limit) {
-    this.kept = new byte[limit];
+    this.limit = limit;
   }
 
   synchronized void append(byte[] bytes, int offset, int length) {
-    int room = Math.min(length, kept.length - keptLength);
+    int room = Math.min(length, limit - keptLength);
+    if (keptLength + room > kept.length) {
+      kept = Arrays.copyOf(kept, Math.min(limit, Math.max(kept.length * 2, keptLength + room)));
+    }
     System.arraycopy(bytes, offset, kept, keptLength, room);
     keptLength += room;
     dropped += length - room;
@@ -62,7 +66,7 @@ final class InvocationLog {
   /** The platform's closing lines (END, REPORT): kept even when the output was cut. */
   private synchronized void finish(String lines) {
     byte[] bytes = lines.getBytes(StandardCharsets.UTF_8);
-    int room = Math.min(bytes.length, kept.length - keptLength);
+    int room = Math.min(bytes.length, limit - keptLength);
     append(bytes, 0, bytes.length);
     if (room < bytes.length) {
       footer = lines;

@@ -26,6 +26,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.slf4j.Logger;
@@ -65,7 +66,11 @@ public final class LocalRuntime implements FunctionRuntime {
   private LocalRuntime(ActorSystem<?> system, RuntimeSettings settings, CodeSource source) {
     this.settings = settings;
     this.server = new RuntimeApiServer(system);
-    this.timer = Executors.newSingleThreadScheduledExecutor(daemon("runtime-timer"));
+    ScheduledThreadPoolExecutor timer = new ScheduledThreadPoolExecutor(1, daemon("runtime-timer"));
+    // Every invocation schedules its timeout and almost always cancels it: drop cancelled ones at once,
+    // or the queue holds invocations-per-second × timeout entries.
+    timer.setRemoveOnCancelPolicy(true);
+    this.timer = timer;
     this.blocking = Executors.newFixedThreadPool(2, daemon("runtime-unpack"));
     this.code = new CodeCache(settings.workDir().resolve("code"), source, blocking);
     this.bootstraps = settings.workDir().resolve("bootstraps");

@@ -77,7 +77,10 @@ final class RuntimeApiServer extends AllDirectives {
   private Route route(Channel channel) {
     return pathPrefix(PREFIX, () -> pathPrefix("runtime", () -> concat(
         path(PathMatchers.segment("invocation").slash("next"), () -> get(() ->
-            onSuccess(channel.next(), event -> complete(nextResponse(event))))),
+            onComplete(channel.next(), event -> event.isSuccess()
+                ? complete(nextResponse(event.get()))
+                // The environment is being stopped: its runtime is killed right after this answer.
+                : complete(error(StatusCodes.GONE, "EnvironmentStopped", "This execution environment is stopping."))))),
         path(PathMatchers.segment("invocation").slash(PathMatchers.segment()).slash("response"), id -> post(() ->
             response(channel, id))),
         path(PathMatchers.segment("invocation").slash(PathMatchers.segment()).slash("error"), id -> post(() ->

@@ -4,9 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.typesafe.config.ConfigFactory;
 import io.tributary.api.FunctionConfig;
-import io.tributary.api.Invocation;
 import io.tributary.api.InvocationResult;
 import io.tributary.runtime.handlers.Greeter;
 import io.tributary.runtime.handlers.Shouter;
@@ -14,10 +12,6 @@ import io.tributary.runtime.handlers.Sleeper;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.Map;
-import java.util.UUID;
-import java.util.concurrent.TimeUnit;
-import org.apache.pekko.actor.typed.ActorSystem;
-import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -26,34 +20,26 @@ import org.junit.jupiter.api.io.TempDir;
 /** Java handlers in the node's JVM ({@code TRIBUTARY_JAVA_MODE=in-process}), each environment its own classloader. */
 class InProcessRuntimeIT {
 
-  private static final String ARN = "arn:aws:lambda:us-east-1:000000000000:function:";
   private static final Map<String, String> IN_PROCESS = Map.of("TRIBUTARY_JAVA_MODE", "in-process");
 
   @TempDir
   static Path work;
-  private static ActorSystem<Void> system;
-  private static LocalRuntime runtime;
-  private static final TestCode code = new TestCode();
+  private static TestRuntime runtime;
 
   @BeforeAll
   static void start() {
-    system = ActorSystem.create(Behaviors.empty(), "in-process-it", ConfigFactory.parseString(
-        "tributary.runtime.work-dir = \"" + work + "\"").withFallback(ConfigFactory.load()));
-    runtime = LocalRuntime.start(system, RuntimeSettings.fromConfig(system.settings().config()), code);
+    runtime = new TestRuntime("in-process-it", work, "");
   }
 
   @AfterAll
   static void stop() {
     if (runtime != null) {
-      runtime.shutdown();
-    }
-    if (system != null) {
-      system.terminate();
+      runtime.close();
     }
   }
 
   private static FunctionConfig function(String name, String handler, int timeout, Class<?>... classes) {
-    return code.javaFunction(name, "java17", handler, IN_PROCESS, timeout, classes);
+    return runtime.code.javaFunction(name, "java17", handler, IN_PROCESS, timeout, classes);
   }
 
   private static String invoke(FunctionConfig fn, String payload) throws Exception {
@@ -61,8 +47,7 @@ class InProcessRuntimeIT {
   }
 
   private static InvocationResult result(FunctionConfig fn, String payload) throws Exception {
-    return runtime.invoke(fn, new Invocation(UUID.randomUUID().toString(), ARN + fn.functionName(),
-        payload.getBytes(StandardCharsets.UTF_8), null, null, true)).toCompletableFuture().get(30, TimeUnit.SECONDS);
+    return runtime.invoke(fn, payload);
   }
 
   @Test

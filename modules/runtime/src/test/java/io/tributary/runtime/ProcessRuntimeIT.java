@@ -4,9 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.typesafe.config.ConfigFactory;
 import io.tributary.api.FunctionConfig;
-import io.tributary.api.Invocation;
 import io.tributary.api.InvocationResult;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -14,9 +12,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.UUID;
-import java.util.concurrent.TimeUnit;
-import org.apache.pekko.actor.typed.ActorSystem;
-import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -25,7 +20,7 @@ import org.junit.jupiter.api.io.TempDir;
 /** Real runtime processes (a bash {@code bootstrap} with curl, as in AWS's custom runtime tutorial). */
 class ProcessRuntimeIT {
 
-  private static final String ARN = "arn:aws:lambda:eu-west-1:000000000000:function:";
+  private static final String ARN = TestRuntime.ARN;
   private static final String LOOP = """
       #!/bin/bash
       set -euo pipefail
@@ -46,26 +41,20 @@ class ProcessRuntimeIT {
 
   @TempDir
   static Path work;
-  private static ActorSystem<Void> system;
-  private static LocalRuntime runtime;
-  private static final TestCode code = new TestCode();
+  private static TestRuntime runtime;
+  private static TestCode code;
 
   @BeforeAll
   static void start() {
-    system = ActorSystem.create(Behaviors.empty(), "runtime-it", ConfigFactory.parseString(
-        "tributary.runtime.work-dir = \"" + work + "\"\ntributary.runtime.init-timeout = 10s\n"
-            + (Files.isExecutable(JAVA25) ? "tributary.runtime.interpreters.java25 = \"" + JAVA25 + "\"" : ""))
-        .withFallback(ConfigFactory.load()));
-    runtime = LocalRuntime.start(system, RuntimeSettings.fromConfig(system.settings().config()), code);
+    runtime = new TestRuntime("runtime-it", work, "tributary.runtime.init-timeout = 10s\n"
+        + (Files.isExecutable(JAVA25) ? "tributary.runtime.interpreters.java25 = \"" + JAVA25 + "\"" : ""));
+    code = runtime.code;
   }
 
   @AfterAll
   static void stop() {
     if (runtime != null) {
-      runtime.shutdown();
-    }
-    if (system != null) {
-      system.terminate();
+      runtime.close();
     }
   }
 
@@ -74,8 +63,7 @@ class ProcessRuntimeIT {
   }
 
   private static InvocationResult invoke(FunctionConfig fn, String payload) throws Exception {
-    return runtime.invoke(fn, new Invocation(UUID.randomUUID().toString(), ARN + fn.functionName(),
-        payload.getBytes(StandardCharsets.UTF_8), null, null, true)).toCompletableFuture().get(60, TimeUnit.SECONDS);
+    return runtime.invoke(fn, payload);
   }
 
   private static String text(InvocationResult result) {

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Warm-invoke throughput and latency against the ceiling (a bare Pekko HTTP echo route in the same
+# JVM), plus cold starts per runtime. Builds the project, starts a throwaway Cassandra in
+# target/bench-cassandra (CQL 127.0.0.1:9342), runs io.tributary.loadtest.InvokeBenchmark, stops
+# Cassandra. Options go to the benchmark as system properties, e.g.
+#
+#   loadtest/invoke-benchmark.sh -Dbench.rounds=5 -Dbench.seconds=10 -Dbench.connections=8
+set -Eeuo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)"
+cd "$ROOT"
+DIR=target/bench-cassandra
+say() { printf 'bench: %s\n' "$*"; }
+
+say "building"
+mvn -B -q -ntp install -DskipTests </dev/null
+mvn -B -q -ntp -f loadtest/pom.xml compile dependency:build-classpath -Dmdep.outputFile=target/classpath.txt </dev/null
+
+bash deploy/cassandra.sh stop --dir "$DIR" >/dev/null 2>&1 || true
+rm -rf -- "$DIR"
+bash deploy/cassandra.sh start --dir "$DIR" --cql-port 9342 --storage-port 7300
+trap 'bash deploy/cassandra.sh stop --dir "$DIR"' EXIT
+
+java -Xmx1g -Dbench.cassandra=127.0.0.1:9342 -Dlogback.configurationFile="$ROOT/config/logback.xml" "$@" \
+  -cp "loadtest/target/classes:$(cat loadtest/target/classpath.txt)" io.tributary.loadtest.InvokeBenchmark

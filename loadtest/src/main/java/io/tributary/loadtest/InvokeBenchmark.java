@@ -1,0 +1,406 @@
+package io.tributary.loadtest;
+
+import static org.apache.pekko.http.javadsl.server.PathMatchers.segment;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import io.tributary.server.Node;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.zip.ZipEntry;
+import java.util.zip.ZipOutputStream;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.http.javadsl.Http;
+import org.apache.pekko.http.javadsl.model.ContentTypes;
+import org.apache.pekko.http.javadsl.model.HttpEntities;
+import org.apache.pekko.http.javadsl.server.AllDirectives;
+import org.apache.pekko.http.javadsl.server.Route;
+import org.apache.pekko.http.javadsl.unmarshalling.Unmarshaller;
+import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
+import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
+import software.amazon.awssdk.core.SdkBytes;
+import software.amazon.awssdk.http.ContentStreamProvider;
+import software.amazon.awssdk.http.SdkHttpMethod;
+import software.amazon.awssdk.http.SdkHttpRequest;
+import software.amazon.awssdk.http.auth.aws.signer.AwsV4HttpSigner;
+import software.amazon.awssdk.identity.spi.AwsCredentialsIdentity;
+import software.amazon.awssdk.regions.Region;
+import software.amazon.awssdk.services.lambda.LambdaClient;
+
+/**
+ * Warm synchronous invokes against a real node, side by side with the ceiling: a bare Pekko HTTP
+ * route in the same JVM that echoes the payload on the same path. Runs alternate (ceiling,
+ * in-process, python, java17) for {@code rounds} rounds so that machine noise hits every side
+ * alike; prints every run, then medians and the median ratio invoke/ceiling. Then cold starts per
+ * runtime. Requests are signed once per run and replayed (a signature stays valid 5 minutes), so
+ * the load generator spends nothing on SigV4 and both sides receive identical bytes.
+ *
+ * <p>Arguments (system properties): bench.cassandra (host:port), bench.rounds (5),
+ * bench.seconds (10), bench.warmup (5), bench.connections (8).
+ */
+public final class InvokeBenchmark {
+
+  private static final String KEY = "AKIATRIBUTARYLOCAL01";
+  private static final String SECRET = "tributary-local-secret-do-not-use-in-production";
+  private static final String ROLE = "arn:aws:iam::000000000000:role/bench";
+  private static final byte[] PAYLOAD = "{\"n\":1}".getBytes(StandardCharsets.UTF_8);
+
+  record Run(String side, double requestsPerSecond, double p50Ms, double p99Ms, long errors) {}
+
+  public static void main(String[] args) throws Exception {
+    int rounds = Integer.getInteger("bench.rounds", 5);
+    int seconds = Integer.getInteger("bench.seconds", 10);
+    int warmup = Integer.getInteger("bench.warmup", 5);
+    int connections = Integer.getInteger("bench.connections", 8);
+    Path work = Files.createTempDirectory("tributary-bench");
+    Config config = ConfigFactory.parseMap(Map.of(
+        "tributary.http.port", 9500,
+        "tributary.cassandra.keyspace", "bench",
+        "tributary.cassandra.autocreate", "on",
+        "tributary.runtime.work-dir", work.toString(),
+        "pekko.persistence.cassandra.journal.keyspace", "bench_journal",
+        "pekko.persistence.cassandra.snapshot.keyspace", "bench_snapshot",
+        "pekko.remote.artery.canonical.port", 0,
+        "pekko.loglevel", "WARNING"))
+        .withFallback(ConfigFactory.parseString("datastax-java-driver.basic.contact-points = [\""
+            + System.getProperty("bench.cassandra", "127.0.0.1:9042") + "\"]"))
+        .withFallback(ConfigFactory.load());
+    ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), "tributary", config);
+    Node node = Node.start(system).toCompletableFuture().get(120, TimeUnit.SECONDS);
+    new Echo().bind(system, 9501);
+    URI tributary = URI.create(node.endpoint());
+    URI ceiling = URI.create("http://127.0.0.1:9501");
+
+    try (LambdaClient lambda = LambdaClient.builder().endpointOverride(tributary).region(Region.US_EAST_1)
+        .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create(KEY, SECRET))).build()) {
+      byte[] javaZip = javaHandler();
+      byte[] pythonZip = zip(Map.of("app.py", "def handler(event, context):\n    return event\n"));
+      String suffix = Long.toHexString(System.nanoTime());
+      Map<String, String> functions = new LinkedHashMap<>();
+      functions.put("in-process", create(lambda, "noop-inproc-" + suffix, "java17", "bench.Noop", javaZip,
+          Map.of("TRIBUTARY_JAVA_MODE", "in-process")));
+      functions.put("python3.11", create(lambda, "noop-py-" + suffix, "python3.11", "app.handler", pythonZip, Map.of()));
+      functions.put("java17", create(lambda, "noop-java-" + suffix, "java17", "bench.Noop", javaZip, Map.of()));
+
+      List<String> only = List.of(System.getProperty("bench.sides", "ceiling,in-process,python3.11,java17").split(","));
+      functions.put("dry-run", functions.get("in-process"));
+      functions.keySet().retainAll(only);
+      List<Run> runs = new ArrayList<>();
+      for (int round = 1; round <= rounds; round++) {
+        if (only.contains("ceiling")) {
+          runs.add(load("ceiling", ceiling, "noop", warmup, seconds, connections));
+        }
+        for (var f : functions.entrySet()) {
+          runs.add(load(f.getKey(), tributary, f.getValue(), warmup, seconds, connections));
+        }
+        System.out.printf(Locale.ROOT, "round %d of %d done%n", round, rounds);
+      }
+      System.out.println();
+      System.out.println("side          req/s      p50 ms   p99 ms   errors");
+      runs.forEach(r -> System.out.printf(Locale.ROOT, "%-12s %8.0f %9.2f %8.2f %8d%n", r.side(), r.requestsPerSecond(),
+          r.p50Ms(), r.p99Ms(), r.errors()));
+      System.out.println();
+      System.out.printf(Locale.ROOT, "medians over %d rounds, %d s each after %d s warm-up, %d connections%n", rounds,
+          seconds, warmup, connections);
+      double ceilingRps = median(runs, "ceiling", Run::requestsPerSecond);
+      double ceilingP50 = median(runs, "ceiling", Run::p50Ms);
+      for (String side : only) {
+        double rps = median(runs, side, Run::requestsPerSecond);
+        double p50 = median(runs, side, Run::p50Ms);
+        System.out.printf(Locale.ROOT, "%-12s %8.0f req/s  p50 %6.2f ms  p99 %7.2f ms  ratio %.2f  p50 +%.2f ms%n",
+            side, rps, p50, median(runs, side, Run::p99Ms), rps / ceilingRps, p50 - ceilingP50);
+      }
+      System.out.println();
+      if (!Boolean.getBoolean("bench.skip-cold")) {
+        coldStarts(lambda, javaZip, pythonZip, suffix);
+      }
+    } finally {
+      system.terminate();
+      system.getWhenTerminated().toCompletableFuture().get(60, TimeUnit.SECONDS);
+    }
+    System.exit(0);
+  }
+
+  private static String create(LambdaClient lambda, String name, String runtime, String handler, byte[] zip,
+      Map<String, String> environment) {
+    lambda.createFunction(b -> b.functionName(name).runtime(runtime).handler(handler).role(ROLE).memorySize(512)
+        .timeout(30).environment(e -> e.variables(environment)).code(c -> c.zipFile(SdkBytes.fromByteArray(zip))));
+    return name;
+  }
+
+  /** {@code connections} closed-loop clients, each with its own HTTP/1.1 connection, replaying one signed request. */
+  private static Run load(String side, URI endpoint, String function, int warmup, int seconds, int connections)
+      throws Exception {
+    boolean dryRun = side.equals("dry-run");
+    byte[] request = signed(endpoint, "/2015-03-31/functions/" + function + "/invocations", dryRun);
+    AtomicBoolean measuring = new AtomicBoolean(false);
+    AtomicBoolean stop = new AtomicBoolean(false);
+    long[][] latencies = new long[connections][];
+    int[] counts = new int[connections];
+    long[] errors = new long[connections];
+    CountDownLatch done = new CountDownLatch(connections);
+    for (int c = 0; c < connections; c++) {
+      int id = c;
+      latencies[id] = new long[2_000_000];
+      Thread t = new Thread(() -> {
+        Connection connection = null;
+        while (!stop.get()) {
+          long start = System.nanoTime();
+          try {
+            if (connection == null) {
+              connection = new Connection(endpoint);
+            }
+            if (!connection.exchange(request)) {
+              errors[id]++;
+            }
+          } catch (IOException e) {
+            errors[id]++;
+            connection = null;
+          }
+          if (measuring.get() && counts[id] < latencies[id].length) {
+            latencies[id][counts[id]++] = System.nanoTime() - start;
+          }
+        }
+        done.countDown();
+      });
+      t.setDaemon(true);
+      t.start();
+    }
+    Thread.sleep(warmup * 1000L);
+    Arrays.fill(errors, 0);
+    measuring.set(true);
+    long begin = System.nanoTime();
+    Thread.sleep(seconds * 1000L);
+    measuring.set(false);
+    double elapsed = (System.nanoTime() - begin) / 1e9;
+    stop.set(true);
+    done.await(60, TimeUnit.SECONDS);
+    int total = Arrays.stream(counts).sum();
+    long[] all = new long[total];
+    int at = 0;
+    for (int c = 0; c < connections; c++) {
+      System.arraycopy(latencies[c], 0, all, at, counts[c]);
+      at += counts[c];
+    }
+    Arrays.sort(all);
+    Run run = new Run(side, total / elapsed, percentile(all, 0.50), percentile(all, 0.99), Arrays.stream(errors).sum());
+    System.out.printf(Locale.ROOT, "  %-12s %8.0f req/s  p50 %.2f ms  p99 %.2f ms  errors %d%n", side,
+        run.requestsPerSecond(), run.p50Ms(), run.p99Ms(), run.errors());
+    return run;
+  }
+
+  private static double percentile(long[] sorted, double q) {
+    return sorted.length == 0 ? Double.NaN : sorted[(int) Math.min(sorted.length - 1, q * sorted.length)] / 1e6;
+  }
+
+  private static double median(List<Run> runs, String side, java.util.function.ToDoubleFunction<Run> metric) {
+    double[] values = runs.stream().filter(r -> r.side().equals(side)).mapToDouble(metric).sorted().toArray();
+    return values.length == 0 ? Double.NaN : values[values.length / 2];
+  }
+
+  /** The request's bytes, signed once: a signature stays valid for 5 minutes, longer than a run. */
+  private static byte[] signed(URI endpoint, String path, boolean dryRun) {
+    URI uri = URI.create(endpoint + path);
+    SdkHttpRequest.Builder builder = SdkHttpRequest.builder().method(SdkHttpMethod.POST).uri(uri)
+        .putHeader("Content-Type", "application/json");
+    if (dryRun) {
+      builder.putHeader("X-Amz-Invocation-Type", "DryRun");
+    }
+    SdkHttpRequest request = builder.build();
+    var signed = AwsV4HttpSigner.create().sign(r -> r
+        .identity(AwsCredentialsIdentity.create(KEY, SECRET)).request(request)
+        .payload(ContentStreamProvider.fromByteArray(PAYLOAD))
+        .putProperty(AwsV4HttpSigner.SERVICE_SIGNING_NAME, "lambda")
+        .putProperty(AwsV4HttpSigner.REGION_NAME, "us-east-1"));
+    StringBuilder head = new StringBuilder("POST " + path + " HTTP/1.1\r\n");
+    head.append("Host: ").append(uri.getHost()).append(':').append(uri.getPort()).append("\r\n");
+    signed.request().headers().forEach((name, values) -> {
+      if (!List.of("host", "content-length").contains(name.toLowerCase(Locale.ROOT))) {
+        values.forEach(v -> head.append(name).append(": ").append(v).append("\r\n"));
+      }
+    });
+    head.append("Content-Length: ").append(PAYLOAD.length).append("\r\n\r\n");
+    byte[] headBytes = head.toString().getBytes(StandardCharsets.ISO_8859_1);
+    byte[] all = Arrays.copyOf(headBytes, headBytes.length + PAYLOAD.length);
+    System.arraycopy(PAYLOAD, 0, all, headBytes.length, PAYLOAD.length);
+    return all;
+  }
+
+  /**
+   * A keep-alive HTTP/1.1 connection with TCP_NODELAY that writes each request in one write: with
+   * the JDK's HttpClient (headers and body in two writes, Nagle on) every request waited for a
+   * delayed ACK and the ceiling measured under 1,000 req/s.
+   */
+  static final class Connection {
+    private final java.net.Socket socket;
+    private final java.io.InputStream in;
+    private final java.io.OutputStream out;
+    private final byte[] buffer = new byte[64 * 1024];
+
+    Connection(URI endpoint) throws IOException {
+      socket = new java.net.Socket(endpoint.getHost(), endpoint.getPort());
+      socket.setTcpNoDelay(true);
+      in = new java.io.BufferedInputStream(socket.getInputStream(), 64 * 1024);
+      out = socket.getOutputStream();
+    }
+
+    /** True for a 200 without X-Amz-Function-Error. */
+    boolean exchange(byte[] request) throws IOException {
+      out.write(request);
+      out.flush();
+      String status = line();
+      boolean ok = status.startsWith("HTTP/1.1 200") || status.startsWith("HTTP/1.1 204");
+      long length = 0;
+      String header;
+      while (!(header = line()).isEmpty()) {
+        String lower = header.toLowerCase(Locale.ROOT);
+        if (lower.startsWith("content-length:")) {
+          length = Long.parseLong(header.substring(15).trim());
+        } else if (lower.startsWith("x-amz-function-error:")) {
+          ok = false;
+        }
+      }
+      while (length > 0) {
+        int n = in.read(buffer, 0, (int) Math.min(buffer.length, length));
+        if (n < 0) {
+          throw new IOException("connection closed");
+        }
+        length -= n;
+      }
+      return ok;
+    }
+
+    private String line() throws IOException {
+      StringBuilder line = new StringBuilder();
+      int c;
+      while ((c = in.read()) >= 0 && c != '\n') {
+        if (c != '\r') {
+          line.append((char) c);
+        }
+      }
+      if (c < 0) {
+        throw new IOException("connection closed");
+      }
+      return line.toString();
+    }
+  }
+
+  /** First invoke of a fresh function per runtime, 5 times each: process start to response. */
+  private static void coldStarts(LambdaClient lambda, byte[] javaZip, byte[] pythonZip, String suffix) {
+    byte[] bashZip = zip(Map.of("bootstrap", """
+        #!/bin/bash
+        API="http://${AWS_LAMBDA_RUNTIME_API}/2018-06-01/runtime"
+        while true; do
+          H="$(mktemp)"; E="$(curl -sS -D "$H" "$API/invocation/next")"
+          ID="$(grep -i '^Lambda-Runtime-Aws-Request-Id:' "$H" | cut -d' ' -f2 | tr -d '\\r')"
+          curl -sS -X POST "$API/invocation/$ID/response" -d "$E" >/dev/null
+        done
+        """));
+    Map<String, Object[]> sides = new LinkedHashMap<>();
+    sides.put("provided (bash)", new Object[] {"provided.al2023", "bootstrap", bashZip, Map.<String, String>of()});
+    sides.put("python3.11", new Object[] {"python3.11", "app.handler", pythonZip, Map.<String, String>of()});
+    sides.put("java17", new Object[] {"java17", "bench.Noop", javaZip, Map.<String, String>of()});
+    sides.put("java in-process", new Object[] {"java17", "bench.Noop", javaZip,
+        Map.of("TRIBUTARY_JAVA_MODE", "in-process")});
+    System.out.println("cold start (first invoke of a new function, median of 5): ");
+    int n = 0;
+    for (var side : sides.entrySet()) {
+      double[] ms = new double[5];
+      for (int i = 0; i < ms.length; i++) {
+        Object[] s = side.getValue();
+        @SuppressWarnings("unchecked")
+        String name = create(lambda, "cold-" + suffix + "-" + n++, (String) s[0], (String) s[1], (byte[]) s[2],
+            (Map<String, String>) s[3]);
+        long start = System.nanoTime();
+        lambda.invoke(b -> b.functionName(name).payload(SdkBytes.fromByteArray(PAYLOAD)));
+        ms[i] = (System.nanoTime() - start) / 1e6;
+      }
+      Arrays.sort(ms);
+      System.out.printf(Locale.ROOT, "  %-16s %8.0f ms   (runs: %s)%n", side.getKey(), ms[2], Arrays.toString(
+          Arrays.stream(ms).mapToLong(Math::round).toArray()));
+    }
+  }
+
+  private static byte[] javaHandler() throws IOException {
+    Path dir = Files.createTempDirectory("noop");
+    Path source = dir.resolve("Noop.java");
+    Files.writeString(source, """
+        package bench;
+        import com.amazonaws.services.lambda.runtime.Context;
+        import com.amazonaws.services.lambda.runtime.RequestHandler;
+        import java.util.Map;
+        public class Noop implements RequestHandler<Map<String, Object>, Map<String, Object>> {
+          public Map<String, Object> handleRequest(Map<String, Object> event, Context context) {
+            return event;
+          }
+        }
+        """);
+    int status = javax.tools.ToolProvider.getSystemJavaCompiler().run(null, null, null, "-d", dir.toString(),
+        "-cp", System.getProperty("java.class.path"), "--release", "17", source.toString());
+    if (status != 0) {
+      throw new IllegalStateException("javac failed");
+    }
+    return zipBytes(Map.of("bench/Noop.class", Files.readAllBytes(dir.resolve("bench/Noop.class"))), false);
+  }
+
+  private static byte[] zip(Map<String, String> files) {
+    Map<String, byte[]> bytes = new LinkedHashMap<>();
+    files.forEach((k, v) -> bytes.put(k, v.getBytes(StandardCharsets.UTF_8)));
+    return zipBytes(bytes, true);
+  }
+
+  /** A zip; with {@code unixModes}, "made by Unix" entries, a {@code bootstrap} executable (java.util.zip cannot). */
+  private static byte[] zipBytes(Map<String, byte[]> files, boolean unixModes) {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    try (ZipOutputStream zip = new ZipOutputStream(out)) {
+      for (var file : files.entrySet()) {
+        zip.putNextEntry(new ZipEntry(file.getKey()));
+        zip.write(file.getValue());
+        zip.closeEntry();
+      }
+    } catch (IOException e) {
+      throw new IllegalStateException(e);
+    }
+    byte[] z = out.toByteArray();
+    if (unixModes) {
+      var b = java.nio.ByteBuffer.wrap(z).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+      for (int i = 0; i + 46 <= z.length; i++) {
+        if (b.getInt(i) == 0x02014b50) {
+          int nameLength = b.getShort(i + 28) & 0xffff;
+          String name = new String(z, i + 46, nameLength, StandardCharsets.UTF_8);
+          b.putShort(i + 4, (short) ((3 << 8) | 20));
+          b.putInt(i + 38, (name.equals("bootstrap") ? 0100755 : 0100644) << 16);
+          i += 45 + nameLength + (b.getShort(i + 30) & 0xffff) + (b.getShort(i + 32) & 0xffff);
+        }
+      }
+    }
+    return z;
+  }
+
+  /** The ceiling: Pekko HTTP echoing the body on the invoke path, nothing else. */
+  static final class Echo extends AllDirectives {
+    void bind(ActorSystem<?> system, int port) throws Exception {
+      Route route = path(segment("2015-03-31").slash("functions").slash(segment()).slash("invocations"), fn ->
+          post(() -> entity(Unmarshaller.entityToByteString(), body ->
+              complete(org.apache.pekko.http.javadsl.model.HttpResponse.create()
+                  .withEntity(HttpEntities.create(ContentTypes.APPLICATION_JSON, body))))));
+      Http.get(system).newServerAt("127.0.0.1", port).bind(route).toCompletableFuture().get(10, TimeUnit.SECONDS);
+    }
+  }
+
+  private InvokeBenchmark() {}
+}

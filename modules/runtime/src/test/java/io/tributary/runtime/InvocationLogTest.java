@@ -1,0 +1,52 @@
+package io.tributary.runtime;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.charset.StandardCharsets;
+import org.junit.jupiter.api.Test;
+
+class InvocationLogTest {
+
+  @Test
+  void aHandlerThatPrintsMegabytesKeepsTheFirstBytesTheCountAndTheReport() {
+    InvocationLog log = new InvocationLog(1024);
+    log.start("r1", "$LATEST");
+    byte[] chunk = "x".repeat(1000).concat("\n").getBytes(StandardCharsets.UTF_8);
+    for (int i = 0; i < 1000; i++) {
+      log.append(chunk, 0, chunk.length);
+    }
+    log.end("r1", 12.345, 128, 40, null);
+    String text = log.text();
+    assertTrue(text.startsWith("START RequestId: r1 Version: $LATEST\n"), text);
+    assertTrue(text.contains("bytes of output dropped]"), text);
+    assertTrue(text.endsWith("Max Memory Used: 40 MB\n"), "the report survives the cut: " + text);
+    assertTrue(text.length() < 2048, "bounded: " + text.length());
+  }
+
+  @Test
+  void theTailIsTheLast4KbIncludingEndAndReport() {
+    InvocationLog log = new InvocationLog(256 * 1024);
+    log.start("r2", "7");
+    byte[] line = "0123456789\n".getBytes(StandardCharsets.UTF_8);
+    for (int i = 0; i < 1000; i++) {
+      log.append(line, 0, line.length);
+    }
+    log.end("r2", 1.5, 256, 10, 120.25);
+    String tail = log.tailText();
+    assertEquals(InvocationLog.TAIL_BYTES, tail.getBytes(StandardCharsets.UTF_8).length);
+    assertTrue(tail.endsWith("REPORT RequestId: r2\tDuration: 1.50 ms\tBilled Duration: 2 ms\tMemory Size: 256 MB"
+        + "\tMax Memory Used: 10 MB\tInit Duration: 120.25 ms\n"), tail);
+    assertTrue(tail.contains("END RequestId: r2\n"), tail);
+  }
+
+  @Test
+  void shortOutputIsKeptWhole() {
+    InvocationLog log = new InvocationLog(1024);
+    log.start("r3", "$LATEST");
+    log.line("hello");
+    log.end("r3", 0.4, 128, 0, null);
+    assertEquals(log.text(), log.tailText());
+    assertTrue(log.text().contains("hello\nEND RequestId: r3\n"), log.text());
+  }
+}
