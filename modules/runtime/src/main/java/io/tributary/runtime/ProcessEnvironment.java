@@ -50,7 +50,11 @@ final class ProcessEnvironment implements RuntimeApiServer.Channel, ExecutionEnv
   }
 
   private record Current(String requestId, long startNanos, InvocationLog log, boolean tail,
-                         CompletableFuture<InvocationResult> result, ScheduledFuture<?> timeout) {}
+                         CompletableFuture<InvocationResult> result, ScheduledFuture<?> timeout,
+                         ScheduledFuture<?> watchdog) {}
+
+  private static final long MEMORY_CHECK_MS = 100;
+  private static final long PAGE_SIZE = 4096;
 
   final String id = HexFormat.of().formatHex(randomBytes());
   private final FunctionConfig function;
@@ -67,6 +71,7 @@ final class ProcessEnvironment implements RuntimeApiServer.Channel, ExecutionEnv
   private Double initDurationMs;
   private boolean firstInvocation = true;
   private volatile boolean dead;
+  private volatile long peakResidentBytes;
   private volatile long lastOutputNanos = System.nanoTime() - 1_000_000_000L;
 
   private ProcessEnvironment(FunctionConfig function, RuntimeSettings settings, ScheduledExecutorService timer) {
@@ -199,7 +204,11 @@ final class ProcessEnvironment implements RuntimeApiServer.Channel, ExecutionEnv
       }
       invocationLog.start(requestId, function.version());
       ScheduledFuture<?> timeout = timer.schedule(() -> timedOut(requestId), function.timeout(), TimeUnit.SECONDS);
-      current = new Current(requestId, start, invocationLog, invocation.tailLog(), result, timeout);
+      // JVMs are bounded by their heap flags; everything else by the group's resident memory.
+      ScheduledFuture<?> watchdog = function.runtime().startsWith("java") ? null
+          : timer.scheduleWithFixedDelay(() -> checkMemory(requestId), MEMORY_CHECK_MS, MEMORY_CHECK_MS,
+              TimeUnit.MILLISECONDS);
+      current = new Current(requestId, start, invocationLog, invocation.tailLog(), result, timeout, watchdog);
       waiting = waitingNext;
       waitingNext = null;
       if (waiting == null) {
@@ -322,6 +331,9 @@ final class ProcessEnvironment implements RuntimeApiServer.Channel, ExecutionEnv
       cold = initDurationMs != null;
     }
     c.timeout().cancel(false);
+    if (c.watchdog() != null) {
+      c.watchdog().cancel(false);
+    }
     settleOutput();
     Double init;
     synchronized (this) {
@@ -352,10 +364,53 @@ final class ProcessEnvironment implements RuntimeApiServer.Channel, ExecutionEnv
     }
   }
 
+  /**
+   * Resident memory of the whole process group over MemorySize: the group is killed, as Lambda's
+   * sandbox is, and the invocation ends with Runtime.ExitError ("signal: killed").
+   */
+  private void checkMemory(String requestId) {
+    Current c = currentIf(requestId);
+    Process p = process;
+    if (c == null || p == null) {
+      return;
+    }
+    long rss = groupResidentBytes(p);
+    peakResidentBytes = Math.max(peakResidentBytes, rss);
+    long limit = function.memorySize() * 1024L * 1024L;
+    if (rss > limit) {
+      c.log().line("RequestId: " + requestId + " Error: memory used (" + rss / (1024 * 1024) + " MB) exceeds "
+          + function.memorySize() + " MB: the environment was stopped");
+      c.watchdog().cancel(false);
+      killGroup(p.pid());
+      p.destroyForcibly();
+    }
+  }
+
+  private static long groupResidentBytes(Process p) {
+    long total = residentBytes(p.pid());
+    for (ProcessHandle child : p.descendants().toList()) {
+      total += residentBytes(child.pid());
+    }
+    return total;
+  }
+
+  private static long residentBytes(long pid) {
+    try {
+      String[] statm = Files.readString(Path.of("/proc", Long.toString(pid), "statm")).trim().split(" ");
+      return Long.parseLong(statm[1]) * PAGE_SIZE;
+    } catch (IOException | RuntimeException e) {
+      return 0;
+    }
+  }
+
   private long maxMemoryUsedMb() {
     Process p = process;
     if (p == null) {
       return 0;
+    }
+    long sampled = Math.min(peakResidentBytes, function.memorySize() * 1024L * 1024L) / (1024 * 1024);
+    if (sampled > 0) {
+      return sampled;
     }
     try {
       for (String line : Files.readAllLines(Path.of("/proc", Long.toString(p.pid()), "status"))) {

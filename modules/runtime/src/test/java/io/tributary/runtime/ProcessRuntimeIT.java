@@ -190,6 +190,25 @@ class ProcessRuntimeIT {
   }
 
   @Test
+  void anEnvironmentOverItsMemorySizeIsKilledAndReplaced() throws Exception {
+    FunctionConfig fn = code.function("hungry", "python3.11", "app.handler", 10, Map.of("app.py", """
+        import time
+        def handler(event, context):
+            if event.get("eat"):
+                hoard = b"x" * (300 * 1024 * 1024)
+                time.sleep(5)
+                return len(hoard)
+            return "fine"
+        """));
+    InvocationResult killed = invoke(fn, "{\"eat\":true}");
+    assertEquals("Unhandled", killed.functionError());
+    assertTrue(text(killed).contains("Runtime exited with error: signal: killed"), text(killed));
+    assertTrue(killed.logTail().contains("exceeds 128 MB"), killed.logTail());
+    assertTrue(killed.logTail().contains("Max Memory Used: 128 MB"), killed.logTail());
+    assertEquals("\"fine\"", text(invoke(fn, "{}")));
+  }
+
+  @Test
   void aHandlerModuleThatDoesNotExistIsAnInitError() throws Exception {
     FunctionConfig fn = code.function("nohandler", "python3.11", "missing.handler", 3, Map.of("app.py", "x = 1\n"));
     InvocationResult result = invoke(fn, "{}");
