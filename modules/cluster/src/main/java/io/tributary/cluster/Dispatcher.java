@@ -19,6 +19,8 @@ import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.Receive;
+import org.apache.pekko.actor.typed.receptionist.Receptionist;
+import org.apache.pekko.actor.typed.receptionist.ServiceKey;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 
 /**
@@ -33,6 +35,14 @@ import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 public final class Dispatcher extends AbstractBehavior<Dispatcher.Command> {
 
   public sealed interface Command {}
+
+  /** Every node's Dispatcher, for FunctionEntities that must learn who holds their leases. */
+  public static final ServiceKey<Command> KEY = ServiceKey.create(Command.class, "tributary-dispatcher");
+
+  /** From a FunctionEntity that (re)starts: how many of the function's reserved slots this node holds. */
+  public record ReportLease(String functionName, ActorRef<Holding> replyTo) implements Command, ClusterMessage {}
+
+  public record Holding(String holder, int slots) implements ClusterMessage {}
 
   /** Local only: the payload stays in this JVM. */
   public record Invoke(String functionName, String qualifier, Invocation invocation, boolean dryRun,
@@ -52,11 +62,37 @@ public final class Dispatcher extends AbstractBehavior<Dispatcher.Command> {
   private record Finished(Invoke invoke, String function, String version, InvocationResult result, Throwable failure)
       implements Command {}
 
+  private record LeaseReply(String function, long sentNanos, FunctionEntity.Reply<Integer> reply, Throwable failure)
+      implements Command {}
+
+  private enum RenewLeases implements Command { INSTANCE }
+
+  /** An invoke that has a version and waits for a slot of its function's reserved concurrency. */
+  private record Ready(Invoke invoke, FunctionEntity.InvokeTarget target, FunctionConfig version) {}
+
+  /**
+   * This node's lease of one function's reserved concurrency: slots held until {@code validUntil}
+   * (measured from when the request left, so it ends before the entity's own expiry).
+   */
+  private static final class Lease {
+    int held;
+    int inUse;
+    int peak;
+    long validUntilNanos;
+    boolean requesting;
+    int requested;
+    final List<Ready> waiting = new ArrayList<>();
+
+    boolean hasFreeSlot(long now) {
+      return inUse < held && now < validUntilNanos;
+    }
+  }
+
   private record CacheKey(String function, String qualifier) {}
 
   private record Cached(FunctionEntity.InvokeTarget target, long fetchedNanos) {}
 
-  public record Settings(Duration targetTtl, Duration askTimeout, int accountLimit) {}
+  public record Settings(Duration targetTtl, Duration askTimeout, int accountLimit, Duration leaseTtl) {}
 
   private final ClusterSharding sharding;
   private final FunctionRuntime runtime;
@@ -64,10 +100,16 @@ public final class Dispatcher extends AbstractBehavior<Dispatcher.Command> {
   private final Map<CacheKey, Cached> targets = new HashMap<>();
   private final Map<CacheKey, List<Invoke>> resolving = new HashMap<>();
   private final Map<String, Integer> inFlight = new HashMap<>();
+  private final Map<String, Lease> leases = new HashMap<>();
+  private final String holder;
   private int inFlightTotal;
 
   public static Behavior<Command> create(ClusterSharding sharding, FunctionRuntime runtime, Settings settings) {
-    return Behaviors.setup(ctx -> new Dispatcher(ctx, sharding, runtime, settings));
+    return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> {
+      Duration every = settings.leaseTtl().dividedBy(3);
+      timers.startTimerWithFixedDelay(RenewLeases.INSTANCE, every);
+      return new Dispatcher(ctx, sharding, runtime, settings);
+    }));
   }
 
   private Dispatcher(ActorContext<Command> ctx, ClusterSharding sharding, FunctionRuntime runtime, Settings settings) {
@@ -75,6 +117,8 @@ public final class Dispatcher extends AbstractBehavior<Dispatcher.Command> {
     this.sharding = sharding;
     this.runtime = runtime;
     this.settings = settings;
+    this.holder = ctx.getSystem().address().toString();
+    ctx.getSystem().receptionist().tell(Receptionist.register(KEY, ctx.getSelf()));
   }
 
   @Override
@@ -84,6 +128,9 @@ public final class Dispatcher extends AbstractBehavior<Dispatcher.Command> {
         .onMessage(Resolved.class, this::onResolved)
         .onMessage(Finished.class, this::onFinished)
         .onMessage(Forget.class, this::onForget)
+        .onMessage(LeaseReply.class, this::onLeaseReply)
+        .onMessage(ReportLease.class, this::onReportLease)
+        .onMessageEquals(RenewLeases.INSTANCE, this::onRenewLeases)
         .build();
   }
 
@@ -140,23 +187,134 @@ public final class Dispatcher extends AbstractBehavior<Dispatcher.Command> {
       return;
     }
     Integer reserved = target.reservedConcurrency();
-    int running = inFlight.getOrDefault(function, 0);
-    if (reserved != null && running >= reserved) {
-      invoke.replyTo().tell(new Result(null, null, throttled("ReservedFunctionConcurrentInvocationLimitExceeded",
-          "Rate Exceeded.")));
+    if (reserved == null) {
+      if (inFlightTotal >= settings.accountLimit()) {
+        invoke.replyTo().tell(new Result(null, null, throttled("ConcurrentInvocationLimitExceeded", "Rate Exceeded.")));
+        return;
+      }
+      start(new Ready(invoke, target, version));
       return;
     }
-    if (reserved == null && inFlightTotal >= settings.accountLimit()) {
-      invoke.replyTo().tell(new Result(null, null, throttled("ConcurrentInvocationLimitExceeded", "Rate Exceeded.")));
+    if (reserved == 0) {
+      invoke.replyTo().tell(new Result(null, null, reservedExceeded()));
       return;
     }
+    Lease lease = leases.computeIfAbsent(function, f -> new Lease());
+    if (lease.hasFreeSlot(System.nanoTime())) {
+      lease.inUse++;
+      lease.peak = Math.max(lease.peak, lease.inUse);
+      start(new Ready(invoke, target, version));
+      return;
+    }
+    lease.waiting.add(new Ready(invoke, target, version));
+    requestLease(function, lease, lease.inUse + lease.waiting.size());
+  }
+
+  private void requestLease(String function, Lease lease, int wanted) {
+    if (lease.requesting) {
+      return;
+    }
+    lease.requesting = true;
+    lease.requested = wanted;
+    long sent = System.nanoTime();
+    int held = lease.held;
+    getContext().pipeToSelf(
+        sharding.entityRefFor(FunctionEntity.TYPE_KEY, function)
+            .<FunctionEntity.Reply<Integer>>ask(r -> new FunctionEntity.AcquireLease(holder, held, wanted, r),
+                settings.askTimeout())
+            .thenApplyAsync(reply -> reply, getContext().getExecutionContext()),
+        (reply, failure) -> new LeaseReply(function, sent, reply, failure));
+  }
+
+  private Behavior<Command> onLeaseReply(LeaseReply reply) {
+    Lease lease = leases.get(reply.function());
+    if (lease == null) {
+      return this;
+    }
+    lease.requesting = false;
+    List<Ready> waiting = new ArrayList<>(lease.waiting);
+    lease.waiting.clear();
+    if (reply.failure() != null || reply.reply().error() != null) {
+      LambdaError error = reply.failure() != null
+          ? LambdaError.of(LambdaException.service("Function " + reply.function() + " did not grant concurrency within "
+              + settings.askTimeout().toSeconds() + " s (the cluster may be rebalancing); retry."))
+          : reply.reply().error();
+      waiting.forEach(r -> r.invoke().replyTo().tell(new Result(null, null, error)));
+      return this;
+    }
+    int granted = reply.reply().value();
+    if (granted < 0) {
+      // No reserved concurrency any more: the account's pool applies.
+      leases.remove(reply.function());
+      waiting.forEach(r -> start(r));
+      return this;
+    }
+    lease.held = granted;
+    lease.validUntilNanos = reply.sentNanos() + settings.leaseTtl().toNanos();
+    List<Ready> later = new ArrayList<>();
+    for (Ready ready : waiting) {
+      if (lease.hasFreeSlot(System.nanoTime())) {
+        lease.inUse++;
+        lease.peak = Math.max(lease.peak, lease.inUse);
+        start(ready);
+      } else if (granted >= lease.requested) {
+        // Arrived after the request left: the entity may still have room for it.
+        later.add(ready);
+      } else {
+        ready.invoke().replyTo().tell(new Result(null, null, reservedExceeded()));
+      }
+    }
+    if (!later.isEmpty()) {
+      lease.waiting.addAll(later);
+      requestLease(reply.function(), lease, lease.inUse + later.size());
+    }
+    forgetIdle(reply.function(), lease);
+    return this;
+  }
+
+  private Behavior<Command> onReportLease(ReportLease report) {
+    Lease lease = leases.get(report.functionName());
+    int slots = lease == null ? 0 : Math.max(lease.inUse, System.nanoTime() < lease.validUntilNanos ? lease.held : 0);
+    report.replyTo().tell(new Holding(holder, slots));
+    return this;
+  }
+
+  /** Renews every lease at what was in use since the last renewal, so idle slots go back to the pool. */
+  private Behavior<Command> onRenewLeases() {
+    for (var entry : new ArrayList<>(leases.entrySet())) {
+      Lease lease = entry.getValue();
+      if (lease.held == 0 && lease.inUse == 0 && lease.waiting.isEmpty()) {
+        leases.remove(entry.getKey());
+        continue;
+      }
+      int wanted = Math.max(lease.inUse, lease.peak);
+      lease.peak = lease.inUse;
+      requestLease(entry.getKey(), lease, wanted);
+    }
+    return this;
+  }
+
+  private void forgetIdle(String function, Lease lease) {
+    if (lease.held == 0 && lease.inUse == 0 && lease.waiting.isEmpty() && !lease.requesting) {
+      leases.remove(function);
+    }
+  }
+
+  private void start(Ready ready) {
+    Invoke invoke = ready.invoke();
+    FunctionConfig version = ready.version();
+    String function = version.functionName();
     inFlight.merge(function, 1, Integer::sum);
     inFlightTotal++;
     Invocation invocation = invoke.invocation();
-    Invocation withArn = new Invocation(invocation.requestId(), target.functionArn(), invocation.payload(),
+    Invocation withArn = new Invocation(invocation.requestId(), ready.target().functionArn(), invocation.payload(),
         invocation.clientContext(), invocation.cognitoIdentity(), invocation.tailLog());
     getContext().pipeToSelf(runtime.invoke(version, withArn),
         (result, failure) -> new Finished(invoke, function, version.version(), result, failure));
+  }
+
+  private static LambdaError reservedExceeded() {
+    return throttled("ReservedFunctionConcurrentInvocationLimitExceeded", "Rate Exceeded.");
   }
 
   private static LambdaError throttled(String reason, String message) {
@@ -166,6 +324,10 @@ public final class Dispatcher extends AbstractBehavior<Dispatcher.Command> {
   private Behavior<Command> onFinished(Finished finished) {
     inFlight.computeIfPresent(finished.function(), (k, n) -> n > 1 ? n - 1 : null);
     inFlightTotal--;
+    Lease lease = leases.get(finished.function());
+    if (lease != null && lease.inUse > 0) {
+      lease.inUse--;
+    }
     if (finished.failure() != null) {
       Throwable cause = finished.failure() instanceof CompletionException && finished.failure().getCause() != null
           ? finished.failure().getCause() : finished.failure();

@@ -24,6 +24,8 @@ import java.util.function.Function;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
+import org.apache.pekko.actor.typed.javadsl.AskPattern;
+import org.apache.pekko.actor.typed.receptionist.Receptionist;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
@@ -141,6 +143,17 @@ public final class FunctionEntity
   public record UntagResource(List<String> tagKeys, ActorRef<Reply<Map<String, String>>> replyTo) implements Command {}
 
   public record ListTags(ActorRef<Reply<Map<String, String>>> replyTo) implements Command {}
+
+  /**
+   * A Dispatcher's lease of reserved-concurrency slots: {@code held} is what it believes it holds,
+   * {@code wanted} what it needs now. The reply is the slots granted, or -1 when the function has
+   * no reserved concurrency (the account's pool applies).
+   */
+  public record AcquireLease(String holder, int held, int wanted, ActorRef<Reply<Integer>> replyTo)
+      implements Command {}
+
+  /** Local: what the Dispatchers of the cluster said they hold of this function's reserved concurrency. */
+  private record LeasesLearned(Map<String, Integer> holdings, boolean complete) implements Command {}
 
   /** What an invoke of {@code qualifier} runs: read by Dispatchers, which cache it briefly. */
   public record ResolveInvokeTarget(String qualifier, ActorRef<Reply<InvokeTarget>> replyTo) implements Command {}
@@ -295,6 +308,12 @@ public final class FunctionEntity
 
   private final String functionName;
   private final Arns arns;
+  private final java.time.Duration leaseTtl;
+  private final java.time.Duration leaseMargin;
+  /** In memory only: after a restart or move it is learned again from the Dispatchers (see LeaseLedger). */
+  private LeaseLedger leases;
+  private boolean learning;
+  private static final java.time.Duration LEARN_TIMEOUT = java.time.Duration.ofSeconds(2);
   private final RegistryWriter registry;
   private final ActorContext<Command> context;
 
@@ -304,6 +323,9 @@ public final class FunctionEntity
     this.arns = arns;
     this.registry = registry;
     this.context = context;
+    var config = context.getSystem().settings().config();
+    this.leaseTtl = config.getDuration("tributary.concurrency.lease-ttl");
+    this.leaseMargin = config.getDuration("tributary.concurrency.lease-margin");
   }
 
   @Override
@@ -335,6 +357,8 @@ public final class FunctionEntity
         .onCommand(Create.class, this::onCreate)
         .onCommand(Get.class, this::onGet)
         .onCommand(ResolveInvokeTarget.class, this::onResolveInvokeTarget)
+        .onCommand(AcquireLease.class, this::onAcquireLease)
+        .onCommand(LeasesLearned.class, this::onLeasesLearned)
         .onCommand(UpdateCode.class, this::onUpdateCode)
         .onCommand(UpdateConfiguration.class, this::onUpdateConfiguration)
         .onCommand(Delete.class, this::onDelete)
@@ -391,6 +415,67 @@ public final class FunctionEntity
     } catch (LambdaException e) {
       return reject(cmd.replyTo(), e);
     }
+  }
+
+  private ReplyEffect<Event, State> onAcquireLease(State state, AcquireLease cmd) {
+    Integer reserved = state.latest() == null ? null : state.reservedConcurrency();
+    if (reserved == null) {
+      leases = null;
+      return Effect().reply(cmd.replyTo(), Reply.ok(-1));
+    }
+    if (leases == null) {
+      if (!learning) {
+        learning = true;
+        learnLeases();
+      }
+      return Effect().stash();
+    }
+    long now = System.currentTimeMillis();
+    leases.setLimit(reserved);
+    return Effect().reply(cmd.replyTo(), Reply.ok(leases.acquire(cmd.holder(), cmd.held(), cmd.wanted(), now)));
+  }
+
+  /**
+   * This entity may have been restarted or moved while Dispatchers hold leases it granted before:
+   * it asks every Dispatcher in the cluster what it holds, and grants nothing until it knows.
+   */
+  private void learnLeases() {
+    var system = context.getSystem();
+    CompletionStage<Receptionist.Listing> listing = AskPattern.ask(system.receptionist(),
+        replyTo -> Receptionist.find(Dispatcher.KEY, replyTo), LEARN_TIMEOUT, system.scheduler());
+    CompletionStage<LeasesLearned> learned = listing.thenCompose(l -> {
+      Map<String, Integer> holdings = new java.util.concurrent.ConcurrentHashMap<>();
+      java.util.concurrent.atomic.AtomicBoolean complete = new java.util.concurrent.atomic.AtomicBoolean(true);
+      var asks = l.getServiceInstances(Dispatcher.KEY).stream()
+          .map(dispatcher -> AskPattern.<Dispatcher.Command, Dispatcher.Holding>ask(dispatcher,
+                  replyTo -> new Dispatcher.ReportLease(functionName, replyTo), LEARN_TIMEOUT, system.scheduler())
+              .handle((holding, failure) -> {
+                if (failure != null) {
+                  complete.set(false);
+                } else {
+                  holdings.put(holding.holder(), holding.slots());
+                }
+                return null;
+              }).toCompletableFuture())
+          .toArray(java.util.concurrent.CompletableFuture[]::new);
+      return java.util.concurrent.CompletableFuture.allOf(asks)
+          .thenApply(v -> new LeasesLearned(Map.copyOf(holdings), complete.get()));
+    });
+    context.pipeToSelf(learned, (ok, failure) -> ok != null ? ok : new LeasesLearned(Map.of(), false));
+  }
+
+  private ReplyEffect<Event, State> onLeasesLearned(State state, LeasesLearned learned) {
+    learning = false;
+    long now = System.currentTimeMillis();
+    Integer reserved = state.reservedConcurrency();
+    leases = new LeaseLedger(reserved == null ? 0 : reserved, leaseTtl.toMillis(), leaseMargin.toMillis(),
+        !learned.complete(), now);
+    learned.holdings().forEach((holder, slots) -> leases.restore(holder, slots, now));
+    if (!learned.complete()) {
+      context.getLog().info("Function {}: not every node answered for its leases; no new concurrency is granted for"
+          + " {} s", functionName, (leaseTtl.plus(leaseMargin)).toSeconds());
+    }
+    return Effect().none().thenNoReply().thenUnstashAll();
   }
 
   private ReplyEffect<Event, State> onResolveInvokeTarget(State state, ResolveInvokeTarget cmd) {

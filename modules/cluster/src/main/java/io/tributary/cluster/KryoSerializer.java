@@ -114,8 +114,21 @@ public final class KryoSerializer extends JSerializer {
     r.put(129, FunctionEntity.UntagResource.class);
     r.put(130, FunctionEntity.ListTags.class);
     r.put(131, FunctionEntity.ResolveInvokeTarget.class);
+    r.put(132, FunctionEntity.AcquireLease.class);
+    r.put(133, classNamed("io.tributary.cluster.FunctionEntity$LeasesLearned"));
+    r.put(140, Dispatcher.ReportLease.class);
+    r.put(141, Dispatcher.Holding.class);
     r.put(103, FunctionEntity.InvokeTarget.class);
     return Collections.unmodifiableMap(r);
+  }
+
+  /** A protocol message private to its actor: registered by name, it never leaves its node. */
+  private static Class<?> classNamed(String name) {
+    try {
+      return Class.forName(name);
+    } catch (ClassNotFoundException e) {
+      throw new IllegalStateException(name + " is missing", e);
+    }
   }
 
   private static Class<?> actorRefAdapterClass() {

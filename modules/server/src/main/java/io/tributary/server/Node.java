@@ -81,7 +81,8 @@ public final class Node {
               "tributary-runtime", () -> runtime.shutdown().thenApply(v -> Done.getInstance()));
           ActorRef<Dispatcher.Command> dispatcher = system.systemActorOf(Dispatcher.create(sharding, runtime,
               new Dispatcher.Settings(config.getDuration("tributary.dispatcher.target-ttl"), settings.askTimeout(),
-                  settings.accountConcurrency())), "dispatcher", Props.empty());
+                  settings.accountConcurrency(), config.getDuration("tributary.concurrency.lease-ttl"))),
+              "dispatcher", Props.empty());
           Cluster cluster = Cluster.get(system);
           LambdaApi api = new LambdaApi(system, settings, registry, codeStore, dispatcher, new Metrics(),
               () -> !draining.get() && cluster.selfMember().status().equals(MemberStatus.up()));

@@ -125,6 +125,51 @@ class ClusterIT {
 
   @Test
   @Order(3)
+  void reservedConcurrencyIsExactAcrossNodes() throws Exception {
+    try (LambdaClient one = node(1).client()) {
+      one.createFunction(b -> b.functionName("reserved").runtime("python3.11").role(ROLE).handler("app.handler")
+          .timeout(30).code(c -> c.zipFile(SdkBytes.fromByteArray(Zips.of(Map.of("app.py", """
+              import time
+              def handler(event, context):
+                  time.sleep(event["sleep"])
+                  return "done"
+              """))))));
+      one.putFunctionConcurrency(b -> b.functionName("reserved").reservedConcurrentExecutions(5));
+    }
+    // Five at once, spread over the three nodes: none is throttled.
+    assertEquals(Map.of("done", 5), burst(List.of(1, 1, 2, 2, 3)));
+    // Six at once: exactly one is over the limit, whichever node it reached.
+    assertEquals(Map.of("done", 5, "ReservedFunctionConcurrentInvocationLimitExceeded", 1),
+        burst(List.of(1, 1, 2, 2, 3, 3)));
+  }
+
+  /** Concurrent invokes that each sleep 4 s, through the given nodes; outcome → count. */
+  private static Map<String, Integer> burst(List<Integer> through) throws Exception {
+    Map<String, Integer> outcomes = new java.util.concurrent.ConcurrentHashMap<>();
+    List<Thread> threads = new ArrayList<>();
+    for (int n : through) {
+      Thread t = new Thread(() -> {
+        try (LambdaClient client = node(n).clientWithoutRetries()) {
+          String payload = client.invoke(b -> b.functionName("reserved")
+              .payload(SdkBytes.fromUtf8String("{\"sleep\": 4}"))).payload().asUtf8String();
+          outcomes.merge(payload.replace("\"", ""), 1, Integer::sum);
+        } catch (software.amazon.awssdk.services.lambda.model.TooManyRequestsException e) {
+          outcomes.merge(e.reasonAsString(), 1, Integer::sum);
+        } catch (RuntimeException e) {
+          outcomes.merge(e.getClass().getSimpleName() + ": " + e.getMessage(), 1, Integer::sum);
+        }
+      });
+      threads.add(t);
+      t.start();
+    }
+    for (Thread t : threads) {
+      t.join(60_000);
+    }
+    return outcomes;
+  }
+
+  @Test
+  @Order(4)
   void aNodeStoppedWithSigtermFinishesWhatItAcceptedAndHandsItsFunctionsOver() throws Exception {
     AtomicBoolean stop = new AtomicBoolean(false);
     AtomicInteger served = new AtomicInteger();
