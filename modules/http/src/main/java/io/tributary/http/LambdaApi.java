@@ -6,6 +6,7 @@ import io.tributary.api.LambdaException;
 import io.tributary.cluster.Dispatcher;
 import io.tributary.cluster.store.CodeStore;
 import io.tributary.cluster.store.FunctionRegistry;
+import io.tributary.cluster.store.LogStore;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
@@ -63,12 +64,13 @@ public final class LambdaApi extends AllDirectives {
   private final CodeUrls codeUrls;
   private final SigV4Verifier verifier;
   private final InvokeRoutes invokes;
+  private final LogsRoutes logs;
   private final ActorRef<Dispatcher.Command> dispatcher;
   private final Metrics metrics;
   private final BooleanSupplier ready;
 
   public LambdaApi(ActorSystem<?> system, ApiSettings settings, FunctionRegistry registry, CodeStore codeStore,
-                   ActorRef<Dispatcher.Command> dispatcher, Metrics metrics, BooleanSupplier ready) {
+                   LogStore logStore, ActorRef<Dispatcher.Command> dispatcher, Metrics metrics, BooleanSupplier ready) {
     this.settings = settings;
     this.codeStore = codeStore;
     this.codeUrls = new CodeUrls(settings.advertisedUrl(), settings.credentials().values().iterator().next(),
@@ -77,6 +79,7 @@ public final class LambdaApi extends AllDirectives {
         new FunctionRoutes.Settings(settings.runtimes(), settings.accountConcurrency(), settings.minimumUnreserved(),
             settings.askTimeout()), system.executionContext());
     this.invokes = new InvokeRoutes(system, dispatcher, settings.arns());
+    this.logs = new LogsRoutes(logStore);
     this.dispatcher = dispatcher;
     this.verifier = new SigV4Verifier(settings.credentials(), java.time.Duration.ofMinutes(5));
     this.metrics = metrics;
@@ -105,7 +108,8 @@ public final class LambdaApi extends AllDirectives {
               FunctionRoutes.isCodeUpload(request) ? settings.maxCodeUploadBytes()
                   : InvokeRoutes.isInvoke(request) ? InvokeRoutes.MAX_PAYLOAD_BYTES : settings.maxRequestBytes(),
               () -> entity(Unmarshaller.entityToByteString(), body -> authenticated(request, body,
-                  () -> concat(invokes.route(requestId), functions.route(), unknownOperation(request)))))))));
+                  () -> concat(logs.route(), invokes.route(requestId), functions.route(),
+                      unknownOperation(request)))))))));
     });
   }
 
@@ -236,6 +240,7 @@ public final class LambdaApi extends AllDirectives {
         new Rule("DELETE", Pattern.compile("/2017-03-31/tags/[^/]+"), "UntagResource"),
         new Rule("GET", Pattern.compile("/2016-08-19/account-settings/?"), "GetAccountSettings"),
         new Rule("GET", Pattern.compile("/health/.*"), "Health"),
+        new Rule("POST", Pattern.compile("/"), "Logs"),
         new Rule("GET", Pattern.compile("/metrics"), "Metrics"),
         new Rule("GET", Pattern.compile("/tributary/code/[^/]+"), "DownloadCode"));
 

@@ -55,7 +55,7 @@ import javax.crypto.spec.SecretKeySpec;
  *
  * <p>The string to sign is {@code AWS4-HMAC-SHA256\n<time>\n<scope>\n<hex sha256(canonical
  * request)>}, the key is derived from the secret through the scope's date, region (any region is
- * accepted), service (must be {@code lambda}) and {@code aws4_request}, and the hex HMAC is
+ * accepted), service ({@code lambda}, or {@code logs} for the log API) and {@code aws4_request}, and the hex HMAC is
  * compared with the one sent in constant time. Every failure is a 403 with the error type and
  * message AWS sends.
  */
@@ -63,6 +63,8 @@ public final class SigV4Verifier {
 
   private static final String ALGORITHM = "AWS4-HMAC-SHA256";
   private static final String SERVICE = "lambda";
+  /** The node also answers CloudWatch Logs calls for function logs, signed for "logs" with the same keys. */
+  private static final java.util.Set<String> SERVICES = java.util.Set.of(SERVICE, "logs");
   private static final String TERMINATOR = "aws4_request";
   private static final String UNSIGNED_PAYLOAD = "UNSIGNED-PAYLOAD";
   private static final Duration MAX_PRESIGNED_VALIDITY = Duration.ofDays(7);
@@ -221,7 +223,7 @@ public final class SigV4Verifier {
       throw incomplete("Credential must have exactly 5 slash-delimited elements, "
           + "e.g. keyid/date/region/service/term, got '" + credential + "'");
     }
-    if (!SERVICE.equals(scope[3])) {
+    if (!SERVICES.contains(scope[3])) {
       throw invalid("Credential should be scoped to correct service: '" + SERVICE + "'. ");
     }
     if (!TERMINATOR.equals(scope[4])) {

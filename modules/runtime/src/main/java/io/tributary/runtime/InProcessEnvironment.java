@@ -3,8 +3,10 @@ package io.tributary.runtime;
 import com.fasterxml.jackson.databind.JavaType;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.tributary.api.FunctionConfig;
+import io.tributary.api.FunctionLog;
 import io.tributary.api.Invocation;
 import io.tributary.api.InvocationResult;
+import io.tributary.api.LogSink;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -58,6 +60,7 @@ final class InProcessEnvironment implements ExecutionEnvironment {
   private final FunctionConfig function;
   private final RuntimeSettings settings;
   private final ScheduledExecutorService timer;
+  private final LogSink logs;
   private final URLClassLoader loader;
   private final ExecutorService thread;
   private final Handler handler;
@@ -76,14 +79,15 @@ final class InProcessEnvironment implements ExecutionEnvironment {
   }
 
   static InProcessEnvironment start(FunctionConfig function, Path taskRoot, Path lambdaCore, RuntimeSettings settings,
-      ScheduledExecutorService timer) {
-    return new InProcessEnvironment(function, taskRoot, lambdaCore, settings, timer);
+      ScheduledExecutorService timer, LogSink logs) {
+    return new InProcessEnvironment(function, taskRoot, lambdaCore, settings, timer, logs);
   }
 
   private InProcessEnvironment(FunctionConfig function, Path taskRoot, Path lambdaCore, RuntimeSettings settings,
-      ScheduledExecutorService timer) {
+      ScheduledExecutorService timer, LogSink logs) {
     long start = System.nanoTime();
     this.function = function;
+    this.logs = logs;
     this.settings = settings;
     this.timer = timer;
     this.logStream = java.time.LocalDate.now(java.time.ZoneOffset.UTC).toString().replace('-', '/') + "/["
@@ -236,6 +240,8 @@ final class InProcessEnvironment implements ExecutionEnvironment {
   private InvocationResult withTail(InvocationResult result, InvocationLog log, Invocation invocation, long start,
       Double init) {
     log.end(invocation.requestId(), (System.nanoTime() - start) / 1e6, function.memorySize(), 0, init);
+    logs.accept(new FunctionLog(function.loggingConfig().logGroup(), logStream,
+        System.currentTimeMillis() - (System.nanoTime() - start) / 1_000_000, log.text()));
     return new InvocationResult(result.payload(), result.functionError(), invocation.tailLog() ? log.tailText() : null);
   }
 

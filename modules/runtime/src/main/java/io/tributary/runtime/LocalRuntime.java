@@ -7,6 +7,7 @@ import io.tributary.api.FunctionRuntime;
 import io.tributary.api.Invocation;
 import io.tributary.api.InvocationResult;
 import io.tributary.api.LambdaException;
+import io.tributary.api.LogSink;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -54,6 +55,7 @@ public final class LocalRuntime implements FunctionRuntime {
   }
 
   private final RuntimeSettings settings;
+  private final LogSink logs;
   private final RuntimeApiServer server;
   private final CodeCache code;
   private final Path bootstraps;
@@ -63,8 +65,9 @@ public final class LocalRuntime implements FunctionRuntime {
   private final Map<Key, Pool> pools = new ConcurrentHashMap<>();
   private volatile boolean stopping;
 
-  private LocalRuntime(ActorSystem<?> system, RuntimeSettings settings, CodeSource source) {
+  private LocalRuntime(ActorSystem<?> system, RuntimeSettings settings, CodeSource source, LogSink logs) {
     this.settings = settings;
+    this.logs = logs;
     this.server = new RuntimeApiServer(system);
     ScheduledThreadPoolExecutor timer = new ScheduledThreadPoolExecutor(1, daemon("runtime-timer"));
     // Every invocation schedules its timeout and almost always cancels it: drop cancelled ones at once,
@@ -77,8 +80,8 @@ public final class LocalRuntime implements FunctionRuntime {
     this.jvm = JvmSupport.locate(settings.workDir());
   }
 
-  public static LocalRuntime start(ActorSystem<?> system, RuntimeSettings settings, CodeSource source) {
-    LocalRuntime runtime = new LocalRuntime(system, settings, source);
+  public static LocalRuntime start(ActorSystem<?> system, RuntimeSettings settings, CodeSource source, LogSink logs) {
+    LocalRuntime runtime = new LocalRuntime(system, settings, source, logs);
     runtime.installBootstraps();
     long period = Math.max(1000, Math.min(settings.idleTimeout().toMillis() / 2, 30_000));
     runtime.timer.scheduleWithFixedDelay(runtime::expireIdle, period, period, TimeUnit.MILLISECONDS);
@@ -126,7 +129,7 @@ public final class LocalRuntime implements FunctionRuntime {
     return code.taskRoot(function.codeSha256Hex())
         .<ExecutionEnvironment>thenCompose(root -> InProcessEnvironment.selected(function)
             ? CompletableFuture.supplyAsync(() -> inProcess(function, root), blocking)
-            : ProcessEnvironment.start(function, region, root, bootstraps, jvm, settings, server, timer)
+            : ProcessEnvironment.start(function, region, root, bootstraps, jvm, settings, server, timer, logs)
                 .thenApply(env -> env))
         .thenApply(env -> {
           synchronized (pool) {
@@ -142,7 +145,7 @@ public final class LocalRuntime implements FunctionRuntime {
       throw LambdaException.service("This node was built without aws-lambda-java-core: in-process Java functions"
           + " cannot run on it.");
     }
-    return InProcessEnvironment.start(function, root, core, settings, timer);
+    return InProcessEnvironment.start(function, root, core, settings, timer, logs);
   }
 
   private ExecutionEnvironment takeIdle(Pool pool) {

@@ -1,8 +1,10 @@
 package io.tributary.runtime;
 
 import io.tributary.api.FunctionConfig;
+import io.tributary.api.FunctionLog;
 import io.tributary.api.Invocation;
 import io.tributary.api.InvocationResult;
+import io.tributary.api.LogSink;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -49,7 +51,7 @@ final class ProcessEnvironment implements RuntimeApiServer.Channel, ExecutionEnv
     }
   }
 
-  private record Current(String requestId, long startNanos, InvocationLog log, boolean tail,
+  private record Current(String requestId, long startNanos, long startMillis, InvocationLog log, boolean tail,
                          CompletableFuture<InvocationResult> result, ScheduledFuture<?> timeout,
                          ScheduledFuture<?> watchdog) {}
 
@@ -62,6 +64,8 @@ final class ProcessEnvironment implements RuntimeApiServer.Channel, ExecutionEnv
   private final ScheduledExecutorService timer;
   private final long createdNanos = System.nanoTime();
   private final CompletableFuture<Void> ready = new CompletableFuture<>();
+  private final LogSink logs;
+  private String logStream = "";
   private final InvocationLog initOutput;
   private Process process;
   private ServerBinding binding;
@@ -74,8 +78,10 @@ final class ProcessEnvironment implements RuntimeApiServer.Channel, ExecutionEnv
   private volatile long peakResidentBytes;
   private volatile long lastOutputNanos = System.nanoTime() - 1_000_000_000L;
 
-  private ProcessEnvironment(FunctionConfig function, RuntimeSettings settings, ScheduledExecutorService timer) {
+  private ProcessEnvironment(FunctionConfig function, RuntimeSettings settings, ScheduledExecutorService timer,
+      LogSink logs) {
     this.function = function;
+    this.logs = logs;
     this.settings = settings;
     this.timer = timer;
     this.initOutput = new InvocationLog(settings.logBytesPerInvocation());
@@ -83,8 +89,8 @@ final class ProcessEnvironment implements RuntimeApiServer.Channel, ExecutionEnv
 
   static CompletionStage<ProcessEnvironment> start(FunctionConfig function, String region, Path taskRoot,
       Path bootstraps, JvmSupport jvm, RuntimeSettings settings, RuntimeApiServer server,
-      ScheduledExecutorService timer) {
-    ProcessEnvironment env = new ProcessEnvironment(function, settings, timer);
+      ScheduledExecutorService timer, LogSink logs) {
+    ProcessEnvironment env = new ProcessEnvironment(function, settings, timer, logs);
     List<String> command = new ArrayList<>(List.of("setsid"));
     command.addAll(settings.command(function, taskRoot, bootstraps, jvm));
     return server.open(env).thenApply(binding -> {
@@ -101,6 +107,7 @@ final class ProcessEnvironment implements RuntimeApiServer.Channel, ExecutionEnv
 
   private void launch(List<String> command, String region, Path taskRoot, Path bootstraps, int port)
       throws IOException {
+    logStream = logStreamName();
     ProcessBuilder builder = new ProcessBuilder(command).directory(taskRoot.toFile()).redirectErrorStream(true);
     Map<String, String> env = builder.environment();
     env.clear();
@@ -121,7 +128,7 @@ final class ProcessEnvironment implements RuntimeApiServer.Channel, ExecutionEnv
         Map.entry("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", Integer.toString(function.memorySize())),
         Map.entry("AWS_LAMBDA_INITIALIZATION_TYPE", "on-demand"),
         Map.entry("AWS_LAMBDA_LOG_GROUP_NAME", function.loggingConfig().logGroup()),
-        Map.entry("AWS_LAMBDA_LOG_STREAM_NAME", logStreamName())));
+        Map.entry("AWS_LAMBDA_LOG_STREAM_NAME", logStream)));
     if (!Files.isExecutable(taskRoot.resolve("bootstrap")) && function.runtime().startsWith("provided")) {
       initError("Runtime.InvalidEntrypoint", ("{\"errorMessage\":\"Couldn't find valid bootstrap(s): ["
           + taskRoot.resolve("bootstrap") + "]\",\"errorType\":\"Runtime.InvalidEntrypoint\"}").getBytes(StandardCharsets.UTF_8));
@@ -208,7 +215,7 @@ final class ProcessEnvironment implements RuntimeApiServer.Channel, ExecutionEnv
       ScheduledFuture<?> watchdog = function.runtime().startsWith("java") ? null
           : timer.scheduleWithFixedDelay(() -> checkMemory(requestId), MEMORY_CHECK_MS, MEMORY_CHECK_MS,
               TimeUnit.MILLISECONDS);
-      current = new Current(requestId, start, invocationLog, invocation.tailLog(), result, timeout, watchdog);
+      current = new Current(requestId, start, System.currentTimeMillis(), invocationLog, invocation.tailLog(), result, timeout, watchdog);
       waiting = waitingNext;
       waitingNext = null;
       if (waiting == null) {
@@ -341,6 +348,7 @@ final class ProcessEnvironment implements RuntimeApiServer.Channel, ExecutionEnv
       initDurationMs = null;
     }
     c.log().end(requestId, (System.nanoTime() - c.startNanos()) / 1e6, function.memorySize(), maxMemoryUsedMb(), init);
+    logs.accept(new FunctionLog(function.loggingConfig().logGroup(), logStream, c.startMillis(), c.log().text()));
     c.result().complete(new InvocationResult(outcome.payload(), outcome.functionError(),
         c.tail() ? c.log().tailText() : null));
     return true;

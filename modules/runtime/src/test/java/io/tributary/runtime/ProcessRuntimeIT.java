@@ -86,6 +86,9 @@ class ProcessRuntimeIT {
     InvocationResult second = invoke(fn, "{\"n\":2}");
     assertEquals("{\"count\":2,\"event\":{\"n\":2}}", text(second), "the same process served the second call");
     assertTrue(second.logTail().contains("REPORT RequestId: "), second.logTail());
+    assertTrue(runtime.logs.stream().anyMatch(l -> l.logGroup().equals("/aws/lambda/echo")
+        && l.logStream().contains("/[$LATEST]") && l.text().contains("invocation 2 of echo")
+        && l.text().contains("END RequestId: ")), "every invocation's whole log goes to the node's log store");
     assertTrue(!second.logTail().contains("Init Duration"), second.logTail());
   }
 

@@ -16,13 +16,15 @@ final class TestRuntime implements AutoCloseable {
 
   static final String ARN = "arn:aws:lambda:eu-west-1:000000000000:function:";
   final TestCode code = new TestCode();
+  /** Every invocation's log, as the node's log store receives it. */
+  final java.util.List<io.tributary.api.FunctionLog> logs = new java.util.concurrent.CopyOnWriteArrayList<>();
   private final ActorSystem<Void> system;
   private final LocalRuntime runtime;
 
   TestRuntime(String name, Path work, String extraConfig) {
     system = ActorSystem.create(Behaviors.empty(), name, ConfigFactory.parseString(
         "tributary.runtime.work-dir = \"" + work + "\"\n" + extraConfig).withFallback(ConfigFactory.load()));
-    runtime = LocalRuntime.start(system, RuntimeSettings.fromConfig(system.settings().config()), code);
+    runtime = LocalRuntime.start(system, RuntimeSettings.fromConfig(system.settings().config()), code, logs::add);
   }
 
   InvocationResult invoke(FunctionConfig fn, String payload) throws Exception {

@@ -6,6 +6,7 @@ import io.tributary.cluster.Dispatcher;
 import io.tributary.cluster.FunctionEntity;
 import io.tributary.cluster.store.CodeStore;
 import io.tributary.cluster.store.FunctionRegistry;
+import io.tributary.cluster.store.LogStore;
 import io.tributary.cluster.store.Schema;
 import io.tributary.http.ApiSettings;
 import io.tributary.http.LambdaApi;
@@ -75,16 +76,19 @@ public final class Node {
           CodeStore codeStore = new CodeStore(session, keyspace);
           ClusterSharding sharding = ClusterSharding.get(system);
           FunctionEntity.init(sharding, settings.arns(), registry);
+          LogStore logStore = new LogStore(session, keyspace, config.getDuration("tributary.logs.retention"),
+              config.getDuration("tributary.logs.flush-interval"), config.getBytes("tributary.logs.max-buffered"));
           LocalRuntime runtime = LocalRuntime.start(system, runtimeSettings,
-              hex -> codeStore.readAll(hex));
+              hex -> codeStore.readAll(hex), logStore);
           CoordinatedShutdown.get(Adapter.toClassic(system)).addTask(CoordinatedShutdown.PhaseServiceStop(),
-              "tributary-runtime", () -> runtime.shutdown().thenApply(v -> Done.getInstance()));
+              "tributary-runtime", () -> runtime.shutdown().thenCompose(v -> logStore.flush())
+                  .thenApply(v -> Done.getInstance()));
           ActorRef<Dispatcher.Command> dispatcher = system.systemActorOf(Dispatcher.create(sharding, runtime,
               new Dispatcher.Settings(config.getDuration("tributary.dispatcher.target-ttl"), settings.askTimeout(),
                   settings.accountConcurrency(), config.getDuration("tributary.concurrency.lease-ttl"))),
               "dispatcher", Props.empty());
           Cluster cluster = Cluster.get(system);
-          LambdaApi api = new LambdaApi(system, settings, registry, codeStore, dispatcher, new Metrics(),
+          LambdaApi api = new LambdaApi(system, settings, registry, codeStore, logStore, dispatcher, new Metrics(),
               () -> !draining.get() && cluster.selfMember().status().equals(MemberStatus.up()));
           return Http.get(system).newServerAt(settings.host(), settings.port()).bind(api.route());
         })

@@ -58,8 +58,12 @@ class AwsCliIT {
     }
   }
 
+  /** {@code aws lambda ARGS}, or {@code aws logs ...} when the first argument is "logs". */
   private static Result aws(String... args) throws Exception {
-    List<String> command = new ArrayList<>(List.of(CLI.toString(), "lambda"));
+    List<String> command = new ArrayList<>(List.of(CLI.toString()));
+    if (!args[0].equals("logs")) {
+      command.add("lambda");
+    }
     command.addAll(List.of(args));
     command.addAll(List.of("--endpoint-url", node.endpoint().toString(), "--output", "json"));
     ProcessBuilder builder = new ProcessBuilder(command).directory(home.toFile());
@@ -102,6 +106,33 @@ class AwsCliIT {
     assertEquals("{\"sum\": 6}", Files.readString(out));
     String log = new String(java.util.Base64.getDecoder().decode(invoked.get("LogResult").asText()), StandardCharsets.UTF_8);
     assertTrue(log.contains("hello from adder"), log);
+
+    // Later, through the CloudWatch Logs API (logs are written in batches, about every second).
+    JsonNode events = JSON.nullNode();
+    for (int attempt = 0; attempt < 20 && !events.toString().contains("REPORT RequestId"); attempt++) {
+      Thread.sleep(500);
+      events = logs("filter-log-events", "--log-group-name", "/aws/lambda/adder").get("events");
+    }
+    List<String> messages = events.findValuesAsText("message");
+    assertTrue(messages.contains("hello from adder"), messages.toString());
+    assertTrue(messages.stream().anyMatch(m -> m.startsWith("START RequestId: ")), messages.toString());
+    String stream = events.get(0).get("logStreamName").asText();
+    assertTrue(stream.contains("[$LATEST]"), stream);
+    assertEquals(List.of("hello from adder"), logs("filter-log-events", "--log-group-name", "/aws/lambda/adder",
+        "--filter-pattern", "hello").get("events").findValuesAsText("message"));
+    assertTrue(logs("get-log-events", "--log-group-name", "/aws/lambda/adder", "--log-stream-name", stream)
+        .get("events").findValuesAsText("message").contains("hello from adder"));
+    Result tail = aws("logs", "tail", "/aws/lambda/adder");
+    assertEquals(0, tail.exit(), tail.err());
+    assertTrue(tail.out().contains("hello from adder"), tail.out());
+  }
+
+  private static JsonNode logs(String... args) throws Exception {
+    List<String> all = new ArrayList<>(List.of("logs"));
+    all.addAll(List.of(args));
+    Result result = aws(all.toArray(String[]::new));
+    assertEquals(0, result.exit(), () -> "aws " + String.join(" ", all) + "\n" + result.err());
+    return result.json();
   }
 
   @Test

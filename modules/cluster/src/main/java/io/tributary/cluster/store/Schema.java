@@ -23,6 +23,7 @@ public final class Schema {
     all.add("CREATE KEYSPACE IF NOT EXISTS " + keyspace + " WITH replication = " + replication);
     all.addAll(FunctionRegistry.tableDefinitions(keyspace));
     all.addAll(CodeStore.tableDefinitions(keyspace));
+    all.addAll(LogStore.tableDefinitions(keyspace));
     return all;
   }
 

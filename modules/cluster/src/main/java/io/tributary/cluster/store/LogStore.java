@@ -1,0 +1,176 @@
+package io.tributary.cluster.store;
+
+import com.datastax.oss.driver.api.core.CqlSession;
+import com.datastax.oss.driver.api.core.cql.AsyncResultSet;
+import com.datastax.oss.driver.api.core.cql.PreparedStatement;
+import com.datastax.oss.driver.api.core.cql.Row;
+import com.datastax.oss.driver.api.core.uuid.Uuids;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import io.tributary.api.FunctionLog;
+import io.tributary.api.LogSink;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.LocalDate;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Invocation logs in Cassandra, the store behind Tributary's CloudWatch Logs API. Runtimes hand
+ * each invocation's output to {@link #accept} (non-blocking); a flush every {@code flushInterval}
+ * writes one row per log stream and flush (never a row per invocation), partitioned by log group
+ * and UTC day, with a TTL. The buffer is bounded: past {@code maxBufferedBytes} logs are dropped and
+ * counted, never the invocations.
+ */
+public final class LogStore implements LogSink, AutoCloseable {
+
+  private static final Logger log = LoggerFactory.getLogger(LogStore.class);
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  /** One log line as CloudWatch Logs returns it. */
+  public record Event(String logStream, long timestamp, String message, long ingestionTime, String eventId) {}
+
+  private final CqlSession session;
+  private final PreparedStatement insert;
+  private final PreparedStatement selectDay;
+  private final long maxBufferedBytes;
+  private final ConcurrentLinkedQueue<FunctionLog> buffer = new ConcurrentLinkedQueue<>();
+  private final AtomicLong bufferedBytes = new AtomicLong();
+  private final AtomicLong dropped = new AtomicLong();
+  private final ScheduledExecutorService flusher;
+
+  public LogStore(CqlSession session, String keyspace, Duration ttl, Duration flushInterval, long maxBufferedBytes) {
+    this.session = session;
+    this.maxBufferedBytes = maxBufferedBytes;
+    this.insert = session.prepare("INSERT INTO " + keyspace + ".function_logs (log_group, day, written, log_stream, "
+        + "events) VALUES (?, ?, ?, ?, ?) USING TTL " + ttl.toSeconds());
+    this.selectDay = session.prepare("SELECT written, log_stream, events FROM " + keyspace
+        + ".function_logs WHERE log_group = ? AND day = ?");
+    this.flusher = Executors.newSingleThreadScheduledExecutor(r -> {
+      Thread t = new Thread(r, "log-store-flush");
+      t.setDaemon(true);
+      return t;
+    });
+    flusher.scheduleWithFixedDelay(this::flush, flushInterval.toMillis(), flushInterval.toMillis(),
+        TimeUnit.MILLISECONDS);
+  }
+
+  public static List<String> tableDefinitions(String keyspace) {
+    return List.of("CREATE TABLE IF NOT EXISTS " + keyspace + ".function_logs (log_group text, day text, "
+        + "written timeuuid, log_stream text, events text, PRIMARY KEY ((log_group, day), written, log_stream))");
+  }
+
+  @Override
+  public void accept(FunctionLog entry) {
+    long size = entry.text().length();
+    if (bufferedBytes.addAndGet(size) > maxBufferedBytes) {
+      bufferedBytes.addAndGet(-size);
+      dropped.incrementAndGet();
+      return;
+    }
+    buffer.add(entry);
+  }
+
+  /** Writes what is buffered: one row per (group, day, stream). */
+  public CompletionStage<Void> flush() {
+    Map<List<String>, ArrayNode> rows = new LinkedHashMap<>();
+    FunctionLog entry;
+    while ((entry = buffer.poll()) != null) {
+      bufferedBytes.addAndGet(-entry.text().length());
+      String day = LocalDate.ofInstant(Instant.ofEpochMilli(entry.timestamp()), ZoneOffset.UTC).toString();
+      ArrayNode events = rows.computeIfAbsent(List.of(entry.logGroup(), day, entry.logStream()),
+          k -> JSON.createArrayNode());
+      for (String line : entry.text().split("\n")) {
+        if (!line.isEmpty()) {
+          events.addArray().add(entry.timestamp()).add(line);
+        }
+      }
+    }
+    long lost = dropped.getAndSet(0);
+    if (lost > 0) {
+      log.warn("{} invocation logs were dropped: more than {} bytes waited to be written", lost, maxBufferedBytes);
+    }
+    List<CompletableFuture<AsyncResultSet>> writes = new ArrayList<>();
+    rows.forEach((key, events) -> writes.add(session.executeAsync(insert.bind(key.get(0), key.get(1), Uuids.timeBased(),
+        key.get(2), events.toString()).setIdempotent(true)).toCompletableFuture()
+        .whenComplete((rs, failure) -> {
+          if (failure != null) {
+            log.warn("Could not store {} log events of {}: {}", events.size(), key.get(0), failure.toString());
+          }
+        })));
+    return CompletableFuture.allOf(writes.toArray(CompletableFuture[]::new)).exceptionally(f -> null);
+  }
+
+  /**
+   * Events of {@code logGroup} between {@code start} and {@code end} (epoch ms, inclusive), in time
+   * order, whose stream starts with {@code streamPrefix} and whose message contains every term of
+   * {@code filter} (CloudWatch's plain-term filter patterns).
+   */
+  public CompletionStage<List<Event>> events(String logGroup, long start, long end, String streamPrefix,
+      List<String> streams, String filter) {
+    LocalDate first = LocalDate.ofInstant(Instant.ofEpochMilli(Math.max(0, start)), ZoneOffset.UTC);
+    LocalDate last = LocalDate.ofInstant(Instant.ofEpochMilli(Math.min(end, System.currentTimeMillis() + 60_000)),
+        ZoneOffset.UTC);
+    if (first.isBefore(last.minusDays(31))) {
+      first = last.minusDays(31);
+    }
+    List<String> terms = filter == null || filter.isBlank() ? List.of()
+        : List.of(filter.replace("\"", " ").trim().split("\\s+"));
+    List<CompletableFuture<List<Event>>> days = new ArrayList<>();
+    for (LocalDate day = first; !day.isAfter(last); day = day.plusDays(1)) {
+      days.add(readDay(logGroup, day.toString()).toCompletableFuture());
+    }
+    return CompletableFuture.allOf(days.toArray(CompletableFuture[]::new)).thenApply(v -> days.stream()
+        .flatMap(d -> d.join().stream())
+        .filter(e -> e.timestamp() >= start && e.timestamp() <= end)
+        .filter(e -> streamPrefix == null || e.logStream().startsWith(streamPrefix))
+        .filter(e -> streams == null || streams.isEmpty() || streams.contains(e.logStream()))
+        .filter(e -> terms.stream().allMatch(t -> e.message().contains(t)))
+        .sorted(Comparator.comparingLong(Event::timestamp).thenComparing(Event::eventId))
+        .toList());
+  }
+
+  private CompletionStage<List<Event>> readDay(String logGroup, String day) {
+    List<Event> events = new ArrayList<>();
+    return session.executeAsync(selectDay.bind(logGroup, day)).thenCompose(rs -> collect(rs, events));
+  }
+
+  private CompletionStage<List<Event>> collect(AsyncResultSet rs, List<Event> into) {
+    for (Row row : rs.currentPage()) {
+      long ingested = Uuids.unixTimestamp(row.getUuid("written"));
+      String stream = row.getString("log_stream");
+      try {
+        var array = JSON.readTree(row.getString("events"));
+        for (int i = 0; i < array.size(); i++) {
+          var event = array.get(i);
+          into.add(new Event(stream, event.get(0).asLong(), event.get(1).asText(), ingested,
+              String.format("%020d%s%05d", event.get(0).asLong(), row.getUuid("written").toString().substring(0, 8), i)));
+        }
+      } catch (JsonProcessingException e) {
+        log.warn("Unreadable log row in {}: {}", stream, e.getMessage());
+      }
+    }
+    return rs.hasMorePages() ? rs.fetchNextPage().thenCompose(next -> collect(next, into))
+        : CompletableFuture.completedFuture(into);
+  }
+
+  @Override
+  public void close() {
+    flush().toCompletableFuture().join();
+    flusher.shutdownNow();
+  }
+}
