@@ -12,6 +12,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ThreadLocalRandom;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
@@ -28,9 +29,9 @@ import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
  * (from a short-lived cache of the FunctionEntity's answer, so warm invokes do not cross the
  * cluster), applies concurrency limits, and runs the invocation on this node's runtime.
  *
- * <p>Concurrency here is counted per node: reserved concurrency 0 throttles every invoke, and a
- * function or the node over its limit is throttled with AWS's 429. Exact limits across several
- * nodes (leases from the FunctionEntity and an AccountEntity) are not built yet.
+ * <p>Concurrency is exact across the cluster: each invocation takes a slot of a lease this node
+ * holds, of the function's reserved concurrency (from its FunctionEntity) or of the account's
+ * unreserved pool (from the AccountEntity); see {@link LeaseLedger} for the rules.
  */
 public final class Dispatcher extends AbstractBehavior<Dispatcher.Command> {
 
@@ -43,6 +44,37 @@ public final class Dispatcher extends AbstractBehavior<Dispatcher.Command> {
   public record ReportLease(String functionName, ActorRef<Holding> replyTo) implements Command, ClusterMessage {}
 
   public record Holding(String holder, int slots) implements ClusterMessage {}
+
+  /** What the Dispatchers of the cluster hold of one lease; {@code complete} is false if one did not answer. */
+  public record Holdings(Map<String, Integer> slots, boolean complete) {}
+
+  /**
+   * Asks every Dispatcher what it holds of lease {@code key}: the first step of an entity that
+   * grants leases and may have been restarted or moved while they were out.
+   */
+  public static CompletionStage<Holdings> holdings(org.apache.pekko.actor.typed.ActorSystem<?> system, String key,
+      Duration timeout) {
+    CompletionStage<Receptionist.Listing> listing = org.apache.pekko.actor.typed.javadsl.AskPattern.ask(
+        system.receptionist(), replyTo -> Receptionist.find(KEY, replyTo), timeout, system.scheduler());
+    return listing.thenCompose(l -> {
+      Map<String, Integer> slots = new java.util.concurrent.ConcurrentHashMap<>();
+      java.util.concurrent.atomic.AtomicBoolean complete = new java.util.concurrent.atomic.AtomicBoolean(true);
+      java.util.concurrent.CompletableFuture<?>[] asks = l.getServiceInstances(KEY).stream()
+          .map(dispatcher -> org.apache.pekko.actor.typed.javadsl.AskPattern.<Command, Holding>ask(dispatcher,
+                  replyTo -> new ReportLease(key, replyTo), timeout, system.scheduler())
+              .handle((holding, failure) -> {
+                if (failure != null) {
+                  complete.set(false);
+                } else {
+                  slots.put(holding.holder(), holding.slots());
+                }
+                return null;
+              }).toCompletableFuture())
+          .toArray(java.util.concurrent.CompletableFuture[]::new);
+      return java.util.concurrent.CompletableFuture.allOf(asks).thenApply(v -> new Holdings(Map.copyOf(slots),
+          complete.get()));
+    }).exceptionally(failure -> new Holdings(Map.of(), false));
+  }
 
   /** Local only: the payload stays in this JVM. */
   public record Invoke(String functionName, String qualifier, Invocation invocation, boolean dryRun,
@@ -59,8 +91,8 @@ public final class Dispatcher extends AbstractBehavior<Dispatcher.Command> {
   private record Resolved(Invoke invoke, FunctionEntity.Reply<FunctionEntity.InvokeTarget> reply, Throwable failure)
       implements Command {}
 
-  private record Finished(Invoke invoke, String function, String version, InvocationResult result, Throwable failure)
-      implements Command {}
+  private record Finished(Invoke invoke, String leaseKey, String function, String version, InvocationResult result,
+                          Throwable failure) implements Command {}
 
   private record LeaseReply(String function, long sentNanos, FunctionEntity.Reply<Integer> reply, Throwable failure)
       implements Command {}
@@ -92,17 +124,15 @@ public final class Dispatcher extends AbstractBehavior<Dispatcher.Command> {
 
   private record Cached(FunctionEntity.InvokeTarget target, long fetchedNanos) {}
 
-  public record Settings(Duration targetTtl, Duration askTimeout, int accountLimit, Duration leaseTtl) {}
+  public record Settings(Duration targetTtl, Duration askTimeout, String accountId, Duration leaseTtl) {}
 
   private final ClusterSharding sharding;
   private final FunctionRuntime runtime;
   private final Settings settings;
   private final Map<CacheKey, Cached> targets = new HashMap<>();
   private final Map<CacheKey, List<Invoke>> resolving = new HashMap<>();
-  private final Map<String, Integer> inFlight = new HashMap<>();
   private final Map<String, Lease> leases = new HashMap<>();
   private final String holder;
-  private int inFlightTotal;
 
   public static Behavior<Command> create(ClusterSharding sharding, FunctionRuntime runtime, Settings settings) {
     return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> {
@@ -181,36 +211,37 @@ public final class Dispatcher extends AbstractBehavior<Dispatcher.Command> {
   private void run(Invoke invoke, FunctionEntity.InvokeTarget target) {
     FunctionConfig version = target.additional() != null
         && ThreadLocalRandom.current().nextDouble() < target.additionalWeight() ? target.additional() : target.primary();
-    String function = version.functionName();
     if (invoke.dryRun()) {
       invoke.replyTo().tell(new Result(null, version.version(), null));
       return;
     }
     Integer reserved = target.reservedConcurrency();
-    if (reserved == null) {
-      if (inFlightTotal >= settings.accountLimit()) {
-        invoke.replyTo().tell(new Result(null, null, throttled("ConcurrentInvocationLimitExceeded", "Rate Exceeded.")));
-        return;
-      }
-      start(new Ready(invoke, target, version));
+    if (reserved != null && reserved == 0) {
+      invoke.replyTo().tell(new Result(null, null, exceeded(version.functionName())));
       return;
     }
-    if (reserved == 0) {
-      invoke.replyTo().tell(new Result(null, null, reservedExceeded()));
-      return;
-    }
-    Lease lease = leases.computeIfAbsent(function, f -> new Lease());
-    if (lease.hasFreeSlot(System.nanoTime())) {
-      lease.inUse++;
-      lease.peak = Math.max(lease.peak, lease.inUse);
-      start(new Ready(invoke, target, version));
-      return;
-    }
-    lease.waiting.add(new Ready(invoke, target, version));
-    requestLease(function, lease, lease.inUse + lease.waiting.size());
+    acquireAndStart(reserved == null ? AccountEntity.POOL : version.functionName(), new Ready(invoke, target, version));
   }
 
-  private void requestLease(String function, Lease lease, int wanted) {
+  /** Starts {@code ready} on a free slot of lease {@code key}, or waits for the lease to grow. */
+  private void acquireAndStart(String key, Ready ready) {
+    Lease lease = leases.computeIfAbsent(key, k -> new Lease());
+    if (lease.hasFreeSlot(System.nanoTime())) {
+      take(key, lease, ready);
+      return;
+    }
+    lease.waiting.add(ready);
+    requestLease(key, lease, lease.inUse + lease.waiting.size());
+  }
+
+  private void take(String key, Lease lease, Ready ready) {
+    lease.inUse++;
+    lease.peak = Math.max(lease.peak, lease.inUse);
+    start(key, ready);
+  }
+
+  /** Leases of reserved concurrency come from the function's entity, the account's pool from its AccountEntity. */
+  private void requestLease(String key, Lease lease, int wanted) {
     if (lease.requesting) {
       return;
     }
@@ -218,16 +249,18 @@ public final class Dispatcher extends AbstractBehavior<Dispatcher.Command> {
     lease.requested = wanted;
     long sent = System.nanoTime();
     int held = lease.held;
-    getContext().pipeToSelf(
-        sharding.entityRefFor(FunctionEntity.TYPE_KEY, function)
-            .<FunctionEntity.Reply<Integer>>ask(r -> new FunctionEntity.AcquireLease(holder, held, wanted, r),
-                settings.askTimeout())
-            .thenApplyAsync(reply -> reply, getContext().getExecutionContext()),
-        (reply, failure) -> new LeaseReply(function, sent, reply, failure));
+    CompletionStage<FunctionEntity.Reply<Integer>> reply = key.equals(AccountEntity.POOL)
+        ? sharding.entityRefFor(AccountEntity.TYPE_KEY, settings.accountId())
+            .ask(r -> new AccountEntity.AcquireLease(holder, held, wanted, r), settings.askTimeout())
+        : sharding.entityRefFor(FunctionEntity.TYPE_KEY, key)
+            .ask(r -> new FunctionEntity.AcquireLease(holder, held, wanted, r), settings.askTimeout());
+    getContext().pipeToSelf(reply.thenApplyAsync(r -> r, getContext().getExecutionContext()),
+        (r, failure) -> new LeaseReply(key, sent, r, failure));
   }
 
   private Behavior<Command> onLeaseReply(LeaseReply reply) {
-    Lease lease = leases.get(reply.function());
+    String key = reply.function();
+    Lease lease = leases.get(key);
     if (lease == null) {
       return this;
     }
@@ -236,7 +269,7 @@ public final class Dispatcher extends AbstractBehavior<Dispatcher.Command> {
     lease.waiting.clear();
     if (reply.failure() != null || reply.reply().error() != null) {
       LambdaError error = reply.failure() != null
-          ? LambdaError.of(LambdaException.service("Function " + reply.function() + " did not grant concurrency within "
+          ? LambdaError.of(LambdaException.service("Concurrency for " + key + " was not granted within "
               + settings.askTimeout().toSeconds() + " s (the cluster may be rebalancing); retry."))
           : reply.reply().error();
       waiting.forEach(r -> r.invoke().replyTo().tell(new Result(null, null, error)));
@@ -244,9 +277,9 @@ public final class Dispatcher extends AbstractBehavior<Dispatcher.Command> {
     }
     int granted = reply.reply().value();
     if (granted < 0) {
-      // No reserved concurrency any more: the account's pool applies.
-      leases.remove(reply.function());
-      waiting.forEach(r -> start(r));
+      // The function has no reserved concurrency any more: the account's pool applies.
+      leases.remove(key);
+      waiting.forEach(r -> acquireAndStart(AccountEntity.POOL, r));
       return this;
     }
     lease.held = granted;
@@ -254,21 +287,19 @@ public final class Dispatcher extends AbstractBehavior<Dispatcher.Command> {
     List<Ready> later = new ArrayList<>();
     for (Ready ready : waiting) {
       if (lease.hasFreeSlot(System.nanoTime())) {
-        lease.inUse++;
-        lease.peak = Math.max(lease.peak, lease.inUse);
-        start(ready);
+        take(key, lease, ready);
       } else if (granted >= lease.requested) {
         // Arrived after the request left: the entity may still have room for it.
         later.add(ready);
       } else {
-        ready.invoke().replyTo().tell(new Result(null, null, reservedExceeded()));
+        ready.invoke().replyTo().tell(new Result(null, null, exceeded(key)));
       }
     }
     if (!later.isEmpty()) {
       lease.waiting.addAll(later);
-      requestLease(reply.function(), lease, lease.inUse + later.size());
+      requestLease(key, lease, lease.inUse + later.size());
     }
-    forgetIdle(reply.function(), lease);
+    forgetIdle(key, lease);
     return this;
   }
 
@@ -294,37 +325,31 @@ public final class Dispatcher extends AbstractBehavior<Dispatcher.Command> {
     return this;
   }
 
-  private void forgetIdle(String function, Lease lease) {
+  private void forgetIdle(String key, Lease lease) {
     if (lease.held == 0 && lease.inUse == 0 && lease.waiting.isEmpty() && !lease.requesting) {
-      leases.remove(function);
+      leases.remove(key);
     }
   }
 
-  private void start(Ready ready) {
+  private void start(String leaseKey, Ready ready) {
     Invoke invoke = ready.invoke();
     FunctionConfig version = ready.version();
-    String function = version.functionName();
-    inFlight.merge(function, 1, Integer::sum);
-    inFlightTotal++;
     Invocation invocation = invoke.invocation();
     Invocation withArn = new Invocation(invocation.requestId(), ready.target().functionArn(), invocation.payload(),
         invocation.clientContext(), invocation.cognitoIdentity(), invocation.tailLog());
     getContext().pipeToSelf(runtime.invoke(version, withArn),
-        (result, failure) -> new Finished(invoke, function, version.version(), result, failure));
+        (result, failure) -> new Finished(invoke, leaseKey, version.functionName(), version.version(), result, failure));
   }
 
-  private static LambdaError reservedExceeded() {
-    return throttled("ReservedFunctionConcurrentInvocationLimitExceeded", "Rate Exceeded.");
-  }
-
-  private static LambdaError throttled(String reason, String message) {
-    return LambdaError.of(new LambdaException(429, "TooManyRequestsException", message, reason));
+  /** AWS's throttle: the account's pool, or the function's reserved concurrency. */
+  private static LambdaError exceeded(String key) {
+    return LambdaError.of(new LambdaException(429, "TooManyRequestsException", "Rate Exceeded.",
+        key.equals(AccountEntity.POOL) ? "ConcurrentInvocationLimitExceeded"
+            : "ReservedFunctionConcurrentInvocationLimitExceeded"));
   }
 
   private Behavior<Command> onFinished(Finished finished) {
-    inFlight.computeIfPresent(finished.function(), (k, n) -> n > 1 ? n - 1 : null);
-    inFlightTotal--;
-    Lease lease = leases.get(finished.function());
+    Lease lease = leases.get(finished.leaseKey());
     if (lease != null && lease.inUse > 0) {
       lease.inUse--;
     }

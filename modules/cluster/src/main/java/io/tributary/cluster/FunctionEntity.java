@@ -24,8 +24,6 @@ import java.util.function.Function;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
-import org.apache.pekko.actor.typed.javadsl.AskPattern;
-import org.apache.pekko.actor.typed.receptionist.Receptionist;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
@@ -440,28 +438,8 @@ public final class FunctionEntity
    * it asks every Dispatcher in the cluster what it holds, and grants nothing until it knows.
    */
   private void learnLeases() {
-    var system = context.getSystem();
-    CompletionStage<Receptionist.Listing> listing = AskPattern.ask(system.receptionist(),
-        replyTo -> Receptionist.find(Dispatcher.KEY, replyTo), LEARN_TIMEOUT, system.scheduler());
-    CompletionStage<LeasesLearned> learned = listing.thenCompose(l -> {
-      Map<String, Integer> holdings = new java.util.concurrent.ConcurrentHashMap<>();
-      java.util.concurrent.atomic.AtomicBoolean complete = new java.util.concurrent.atomic.AtomicBoolean(true);
-      var asks = l.getServiceInstances(Dispatcher.KEY).stream()
-          .map(dispatcher -> AskPattern.<Dispatcher.Command, Dispatcher.Holding>ask(dispatcher,
-                  replyTo -> new Dispatcher.ReportLease(functionName, replyTo), LEARN_TIMEOUT, system.scheduler())
-              .handle((holding, failure) -> {
-                if (failure != null) {
-                  complete.set(false);
-                } else {
-                  holdings.put(holding.holder(), holding.slots());
-                }
-                return null;
-              }).toCompletableFuture())
-          .toArray(java.util.concurrent.CompletableFuture[]::new);
-      return java.util.concurrent.CompletableFuture.allOf(asks)
-          .thenApply(v -> new LeasesLearned(Map.copyOf(holdings), complete.get()));
-    });
-    context.pipeToSelf(learned, (ok, failure) -> ok != null ? ok : new LeasesLearned(Map.of(), false));
+    context.pipeToSelf(Dispatcher.holdings(context.getSystem(), functionName, LEARN_TIMEOUT),
+        (holdings, failure) -> new LeasesLearned(holdings.slots(), holdings.complete()));
   }
 
   private ReplyEffect<Event, State> onLeasesLearned(State state, LeasesLearned learned) {

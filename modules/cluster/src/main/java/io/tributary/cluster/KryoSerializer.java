@@ -117,6 +117,10 @@ public final class KryoSerializer extends JSerializer {
     r.put(132, FunctionEntity.AcquireLease.class);
     r.put(133, classNamed("io.tributary.cluster.FunctionEntity$LeasesLearned"));
     r.put(140, Dispatcher.ReportLease.class);
+    r.put(150, AccountEntity.AcquireLease.class);
+    r.put(151, classNamed("io.tributary.cluster.AccountEntity$Learned"));
+    r.put(152, classNamed("io.tributary.cluster.AccountEntity$ReservedTotal"));
+    r.put(153, classNamed("io.tributary.cluster.AccountEntity$Refresh"));
     r.put(141, Dispatcher.Holding.class);
     r.put(103, FunctionEntity.InvokeTarget.class);
     return Collections.unmodifiableMap(r);

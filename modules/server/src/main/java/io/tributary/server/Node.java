@@ -2,6 +2,7 @@ package io.tributary.server;
 
 import com.datastax.oss.driver.api.core.CqlSession;
 import com.typesafe.config.Config;
+import io.tributary.cluster.AccountEntity;
 import io.tributary.cluster.Dispatcher;
 import io.tributary.cluster.FunctionEntity;
 import io.tributary.cluster.store.CodeStore;
@@ -76,6 +77,9 @@ public final class Node {
           CodeStore codeStore = new CodeStore(session, keyspace);
           ClusterSharding sharding = ClusterSharding.get(system);
           FunctionEntity.init(sharding, settings.arns(), registry);
+          AccountEntity.init(sharding, new AccountEntity.Settings(settings.accountConcurrency(),
+              config.getDuration("tributary.concurrency.lease-ttl"), config.getDuration("tributary.concurrency.lease-margin"),
+              config.getDuration("tributary.concurrency.pool-refresh")), registry::reservedTotal);
           LogStore logStore = new LogStore(session, keyspace, config.getDuration("tributary.logs.retention"),
               config.getDuration("tributary.logs.flush-interval"), config.getBytes("tributary.logs.max-buffered"));
           LocalRuntime runtime = LocalRuntime.start(system, runtimeSettings,
@@ -85,7 +89,7 @@ public final class Node {
                   .thenApply(v -> Done.getInstance()));
           ActorRef<Dispatcher.Command> dispatcher = system.systemActorOf(Dispatcher.create(sharding, runtime,
               new Dispatcher.Settings(config.getDuration("tributary.dispatcher.target-ttl"), settings.askTimeout(),
-                  settings.accountConcurrency(), config.getDuration("tributary.concurrency.lease-ttl"))),
+                  settings.arns().accountId(), config.getDuration("tributary.concurrency.lease-ttl"))),
               "dispatcher", Props.empty());
           Cluster cluster = Cluster.get(system);
           LambdaApi api = new LambdaApi(system, settings, registry, codeStore, logStore, dispatcher, new Metrics(),

@@ -39,9 +39,12 @@ class ClusterIT {
   private static final int FUNCTIONS = 12;
   private static final Duration READY = Duration.ofSeconds(120);
   // Relaxed only so that the test does not wait: production keeps 20 s (application.conf).
+  // A small account (8 slots, 1 kept unreserved) so that its limit can be reached in a test.
   private static final Map<String, String> FAST_DOWNING = Map.of(
       "pekko.cluster.split-brain-resolver.stable-after", "5s",
-      "pekko.coordinated-shutdown.exit-jvm", "on");
+      "pekko.coordinated-shutdown.exit-jvm", "on",
+      "tributary.concurrency.account-limit", "8",
+      "tributary.concurrency.minimum-unreserved", "1");
   private static final List<NodeProcess> nodes = new ArrayList<>();
 
   @BeforeAll
@@ -125,7 +128,7 @@ class ClusterIT {
 
   @Test
   @Order(3)
-  void reservedConcurrencyIsExactAcrossNodes() throws Exception {
+  void reservedConcurrencyAndTheAccountLimitAreExactAcrossNodes() throws Exception {
     try (LambdaClient one = node(1).client()) {
       one.createFunction(b -> b.functionName("reserved").runtime("python3.11").role(ROLE).handler("app.handler")
           .timeout(30).code(c -> c.zipFile(SdkBytes.fromByteArray(Zips.of(Map.of("app.py", """
@@ -137,20 +140,33 @@ class ClusterIT {
       one.putFunctionConcurrency(b -> b.functionName("reserved").reservedConcurrentExecutions(5));
     }
     // Five at once, spread over the three nodes: none is throttled.
-    assertEquals(Map.of("done", 5), burst(List.of(1, 1, 2, 2, 3)));
+    assertEquals(Map.of("done", 5), burst("reserved", List.of(1, 1, 2, 2, 3)));
     // Six at once: exactly one is over the limit, whichever node it reached.
     assertEquals(Map.of("done", 5, "ReservedFunctionConcurrentInvocationLimitExceeded", 1),
-        burst(List.of(1, 1, 2, 2, 3, 3)));
+        burst("reserved", List.of(1, 1, 2, 2, 3, 3)));
+
+    // The account's other 3 slots are shared by every unreserved function, exactly too.
+    try (LambdaClient two = node(2).client()) {
+      two.createFunction(b -> b.functionName("pooled").runtime("python3.11").role(ROLE).handler("app.handler")
+          .timeout(30).code(c -> c.zipFile(SdkBytes.fromByteArray(Zips.of(Map.of("app.py", """
+              import time
+              def handler(event, context):
+                  time.sleep(event["sleep"])
+                  return "done"
+              """))))));
+    }
+    assertEquals(Map.of("done", 3), burst("pooled", List.of(1, 2, 3)));
+    assertEquals(Map.of("done", 3, "ConcurrentInvocationLimitExceeded", 1), burst("pooled", List.of(1, 2, 3, 3)));
   }
 
   /** Concurrent invokes that each sleep 4 s, through the given nodes; outcome → count. */
-  private static Map<String, Integer> burst(List<Integer> through) throws Exception {
+  private static Map<String, Integer> burst(String function, List<Integer> through) throws Exception {
     Map<String, Integer> outcomes = new java.util.concurrent.ConcurrentHashMap<>();
     List<Thread> threads = new ArrayList<>();
     for (int n : through) {
       Thread t = new Thread(() -> {
         try (LambdaClient client = node(n).clientWithoutRetries()) {
-          String payload = client.invoke(b -> b.functionName("reserved")
+          String payload = client.invoke(b -> b.functionName(function)
               .payload(SdkBytes.fromUtf8String("{\"sleep\": 4}"))).payload().asUtf8String();
           outcomes.merge(payload.replace("\"", ""), 1, Integer::sum);
         } catch (software.amazon.awssdk.services.lambda.model.TooManyRequestsException e) {

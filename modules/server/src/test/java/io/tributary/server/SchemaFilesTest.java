@@ -30,8 +30,10 @@ class SchemaFilesTest {
     Config config = ConfigFactory.parseFile(ROOT.resolve("config/production.conf").toFile())
         .withFallback(ConfigFactory.load()).resolve();
     List<String> journal = new ArrayList<>();
-    ActorSystem system = ActorSystem.create("schema", config.withValue("pekko.actor.provider",
-        com.typesafe.config.ConfigValueFactory.fromAnyRef("local")));
+    // exit-jvm off: application.conf's System.exit on termination would race the test runner's goodbye.
+    ActorSystem system = ActorSystem.create("schema", config
+        .withValue("pekko.actor.provider", com.typesafe.config.ConfigValueFactory.fromAnyRef("local"))
+        .withValue("pekko.coordinated-shutdown.exit-jvm", com.typesafe.config.ConfigValueFactory.fromAnyRef("off")));
     try {
       KeyspaceAndTableStatements statements = new KeyspaceAndTableStatements(system, "pekko.persistence.cassandra",
           PluginSettings.apply(system));

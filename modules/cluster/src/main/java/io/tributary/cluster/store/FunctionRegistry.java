@@ -86,6 +86,12 @@ public final class FunctionRegistry implements FunctionEntity.RegistryWriter {
   }
 
   /** Every function of the account, for account-wide sums. */
+  /** The sum of every function's reserved concurrency: the part of the account limit not in its shared pool. */
+  public CompletionStage<Integer> reservedTotal() {
+    return all().thenApply(entries -> entries.stream()
+        .mapToInt(e -> e.reservedConcurrency() == null ? 0 : e.reservedConcurrency()).sum());
+  }
+
   public CompletionStage<List<Entry>> all() {
     return session.executeAsync(firstPage.bind(account, Integer.MAX_VALUE).setPageSize(500))
         .thenCompose(rs -> collect(rs, new ArrayList<>()));
