@@ -130,13 +130,7 @@ class ClusterIT {
   @Order(3)
   void reservedConcurrencyAndTheAccountLimitAreExactAcrossNodes() throws Exception {
     try (LambdaClient one = node(1).client()) {
-      one.createFunction(b -> b.functionName("reserved").runtime("python3.11").role(ROLE).handler("app.handler")
-          .timeout(30).code(c -> c.zipFile(SdkBytes.fromByteArray(Zips.of(Map.of("app.py", """
-              import time
-              def handler(event, context):
-                  time.sleep(event["sleep"])
-                  return "done"
-              """))))));
+      createSleeper(one, "reserved");
       one.putFunctionConcurrency(b -> b.functionName("reserved").reservedConcurrentExecutions(5));
     }
     // Five at once, spread over the three nodes: none is throttled.
@@ -147,16 +141,21 @@ class ClusterIT {
 
     // The account's other 3 slots are shared by every unreserved function, exactly too.
     try (LambdaClient two = node(2).client()) {
-      two.createFunction(b -> b.functionName("pooled").runtime("python3.11").role(ROLE).handler("app.handler")
-          .timeout(30).code(c -> c.zipFile(SdkBytes.fromByteArray(Zips.of(Map.of("app.py", """
-              import time
-              def handler(event, context):
-                  time.sleep(event["sleep"])
-                  return "done"
-              """))))));
+      createSleeper(two, "pooled");
     }
     assertEquals(Map.of("done", 3), burst("pooled", List.of(1, 2, 3)));
     assertEquals(Map.of("done", 3, "ConcurrentInvocationLimitExceeded", 1), burst("pooled", List.of(1, 2, 3, 3)));
+  }
+
+  /** A Python function that sleeps as long as its event says, then answers "done". */
+  private static void createSleeper(LambdaClient client, String name) {
+    client.createFunction(b -> b.functionName(name).runtime("python3.11").role(ROLE).handler("app.handler")
+        .timeout(30).code(c -> c.zipFile(SdkBytes.fromByteArray(Zips.of(Map.of("app.py", """
+            import time
+            def handler(event, context):
+                time.sleep(event["sleep"])
+                return "done"
+            """))))));
   }
 
   /** Concurrent invokes that each sleep 4 s, through the given nodes; outcome → count. */
