@@ -65,6 +65,7 @@ public final class SigV4Verifier {
   private static final String SERVICE = "lambda";
   /** The node also answers CloudWatch Logs calls for function logs, signed for "logs" with the same keys. */
   private static final java.util.Set<String> SERVICES = java.util.Set.of(SERVICE, "logs");
+  private final Map<String, byte[]> signingKeys = new java.util.concurrent.ConcurrentHashMap<>();
   private static final String TERMINATOR = "aws4_request";
   private static final String UNSIGNED_PAYLOAD = "UNSIGNED-PAYLOAD";
   private static final Duration MAX_PRESIGNED_VALIDITY = Duration.ofDays(7);
@@ -123,10 +124,7 @@ public final class SigV4Verifier {
     String stringToSign = String.join("\n", ALGORITHM, amzDate,
         String.join("/", scope[1], scope[2], scope[3], scope[4]),
         HEX.formatHex(sha256(canonicalRequest.getBytes(StandardCharsets.UTF_8))));
-    byte[] key = ("AWS4" + secret).getBytes(StandardCharsets.UTF_8);
-    for (int i = 1; i < scope.length; i++) {
-      key = hmac(key, scope[i]);
-    }
+    byte[] key = signingKey(secret, scope);
     byte[] expected = HEX.formatHex(hmac(key, stringToSign)).getBytes(StandardCharsets.US_ASCII);
     byte[] provided =
         signed.signature().toLowerCase(Locale.ROOT).getBytes(StandardCharsets.US_ASCII);
@@ -134,6 +132,27 @@ public final class SigV4Verifier {
       throw signatureMismatch();
     }
     return scope[0];
+  }
+
+  /**
+   * The key derived from the secret for one day, region and service: four HMACs that are the same
+   * for every request of that day, so they are computed once (the cache forgets all past 1,000).
+   */
+  private byte[] signingKey(String secret, String[] scope) {
+    String cacheKey = scope[0] + '/' + scope[1] + '/' + scope[2] + '/' + scope[3];
+    byte[] cached = signingKeys.get(cacheKey);
+    if (cached != null) {
+      return cached;
+    }
+    byte[] key = ("AWS4" + secret).getBytes(StandardCharsets.UTF_8);
+    for (int i = 1; i < scope.length; i++) {
+      key = hmac(key, scope[i]);
+    }
+    if (signingKeys.size() > 1_000) {
+      signingKeys.clear();
+    }
+    signingKeys.put(cacheKey, key);
+    return key;
   }
 
   /** The signature parameters, from the Authorization header or from a presigned query. */
