@@ -11,13 +11,19 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executor;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
+import org.apache.pekko.actor.typed.javadsl.AskPattern;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.Receive;
 import org.apache.pekko.actor.typed.receptionist.Receptionist;
@@ -52,16 +58,16 @@ public final class Dispatcher extends AbstractBehavior<Dispatcher.Command> {
    * Asks every Dispatcher what it holds of lease {@code key}: the first step of an entity that
    * grants leases and may have been restarted or moved while they were out.
    */
-  public static CompletionStage<Holdings> holdings(org.apache.pekko.actor.typed.ActorSystem<?> system, String key,
-      Duration timeout) {
-    CompletionStage<Receptionist.Listing> listing = org.apache.pekko.actor.typed.javadsl.AskPattern.ask(
-        system.receptionist(), replyTo -> Receptionist.find(KEY, replyTo), timeout, system.scheduler());
+  public static CompletionStage<Holdings> holdings(ActorSystem<?> system, String key, Duration timeout) {
+    Executor executor = system.executionContext();
+    CompletionStage<Receptionist.Listing> listing = Asks.on(AskPattern.ask(system.receptionist(),
+        replyTo -> Receptionist.find(KEY, replyTo), timeout, system.scheduler()), executor);
     return listing.thenCompose(l -> {
-      Map<String, Integer> slots = new java.util.concurrent.ConcurrentHashMap<>();
-      java.util.concurrent.atomic.AtomicBoolean complete = new java.util.concurrent.atomic.AtomicBoolean(true);
-      java.util.concurrent.CompletableFuture<?>[] asks = l.getServiceInstances(KEY).stream()
-          .map(dispatcher -> org.apache.pekko.actor.typed.javadsl.AskPattern.<Command, Holding>ask(dispatcher,
-                  replyTo -> new ReportLease(key, replyTo), timeout, system.scheduler())
+      Map<String, Integer> slots = new ConcurrentHashMap<>();
+      AtomicBoolean complete = new AtomicBoolean(true);
+      CompletableFuture<?>[] asks = l.getServiceInstances(KEY).stream()
+          .map(dispatcher -> Asks.on(AskPattern.<Command, Holding>ask(dispatcher,
+                  replyTo -> new ReportLease(key, replyTo), timeout, system.scheduler()), executor)
               .handle((holding, failure) -> {
                 if (failure != null) {
                   complete.set(false);
@@ -70,9 +76,8 @@ public final class Dispatcher extends AbstractBehavior<Dispatcher.Command> {
                 }
                 return null;
               }).toCompletableFuture())
-          .toArray(java.util.concurrent.CompletableFuture[]::new);
-      return java.util.concurrent.CompletableFuture.allOf(asks).thenApply(v -> new Holdings(Map.copyOf(slots),
-          complete.get()));
+          .toArray(CompletableFuture[]::new);
+      return CompletableFuture.allOf(asks).thenApply(v -> new Holdings(Map.copyOf(slots), complete.get()));
     }).exceptionally(failure -> new Holdings(Map.of(), false));
   }
 
@@ -177,12 +182,11 @@ public final class Dispatcher extends AbstractBehavior<Dispatcher.Command> {
       return this;
     }
     resolving.put(key, new ArrayList<>(List.of(invoke)));
-    // Continued on this actor's executor: Scala's CompletableFuture would run it on a new thread (2-core common pool).
-    getContext().pipeToSelf(
+    getContext().pipeToSelf(Asks.on(
         sharding.entityRefFor(FunctionEntity.TYPE_KEY, invoke.functionName())
             .<FunctionEntity.Reply<FunctionEntity.InvokeTarget>>ask(
-                replyTo -> new FunctionEntity.ResolveInvokeTarget(invoke.qualifier(), replyTo), settings.askTimeout())
-            .thenApplyAsync(reply -> reply, getContext().getExecutionContext()),
+                replyTo -> new FunctionEntity.ResolveInvokeTarget(invoke.qualifier(), replyTo), settings.askTimeout()),
+        getContext().getExecutionContext()),
         (reply, failure) -> new Resolved(invoke, reply, failure));
     return this;
   }
@@ -254,7 +258,7 @@ public final class Dispatcher extends AbstractBehavior<Dispatcher.Command> {
             .ask(r -> new AccountEntity.AcquireLease(holder, held, wanted, r), settings.askTimeout())
         : sharding.entityRefFor(FunctionEntity.TYPE_KEY, key)
             .ask(r -> new FunctionEntity.AcquireLease(holder, held, wanted, r), settings.askTimeout());
-    getContext().pipeToSelf(reply.thenApplyAsync(r -> r, getContext().getExecutionContext()),
+    getContext().pipeToSelf(Asks.on(reply, getContext().getExecutionContext()),
         (r, failure) -> new LeaseReply(key, sent, r, failure));
   }
 

@@ -8,6 +8,7 @@ import io.tributary.api.LambdaError;
 import io.tributary.api.LambdaException;
 import io.tributary.api.PolicyStatement;
 import io.tributary.api.Validation;
+import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
@@ -306,12 +307,12 @@ public final class FunctionEntity
 
   private final String functionName;
   private final Arns arns;
-  private final java.time.Duration leaseTtl;
-  private final java.time.Duration leaseMargin;
+  private final Duration leaseTtl;
+  private final Duration leaseMargin;
   /** In memory only: after a restart or move it is learned again from the Dispatchers (see LeaseLedger). */
   private LeaseLedger leases;
   private boolean learning;
-  private static final java.time.Duration LEARN_TIMEOUT = java.time.Duration.ofSeconds(2);
+  private static final Duration LEARN_TIMEOUT = Duration.ofSeconds(2);
   private final RegistryWriter registry;
   private final ActorContext<Command> context;
 

@@ -12,6 +12,7 @@ import io.tributary.api.FunctionConfig;
 import io.tributary.api.LambdaException;
 import io.tributary.api.PolicyStatement;
 import io.tributary.api.Validation;
+import io.tributary.cluster.Asks;
 import io.tributary.cluster.FunctionEntity;
 import io.tributary.cluster.FunctionEntity.Command;
 import io.tributary.cluster.FunctionEntity.Reply;
@@ -28,6 +29,7 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.Executor;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Function;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -74,10 +76,10 @@ final class FunctionRoutes extends AllDirectives {
   private final Arns arns;
   private final Shapes shapes;
   private final Settings settings;
-  private final java.util.concurrent.Executor executor;
+  private final Executor executor;
 
   FunctionRoutes(ClusterSharding sharding, FunctionRegistry registry, CodeStore codeStore, CodeUrls codeUrls, Arns arns,
-                 Settings settings, java.util.concurrent.Executor executor) {
+                 Settings settings, Executor executor) {
     this.sharding = sharding;
     this.executor = executor;
     this.registry = registry;
@@ -515,10 +517,9 @@ final class FunctionRoutes extends AllDirectives {
   // ---- helpers ----
 
   private <T> CompletionStage<T> ask(String functionName, Function<ActorRef<Reply<T>>, Command> command) {
-    return sharding.entityRefFor(FunctionEntity.TYPE_KEY, functionName)
-        .<Reply<T>>ask(command::apply, settings.askTimeout())
-        // Not handle(): on Scala's CompletableFuture it runs on the common pool, a new thread per call on 2 cores.
-        .handleAsync((reply, failure) -> {
+    return Asks.on(sharding.entityRefFor(FunctionEntity.TYPE_KEY, functionName)
+        .<Reply<T>>ask(command::apply, settings.askTimeout()), executor)
+        .handle((reply, failure) -> {
           if (failure != null) {
             Throwable cause = failure instanceof CompletionException && failure.getCause() != null
                 ? failure.getCause() : failure;
@@ -529,7 +530,7 @@ final class FunctionRoutes extends AllDirectives {
             throw new CompletionException(cause);
           }
           return reply.getOrThrow();
-        }, executor);
+        });
   }
 
   private Arns.FunctionRef ref(String reference, String queryQualifier) {

@@ -7,6 +7,7 @@ import io.tributary.api.Arns;
 import io.tributary.api.Invocation;
 import io.tributary.api.InvocationResult;
 import io.tributary.api.LambdaException;
+import io.tributary.cluster.Asks;
 import io.tributary.cluster.Dispatcher;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -89,9 +90,7 @@ final class InvokeRoutes extends AllDirectives {
         replyTo -> new Dispatcher.Invoke(ref.name(), ref.qualifier(), invocation, invocationType.equals("DryRun"),
             replyTo),
         Duration.ofSeconds(910), system.scheduler());
-    // Pekko's ask answers with Scala's CompletableFuture, whose thenApply runs on the common pool:
-    // with 2 cores that pool is one new thread per call, so continue on the actor system instead.
-    return result.thenApplyAsync(r -> {
+    return Asks.on(result, system.executionContext()).thenApply(r -> {
       if (r.error() != null) {
         return Responses.error(r.error().toException());
       }
@@ -99,7 +98,7 @@ final class InvokeRoutes extends AllDirectives {
         return Responses.empty(204);
       }
       return response(r.result(), r.executedVersion());
-    }, system.executionContext());
+    });
   }
 
   private static HttpResponse response(InvocationResult result, String executedVersion) {
