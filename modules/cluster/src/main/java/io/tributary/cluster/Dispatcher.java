@@ -9,8 +9,11 @@ import io.tributary.api.LambdaException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
@@ -38,6 +41,11 @@ import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
  * <p>Concurrency is exact across the cluster: each invocation takes a slot of a lease this node
  * holds, of the function's reserved concurrency (from its FunctionEntity) or of the account's
  * unreserved pool (from the AccountEntity); see {@link LeaseLedger} for the rules.
+ *
+ * <p>An invoke this node cannot take a slot for goes to a node that has one free: the other
+ * Dispatchers are asked what they have spare, and the answer names the node's address for
+ * the HTTP layer to forward the request to (payloads never ride actor messages). A forwarded
+ * invoke is never forwarded again.
  */
 public final class Dispatcher extends AbstractBehavior<Dispatcher.Command> {
 
@@ -81,9 +89,20 @@ public final class Dispatcher extends AbstractBehavior<Dispatcher.Command> {
     }).exceptionally(failure -> new Holdings(Map.of(), false));
   }
 
-  /** Local only: the payload stays in this JVM. */
+  /** Local only: the payload stays in this JVM. {@code forwarded}: sent here by another node's Dispatcher. */
   public record Invoke(String functionName, String qualifier, Invocation invocation, boolean dryRun,
-                       ActorRef<Result> replyTo) implements Command {}
+                       boolean forwarded, ActorRef<Result> replyTo) implements Command {}
+
+  /** From a node that cannot take an invoke under lease {@code key}: how many slots this node has free. */
+  public record Spare(String key, ActorRef<SpareSlots> replyTo) implements Command, ClusterMessage {}
+
+  public record SpareSlots(String url, int free) implements ClusterMessage {}
+
+  /**
+   * Where other nodes reach this node's HTTP API once it is bound; null while it is not (before
+   * binding, and while draining), when this node offers no slots to others.
+   */
+  public record Reachable(String url) implements Command {}
 
   /**
    * Drops cached targets of a function this node changed, so its next invoke sees the change; a
@@ -91,7 +110,17 @@ public final class Dispatcher extends AbstractBehavior<Dispatcher.Command> {
    */
   public record Forget(String functionName, boolean deleted) implements Command {}
 
-  public record Result(InvocationResult result, String executedVersion, LambdaError error) {}
+  /** The invocation's outcome, an error, or ({@code forwardTo}) the base URL of a node to forward it to. */
+  public record Result(InvocationResult result, String executedVersion, LambdaError error, String forwardTo) {
+
+    static Result of(InvocationResult result, String executedVersion) {
+      return new Result(result, executedVersion, null, null);
+    }
+
+    static Result failed(LambdaError error) {
+      return new Result(null, null, error, null);
+    }
+  }
 
   private record Resolved(Invoke invoke, FunctionEntity.Reply<FunctionEntity.InvokeTarget> reply, Throwable failure)
       implements Command {}
@@ -103,6 +132,13 @@ public final class Dispatcher extends AbstractBehavior<Dispatcher.Command> {
       implements Command {}
 
   private enum RenewLeases implements Command { INSTANCE }
+
+  private record PeersChanged(Set<ActorRef<Command>> dispatchers) implements Command {}
+
+  private record PeersAnswered(String key, List<SpareSlots> answers) implements Command {}
+
+  /** Short: a peer that does not answer at once is busy or gone, and the caller is waiting. */
+  private static final Duration SPARE_TIMEOUT = Duration.ofSeconds(1);
 
   /** An invoke that has a version and waits for a slot of its function's reserved concurrency. */
   private record Ready(Invoke invoke, FunctionEntity.InvokeTarget target, FunctionConfig version) {}
@@ -137,6 +173,10 @@ public final class Dispatcher extends AbstractBehavior<Dispatcher.Command> {
   private final Map<CacheKey, Cached> targets = new HashMap<>();
   private final Map<CacheKey, List<Invoke>> resolving = new HashMap<>();
   private final Map<String, Lease> leases = new HashMap<>();
+  /** Invokes waiting for the other Dispatchers to say what they have spare, per lease key. */
+  private final Map<String, List<Ready>> seeking = new HashMap<>();
+  private Set<ActorRef<Command>> peers = Set.of();
+  private String url;
   private final String holder;
 
   public static Behavior<Command> create(ClusterSharding sharding, FunctionRuntime runtime, Settings settings) {
@@ -154,6 +194,9 @@ public final class Dispatcher extends AbstractBehavior<Dispatcher.Command> {
     this.settings = settings;
     this.holder = ctx.getSystem().address().toString();
     ctx.getSystem().receptionist().tell(Receptionist.register(KEY, ctx.getSelf()));
+    ActorRef<Receptionist.Listing> listings = ctx.messageAdapter(Receptionist.Listing.class,
+        listing -> new PeersChanged(listing.getServiceInstances(KEY)));
+    ctx.getSystem().receptionist().tell(Receptionist.subscribe(KEY, listings));
   }
 
   @Override
@@ -165,6 +208,13 @@ public final class Dispatcher extends AbstractBehavior<Dispatcher.Command> {
         .onMessage(Forget.class, this::onForget)
         .onMessage(LeaseReply.class, this::onLeaseReply)
         .onMessage(ReportLease.class, this::onReportLease)
+        .onMessage(Spare.class, this::onSpare)
+        .onMessage(PeersChanged.class, this::onPeersChanged)
+        .onMessage(Reachable.class, reachable -> {
+          url = reachable.url();
+          return this;
+        })
+        .onMessage(PeersAnswered.class, this::onPeersAnswered)
         .onMessageEquals(RenewLeases.INSTANCE, this::onRenewLeases)
         .build();
   }
@@ -201,9 +251,9 @@ public final class Dispatcher extends AbstractBehavior<Dispatcher.Command> {
       LambdaError error = LambdaError.of(LambdaException.service("Function " + key.function()
           + " did not answer within " + settings.askTimeout().toSeconds()
           + " s (the cluster may be rebalancing after a node left); retry."));
-      waiting.forEach(i -> i.replyTo().tell(new Result(null, null, error)));
+      waiting.forEach(i -> i.replyTo().tell(Result.failed(error)));
     } else if (resolved.reply().error() != null) {
-      waiting.forEach(i -> i.replyTo().tell(new Result(null, null, resolved.reply().error())));
+      waiting.forEach(i -> i.replyTo().tell(Result.failed(resolved.reply().error())));
     } else {
       FunctionEntity.InvokeTarget target = resolved.reply().value();
       targets.put(key, new Cached(target, System.nanoTime()));
@@ -216,12 +266,12 @@ public final class Dispatcher extends AbstractBehavior<Dispatcher.Command> {
     FunctionConfig version = target.additional() != null
         && ThreadLocalRandom.current().nextDouble() < target.additionalWeight() ? target.additional() : target.primary();
     if (invoke.dryRun()) {
-      invoke.replyTo().tell(new Result(null, version.version(), null));
+      invoke.replyTo().tell(Result.of(null, version.version()));
       return;
     }
     Integer reserved = target.reservedConcurrency();
     if (reserved != null && reserved == 0) {
-      invoke.replyTo().tell(new Result(null, null, exceeded(version.functionName())));
+      invoke.replyTo().tell(Result.failed(exceeded(version.functionName())));
       return;
     }
     acquireAndStart(reserved == null ? AccountEntity.POOL : version.functionName(), new Ready(invoke, target, version));
@@ -276,7 +326,7 @@ public final class Dispatcher extends AbstractBehavior<Dispatcher.Command> {
           ? LambdaError.of(LambdaException.service("Concurrency for " + key + " was not granted within "
               + settings.askTimeout().toSeconds() + " s (the cluster may be rebalancing); retry."))
           : reply.reply().error();
-      waiting.forEach(r -> r.invoke().replyTo().tell(new Result(null, null, error)));
+      waiting.forEach(r -> r.invoke().replyTo().tell(Result.failed(error)));
       return this;
     }
     int granted = reply.reply().value();
@@ -289,6 +339,7 @@ public final class Dispatcher extends AbstractBehavior<Dispatcher.Command> {
     lease.held = granted;
     lease.validUntilNanos = reply.sentNanos() + settings.leaseTtl().toNanos();
     List<Ready> later = new ArrayList<>();
+    List<Ready> refused = new ArrayList<>();
     for (Ready ready : waiting) {
       if (lease.hasFreeSlot(System.nanoTime())) {
         take(key, lease, ready);
@@ -296,7 +347,7 @@ public final class Dispatcher extends AbstractBehavior<Dispatcher.Command> {
         // Arrived after the request left: the entity may still have room for it.
         later.add(ready);
       } else {
-        ready.invoke().replyTo().tell(new Result(null, null, exceeded(key)));
+        refused.add(ready);
       }
     }
     if (!later.isEmpty()) {
@@ -304,6 +355,86 @@ public final class Dispatcher extends AbstractBehavior<Dispatcher.Command> {
       requestLease(key, lease, lease.inUse + later.size());
     }
     forgetIdle(key, lease);
+    seekElsewhere(key, refused);
+    return this;
+  }
+
+  /**
+   * Invokes this node has no slot for: asks the other Dispatchers what they have free of the same
+   * lease, one round per key at a time however many invokes wait for it.
+   */
+  private void seekElsewhere(String key, List<Ready> refused) {
+    List<Ready> forwardable = new ArrayList<>();
+    for (Ready ready : refused) {
+      if (ready.invoke().forwarded() || peers.isEmpty()) {
+        ready.invoke().replyTo().tell(Result.failed(exceeded(key)));
+      } else {
+        forwardable.add(ready);
+      }
+    }
+    if (forwardable.isEmpty()) {
+      return;
+    }
+    List<Ready> already = seeking.get(key);
+    if (already != null) {
+      already.addAll(forwardable);
+      return;
+    }
+    seeking.put(key, forwardable);
+    Executor executor = getContext().getExecutionContext();
+    List<CompletableFuture<SpareSlots>> asks = peers.stream()
+        .map(peer -> Asks.on(AskPattern.<Command, SpareSlots>ask(peer, r -> new Spare(key, r), SPARE_TIMEOUT,
+            getContext().getSystem().scheduler()), executor).toCompletableFuture().exceptionally(failure -> null))
+        .toList();
+    getContext().pipeToSelf(CompletableFuture.allOf(asks.toArray(CompletableFuture[]::new))
+            .thenApply(v -> asks.stream().map(CompletableFuture::join).filter(Objects::nonNull).toList()),
+        (answers, failure) -> new PeersAnswered(key, answers == null ? List.of() : answers));
+  }
+
+  private Behavior<Command> onPeersAnswered(PeersAnswered answered) {
+    List<Ready> waiting = seeking.remove(answered.key());
+    if (waiting == null) {
+      return this;
+    }
+    List<String> targets = spread(answered.answers(), waiting.size());
+    for (int i = 0; i < waiting.size(); i++) {
+      waiting.get(i).invoke().replyTo().tell(i < targets.size() ? new Result(null, null, null, targets.get(i))
+          : Result.failed(exceeded(answered.key())));
+    }
+    return this;
+  }
+
+  /** Up to {@code wanted} nodes to forward to, one per free slot, taking the nodes in turn. */
+  static List<String> spread(List<SpareSlots> answers, int wanted) {
+    int[] free = answers.stream().mapToInt(SpareSlots::free).toArray();
+    List<String> targets = new ArrayList<>();
+    boolean more = true;
+    while (more && targets.size() < wanted) {
+      more = false;
+      for (int i = 0; i < free.length && targets.size() < wanted; i++) {
+        if (free[i] > 0) {
+          free[i]--;
+          targets.add(answers.get(i).url());
+          more = true;
+        }
+      }
+    }
+    return targets;
+  }
+
+  /** Free slots only: a forwarded invoke must find room here, since it is never forwarded again. */
+  private Behavior<Command> onSpare(Spare spare) {
+    Lease lease = leases.get(spare.key());
+    int free = url == null || lease == null || System.nanoTime() >= lease.validUntilNanos ? 0
+        : lease.held - lease.inUse - lease.waiting.size();
+    spare.replyTo().tell(new SpareSlots(url, Math.max(0, free)));
+    return this;
+  }
+
+  private Behavior<Command> onPeersChanged(PeersChanged changed) {
+    Set<ActorRef<Command>> others = new HashSet<>(changed.dispatchers());
+    others.remove(getContext().getSelf());
+    peers = Set.copyOf(others);
     return this;
   }
 
@@ -366,9 +497,9 @@ public final class Dispatcher extends AbstractBehavior<Dispatcher.Command> {
         getContext().getLog().warn("Invocation {} of {} failed in the platform", finished.invoke().invocation().requestId(),
             finished.function(), cause);
       }
-      finished.invoke().replyTo().tell(new Result(null, null, error));
+      finished.invoke().replyTo().tell(Result.failed(error));
     } else {
-      finished.invoke().replyTo().tell(new Result(finished.result(), finished.version(), null));
+      finished.invoke().replyTo().tell(Result.of(finished.result(), finished.version()));
     }
     return this;
   }

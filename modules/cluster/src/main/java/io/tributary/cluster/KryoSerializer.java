@@ -122,6 +122,8 @@ public final class KryoSerializer extends JSerializer {
     r.put(152, classNamed("io.tributary.cluster.AccountEntity$ReservedTotal"));
     r.put(153, classNamed("io.tributary.cluster.AccountEntity$Refresh"));
     r.put(141, Dispatcher.Holding.class);
+    r.put(142, Dispatcher.Spare.class);
+    r.put(143, Dispatcher.SpareSlots.class);
     r.put(103, FunctionEntity.InvokeTarget.class);
     return Collections.unmodifiableMap(r);
   }

@@ -11,15 +11,16 @@ import io.tributary.cluster.Asks;
 import io.tributary.cluster.Dispatcher;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.time.Duration;
 import java.util.Base64;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.javadsl.AskPattern;
 import org.apache.pekko.http.javadsl.model.ContentTypes;
 import org.apache.pekko.http.javadsl.model.HttpEntities;
+import org.apache.pekko.http.javadsl.model.HttpRequest;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
 import org.apache.pekko.http.javadsl.model.headers.RawHeader;
 import org.apache.pekko.http.javadsl.server.AllDirectives;
@@ -31,6 +32,9 @@ import org.apache.pekko.util.ByteString;
  * {@code POST /2015-03-31/functions/{fn}/invocations}: Invoke with AWS's headers in and out. The
  * invocation's request id is the HTTP request's {@code x-amzn-RequestId}, as on AWS, so a log
  * line, a REPORT line and a client's error all name the same id.
+ *
+ * <p>When this node's Dispatcher names another node to run the invoke, the payload goes there by
+ * {@link InvokeForwarder}'s hop, which arrives at {@link #hopRoute} and keeps the request id.
  */
 final class InvokeRoutes extends AllDirectives {
 
@@ -41,14 +45,16 @@ final class InvokeRoutes extends AllDirectives {
   private final ActorSystem<?> system;
   private final ActorRef<Dispatcher.Command> dispatcher;
   private final Arns arns;
+  private final InvokeForwarder forwarder;
 
-  InvokeRoutes(ActorSystem<?> system, ActorRef<Dispatcher.Command> dispatcher, Arns arns) {
+  InvokeRoutes(ActorSystem<?> system, ActorRef<Dispatcher.Command> dispatcher, Arns arns, InvokeForwarder forwarder) {
     this.system = system;
     this.dispatcher = dispatcher;
     this.arns = arns;
+    this.forwarder = forwarder;
   }
 
-  static boolean isInvoke(org.apache.pekko.http.javadsl.model.HttpRequest request) {
+  static boolean isInvoke(HttpRequest request) {
     String path = request.getUri().getPathString();
     return request.method().name().equals("POST") && path.startsWith("/2015-03-31/functions/")
         && path.endsWith("/invocations");
@@ -61,9 +67,23 @@ final class InvokeRoutes extends AllDirectives {
                 optionalHeaderValueByName("X-Amz-Invocation-Type", type ->
                     optionalHeaderValueByName("X-Amz-Log-Type", logType ->
                         optionalHeaderValueByName("X-Amz-Client-Context", clientContext ->
-                            entity(Unmarshaller.entityToByteString(), body -> completeWithFuture(invoke(requestId,
+                            entity(Unmarshaller.entityToByteString(), body -> withRequestTimeout(
+                                InvokeForwarder.LONGEST_INVOKE, () -> completeWithFuture(invoke(requestId,
                                 FunctionRoutes.ref(arns, reference, qualifier.orElse(null)), type, logType,
-                                clientContext, body))))))))));
+                                clientContext, body)))))))))));
+  }
+
+  /** An invoke another node forwarded here: run on this node or refused, never forwarded again. */
+  Route hopRoute(HttpRequest request, ByteString body) {
+    return path(segment("tributary").slash("internal").slash("invoke"), () -> post(() ->
+        withRequestTimeout(InvokeForwarder.LONGEST_INVOKE, () -> {
+          byte[] payload = body.toArray();
+          InvokeForwarder.Hop hop = forwarder.verify(request, payload);
+          String context = hop.clientContext() == null ? null : decodeClientContext(hop.clientContext());
+          Invocation invocation = new Invocation(hop.requestId(), arns.functionArn(hop.function(), hop.qualifier()),
+              payload, context, null, hop.logType().equals("Tail"));
+          return completeWithFuture(dispatch(hop, invocation, false, true));
+        })));
   }
 
   private CompletionStage<HttpResponse> invoke(String requestId, Arns.FunctionRef ref, Optional<String> type,
@@ -86,18 +106,29 @@ final class InvokeRoutes extends AllDirectives {
     String context = clientContext.map(InvokeRoutes::decodeClientContext).orElse(null);
     Invocation invocation = new Invocation(requestId, arns.functionArn(ref.name(), ref.qualifier()), payload, context,
         null, log.equals("Tail"));
+    InvokeForwarder.Hop hop = new InvokeForwarder.Hop(requestId, ref.name(), ref.qualifier(), log,
+        clientContext.orElse(null));
+    return dispatch(hop, invocation, invocationType.equals("DryRun"), false);
+  }
+
+  private CompletionStage<HttpResponse> dispatch(InvokeForwarder.Hop hop, Invocation invocation, boolean dryRun,
+                                                 boolean forwarded) {
     CompletionStage<Dispatcher.Result> result = AskPattern.ask(dispatcher,
-        replyTo -> new Dispatcher.Invoke(ref.name(), ref.qualifier(), invocation, invocationType.equals("DryRun"),
-            replyTo),
-        Duration.ofSeconds(910), system.scheduler());
-    return Asks.on(result, system.executionContext()).thenApply(r -> {
+        replyTo -> new Dispatcher.Invoke(hop.function(), hop.qualifier(), invocation, dryRun, forwarded, replyTo),
+        InvokeForwarder.LONGEST_INVOKE, system.scheduler());
+    return Asks.on(result, system.executionContext()).thenCompose(r -> {
+      if (r.forwardTo() != null) {
+        return forwarder.forward(r.forwardTo(), hop, invocation.payload())
+            .exceptionally(failure -> Responses.error(LambdaException.service("The invoke was forwarded to "
+                + r.forwardTo() + ", the node with free concurrency, and the hop failed: " + failure.getMessage())));
+      }
       if (r.error() != null) {
-        return Responses.error(r.error().toException());
+        return CompletableFuture.completedFuture(Responses.error(r.error().toException()));
       }
-      if (invocationType.equals("DryRun")) {
-        return Responses.empty(204);
+      if (dryRun) {
+        return CompletableFuture.completedFuture(Responses.empty(204));
       }
-      return response(r.result(), r.executedVersion());
+      return CompletableFuture.completedFuture(response(r.result(), r.executedVersion()));
     });
   }
 

@@ -78,7 +78,8 @@ public final class LambdaApi extends AllDirectives {
     this.functions = new FunctionRoutes(ClusterSharding.get(system), registry, codeStore, codeUrls, settings.arns(),
         new FunctionRoutes.Settings(settings.runtimes(), settings.accountConcurrency(), settings.minimumUnreserved(),
             settings.askTimeout()), system.executionContext());
-    this.invokes = new InvokeRoutes(system, dispatcher, settings.arns());
+    this.invokes = new InvokeRoutes(system, dispatcher, settings.arns(), new InvokeForwarder(system,
+        settings.credentials().values().iterator().next(), Clock.systemUTC()));
     this.logs = new LogsRoutes(logStore);
     this.dispatcher = dispatcher;
     this.verifier = new SigV4Verifier(settings.credentials(), java.time.Duration.ofMinutes(5));
@@ -88,7 +89,7 @@ public final class LambdaApi extends AllDirectives {
 
   public Route route() {
     return extractRequest(request -> {
-      String requestId = UUID.randomUUID().toString();
+      String requestId = InvokeForwarder.requestId(request).orElseGet(() -> UUID.randomUUID().toString());
       String operation = Operations.of(request);
       long start = System.nanoTime();
       return mapResponse(response -> {
@@ -106,10 +107,12 @@ public final class LambdaApi extends AllDirectives {
           path(segment("tributary").slash("code").slash(segment()), this::downloadCode),
           handleRejections(bodyRejections(operation), () -> withSizeLimit(
               FunctionRoutes.isCodeUpload(request) ? settings.maxCodeUploadBytes()
-                  : InvokeRoutes.isInvoke(request) ? InvokeRoutes.MAX_PAYLOAD_BYTES : settings.maxRequestBytes(),
-              () -> entity(Unmarshaller.entityToByteString(), body -> authenticated(request, body,
-                  () -> concat(logs.route(), invokes.route(requestId), functions.route(),
-                      unknownOperation(request)))))))));
+                  : InvokeRoutes.isInvoke(request) || InvokeForwarder.isHop(request)
+                  ? InvokeRoutes.MAX_PAYLOAD_BYTES : settings.maxRequestBytes(),
+              () -> entity(Unmarshaller.entityToByteString(), body -> InvokeForwarder.isHop(request)
+                  ? invokes.hopRoute(request, body)
+                  : authenticated(request, body, () -> concat(logs.route(), invokes.route(requestId),
+                      functions.route(), unknownOperation(request)))))))));
     });
   }
 
@@ -242,7 +245,8 @@ public final class LambdaApi extends AllDirectives {
         new Rule("GET", Pattern.compile("/health/.*"), "Health"),
         new Rule("POST", Pattern.compile("/"), "Logs"),
         new Rule("GET", Pattern.compile("/metrics"), "Metrics"),
-        new Rule("GET", Pattern.compile("/tributary/code/[^/]+"), "DownloadCode"));
+        new Rule("GET", Pattern.compile("/tributary/code/[^/]+"), "DownloadCode"),
+        new Rule("POST", Pattern.compile(InvokeForwarder.PATH), "ForwardedInvoke"));
 
     static String of(HttpRequest request) {
       String method = request.method().name();

@@ -382,7 +382,7 @@ public final class SigV4Verifier {
     return values == null ? null : values.get(0).strip();
   }
 
-  private static byte[] sha256(byte[] bytes) {
+  static byte[] sha256(byte[] bytes) {
     try {
       return MessageDigest.getInstance("SHA-256").digest(bytes);
     } catch (GeneralSecurityException e) {

@@ -18,6 +18,7 @@ import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.CoordinatedShutdown;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -61,9 +62,13 @@ public final class Node {
       cluster.manager().tell(Join.create(cluster.selfMember().address()));
     }
     AtomicBoolean draining = new AtomicBoolean(false);
+    AtomicReference<ActorRef<Dispatcher.Command>> started = new AtomicReference<>();
     CoordinatedShutdown.get(Adapter.toClassic(system)).addTask(CoordinatedShutdown.PhaseBeforeServiceUnbind(),
         "tributary-not-ready", () -> {
           draining.set(true);
+          if (started.get() != null) {
+            started.get().tell(new Dispatcher.Reachable(null));
+          }
           return CompletableFuture.completedFuture(Done.getInstance());
         });
     return CassandraSessionRegistry.get(system)
@@ -91,6 +96,7 @@ public final class Node {
               new Dispatcher.Settings(config.getDuration("tributary.dispatcher.target-ttl"), settings.askTimeout(),
                   settings.arns().accountId(), config.getDuration("tributary.concurrency.lease-ttl"))),
               "dispatcher", Props.empty());
+          started.set(dispatcher);
           Cluster cluster = Cluster.get(system);
           LambdaApi api = new LambdaApi(system, settings, registry, codeStore, logStore, dispatcher, new Metrics(),
               () -> !draining.get() && cluster.selfMember().status().equals(MemberStatus.up()));
@@ -98,6 +104,11 @@ public final class Node {
         })
         .thenApply(binding -> {
           binding.addToCoordinatedShutdown(Duration.ofSeconds(10), system);
+          String internal = config.getString("tributary.http.internal-url");
+          started.get().tell(new Dispatcher.Reachable(internal.isEmpty()
+              ? "http://" + config.getString("pekko.remote.artery.canonical.hostname") + ":"
+                  + binding.localAddress().getPort()
+              : internal));
           return new Node(settings, binding);
         });
   }

@@ -160,13 +160,18 @@ class ClusterIT {
 
   /** Concurrent invokes that each sleep 4 s, through the given nodes; outcome → count. */
   private static Map<String, Integer> burst(String function, List<Integer> through) throws Exception {
+    return burst(function, through, 4);
+  }
+
+  private static Map<String, Integer> burst(String function, List<Integer> through, int sleepSeconds)
+      throws Exception {
     Map<String, Integer> outcomes = new java.util.concurrent.ConcurrentHashMap<>();
     List<Thread> threads = new ArrayList<>();
     for (int n : through) {
       Thread t = new Thread(() -> {
         try (LambdaClient client = node(n).clientWithoutRetries()) {
           String payload = client.invoke(b -> b.functionName(function)
-              .payload(SdkBytes.fromUtf8String("{\"sleep\": 4}"))).payload().asUtf8String();
+              .payload(SdkBytes.fromUtf8String("{\"sleep\": " + sleepSeconds + "}"))).payload().asUtf8String();
           outcomes.merge(payload.replace("\"", ""), 1, Integer::sum);
         } catch (software.amazon.awssdk.services.lambda.model.TooManyRequestsException e) {
           outcomes.merge(e.reasonAsString(), 1, Integer::sum);
@@ -185,6 +190,30 @@ class ClusterIT {
 
   @Test
   @Order(4)
+  void anInvokeANodeHasNoSlotForRunsOnANodeThatHasOne() throws Exception {
+    try (LambdaClient one = node(1).client()) {
+      createSleeper(one, "forwarded");
+      one.putFunctionConcurrency(b -> b.functionName("forwarded").reservedConcurrentExecutions(2));
+    }
+    double before = forwardedInvokes(node(1));
+    // Node 1 takes both slots and keeps them for a renewal period after they were last busy.
+    assertEquals(Map.of("done", 2), burst("forwarded", List.of(1, 1), 1));
+    // Node 3 is granted none: its invokes run on node 1's free slots instead of being throttled.
+    assertEquals(Map.of("done", 2), burst("forwarded", List.of(3, 3), 1));
+    assertEquals(before + 2, forwardedInvokes(node(1)));
+  }
+
+  private static double forwardedInvokes(NodeProcess node) throws Exception {
+    String metrics = java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(
+        java.net.URI.create(node.endpoint() + "/metrics")).build(),
+        java.net.http.HttpResponse.BodyHandlers.ofString()).body();
+    return metrics.lines().filter(l -> l.startsWith(
+            "tributary_api_requests_total{operation=\"ForwardedInvoke\",status=\"200\"}"))
+        .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).sum();
+  }
+
+  @Test
+  @Order(5)
   void aNodeStoppedWithSigtermFinishesWhatItAcceptedAndHandsItsFunctionsOver() throws Exception {
     AtomicBoolean stop = new AtomicBoolean(false);
     AtomicInteger served = new AtomicInteger();

@@ -58,7 +58,11 @@ final class TestNode implements AutoCloseable {
   }
 
   static TestNode start(String keyspacePrefix, int port) {
-    Config overrides = ConfigFactory.parseMap(Map.of(
+    return start(keyspacePrefix, port, Map.of());
+  }
+
+  static TestNode start(String keyspacePrefix, int port, Map<String, Object> settings) {
+    Config overrides = ConfigFactory.parseMap(settings).withFallback(ConfigFactory.parseMap(Map.of(
         "tributary.http.port", port,
         "tributary.cassandra.keyspace", keyspacePrefix,
         "tributary.cassandra.autocreate", "on",
@@ -67,7 +71,7 @@ final class TestNode implements AutoCloseable {
         "pekko.persistence.cassandra.snapshot.keyspace", keyspacePrefix + "_snapshot",
         "pekko.remote.artery.canonical.port", 0,
         "pekko.coordinated-shutdown.exit-jvm", "off",
-        "pekko.coordinated-shutdown.run-by-jvm-shutdown-hook", "off"))
+        "pekko.coordinated-shutdown.run-by-jvm-shutdown-hook", "off")))
         .withFallback(ConfigFactory.parseString("datastax-java-driver.basic.contact-points = [\"" + cassandra() + "\"]\n"
             + "tributary.runtime.interpreters.java25 = \"/usr/lib/jvm/temurin-25-jdk-amd64/bin/java\""))
         .withFallback(ConfigFactory.load());
