@@ -50,7 +50,8 @@ import software.amazon.awssdk.services.lambda.LambdaClient;
  * the load generator spends nothing on SigV4 and both sides receive identical bytes.
  *
  * <p>Arguments (system properties): bench.cassandra (host:port), bench.rounds (5),
- * bench.seconds (10), bench.warmup (5), bench.connections (8).
+ * bench.seconds (10), bench.warmup (5), bench.connections (8), bench.jit-warmup (30, per side, once before
+ * the rounds).
  */
 public final class InvokeBenchmark {
 
@@ -99,6 +100,13 @@ public final class InvokeBenchmark {
       List<String> only = List.of(System.getProperty("bench.sides", "ceiling,in-process,python3.11,java17").split(","));
       functions.put("dry-run", functions.get("in-process"));
       functions.keySet().retainAll(only);
+      // The node's path is large (HTTP, SigV4, actors, runtime); on 2 cores the JIT compilers share
+      // the CPU with the load and take tens of seconds to finish it. Rounds measure the compiled path.
+      int jitWarmup = Integer.getInteger("bench.jit-warmup", 30);
+      for (var f : functions.entrySet()) {
+        System.out.printf(Locale.ROOT, "warming the JIT: %s for %d s%n", f.getKey(), jitWarmup);
+        load(f.getKey(), tributary, f.getValue(), jitWarmup, 0, connections);
+      }
       List<Run> runs = new ArrayList<>();
       for (int round = 1; round <= rounds; round++) {
         if (only.contains("ceiling")) {

@@ -125,6 +125,13 @@ public final class KryoSerializer extends JSerializer {
     r.put(142, Dispatcher.Spare.class);
     r.put(143, Dispatcher.SpareSlots.class);
     r.put(103, FunctionEntity.InvokeTarget.class);
+    r.put(160, AsyncQueueEntity.Enqueue.class);
+    r.put(161, classNamed("io.tributary.cluster.AsyncQueueEntity$Tick"));
+    r.put(162, classNamed("io.tributary.cluster.AsyncQueueEntity$Idle"));
+    r.put(163, classNamed("io.tributary.cluster.AsyncQueueEntity$Delivered"));
+    r.put(164, AsyncQueueEntity.Wake.class);
+    r.put(165, classNamed("io.tributary.cluster.AsyncQueueEntity$Listed"));
+    r.put(166, classNamed("io.tributary.cluster.AsyncQueueEntity$Unlisted"));
     return Collections.unmodifiableMap(r);
   }
 

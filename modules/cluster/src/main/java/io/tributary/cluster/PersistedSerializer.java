@@ -39,6 +39,10 @@ public final class PersistedSerializer extends SerializerWithStringManifest {
       m.put(event.getSimpleName() + ".v1", event);
     }
     m.put("FunctionState.v1", FunctionEntity.State.class);
+    for (Class<?> event : AsyncQueueEntity.Event.class.getPermittedSubclasses()) {
+      m.put(event.getSimpleName() + ".v1", event);
+    }
+    m.put("AsyncQueueSnapshot.v1", AsyncQueueEntity.Snapshot.class);
     return Collections.unmodifiableMap(m);
   }
 

@@ -27,11 +27,14 @@ class KryoSerializerTest {
   }
 
   @Test
-  void everyFunctionCommandHasAFixedKryoId() {
+  void everyEntityCommandHasAFixedKryoId() {
     List<Class<?>> unregistered = new ArrayList<>();
-    for (Class<?> command : FunctionEntity.Command.class.getPermittedSubclasses()) {
-      if (!KryoSerializer.REGISTRATIONS.containsValue(command)) {
-        unregistered.add(command);
+    for (Class<?> protocol : List.of(FunctionEntity.Command.class, AccountEntity.Command.class,
+        AsyncQueueEntity.Command.class)) {
+      for (Class<?> command : protocol.getPermittedSubclasses()) {
+        if (!KryoSerializer.REGISTRATIONS.containsValue(command)) {
+          unregistered.add(command);
+        }
       }
     }
     assertTrue(unregistered.isEmpty(), "Register with a new id in KryoSerializer: " + unregistered);

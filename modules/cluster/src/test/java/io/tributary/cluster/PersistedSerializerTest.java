@@ -57,6 +57,16 @@ class PersistedSerializerTest {
     m.put("TagsRemoved.v1", new FunctionEntity.TagsRemoved(List.of("team")));
     m.put("FunctionState.v1", new FunctionEntity.State(CONFIG, Map.of("1", v1), 1, Map.of("live", ALIAS), 5,
         List.of(STATEMENT), Map.of("team", "payments")));
+    m.put("EventAccepted.v1", new AsyncQueueEntity.EventAccepted("5e4f1c7a-3b2d-4c1e-9f8a-7d6c5b4a3f21", "live",
+        1_795_000_000_000L));
+    m.put("RetryScheduled.v1", new AsyncQueueEntity.RetryScheduled("5e4f1c7a-3b2d-4c1e-9f8a-7d6c5b4a3f21", 1,
+        1_795_000_060_000L));
+    m.put("EventFinished.v1", new AsyncQueueEntity.EventFinished("5e4f1c7a-3b2d-4c1e-9f8a-7d6c5b4a3f21",
+        "RetriesExhausted", 3));
+    m.put("AsyncQueueSnapshot.v1", new AsyncQueueEntity.Snapshot(List.of(
+        new AsyncQueueEntity.Pending("5e4f1c7a-3b2d-4c1e-9f8a-7d6c5b4a3f21", "live", 1_795_000_000_000L, 1,
+            1_795_000_060_000L),
+        new AsyncQueueEntity.Pending("0b9d3a52-8c41-4f7e-a1d2-6e5f4c3b2a19", null, 1_795_000_001_000L, 0, 0))));
     return m;
   }
 

@@ -8,12 +8,14 @@ import io.tributary.api.Invocation;
 import io.tributary.api.InvocationResult;
 import io.tributary.api.LambdaException;
 import io.tributary.cluster.Asks;
+import io.tributary.cluster.AsyncQueueEntity;
 import io.tributary.cluster.Dispatcher;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.Base64;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
@@ -40,37 +42,46 @@ final class InvokeRoutes extends AllDirectives {
 
   /** AWS's limit for a synchronous request payload. */
   static final int MAX_PAYLOAD_BYTES = 6 * 1024 * 1024;
+  /** AWS's limit for an asynchronous (Event) payload since October 2025. */
+  static final int MAX_EVENT_PAYLOAD_BYTES = 1024 * 1024;
   private static final int MAX_CLIENT_CONTEXT_BYTES = 3583;
 
   private final ActorSystem<?> system;
   private final ActorRef<Dispatcher.Command> dispatcher;
+  private final AsyncQueueEntity.Intake intake;
   private final Arns arns;
   private final InvokeForwarder forwarder;
 
-  InvokeRoutes(ActorSystem<?> system, ActorRef<Dispatcher.Command> dispatcher, Arns arns, InvokeForwarder forwarder) {
+  InvokeRoutes(ActorSystem<?> system, ActorRef<Dispatcher.Command> dispatcher, AsyncQueueEntity.Intake intake,
+               Arns arns, InvokeForwarder forwarder) {
     this.system = system;
     this.dispatcher = dispatcher;
+    this.intake = intake;
     this.arns = arns;
     this.forwarder = forwarder;
   }
 
+  /** {@code POST /2015-03-31/functions/<one segment>/invocations}. */
   static boolean isInvoke(HttpRequest request) {
     String path = request.getUri().getPathString();
+    int name = "/2015-03-31/functions/".length();
+    int end = path.length() - "/invocations".length();
     return request.method().name().equals("POST") && path.startsWith("/2015-03-31/functions/")
-        && path.endsWith("/invocations");
+        && path.endsWith("/invocations") && end > name && path.indexOf('/', name) == end;
   }
 
-  Route route(String requestId) {
+  Route route() {
     return pathPrefix(segment("2015-03-31").slash("functions"), () ->
         path(segment().slash("invocations"), reference -> post(() ->
             parameterOptional("Qualifier", qualifier ->
                 optionalHeaderValueByName("X-Amz-Invocation-Type", type ->
                     optionalHeaderValueByName("X-Amz-Log-Type", logType ->
                         optionalHeaderValueByName("X-Amz-Client-Context", clientContext ->
+                            attribute(LambdaApi.REQUEST_ID_KEY, requestId ->
                             entity(Unmarshaller.entityToByteString(), body -> withRequestTimeout(
                                 InvokeForwarder.LONGEST_INVOKE, () -> completeWithFuture(invoke(requestId,
                                 FunctionRoutes.ref(arns, reference, qualifier.orElse(null)), type, logType,
-                                clientContext, body)))))))))));
+                                clientContext, body))))))))))));
   }
 
   /** An invoke another node forwarded here: run on this node or refused, never forwarded again. */
@@ -89,9 +100,13 @@ final class InvokeRoutes extends AllDirectives {
   private CompletionStage<HttpResponse> invoke(String requestId, Arns.FunctionRef ref, Optional<String> type,
       Optional<String> logType, Optional<String> clientContext, ByteString body) {
     String invocationType = type.orElse("RequestResponse");
-    if (!invocationType.equals("RequestResponse") && !invocationType.equals("DryRun")) {
-      throw LambdaException.invalidParameter("InvocationType " + invocationType + " is not supported by this version"
-          + " of Tributary; use RequestResponse or DryRun.");
+    if (!invocationType.equals("RequestResponse") && !invocationType.equals("DryRun")
+        && !invocationType.equals("Event")) {
+      throw LambdaException.validation(invocationType, "invocationType",
+          "Member must satisfy enum value set: [Event, RequestResponse, DryRun]");
+    }
+    if (invocationType.equals("Event")) {
+      return enqueue(requestId, ref, body);
     }
     String log = logType.orElse("None");
     if (!log.equals("None") && !log.equals("Tail")) {
@@ -109,6 +124,35 @@ final class InvokeRoutes extends AllDirectives {
     InvokeForwarder.Hop hop = new InvokeForwarder.Hop(requestId, ref.name(), ref.qualifier(), log,
         clientContext.orElse(null));
     return dispatch(hop, invocation, invocationType.equals("DryRun"), false);
+  }
+
+  /**
+   * An Event invoke: checked like a DryRun (function and qualifier exist), then its payload and its
+   * place in the queue are written; 202 only once both are durable.
+   */
+  private CompletionStage<HttpResponse> enqueue(String requestId, Arns.FunctionRef ref, ByteString body) {
+    if (body.size() > MAX_EVENT_PAYLOAD_BYTES) {
+      throw LambdaException.requestTooLarge("Request must be smaller than " + MAX_EVENT_PAYLOAD_BYTES
+          + " bytes for the InvokeAsync operation");
+    }
+    byte[] payload = body.isEmpty() ? "{}".getBytes(StandardCharsets.UTF_8) : body.toArray();
+    checkJson(payload);
+    InvokeForwarder.Hop check = new InvokeForwarder.Hop(requestId, ref.name(), ref.qualifier(), "None", null);
+    Invocation invocation = new Invocation(requestId, arns.functionArn(ref.name(), ref.qualifier()), payload, null,
+        null, false);
+    return dispatch(check, invocation, true, false).thenCompose(checked -> {
+      if (checked.status().intValue() != 204) {
+        return CompletableFuture.completedFuture(checked);
+      }
+      return intake.accept(ref.name(), ref.qualifier(), requestId, payload)
+          .thenApply(done -> Responses.empty(202))
+          .exceptionally(failure -> {
+            Throwable cause = failure instanceof CompletionException && failure.getCause() != null
+                ? failure.getCause() : failure;
+            throw LambdaException.service("The event was not accepted (" + cause.getMessage()
+                + "); nothing was queued, retry the request.");
+          });
+    });
   }
 
   private CompletionStage<HttpResponse> dispatch(InvokeForwarder.Hop hop, Invocation invocation, boolean dryRun,

@@ -3,6 +3,7 @@ package io.tributary.http;
 import static org.apache.pekko.http.javadsl.server.PathMatchers.segment;
 
 import io.tributary.api.LambdaException;
+import io.tributary.cluster.AsyncQueueEntity;
 import io.tributary.cluster.Dispatcher;
 import io.tributary.cluster.store.CodeStore;
 import io.tributary.cluster.store.FunctionRegistry;
@@ -21,6 +22,7 @@ import java.util.regex.Pattern;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
+import org.apache.pekko.http.javadsl.model.AttributeKey;
 import org.apache.pekko.http.javadsl.model.ContentTypes;
 import org.apache.pekko.http.javadsl.model.HttpEntities;
 import org.apache.pekko.http.javadsl.model.HttpHeader;
@@ -54,6 +56,8 @@ public final class LambdaApi extends AllDirectives {
 
   private static final Logger log = LoggerFactory.getLogger(LambdaApi.class);
   private static final String REQUEST_ID = "x-amzn-RequestId";
+  /** The request's id, for routes that need it (an invocation takes it as its own). */
+  static final AttributeKey<String> REQUEST_ID_KEY = AttributeKey.create("tributary-request-id", String.class);
 
   private static final Set<String> CHANGES_INVOKES = Set.of("UpdateFunctionConfiguration",
       "UpdateFunctionCode", "DeleteFunction", "CreateAlias", "UpdateAlias", "DeleteAlias", "PutFunctionConcurrency",
@@ -70,7 +74,8 @@ public final class LambdaApi extends AllDirectives {
   private final BooleanSupplier ready;
 
   public LambdaApi(ActorSystem<?> system, ApiSettings settings, FunctionRegistry registry, CodeStore codeStore,
-                   LogStore logStore, ActorRef<Dispatcher.Command> dispatcher, Metrics metrics, BooleanSupplier ready) {
+                   LogStore logStore, ActorRef<Dispatcher.Command> dispatcher, AsyncQueueEntity.Intake intake,
+                   Metrics metrics, BooleanSupplier ready) {
     this.settings = settings;
     this.codeStore = codeStore;
     this.codeUrls = new CodeUrls(settings.advertisedUrl(), settings.credentials().values().iterator().next(),
@@ -78,7 +83,7 @@ public final class LambdaApi extends AllDirectives {
     this.functions = new FunctionRoutes(ClusterSharding.get(system), registry, codeStore, codeUrls, settings.arns(),
         new FunctionRoutes.Settings(settings.runtimes(), settings.accountConcurrency(), settings.minimumUnreserved(),
             settings.askTimeout()), system.executionContext());
-    this.invokes = new InvokeRoutes(system, dispatcher, settings.arns(), new InvokeForwarder(system,
+    this.invokes = new InvokeRoutes(system, dispatcher, intake, settings.arns(), new InvokeForwarder(system,
         settings.credentials().values().iterator().next(), Clock.systemUTC()));
     this.logs = new LogsRoutes(logStore);
     this.dispatcher = dispatcher;
@@ -87,7 +92,16 @@ public final class LambdaApi extends AllDirectives {
     this.ready = ready;
   }
 
+  /** Built once: only what depends on the request is made per request. */
   public Route route() {
+    Route plain = concat(
+        path(segment("health").slash("alive"), () -> get(() -> complete("alive"))),
+        path(segment("health").slash("ready"), () -> get(() -> ready.getAsBoolean()
+            ? complete("ready") : complete(Responses.empty(503).withEntity("not ready")))),
+        path("metrics", () -> get(() -> complete(HttpResponse.create().withEntity(
+            HttpEntities.create(ContentTypes.TEXT_PLAIN_UTF8, metrics.render()))))),
+        path(segment("tributary").slash("code").slash(segment()), this::downloadCode));
+    Route operations = concat(logs.route(), invokes.route(), functions.route(), extractRequest(this::unknownOperation));
     return extractRequest(request -> {
       String requestId = InvokeForwarder.requestId(request).orElseGet(() -> UUID.randomUUID().toString());
       String operation = Operations.of(request);
@@ -98,21 +112,15 @@ public final class LambdaApi extends AllDirectives {
           forget(request, operation.equals("DeleteFunction") && request.getUri().query().get("Qualifier").isEmpty());
         }
         return response.addHeader(RawHeader.create(REQUEST_ID, requestId));
-      }, () -> handleExceptions(errors(requestId, operation), () -> concat(
-          path(segment("health").slash("alive"), () -> get(() -> complete("alive"))),
-          path(segment("health").slash("ready"), () -> get(() -> ready.getAsBoolean()
-              ? complete("ready") : complete(Responses.empty(503).withEntity("not ready")))),
-          path("metrics", () -> get(() -> complete(HttpResponse.create().withEntity(
-              HttpEntities.create(ContentTypes.TEXT_PLAIN_UTF8, metrics.render()))))),
-          path(segment("tributary").slash("code").slash(segment()), this::downloadCode),
+      }, () -> handleExceptions(errors(requestId, operation), () -> concat(plain,
           handleRejections(bodyRejections(operation), () -> withSizeLimit(
               FunctionRoutes.isCodeUpload(request) ? settings.maxCodeUploadBytes()
                   : InvokeRoutes.isInvoke(request) || InvokeForwarder.isHop(request)
                   ? InvokeRoutes.MAX_PAYLOAD_BYTES : settings.maxRequestBytes(),
               () -> entity(Unmarshaller.entityToByteString(), body -> InvokeForwarder.isHop(request)
                   ? invokes.hopRoute(request, body)
-                  : authenticated(request, body, () -> concat(logs.route(), invokes.route(requestId),
-                      functions.route(), unknownOperation(request)))))))));
+                  : authenticated(request, body, () -> mapRequest(r -> r.addAttribute(REQUEST_ID_KEY, requestId),
+                      () -> operations))))))));
     });
   }
 
@@ -249,6 +257,9 @@ public final class LambdaApi extends AllDirectives {
         new Rule("POST", Pattern.compile(InvokeForwarder.PATH), "ForwardedInvoke"));
 
     static String of(HttpRequest request) {
+      if (InvokeRoutes.isInvoke(request)) {
+        return "Invoke";
+      }
       String method = request.method().name();
       String path = request.getUri().getPathString();
       for (Rule rule : RULES) {

@@ -245,6 +245,17 @@ class SigV4VerifierTest {
         withAuthorization(otherDay, authorization), SIGNED_AT);
   }
 
+  @Test
+  void rejectsADateNotInBasicIsoFormat() {
+    Wire wire = sign(request(SdkHttpMethod.GET, "/2015-03-31/functions"), new byte[0]);
+    for (String date : List.of("2026-01-02T00:00:00Z", "20260102T000000", "20261302T000000Z", "2026010xT000000Z")) {
+      List<Map.Entry<String, String>> headers = wire.headers().stream()
+          .map(h -> h.getKey().equalsIgnoreCase("X-Amz-Date") ? Map.entry(h.getKey(), date) : h).toList();
+      assertError("IncompleteSignatureException", "Date must be in ISO-8601 'basic format'. Got '" + date
+          + "'. See http://en.wikipedia.org/wiki/ISO_8601", wire.withHeaders(headers), SIGNED_AT);
+    }
+  }
+
   /** Requests captured on the wire from AWS CLI v1 (botocore 1.43.11) and the SDK v2 LambdaClient 2.51.3. */
   static Stream<Arguments> capturedRequests() {
     return Stream.of(

@@ -2,7 +2,6 @@ package io.tributary.runtime;
 
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
-import java.util.Locale;
 
 /**
  * The output of one invocation: bounded, so a handler that prints gigabytes costs a fixed amount
@@ -53,14 +52,21 @@ final class InvocationLog {
     StringBuilder report = new StringBuilder()
         .append("END RequestId: ").append(requestId).append('\n')
         .append("REPORT RequestId: ").append(requestId)
-        .append("\tDuration: ").append(String.format(Locale.ROOT, "%.2f", durationMs)).append(" ms")
+        .append("\tDuration: ").append(twoDecimals(durationMs)).append(" ms")
         .append("\tBilled Duration: ").append((long) Math.ceil(durationMs)).append(" ms")
         .append("\tMemory Size: ").append(memorySize).append(" MB")
         .append("\tMax Memory Used: ").append(maxMemoryUsedMb).append(" MB");
     if (initDurationMs != null) {
-      report.append("\tInit Duration: ").append(String.format(Locale.ROOT, "%.2f", initDurationMs)).append(" ms");
+      report.append("\tInit Duration: ").append(twoDecimals(initDurationMs)).append(" ms");
     }
     finish(report.append('\n').toString());
+  }
+
+  /** {@code %.2f} without a Formatter: REPORT lines are written on every invocation. */
+  static String twoDecimals(double value) {
+    long hundredths = Math.round(Math.abs(value) * 100);
+    long fraction = hundredths % 100;
+    return (value < 0 && hundredths != 0 ? "-" : "") + hundredths / 100 + (fraction < 10 ? ".0" : ".") + fraction;
   }
 
   /** The platform's closing lines (END, REPORT): kept even when the output was cut. */

@@ -477,7 +477,7 @@ final class ProcessEnvironment implements RuntimeApiServer.Channel, ExecutionEnv
   }
 
   private static String millis(long nanos) {
-    return String.format(Locale.ROOT, "%.2f", nanos / 1e6);
+    return InvocationLog.twoDecimals(nanos / 1e6);
   }
 
   private static String traceId() {

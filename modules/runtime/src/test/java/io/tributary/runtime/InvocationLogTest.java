@@ -49,4 +49,13 @@ class InvocationLogTest {
     assertEquals(log.text(), log.tailText());
     assertTrue(log.text().contains("hello\nEND RequestId: r3\n"), log.text());
   }
+
+  @Test
+  void durationsArePrintedWithTwoDecimalsAsLambdaDoes() {
+    assertEquals("12.35", InvocationLog.twoDecimals(12.345678));
+    assertEquals("0.05", InvocationLog.twoDecimals(0.049));
+    assertEquals("3.00", InvocationLog.twoDecimals(2.999));
+    assertEquals("1000.10", InvocationLog.twoDecimals(1000.1));
+    assertEquals("0.00", InvocationLog.twoDecimals(0));
+  }
 }

@@ -3,9 +3,12 @@ package io.tributary.server;
 import com.datastax.oss.driver.api.core.CqlSession;
 import com.typesafe.config.Config;
 import io.tributary.cluster.AccountEntity;
+import io.tributary.cluster.AsyncQueueEntity;
 import io.tributary.cluster.Dispatcher;
 import io.tributary.cluster.FunctionEntity;
+import io.tributary.cluster.QueueWaker;
 import io.tributary.cluster.store.CodeStore;
+import io.tributary.cluster.store.EventQueueStore;
 import io.tributary.cluster.store.FunctionRegistry;
 import io.tributary.cluster.store.LogStore;
 import io.tributary.cluster.store.Schema;
@@ -14,6 +17,7 @@ import io.tributary.http.LambdaApi;
 import io.tributary.http.Metrics;
 import io.tributary.runtime.LocalRuntime;
 import io.tributary.runtime.RuntimeSettings;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -97,8 +101,15 @@ public final class Node {
                   settings.arns().accountId(), config.getDuration("tributary.concurrency.lease-ttl"))),
               "dispatcher", Props.empty());
           started.set(dispatcher);
+          AsyncQueueEntity.Settings async = AsyncQueueEntity.Settings.fromConfig(config);
+          EventQueueStore queues = new EventQueueStore(session, keyspace, async.payloadTtl());
+          AsyncQueueEntity.init(sharding, new AsyncQueueEntity.Deps(async, queues, dispatcher, settings.arns(),
+              Clock.systemUTC()));
+          QueueWaker.init(system, sharding, queues, async.partitions(), async.wakeInterval());
+          AsyncQueueEntity.Intake intake = new AsyncQueueEntity.Intake(system, sharding, queues, async.partitions(),
+              settings.askTimeout(), Clock.systemUTC());
           Cluster cluster = Cluster.get(system);
-          LambdaApi api = new LambdaApi(system, settings, registry, codeStore, logStore, dispatcher, new Metrics(),
+          LambdaApi api = new LambdaApi(system, settings, registry, codeStore, logStore, dispatcher, intake, new Metrics(),
               () -> !draining.get() && cluster.selfMember().status().equals(MemberStatus.up()));
           return Http.get(system).newServerAt(settings.host(), settings.port()).bind(api.route());
         })

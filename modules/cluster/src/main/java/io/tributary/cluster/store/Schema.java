@@ -24,6 +24,7 @@ public final class Schema {
     all.addAll(FunctionRegistry.tableDefinitions(keyspace));
     all.addAll(CodeStore.tableDefinitions(keyspace));
     all.addAll(LogStore.tableDefinitions(keyspace));
+    all.addAll(EventQueueStore.tableDefinitions(keyspace));
     return all;
   }
 

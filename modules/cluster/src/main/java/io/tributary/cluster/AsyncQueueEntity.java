@@ -1,0 +1,471 @@
+package io.tributary.cluster;
+
+import com.typesafe.config.Config;
+import io.tributary.api.Arns;
+import io.tributary.api.Invocation;
+import io.tributary.api.LambdaError;
+import io.tributary.api.LambdaException;
+import io.tributary.cluster.store.EventQueueStore;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ThreadLocalRandom;
+import org.apache.pekko.Done;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
+import org.apache.pekko.actor.typed.javadsl.AskPattern;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
+import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
+import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
+import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
+import org.apache.pekko.persistence.typed.PersistenceId;
+import org.apache.pekko.persistence.typed.RecoveryCompleted;
+import org.apache.pekko.persistence.typed.SnapshotAdapter;
+import org.apache.pekko.persistence.typed.javadsl.CommandHandler;
+import org.apache.pekko.persistence.typed.javadsl.Effect;
+import org.apache.pekko.persistence.typed.javadsl.EventHandler;
+import org.apache.pekko.persistence.typed.javadsl.EventSourcedBehavior;
+import org.apache.pekko.persistence.typed.javadsl.RetentionCriteria;
+import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
+
+/**
+ * One partition of a function's asynchronous queue: the events accepted for it and not yet
+ * finished. An accepted event is in the journal before the caller gets 202 (its payload in
+ * {@link EventQueueStore}, so the journal's writes stay small); the entity delivers it through
+ * its node's {@link Dispatcher} like a synchronous invoke, at most {@code inFlight} at a time,
+ * and records each outcome:
+ *
+ * <ul>
+ *   <li>success, or a failure with no retry left → finished;</li>
+ *   <li>a function error → retried after the {@link RetrySchedule}'s delay, the time persisted, so
+ *       a restart keeps it;</li>
+ *   <li>a throttle or platform error → retried with the schedule's backoff, held in memory only
+ *       (after a restart it is simply tried at once);</li>
+ *   <li>older than the maximum event age → finished, {@code EventAgeExceeded}.</li>
+ * </ul>
+ *
+ * <p>A queue that holds events is listed in {@code event_queues} (written before the first event's
+ * 202); its partition's {@link QueueWaker} wakes every listed queue every few seconds, so after a
+ * restart or a node's death the queues resume delivering without waiting for a request. A queue
+ * that stays empty for {@link #IDLE} unlists itself and passivates.
+ */
+public final class AsyncQueueEntity
+    extends EventSourcedBehavior<AsyncQueueEntity.Command, AsyncQueueEntity.Event, AsyncQueueEntity.State> {
+
+  public static final EntityTypeKey<Command> TYPE_KEY = EntityTypeKey.create(Command.class, "AsyncQueue");
+  static final Duration IDLE = Duration.ofSeconds(30);
+  /** AWS's longest function timeout and a margin: a delivery always ends within it. */
+  private static final Duration DELIVERY_TIMEOUT = Duration.ofSeconds(910);
+
+  public sealed interface Command extends ClusterMessage {}
+
+  /** Queues an accepted event whose payload is stored; an ok reply means it is in the journal. */
+  public record Enqueue(String requestId, String qualifier, long acceptedAtMillis,
+                        ActorRef<FunctionEntity.Reply<Boolean>> replyTo) implements Command {}
+
+  /** From the partition's {@link QueueWaker}: starts the queue if it is not running. */
+  public enum Wake implements Command { INSTANCE }
+
+  private record Listed(ActorRef<FunctionEntity.Reply<Boolean>> replyTo, Throwable failure) implements Command {}
+
+  private record Unlisted(Throwable failure) implements Command {}
+
+  private enum Tick implements Command { INSTANCE }
+
+  private enum Idle implements Command { INSTANCE }
+
+  private record Delivered(String requestId, Optional<Dispatcher.Result> result, Throwable failure)
+      implements Command {}
+
+  public sealed interface Event extends PersistedMessage {}
+
+  public record EventAccepted(String requestId, String qualifier, long acceptedAtMillis) implements Event {}
+
+  /** A function error: attempt {@code attempts} failed, the next is not before {@code retryAtMillis}. */
+  public record RetryScheduled(String requestId, int attempts, long retryAtMillis) implements Event {}
+
+  /** {@code condition}: Success, RetriesExhausted, EventAgeExceeded, or Dropped (function or payload gone). */
+  public record EventFinished(String requestId, String condition, int attempts) implements Event {}
+
+  public record Pending(String requestId, String qualifier, long acceptedAtMillis, int attempts, long retryAtMillis) {}
+
+  /** What a snapshot holds: the pending events in order. */
+  public record Snapshot(List<Pending> pending) implements PersistedMessage {
+    public Snapshot {
+      pending = pending == null ? List.of() : List.copyOf(pending);
+    }
+  }
+
+  /**
+   * Mutable, changed only by {@link #apply}; snapshots take a copy ({@link #snapshotAdapter}), so
+   * the snapshot store never sees it change.
+   */
+  public static final class State {
+    private final Map<String, Pending> pending = new LinkedHashMap<>();
+
+    State apply(Event event) {
+      if (event instanceof EventAccepted e) {
+        pending.putIfAbsent(e.requestId(), new Pending(e.requestId(), e.qualifier(), e.acceptedAtMillis(), 0, 0));
+      } else if (event instanceof RetryScheduled e) {
+        pending.computeIfPresent(e.requestId(),
+            (id, p) -> new Pending(id, p.qualifier(), p.acceptedAtMillis(), e.attempts(), e.retryAtMillis()));
+      } else if (event instanceof EventFinished e) {
+        pending.remove(e.requestId());
+      }
+      return this;
+    }
+
+    public int size() {
+      return pending.size();
+    }
+
+    boolean contains(String requestId) {
+      return pending.containsKey(requestId);
+    }
+  }
+
+  public record Settings(int partitions, int inFlight, int maximumRetryAttempts, Duration maximumEventAge,
+                         RetrySchedule schedule, Duration payloadTtl, Duration wakeInterval) {
+
+    public Settings {
+      if (payloadTtl.compareTo(maximumEventAge) <= 0) {
+        throw new IllegalArgumentException("tributary.async.payload-ttl (" + payloadTtl + ") must exceed"
+            + " maximum-event-age (" + maximumEventAge + "), or payloads would expire before their events");
+      }
+    }
+
+    /** From {@code tributary.async} (reference.conf has the defaults and their meaning). */
+    public static Settings fromConfig(Config root) {
+      Config c = root.getConfig("tributary.async");
+      return new Settings(c.getInt("partitions"), c.getInt("in-flight"), c.getInt("maximum-retry-attempts"),
+          c.getDuration("maximum-event-age"), new RetrySchedule(c.getDurationList("function-error-delays"),
+          c.getDuration("backoff-min"), c.getDuration("backoff-max")), c.getDuration("payload-ttl"),
+          c.getDuration("wake-interval"));
+    }
+  }
+
+  /** Everything a queue needs from its node. */
+  public record Deps(Settings settings, EventQueueStore store, ActorRef<Dispatcher.Command> dispatcher,
+                     Arns arns, Clock clock) {}
+
+  private final String functionName;
+  private final int partition;
+  /** Whether this queue's row in {@code event_queues} is known to be written. */
+  private boolean listed;
+  private final Deps deps;
+  private final ActorContext<Command> context;
+  private final TimerScheduler<Command> timers;
+  private final ActorRef<ClusterSharding.ShardCommand> shard;
+  private final Set<String> inFlight = new HashSet<>();
+  /** Throttles and platform errors in a row, and when the event may be tried again: memory only. */
+  private final Map<String, Integer> backoffs = new HashMap<>();
+  private final Map<String, Long> notBefore = new HashMap<>();
+
+  public static void init(ClusterSharding sharding, Deps deps) {
+    sharding.init(Entity.of(TYPE_KEY, ctx -> create(ctx.getEntityId(), deps, ctx.getShard())));
+  }
+
+  static Behavior<Command> create(String entityId, Deps deps,
+                                  ActorRef<ClusterSharding.ShardCommand> shard) {
+    return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> new AsyncQueueEntity(entityId, deps, ctx, timers,
+        shard)));
+  }
+
+  /** The entity id of partition {@code partition} of {@code functionName}'s queue; '#' is not in a function name. */
+  static String entityId(String functionName, int partition) {
+    return functionName + "#" + partition;
+  }
+
+  private AsyncQueueEntity(String entityId, Deps deps, ActorContext<Command> context, TimerScheduler<Command> timers,
+                           ActorRef<ClusterSharding.ShardCommand> shard) {
+    super(PersistenceId.of(TYPE_KEY.name(), entityId));
+    this.functionName = entityId.substring(0, entityId.lastIndexOf('#'));
+    this.partition = Integer.parseInt(entityId.substring(entityId.lastIndexOf('#') + 1));
+    this.deps = deps;
+    this.context = context;
+    this.timers = timers;
+    this.shard = shard;
+  }
+
+  @Override
+  public State emptyState() {
+    return new State();
+  }
+
+  @Override
+  public RetentionCriteria retentionCriteria() {
+    return RetentionCriteria.snapshotEvery(500, 2).withDeleteEventsOnSnapshot();
+  }
+
+  @Override
+  public SnapshotAdapter<State> snapshotAdapter() {
+    return new SnapshotAdapter<>() {
+      @Override
+      public Object toJournal(State state) {
+        return new Snapshot(new ArrayList<>(state.pending.values()));
+      }
+
+      @Override
+      public State fromJournal(Object from) {
+        State state = new State();
+        ((Snapshot) from).pending().forEach(p -> state.pending.put(p.requestId(), p));
+        return state;
+      }
+    };
+  }
+
+  @Override
+  public SignalHandler<State> signalHandler() {
+    return newSignalHandlerBuilder().onSignal(RecoveryCompleted.instance(), this::onRecovered).build();
+  }
+
+  @Override
+  public EventHandler<State, Event> eventHandler() {
+    return newEventHandlerBuilder().forAnyState().onAnyEvent(State::apply);
+  }
+
+  @Override
+  public CommandHandler<Command, Event, State> commandHandler() {
+    return newCommandHandlerBuilder().forAnyState()
+        .onCommand(Enqueue.class, this::onEnqueue)
+        .onCommand(Listed.class, this::onListed)
+        .onCommand(Delivered.class, this::onDelivered)
+        .onCommand(Tick.class, (state, tick) -> expireOrDeliver(state))
+        .onCommand(Wake.class, (state, wake) -> Effect().none().thenRun(this::deliverDue))
+        .onCommand(Idle.class, this::onIdle)
+        .onCommand(Unlisted.class, this::onUnlisted)
+        .build();
+  }
+
+  private void onRecovered(State state) {
+    if (state.size() > 0) {
+      listed = true;
+      deps.store().markQueued(partition, functionName).whenComplete((v, failure) -> {
+        if (failure != null) {
+          context.getLog().warn("Could not list the queue of {} (partition {}): {}", functionName, partition,
+              failure.toString());
+        }
+      });
+    }
+    deliverDue(state);
+  }
+
+  /** The first event of an unlisted queue lists it before its 202, so that a waker finds it after a crash. */
+  private Effect<Event, State> onEnqueue(State state, Enqueue cmd) {
+    if (state.contains(cmd.requestId())) {
+      return Effect().reply(cmd.replyTo(), FunctionEntity.Reply.ok(Boolean.TRUE));
+    }
+    EventAccepted accepted = new EventAccepted(cmd.requestId(), cmd.qualifier(), cmd.acceptedAtMillis());
+    if (listed) {
+      return Effect().persist(accepted).thenRun(this::deliverDue)
+          .thenReply(cmd.replyTo(), s -> FunctionEntity.Reply.ok(Boolean.TRUE));
+    }
+    listed = true;
+    return Effect().persist(accepted).thenRun(s -> {
+      context.pipeToSelf(deps.store().markQueued(partition, functionName),
+          (v, failure) -> new Listed(cmd.replyTo(), failure));
+      deliverDue(s);
+    });
+  }
+
+  private Effect<Event, State> onListed(State state, Listed done) {
+    if (done.failure() != null) {
+      listed = false;
+      return Effect().reply(done.replyTo(), new FunctionEntity.Reply<>(null, LambdaError.of(LambdaException.service(
+          "The event was queued but its queue could not be listed: " + done.failure().getMessage()))));
+    }
+    return Effect().reply(done.replyTo(), FunctionEntity.Reply.ok(Boolean.TRUE));
+  }
+
+  private Effect<Event, State> onDelivered(State state, Delivered delivered) {
+    String id = delivered.requestId();
+    inFlight.remove(id);
+    Pending pending = state.pending.get(id);
+    if (pending == null) {
+      return Effect().none().thenRun(this::deliverDue);
+    }
+    int attempt = pending.attempts() + 1;
+    if (delivered.failure() != null) {
+      return backOff(state, id, "the delivery failed: " + delivered.failure());
+    }
+    if (delivered.result().isEmpty()) {
+      context.getLog().error("Event {} of {} is dropped: its payload is gone (expired or never stored)", id,
+          functionName);
+      return finish(id, "Dropped", pending.attempts());
+    }
+    Dispatcher.Result result = delivered.result().get();
+    if (result.error() != null) {
+      LambdaException error = result.error().toException();
+      if (error.status() == 429 || error.status() >= 500) {
+        return backOff(state, id, error.errorType() + ": " + error.getMessage());
+      }
+      context.getLog().info("Event {} of {} is dropped: {} {}", id, functionName, error.errorType(),
+          error.getMessage());
+      return finish(id, "Dropped", pending.attempts());
+    }
+    backoffs.remove(id);
+    notBefore.remove(id);
+    if (result.result().functionError() == null) {
+      return finish(id, "Success", attempt);
+    }
+    if (attempt > deps.settings().maximumRetryAttempts()) {
+      context.getLog().info("Event {} of {} failed {} times: RetriesExhausted", id, functionName, attempt);
+      return finish(id, "RetriesExhausted", attempt);
+    }
+    long retryAt = deps.clock().millis() + deps.settings().schedule().afterFunctionError(attempt).toMillis();
+    return Effect().persist(new RetryScheduled(id, attempt, retryAt)).thenRun(this::deliverDue);
+  }
+
+  private Effect<Event, State> backOff(State state, String id, String why) {
+    int failures = backoffs.merge(id, 1, Integer::sum);
+    Duration delay = deps.settings().schedule().backoff(failures);
+    notBefore.put(id, deps.clock().millis() + delay.toMillis());
+    if (failures == 1 || failures % 10 == 0) {
+      context.getLog().debug("Event {} of {} waits {} ({} in a row): {}", id, functionName, delay, failures, why);
+    }
+    return Effect().none().thenRun(this::deliverDue);
+  }
+
+  private Effect<Event, State> finish(String id, String condition, int attempts) {
+    backoffs.remove(id);
+    notBefore.remove(id);
+    return Effect().persist(new EventFinished(id, condition, attempts)).thenRun(this::deliverDue);
+  }
+
+  /** Finishes the events past their maximum age that are not being delivered, then delivers what is due. */
+  private Effect<Event, State> expireOrDeliver(State state) {
+    long oldest = deps.clock().millis() - deps.settings().maximumEventAge().toMillis();
+    List<Event> expired = new ArrayList<>();
+    for (Pending p : state.pending.values()) {
+      if (p.acceptedAtMillis() < oldest && !inFlight.contains(p.requestId())) {
+        expired.add(new EventFinished(p.requestId(), "EventAgeExceeded", p.attempts()));
+        backoffs.remove(p.requestId());
+        notBefore.remove(p.requestId());
+      }
+    }
+    if (!expired.isEmpty()) {
+      context.getLog().info("{} events of {} reached their maximum age ({}) undelivered", expired.size(), functionName,
+          deps.settings().maximumEventAge());
+      return Effect().persist(expired).thenRun(this::deliverDue);
+    }
+    return Effect().none().thenRun(this::deliverDue);
+  }
+
+  /**
+   * Unlisted before it passivates; {@code listed} turns false first, so an event that arrives
+   * meanwhile lists the queue again, with a later write that wins.
+   */
+  private Effect<Event, State> onIdle(State state, Idle idle) {
+    if (state.size() == 0 && inFlight.isEmpty()) {
+      listed = false;
+      context.pipeToSelf(deps.store().markEmpty(partition, functionName), (v, failure) -> new Unlisted(failure));
+    }
+    return Effect().none();
+  }
+
+  private Effect<Event, State> onUnlisted(State state, Unlisted unlisted) {
+    if (unlisted.failure() == null && state.size() == 0 && inFlight.isEmpty() && !listed) {
+      shard.tell(new ClusterSharding.Passivate<>(context.getSelf()));
+    }
+    return Effect().none();
+  }
+
+  /** Starts what is due, up to the in-flight limit, and sets the timer for what comes due next. */
+  private void deliverDue(State state) {
+    long now = deps.clock().millis();
+    long oldest = now - deps.settings().maximumEventAge().toMillis();
+    long wake = Long.MAX_VALUE;
+    for (Pending p : state.pending.values()) {
+      if (inFlight.contains(p.requestId())) {
+        continue;
+      }
+      if (p.acceptedAtMillis() < oldest) {
+        wake = now;
+        continue;
+      }
+      long due = Math.max(p.retryAtMillis(), notBefore.getOrDefault(p.requestId(), 0L));
+      if (due > now) {
+        wake = Math.min(wake, Math.min(due, p.acceptedAtMillis() + deps.settings().maximumEventAge().toMillis()));
+        continue;
+      }
+      if (inFlight.size() >= deps.settings().inFlight()) {
+        break;
+      }
+      start(p);
+    }
+    if (wake != Long.MAX_VALUE) {
+      timers.startSingleTimer(Tick.INSTANCE, Duration.ofMillis(Math.max(1, wake - now)));
+    } else {
+      timers.cancel(Tick.INSTANCE);
+    }
+    if (state.size() == 0 && inFlight.isEmpty()) {
+      timers.startSingleTimer(Idle.INSTANCE, IDLE);
+    } else {
+      timers.cancel(Idle.INSTANCE);
+    }
+  }
+
+  private void start(Pending p) {
+    inFlight.add(p.requestId());
+    CompletionStage<Optional<Dispatcher.Result>> delivery = deps.store().payload(p.requestId())
+        .thenCompose(payload -> payload.isEmpty()
+            ? CompletableFuture.completedFuture(Optional.<Dispatcher.Result>empty())
+            : Asks.on(AskPattern.<Dispatcher.Command, Dispatcher.Result>ask(deps.dispatcher(),
+                replyTo -> new Dispatcher.Invoke(functionName, p.qualifier(),
+                    new Invocation(p.requestId(), deps.arns().functionArn(functionName, p.qualifier()), payload.get(),
+                        null, null, false),
+                    false, true, replyTo),
+                DELIVERY_TIMEOUT, context.getSystem().scheduler()), context.getExecutionContext())
+                .thenApply(Optional::of));
+    context.pipeToSelf(delivery, (result, failure) -> new Delivered(p.requestId(), result, failure));
+  }
+
+  /**
+   * The accepting side, on every node: stores the payload, then queues the event on one of the
+   * function's partitions, chosen at random; completes once both are durable.
+   */
+  public static final class Intake {
+    private final ActorSystem<?> system;
+    private final ClusterSharding sharding;
+    private final EventQueueStore store;
+    private final int partitions;
+    private final Duration askTimeout;
+    private final Clock clock;
+
+    public Intake(ActorSystem<?> system, ClusterSharding sharding, EventQueueStore store, int partitions,
+                  Duration askTimeout, Clock clock) {
+      this.system = system;
+      this.sharding = sharding;
+      this.store = store;
+      this.partitions = partitions;
+      this.askTimeout = askTimeout;
+      this.clock = clock;
+    }
+
+    public CompletionStage<Done> accept(String functionName, String qualifier, String requestId, byte[] payload) {
+      long acceptedAt = clock.millis();
+      String entityId = entityId(functionName, ThreadLocalRandom.current().nextInt(partitions));
+      return store.putPayload(requestId, payload).thenCompose(v -> Asks.on(sharding.entityRefFor(TYPE_KEY, entityId)
+              .<FunctionEntity.Reply<Boolean>>ask(replyTo -> new Enqueue(requestId, qualifier, acceptedAt, replyTo),
+                  askTimeout), system.executionContext()))
+          .thenApply(reply -> {
+            if (reply.error() != null) {
+              throw reply.error().toException();
+            }
+            return Done.getInstance();
+          });
+    }
+  }
+}

@@ -1,0 +1,101 @@
+package io.tributary.cluster.store;
+
+import com.datastax.oss.driver.api.core.CqlSession;
+import com.datastax.oss.driver.api.core.cql.AsyncResultSet;
+import com.datastax.oss.driver.api.core.cql.PreparedStatement;
+import com.datastax.oss.driver.api.core.cql.Row;
+import java.nio.ByteBuffer;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+
+/**
+ * The rows beside the asynchronous queues' journals:
+ *
+ * <ul>
+ *   <li>{@code event_payloads}: each accepted event's payload, written before the event is queued
+ *       and kept out of the journal, whose writes stay small. Rows expire by themselves after
+ *       {@code ttl}, longer than any event's maximum age, so nothing deletes them.</li>
+ *   <li>{@code event_queues}: which functions have a non-empty queue in each partition, so that a
+ *       partition's waker can start those queues after a restart or a node's death.</li>
+ * </ul>
+ */
+public final class EventQueueStore {
+
+  private final CqlSession session;
+  private final PreparedStatement insertPayload;
+  private final PreparedStatement selectPayload;
+  private final PreparedStatement insertQueue;
+  private final PreparedStatement deleteQueue;
+  private final PreparedStatement selectQueues;
+  private final int ttlSeconds;
+
+  public EventQueueStore(CqlSession session, String keyspace, Duration ttl) {
+    this.session = session;
+    this.ttlSeconds = Math.toIntExact(ttl.toSeconds());
+    this.insertPayload = session.prepare("INSERT INTO " + keyspace + ".event_payloads (request_id, payload)"
+        + " VALUES (?, ?) USING TTL ?");
+    this.selectPayload = session.prepare("SELECT payload FROM " + keyspace + ".event_payloads WHERE request_id = ?");
+    this.insertQueue = session.prepare("INSERT INTO " + keyspace + ".event_queues (partition, function_name)"
+        + " VALUES (?, ?)");
+    this.deleteQueue = session.prepare("DELETE FROM " + keyspace + ".event_queues WHERE partition = ?"
+        + " AND function_name = ?");
+    this.selectQueues = session.prepare("SELECT function_name FROM " + keyspace + ".event_queues WHERE partition = ?");
+  }
+
+  public static List<String> tableDefinitions(String keyspace) {
+    return List.of(
+        "CREATE TABLE IF NOT EXISTS " + keyspace + ".event_payloads (\n"
+            + "  request_id text PRIMARY KEY,\n"
+            + "  payload blob)\n"
+            + "  WITH gc_grace_seconds = 3600",
+        "CREATE TABLE IF NOT EXISTS " + keyspace + ".event_queues (\n"
+            + "  partition int,\n"
+            + "  function_name text,\n"
+            + "  PRIMARY KEY (partition, function_name))");
+  }
+
+  public CompletionStage<Void> putPayload(String requestId, byte[] payload) {
+    return session.executeAsync(insertPayload.bind(requestId, ByteBuffer.wrap(payload), ttlSeconds)
+        .setIdempotent(true)).thenApply(rs -> null);
+  }
+
+  /** The payload, or empty if it expired (or was never written). */
+  public CompletionStage<Optional<byte[]>> payload(String requestId) {
+    return session.executeAsync(selectPayload.bind(requestId).setIdempotent(true)).thenApply(rs -> {
+      Row row = rs.one();
+      ByteBuffer buffer = row == null ? null : row.getByteBuffer("payload");
+      if (buffer == null) {
+        return Optional.empty();
+      }
+      byte[] bytes = new byte[buffer.remaining()];
+      buffer.get(bytes);
+      return Optional.of(bytes);
+    });
+  }
+
+  public CompletionStage<Void> markQueued(int partition, String functionName) {
+    return session.executeAsync(insertQueue.bind(partition, functionName).setIdempotent(true)).thenApply(rs -> null);
+  }
+
+  public CompletionStage<Void> markEmpty(int partition, String functionName) {
+    return session.executeAsync(deleteQueue.bind(partition, functionName).setIdempotent(true)).thenApply(rs -> null);
+  }
+
+  /** The functions whose queue in {@code partition} may hold events. */
+  public CompletionStage<List<String>> queued(int partition) {
+    return session.executeAsync(selectQueues.bind(partition).setIdempotent(true))
+        .thenCompose(rs -> names(rs, new ArrayList<>()));
+  }
+
+  private static CompletionStage<List<String>> names(AsyncResultSet page, List<String> names) {
+    for (Row row : page.currentPage()) {
+      names.add(row.getString("function_name"));
+    }
+    return page.hasMorePages() ? page.fetchNextPage().thenCompose(next -> names(next, names))
+        : CompletableFuture.completedFuture(names);
+  }
+}

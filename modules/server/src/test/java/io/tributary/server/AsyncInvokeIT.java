@@ -1,0 +1,163 @@
+package io.tributary.server;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Predicate;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import software.amazon.awssdk.core.SdkBytes;
+import software.amazon.awssdk.services.lambda.LambdaClient;
+import software.amazon.awssdk.services.lambda.model.InvalidRequestContentException;
+import software.amazon.awssdk.services.lambda.model.InvocationType;
+import software.amazon.awssdk.services.lambda.model.InvokeResponse;
+import software.amazon.awssdk.services.lambda.model.RequestTooLargeException;
+import software.amazon.awssdk.services.lambda.model.ResourceNotFoundException;
+
+/** {@code InvocationType: Event} through the AWS SDK: accepted durably, run later, retried, kept across restarts. */
+class AsyncInvokeIT {
+
+  private static final String KEYSPACE = "it_async";
+  private static final String ROLE = "arn:aws:iam::000000000000:role/lambda-role";
+  /** Appends "<request id> <event>" to $OUT for every invocation; fails when the event says "fail". */
+  private static final String RECORDER = """
+      #!/bin/bash
+      set -euo pipefail
+      API="http://${AWS_LAMBDA_RUNTIME_API}/2018-06-01/runtime"
+      while true; do
+        HEADERS="$(mktemp)"
+        EVENT="$(curl -sS -D "$HEADERS" "$API/invocation/next")"
+        REQUEST_ID="$(grep -i '^Lambda-Runtime-Aws-Request-Id:' "$HEADERS" | cut -d' ' -f2 | tr -d '\\r')"
+        if echo "$EVENT" | grep -q slow; then sleep 3; fi
+        echo "$REQUEST_ID $EVENT" >> "$OUT"
+        if echo "$EVENT" | grep -q fail; then
+          curl -sS -X POST "$API/invocation/$REQUEST_ID/error" -H "Lambda-Runtime-Function-Error-Type: Unhandled" \\
+            -d '{"errorMessage":"asked to fail","errorType":"Failure"}' >/dev/null
+        else
+          curl -sS -X POST "$API/invocation/$REQUEST_ID/response" -d "$EVENT" >/dev/null
+        fi
+      done
+      """;
+  // Short retry delays so that the test does not wait AWS's minutes (the defaults are AWS's).
+  private static final Map<String, Object> FAST_RETRIES = Map.of(
+      "tributary.async.function-error-delays", List.of("1s", "1s"),
+      "tributary.async.backoff-min", "200ms",
+      "tributary.async.backoff-max", "1s",
+      "tributary.async.wake-interval", "1s");
+  private static final Path OUT = Path.of("target", "async-it").toAbsolutePath();
+  private static TestNode node;
+  private static LambdaClient lambda;
+
+  @BeforeAll
+  static void start() throws IOException {
+    TestNode.dropKeyspaces(KEYSPACE);
+    Files.createDirectories(OUT);
+    node = TestNode.start(KEYSPACE, TestNode.freePort(), FAST_RETRIES);
+    lambda = node.client();
+  }
+
+  @AfterAll
+  static void stop() {
+    if (lambda != null) {
+      lambda.close();
+    }
+    if (node != null) {
+      node.close();
+    }
+  }
+
+  private static Path recorder(String name) throws IOException {
+    Path out = OUT.resolve(name + ".log");
+    Files.deleteIfExists(out);
+    lambda.createFunction(b -> b.functionName(name).runtime("provided.al2023").role(ROLE).handler("unused").timeout(10)
+        .environment(e -> e.variables(Map.of("OUT", out.toString())))
+        .code(c -> c.zipFile(SdkBytes.fromByteArray(Zips.withBootstrap(RECORDER)))));
+    return out;
+  }
+
+  private static InvokeResponse event(String name, String payload) {
+    return lambda.invoke(b -> b.functionName(name).invocationType(InvocationType.EVENT)
+        .payload(SdkBytes.fromUtf8String(payload)));
+  }
+
+  private static List<String> lines(Path out, String requestId) {
+    try {
+      return Files.exists(out)
+          ? Files.readAllLines(out).stream().filter(l -> l.startsWith(requestId + " ")).toList() : List.of();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /** Waits up to 60 s for the lines of {@code requestId} to satisfy {@code done}. */
+  private static List<String> awaitLines(Path out, String requestId, Predicate<List<String>> done) {
+    long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+    List<String> lines = lines(out, requestId);
+    while (!done.test(lines) && System.nanoTime() < deadline) {
+      NodeProcess.sleep(200);
+      lines = lines(out, requestId);
+    }
+    return lines;
+  }
+
+  @Test
+  void anAcceptedEventRunsAfterThe202WithItsRequestId() throws IOException {
+    Path out = recorder("recorder");
+    InvokeResponse accepted = event("recorder", "{\"slow\":1}");
+    assertEquals(202, accepted.statusCode());
+    String requestId = accepted.responseMetadata().requestId();
+    assertEquals(List.of(), lines(out, requestId), "the caller does not wait for the function");
+    assertEquals(List.of(requestId + " {\"slow\":1}"), awaitLines(out, requestId, l -> !l.isEmpty()));
+  }
+
+  @Test
+  void aFunctionErrorIsRetriedTwiceWithTheSameRequestIdThenGivenUp() throws IOException {
+    Path out = recorder("failing");
+    String requestId = event("failing", "{\"fail\":true}").responseMetadata().requestId();
+    assertEquals(3, awaitLines(out, requestId, l -> l.size() >= 3).size());
+    // A later event runs: the given-up one blocks nothing, and is not tried a fourth time.
+    String next = event("failing", "{\"ok\":true}").responseMetadata().requestId();
+    awaitLines(out, next, l -> !l.isEmpty());
+    NodeProcess.sleep(2_000);
+    assertEquals(3, lines(out, requestId).size());
+  }
+
+  @Test
+  void eventInvokesAreCheckedBeforeTheyAreAccepted() throws IOException {
+    recorder("checked");
+    assertEquals(404, assertThrows(ResourceNotFoundException.class, () -> event("no-such-function", "{}"))
+        .statusCode());
+    String big = "\"" + "x".repeat(1024 * 1024) + "\"";
+    RequestTooLargeException tooLarge = assertThrows(RequestTooLargeException.class, () -> event("checked", big));
+    assertTrue(tooLarge.getMessage().contains("1048576 bytes for the InvokeAsync operation"), tooLarge.getMessage());
+    assertThrows(InvalidRequestContentException.class, () -> event("checked", "not json"));
+  }
+
+  @Test
+  void acceptedEventsSurviveARestartAndRunWithoutAnotherRequest() throws IOException {
+    Path out = recorder("durable");
+    lambda.putFunctionConcurrency(b -> b.functionName("durable").reservedConcurrentExecutions(0));
+    List<String> ids = List.of(event("durable", "{\"n\":1}"), event("durable", "{\"n\":2}"),
+        event("durable", "{\"n\":3}")).stream().map(r -> r.responseMetadata().requestId()).toList();
+    NodeProcess.sleep(1_000);
+    assertTrue(ids.stream().allMatch(id -> lines(out, id).isEmpty()), "throttled: none has run yet");
+
+    node.close();
+    node = TestNode.start(KEYSPACE, node.port, FAST_RETRIES);
+    lambda.close();
+    lambda = node.client();
+    lambda.deleteFunctionConcurrency(b -> b.functionName("durable"));
+    for (String id : ids) {
+      assertEquals(1, awaitLines(out, id, l -> !l.isEmpty()).size(), "event " + id + " ran once");
+    }
+  }
+}
