@@ -321,7 +321,7 @@ public final class AsyncQueueEntity
       return finish(id, "Success", attempt);
     }
     if (attempt > deps.settings().maximumRetryAttempts()) {
-      context.getLog().info("Event {} of {} failed {} times: RetriesExhausted", id, functionName, attempt);
+      context.getLog().debug("Event {} of {} failed {} times: RetriesExhausted", id, functionName, attempt);
       return finish(id, "RetriesExhausted", attempt);
     }
     long retryAt = deps.clock().millis() + deps.settings().schedule().afterFunctionError(attempt).toMillis();

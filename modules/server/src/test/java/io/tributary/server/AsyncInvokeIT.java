@@ -29,24 +29,16 @@ class AsyncInvokeIT {
   private static final String KEYSPACE = "it_async";
   private static final String ROLE = "arn:aws:iam::000000000000:role/lambda-role";
   /** Appends "<request id> <event>" to $OUT for every invocation; fails when the event says "fail". */
-  private static final String RECORDER = """
-      #!/bin/bash
-      set -euo pipefail
-      API="http://${AWS_LAMBDA_RUNTIME_API}/2018-06-01/runtime"
-      while true; do
-        HEADERS="$(mktemp)"
-        EVENT="$(curl -sS -D "$HEADERS" "$API/invocation/next")"
-        REQUEST_ID="$(grep -i '^Lambda-Runtime-Aws-Request-Id:' "$HEADERS" | cut -d' ' -f2 | tr -d '\\r')"
-        if echo "$EVENT" | grep -q slow; then sleep 3; fi
-        echo "$REQUEST_ID $EVENT" >> "$OUT"
-        if echo "$EVENT" | grep -q fail; then
-          curl -sS -X POST "$API/invocation/$REQUEST_ID/error" -H "Lambda-Runtime-Function-Error-Type: Unhandled" \\
-            -d '{"errorMessage":"asked to fail","errorType":"Failure"}' >/dev/null
-        else
-          curl -sS -X POST "$API/invocation/$REQUEST_ID/response" -d "$EVENT" >/dev/null
-        fi
-      done
-      """;
+  private static final String RECORDER = Zips.bashRuntime("""
+      if echo "$EVENT" | grep -q slow; then sleep 3; fi
+      echo "$REQUEST_ID $EVENT" >> "$OUT"
+      if echo "$EVENT" | grep -q fail; then
+        curl -sS -X POST "$API/invocation/$REQUEST_ID/error" -H "Lambda-Runtime-Function-Error-Type: Unhandled" \\
+          -d '{"errorMessage":"asked to fail","errorType":"Failure"}' >/dev/null
+      else
+        curl -sS -X POST "$API/invocation/$REQUEST_ID/response" -d "$EVENT" >/dev/null
+      fi
+      """);
   // Short retry delays so that the test does not wait AWS's minutes (the defaults are AWS's).
   private static final Map<String, Object> FAST_RETRIES = Map.of(
       "tributary.async.function-error-delays", List.of("1s", "1s"),

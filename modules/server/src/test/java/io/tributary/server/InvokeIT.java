@@ -26,19 +26,11 @@ class InvokeIT {
 
   private static final String KEYSPACE = "it_invoke";
   private static final String ROLE = "arn:aws:iam::000000000000:role/lambda-role";
-  private static final String ECHO = """
-      #!/bin/bash
-      set -euo pipefail
-      API="http://${AWS_LAMBDA_RUNTIME_API}/2018-06-01/runtime"
-      while true; do
-        HEADERS="$(mktemp)"
-        EVENT="$(curl -sS -D "$HEADERS" "$API/invocation/next")"
-        REQUEST_ID="$(grep -i '^Lambda-Runtime-Aws-Request-Id:' "$HEADERS" | cut -d' ' -f2 | tr -d '\\r')"
-        echo "echoing for $AWS_LAMBDA_FUNCTION_NAME version $AWS_LAMBDA_FUNCTION_VERSION"
-        if echo "$EVENT" | grep -q '"sleep"'; then sleep "$(echo "$EVENT" | sed -E 's/.*"sleep": *([0-9]+).*/\\1/')"; fi
-        curl -sS -X POST "$API/invocation/$REQUEST_ID/response" -d "$EVENT" >/dev/null
-      done
-      """;
+  private static final String ECHO = Zips.bashRuntime("""
+      echo "echoing for $AWS_LAMBDA_FUNCTION_NAME version $AWS_LAMBDA_FUNCTION_VERSION"
+      if echo "$EVENT" | grep -q '"sleep"'; then sleep "$(echo "$EVENT" | sed -E 's/.*"sleep": *([0-9]+).*/\\1/')"; fi
+      curl -sS -X POST "$API/invocation/$REQUEST_ID/response" -d "$EVENT" >/dev/null
+      """);
   private static TestNode node;
   private static LambdaClient lambda;
 

@@ -14,6 +14,22 @@ final class Zips {
 
   private Zips() {}
 
+  /**
+   * A bash custom runtime: the Runtime API loop, with {@code body} run for each invocation
+   * ($EVENT, $REQUEST_ID and $API set; the body posts the response or error).
+   */
+  static String bashRuntime(String body) {
+    return """
+        #!/bin/bash
+        set -euo pipefail
+        API="http://${AWS_LAMBDA_RUNTIME_API}/2018-06-01/runtime"
+        while true; do
+          HEADERS="$(mktemp)"
+          EVENT="$(curl -sS -D "$HEADERS" "$API/invocation/next")"
+          REQUEST_ID="$(grep -i '^Lambda-Runtime-Aws-Request-Id:' "$HEADERS" | cut -d' ' -f2 | tr -d '\\r')"
+        """ + body.indent(2) + "done\n";
+  }
+
   static byte[] withBootstrap(String script) {
     ByteArrayOutputStream bytes = new ByteArrayOutputStream();
     try (ZipOutputStream zip = new ZipOutputStream(bytes)) {

@@ -7,7 +7,7 @@ import com.datastax.oss.driver.api.core.cql.Row;
 import com.datastax.oss.driver.api.core.uuid.Uuids;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.core.io.JsonStringEncoder;
 import io.tributary.api.FunctionLog;
 import io.tributary.api.LogSink;
 import java.time.Duration;
@@ -16,6 +16,7 @@ import java.time.LocalDate;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -85,18 +86,35 @@ public final class LogStore implements LogSink, AutoCloseable {
     buffer.add(entry);
   }
 
+  /** One row being built: its events as a JSON array of {@code [timestamp, message]}. */
+  private static final class PendingRow {
+    final StringBuilder json = new StringBuilder("[");
+    int events;
+
+    void add(long timestamp, String message) {
+      if (events++ > 0) {
+        json.append(',');
+      }
+      json.append('[').append(timestamp).append(",\"").append(ESCAPE.quoteAsString(message)).append("\"]");
+    }
+  }
+
+  // Written directly rather than through a JSON tree: a flush carries every line of every invocation.
+  private static final JsonStringEncoder ESCAPE = JsonStringEncoder.getInstance();
+
   /** Writes what is buffered: one row per (group, day, stream). */
   public CompletionStage<Void> flush() {
-    Map<List<String>, ArrayNode> rows = new LinkedHashMap<>();
+    Map<List<String>, PendingRow> rows = new LinkedHashMap<>();
+    Map<Long, String> days = new HashMap<>();
     FunctionLog entry;
     while ((entry = buffer.poll()) != null) {
       bufferedBytes.addAndGet(-entry.text().length());
-      String day = LocalDate.ofInstant(Instant.ofEpochMilli(entry.timestamp()), ZoneOffset.UTC).toString();
-      ArrayNode events = rows.computeIfAbsent(List.of(entry.logGroup(), day, entry.logStream()),
-          k -> JSON.createArrayNode());
+      String day = days.computeIfAbsent(Math.floorDiv(entry.timestamp(), 86_400_000L),
+          d -> LocalDate.ofEpochDay(d).toString());
+      PendingRow row = rows.computeIfAbsent(List.of(entry.logGroup(), day, entry.logStream()), k -> new PendingRow());
       for (String line : entry.text().split("\n")) {
         if (!line.isEmpty()) {
-          events.addArray().add(entry.timestamp()).add(line);
+          row.add(entry.timestamp(), line);
         }
       }
     }
@@ -105,11 +123,11 @@ public final class LogStore implements LogSink, AutoCloseable {
       log.warn("{} invocation logs were dropped: more than {} bytes waited to be written", lost, maxBufferedBytes);
     }
     List<CompletableFuture<AsyncResultSet>> writes = new ArrayList<>();
-    rows.forEach((key, events) -> writes.add(session.executeAsync(insert.bind(key.get(0), key.get(1), Uuids.timeBased(),
-        key.get(2), events.toString()).setIdempotent(true)).toCompletableFuture()
+    rows.forEach((key, row) -> writes.add(session.executeAsync(insert.bind(key.get(0), key.get(1), Uuids.timeBased(),
+        key.get(2), row.json.append(']').toString()).setIdempotent(true)).toCompletableFuture()
         .whenComplete((rs, failure) -> {
           if (failure != null) {
-            log.warn("Could not store {} log events of {}: {}", events.size(), key.get(0), failure.toString());
+            log.warn("Could not store {} log events of {}: {}", row.events, key.get(0), failure.toString());
           }
         })));
     return CompletableFuture.allOf(writes.toArray(CompletableFuture[]::new)).exceptionally(f -> null);

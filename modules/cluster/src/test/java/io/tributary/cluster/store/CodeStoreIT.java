@@ -5,14 +5,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.datastax.oss.driver.api.core.CqlSession;
-import com.datastax.oss.driver.api.core.config.DefaultDriverOption;
-import com.datastax.oss.driver.api.core.config.DriverConfigLoader;
 import com.datastax.oss.driver.api.core.cql.Row;
 import io.tributary.api.CodePackage;
 import io.tributary.cluster.store.CodeStore.StoredCode;
 import java.io.ByteArrayOutputStream;
-import java.net.InetSocketAddress;
-import java.time.Duration;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
@@ -44,16 +40,7 @@ class CodeStoreIT {
 
   @BeforeAll
   static void connect() {
-    String[] hostPort = System.getProperty("tributary.it.cassandra", "127.0.0.1:9142").split(":");
-    // Schema changes on a loaded CI machine take longer than the driver's 2 s default.
-    session = CqlSession.builder()
-        .withConfigLoader(DriverConfigLoader.programmaticBuilder()
-            .withDuration(DefaultDriverOption.REQUEST_TIMEOUT, Duration.ofSeconds(60)).build())
-        .addContactPoint(new InetSocketAddress(hostPort[0], Integer.parseInt(hostPort[1])))
-        .withLocalDatacenter("datacenter1")
-        .build();
-    session.execute("CREATE KEYSPACE IF NOT EXISTS " + KEYSPACE
-        + " WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}");
+    session = TestCassandra.connect(KEYSPACE);
     CodeStore.createTables(session, KEYSPACE);
     store = new CodeStore(session, KEYSPACE);
   }
