@@ -92,6 +92,45 @@ public final class Validation {
     return megabytes;
   }
 
+  public static int maximumRetryAttempts(int attempts) {
+    return range(attempts, 0, 2, "maximumRetryAttempts");
+  }
+
+  public static int maximumEventAgeInSeconds(int seconds) {
+    return range(seconds, 60, 21_600, "maximumEventAgeInSeconds");
+  }
+
+  private static int range(int value, int min, int max, String field) {
+    if (value < min) {
+      throw LambdaException.validation(value, field, "Member must have value greater than or equal to " + min);
+    }
+    if (value > max) {
+      throw LambdaException.validation(value, field, "Member must have value less than or equal to " + max);
+    }
+    return value;
+  }
+
+  /**
+   * An asynchronous invocation's destination: in this version, a function of this account and
+   * region ({@code arn:aws:lambda:…:function:name[:qualifier]}); an empty string (removal in an update)
+   * passes as it is.
+   */
+  public static String destination(String destination, Arns arns) {
+    if (destination == null || destination.isEmpty()) {
+      return destination;
+    }
+    String functionArns = arns.functionArn("");
+    if (destination.startsWith(functionArns)) {
+      String rest = destination.substring(functionArns.length());
+      String name = rest.contains(":") ? rest.substring(0, rest.indexOf(':')) : rest;
+      functionName(name);
+      return destination;
+    }
+    throw LambdaException.invalidParameter("The destination " + destination + " is not supported: this version of"
+        + " Tributary delivers invocation records to functions of this account and region (" + functionArns
+        + "<name>); queues, topics, event buses and buckets are not available yet.");
+  }
+
   public static int ephemeralStorage(int megabytes) {
     if (megabytes < 512 || megabytes > 10240) {
       throw LambdaException.validation(megabytes, "ephemeralStorage.size",

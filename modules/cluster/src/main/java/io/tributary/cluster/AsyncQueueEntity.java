@@ -2,6 +2,7 @@ package io.tributary.cluster;
 
 import com.typesafe.config.Config;
 import io.tributary.api.Arns;
+import io.tributary.api.EventInvokeConfig;
 import io.tributary.api.Invocation;
 import io.tributary.api.LambdaError;
 import io.tributary.api.LambdaException;
@@ -16,6 +17,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ThreadLocalRandom;
@@ -86,8 +88,12 @@ public final class AsyncQueueEntity
 
   private enum Idle implements Command { INSTANCE }
 
-  private record Delivered(String requestId, Optional<Dispatcher.Result> result, Throwable failure)
+  /** {@code payload} and {@code result} are both null when the payload is gone. */
+  private record Delivered(String requestId, byte[] payload, Dispatcher.Result result, Throwable failure)
       implements Command {}
+
+  /** The invocation record of a finished event was accepted by its destination, or not. */
+  private record RecordSent(String requestId, Throwable failure) implements Command {}
 
   public sealed interface Event extends PersistedMessage {}
 
@@ -158,7 +164,14 @@ public final class AsyncQueueEntity
 
   /** Everything a queue needs from its node. */
   public record Deps(Settings settings, EventQueueStore store, ActorRef<Dispatcher.Command> dispatcher,
-                     Arns arns, Clock clock) {}
+                     Intake intake, Arns arns, Clock clock) {}
+
+  /**
+   * A finished event whose invocation record waits for its destination to accept it; {@code payload}
+   * is null until read, {@code response} when the function never answered.
+   */
+  private record Outgoing(String condition, int attempts, String destination, String recordId, String functionArn,
+                          byte[] payload, Dispatcher.Result response) {}
 
   private final String functionName;
   private final int partition;
@@ -172,6 +185,9 @@ public final class AsyncQueueEntity
   /** Throttles and platform errors in a row, and when the event may be tried again: memory only. */
   private final Map<String, Integer> backoffs = new HashMap<>();
   private final Map<String, Long> notBefore = new HashMap<>();
+  /** The last asynchronous configuration the Dispatcher reported per qualifier; absent: the node's defaults. */
+  private final Map<String, EventInvokeConfig> configs = new HashMap<>();
+  private final Map<String, Outgoing> outbox = new HashMap<>();
 
   public static void init(ClusterSharding sharding, Deps deps) {
     sharding.init(Entity.of(TYPE_KEY, ctx -> create(ctx.getEntityId(), deps, ctx.getShard())));
@@ -242,6 +258,7 @@ public final class AsyncQueueEntity
         .onCommand(Enqueue.class, this::onEnqueue)
         .onCommand(Listed.class, this::onListed)
         .onCommand(Delivered.class, this::onDelivered)
+        .onCommand(RecordSent.class, this::onRecordSent)
         .onCommand(Tick.class, (state, tick) -> expireOrDeliver(state))
         .onCommand(Wake.class, (state, wake) -> Effect().none().thenRun(this::deliverDue))
         .onCommand(Idle.class, this::onIdle)
@@ -300,12 +317,12 @@ public final class AsyncQueueEntity
     if (delivered.failure() != null) {
       return backOff(state, id, "the delivery failed: " + delivered.failure());
     }
-    if (delivered.result().isEmpty()) {
+    if (delivered.result() == null) {
       context.getLog().error("Event {} of {} is dropped: its payload is gone (expired or never stored)", id,
           functionName);
-      return finish(id, "Dropped", pending.attempts());
+      return finished(id, "Dropped", pending.attempts());
     }
-    Dispatcher.Result result = delivered.result().get();
+    Dispatcher.Result result = delivered.result();
     if (result.error() != null) {
       LambdaException error = result.error().toException();
       if (error.status() == 429 || error.status() >= 500) {
@@ -313,19 +330,100 @@ public final class AsyncQueueEntity
       }
       context.getLog().info("Event {} of {} is dropped: {} {}", id, functionName, error.errorType(),
           error.getMessage());
-      return finish(id, "Dropped", pending.attempts());
+      return finished(id, "Dropped", pending.attempts());
+    }
+    String qualifier = qualifierOf(pending);
+    if (result.eventInvokeConfig() == null) {
+      configs.remove(qualifier);
+    } else {
+      configs.put(qualifier, result.eventInvokeConfig());
     }
     backoffs.remove(id);
     notBefore.remove(id);
     if (result.result().functionError() == null) {
-      return finish(id, "Success", attempt);
+      return finish(pending, "Success", attempt, delivered.payload(), result);
     }
-    if (attempt > deps.settings().maximumRetryAttempts()) {
+    if (attempt > retryAttempts(qualifier)) {
       context.getLog().debug("Event {} of {} failed {} times: RetriesExhausted", id, functionName, attempt);
-      return finish(id, "RetriesExhausted", attempt);
+      return finish(pending, "RetriesExhausted", attempt, delivered.payload(), result);
     }
     long retryAt = deps.clock().millis() + deps.settings().schedule().afterFunctionError(attempt).toMillis();
     return Effect().persist(new RetryScheduled(id, attempt, retryAt)).thenRun(this::deliverDue);
+  }
+
+  private static String qualifierOf(Pending p) {
+    return p.qualifier() == null ? "$LATEST" : p.qualifier();
+  }
+
+  private int retryAttempts(String qualifier) {
+    EventInvokeConfig config = configs.get(qualifier);
+    return config != null && config.maximumRetryAttempts() != null ? config.maximumRetryAttempts()
+        : deps.settings().maximumRetryAttempts();
+  }
+
+  private long maximumAgeMillis(Pending p) {
+    EventInvokeConfig config = configs.get(qualifierOf(p));
+    return config != null && config.maximumEventAgeInSeconds() != null
+        ? config.maximumEventAgeInSeconds() * 1000L : deps.settings().maximumEventAge().toMillis();
+  }
+
+  /**
+   * Finishes an event: at once when its configuration names no destination for {@code condition};
+   * otherwise once the destination has accepted the invocation record (until then the event stays
+   * queued, so a crash delivers it again rather than losing the record).
+   */
+  private Effect<Event, State> finish(Pending p, String condition, int attempts, byte[] payload,
+                                      Dispatcher.Result response) {
+    EventInvokeConfig config = configs.get(qualifierOf(p));
+    String destination = config == null ? null
+        : condition.equals("Success") ? config.onSuccess() : config.onFailure();
+    if (destination == null) {
+      return finished(p.requestId(), condition, attempts);
+    }
+    inFlight.add(p.requestId());
+    outbox.put(p.requestId(), new Outgoing(condition, attempts, destination, UUID.randomUUID().toString(),
+        deps.arns().functionArn(functionName, qualifierOf(p)), payload, response));
+    context.getSelf().tell(new RecordSent(p.requestId(), new RetryRecord()));
+    return Effect().none();
+  }
+
+  /** Not a failure: the record is due to be sent (again). */
+  private static final class RetryRecord extends Exception {
+    RetryRecord() {
+      super(null, null, false, false);
+    }
+  }
+
+  private Effect<Event, State> onRecordSent(State state, RecordSent sent) {
+    Outgoing outgoing = outbox.get(sent.requestId());
+    if (outgoing == null) {
+      return Effect().none();
+    }
+    if (sent.failure() == null) {
+      outbox.remove(sent.requestId());
+      inFlight.remove(sent.requestId());
+      return finished(sent.requestId(), outgoing.condition(), outgoing.attempts());
+    }
+    if (!(sent.failure() instanceof RetryRecord)) {
+      int failures = backoffs.merge(sent.requestId(), 1, Integer::sum);
+      Duration delay = deps.settings().schedule().backoff(failures);
+      if (failures == 1 || failures % 10 == 0) {
+        context.getLog().warn("The invocation record of event {} of {} could not reach {} ({} in a row; next try in"
+            + " {}): {}", sent.requestId(), functionName, outgoing.destination(), failures, delay, sent.failure());
+      }
+      context.scheduleOnce(delay, context.getSelf(), new RecordSent(sent.requestId(), new RetryRecord()));
+      return Effect().none();
+    }
+    Arns.FunctionRef target = deps.arns().parseFunction(outgoing.destination());
+    CompletionStage<byte[]> payload = outgoing.payload() != null
+        ? CompletableFuture.completedFuture(outgoing.payload())
+        : deps.store().payload(sent.requestId()).thenApply(found -> found.orElse(null));
+    long now = deps.clock().millis();
+    context.pipeToSelf(payload.thenCompose(bytes -> deps.intake().accept(target.name(), target.qualifier(),
+            outgoing.recordId(), InvocationRecord.of(sent.requestId(), outgoing.functionArn(), outgoing.condition(),
+                outgoing.attempts(), bytes, outgoing.response(), now))),
+        (done, failure) -> new RecordSent(sent.requestId(), failure));
+    return Effect().none();
   }
 
   private Effect<Event, State> backOff(State state, String id, String why) {
@@ -338,7 +436,7 @@ public final class AsyncQueueEntity
     return Effect().none().thenRun(this::deliverDue);
   }
 
-  private Effect<Event, State> finish(String id, String condition, int attempts) {
+  private Effect<Event, State> finished(String id, String condition, int attempts) {
     backoffs.remove(id);
     notBefore.remove(id);
     return Effect().persist(new EventFinished(id, condition, attempts)).thenRun(this::deliverDue);
@@ -346,21 +444,30 @@ public final class AsyncQueueEntity
 
   /** Finishes the events past their maximum age that are not being delivered, then delivers what is due. */
   private Effect<Event, State> expireOrDeliver(State state) {
-    long oldest = deps.clock().millis() - deps.settings().maximumEventAge().toMillis();
-    List<Event> expired = new ArrayList<>();
+    long now = deps.clock().millis();
+    List<Pending> expired = new ArrayList<>();
     for (Pending p : state.pending.values()) {
-      if (p.acceptedAtMillis() < oldest && !inFlight.contains(p.requestId())) {
-        expired.add(new EventFinished(p.requestId(), "EventAgeExceeded", p.attempts()));
-        backoffs.remove(p.requestId());
-        notBefore.remove(p.requestId());
+      if (p.acceptedAtMillis() < now - maximumAgeMillis(p) && !inFlight.contains(p.requestId())) {
+        expired.add(p);
       }
     }
-    if (!expired.isEmpty()) {
-      context.getLog().info("{} events of {} reached their maximum age ({}) undelivered", expired.size(), functionName,
-          deps.settings().maximumEventAge());
-      return Effect().persist(expired).thenRun(this::deliverDue);
+    if (expired.isEmpty()) {
+      return Effect().none().thenRun(this::deliverDue);
     }
-    return Effect().none().thenRun(this::deliverDue);
+    context.getLog().info("{} events of {} reached their maximum age undelivered", expired.size(), functionName);
+    List<Event> finishedNow = new ArrayList<>();
+    for (Pending p : expired) {
+      backoffs.remove(p.requestId());
+      notBefore.remove(p.requestId());
+      EventInvokeConfig config = configs.get(qualifierOf(p));
+      if (config != null && config.onFailure() != null) {
+        finish(p, "EventAgeExceeded", p.attempts(), null, null);
+      } else {
+        finishedNow.add(new EventFinished(p.requestId(), "EventAgeExceeded", p.attempts()));
+      }
+    }
+    return finishedNow.isEmpty() ? Effect().none().thenRun(this::deliverDue)
+        : Effect().persist(finishedNow).thenRun(this::deliverDue);
   }
 
   /**
@@ -385,19 +492,19 @@ public final class AsyncQueueEntity
   /** Starts what is due, up to the in-flight limit, and sets the timer for what comes due next. */
   private void deliverDue(State state) {
     long now = deps.clock().millis();
-    long oldest = now - deps.settings().maximumEventAge().toMillis();
     long wake = Long.MAX_VALUE;
     for (Pending p : state.pending.values()) {
       if (inFlight.contains(p.requestId())) {
         continue;
       }
-      if (p.acceptedAtMillis() < oldest) {
+      long expires = p.acceptedAtMillis() + maximumAgeMillis(p);
+      if (expires < now) {
         wake = now;
         continue;
       }
       long due = Math.max(p.retryAtMillis(), notBefore.getOrDefault(p.requestId(), 0L));
       if (due > now) {
-        wake = Math.min(wake, Math.min(due, p.acceptedAtMillis() + deps.settings().maximumEventAge().toMillis()));
+        wake = Math.min(wake, Math.min(due, expires));
         continue;
       }
       if (inFlight.size() >= deps.settings().inFlight()) {
@@ -419,17 +526,18 @@ public final class AsyncQueueEntity
 
   private void start(Pending p) {
     inFlight.add(p.requestId());
-    CompletionStage<Optional<Dispatcher.Result>> delivery = deps.store().payload(p.requestId())
+    CompletionStage<Delivered> delivery = deps.store().payload(p.requestId())
         .thenCompose(payload -> payload.isEmpty()
-            ? CompletableFuture.completedFuture(Optional.<Dispatcher.Result>empty())
+            ? CompletableFuture.completedFuture(new Delivered(p.requestId(), null, null, null))
             : Asks.on(AskPattern.<Dispatcher.Command, Dispatcher.Result>ask(deps.dispatcher(),
                 replyTo -> new Dispatcher.Invoke(functionName, p.qualifier(),
                     new Invocation(p.requestId(), deps.arns().functionArn(functionName, p.qualifier()), payload.get(),
                         null, null, false),
                     false, true, replyTo),
                 DELIVERY_TIMEOUT, context.getSystem().scheduler()), context.getExecutionContext())
-                .thenApply(Optional::of));
-    context.pipeToSelf(delivery, (result, failure) -> new Delivered(p.requestId(), result, failure));
+                .thenApply(result -> new Delivered(p.requestId(), payload.get(), result, null)));
+    context.pipeToSelf(delivery, (delivered, failure) -> failure == null ? delivered
+        : new Delivered(p.requestId(), null, null, failure));
   }
 
   /**

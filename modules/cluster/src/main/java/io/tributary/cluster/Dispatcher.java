@@ -1,5 +1,6 @@
 package io.tributary.cluster;
 
+import io.tributary.api.EventInvokeConfig;
 import io.tributary.api.FunctionConfig;
 import io.tributary.api.FunctionRuntime;
 import io.tributary.api.Invocation;
@@ -110,23 +111,28 @@ public final class Dispatcher extends AbstractBehavior<Dispatcher.Command> {
    */
   public record Forget(String functionName, boolean deleted) implements Command {}
 
-  /** The invocation's outcome, an error, or ({@code forwardTo}) the base URL of a node to forward it to. */
-  public record Result(InvocationResult result, String executedVersion, LambdaError error, String forwardTo) {
+  /**
+   * The invocation's outcome, an error, or ({@code forwardTo}) the base URL of a node to forward it
+   * to; with the invoked qualifier's asynchronous configuration (null when it has none), which the
+   * asynchronous queues apply.
+   */
+  public record Result(InvocationResult result, String executedVersion, LambdaError error, String forwardTo,
+                       EventInvokeConfig eventInvokeConfig) {
 
-    static Result of(InvocationResult result, String executedVersion) {
-      return new Result(result, executedVersion, null, null);
+    static Result of(InvocationResult result, String executedVersion, EventInvokeConfig eventInvokeConfig) {
+      return new Result(result, executedVersion, null, null, eventInvokeConfig);
     }
 
     static Result failed(LambdaError error) {
-      return new Result(null, null, error, null);
+      return new Result(null, null, error, null, null);
     }
   }
 
   private record Resolved(Invoke invoke, FunctionEntity.Reply<FunctionEntity.InvokeTarget> reply, Throwable failure)
       implements Command {}
 
-  private record Finished(Invoke invoke, String leaseKey, String function, String version, InvocationResult result,
-                          Throwable failure) implements Command {}
+  private record Finished(Invoke invoke, String leaseKey, FunctionEntity.InvokeTarget target, String version,
+                          InvocationResult result, Throwable failure) implements Command {}
 
   private record LeaseReply(String function, long sentNanos, FunctionEntity.Reply<Integer> reply, Throwable failure)
       implements Command {}
@@ -266,7 +272,7 @@ public final class Dispatcher extends AbstractBehavior<Dispatcher.Command> {
     FunctionConfig version = target.additional() != null
         && ThreadLocalRandom.current().nextDouble() < target.additionalWeight() ? target.additional() : target.primary();
     if (invoke.dryRun()) {
-      invoke.replyTo().tell(Result.of(null, version.version()));
+      invoke.replyTo().tell(Result.of(null, version.version(), target.eventInvokeConfig()));
       return;
     }
     Integer reserved = target.reservedConcurrency();
@@ -398,7 +404,7 @@ public final class Dispatcher extends AbstractBehavior<Dispatcher.Command> {
     }
     List<String> targets = spread(answered.answers(), waiting.size());
     for (int i = 0; i < waiting.size(); i++) {
-      waiting.get(i).invoke().replyTo().tell(i < targets.size() ? new Result(null, null, null, targets.get(i))
+      waiting.get(i).invoke().replyTo().tell(i < targets.size() ? new Result(null, null, null, targets.get(i), null)
           : Result.failed(exceeded(answered.key())));
     }
     return this;
@@ -473,7 +479,7 @@ public final class Dispatcher extends AbstractBehavior<Dispatcher.Command> {
     Invocation withArn = new Invocation(invocation.requestId(), ready.target().functionArn(), invocation.payload(),
         invocation.clientContext(), invocation.cognitoIdentity(), invocation.tailLog());
     getContext().pipeToSelf(runtime.invoke(version, withArn),
-        (result, failure) -> new Finished(invoke, leaseKey, version.functionName(), version.version(), result, failure));
+        (result, failure) -> new Finished(invoke, leaseKey, ready.target(), version.version(), result, failure));
   }
 
   /** AWS's throttle: the account's pool, or the function's reserved concurrency. */
@@ -495,11 +501,12 @@ public final class Dispatcher extends AbstractBehavior<Dispatcher.Command> {
           : LambdaException.service("The invocation could not run on this node: " + cause.getMessage()));
       if (!(cause instanceof LambdaException)) {
         getContext().getLog().warn("Invocation {} of {} failed in the platform", finished.invoke().invocation().requestId(),
-            finished.function(), cause);
+            finished.target().primary().functionName(), cause);
       }
       finished.invoke().replyTo().tell(Result.failed(error));
     } else {
-      finished.invoke().replyTo().tell(Result.of(finished.result(), finished.version()));
+      finished.invoke().replyTo().tell(Result.of(finished.result(), finished.version(),
+          finished.target().eventInvokeConfig()));
     }
     return this;
   }

@@ -2,6 +2,7 @@ package io.tributary.cluster;
 
 import io.tributary.api.AliasConfig;
 import io.tributary.api.Arns;
+import io.tributary.api.EventInvokeConfig;
 import io.tributary.api.ConfigurationPatch;
 import io.tributary.api.FunctionConfig;
 import io.tributary.api.LambdaError;
@@ -143,6 +144,17 @@ public final class FunctionEntity
 
   public record ListTags(ActorRef<Reply<Map<String, String>>> replyTo) implements Command {}
 
+  /** {@code replace}: Put (the config replaces what was there); otherwise Update (it patches it). */
+  public record PutEventInvokeConfig(String qualifier, EventInvokeConfig config, boolean replace,
+                                     ActorRef<Reply<EventInvokeConfig>> replyTo) implements Command {}
+
+  public record GetEventInvokeConfig(String qualifier, ActorRef<Reply<EventInvokeConfig>> replyTo) implements Command {}
+
+  public record DeleteEventInvokeConfig(String qualifier, ActorRef<Reply<Boolean>> replyTo) implements Command {}
+
+  /** Every qualifier's configuration, by qualifier. */
+  public record ListEventInvokeConfigs(ActorRef<Reply<Map<String, EventInvokeConfig>>> replyTo) implements Command {}
+
   /**
    * A Dispatcher's lease of reserved-concurrency slots: {@code held} is what it believes it holds,
    * {@code wanted} what it needs now. The reply is the slots granted, or -1 when the function has
@@ -162,7 +174,8 @@ public final class FunctionEntity
    * the function's reserved concurrency (null when unreserved) is enforced by the Dispatcher.
    */
   public record InvokeTarget(String functionArn, FunctionConfig primary, FunctionConfig additional,
-                             double additionalWeight, Integer reservedConcurrency) implements ClusterMessage {}
+                             double additionalWeight, Integer reservedConcurrency,
+                             EventInvokeConfig eventInvokeConfig) implements ClusterMessage {}
 
   // ---- events (persisted; see PersistedSerializer for their manifests) ----
 
@@ -199,6 +212,11 @@ public final class FunctionEntity
 
   public record TagsRemoved(List<String> tagKeys) implements Event {}
 
+  /** The whole configuration of {@code qualifier} after a Put or an Update. */
+  public record EventInvokeConfigPut(String qualifier, EventInvokeConfig config) implements Event {}
+
+  public record EventInvokeConfigDeleted(String qualifier) implements Event {}
+
   // ---- state ----
 
   /** The whole function; {@code latest == null} means there is no function of this name. */
@@ -209,15 +227,17 @@ public final class FunctionEntity
       Map<String, AliasConfig> aliases,
       Integer reservedConcurrency,
       List<PolicyStatement> policy,
-      Map<String, String> tags) implements PersistedMessage {
+      Map<String, String> tags,
+      Map<String, EventInvokeConfig> eventInvokeConfigs) implements PersistedMessage {
 
-    public static final State EMPTY = new State(null, Map.of(), 0, Map.of(), null, List.of(), Map.of());
+    public static final State EMPTY = new State(null, Map.of(), 0, Map.of(), null, List.of(), Map.of(), Map.of());
 
     public State {
       versions = versions == null ? Map.of() : versions;
       aliases = aliases == null ? Map.of() : aliases;
       policy = policy == null ? List.of() : policy;
       tags = tags == null ? Map.of() : tags;
+      eventInvokeConfigs = eventInvokeConfigs == null ? Map.of() : eventInvokeConfigs;
     }
 
     public boolean exists() {
@@ -233,7 +253,7 @@ public final class FunctionEntity
 
     State apply(Event event) {
       if (event instanceof FunctionCreated e) {
-        return new State(e.config(), Map.of(), 0, Map.of(), null, List.of(), e.tags());
+        return new State(e.config(), Map.of(), 0, Map.of(), null, List.of(), e.tags(), Map.of());
       } else if (event instanceof FunctionCodeUpdated e) {
         return withLatest(e.config());
       } else if (event instanceof FunctionConfigurationUpdated e) {
@@ -241,12 +261,14 @@ public final class FunctionEntity
       } else if (event instanceof VersionPublished e) {
         Map<String, FunctionConfig> v = new HashMap<>(versions);
         v.put(e.version().version(), e.version());
-        return new State(latest, v, Long.parseLong(e.version().version()), aliases, reservedConcurrency, policy, tags);
+        return new State(latest, v, Long.parseLong(e.version().version()), aliases, reservedConcurrency, policy, tags,
+            eventInvokeConfigs);
       } else if (event instanceof VersionDeleted e) {
         Map<String, FunctionConfig> v = new HashMap<>(versions);
         v.remove(e.version());
         List<PolicyStatement> p = policy.stream().filter(s -> !s.qualifier().equals(e.version())).toList();
-        return new State(latest, v, lastVersion, aliases, reservedConcurrency, p, tags);
+        return new State(latest, v, lastVersion, aliases, reservedConcurrency, p, tags,
+            without(eventInvokeConfigs, e.version()));
       } else if (event instanceof FunctionDeleted) {
         return EMPTY;
       } else if (event instanceof AliasCreated e) {
@@ -257,41 +279,56 @@ public final class FunctionEntity
         Map<String, AliasConfig> a = new HashMap<>(aliases);
         a.remove(e.name());
         List<PolicyStatement> p = policy.stream().filter(s -> !s.qualifier().equals(e.name())).toList();
-        return new State(latest, versions, lastVersion, a, reservedConcurrency, p, tags);
+        return new State(latest, versions, lastVersion, a, reservedConcurrency, p, tags,
+            without(eventInvokeConfigs, e.name()));
       } else if (event instanceof ConcurrencyPut e) {
-        return new State(latest, versions, lastVersion, aliases, e.reservedConcurrentExecutions(), policy, tags);
+        return new State(latest, versions, lastVersion, aliases, e.reservedConcurrentExecutions(), policy, tags,
+            eventInvokeConfigs);
       } else if (event instanceof ConcurrencyDeleted) {
-        return new State(latest, versions, lastVersion, aliases, null, policy, tags);
+        return new State(latest, versions, lastVersion, aliases, null, policy, tags, eventInvokeConfigs);
       } else if (event instanceof PermissionAdded e) {
         List<PolicyStatement> p = new ArrayList<>(policy);
         p.add(e.statement());
         return new State(latest.withRevision(e.revisionId(), latest.lastModified()), versions, lastVersion, aliases,
-            reservedConcurrency, p, tags);
+            reservedConcurrency, p, tags, eventInvokeConfigs);
       } else if (event instanceof PermissionRemoved e) {
         List<PolicyStatement> p = policy.stream()
             .filter(s -> !(s.qualifier().equals(e.qualifier()) && s.sid().equals(e.statementId()))).toList();
         return new State(latest.withRevision(e.revisionId(), latest.lastModified()), versions, lastVersion, aliases,
-            reservedConcurrency, p, tags);
+            reservedConcurrency, p, tags, eventInvokeConfigs);
       } else if (event instanceof TagsAdded e) {
         Map<String, String> t = new TreeMap<>(tags);
         t.putAll(e.tags());
-        return new State(latest, versions, lastVersion, aliases, reservedConcurrency, policy, t);
+        return new State(latest, versions, lastVersion, aliases, reservedConcurrency, policy, t, eventInvokeConfigs);
       } else if (event instanceof TagsRemoved e) {
         Map<String, String> t = new TreeMap<>(tags);
         e.tagKeys().forEach(t::remove);
-        return new State(latest, versions, lastVersion, aliases, reservedConcurrency, policy, t);
+        return new State(latest, versions, lastVersion, aliases, reservedConcurrency, policy, t, eventInvokeConfigs);
+      } else if (event instanceof EventInvokeConfigPut e) {
+        Map<String, EventInvokeConfig> c = new TreeMap<>(eventInvokeConfigs);
+        c.put(e.qualifier(), e.config());
+        return new State(latest, versions, lastVersion, aliases, reservedConcurrency, policy, tags, c);
+      } else if (event instanceof EventInvokeConfigDeleted e) {
+        return new State(latest, versions, lastVersion, aliases, reservedConcurrency, policy, tags,
+            without(eventInvokeConfigs, e.qualifier()));
       }
       throw new IllegalStateException("Unknown event " + event.getClass());
     }
 
     private State withLatest(FunctionConfig config) {
-      return new State(config, versions, lastVersion, aliases, reservedConcurrency, policy, tags);
+      return new State(config, versions, lastVersion, aliases, reservedConcurrency, policy, tags, eventInvokeConfigs);
     }
 
     private State withAlias(AliasConfig alias) {
       Map<String, AliasConfig> a = new HashMap<>(aliases);
       a.put(alias.name(), alias);
-      return new State(latest, versions, lastVersion, a, reservedConcurrency, policy, tags);
+      return new State(latest, versions, lastVersion, a, reservedConcurrency, policy, tags, eventInvokeConfigs);
+    }
+
+    private static Map<String, EventInvokeConfig> without(Map<String, EventInvokeConfig> configs, String qualifier) {
+      Map<String, EventInvokeConfig> c = new TreeMap<>(configs);
+      c.remove(qualifier);
+      return c;
     }
   }
 
@@ -377,6 +414,10 @@ public final class FunctionEntity
         .onCommand(TagResource.class, this::onTagResource)
         .onCommand(UntagResource.class, this::onUntagResource)
         .onCommand(ListTags.class, this::onListTags)
+        .onCommand(PutEventInvokeConfig.class, this::onPutEventInvokeConfig)
+        .onCommand(GetEventInvokeConfig.class, this::onGetEventInvokeConfig)
+        .onCommand(DeleteEventInvokeConfig.class, this::onDeleteEventInvokeConfig)
+        .onCommand(ListEventInvokeConfigs.class, this::onListEventInvokeConfigs)
         .build();
   }
 
@@ -470,7 +511,8 @@ public final class FunctionEntity
       }
       String arn = arns.functionArn(primary.functionName(), cmd.qualifier());
       return Effect().reply(cmd.replyTo(),
-          Reply.ok(new InvokeTarget(arn, primary, additional, weight, state.reservedConcurrency())));
+          Reply.ok(new InvokeTarget(arn, primary, additional, weight, state.reservedConcurrency(),
+              state.eventInvokeConfigs().get(cmd.qualifier() == null ? FunctionConfig.LATEST : cmd.qualifier()))));
     } catch (LambdaException e) {
       return reject(cmd.replyTo(), e);
     }
@@ -670,6 +712,69 @@ public final class FunctionEntity
     } catch (LambdaException e) {
       return reject(cmd.replyTo(), e);
     }
+  }
+
+  // ---- asynchronous invocation configuration ----
+
+  private ReplyEffect<Event, State> onPutEventInvokeConfig(State state, PutEventInvokeConfig cmd) {
+    try {
+      String qualifier = existingQualifier(state, cmd.qualifier());
+      EventInvokeConfig before = state.eventInvokeConfigs().get(qualifier);
+      if (!cmd.replace() && before == null) {
+        throw noEventInvokeConfig(qualifier);
+      }
+      EventInvokeConfig config = cmd.replace() ? cmd.config() : before.updatedWith(cmd.config());
+      return persistThenReply(List.of(new EventInvokeConfigPut(qualifier, config)), cmd.replyTo(), s -> config);
+    } catch (LambdaException e) {
+      return reject(cmd.replyTo(), e);
+    }
+  }
+
+  private ReplyEffect<Event, State> onGetEventInvokeConfig(State state, GetEventInvokeConfig cmd) {
+    try {
+      String qualifier = existingQualifier(state, cmd.qualifier());
+      EventInvokeConfig config = state.eventInvokeConfigs().get(qualifier);
+      if (config == null) {
+        throw noEventInvokeConfig(qualifier);
+      }
+      return Effect().reply(cmd.replyTo(), Reply.ok(config));
+    } catch (LambdaException e) {
+      return reject(cmd.replyTo(), e);
+    }
+  }
+
+  private ReplyEffect<Event, State> onDeleteEventInvokeConfig(State state, DeleteEventInvokeConfig cmd) {
+    try {
+      String qualifier = existingQualifier(state, cmd.qualifier());
+      if (!state.eventInvokeConfigs().containsKey(qualifier)) {
+        throw noEventInvokeConfig(qualifier);
+      }
+      return persistThenReply(List.of(new EventInvokeConfigDeleted(qualifier)), cmd.replyTo(), s -> Boolean.TRUE);
+    } catch (LambdaException e) {
+      return reject(cmd.replyTo(), e);
+    }
+  }
+
+  private ReplyEffect<Event, State> onListEventInvokeConfigs(State state, ListEventInvokeConfigs cmd) {
+    try {
+      latest(state);
+      return Effect().reply(cmd.replyTo(), Reply.ok(state.eventInvokeConfigs()));
+    } catch (LambdaException e) {
+      return reject(cmd.replyTo(), e);
+    }
+  }
+
+  /** {@code $LATEST} when none is given; a version or alias must exist. */
+  private String existingQualifier(State state, String qualifier) {
+    latest(state);
+    String q = qualifier == null ? FunctionConfig.LATEST : qualifier;
+    resolve(state, q);
+    return q;
+  }
+
+  private LambdaException noEventInvokeConfig(String qualifier) {
+    return LambdaException.notFound("The function " + arns.functionArn(functionName, qualifier)
+        + " doesn't have an EventInvokeConfig");
   }
 
   private ReplyEffect<Event, State> onAddPermission(State state, AddPermission cmd) {

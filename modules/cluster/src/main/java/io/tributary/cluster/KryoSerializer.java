@@ -8,6 +8,7 @@ import com.esotericsoftware.kryo.serializers.ImmutableCollectionsSerializers;
 import com.esotericsoftware.kryo.util.Pool;
 import io.tributary.api.AliasConfig;
 import io.tributary.api.ConfigurationPatch;
+import io.tributary.api.EventInvokeConfig;
 import io.tributary.api.FunctionConfig;
 import io.tributary.api.LambdaError;
 import io.tributary.api.PolicyStatement;
@@ -130,8 +131,14 @@ public final class KryoSerializer extends JSerializer {
     r.put(162, classNamed("io.tributary.cluster.AsyncQueueEntity$Idle"));
     r.put(163, classNamed("io.tributary.cluster.AsyncQueueEntity$Delivered"));
     r.put(164, AsyncQueueEntity.Wake.class);
+    r.put(46, EventInvokeConfig.class);
+    r.put(134, FunctionEntity.PutEventInvokeConfig.class);
+    r.put(135, FunctionEntity.GetEventInvokeConfig.class);
+    r.put(136, FunctionEntity.DeleteEventInvokeConfig.class);
+    r.put(137, FunctionEntity.ListEventInvokeConfigs.class);
     r.put(165, classNamed("io.tributary.cluster.AsyncQueueEntity$Listed"));
     r.put(166, classNamed("io.tributary.cluster.AsyncQueueEntity$Unlisted"));
+    r.put(167, classNamed("io.tributary.cluster.AsyncQueueEntity$RecordSent"));
     return Collections.unmodifiableMap(r);
   }
 

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.typesafe.config.ConfigFactory;
 import io.tributary.api.AliasConfig;
+import io.tributary.api.EventInvokeConfig;
 import io.tributary.api.Arns;
 import io.tributary.api.ConfigurationPatch;
 import io.tributary.api.FunctionConfig;
@@ -158,6 +159,34 @@ class FunctionEntityTest {
     assertEquals(5, this.<Integer>run(FunctionEntity.GetConcurrency::new).getOrThrow());
     this.<Boolean>run(FunctionEntity.DeleteConcurrency::new).getOrThrow();
     assertNull(this.<Integer>run(FunctionEntity.GetConcurrency::new).getOrThrow());
+  }
+
+  @Test
+  void eventInvokeConfigsArePutPatchedResolvedForInvokesAndGoWithTheirVersion() {
+    create(true);
+    EventInvokeConfig put = new EventInvokeConfig(1, null, null, ARNS.functionArn("failures"), 1L);
+    assertEquals(404, this.<EventInvokeConfig>run(r -> new FunctionEntity.GetEventInvokeConfig("1", r)).error()
+        .status(), "none yet");
+    assertEquals(404, this.<EventInvokeConfig>run(r -> new FunctionEntity.PutEventInvokeConfig("1",
+        put, false, r)).error().status(), "an update needs a configuration to change");
+    assertEquals(404, this.<EventInvokeConfig>run(r -> new FunctionEntity.PutEventInvokeConfig("9",
+        put, true, r)).error().status(), "no version 9");
+    this.<EventInvokeConfig>run(r -> new FunctionEntity.PutEventInvokeConfig("1", put, true, r)).getOrThrow();
+    EventInvokeConfig patched = this.<EventInvokeConfig>run(r -> new FunctionEntity.PutEventInvokeConfig("1",
+        new EventInvokeConfig(null, 3600, null, "", 2L), false, r)).getOrThrow();
+    assertEquals(new EventInvokeConfig(1, 3600, null, null, 2L), patched, "kept the retries, removed OnFailure");
+
+    FunctionEntity.InvokeTarget target = this.<FunctionEntity.InvokeTarget>run(
+        r -> new FunctionEntity.ResolveInvokeTarget("1", r)).getOrThrow();
+    assertEquals(patched, target.eventInvokeConfig());
+    assertNull(this.<FunctionEntity.InvokeTarget>run(r -> new FunctionEntity.ResolveInvokeTarget(null, r))
+        .getOrThrow().eventInvokeConfig(), "$LATEST has none");
+    assertEquals(Map.of("1", patched), this.<Map<String, EventInvokeConfig>>run(
+        FunctionEntity.ListEventInvokeConfigs::new).getOrThrow());
+
+    this.<Boolean>run(r -> new FunctionEntity.Delete("1", r)).getOrThrow();
+    assertEquals(Map.of(), this.<Map<String, EventInvokeConfig>>run(FunctionEntity.ListEventInvokeConfigs::new)
+        .getOrThrow(), "deleting a version deletes its configuration");
   }
 
   @Test

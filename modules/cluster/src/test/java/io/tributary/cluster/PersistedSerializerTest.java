@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.tributary.api.AliasConfig;
+import io.tributary.api.EventInvokeConfig;
 import io.tributary.api.FunctionConfig;
 import io.tributary.api.PolicyStatement;
 import java.io.IOException;
@@ -56,7 +57,11 @@ class PersistedSerializerTest {
     m.put("TagsAdded.v1", new FunctionEntity.TagsAdded(Map.of("cost-center", "42")));
     m.put("TagsRemoved.v1", new FunctionEntity.TagsRemoved(List.of("team")));
     m.put("FunctionState.v1", new FunctionEntity.State(CONFIG, Map.of("1", v1), 1, Map.of("live", ALIAS), 5,
-        List.of(STATEMENT), Map.of("team", "payments")));
+        List.of(STATEMENT), Map.of("team", "payments"), Map.of()));
+    m.put("EventInvokeConfigPut.v1", new FunctionEntity.EventInvokeConfigPut("live",
+        new EventInvokeConfig(1, 3600, null, "arn:aws:lambda:us-east-1:000000000000:function:failures",
+            1_795_000_000_000L)));
+    m.put("EventInvokeConfigDeleted.v1", new FunctionEntity.EventInvokeConfigDeleted("live"));
     m.put("EventAccepted.v1", new AsyncQueueEntity.EventAccepted("5e4f1c7a-3b2d-4c1e-9f8a-7d6c5b4a3f21", "live",
         1_795_000_000_000L));
     m.put("RetryScheduled.v1", new AsyncQueueEntity.RetryScheduled("5e4f1c7a-3b2d-4c1e-9f8a-7d6c5b4a3f21", 1,

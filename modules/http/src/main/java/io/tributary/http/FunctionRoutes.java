@@ -77,6 +77,7 @@ final class FunctionRoutes extends AllDirectives {
   private final Shapes shapes;
   private final Settings settings;
   private final Executor executor;
+  private final FunctionAsk asker;
 
   FunctionRoutes(ClusterSharding sharding, FunctionRegistry registry, CodeStore codeStore, CodeUrls codeUrls, Arns arns,
                  Settings settings, Executor executor) {
@@ -88,6 +89,7 @@ final class FunctionRoutes extends AllDirectives {
     this.arns = arns;
     this.shapes = new Shapes(arns);
     this.settings = settings;
+    this.asker = new FunctionAsk(sharding, settings.askTimeout(), executor);
   }
 
   /** Whether a request carries a code upload, and so may have a body of up to a 50 MB zip in base64. */
@@ -517,20 +519,7 @@ final class FunctionRoutes extends AllDirectives {
   // ---- helpers ----
 
   private <T> CompletionStage<T> ask(String functionName, Function<ActorRef<Reply<T>>, Command> command) {
-    return Asks.on(sharding.entityRefFor(FunctionEntity.TYPE_KEY, functionName)
-        .<Reply<T>>ask(command::apply, settings.askTimeout()), executor)
-        .handle((reply, failure) -> {
-          if (failure != null) {
-            Throwable cause = failure instanceof CompletionException && failure.getCause() != null
-                ? failure.getCause() : failure;
-            if (cause instanceof TimeoutException) {
-              throw LambdaException.service("Function " + functionName + " did not answer within "
-                  + settings.askTimeout().toSeconds() + " s (the cluster may be rebalancing after a node left); retry.");
-            }
-            throw new CompletionException(cause);
-          }
-          return reply.getOrThrow();
-        });
+    return asker.ask(functionName, command);
   }
 
   private Arns.FunctionRef ref(String reference, String queryQualifier) {

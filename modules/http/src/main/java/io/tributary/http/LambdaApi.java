@@ -61,13 +61,15 @@ public final class LambdaApi extends AllDirectives {
 
   private static final Set<String> CHANGES_INVOKES = Set.of("UpdateFunctionConfiguration",
       "UpdateFunctionCode", "DeleteFunction", "CreateAlias", "UpdateAlias", "DeleteAlias", "PutFunctionConcurrency",
-      "DeleteFunctionConcurrency");
+      "DeleteFunctionConcurrency", "PutFunctionEventInvokeConfig", "UpdateFunctionEventInvokeConfig",
+      "DeleteFunctionEventInvokeConfig");
   private final ApiSettings settings;
   private final FunctionRoutes functions;
   private final CodeStore codeStore;
   private final CodeUrls codeUrls;
   private final SigV4Verifier verifier;
   private final InvokeRoutes invokes;
+  private final EventInvokeConfigRoutes eventInvokeConfigs;
   private final LogsRoutes logs;
   private final ActorRef<Dispatcher.Command> dispatcher;
   private final Metrics metrics;
@@ -86,6 +88,8 @@ public final class LambdaApi extends AllDirectives {
     this.invokes = new InvokeRoutes(system, dispatcher, intake, settings.arns(), new InvokeForwarder(system,
         settings.credentials().values().iterator().next(), Clock.systemUTC()));
     this.logs = new LogsRoutes(logStore);
+    this.eventInvokeConfigs = new EventInvokeConfigRoutes(new FunctionAsk(ClusterSharding.get(system),
+        settings.askTimeout(), system.executionContext()), settings.arns(), Clock.systemUTC());
     this.dispatcher = dispatcher;
     this.verifier = new SigV4Verifier(settings.credentials(), java.time.Duration.ofMinutes(5));
     this.metrics = metrics;
@@ -101,7 +105,8 @@ public final class LambdaApi extends AllDirectives {
         path("metrics", () -> get(() -> complete(HttpResponse.create().withEntity(
             HttpEntities.create(ContentTypes.TEXT_PLAIN_UTF8, metrics.render()))))),
         path(segment("tributary").slash("code").slash(segment()), this::downloadCode));
-    Route operations = concat(logs.route(), invokes.route(), functions.route(), extractRequest(this::unknownOperation));
+    Route operations = concat(logs.route(), invokes.route(), functions.route(), eventInvokeConfigs.route(),
+        extractRequest(this::unknownOperation));
     return extractRequest(request -> {
       String requestId = InvokeForwarder.requestId(request).orElseGet(() -> UUID.randomUUID().toString());
       String operation = Operations.of(request);
@@ -250,6 +255,16 @@ public final class LambdaApi extends AllDirectives {
         new Rule("POST", Pattern.compile("/2017-03-31/tags/[^/]+"), "TagResource"),
         new Rule("DELETE", Pattern.compile("/2017-03-31/tags/[^/]+"), "UntagResource"),
         new Rule("GET", Pattern.compile("/2016-08-19/account-settings/?"), "GetAccountSettings"),
+        new Rule("PUT", Pattern.compile("/2019-09-25/functions/[^/]+/event-invoke-config"),
+            "PutFunctionEventInvokeConfig"),
+        new Rule("POST", Pattern.compile("/2019-09-25/functions/[^/]+/event-invoke-config"),
+            "UpdateFunctionEventInvokeConfig"),
+        new Rule("GET", Pattern.compile("/2019-09-25/functions/[^/]+/event-invoke-config"),
+            "GetFunctionEventInvokeConfig"),
+        new Rule("DELETE", Pattern.compile("/2019-09-25/functions/[^/]+/event-invoke-config"),
+            "DeleteFunctionEventInvokeConfig"),
+        new Rule("GET", Pattern.compile("/2019-09-25/functions/[^/]+/event-invoke-config/list"),
+            "ListFunctionEventInvokeConfigs"),
         new Rule("GET", Pattern.compile("/health/.*"), "Health"),
         new Rule("POST", Pattern.compile("/"), "Logs"),
         new Rule("GET", Pattern.compile("/metrics"), "Metrics"),

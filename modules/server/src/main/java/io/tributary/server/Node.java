@@ -103,11 +103,11 @@ public final class Node {
           started.set(dispatcher);
           AsyncQueueEntity.Settings async = AsyncQueueEntity.Settings.fromConfig(config);
           EventQueueStore queues = new EventQueueStore(session, keyspace, async.payloadTtl());
-          AsyncQueueEntity.init(sharding, new AsyncQueueEntity.Deps(async, queues, dispatcher, settings.arns(),
-              Clock.systemUTC()));
-          QueueWaker.init(system, sharding, queues, async.partitions(), async.wakeInterval());
           AsyncQueueEntity.Intake intake = new AsyncQueueEntity.Intake(system, sharding, queues, async.partitions(),
               settings.askTimeout(), Clock.systemUTC());
+          AsyncQueueEntity.init(sharding, new AsyncQueueEntity.Deps(async, queues, dispatcher, intake, settings.arns(),
+              Clock.systemUTC()));
+          QueueWaker.init(system, sharding, queues, async.partitions(), async.wakeInterval());
           Cluster cluster = Cluster.get(system);
           LambdaApi api = new LambdaApi(system, settings, registry, codeStore, logStore, dispatcher, intake, new Metrics(),
               () -> !draining.get() && cluster.selfMember().status().equals(MemberStatus.up()));

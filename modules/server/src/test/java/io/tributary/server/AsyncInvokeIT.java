@@ -152,4 +152,84 @@ class AsyncInvokeIT {
       assertEquals(1, awaitLines(out, id, l -> !l.isEmpty()).size(), "event " + id + " ran once");
     }
   }
+
+  @Test
+  void eventInvokeConfigsHaveAwsShapesAndRanges() throws IOException {
+    recorder("configured");
+    String arn = "arn:aws:lambda:us-east-1:000000000000:function:configured";
+    var put = lambda.putFunctionEventInvokeConfig(b -> b.functionName("configured").maximumRetryAttempts(1)
+        .destinationConfig(d -> d.onFailure(f -> f.destination(arn.replace("configured", "failures")))));
+    assertEquals(arn + ":$LATEST", put.functionArn());
+    assertEquals(1, put.maximumRetryAttempts());
+    assertEquals(arn.replace("configured", "failures"), put.destinationConfig().onFailure().destination());
+    assertTrue(put.lastModified().isAfter(java.time.Instant.now().minusSeconds(60)));
+
+    var updated = lambda.updateFunctionEventInvokeConfig(b -> b.functionName("configured")
+        .maximumEventAgeInSeconds(3600));
+    assertEquals(1, updated.maximumRetryAttempts(), "an update keeps what it does not name");
+    assertEquals(3600, updated.maximumEventAgeInSeconds());
+    assertEquals(updated.maximumEventAgeInSeconds(),
+        lambda.getFunctionEventInvokeConfig(b -> b.functionName("configured")).maximumEventAgeInSeconds());
+    assertEquals(1, lambda.listFunctionEventInvokeConfigs(b -> b.functionName("configured"))
+        .functionEventInvokeConfigs().size());
+
+    assertEquals(400, assertThrows(software.amazon.awssdk.services.lambda.model.LambdaException.class,
+        () -> lambda.putFunctionEventInvokeConfig(b -> b.functionName("configured").maximumRetryAttempts(3)))
+        .statusCode());
+    assertEquals(400, assertThrows(software.amazon.awssdk.services.lambda.model.LambdaException.class,
+        () -> lambda.putFunctionEventInvokeConfig(b -> b.functionName("configured").maximumEventAgeInSeconds(59)))
+        .statusCode());
+    var unsupported = assertThrows(software.amazon.awssdk.services.lambda.model.InvalidParameterValueException.class,
+        () -> lambda.putFunctionEventInvokeConfig(b -> b.functionName("configured").destinationConfig(
+            d -> d.onSuccess(o -> o.destination("arn:aws:sns:us-east-1:000000000000:topic")))));
+    assertTrue(unsupported.getMessage().contains("not supported"), unsupported.getMessage());
+    assertEquals(1, lambda.getFunctionEventInvokeConfig(b -> b.functionName("configured")).maximumRetryAttempts(),
+        "a refused put changes nothing");
+
+    lambda.deleteFunctionEventInvokeConfig(b -> b.functionName("configured"));
+    assertThrows(ResourceNotFoundException.class,
+        () -> lambda.getFunctionEventInvokeConfig(b -> b.functionName("configured")));
+  }
+
+  @Test
+  void outcomesReachTheDestinationFunctionsAsInvocationRecords() throws Exception {
+    Path records = recorder("destination");
+    recorder("reported");
+    String destination = "arn:aws:lambda:us-east-1:000000000000:function:destination";
+    lambda.putFunctionEventInvokeConfig(b -> b.functionName("reported").maximumRetryAttempts(0)
+        .destinationConfig(d -> d.onSuccess(o -> o.destination(destination))
+            .onFailure(f -> f.destination(destination))));
+
+    String failed = event("reported", "{\"fail\":\"once\"}").responseMetadata().requestId();
+    String succeeded = event("reported", "{\"ok\":1}").responseMetadata().requestId();
+    var json = new com.fasterxml.jackson.databind.ObjectMapper();
+    // The destination records every event it gets (it also "fails" on the failure record, which it
+    // therefore gets up to three times: only the first of each is looked at).
+    Map<String, com.fasterxml.jackson.databind.JsonNode> byRequest = Map.of();
+    long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+    while (!byRequest.keySet().containsAll(List.of(failed, succeeded)) && System.nanoTime() < deadline) {
+      NodeProcess.sleep(200);
+      byRequest = Files.exists(records) ? Files.readAllLines(records).stream()
+          .map(line -> line.substring(line.indexOf(' ') + 1))
+          .map(body -> {
+            try {
+              return json.readTree(body);
+            } catch (IOException e) {
+              throw new UncheckedIOException(e);
+            }
+          }).collect(java.util.stream.Collectors.toMap(r -> r.at("/requestContext/requestId").asText(), r -> r,
+              (first, again) -> first)) : Map.of();
+    }
+    var failure = byRequest.get(failed);
+    assertEquals("RetriesExhausted", failure.at("/requestContext/condition").asText());
+    assertEquals(1, failure.at("/requestContext/approximateInvokeCount").asInt(), "MaximumRetryAttempts 0");
+    assertEquals("once", failure.at("/requestPayload/fail").asText());
+    assertEquals("Unhandled", failure.at("/responseContext/functionError").asText());
+    assertEquals("asked to fail", failure.at("/responsePayload/errorMessage").asText());
+    var success = byRequest.get(succeeded);
+    assertEquals("Success", success.at("/requestContext/condition").asText());
+    assertEquals("arn:aws:lambda:us-east-1:000000000000:function:reported:$LATEST",
+        success.at("/requestContext/functionArn").asText());
+    assertEquals(1, success.at("/responsePayload/ok").asInt());
+  }
 }

@@ -1,0 +1,65 @@
+package io.tributary.cluster;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+
+/**
+ * The invocation record Lambda sends to an asynchronous invocation's destination: {@code version},
+ * {@code timestamp}, {@code requestContext} (request id, function ARN, condition, approximate invoke
+ * count), the request payload, and, when the function answered, {@code responseContext} and its
+ * response payload.
+ */
+final class InvocationRecord {
+
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  private InvocationRecord() {}
+
+  /**
+   * {@code requestPayload} null when it is gone; {@code response} null when the function never
+   * answered (the event expired while throttled).
+   */
+  static byte[] of(String requestId, String functionArn, String condition, int approximateInvokeCount,
+                   byte[] requestPayload, Dispatcher.Result response, long timestampMillis) {
+    ObjectNode record = JSON.createObjectNode();
+    record.put("version", "1.0");
+    record.put("timestamp", Instant.ofEpochMilli(timestampMillis).toString());
+    ObjectNode context = record.putObject("requestContext");
+    context.put("requestId", requestId);
+    context.put("functionArn", functionArn);
+    context.put("condition", condition);
+    context.put("approximateInvokeCount", approximateInvokeCount);
+    record.set("requestPayload", json(requestPayload));
+    if (response != null && response.result() != null) {
+      ObjectNode responseContext = record.putObject("responseContext");
+      responseContext.put("statusCode", 200);
+      responseContext.put("executedVersion", response.executedVersion());
+      if (response.result().functionError() != null) {
+        responseContext.put("functionError", response.result().functionError());
+      }
+      record.set("responsePayload", json(response.result().payload()));
+    }
+    try {
+      return JSON.writeValueAsBytes(record);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /** A payload as the JSON it holds; a response that is not JSON as a string, as Lambda does. */
+  private static JsonNode json(byte[] payload) {
+    if (payload == null || payload.length == 0) {
+      return JSON.nullNode();
+    }
+    try {
+      return JSON.readTree(payload);
+    } catch (IOException e) {
+      return JSON.getNodeFactory().textNode(new String(payload, StandardCharsets.UTF_8));
+    }
+  }
+}

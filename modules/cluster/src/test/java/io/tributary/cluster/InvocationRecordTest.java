@@ -1,0 +1,58 @@
+package io.tributary.cluster;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.tributary.api.InvocationResult;
+import java.nio.charset.StandardCharsets;
+import org.junit.jupiter.api.Test;
+
+/** The record an asynchronous invocation's destination receives, in Lambda's shape. */
+class InvocationRecordTest {
+
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final String ARN = "arn:aws:lambda:us-east-1:000000000000:function:orders:$LATEST";
+
+  private static JsonNode record(String condition, int count, String request, Dispatcher.Result response)
+      throws Exception {
+    return JSON.readTree(InvocationRecord.of("req-1", ARN, condition, count,
+        request == null ? null : request.getBytes(StandardCharsets.UTF_8), response, 1_795_000_000_123L));
+  }
+
+  @Test
+  void aFailedEventCarriesItsRequestTheFunctionErrorAndTheCount() throws Exception {
+    InvocationResult failed = new InvocationResult(
+        "{\"errorMessage\":\"boom\",\"errorType\":\"Error\"}".getBytes(StandardCharsets.UTF_8), "Unhandled", null);
+    JsonNode r = record("RetriesExhausted", 3, "{\"order\":42}", Dispatcher.Result.of(failed, "7", null));
+    assertEquals("1.0", r.get("version").asText());
+    assertEquals("2026-11-18T11:06:40.123Z", r.get("timestamp").asText());
+    assertEquals("req-1", r.at("/requestContext/requestId").asText());
+    assertEquals(ARN, r.at("/requestContext/functionArn").asText());
+    assertEquals("RetriesExhausted", r.at("/requestContext/condition").asText());
+    assertEquals(3, r.at("/requestContext/approximateInvokeCount").asInt());
+    assertEquals(42, r.at("/requestPayload/order").asInt());
+    assertEquals(200, r.at("/responseContext/statusCode").asInt());
+    assertEquals("7", r.at("/responseContext/executedVersion").asText());
+    assertEquals("Unhandled", r.at("/responseContext/functionError").asText());
+    assertEquals("boom", r.at("/responsePayload/errorMessage").asText());
+  }
+
+  @Test
+  void aSuccessHasNoFunctionErrorAndAResponseThatIsNotJsonStaysAString() throws Exception {
+    InvocationResult ok = new InvocationResult("done, not json".getBytes(StandardCharsets.UTF_8), null, null);
+    JsonNode r = record("Success", 1, "[1,2]", Dispatcher.Result.of(ok, "$LATEST", null));
+    assertFalse(r.at("/responseContext").has("functionError"));
+    assertEquals("done, not json", r.get("responsePayload").asText());
+    assertEquals(2, r.at("/requestPayload/1").asInt());
+  }
+
+  @Test
+  void anEventThatNeverRanHasNoResponse() throws Exception {
+    JsonNode r = record("EventAgeExceeded", 0, "{}", null);
+    assertEquals("EventAgeExceeded", r.at("/requestContext/condition").asText());
+    assertFalse(r.has("responseContext"));
+    assertFalse(r.has("responsePayload"));
+  }
+}

@@ -1,0 +1,46 @@
+package io.tributary.http;
+
+import io.tributary.api.LambdaException;
+import io.tributary.cluster.Asks;
+import io.tributary.cluster.FunctionEntity;
+import io.tributary.cluster.FunctionEntity.Command;
+import io.tributary.cluster.FunctionEntity.Reply;
+import java.time.Duration;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.Executor;
+import java.util.concurrent.TimeoutException;
+import java.util.function.Function;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
+
+/** Asks a FunctionEntity; the answer is its value, or fails with the AWS error it carries. */
+final class FunctionAsk {
+
+  private final ClusterSharding sharding;
+  private final Duration timeout;
+  private final Executor executor;
+
+  FunctionAsk(ClusterSharding sharding, Duration timeout, Executor executor) {
+    this.sharding = sharding;
+    this.timeout = timeout;
+    this.executor = executor;
+  }
+
+  <T> CompletionStage<T> ask(String functionName, Function<ActorRef<Reply<T>>, Command> command) {
+    return Asks.on(sharding.entityRefFor(FunctionEntity.TYPE_KEY, functionName)
+            .<Reply<T>>ask(command::apply, timeout), executor)
+        .handle((reply, failure) -> {
+          if (failure != null) {
+            Throwable cause = failure instanceof CompletionException && failure.getCause() != null
+                ? failure.getCause() : failure;
+            if (cause instanceof TimeoutException) {
+              throw LambdaException.service("Function " + functionName + " did not answer within "
+                  + timeout.toSeconds() + " s (the cluster may be rebalancing after a node left); retry.");
+            }
+            throw new CompletionException(cause);
+          }
+          return reply.getOrThrow();
+        });
+  }
+}
