@@ -80,6 +80,9 @@ public final class AsyncQueueEntity
   /** From the partition's {@link QueueWaker}: starts the queue if it is not running. */
   public enum Wake implements Command { INSTANCE }
 
+  /** The function was deleted: its queued events are dropped, as AWS drops them. */
+  public enum Purge implements Command { INSTANCE }
+
   private record Listed(ActorRef<FunctionEntity.Reply<Boolean>> replyTo, Throwable failure) implements Command {}
 
   private record Unlisted(Throwable failure) implements Command {}
@@ -262,6 +265,7 @@ public final class AsyncQueueEntity
         .onCommand(Tick.class, (state, tick) -> expireOrDeliver(state))
         .onCommand(Wake.class, (state, wake) -> Effect().none().thenRun(this::deliverDue))
         .onCommand(Idle.class, this::onIdle)
+        .onCommand(Purge.class, this::onPurge)
         .onCommand(Unlisted.class, this::onUnlisted)
         .build();
   }
@@ -392,6 +396,19 @@ public final class AsyncQueueEntity
     RetryRecord() {
       super(null, null, false, false);
     }
+  }
+
+  private Effect<Event, State> onPurge(State state, Purge purge) {
+    outbox.clear();
+    backoffs.clear();
+    notBefore.clear();
+    if (state.size() == 0) {
+      return Effect().none().thenRun(this::deliverDue);
+    }
+    List<Event> dropped = state.pending.values().stream()
+        .<Event>map(p -> new EventFinished(p.requestId(), "Dropped", p.attempts())).toList();
+    context.getLog().info("{} queued events of {} dropped: the function was deleted", dropped.size(), functionName);
+    return Effect().persist(dropped).thenRun(this::deliverDue);
   }
 
   private Effect<Event, State> onRecordSent(State state, RecordSent sent) {
@@ -560,6 +577,13 @@ public final class AsyncQueueEntity
       this.partitions = partitions;
       this.askTimeout = askTimeout;
       this.clock = clock;
+    }
+
+    /** Drops what every partition of {@code functionName}'s queue holds. */
+    public void purge(String functionName) {
+      for (int partition = 0; partition < partitions; partition++) {
+        sharding.entityRefFor(TYPE_KEY, entityId(functionName, partition)).tell(Purge.INSTANCE);
+      }
     }
 
     public CompletionStage<Done> accept(String functionName, String qualifier, String requestId, byte[] payload) {

@@ -139,6 +139,7 @@ public final class KryoSerializer extends JSerializer {
     r.put(165, classNamed("io.tributary.cluster.AsyncQueueEntity$Listed"));
     r.put(166, classNamed("io.tributary.cluster.AsyncQueueEntity$Unlisted"));
     r.put(167, classNamed("io.tributary.cluster.AsyncQueueEntity$RecordSent"));
+    r.put(168, AsyncQueueEntity.Purge.class);
     return Collections.unmodifiableMap(r);
   }
 

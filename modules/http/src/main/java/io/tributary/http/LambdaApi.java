@@ -72,6 +72,7 @@ public final class LambdaApi extends AllDirectives {
   private final EventInvokeConfigRoutes eventInvokeConfigs;
   private final LogsRoutes logs;
   private final ActorRef<Dispatcher.Command> dispatcher;
+  private final AsyncQueueEntity.Intake intake;
   private final Metrics metrics;
   private final BooleanSupplier ready;
 
@@ -91,6 +92,7 @@ public final class LambdaApi extends AllDirectives {
     this.eventInvokeConfigs = new EventInvokeConfigRoutes(new FunctionAsk(ClusterSharding.get(system),
         settings.askTimeout(), system.executionContext()), settings.arns(), Clock.systemUTC());
     this.dispatcher = dispatcher;
+    this.intake = intake;
     this.verifier = new SigV4Verifier(settings.credentials(), java.time.Duration.ofMinutes(5));
     this.metrics = metrics;
     this.ready = ready;
@@ -137,6 +139,9 @@ public final class LambdaApi extends AllDirectives {
         String name = settings.arns().parseFunction(URLDecoder.decode(segments[3],
             StandardCharsets.UTF_8)).name();
         dispatcher.tell(new Dispatcher.Forget(name, deleted));
+        if (deleted) {
+          intake.purge(name);
+        }
       } catch (LambdaException e) {
         // Not a function path: nothing was cached under it.
       }

@@ -11,6 +11,9 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Predicate;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -231,5 +234,82 @@ class AsyncInvokeIT {
     assertEquals("arn:aws:lambda:us-east-1:000000000000:function:reported:$LATEST",
         success.at("/requestContext/functionArn").asText());
     assertEquals(1, success.at("/responsePayload/ok").asInt());
+  }
+
+  @Test
+  void theQueuedEventsOfADeletedFunctionAreDroppedEvenIfItsNameComesBack() throws IOException {
+    Path out = recorder("short-lived");
+    lambda.putFunctionConcurrency(b -> b.functionName("short-lived").reservedConcurrentExecutions(0));
+    List<String> queued = List.of(event("short-lived", "{\"n\":1}"), event("short-lived", "{\"n\":2}")).stream()
+        .map(r -> r.responseMetadata().requestId()).toList();
+    lambda.deleteFunction(b -> b.functionName("short-lived"));
+    Path again = recorder("short-lived");
+    assertEquals(out, again);
+    String fresh = event("short-lived", "{\"n\":3}").responseMetadata().requestId();
+    assertEquals(1, awaitLines(again, fresh, l -> !l.isEmpty()).size(), "the new function's own event runs");
+    NodeProcess.sleep(3_000);
+    assertTrue(queued.stream().allMatch(id -> lines(again, id).isEmpty()), "the deleted function's events never run");
+  }
+
+  @Test
+  void whileCassandraIsPausedEventsAreRefusedFastAndWarmSyncInvokesKeepWorking() throws Exception {
+    Path pidFile = Path.of(System.getProperty("tributary.it.cassandra.pid-file", "target/it-cassandra/cassandra.pid"));
+    assertTrue(Files.exists(pidFile), "the test Cassandra's pid file " + pidFile + " (deploy/test.sh writes it)");
+    String pid = Files.readString(pidFile).trim();
+    Path out = recorder("patient-events");
+    assertEquals(200, lambda.invoke(b -> b.functionName("patient-events")).statusCode(), "warm");
+
+    Set<String> accepted = ConcurrentHashMap.newKeySet();
+    List<Integer> refusals = java.util.Collections.synchronizedList(new java.util.ArrayList<>());
+    AtomicBoolean sending = new AtomicBoolean(true);
+    java.util.concurrent.atomic.AtomicLong slowestRefusalMs = new java.util.concurrent.atomic.AtomicLong();
+    Thread sender = new Thread(() -> {
+      try (LambdaClient client = node.clientWithoutRetries()) {
+        while (sending.get()) {
+          long started = System.nanoTime();
+          try {
+            accepted.add(client.invoke(b -> b.functionName("patient-events").invocationType(InvocationType.EVENT)
+                .payload(SdkBytes.fromUtf8String("{}"))).responseMetadata().requestId());
+          } catch (software.amazon.awssdk.services.lambda.model.LambdaException e) {
+            refusals.add(e.statusCode());
+            slowestRefusalMs.accumulateAndGet((System.nanoTime() - started) / 1_000_000, Math::max);
+          }
+          NodeProcess.sleep(50);
+        }
+      }
+    });
+    sender.start();
+    NodeProcess.sleep(1_000);
+    signal("STOP", pid);
+    int syncOk = 0;
+    try {
+      long resume = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+      while (System.nanoTime() < resume) {
+        if (lambda.invoke(b -> b.functionName("patient-events").payload(SdkBytes.fromUtf8String("{\"sync\":1}")))
+            .statusCode() == 200) {
+          syncOk++;
+        }
+        NodeProcess.sleep(500);
+      }
+    } finally {
+      signal("CONT", pid);
+    }
+    NodeProcess.sleep(5_000);
+    sending.set(false);
+    sender.join(60_000);
+
+    assertTrue(syncOk >= 10, "warm sync invokes kept working: " + syncOk);
+    assertTrue(!refusals.isEmpty() && refusals.stream().allMatch(status -> status >= 500),
+        "Event invokes during the pause were refused with 5xx: " + refusals);
+    for (String id : accepted) {
+      assertEquals(1, awaitLines(out, id, l -> !l.isEmpty()).size(), "accepted event " + id + " ran");
+    }
+    System.out.printf("Cassandra paused 10 s: %d events accepted, %d refused (%s, slowest refusal %d ms),"
+        + " %d sync invokes served%n", accepted.size(), refusals.size(), new java.util.TreeSet<>(refusals),
+        slowestRefusalMs.get(), syncOk);
+  }
+
+  private static void signal(String signal, String pid) throws Exception {
+    assertEquals(0, new ProcessBuilder("kill", "-" + signal, pid).inheritIO().start().waitFor());
   }
 }

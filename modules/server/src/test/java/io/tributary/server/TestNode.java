@@ -98,11 +98,19 @@ final class TestNode implements AutoCloseable {
   }
 
   LambdaClient client() {
+    return clientBuilder().build();
+  }
+
+  LambdaClient clientWithoutRetries() {
+    return clientBuilder().overrideConfiguration(o -> o.retryPolicy(
+        software.amazon.awssdk.core.retry.RetryPolicy.none())).build();
+  }
+
+  private software.amazon.awssdk.services.lambda.LambdaClientBuilder clientBuilder() {
     return LambdaClient.builder()
         .endpointOverride(endpoint())
         .region(Region.US_EAST_1)
-        .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create(ACCESS_KEY, SECRET_KEY)))
-        .build();
+        .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create(ACCESS_KEY, SECRET_KEY)));
   }
 
   @Override
