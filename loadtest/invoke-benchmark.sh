@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Warm-invoke throughput and latency against the ceiling (a bare Pekko HTTP echo route in the same
 # JVM), plus cold starts per runtime. Builds the project, starts a throwaway Cassandra in
-# target/bench-cassandra (CQL 127.0.0.1:9342), runs io.tributary.loadtest.InvokeBenchmark, stops
+# target/bench-cassandra (CQL 127.0.0.1:9342), runs "${BENCH_CLASS:-io.tributary.loadtest.InvokeBenchmark}", stops
 # Cassandra. Options go to the benchmark as system properties, e.g.
 #
 #   loadtest/invoke-benchmark.sh -Dbench.rounds=5 -Dbench.seconds=10 -Dbench.connections=8
+#
+# BENCH_CLASS chooses another benchmark of loadtest/ on the same setup (loadtest/async-benchmark.sh).
 set -Eeuo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)"
 cd "$ROOT"
@@ -21,4 +23,4 @@ bash deploy/cassandra.sh start --dir "$DIR" --cql-port 9342 --storage-port 7300
 trap 'bash deploy/cassandra.sh stop --dir "$DIR"' EXIT
 
 java -Xmx1g -Dbench.cassandra=127.0.0.1:9342 -Dlogback.configurationFile="$ROOT/config/logback.xml" "$@" \
-  -cp "loadtest/target/classes:$(cat loadtest/target/classpath.txt)" io.tributary.loadtest.InvokeBenchmark
+  -cp "loadtest/target/classes:$(cat loadtest/target/classpath.txt)" "${BENCH_CLASS:-io.tributary.loadtest.InvokeBenchmark}"

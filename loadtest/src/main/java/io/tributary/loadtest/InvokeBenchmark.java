@@ -67,20 +67,7 @@ public final class InvokeBenchmark {
     int seconds = Integer.getInteger("bench.seconds", 10);
     int warmup = Integer.getInteger("bench.warmup", 5);
     int connections = Integer.getInteger("bench.connections", 8);
-    Path work = Files.createTempDirectory("tributary-bench");
-    Config config = ConfigFactory.parseMap(Map.of(
-        "tributary.http.port", 9500,
-        "tributary.cassandra.keyspace", "bench",
-        "tributary.cassandra.autocreate", "on",
-        "tributary.runtime.work-dir", work.toString(),
-        "pekko.persistence.cassandra.journal.keyspace", "bench_journal",
-        "pekko.persistence.cassandra.snapshot.keyspace", "bench_snapshot",
-        "pekko.remote.artery.canonical.port", 0,
-        "pekko.loglevel", "WARNING"))
-        .withFallback(ConfigFactory.parseString("datastax-java-driver.basic.contact-points = [\""
-            + System.getProperty("bench.cassandra", "127.0.0.1:9042") + "\"]"))
-        .withFallback(ConfigFactory.load());
-    ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), "tributary", config);
+    ActorSystem<Void> system = nodeSystem();
     Node node = Node.start(system).toCompletableFuture().get(120, TimeUnit.SECONDS);
     new Echo().bind(system, 9501);
     URI tributary = URI.create(node.endpoint());
@@ -143,7 +130,7 @@ public final class InvokeBenchmark {
     System.exit(0);
   }
 
-  private static String create(LambdaClient lambda, String name, String runtime, String handler, byte[] zip,
+  static String create(LambdaClient lambda, String name, String runtime, String handler, byte[] zip,
       Map<String, String> environment) {
     lambda.createFunction(b -> b.functionName(name).runtime(runtime).handler(handler).role(ROLE).memorySize(512)
         .timeout(30).environment(e -> e.variables(environment)).code(c -> c.zipFile(SdkBytes.fromByteArray(zip))));
@@ -153,8 +140,14 @@ public final class InvokeBenchmark {
   /** {@code connections} closed-loop clients, each with its own HTTP/1.1 connection, replaying one signed request. */
   private static Run load(String side, URI endpoint, String function, int warmup, int seconds, int connections)
       throws Exception {
-    boolean dryRun = side.equals("dry-run");
-    byte[] request = signed(endpoint, "/2015-03-31/functions/" + function + "/invocations", dryRun);
+    byte[] request = signed(endpoint, "/2015-03-31/functions/" + function + "/invocations",
+        side.equals("dry-run") ? "DryRun" : null, PAYLOAD);
+    return load(side, endpoint, request, warmup, seconds, connections);
+  }
+
+  /** Closed-loop load: {@code connections} connections replaying {@code request}; measured after {@code warmup} s. */
+  static Run load(String side, URI endpoint, byte[] request, int warmup, int seconds, int connections)
+      throws Exception {
     AtomicBoolean measuring = new AtomicBoolean(false);
     AtomicBoolean stop = new AtomicBoolean(false);
     long[][] latencies = new long[connections][];
@@ -206,8 +199,10 @@ public final class InvokeBenchmark {
     }
     Arrays.sort(all);
     Run run = new Run(side, total / elapsed, percentile(all, 0.50), percentile(all, 0.99), Arrays.stream(errors).sum());
-    System.out.printf(Locale.ROOT, "  %-12s %8.0f req/s  p50 %.2f ms  p99 %.2f ms  errors %d%n", side,
-        run.requestsPerSecond(), run.p50Ms(), run.p99Ms(), run.errors());
+    if (seconds > 0) {
+      System.out.printf(Locale.ROOT, "  %-12s %8.0f req/s  p50 %.2f ms  p99 %.2f ms  errors %d%n", side,
+          run.requestsPerSecond(), run.p50Ms(), run.p99Ms(), run.errors());
+    }
     return run;
   }
 
@@ -215,23 +210,23 @@ public final class InvokeBenchmark {
     return sorted.length == 0 ? Double.NaN : sorted[(int) Math.min(sorted.length - 1, q * sorted.length)] / 1e6;
   }
 
-  private static double median(List<Run> runs, String side, java.util.function.ToDoubleFunction<Run> metric) {
+  static double median(List<Run> runs, String side, java.util.function.ToDoubleFunction<Run> metric) {
     double[] values = runs.stream().filter(r -> r.side().equals(side)).mapToDouble(metric).sorted().toArray();
     return values.length == 0 ? Double.NaN : values[values.length / 2];
   }
 
   /** The request's bytes, signed once: a signature stays valid for 5 minutes, longer than a run. */
-  private static byte[] signed(URI endpoint, String path, boolean dryRun) {
+  static byte[] signed(URI endpoint, String path, String invocationType, byte[] payload) {
     URI uri = URI.create(endpoint + path);
     SdkHttpRequest.Builder builder = SdkHttpRequest.builder().method(SdkHttpMethod.POST).uri(uri)
         .putHeader("Content-Type", "application/json");
-    if (dryRun) {
-      builder.putHeader("X-Amz-Invocation-Type", "DryRun");
+    if (invocationType != null) {
+      builder.putHeader("X-Amz-Invocation-Type", invocationType);
     }
     SdkHttpRequest request = builder.build();
     var signed = AwsV4HttpSigner.create().sign(r -> r
         .identity(AwsCredentialsIdentity.create(KEY, SECRET)).request(request)
-        .payload(ContentStreamProvider.fromByteArray(PAYLOAD))
+        .payload(ContentStreamProvider.fromByteArray(payload))
         .putProperty(AwsV4HttpSigner.SERVICE_SIGNING_NAME, "lambda")
         .putProperty(AwsV4HttpSigner.REGION_NAME, "us-east-1"));
     StringBuilder head = new StringBuilder("POST " + path + " HTTP/1.1\r\n");
@@ -241,10 +236,10 @@ public final class InvokeBenchmark {
         values.forEach(v -> head.append(name).append(": ").append(v).append("\r\n"));
       }
     });
-    head.append("Content-Length: ").append(PAYLOAD.length).append("\r\n\r\n");
+    head.append("Content-Length: ").append(payload.length).append("\r\n\r\n");
     byte[] headBytes = head.toString().getBytes(StandardCharsets.ISO_8859_1);
-    byte[] all = Arrays.copyOf(headBytes, headBytes.length + PAYLOAD.length);
-    System.arraycopy(PAYLOAD, 0, all, headBytes.length, PAYLOAD.length);
+    byte[] all = Arrays.copyOf(headBytes, headBytes.length + payload.length);
+    System.arraycopy(payload, 0, all, headBytes.length, payload.length);
     return all;
   }
 
@@ -266,12 +261,13 @@ public final class InvokeBenchmark {
       out = socket.getOutputStream();
     }
 
-    /** True for a 200 without X-Amz-Function-Error. */
+    /** True for a 200, 202 or 204 without X-Amz-Function-Error. */
     boolean exchange(byte[] request) throws IOException {
       out.write(request);
       out.flush();
       String status = line();
-      boolean ok = status.startsWith("HTTP/1.1 200") || status.startsWith("HTTP/1.1 204");
+      boolean ok = status.startsWith("HTTP/1.1 200") || status.startsWith("HTTP/1.1 202")
+          || status.startsWith("HTTP/1.1 204");
       long length = 0;
       String header;
       while (!(header = line()).isEmpty()) {
@@ -305,6 +301,24 @@ public final class InvokeBenchmark {
       }
       return line.toString();
     }
+  }
+
+  /** A node's actor system on the benchmark's Cassandra, API on port 9500. */
+  static ActorSystem<Void> nodeSystem() throws IOException {
+    Path work = Files.createTempDirectory("tributary-bench");
+    Config config = ConfigFactory.parseMap(Map.of(
+        "tributary.http.port", 9500,
+        "tributary.cassandra.keyspace", "bench",
+        "tributary.cassandra.autocreate", "on",
+        "tributary.runtime.work-dir", work.toString(),
+        "pekko.persistence.cassandra.journal.keyspace", "bench_journal",
+        "pekko.persistence.cassandra.snapshot.keyspace", "bench_snapshot",
+        "pekko.remote.artery.canonical.port", 0,
+        "pekko.loglevel", "WARNING"))
+        .withFallback(ConfigFactory.parseString("datastax-java-driver.basic.contact-points = [\""
+            + System.getProperty("bench.cassandra", "127.0.0.1:9042") + "\"]"))
+        .withFallback(ConfigFactory.load());
+    return ActorSystem.create(Behaviors.empty(), "tributary", config);
   }
 
   /** First invoke of a fresh function per runtime, 5 times each: process start to response. */
@@ -344,9 +358,7 @@ public final class InvokeBenchmark {
   }
 
   private static byte[] javaHandler() throws IOException {
-    Path dir = Files.createTempDirectory("noop");
-    Path source = dir.resolve("Noop.java");
-    Files.writeString(source, """
+    return javaHandler("Noop", """
         package bench;
         import com.amazonaws.services.lambda.runtime.Context;
         import com.amazonaws.services.lambda.runtime.RequestHandler;
@@ -357,12 +369,20 @@ public final class InvokeBenchmark {
           }
         }
         """);
+  }
+
+  /** A zip holding {@code bench.<className>}, compiled from {@code source} against this classpath. */
+  static byte[] javaHandler(String className, String source) throws IOException {
+    Path dir = Files.createTempDirectory("handler");
+    Path file = dir.resolve(className + ".java");
+    Files.writeString(file, source);
     int status = javax.tools.ToolProvider.getSystemJavaCompiler().run(null, null, null, "-d", dir.toString(),
-        "-cp", System.getProperty("java.class.path"), "--release", "17", source.toString());
+        "-cp", System.getProperty("java.class.path"), "--release", "17", file.toString());
     if (status != 0) {
       throw new IllegalStateException("javac failed");
     }
-    return zipBytes(Map.of("bench/Noop.class", Files.readAllBytes(dir.resolve("bench/Noop.class"))), false);
+    return zipBytes(Map.of("bench/" + className + ".class",
+        Files.readAllBytes(dir.resolve("bench/" + className + ".class"))), false);
   }
 
   private static byte[] zip(Map<String, String> files) {
