@@ -110,12 +110,19 @@ public final class AsyncQueueEntity
 
   public record Pending(String requestId, String qualifier, long acceptedAtMillis, int attempts, long retryAtMillis) {}
 
-  /** What a snapshot holds: the pending events in order. */
-  public record Snapshot(List<Pending> pending) implements PersistedMessage {
+  /** What a snapshot holds: the pending events in order, and how many ended in each condition. */
+  public record Snapshot(List<Pending> pending, Map<String, Long> finished) implements PersistedMessage {
     public Snapshot {
       pending = pending == null ? List.of() : List.copyOf(pending);
+      finished = finished == null ? Map.of() : Map.copyOf(finished);
     }
   }
+
+  /** What this partition holds and has done; {@code finished}: events per final condition, since it was created. */
+  public record GetStats(ActorRef<QueueStats> replyTo) implements Command {}
+
+  public record QueueStats(int depth, long oldestAcceptedAtMillis, int inFlight, int retrying,
+                           Map<String, Long> finished) implements ClusterMessage {}
 
   /**
    * Mutable, changed only by {@link #apply}; snapshots take a copy ({@link #snapshotAdapter}), so
@@ -123,6 +130,7 @@ public final class AsyncQueueEntity
    */
   public static final class State {
     private final Map<String, Pending> pending = new LinkedHashMap<>();
+    private final Map<String, Long> finished = new HashMap<>();
 
     State apply(Event event) {
       if (event instanceof EventAccepted e) {
@@ -131,7 +139,9 @@ public final class AsyncQueueEntity
         pending.computeIfPresent(e.requestId(),
             (id, p) -> new Pending(id, p.qualifier(), p.acceptedAtMillis(), e.attempts(), e.retryAtMillis()));
       } else if (event instanceof EventFinished e) {
-        pending.remove(e.requestId());
+        if (pending.remove(e.requestId()) != null) {
+          finished.merge(e.condition(), 1L, Long::sum);
+        }
       }
       return this;
     }
@@ -146,7 +156,7 @@ public final class AsyncQueueEntity
   }
 
   public record Settings(int partitions, int inFlight, int maximumRetryAttempts, Duration maximumEventAge,
-                         RetrySchedule schedule, Duration payloadTtl, Duration wakeInterval) {
+                         RetrySchedule schedule, Duration payloadTtl, Duration wakeInterval, Duration acceptTimeout) {
 
     public Settings {
       if (payloadTtl.compareTo(maximumEventAge) <= 0) {
@@ -161,7 +171,7 @@ public final class AsyncQueueEntity
       return new Settings(c.getInt("partitions"), c.getInt("in-flight"), c.getInt("maximum-retry-attempts"),
           c.getDuration("maximum-event-age"), new RetrySchedule(c.getDurationList("function-error-delays"),
           c.getDuration("backoff-min"), c.getDuration("backoff-max")), c.getDuration("payload-ttl"),
-          c.getDuration("wake-interval"));
+          c.getDuration("wake-interval"), c.getDuration("accept-timeout"));
     }
   }
 
@@ -233,13 +243,15 @@ public final class AsyncQueueEntity
     return new SnapshotAdapter<>() {
       @Override
       public Object toJournal(State state) {
-        return new Snapshot(new ArrayList<>(state.pending.values()));
+        return new Snapshot(new ArrayList<>(state.pending.values()), state.finished);
       }
 
       @Override
       public State fromJournal(Object from) {
         State state = new State();
-        ((Snapshot) from).pending().forEach(p -> state.pending.put(p.requestId(), p));
+        Snapshot snapshot = (Snapshot) from;
+        snapshot.pending().forEach(p -> state.pending.put(p.requestId(), p));
+        state.finished.putAll(snapshot.finished());
         return state;
       }
     };
@@ -266,6 +278,7 @@ public final class AsyncQueueEntity
         .onCommand(Wake.class, (state, wake) -> Effect().none().thenRun(this::deliverDue))
         .onCommand(Idle.class, this::onIdle)
         .onCommand(Purge.class, this::onPurge)
+        .onCommand(GetStats.class, this::onGetStats)
         .onCommand(Unlisted.class, this::onUnlisted)
         .build();
   }
@@ -396,6 +409,15 @@ public final class AsyncQueueEntity
     RetryRecord() {
       super(null, null, false, false);
     }
+  }
+
+  private Effect<Event, State> onGetStats(State state, GetStats get) {
+    long oldest = state.pending.values().stream().mapToLong(Pending::acceptedAtMillis).min().orElse(0);
+    int retrying = (int) state.pending.values().stream()
+        .filter(p -> !inFlight.contains(p.requestId()) && (p.attempts() > 0 || notBefore.containsKey(p.requestId())))
+        .count();
+    get.replyTo().tell(new QueueStats(state.size(), oldest, inFlight.size(), retrying, Map.copyOf(state.finished)));
+    return Effect().none();
   }
 
   private Effect<Event, State> onPurge(State state, Purge purge) {
@@ -566,17 +588,45 @@ public final class AsyncQueueEntity
     private final ClusterSharding sharding;
     private final EventQueueStore store;
     private final int partitions;
-    private final Duration askTimeout;
+    private final Duration acceptTimeout;
     private final Clock clock;
 
     public Intake(ActorSystem<?> system, ClusterSharding sharding, EventQueueStore store, int partitions,
-                  Duration askTimeout, Clock clock) {
+                  Duration acceptTimeout, Clock clock) {
       this.system = system;
       this.sharding = sharding;
       this.store = store;
       this.partitions = partitions;
-      this.askTimeout = askTimeout;
+      this.acceptTimeout = acceptTimeout;
       this.clock = clock;
+    }
+
+    /** The partitions' stats of {@code functionName}'s queue, added up. */
+    public CompletionStage<QueueStats> stats(String functionName) {
+      List<CompletableFuture<QueueStats>> asks = new ArrayList<>();
+      for (int partition = 0; partition < partitions; partition++) {
+        asks.add(Asks.on(sharding.entityRefFor(TYPE_KEY, entityId(functionName, partition))
+            .<QueueStats>ask(GetStats::new, acceptTimeout.multipliedBy(3)), system.executionContext())
+            .toCompletableFuture());
+      }
+      return CompletableFuture.allOf(asks.toArray(CompletableFuture[]::new)).thenApply(v -> {
+        int depth = 0;
+        int inFlight = 0;
+        int retrying = 0;
+        long oldest = 0;
+        Map<String, Long> finished = new java.util.TreeMap<>();
+        for (CompletableFuture<QueueStats> ask : asks) {
+          QueueStats s = ask.join();
+          depth += s.depth();
+          inFlight += s.inFlight();
+          retrying += s.retrying();
+          if (s.oldestAcceptedAtMillis() > 0 && (oldest == 0 || s.oldestAcceptedAtMillis() < oldest)) {
+            oldest = s.oldestAcceptedAtMillis();
+          }
+          s.finished().forEach((condition, n) -> finished.merge(condition, n, Long::sum));
+        }
+        return new QueueStats(depth, oldest, inFlight, retrying, finished);
+      });
     }
 
     /** Drops what every partition of {@code functionName}'s queue holds. */
@@ -589,9 +639,9 @@ public final class AsyncQueueEntity
     public CompletionStage<Done> accept(String functionName, String qualifier, String requestId, byte[] payload) {
       long acceptedAt = clock.millis();
       String entityId = entityId(functionName, ThreadLocalRandom.current().nextInt(partitions));
-      return store.putPayload(requestId, payload).thenCompose(v -> Asks.on(sharding.entityRefFor(TYPE_KEY, entityId)
+      return store.putPayload(requestId, payload, acceptTimeout).thenCompose(v -> Asks.on(sharding.entityRefFor(TYPE_KEY, entityId)
               .<FunctionEntity.Reply<Boolean>>ask(replyTo -> new Enqueue(requestId, qualifier, acceptedAt, replyTo),
-                  askTimeout), system.executionContext()))
+                  acceptTimeout), system.executionContext()))
           .thenApply(reply -> {
             if (reply.error() != null) {
               throw reply.error().toException();

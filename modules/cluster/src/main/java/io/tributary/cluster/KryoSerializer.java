@@ -140,6 +140,8 @@ public final class KryoSerializer extends JSerializer {
     r.put(166, classNamed("io.tributary.cluster.AsyncQueueEntity$Unlisted"));
     r.put(167, classNamed("io.tributary.cluster.AsyncQueueEntity$RecordSent"));
     r.put(168, AsyncQueueEntity.Purge.class);
+    r.put(169, AsyncQueueEntity.GetStats.class);
+    r.put(170, AsyncQueueEntity.QueueStats.class);
     return Collections.unmodifiableMap(r);
   }
 

@@ -33,6 +33,7 @@ public final class QueueWaker {
 
   static Behavior<Command> create(int partition, ClusterSharding sharding, EventQueueStore store, Duration interval) {
     return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> {
+      ctx.setLoggerName(QueueWaker.class);
       timers.startTimerWithFixedDelay(WakeAll.INSTANCE, Duration.ZERO, interval);
       boolean[] reading = {false};
       int[] failures = {0};

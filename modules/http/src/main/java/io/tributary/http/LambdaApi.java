@@ -70,6 +70,7 @@ public final class LambdaApi extends AllDirectives {
   private final SigV4Verifier verifier;
   private final InvokeRoutes invokes;
   private final EventInvokeConfigRoutes eventInvokeConfigs;
+  private final AsyncQueueRoutes asyncQueues;
   private final LogsRoutes logs;
   private final ActorRef<Dispatcher.Command> dispatcher;
   private final AsyncQueueEntity.Intake intake;
@@ -89,8 +90,9 @@ public final class LambdaApi extends AllDirectives {
     this.invokes = new InvokeRoutes(system, dispatcher, intake, settings.arns(), new InvokeForwarder(system,
         settings.credentials().values().iterator().next(), Clock.systemUTC()));
     this.logs = new LogsRoutes(logStore);
-    this.eventInvokeConfigs = new EventInvokeConfigRoutes(new FunctionAsk(ClusterSharding.get(system),
-        settings.askTimeout(), system.executionContext()), settings.arns(), Clock.systemUTC());
+    FunctionAsk asker = new FunctionAsk(ClusterSharding.get(system), settings.askTimeout(), system.executionContext());
+    this.eventInvokeConfigs = new EventInvokeConfigRoutes(asker, settings.arns(), Clock.systemUTC());
+    this.asyncQueues = new AsyncQueueRoutes(asker, intake, settings.arns(), Clock.systemUTC());
     this.dispatcher = dispatcher;
     this.intake = intake;
     this.verifier = new SigV4Verifier(settings.credentials(), java.time.Duration.ofMinutes(5));
@@ -108,7 +110,7 @@ public final class LambdaApi extends AllDirectives {
             HttpEntities.create(ContentTypes.TEXT_PLAIN_UTF8, metrics.render()))))),
         path(segment("tributary").slash("code").slash(segment()), this::downloadCode));
     Route operations = concat(logs.route(), invokes.route(), functions.route(), eventInvokeConfigs.route(),
-        extractRequest(this::unknownOperation));
+        asyncQueues.route(), extractRequest(this::unknownOperation));
     return extractRequest(request -> {
       String requestId = InvokeForwarder.requestId(request).orElseGet(() -> UUID.randomUUID().toString());
       String operation = Operations.of(request);
@@ -274,7 +276,8 @@ public final class LambdaApi extends AllDirectives {
         new Rule("POST", Pattern.compile("/"), "Logs"),
         new Rule("GET", Pattern.compile("/metrics"), "Metrics"),
         new Rule("GET", Pattern.compile("/tributary/code/[^/]+"), "DownloadCode"),
-        new Rule("POST", Pattern.compile(InvokeForwarder.PATH), "ForwardedInvoke"));
+        new Rule("POST", Pattern.compile(InvokeForwarder.PATH), "ForwardedInvoke"),
+        new Rule("GET", Pattern.compile("/tributary/functions/[^/]+/async-queue"), "GetAsyncQueue"));
 
     static String of(HttpRequest request) {
       if (InvokeRoutes.isInvoke(request)) {

@@ -309,6 +309,30 @@ class AsyncInvokeIT {
         slowestRefusalMs.get(), syncOk);
   }
 
+  @Test
+  void theQueueShowsWhatWaitsAndHowEventsEnded() throws Exception {
+    recorder("observed");
+    lambda.putFunctionConcurrency(b -> b.functionName("observed").reservedConcurrentExecutions(0));
+    for (int i = 0; i < 3; i++) {
+      event("observed", "{\"n\":" + i + "}");
+    }
+    var json = new com.fasterxml.jackson.databind.ObjectMapper();
+    var waiting = json.readTree(node.signedGet("/tributary/functions/observed/async-queue"));
+    assertEquals(3, waiting.get("ApproximateDepth").asInt());
+    assertTrue(waiting.get("OldestEventAgeSeconds").asInt() >= 0);
+
+    lambda.deleteFunctionConcurrency(b -> b.functionName("observed"));
+    long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+    var done = waiting;
+    while (done.at("/Outcomes/Success").asInt() < 3 && System.nanoTime() < deadline) {
+      NodeProcess.sleep(200);
+      done = json.readTree(node.signedGet("/tributary/functions/observed/async-queue"));
+    }
+    assertEquals(0, done.get("ApproximateDepth").asInt(), done.toString());
+    assertEquals(3, done.at("/Outcomes/Success").asInt(), done.toString());
+    assertEquals(0, done.get("OldestEventAgeSeconds").asInt());
+  }
+
   private static void signal(String signal, String pid) throws Exception {
     assertEquals(0, new ProcessBuilder("kill", "-" + signal, pid).inheritIO().start().waitFor());
   }

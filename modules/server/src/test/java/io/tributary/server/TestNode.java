@@ -101,6 +101,29 @@ final class TestNode implements AutoCloseable {
     return clientBuilder().build();
   }
 
+  /** A GET of one of Tributary's own paths, SigV4-signed as the CLI or an SDK would sign it; the body. */
+  String signedGet(String path) throws Exception {
+    var request = software.amazon.awssdk.http.SdkHttpRequest.builder()
+        .method(software.amazon.awssdk.http.SdkHttpMethod.GET).uri(URI.create(endpoint() + path)).build();
+    var signed = software.amazon.awssdk.http.auth.aws.signer.AwsV4HttpSigner.create().sign(r -> r
+        .identity(software.amazon.awssdk.identity.spi.AwsCredentialsIdentity.create(ACCESS_KEY, SECRET_KEY))
+        .request(request)
+        .putProperty(software.amazon.awssdk.http.auth.aws.signer.AwsV4HttpSigner.SERVICE_SIGNING_NAME, "lambda")
+        .putProperty(software.amazon.awssdk.http.auth.aws.signer.AwsV4HttpSigner.REGION_NAME, "us-east-1"));
+    var builder = java.net.http.HttpRequest.newBuilder(URI.create(endpoint() + path)).GET();
+    signed.request().headers().forEach((name, values) -> {
+      if (!name.equalsIgnoreCase("host")) {
+        values.forEach(v -> builder.header(name, v));
+      }
+    });
+    var response = java.net.http.HttpClient.newHttpClient().send(builder.build(),
+        java.net.http.HttpResponse.BodyHandlers.ofString());
+    if (response.statusCode() != 200) {
+      throw new IllegalStateException("GET " + path + ": " + response.statusCode() + " " + response.body());
+    }
+    return response.body();
+  }
+
   LambdaClient clientWithoutRetries() {
     return clientBuilder().overrideConfiguration(o -> o.retryPolicy(
         software.amazon.awssdk.core.retry.RetryPolicy.none())).build();

@@ -58,9 +58,10 @@ public final class EventQueueStore {
             + "  PRIMARY KEY (partition, function_name))");
   }
 
-  public CompletionStage<Void> putPayload(String requestId, byte[] payload) {
+  /** Fails after {@code timeout} rather than the driver's default, so that a refusal comes fast. */
+  public CompletionStage<Void> putPayload(String requestId, byte[] payload, Duration timeout) {
     return session.executeAsync(insertPayload.bind(requestId, ByteBuffer.wrap(payload), ttlSeconds)
-        .setIdempotent(true)).thenApply(rs -> null);
+        .setIdempotent(true).setTimeout(timeout)).thenApply(rs -> null);
   }
 
   /** The payload, or empty if it expired (or was never written). */

@@ -1,0 +1,56 @@
+package io.tributary.http;
+
+import static org.apache.pekko.http.javadsl.server.PathMatchers.segment;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.tributary.api.Arns;
+import io.tributary.cluster.AsyncQueueEntity;
+import io.tributary.cluster.FunctionEntity;
+import java.time.Clock;
+import java.util.concurrent.CompletionStage;
+import org.apache.pekko.http.javadsl.model.HttpResponse;
+import org.apache.pekko.http.javadsl.server.AllDirectives;
+import org.apache.pekko.http.javadsl.server.Route;
+
+/**
+ * {@code GET /tributary/functions/{fn}/async-queue} (Tributary's own, SigV4-signed like the rest):
+ * a function's asynchronous queue over all its partitions: events waiting, the oldest one's age,
+ * deliveries running, events waiting for a retry, and how many ended in each condition.
+ */
+final class AsyncQueueRoutes extends AllDirectives {
+
+  private final FunctionAsk asker;
+  private final AsyncQueueEntity.Intake intake;
+  private final Arns arns;
+  private final Clock clock;
+
+  AsyncQueueRoutes(FunctionAsk asker, AsyncQueueEntity.Intake intake, Arns arns, Clock clock) {
+    this.asker = asker;
+    this.intake = intake;
+    this.arns = arns;
+    this.clock = clock;
+  }
+
+  Route route() {
+    return path(segment("tributary").slash("functions").slash(segment()).slash("async-queue"),
+        fn -> get(() -> completeWithFuture(queue(fn))));
+  }
+
+  private CompletionStage<HttpResponse> queue(String reference) {
+    String name = FunctionRoutes.ref(arns, reference, null).name();
+    return asker.<FunctionEntity.FunctionView>ask(name, r -> new FunctionEntity.Get(null, r))
+        .thenCompose(exists -> intake.stats(name))
+        .thenApply(stats -> {
+          ObjectNode o = JsonBody.MAPPER.createObjectNode();
+          o.put("FunctionName", name);
+          o.put("ApproximateDepth", stats.depth());
+          o.put("OldestEventAgeSeconds", stats.oldestAcceptedAtMillis() == 0 ? 0
+              : Math.max(0, (clock.millis() - stats.oldestAcceptedAtMillis()) / 1000));
+          o.put("InFlight", stats.inFlight());
+          o.put("Retrying", stats.retrying());
+          ObjectNode outcomes = o.putObject("Outcomes");
+          stats.finished().forEach(outcomes::put);
+          return Responses.json(200, o);
+        });
+  }
+}
