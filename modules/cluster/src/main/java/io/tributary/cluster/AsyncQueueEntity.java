@@ -20,7 +20,6 @@ import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
-import java.util.concurrent.ThreadLocalRandom;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
@@ -156,7 +155,8 @@ public final class AsyncQueueEntity
   }
 
   public record Settings(int partitions, int inFlight, int maximumRetryAttempts, Duration maximumEventAge,
-                         RetrySchedule schedule, Duration payloadTtl, Duration wakeInterval, Duration acceptTimeout) {
+                         RetrySchedule schedule, Duration payloadTtl, Duration wakeInterval, Duration acceptTimeout,
+                         Duration idempotencyWindow) {
 
     public Settings {
       if (payloadTtl.compareTo(maximumEventAge) <= 0) {
@@ -171,7 +171,7 @@ public final class AsyncQueueEntity
       return new Settings(c.getInt("partitions"), c.getInt("in-flight"), c.getInt("maximum-retry-attempts"),
           c.getDuration("maximum-event-age"), new RetrySchedule(c.getDurationList("function-error-delays"),
           c.getDuration("backoff-min"), c.getDuration("backoff-max")), c.getDuration("payload-ttl"),
-          c.getDuration("wake-interval"), c.getDuration("accept-timeout"));
+          c.getDuration("wake-interval"), c.getDuration("accept-timeout"), c.getDuration("idempotency-window"));
     }
   }
 
@@ -581,7 +581,7 @@ public final class AsyncQueueEntity
 
   /**
    * The accepting side, on every node: stores the payload, then queues the event on one of the
-   * function's partitions, chosen at random; completes once both are durable.
+   * function's partitions, chosen by its request id; completes once both are durable.
    */
   public static final class Intake {
     private final ActorSystem<?> system;
@@ -589,15 +589,17 @@ public final class AsyncQueueEntity
     private final EventQueueStore store;
     private final int partitions;
     private final Duration acceptTimeout;
+    private final Duration idempotencyWindow;
     private final Clock clock;
 
     public Intake(ActorSystem<?> system, ClusterSharding sharding, EventQueueStore store, int partitions,
-                  Duration acceptTimeout, Clock clock) {
+                  Duration acceptTimeout, Duration idempotencyWindow, Clock clock) {
       this.system = system;
       this.sharding = sharding;
       this.store = store;
       this.partitions = partitions;
       this.acceptTimeout = acceptTimeout;
+      this.idempotencyWindow = idempotencyWindow;
       this.clock = clock;
     }
 
@@ -638,7 +640,8 @@ public final class AsyncQueueEntity
 
     public CompletionStage<Done> accept(String functionName, String qualifier, String requestId, byte[] payload) {
       long acceptedAt = clock.millis();
-      String entityId = entityId(functionName, ThreadLocalRandom.current().nextInt(partitions));
+      // By the request id, so that accepting the same request again finds the same partition, which dedupes it.
+      String entityId = entityId(functionName, Math.floorMod(requestId.hashCode(), partitions));
       return store.putPayload(requestId, payload, acceptTimeout).thenCompose(v -> Asks.on(sharding.entityRefFor(TYPE_KEY, entityId)
               .<FunctionEntity.Reply<Boolean>>ask(replyTo -> new Enqueue(requestId, qualifier, acceptedAt, replyTo),
                   acceptTimeout), system.executionContext()))
@@ -648,6 +651,26 @@ public final class AsyncQueueEntity
             }
             return Done.getInstance();
           });
+    }
+
+    /**
+     * An Event invoke with a client token: the first request with the token within the window is
+     * accepted as usual; a repeat gets the first request's id and queues nothing, unless the first
+     * was never confirmed accepted, in which case it is accepted now under the first id (the queue
+     * dedupes it if it was). Completes with the request id to answer.
+     */
+    public CompletionStage<String> acceptOnce(String functionName, String qualifier, String requestId, byte[] payload,
+                                              String token) {
+      Duration window = idempotencyWindow;
+      return store.claim(functionName, token, requestId, window, acceptTimeout).thenCompose(claim -> {
+        if (claim.isPresent() && claim.get().accepted()) {
+          return CompletableFuture.completedFuture(claim.get().requestId());
+        }
+        String id = claim.map(EventQueueStore.Claim::requestId).orElse(requestId);
+        return accept(functionName, qualifier, id, payload)
+            .thenCompose(done -> store.confirm(functionName, token, id, window, acceptTimeout))
+            .thenApply(v -> id);
+      });
     }
   }
 }

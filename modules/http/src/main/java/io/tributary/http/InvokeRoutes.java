@@ -42,6 +42,9 @@ final class InvokeRoutes extends AllDirectives {
 
   /** AWS's limit for a synchronous request payload. */
   static final int MAX_PAYLOAD_BYTES = 6 * 1024 * 1024;
+  /** Tributary's own: a repeat of an Event invoke with the same token gets the first one's request id. */
+  static final String CLIENT_TOKEN = "X-Tributary-Client-Token";
+  private static final java.util.regex.Pattern TOKEN = java.util.regex.Pattern.compile("[\\x21-\\x7e]{1,128}");
   /** AWS's limit for an asynchronous (Event) payload since October 2025. */
   static final int MAX_EVENT_PAYLOAD_BYTES = 1024 * 1024;
   private static final int MAX_CLIENT_CONTEXT_BYTES = 3583;
@@ -77,11 +80,12 @@ final class InvokeRoutes extends AllDirectives {
                 optionalHeaderValueByName("X-Amz-Invocation-Type", type ->
                     optionalHeaderValueByName("X-Amz-Log-Type", logType ->
                         optionalHeaderValueByName("X-Amz-Client-Context", clientContext ->
+                        optionalHeaderValueByName(CLIENT_TOKEN, token ->
                             attribute(LambdaApi.REQUEST_ID_KEY, requestId ->
                             entity(Unmarshaller.entityToByteString(), body -> withRequestTimeout(
                                 InvokeForwarder.LONGEST_INVOKE, () -> completeWithFuture(invoke(requestId,
                                 FunctionRoutes.ref(arns, reference, qualifier.orElse(null)), type, logType,
-                                clientContext, body))))))))))));
+                                clientContext, token, body)))))))))))));
   }
 
   /** An invoke another node forwarded here: run on this node or refused, never forwarded again. */
@@ -98,7 +102,7 @@ final class InvokeRoutes extends AllDirectives {
   }
 
   private CompletionStage<HttpResponse> invoke(String requestId, Arns.FunctionRef ref, Optional<String> type,
-      Optional<String> logType, Optional<String> clientContext, ByteString body) {
+      Optional<String> logType, Optional<String> clientContext, Optional<String> token, ByteString body) {
     String invocationType = type.orElse("RequestResponse");
     if (!invocationType.equals("RequestResponse") && !invocationType.equals("DryRun")
         && !invocationType.equals("Event")) {
@@ -106,7 +110,7 @@ final class InvokeRoutes extends AllDirectives {
           "Member must satisfy enum value set: [Event, RequestResponse, DryRun]");
     }
     if (invocationType.equals("Event")) {
-      return enqueue(requestId, ref, body);
+      return enqueue(requestId, ref, body, token.map(InvokeRoutes::checkToken).orElse(null));
     }
     String log = logType.orElse("None");
     if (!log.equals("None") && !log.equals("Tail")) {
@@ -130,7 +134,8 @@ final class InvokeRoutes extends AllDirectives {
    * An Event invoke: checked like a DryRun (function and qualifier exist), then its payload and its
    * place in the queue are written; 202 only once both are durable.
    */
-  private CompletionStage<HttpResponse> enqueue(String requestId, Arns.FunctionRef ref, ByteString body) {
+  private CompletionStage<HttpResponse> enqueue(String requestId, Arns.FunctionRef ref, ByteString body,
+                                                String token) {
     if (body.size() > MAX_EVENT_PAYLOAD_BYTES) {
       throw LambdaException.requestTooLarge("Request must be smaller than " + MAX_EVENT_PAYLOAD_BYTES
           + " bytes for the InvokeAsync operation");
@@ -144,8 +149,11 @@ final class InvokeRoutes extends AllDirectives {
       if (checked.status().intValue() != 204) {
         return CompletableFuture.completedFuture(checked);
       }
-      return intake.accept(ref.name(), ref.qualifier(), requestId, payload)
-          .thenApply(done -> Responses.empty(202))
+      CompletionStage<String> accepted = token == null
+          ? intake.accept(ref.name(), ref.qualifier(), requestId, payload).thenApply(done -> requestId)
+          : intake.acceptOnce(ref.name(), ref.qualifier(), requestId, payload, token);
+      return accepted
+          .thenApply(id -> Responses.empty(202).addHeader(RawHeader.create(LambdaApi.REQUEST_ID, id)))
           .exceptionally(failure -> {
             Throwable cause = failure instanceof CompletionException && failure.getCause() != null
                 ? failure.getCause() : failure;
@@ -204,6 +212,14 @@ final class InvokeRoutes extends AllDirectives {
       String detail = e.getMessage() == null ? "" : e.getMessage().split("\n")[0];
       throw LambdaException.invalidRequestContent("Could not parse request body into json: " + detail);
     }
+  }
+
+  private static String checkToken(String token) {
+    if (!TOKEN.matcher(token).matches()) {
+      throw LambdaException.invalidParameter(CLIENT_TOKEN + " must be 1 to 128 printable ASCII characters"
+          + " without spaces.");
+    }
+    return token;
   }
 
   private static String decodeClientContext(String base64) {

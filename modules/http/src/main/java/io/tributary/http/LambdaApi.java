@@ -55,7 +55,7 @@ import org.slf4j.MDC;
 public final class LambdaApi extends AllDirectives {
 
   private static final Logger log = LoggerFactory.getLogger(LambdaApi.class);
-  private static final String REQUEST_ID = "x-amzn-RequestId";
+  static final String REQUEST_ID = "x-amzn-RequestId";
   /** The request's id, for routes that need it (an invocation takes it as its own). */
   static final AttributeKey<String> REQUEST_ID_KEY = AttributeKey.create("tributary-request-id", String.class);
 
@@ -120,7 +120,9 @@ public final class LambdaApi extends AllDirectives {
         if (response.status().isSuccess() && CHANGES_INVOKES.contains(operation)) {
           forget(request, operation.equals("DeleteFunction") && request.getUri().query().get("Qualifier").isEmpty());
         }
-        return response.addHeader(RawHeader.create(REQUEST_ID, requestId));
+        // An idempotent repeat answers with the first request's id, set by its route.
+        return response.getHeader(REQUEST_ID).isPresent() ? response
+            : response.addHeader(RawHeader.create(REQUEST_ID, requestId));
       }, () -> handleExceptions(errors(requestId, operation), () -> concat(plain,
           handleRejections(bodyRejections(operation), () -> withSizeLimit(
               FunctionRoutes.isCodeUpload(request) ? settings.maxCodeUploadBytes()

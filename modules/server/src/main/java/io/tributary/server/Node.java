@@ -104,7 +104,7 @@ public final class Node {
           AsyncQueueEntity.Settings async = AsyncQueueEntity.Settings.fromConfig(config);
           EventQueueStore queues = new EventQueueStore(session, keyspace, async.payloadTtl());
           AsyncQueueEntity.Intake intake = new AsyncQueueEntity.Intake(system, sharding, queues, async.partitions(),
-              async.acceptTimeout(), Clock.systemUTC());
+              async.acceptTimeout(), async.idempotencyWindow(), Clock.systemUTC());
           AsyncQueueEntity.init(sharding, new AsyncQueueEntity.Deps(async, queues, dispatcher, intake, settings.arns(),
               Clock.systemUTC()));
           QueueWaker.init(system, sharding, queues, async.partitions(), async.wakeInterval());

@@ -333,6 +333,25 @@ class AsyncInvokeIT {
     assertEquals(0, done.get("OldestEventAgeSeconds").asInt());
   }
 
+  @Test
+  void aRepeatWithTheSameClientTokenGetsTheFirstRequestIdAndRunsNothing() throws IOException {
+    Path out = recorder("once");
+    java.util.function.Function<String, InvokeResponse> withToken = token -> lambda.invoke(b -> b.functionName("once")
+        .invocationType(InvocationType.EVENT).payload(SdkBytes.fromUtf8String("{\"order\":42}"))
+        .overrideConfiguration(o -> o.putHeader("X-Tributary-Client-Token", token)));
+    String first = withToken.apply("order-42").responseMetadata().requestId();
+    InvokeResponse repeat = withToken.apply("order-42");
+    assertEquals(202, repeat.statusCode());
+    assertEquals(first, repeat.responseMetadata().requestId());
+    String other = withToken.apply("order-43").responseMetadata().requestId();
+    assertTrue(!other.equals(first), "another token is another event");
+    assertEquals(1, awaitLines(out, other, l -> !l.isEmpty()).size());
+    NodeProcess.sleep(1_000);
+    assertEquals(1, lines(out, first).size(), "the repeat queued nothing");
+    assertEquals(400, assertThrows(software.amazon.awssdk.services.lambda.model.LambdaException.class,
+        () -> withToken.apply("has spaces")).statusCode());
+  }
+
   private static void signal(String signal, String pid) throws Exception {
     assertEquals(0, new ProcessBuilder("kill", "-" + signal, pid).inheritIO().start().waitFor());
   }

@@ -21,6 +21,8 @@ import java.util.concurrent.CompletionStage;
  *       {@code ttl}, longer than any event's maximum age, so nothing deletes them.</li>
  *   <li>{@code event_queues}: which functions have a non-empty queue in each partition, so that a
  *       partition's waker can start those queues after a restart or a node's death.</li>
+ *   <li>{@code event_tokens}: the client tokens of idempotent Event invokes, each with the request it
+ *       was given to, for the idempotency window.</li>
  * </ul>
  */
 public final class EventQueueStore {
@@ -31,11 +33,20 @@ public final class EventQueueStore {
   private final PreparedStatement insertQueue;
   private final PreparedStatement deleteQueue;
   private final PreparedStatement selectQueues;
+  private final PreparedStatement claimToken;
+  private final PreparedStatement confirmToken;
   private final int ttlSeconds;
+
+  /** A client token's row: the request id it was first given to, and whether that request was accepted. */
+  public record Claim(String requestId, boolean accepted) {}
 
   public EventQueueStore(CqlSession session, String keyspace, Duration ttl) {
     this.session = session;
     this.ttlSeconds = Math.toIntExact(ttl.toSeconds());
+    this.claimToken = session.prepare("INSERT INTO " + keyspace + ".event_tokens (function_name, client_token, request_id,"
+        + " accepted) VALUES (?, ?, ?, false) IF NOT EXISTS USING TTL ?");
+    this.confirmToken = session.prepare("UPDATE " + keyspace + ".event_tokens USING TTL ? SET request_id = ?,"
+        + " accepted = true WHERE function_name = ? AND client_token = ? IF EXISTS");
     this.insertPayload = session.prepare("INSERT INTO " + keyspace + ".event_payloads (request_id, payload)"
         + " VALUES (?, ?) USING TTL ?");
     this.selectPayload = session.prepare("SELECT payload FROM " + keyspace + ".event_payloads WHERE request_id = ?");
@@ -55,7 +66,37 @@ public final class EventQueueStore {
         "CREATE TABLE IF NOT EXISTS " + keyspace + ".event_queues (\n"
             + "  partition int,\n"
             + "  function_name text,\n"
-            + "  PRIMARY KEY (partition, function_name))");
+            + "  PRIMARY KEY (partition, function_name))",
+        "CREATE TABLE IF NOT EXISTS " + keyspace + ".event_tokens (\n"
+            + "  function_name text,\n"
+            + "  client_token text,\n"
+            + "  request_id text,\n"
+            + "  accepted boolean,\n"
+            + "  PRIMARY KEY ((function_name, client_token)))");
+  }
+
+  /**
+   * Gives {@code token} of {@code functionName} to {@code requestId} for {@code window}, unless it is
+   * already given (a lightweight transaction, so two concurrent requests cannot both have it): empty
+   * when this request has it, else the claim that holds it.
+   */
+  public CompletionStage<Optional<Claim>> claim(String functionName, String token, String requestId,
+                                                Duration window, Duration timeout) {
+    return session.executeAsync(claimToken.bind(functionName, token, requestId, Math.toIntExact(window.toSeconds()))
+        .setTimeout(timeout)).thenApply(rs -> {
+          if (rs.wasApplied()) {
+            return Optional.empty();
+          }
+          Row row = rs.one();
+          return Optional.of(new Claim(row.getString("request_id"), row.getBoolean("accepted")));
+        });
+  }
+
+  /** The request holding {@code token} was accepted; its row lives {@code window} from now. */
+  public CompletionStage<Void> confirm(String functionName, String token, String requestId, Duration window,
+                                       Duration timeout) {
+    return session.executeAsync(confirmToken.bind(Math.toIntExact(window.toSeconds()), requestId, functionName, token)
+        .setTimeout(timeout)).thenApply(rs -> null);
   }
 
   /** Fails after {@code timeout} rather than the driver's default, so that a refusal comes fast. */
