@@ -24,6 +24,7 @@ import org.apache.pekko.Done;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.PostStop;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.AskPattern;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
@@ -177,7 +178,7 @@ public final class AsyncQueueEntity
 
   /** Everything a queue needs from its node. */
   public record Deps(Settings settings, EventQueueStore store, ActorRef<Dispatcher.Command> dispatcher,
-                     Intake intake, Arns arns, Clock clock) {}
+                     Intake intake, AsyncMetrics metrics, Arns arns, Clock clock) {}
 
   /**
    * A finished event whose invocation record waits for its destination to accept it; {@code payload}
@@ -186,6 +187,7 @@ public final class AsyncQueueEntity
   private record Outgoing(String condition, int attempts, String destination, String recordId, String functionArn,
                           byte[] payload, Dispatcher.Result response) {}
 
+  private final String entityId;
   private final String functionName;
   private final int partition;
   /** Whether this queue's row in {@code event_queues} is known to be written. */
@@ -220,6 +222,7 @@ public final class AsyncQueueEntity
   private AsyncQueueEntity(String entityId, Deps deps, ActorContext<Command> context, TimerScheduler<Command> timers,
                            ActorRef<ClusterSharding.ShardCommand> shard) {
     super(PersistenceId.of(TYPE_KEY.name(), entityId));
+    this.entityId = entityId;
     this.functionName = entityId.substring(0, entityId.lastIndexOf('#'));
     this.partition = Integer.parseInt(entityId.substring(entityId.lastIndexOf('#') + 1));
     this.deps = deps;
@@ -259,7 +262,10 @@ public final class AsyncQueueEntity
 
   @Override
   public SignalHandler<State> signalHandler() {
-    return newSignalHandlerBuilder().onSignal(RecoveryCompleted.instance(), this::onRecovered).build();
+    return newSignalHandlerBuilder()
+        .onSignal(RecoveryCompleted.instance(), this::onRecovered)
+        .onSignal(PostStop.instance(), state -> deps.metrics().stopped(entityId))
+        .build();
   }
 
   @Override
@@ -303,11 +309,14 @@ public final class AsyncQueueEntity
     }
     EventAccepted accepted = new EventAccepted(cmd.requestId(), cmd.qualifier(), cmd.acceptedAtMillis());
     if (listed) {
-      return Effect().persist(accepted).thenRun(this::deliverDue)
-          .thenReply(cmd.replyTo(), s -> FunctionEntity.Reply.ok(Boolean.TRUE));
+      return Effect().persist(accepted).thenRun(s -> {
+        deps.metrics().accepted();
+        deliverDue(s);
+      }).thenReply(cmd.replyTo(), s -> FunctionEntity.Reply.ok(Boolean.TRUE));
     }
     listed = true;
     return Effect().persist(accepted).thenRun(s -> {
+      deps.metrics().accepted();
       context.pipeToSelf(deps.store().markQueued(partition, functionName),
           (v, failure) -> new Listed(cmd.replyTo(), failure));
       deliverDue(s);
@@ -365,6 +374,7 @@ public final class AsyncQueueEntity
       return finish(pending, "RetriesExhausted", attempt, delivered.payload(), result);
     }
     long retryAt = deps.clock().millis() + deps.settings().schedule().afterFunctionError(attempt).toMillis();
+    deps.metrics().retryScheduled();
     return Effect().persist(new RetryScheduled(id, attempt, retryAt)).thenRun(this::deliverDue);
   }
 
@@ -430,6 +440,7 @@ public final class AsyncQueueEntity
     List<Event> dropped = state.pending.values().stream()
         .<Event>map(p -> new EventFinished(p.requestId(), "Dropped", p.attempts())).toList();
     context.getLog().info("{} queued events of {} dropped: the function was deleted", dropped.size(), functionName);
+    deps.metrics().finished("Dropped", dropped.size());
     return Effect().persist(dropped).thenRun(this::deliverDue);
   }
 
@@ -466,6 +477,7 @@ public final class AsyncQueueEntity
   }
 
   private Effect<Event, State> backOff(State state, String id, String why) {
+    deps.metrics().backedOff();
     int failures = backoffs.merge(id, 1, Integer::sum);
     Duration delay = deps.settings().schedule().backoff(failures);
     notBefore.put(id, deps.clock().millis() + delay.toMillis());
@@ -478,7 +490,10 @@ public final class AsyncQueueEntity
   private Effect<Event, State> finished(String id, String condition, int attempts) {
     backoffs.remove(id);
     notBefore.remove(id);
-    return Effect().persist(new EventFinished(id, condition, attempts)).thenRun(this::deliverDue);
+    return Effect().persist(new EventFinished(id, condition, attempts)).thenRun(st -> {
+      deps.metrics().finished(condition, 1);
+      deliverDue(st);
+    });
   }
 
   /** Finishes the events past their maximum age that are not being delivered, then delivers what is due. */
@@ -506,7 +521,10 @@ public final class AsyncQueueEntity
       }
     }
     return finishedNow.isEmpty() ? Effect().none().thenRun(this::deliverDue)
-        : Effect().persist(finishedNow).thenRun(this::deliverDue);
+        : Effect().persist(finishedNow).thenRun(st -> {
+          deps.metrics().finished("EventAgeExceeded", finishedNow.size());
+          deliverDue(st);
+        });
   }
 
   /**
@@ -561,6 +579,7 @@ public final class AsyncQueueEntity
     } else {
       timers.cancel(Idle.INSTANCE);
     }
+    deps.metrics().holds(entityId, state.size(), inFlight.size());
   }
 
   private void start(Pending p) {

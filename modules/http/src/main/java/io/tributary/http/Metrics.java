@@ -1,8 +1,10 @@
 package io.tributary.http;
 
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.function.Supplier;
 
 /**
  * Request counts and latencies per API operation, in Prometheus's text exposition format:
@@ -40,6 +42,13 @@ public final class Metrics {
 
   private final Map<Key, LongAdder> requests = new ConcurrentHashMap<>();
   private final Map<String, Histogram> durations = new ConcurrentHashMap<>();
+  private final List<Supplier<String>> sources;
+
+  /** {@code sources}: more metrics, already in the text format, appended to these. */
+  @SafeVarargs
+  public Metrics(Supplier<String>... sources) {
+    this.sources = List.of(sources);
+  }
 
   public void record(String operation, int status, long nanos) {
     requests.computeIfAbsent(new Key(operation, status), k -> new LongAdder()).increment();
@@ -67,6 +76,7 @@ public final class Metrics {
       out.append("tributary_api_request_duration_seconds_count{operation=\"").append(op).append("\"} ")
           .append(count).append('\n');
     });
+    sources.forEach(source -> out.append(source.get()));
     return out.toString();
   }
 }

@@ -3,6 +3,7 @@ package io.tributary.server;
 import com.datastax.oss.driver.api.core.CqlSession;
 import com.typesafe.config.Config;
 import io.tributary.cluster.AccountEntity;
+import io.tributary.cluster.AsyncMetrics;
 import io.tributary.cluster.AsyncQueueEntity;
 import io.tributary.cluster.Dispatcher;
 import io.tributary.cluster.FunctionEntity;
@@ -105,11 +106,12 @@ public final class Node {
           EventQueueStore queues = new EventQueueStore(session, keyspace, async.payloadTtl());
           AsyncQueueEntity.Intake intake = new AsyncQueueEntity.Intake(system, sharding, queues, async.partitions(),
               async.acceptTimeout(), async.idempotencyWindow(), Clock.systemUTC());
-          AsyncQueueEntity.init(sharding, new AsyncQueueEntity.Deps(async, queues, dispatcher, intake, settings.arns(),
-              Clock.systemUTC()));
+          AsyncMetrics asyncMetrics = new AsyncMetrics();
+          AsyncQueueEntity.init(sharding, new AsyncQueueEntity.Deps(async, queues, dispatcher, intake, asyncMetrics,
+              settings.arns(), Clock.systemUTC()));
           QueueWaker.init(system, sharding, queues, async.partitions(), async.wakeInterval());
           Cluster cluster = Cluster.get(system);
-          LambdaApi api = new LambdaApi(system, settings, registry, codeStore, logStore, dispatcher, intake, new Metrics(),
+          LambdaApi api = new LambdaApi(system, settings, registry, codeStore, logStore, dispatcher, intake, new Metrics(asyncMetrics::render),
               () -> !draining.get() && cluster.selfMember().status().equals(MemberStatus.up()));
           return Http.get(system).newServerAt(settings.host(), settings.port()).bind(api.route());
         })

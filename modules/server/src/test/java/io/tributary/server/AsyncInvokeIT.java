@@ -310,7 +310,7 @@ class AsyncInvokeIT {
   }
 
   @Test
-  void theQueueShowsWhatWaitsAndHowEventsEnded() throws Exception {
+  void theQueueViewAndMetricsShowWhatWaitsAndHowEventsEnded() throws Exception {
     recorder("observed");
     lambda.putFunctionConcurrency(b -> b.functionName("observed").reservedConcurrentExecutions(0));
     for (int i = 0; i < 3; i++) {
@@ -331,6 +331,15 @@ class AsyncInvokeIT {
     assertEquals(0, done.get("ApproximateDepth").asInt(), done.toString());
     assertEquals(3, done.at("/Outcomes/Success").asInt(), done.toString());
     assertEquals(0, done.get("OldestEventAgeSeconds").asInt());
+
+    String metrics = java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(
+        java.net.URI.create(node.endpoint() + "/metrics")).build(),
+        java.net.http.HttpResponse.BodyHandlers.ofString()).body();
+    long succeeded = metrics.lines().filter(l -> l.startsWith("tributary_async_finished_total{condition=\"Success\"}"))
+        .mapToLong(l -> Long.parseLong(l.substring(l.lastIndexOf(' ') + 1))).sum();
+    assertTrue(succeeded >= 3, metrics);
+    assertTrue(metrics.contains("tributary_async_pending_events "), metrics);
+    assertTrue(metrics.contains("tributary_async_backoffs_total "), "the throttled deliveries were put back");
   }
 
   @Test
