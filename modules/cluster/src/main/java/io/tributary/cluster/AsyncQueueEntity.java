@@ -124,6 +124,13 @@ public final class AsyncQueueEntity
   public record QueueStats(int depth, long oldestAcceptedAtMillis, int inFlight, int retrying,
                            Map<String, Long> finished) implements ClusterMessage {}
 
+  /** Where event {@code requestId} is, if this partition still holds it. */
+  public record GetEvent(String requestId, ActorRef<EventStatus> replyTo) implements Command {}
+
+  /** {@code queued} false: the partition does not hold the event (finished, or never accepted here). */
+  public record EventStatus(boolean queued, boolean running, int attempts, long acceptedAtMillis,
+                            long nextAttemptAtMillis) implements ClusterMessage {}
+
   /**
    * Mutable, changed only by {@link #apply}; snapshots take a copy ({@link #snapshotAdapter}), so
    * the snapshot store never sees it change.
@@ -157,7 +164,7 @@ public final class AsyncQueueEntity
 
   public record Settings(int partitions, int inFlight, int maximumRetryAttempts, Duration maximumEventAge,
                          RetrySchedule schedule, Duration payloadTtl, Duration wakeInterval, Duration acceptTimeout,
-                         Duration idempotencyWindow) {
+                         Duration idempotencyWindow, Duration outcomeRetention) {
 
     public Settings {
       if (payloadTtl.compareTo(maximumEventAge) <= 0) {
@@ -172,7 +179,8 @@ public final class AsyncQueueEntity
       return new Settings(c.getInt("partitions"), c.getInt("in-flight"), c.getInt("maximum-retry-attempts"),
           c.getDuration("maximum-event-age"), new RetrySchedule(c.getDurationList("function-error-delays"),
           c.getDuration("backoff-min"), c.getDuration("backoff-max")), c.getDuration("payload-ttl"),
-          c.getDuration("wake-interval"), c.getDuration("accept-timeout"), c.getDuration("idempotency-window"));
+          c.getDuration("wake-interval"), c.getDuration("accept-timeout"), c.getDuration("idempotency-window"),
+          c.getDuration("outcome-retention"));
     }
   }
 
@@ -285,6 +293,7 @@ public final class AsyncQueueEntity
         .onCommand(Idle.class, this::onIdle)
         .onCommand(Purge.class, this::onPurge)
         .onCommand(GetStats.class, this::onGetStats)
+        .onCommand(GetEvent.class, this::onGetEvent)
         .onCommand(Unlisted.class, this::onUnlisted)
         .build();
   }
@@ -430,6 +439,29 @@ public final class AsyncQueueEntity
     return Effect().none();
   }
 
+  private Effect<Event, State> onGetEvent(State state, GetEvent get) {
+    Pending p = state.pending.get(get.requestId());
+    get.replyTo().tell(p == null ? new EventStatus(false, false, 0, 0, 0)
+        : new EventStatus(true, inFlight.contains(p.requestId()), p.attempts(), p.acceptedAtMillis(),
+            Math.max(p.retryAtMillis(), notBefore.getOrDefault(p.requestId(), 0L))));
+    return Effect().none();
+  }
+
+  /** Kept for lookups by request id; a failure only costs the lookup, so it is logged, not retried. */
+  private void recordOutcomes(List<String> requestIds, String condition, Map<String, Integer> attempts) {
+    java.time.Instant now = java.time.Instant.ofEpochMilli(deps.clock().millis());
+    for (String id : requestIds) {
+      deps.store().recordOutcome(id, new EventQueueStore.Outcome(functionName, condition,
+              attempts.getOrDefault(id, 0), now), deps.settings().outcomeRetention())
+          .whenComplete((v, failure) -> {
+            if (failure != null) {
+              context.getLog().debug("Could not record the outcome of event {} of {}: {}", id, functionName,
+                  failure.toString());
+            }
+          });
+    }
+  }
+
   private Effect<Event, State> onPurge(State state, Purge purge) {
     outbox.clear();
     backoffs.clear();
@@ -441,7 +473,13 @@ public final class AsyncQueueEntity
         .<Event>map(p -> new EventFinished(p.requestId(), "Dropped", p.attempts())).toList();
     context.getLog().info("{} queued events of {} dropped: the function was deleted", dropped.size(), functionName);
     deps.metrics().finished("Dropped", dropped.size());
-    return Effect().persist(dropped).thenRun(this::deliverDue);
+    Map<String, Integer> attempts = new HashMap<>();
+    state.pending.values().forEach(p -> attempts.put(p.requestId(), p.attempts()));
+    List<String> ids = List.copyOf(attempts.keySet());
+    return Effect().persist(dropped).thenRun(st -> {
+      recordOutcomes(ids, "Dropped", attempts);
+      deliverDue(st);
+    });
   }
 
   private Effect<Event, State> onRecordSent(State state, RecordSent sent) {
@@ -492,6 +530,7 @@ public final class AsyncQueueEntity
     notBefore.remove(id);
     return Effect().persist(new EventFinished(id, condition, attempts)).thenRun(st -> {
       deps.metrics().finished(condition, 1);
+      recordOutcomes(List.of(id), condition, Map.of(id, attempts));
       deliverDue(st);
     });
   }
@@ -523,6 +562,9 @@ public final class AsyncQueueEntity
     return finishedNow.isEmpty() ? Effect().none().thenRun(this::deliverDue)
         : Effect().persist(finishedNow).thenRun(st -> {
           deps.metrics().finished("EventAgeExceeded", finishedNow.size());
+          Map<String, Integer> attempts = new HashMap<>();
+          finishedNow.forEach(e -> attempts.put(((EventFinished) e).requestId(), ((EventFinished) e).attempts()));
+          recordOutcomes(List.copyOf(attempts.keySet()), "EventAgeExceeded", attempts);
           deliverDue(st);
         });
   }
@@ -648,6 +690,20 @@ public final class AsyncQueueEntity
         }
         return new QueueStats(depth, oldest, inFlight, retrying, finished);
       });
+    }
+
+    /** Where an event is: {@code queued} while a partition holds it, else how it {@code ended}, else neither. */
+    public record Whereabouts(EventStatus queued, EventQueueStore.Outcome ended) {}
+
+    /** Where event {@code requestId} of {@code functionName} is: still queued, or how it ended. */
+    public CompletionStage<Whereabouts> lookup(String functionName, String requestId) {
+      String entityId = entityId(functionName, Math.floorMod(requestId.hashCode(), partitions));
+      return Asks.on(sharding.entityRefFor(TYPE_KEY, entityId)
+              .<EventStatus>ask(replyTo -> new GetEvent(requestId, replyTo), acceptTimeout.multipliedBy(3)),
+          system.executionContext())
+          .thenCompose(status -> status.queued() ? CompletableFuture.completedFuture(new Whereabouts(status, null))
+              : store.outcome(requestId).thenApply(outcome -> new Whereabouts(null, outcome
+                  .filter(o -> o.functionName().equals(functionName)).orElse(null))));
     }
 
     /** Drops what every partition of {@code functionName}'s queue holds. */

@@ -142,6 +142,8 @@ public final class KryoSerializer extends JSerializer {
     r.put(168, AsyncQueueEntity.Purge.class);
     r.put(169, AsyncQueueEntity.GetStats.class);
     r.put(170, AsyncQueueEntity.QueueStats.class);
+    r.put(171, AsyncQueueEntity.GetEvent.class);
+    r.put(172, AsyncQueueEntity.EventStatus.class);
     return Collections.unmodifiableMap(r);
   }
 

@@ -279,7 +279,8 @@ public final class LambdaApi extends AllDirectives {
         new Rule("GET", Pattern.compile("/metrics"), "Metrics"),
         new Rule("GET", Pattern.compile("/tributary/code/[^/]+"), "DownloadCode"),
         new Rule("POST", Pattern.compile(InvokeForwarder.PATH), "ForwardedInvoke"),
-        new Rule("GET", Pattern.compile("/tributary/functions/[^/]+/async-queue"), "GetAsyncQueue"));
+        new Rule("GET", Pattern.compile("/tributary/functions/[^/]+/async-queue"), "GetAsyncQueue"),
+        new Rule("GET", Pattern.compile("/tributary/functions/[^/]+/async-events/[^/]+"), "GetAsyncEvent"));
 
     static String of(HttpRequest request) {
       if (InvokeRoutes.isInvoke(request)) {

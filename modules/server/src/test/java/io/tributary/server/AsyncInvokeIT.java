@@ -313,10 +313,13 @@ class AsyncInvokeIT {
   void theQueueViewAndMetricsShowWhatWaitsAndHowEventsEnded() throws Exception {
     recorder("observed");
     lambda.putFunctionConcurrency(b -> b.functionName("observed").reservedConcurrentExecutions(0));
+    List<String> ids = new java.util.ArrayList<>();
     for (int i = 0; i < 3; i++) {
-      event("observed", "{\"n\":" + i + "}");
+      ids.add(event("observed", "{\"n\":" + i + "}").responseMetadata().requestId());
     }
     var json = new com.fasterxml.jackson.databind.ObjectMapper();
+    var queued = json.readTree(node.signedGet("/tributary/functions/observed/async-events/" + ids.get(0)));
+    assertTrue(List.of("Queued", "Retrying", "Running").contains(queued.get("Status").asText()), queued.toString());
     var waiting = json.readTree(node.signedGet("/tributary/functions/observed/async-queue"));
     assertEquals(3, waiting.get("ApproximateDepth").asInt());
     assertTrue(waiting.get("OldestEventAgeSeconds").asInt() >= 0);
@@ -331,6 +334,12 @@ class AsyncInvokeIT {
     assertEquals(0, done.get("ApproximateDepth").asInt(), done.toString());
     assertEquals(3, done.at("/Outcomes/Success").asInt(), done.toString());
     assertEquals(0, done.get("OldestEventAgeSeconds").asInt());
+    var finished = json.readTree(node.signedGet("/tributary/functions/observed/async-events/" + ids.get(0)));
+    assertEquals("Finished", finished.get("Status").asText(), finished.toString());
+    assertEquals("Success", finished.get("Condition").asText());
+    assertEquals(1, finished.get("Attempts").asInt());
+    assertThrows(IllegalStateException.class,
+        () -> node.signedGet("/tributary/functions/observed/async-events/no-such-request"), "404");
 
     String metrics = java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(
         java.net.URI.create(node.endpoint() + "/metrics")).build(),

@@ -6,6 +6,7 @@ import com.datastax.oss.driver.api.core.cql.PreparedStatement;
 import com.datastax.oss.driver.api.core.cql.Row;
 import java.nio.ByteBuffer;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -21,6 +22,8 @@ import java.util.concurrent.CompletionStage;
  *       {@code ttl}, longer than any event's maximum age, so nothing deletes them.</li>
  *   <li>{@code event_queues}: which functions have a non-empty queue in each partition, so that a
  *       partition's waker can start those queues after a restart or a node's death.</li>
+ *   <li>{@code event_outcomes}: how each event ended, for lookups by request id, for a retention
+ *       period.</li>
  *   <li>{@code event_tokens}: the client tokens of idempotent Event invokes, each with the request it
  *       was given to, for the idempotency window.</li>
  * </ul>
@@ -33,9 +36,14 @@ public final class EventQueueStore {
   private final PreparedStatement insertQueue;
   private final PreparedStatement deleteQueue;
   private final PreparedStatement selectQueues;
+  private final PreparedStatement insertOutcome;
+  private final PreparedStatement selectOutcome;
   private final PreparedStatement claimToken;
   private final PreparedStatement confirmToken;
   private final int ttlSeconds;
+
+  /** How an event ended. */
+  public record Outcome(String functionName, String condition, int attempts, Instant finishedAt) {}
 
   /** A client token's row: the request id it was first given to, and whether that request was accepted. */
   public record Claim(String requestId, boolean accepted) {}
@@ -43,6 +51,10 @@ public final class EventQueueStore {
   public EventQueueStore(CqlSession session, String keyspace, Duration ttl) {
     this.session = session;
     this.ttlSeconds = Math.toIntExact(ttl.toSeconds());
+    this.insertOutcome = session.prepare("INSERT INTO " + keyspace + ".event_outcomes (request_id, function_name,"
+        + " condition, attempts, finished_at) VALUES (?, ?, ?, ?, ?) USING TTL ?");
+    this.selectOutcome = session.prepare("SELECT function_name, condition, attempts, finished_at FROM " + keyspace
+        + ".event_outcomes WHERE request_id = ?");
     this.claimToken = session.prepare("INSERT INTO " + keyspace + ".event_tokens (function_name, client_token, request_id,"
         + " accepted) VALUES (?, ?, ?, false) IF NOT EXISTS USING TTL ?");
     this.confirmToken = session.prepare("UPDATE " + keyspace + ".event_tokens USING TTL ? SET request_id = ?,"
@@ -67,12 +79,33 @@ public final class EventQueueStore {
             + "  partition int,\n"
             + "  function_name text,\n"
             + "  PRIMARY KEY (partition, function_name))",
+        "CREATE TABLE IF NOT EXISTS " + keyspace + ".event_outcomes (\n"
+            + "  request_id text PRIMARY KEY,\n"
+            + "  function_name text,\n"
+            + "  condition text,\n"
+            + "  attempts int,\n"
+            + "  finished_at timestamp)",
         "CREATE TABLE IF NOT EXISTS " + keyspace + ".event_tokens (\n"
             + "  function_name text,\n"
             + "  client_token text,\n"
             + "  request_id text,\n"
             + "  accepted boolean,\n"
             + "  PRIMARY KEY ((function_name, client_token)))");
+  }
+
+  /** Records how an event ended, kept for {@code retention} for lookups by request id. */
+  public CompletionStage<Void> recordOutcome(String requestId, Outcome outcome, Duration retention) {
+    return session.executeAsync(insertOutcome.bind(requestId, outcome.functionName(), outcome.condition(),
+        outcome.attempts(), outcome.finishedAt(), Math.toIntExact(retention.toSeconds())).setIdempotent(true))
+        .thenApply(rs -> null);
+  }
+
+  public CompletionStage<Optional<Outcome>> outcome(String requestId) {
+    return session.executeAsync(selectOutcome.bind(requestId).setIdempotent(true)).thenApply(rs -> {
+      Row row = rs.one();
+      return row == null ? Optional.empty() : Optional.of(new Outcome(row.getString("function_name"),
+          row.getString("condition"), row.getInt("attempts"), row.getInstant("finished_at")));
+    });
   }
 
   /**
