@@ -68,6 +68,8 @@ public final class AsyncQueueEntity
 
   public static final EntityTypeKey<Command> TYPE_KEY = EntityTypeKey.create(Command.class, "AsyncQueue");
   static final Duration IDLE = Duration.ofSeconds(30);
+  /** Events per journal write: about 5 KB, Cassandra's default batch-size warning threshold. */
+  static final int BATCH = 32;
   /** AWS's longest function timeout and a margin: a delivery always ends within it. */
   private static final Duration DELIVERY_TIMEOUT = Duration.ofSeconds(910);
 
@@ -83,7 +85,14 @@ public final class AsyncQueueEntity
   /** The function was deleted: its queued events are dropped, as AWS drops them. */
   public enum Purge implements Command { INSTANCE }
 
-  private record Listed(ActorRef<FunctionEntity.Reply<Boolean>> replyTo, Throwable failure) implements Command {}
+  private record Listed(List<ActorRef<FunctionEntity.Reply<Boolean>>> replyTo, Throwable failure)
+      implements Command {}
+
+  /** Persists the events accepted since the last write, in one journal write. */
+  private enum FlushAccepted implements Command { INSTANCE }
+
+  /** Persists the outcomes decided since the last write, in one journal write. */
+  private enum FlushFinished implements Command { INSTANCE }
 
   private record Unlisted(Throwable failure) implements Command {}
 
@@ -211,6 +220,12 @@ public final class AsyncQueueEntity
   /** The last asynchronous configuration the Dispatcher reported per qualifier; absent: the node's defaults. */
   private final Map<String, EventInvokeConfig> configs = new HashMap<>();
   private final Map<String, Outgoing> outbox = new HashMap<>();
+  /** Accepted, waiting for the group commit ({@link FlushAccepted}). */
+  private final List<Enqueue> accepting = new ArrayList<>();
+  private boolean flushScheduled;
+  /** Finished, waiting for the group commit ({@link FlushFinished}). */
+  private final List<EventFinished> finishing = new ArrayList<>();
+  private boolean finishScheduled;
 
   public static void init(ClusterSharding sharding, Deps deps) {
     sharding.init(Entity.of(TYPE_KEY, ctx -> create(ctx.getEntityId(), deps, ctx.getShard())));
@@ -286,6 +301,8 @@ public final class AsyncQueueEntity
     return newCommandHandlerBuilder().forAnyState()
         .onCommand(Enqueue.class, this::onEnqueue)
         .onCommand(Listed.class, this::onListed)
+        .onCommand(FlushAccepted.class, (state, flush) -> flushAccepted(state))
+        .onCommand(FlushFinished.class, (state, flush) -> flushFinished(state))
         .onCommand(Delivered.class, this::onDelivered)
         .onCommand(RecordSent.class, this::onRecordSent)
         .onCommand(Tick.class, (state, tick) -> expireOrDeliver(state))
@@ -311,23 +328,52 @@ public final class AsyncQueueEntity
     deliverDue(state);
   }
 
-  /** The first event of an unlisted queue lists it before its 202, so that a waker finds it after a crash. */
+  /**
+   * Group commit: accepted events wait for the commands already in the mailbox (or stashed behind
+   * the previous write) and are journaled together, up to {@link #BATCH} at a time, so that a busy
+   * partition makes one journal write per batch rather than one per event.
+   */
   private Effect<Event, State> onEnqueue(State state, Enqueue cmd) {
     if (state.contains(cmd.requestId())) {
       return Effect().reply(cmd.replyTo(), FunctionEntity.Reply.ok(Boolean.TRUE));
     }
-    EventAccepted accepted = new EventAccepted(cmd.requestId(), cmd.qualifier(), cmd.acceptedAtMillis());
-    if (listed) {
-      return Effect().persist(accepted).thenRun(s -> {
-        deps.metrics().accepted();
-        deliverDue(s);
-      }).thenReply(cmd.replyTo(), s -> FunctionEntity.Reply.ok(Boolean.TRUE));
+    accepting.add(cmd);
+    if (accepting.size() >= BATCH) {
+      return flushAccepted(state);
     }
+    if (!flushScheduled) {
+      flushScheduled = true;
+      context.getSelf().tell(FlushAccepted.INSTANCE);
+    }
+    return Effect().none();
+  }
+
+  /** The first events of an unlisted queue list it before their 202, so that a waker finds it after a crash. */
+  private Effect<Event, State> flushAccepted(State state) {
+    flushScheduled = false;
+    if (accepting.isEmpty()) {
+      return Effect().none();
+    }
+    List<Enqueue> batch = List.copyOf(accepting);
+    accepting.clear();
+    Map<String, Event> events = new LinkedHashMap<>();
+    for (Enqueue cmd : batch) {
+      if (!state.contains(cmd.requestId())) {
+        events.putIfAbsent(cmd.requestId(), new EventAccepted(cmd.requestId(), cmd.qualifier(), cmd.acceptedAtMillis()));
+      }
+    }
+    List<ActorRef<FunctionEntity.Reply<Boolean>>> replyTo = batch.stream().map(Enqueue::replyTo).toList();
+    boolean list = !listed;
     listed = true;
-    return Effect().persist(accepted).thenRun(s -> {
-      deps.metrics().accepted();
-      context.pipeToSelf(deps.store().markQueued(partition, functionName),
-          (v, failure) -> new Listed(cmd.replyTo(), failure));
+    return Effect().persist(List.copyOf(events.values())).thenRun(s -> {
+      for (int i = 0; i < events.size(); i++) {
+        deps.metrics().accepted();
+      }
+      if (list) {
+        context.pipeToSelf(deps.store().markQueued(partition, functionName), (v, failure) -> new Listed(replyTo, failure));
+      } else {
+        replyTo.forEach(r -> r.tell(FunctionEntity.Reply.ok(Boolean.TRUE)));
+      }
       deliverDue(s);
     });
   }
@@ -335,10 +381,13 @@ public final class AsyncQueueEntity
   private Effect<Event, State> onListed(State state, Listed done) {
     if (done.failure() != null) {
       listed = false;
-      return Effect().reply(done.replyTo(), new FunctionEntity.Reply<>(null, LambdaError.of(LambdaException.service(
-          "The event was queued but its queue could not be listed: " + done.failure().getMessage()))));
+      FunctionEntity.Reply<Boolean> failed = new FunctionEntity.Reply<>(null, LambdaError.of(LambdaException.service(
+          "The event was queued but its queue could not be listed: " + done.failure().getMessage())));
+      done.replyTo().forEach(r -> r.tell(failed));
+    } else {
+      done.replyTo().forEach(r -> r.tell(FunctionEntity.Reply.ok(Boolean.TRUE)));
     }
-    return Effect().reply(done.replyTo(), FunctionEntity.Reply.ok(Boolean.TRUE));
+    return Effect().none();
   }
 
   private Effect<Event, State> onDelivered(State state, Delivered delivered) {
@@ -463,6 +512,9 @@ public final class AsyncQueueEntity
   }
 
   private Effect<Event, State> onPurge(State state, Purge purge) {
+    finishing.forEach(e -> inFlight.remove(e.requestId()));
+    finishing.clear();
+    outbox.keySet().forEach(inFlight::remove);
     outbox.clear();
     backoffs.clear();
     notBefore.clear();
@@ -525,12 +577,39 @@ public final class AsyncQueueEntity
     return Effect().none().thenRun(this::deliverDue);
   }
 
+  /**
+   * Group commit of outcomes, as of accepted events: the event stays in flight (never delivered
+   * again) until its {@code EventFinished} is journaled with the others finished meanwhile.
+   */
   private Effect<Event, State> finished(String id, String condition, int attempts) {
     backoffs.remove(id);
     notBefore.remove(id);
-    return Effect().persist(new EventFinished(id, condition, attempts)).thenRun(st -> {
-      deps.metrics().finished(condition, 1);
-      recordOutcomes(List.of(id), condition, Map.of(id, attempts));
+    inFlight.add(id);
+    finishing.add(new EventFinished(id, condition, attempts));
+    if (!finishScheduled) {
+      finishScheduled = true;
+      context.getSelf().tell(FlushFinished.INSTANCE);
+    }
+    return Effect().none().thenRun(this::deliverDue);
+  }
+
+  private Effect<Event, State> flushFinished(State state) {
+    finishScheduled = false;
+    if (finishing.isEmpty()) {
+      return Effect().none();
+    }
+    List<EventFinished> batch = List.copyOf(finishing.subList(0, Math.min(BATCH, finishing.size())));
+    finishing.subList(0, batch.size()).clear();
+    if (!finishing.isEmpty()) {
+      finishScheduled = true;
+      context.getSelf().tell(FlushFinished.INSTANCE);
+    }
+    return Effect().persist(List.<Event>copyOf(batch)).thenRun(st -> {
+      for (EventFinished e : batch) {
+        inFlight.remove(e.requestId());
+        deps.metrics().finished(e.condition(), 1);
+        recordOutcomes(List.of(e.requestId()), e.condition(), Map.of(e.requestId(), e.attempts()));
+      }
       deliverDue(st);
     });
   }
@@ -574,7 +653,7 @@ public final class AsyncQueueEntity
    * meanwhile lists the queue again, with a later write that wins.
    */
   private Effect<Event, State> onIdle(State state, Idle idle) {
-    if (state.size() == 0 && inFlight.isEmpty()) {
+    if (state.size() == 0 && inFlight.isEmpty() && accepting.isEmpty()) {
       listed = false;
       context.pipeToSelf(deps.store().markEmpty(partition, functionName), (v, failure) -> new Unlisted(failure));
     }
@@ -582,7 +661,7 @@ public final class AsyncQueueEntity
   }
 
   private Effect<Event, State> onUnlisted(State state, Unlisted unlisted) {
-    if (unlisted.failure() == null && state.size() == 0 && inFlight.isEmpty() && !listed) {
+    if (unlisted.failure() == null && state.size() == 0 && inFlight.isEmpty() && accepting.isEmpty() && !listed) {
       shard.tell(new ClusterSharding.Passivate<>(context.getSelf()));
     }
     return Effect().none();
@@ -616,7 +695,7 @@ public final class AsyncQueueEntity
     } else {
       timers.cancel(Tick.INSTANCE);
     }
-    if (state.size() == 0 && inFlight.isEmpty()) {
+    if (state.size() == 0 && inFlight.isEmpty() && accepting.isEmpty()) {
       timers.startSingleTimer(Idle.INSTANCE, IDLE);
     } else {
       timers.cancel(Idle.INSTANCE);

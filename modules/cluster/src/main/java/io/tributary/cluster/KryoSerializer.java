@@ -144,6 +144,8 @@ public final class KryoSerializer extends JSerializer {
     r.put(170, AsyncQueueEntity.QueueStats.class);
     r.put(171, AsyncQueueEntity.GetEvent.class);
     r.put(172, AsyncQueueEntity.EventStatus.class);
+    r.put(173, classNamed("io.tributary.cluster.AsyncQueueEntity$FlushAccepted"));
+    r.put(174, classNamed("io.tributary.cluster.AsyncQueueEntity$FlushFinished"));
     return Collections.unmodifiableMap(r);
   }
 
