@@ -12,7 +12,6 @@ import io.tributary.api.FunctionConfig;
 import io.tributary.api.LambdaException;
 import io.tributary.api.PolicyStatement;
 import io.tributary.api.Validation;
-import io.tributary.cluster.Asks;
 import io.tributary.cluster.FunctionEntity;
 import io.tributary.cluster.FunctionEntity.Command;
 import io.tributary.cluster.FunctionEntity.Reply;
@@ -27,10 +26,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
-import java.util.concurrent.TimeoutException;
 import java.util.function.Function;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
@@ -39,7 +36,6 @@ import org.apache.pekko.http.javadsl.model.HttpResponse;
 import org.apache.pekko.http.javadsl.server.AllDirectives;
 import org.apache.pekko.http.javadsl.server.Route;
 import org.apache.pekko.http.javadsl.unmarshalling.Unmarshaller;
-import org.apache.pekko.util.ByteString;
 
 /**
  * The Lambda control plane for functions: CRUD, code, versions, aliases, concurrency, resource

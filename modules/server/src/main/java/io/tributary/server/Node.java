@@ -1,6 +1,5 @@
 package io.tributary.server;
 
-import com.datastax.oss.driver.api.core.CqlSession;
 import com.typesafe.config.Config;
 import io.tributary.cluster.AccountEntity;
 import io.tributary.cluster.AsyncMetrics;
