@@ -362,6 +362,10 @@ public final class AsyncQueueEntity
       }
     }
     List<ActorRef<FunctionEntity.Reply<Boolean>>> replyTo = batch.stream().map(Enqueue::replyTo).toList();
+    if (events.isEmpty()) {
+      replyTo.forEach(r -> r.tell(FunctionEntity.Reply.ok(Boolean.TRUE)));
+      return Effect().none();
+    }
     boolean list = !listed;
     listed = true;
     return Effect().persist(List.copyOf(events.values())).thenRun(s -> {
