@@ -223,7 +223,7 @@ public final class AsyncQueueEntity
   private final List<Enqueue> accepting = new ArrayList<>();
   private boolean flushScheduled;
   /** Finished, waiting for the group commit ({@link FlushFinished}). */
-  private final List<EventFinished> finishing = new ArrayList<>();
+  private final Map<String, EventFinished> finishing = new LinkedHashMap<>();
   private boolean finishScheduled;
 
   public static void init(ClusterSharding sharding, Deps deps) {
@@ -395,6 +395,10 @@ public final class AsyncQueueEntity
 
   private Effect<Event, State> onDelivered(State state, Delivered delivered) {
     String id = delivered.requestId();
+    if (finishing.containsKey(id)) {
+      // Finished meanwhile (its function was deleted): it stays in flight until that is journaled.
+      return Effect().none();
+    }
     inFlight.remove(id);
     Pending pending = state.pending.get(id);
     if (pending == null) {
@@ -500,41 +504,31 @@ public final class AsyncQueueEntity
   }
 
   /** Kept for lookups by request id; a failure only costs the lookup, so it is logged, not retried. */
-  private void recordOutcomes(List<String> requestIds, String condition, Map<String, Integer> attempts) {
+  private void recordOutcomes(List<EventFinished> finished) {
     java.time.Instant now = java.time.Instant.ofEpochMilli(deps.clock().millis());
-    for (String id : requestIds) {
-      deps.store().recordOutcome(id, new EventQueueStore.Outcome(functionName, condition,
-              attempts.getOrDefault(id, 0), now), deps.settings().outcomeRetention())
+    for (EventFinished e : finished) {
+      deps.store().recordOutcome(e.requestId(), new EventQueueStore.Outcome(functionName, e.condition(),
+              e.attempts(), now), deps.settings().outcomeRetention())
           .whenComplete((v, failure) -> {
             if (failure != null) {
-              context.getLog().debug("Could not record the outcome of event {} of {}: {}", id, functionName,
-                  failure.toString());
+              context.getLog().debug("Could not record the outcome of event {} of {}: {}", e.requestId(),
+                  functionName, failure.toString());
             }
           });
     }
   }
 
+  /** Every queued event is finished as Dropped, through the same group commit as any outcome. */
   private Effect<Event, State> onPurge(State state, Purge purge) {
-    finishing.forEach(e -> inFlight.remove(e.requestId()));
-    finishing.clear();
     outbox.keySet().forEach(inFlight::remove);
     outbox.clear();
-    backoffs.clear();
-    notBefore.clear();
-    if (state.size() == 0) {
-      return Effect().none().thenRun(this::deliverDue);
+    List<Pending> dropped = state.pending.values().stream()
+        .filter(p -> !finishing.containsKey(p.requestId())).toList();
+    if (!dropped.isEmpty()) {
+      context.getLog().info("{} queued events of {} dropped: the function was deleted", dropped.size(), functionName);
     }
-    List<Event> dropped = state.pending.values().stream()
-        .<Event>map(p -> new EventFinished(p.requestId(), "Dropped", p.attempts())).toList();
-    context.getLog().info("{} queued events of {} dropped: the function was deleted", dropped.size(), functionName);
-    deps.metrics().finished("Dropped", dropped.size());
-    Map<String, Integer> attempts = new HashMap<>();
-    state.pending.values().forEach(p -> attempts.put(p.requestId(), p.attempts()));
-    List<String> ids = List.copyOf(attempts.keySet());
-    return Effect().persist(dropped).thenRun(st -> {
-      recordOutcomes(ids, "Dropped", attempts);
-      deliverDue(st);
-    });
+    dropped.forEach(p -> finished(p.requestId(), "Dropped", p.attempts()));
+    return Effect().none().thenRun(this::deliverDue);
   }
 
   private Effect<Event, State> onRecordSent(State state, RecordSent sent) {
@@ -588,7 +582,7 @@ public final class AsyncQueueEntity
     backoffs.remove(id);
     notBefore.remove(id);
     inFlight.add(id);
-    finishing.add(new EventFinished(id, condition, attempts));
+    finishing.putIfAbsent(id, new EventFinished(id, condition, attempts));
     if (!finishScheduled) {
       finishScheduled = true;
       context.getSelf().tell(FlushFinished.INSTANCE);
@@ -601,8 +595,8 @@ public final class AsyncQueueEntity
     if (finishing.isEmpty()) {
       return Effect().none();
     }
-    List<EventFinished> batch = List.copyOf(finishing.subList(0, Math.min(BATCH, finishing.size())));
-    finishing.subList(0, batch.size()).clear();
+    List<EventFinished> batch = finishing.values().stream().limit(BATCH).toList();
+    batch.forEach(e -> finishing.remove(e.requestId()));
     if (!finishing.isEmpty()) {
       finishScheduled = true;
       context.getSelf().tell(FlushFinished.INSTANCE);
@@ -611,8 +605,8 @@ public final class AsyncQueueEntity
       for (EventFinished e : batch) {
         inFlight.remove(e.requestId());
         deps.metrics().finished(e.condition(), 1);
-        recordOutcomes(List.of(e.requestId()), e.condition(), Map.of(e.requestId(), e.attempts()));
       }
+      recordOutcomes(batch);
       deliverDue(st);
     });
   }
@@ -630,25 +624,17 @@ public final class AsyncQueueEntity
       return Effect().none().thenRun(this::deliverDue);
     }
     context.getLog().info("{} events of {} reached their maximum age undelivered", expired.size(), functionName);
-    List<Event> finishedNow = new ArrayList<>();
     for (Pending p : expired) {
-      backoffs.remove(p.requestId());
-      notBefore.remove(p.requestId());
       EventInvokeConfig config = configs.get(qualifierOf(p));
       if (config != null && config.onFailure() != null) {
+        backoffs.remove(p.requestId());
+        notBefore.remove(p.requestId());
         finish(p, "EventAgeExceeded", p.attempts(), null, null);
       } else {
-        finishedNow.add(new EventFinished(p.requestId(), "EventAgeExceeded", p.attempts()));
+        finished(p.requestId(), "EventAgeExceeded", p.attempts());
       }
     }
-    return finishedNow.isEmpty() ? Effect().none().thenRun(this::deliverDue)
-        : Effect().persist(finishedNow).thenRun(st -> {
-          deps.metrics().finished("EventAgeExceeded", finishedNow.size());
-          Map<String, Integer> attempts = new HashMap<>();
-          finishedNow.forEach(e -> attempts.put(((EventFinished) e).requestId(), ((EventFinished) e).attempts()));
-          recordOutcomes(List.copyOf(attempts.keySet()), "EventAgeExceeded", attempts);
-          deliverDue(st);
-        });
+    return Effect().none().thenRun(this::deliverDue);
   }
 
   /**
