@@ -38,6 +38,8 @@ readonly LOGBACK_FILE="$ROOT/config/cassandra-logback.xml"
 
 say() { printf 'cassandra: %s\n' "$*"; }
 die() { printf 'cassandra: error: %s\n' "$*" >&2; exit 1; }
+# shellcheck source=deploy/lib/jvm-server.sh
+source "$ROOT/deploy/lib/jvm-server.sh"
 
 usage() {
   sed -n '2,/^set -Eeuo/{/^set -Eeuo/d;s/^# \{0,1\}//;p}' "${BASH_SOURCE[0]}"
@@ -91,129 +93,16 @@ readonly yaml_file="$dir/cassandra.yaml"
 readonly log_dir="$dir/logs"
 
 # ---------------------------------------------------------------- helpers
-# True when a TCP connection to $1:$2 succeeds.
-# shellcheck disable=SC2016  # expanded by the inner shell
-port_open() { timeout 2 bash -c 'exec 3<>"/dev/tcp/$1/$2"' _ "$1" "$2" 2>/dev/null; }
-
-# Who listens on port $1 (best effort, for error messages).
-port_owner() {
-  command -v ss >/dev/null 2>&1 || return 0
-  local line
-  line="$(ss -Hltnp "sport = :$1" 2>/dev/null | sed -n '1s/.*\(users:(.*)\).*/\1/p' || true)"
-  [[ -z $line ]] || printf ' (listener: %s)' "$line"
-}
-
-# True when pid $1 exists and is not a zombie.
-alive() {
-  local stat
-  [[ -n $1 ]] && kill -0 "$1" 2>/dev/null || return 1
-  stat="$(cat "/proc/$1/stat" 2>/dev/null)" || return 1
-  stat="${stat##*) }"
-  [[ ${stat%% *} != Z ]]
-}
-
-# True when pid $1 is the Cassandra of this data directory (guards against pid reuse).
-is_ours() {
-  alive "$1" || return 1
-  local cmdline
-  cmdline="$(tr '\0' '\n' <"/proc/$1/cmdline" 2>/dev/null)" || return 1
-  grep -qxF "$MAIN_CLASS" <<<"$cmdline" && grep -qxF -- "-Dcassandra.storagedir=$dir" <<<"$cmdline"
-}
-
-# Pid of the running Cassandra of $dir, or nothing (removes a stale pid file).
-running_pid() {
-  [[ -f $pid_file ]] || return 0
-  local pid
-  pid="$(tr -dc '0-9' <"$pid_file")"
-  if [[ -n $pid ]] && is_ours "$pid"; then
-    printf '%s\n' "$pid"
-  else
-    rm -f -- "$pid_file"
-  fi
-}
+running_pid() { recorded_pid "$pid_file" "$MAIN_CLASS" "-Dcassandra.storagedir=$dir"; }
 
 # Address and CQL port recorded in the rendered yaml of a running node.
 recorded() { sed -n "/^$1:/{s/^$1: *//p;q}" "$yaml_file" 2>/dev/null || true; }
 
-# Prints "cassandra: $2", sends SIGTERM to the process group of $1, waits up to
-# STOP_TIMEOUT (a dot every 5 s), then SIGKILL. Sets stop_seconds.
+# Stops pid $1 (SIGTERM to its group, SIGKILL after STOP_TIMEOUT) printing "cassandra: $2";
+# sets stop_seconds.
 terminate() {
-  local pid=$1 t0=$SECONDS ticks=0 t0_us
-  t0_us=$(now_us)
-  printf 'cassandra: %s' "$2"
-  kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
-  while alive "$pid" && (( SECONDS - t0 < STOP_TIMEOUT )); do
-    sleep 0.5
-    (( ++ticks % 10 )) || printf '.'
-  done
-  printf '\n'
-  if alive "$pid"; then
-    say "pid $pid did not stop within ${STOP_TIMEOUT} s: sending SIGKILL"
-    kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true
-    while alive "$pid"; do sleep 0.2; done
-  fi
+  terminate_group "$1" "$STOP_TIMEOUT" "$2"
   rm -f -- "$pid_file"
-  stop_seconds=$(seconds_since "$t0_us")
-}
-
-# Microseconds since the epoch, and seconds (one decimal) since such a time.
-now_us() { local t=${EPOCHREALTIME/[.,]/}; printf '%s' "$t"; }
-seconds_since() { local d=$(( ($(now_us) - $1) / 100000 )); printf '%d.%d' $((d / 10)) $((d % 10)); }
-
-show_log_tail() {
-  local f
-  for f in "$log_dir/stdout.log" "$log_dir/system.log"; do
-    [[ -s $f ]] || continue
-    printf '\n----- last lines of %s -----\n' "$f" >&2
-    tail -n 40 -- "$f" >&2
-  done
-  printf -- '-----\n' >&2
-}
-
-java_major() { "$1" -version 2>&1 | sed -n '1s/.*version "\([0-9]*\).*/\1/p'; }
-
-find_java17() {
-  local candidate version
-  if [[ -n ${JAVA17_HOME:-} ]]; then
-    candidate="$JAVA17_HOME/bin/java"
-    [[ -x $candidate ]] || die "JAVA17_HOME=$JAVA17_HOME has no bin/java"
-    version="$(java_major "$candidate")"
-    [[ $version == 17 ]] || die "JAVA17_HOME=$JAVA17_HOME is Java ${version:-?}; Cassandra $CASSANDRA_VERSION needs Java 17"
-    java="$candidate"; return
-  fi
-  for candidate in /usr/lib/jvm/java-17-openjdk-amd64/bin/java /usr/lib/jvm/java-17-openjdk-*/bin/java; do
-    if [[ -x $candidate ]]; then java="$candidate"; return; fi
-  done
-  if candidate="$(command -v java)"; then
-    version="$(java_major "$candidate")"
-    if [[ $version == 17 ]]; then java="$candidate"; return; fi
-    die "no JDK 17 found: 'java' on PATH ($candidate) is Java ${version:-?}, and Cassandra $CASSANDRA_VERSION runs only on Java 17. Install openjdk-17-jdk-headless or set JAVA17_HOME."
-  fi
-  die "no JDK 17 found: install openjdk-17-jdk-headless or set JAVA17_HOME"
-}
-
-# Writes the classpath of cassandra-all to CP_FILE, unless it is newer than the pom and
-# every jar in it still exists.
-build_classpath() {
-  if [[ -s $CP_FILE && ! $POM -nt $CP_FILE ]]; then
-    local jar ok=1
-    IFS=: read -r -a jars <"$CP_FILE" || true
-    for jar in "${jars[@]}"; do [[ -f $jar ]] || { ok=0; break; }; done
-    (( ok )) && return 0
-  fi
-  command -v mvn >/dev/null 2>&1 || die "Maven (mvn) is not on PATH: it is needed once to fetch cassandra-all $CASSANDRA_VERSION"
-  say "fetching cassandra-all $CASSANDRA_VERSION through Maven (first run only)…"
-  mkdir -p -- "$(dirname "$CP_FILE")"
-  local tmp="$CP_FILE.tmp.$$" mvn_log="$CP_FILE.mvn.log"
-  if ! mvn -B -q -f "$POM" dependency:build-classpath \
-      -Dmdep.outputFile="$tmp" -Dmdep.includeScope=runtime >"$mvn_log" 2>&1 </dev/null; then
-    rm -f -- "$tmp"
-    cat -- "$mvn_log" >&2
-    die "Maven could not resolve org.apache.cassandra:cassandra-all:$CASSANDRA_VERSION (full log: $mvn_log)"
-  fi
-  [[ -s $tmp ]] || die "Maven wrote an empty classpath for cassandra-all (log: $mvn_log)"
-  mv -f -- "$tmp" "$CP_FILE"
-  rm -f -- "$mvn_log"
 }
 
 render_yaml() {
@@ -269,45 +158,9 @@ cmd_stop() {
   say "stopped in $stop_seconds s"
 }
 
-# Waits until CQL accepts connections on $address:$cql_port; fails if pid $1 dies.
-wait_ready() {
-  local pid=$1 t0=$SECONDS elapsed t0_us
-  t0_us=$(now_us)
-  printf 'cassandra: waiting for CQL on %s:%s ' "$address" "$cql_port"
-  while :; do
-    if port_open "$address" "$cql_port"; then
-      printf '\n'
-      if ! alive "$pid"; then
-        die "port $address:$cql_port opened, but Cassandra (pid $pid) has exited"
-      fi
-      say "ready on $address:$cql_port in $(seconds_since "$t0_us") s (pid $pid, log $log_dir/system.log)"
-      return 0
-    fi
-    if ! alive "$pid"; then
-      printf '\n'
-      local status=""
-      if [[ $pid == "${launcher:-}" ]]; then
-        if wait "$pid" 2>/dev/null; then status=" (exit status 0)"; else status=" (exit status $?)"; fi
-      fi
-      rm -f -- "$pid_file"
-      show_log_tail
-      die "Cassandra exited during startup$status; logs in $log_dir"
-    fi
-    elapsed=$((SECONDS - t0))
-    if (( elapsed >= START_TIMEOUT )); then
-      printf '\n'
-      show_log_tail
-      terminate "$pid" "not ready after ${START_TIMEOUT} s: stopping pid $pid "
-      die "Cassandra did not open CQL port $address:$cql_port within ${START_TIMEOUT} s; logs in $log_dir"
-    fi
-    (( elapsed == 0 || elapsed % 3 )) || printf '.'
-    sleep 1
-  done
-}
-
 cmd_start() {
   local pid java flags jars extra_opts=()
-  find_java17
+  find_java17 "Cassandra $CASSANDRA_VERSION"
   mkdir -p -- "$dir" "$log_dir"
   # One start at a time per data directory. fd 9 is closed for Cassandra itself.
   exec 9>"$dir/.start.lock"
@@ -325,7 +178,8 @@ cmd_start() {
       return 0
     fi
     say "already starting, pid $pid ($dir)"
-    wait_ready "$pid"
+    await_ready Cassandra "$pid_file" "$pid" "$address" "$cql_port" "$START_TIMEOUT" "$log_dir/stdout.log" "$log_dir/system.log"
+    say "ready on $address:$cql_port (pid $pid, log $log_dir/system.log)"
     return 0
   fi
 
@@ -337,7 +191,7 @@ cmd_start() {
   done
 
   read -r -a extra_opts <<<"${TRIBUTARY_CASSANDRA_JVM_OPTS:-}" || true
-  build_classpath
+  build_classpath "$POM" "$CP_FILE" "cassandra-all $CASSANDRA_VERSION"
   render_yaml
   read_flags
 
@@ -358,26 +212,12 @@ cmd_start() {
 
   say "starting Cassandra $CASSANDRA_VERSION: data $dir, CQL $address:$cql_port, storage port $storage_port, heap $heap"
   printf '\n===== %s start =====\n' "$(date '+%F %T')" >>"$log_dir/stdout.log"
-  # Own session and process group, so that Ctrl-C in the caller's terminal does not reach
-  # it and stop can signal the whole group. The inner shell writes its own pid (the pid
-  # java keeps after exec) whether or not setsid had to fork.
-  # shellcheck disable=SC2016  # expanded by the inner shell
-  setsid bash -c 'printf "%s\n" "$$" >"$1"; shift; exec "$@"' _ "$pid_file" "$java" "${args[@]}" \
-    </dev/null >>"$log_dir/stdout.log" 2>&1 9>&- &
-  local launcher=$!
-  local i
-  for (( i = 0; i < 50; i++ )); do
-    [[ -s $pid_file ]] && break
-    sleep 0.1
-  done
-  pid="$(tr -dc '0-9' <"$pid_file" 2>/dev/null || true)"
-  [[ -n $pid ]] || { show_log_tail; die "could not launch Cassandra (no pid written to $pid_file)"; }
-  [[ $pid == "$launcher" ]] || launcher=""
-
-  # Ctrl-C while waiting: do not leave a half-started node behind.
-  trap 'printf "\n"; terminate "$pid" "interrupted: stopping pid $pid "; exit 130' INT TERM
-  wait_ready "$pid"
-  trap - INT TERM
+  local t0_us launched_pid launcher
+  t0_us=$(now_us)
+  launch_detached "$pid_file" "$log_dir/stdout.log" Cassandra "$java" "${args[@]}"
+  pid=$launched_pid
+  await_ready Cassandra "$pid_file" "$pid" "$address" "$cql_port" "$START_TIMEOUT" "$log_dir/stdout.log" "$log_dir/system.log"
+  say "ready on $address:$cql_port in $(seconds_since "$t0_us") s (pid $pid, log $log_dir/system.log)"
 }
 
 case "$cmd" in

@@ -1,13 +1,18 @@
 #!/usr/bin/env bash
 # shellcheck disable=SC2317  # functions run from traps
-# Runs the whole build with its tests against a throwaway Cassandra:
+# Runs the whole build with its tests against throwaway servers:
 #
 #   deploy/test.sh [maven arguments…]      e.g. deploy/test.sh -pl modules/server -am
 #
-# Starts Cassandra in target/it-cassandra (wiped first) on 127.0.0.1, CQL port 9142 and
-# storage port 7100, so a development node on 9042/7000 is left alone; runs
-# `mvn -B verify -Dtributary.it.cassandra=127.0.0.1:9142 [arguments]` from the project
-# root; stops Cassandra on the way out, also on Ctrl-C. Exit status: Maven's.
+# Starts, once for the whole run, each in its own JVM and its own directory (wiped first),
+# on ports that leave development servers on the default ports alone:
+#   Cassandra   target/it-cassandra   127.0.0.1, CQL port 9142, storage port 7100
+#   Kafka       target/it-kafka       127.0.0.1:9192 (KRaft controller 9193)
+#   ElasticMQ   target/it-elasticmq   http://127.0.0.1:9424 (SQS)
+# then runs `mvn -B verify -Dtributary.it.cassandra=127.0.0.1:9142
+# -Dtributary.it.kafka=127.0.0.1:9192 -Dtributary.it.sqs=http://127.0.0.1:9424 [arguments]`
+# from the project root, and stops the servers on the way out, also on Ctrl-C.
+# Exit status: Maven's.
 # A `clean` among the arguments runs first, before Cassandra starts (it would otherwise
 # delete target/it-cassandra under the running node).
 set -Eeuo pipefail
@@ -15,8 +20,9 @@ trap 'printf "test: error: unexpected failure at %s line %s: %s\n" "${BASH_SOURC
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)"
 readonly ROOT
-readonly IT_DIR=target/it-cassandra
+readonly IT_DIR=target/it-cassandra KAFKA_DIR=target/it-kafka ELASTICMQ_DIR=target/it-elasticmq
 readonly CQL_ADDRESS=127.0.0.1 CQL_PORT=9142 STORAGE_PORT=7100
+readonly KAFKA_PORT=9192 KAFKA_CONTROLLER_PORT=9193 SQS_PORT=9424
 
 say() { printf 'test: %s\n' "$*"; }
 die() { printf 'test: error: %s\n' "$*" >&2; exit 1; }
@@ -36,14 +42,16 @@ for arg in "$@"; do
 done
 
 t0=$SECONDS
-cassandra_started=0
+servers_started=0
 mvn_pid=""
 mvn_status=""
 
 finish() {
   local status=$?
   trap - ERR INT TERM
-  if (( cassandra_started )); then
+  if (( servers_started )); then
+    bash deploy/elasticmq.sh stop --dir "$ELASTICMQ_DIR" || status=1
+    bash deploy/kafka.sh stop --dir "$KAFKA_DIR" || status=1
     bash deploy/cassandra.sh stop --dir "$IT_DIR" || status=1
   fi
   if [[ -n $mvn_status ]]; then
@@ -80,19 +88,27 @@ if (( clean )); then
   fi
 fi
 
-# A previous run killed with SIGKILL can leave its Cassandra behind.
-if bash deploy/cassandra.sh status --dir "$IT_DIR" >/dev/null 2>&1; then
-  say "stopping the Cassandra a previous run left in $IT_DIR"
-  bash deploy/cassandra.sh stop --dir "$IT_DIR" || die "could not stop it"
-fi
-rm -rf -- "$IT_DIR"
+# A previous run killed with SIGKILL can leave its servers behind.
+for pair in cassandra:$IT_DIR kafka:$KAFKA_DIR elasticmq:$ELASTICMQ_DIR; do
+  server=${pair%%:*} server_dir=${pair#*:}
+  if bash "deploy/$server.sh" status --dir "$server_dir" >/dev/null 2>&1; then
+    say "stopping the $server a previous run left in $server_dir"
+    bash "deploy/$server.sh" stop --dir "$server_dir" || die "could not stop it"
+  fi
+  rm -rf -- "$server_dir"
+done
 
-cassandra_started=1
+servers_started=1
 bash deploy/cassandra.sh start --dir "$IT_DIR" --address "$CQL_ADDRESS" \
   --cql-port "$CQL_PORT" --storage-port "$STORAGE_PORT" || die "the test Cassandra did not start (see above)"
+bash deploy/kafka.sh start --dir "$KAFKA_DIR" --port "$KAFKA_PORT" --controller-port "$KAFKA_CONTROLLER_PORT" \
+  || die "the test Kafka broker did not start (see above)"
+bash deploy/elasticmq.sh start --dir "$ELASTICMQ_DIR" --port "$SQS_PORT" || die "the test ElasticMQ did not start (see above)"
 
-say "mvn -B verify -Dtributary.it.cassandra=$CQL_ADDRESS:$CQL_PORT ${maven_args[*]}"
-mvn -B -ntp verify -Dtributary.it.cassandra="$CQL_ADDRESS:$CQL_PORT" "${maven_args[@]}" &
+it_servers=(-Dtributary.it.cassandra="$CQL_ADDRESS:$CQL_PORT" -Dtributary.it.kafka="127.0.0.1:$KAFKA_PORT"
+  -Dtributary.it.sqs="http://127.0.0.1:$SQS_PORT")
+say "mvn -B verify ${it_servers[*]} ${maven_args[*]}"
+mvn -B -ntp verify "${it_servers[@]}" "${maven_args[@]}" &
 mvn_pid=$!
 status=0
 wait "$mvn_pid" || status=$?

@@ -111,11 +111,11 @@ public final class Validation {
   }
 
   /**
-   * An asynchronous invocation's destination: in this version, a function of this account and
-   * region ({@code arn:aws:lambda:…:function:name[:qualifier]}); an empty string (removal in an update)
-   * passes as it is.
+   * An {@code OnSuccess} or {@code OnFailure} destination: a function of this account and region
+   * (its ARN, with or without a qualifier), or a queue, Kafka topic or webhook that this node's
+   * {@code destinations} can reach.
    */
-  public static String destination(String destination, Arns arns) {
+  public static String destination(String destination, Arns arns, Destination.Resolver destinations) {
     if (destination == null || destination.isEmpty()) {
       return destination;
     }
@@ -126,9 +126,28 @@ public final class Validation {
       functionName(name);
       return destination;
     }
-    throw LambdaException.invalidParameter("The destination " + destination + " is not supported: this version of"
-        + " Tributary delivers invocation records to functions of this account and region (" + functionArns
-        + "<name>); queues, topics, event buses and buckets are not available yet.");
+    if (destination.matches("arn:aws[a-zA-Z-]*:lambda:.*")) {
+      throw LambdaException.invalidParameter("The destination " + destination + " is not supported: a function"
+          + " destination must be a function of this account and region (" + functionArns + "<name>).");
+    }
+    destinations.resolve(destination);
+    return destination;
+  }
+
+  /**
+   * {@code DeadLetterConfig.TargetArn}: an SQS queue ARN or a {@code kafka://} topic this node's
+   * {@code destinations} can reach; an empty string removes the dead-letter queue.
+   */
+  public static String deadLetterTarget(String target, Destination.Resolver destinations) {
+    if (target == null || target.isEmpty()) {
+      return target;
+    }
+    if (!target.matches("arn:aws[a-zA-Z-]*:sqs:.*") && !target.startsWith("kafka://")) {
+      throw LambdaException.invalidParameter("The dead-letter target " + target + " is not supported: give an SQS"
+          + " queue ARN (arn:aws:sqs:<region>:<account>:<queue>) or a Kafka topic (kafka://<topic>).");
+    }
+    destinations.resolve(target);
+    return target;
   }
 
   public static int ephemeralStorage(int megabytes) {

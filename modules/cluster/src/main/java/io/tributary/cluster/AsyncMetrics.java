@@ -17,6 +17,10 @@ public final class AsyncMetrics {
   private final LongAdder retries = new LongAdder();
   private final LongAdder backoffs = new LongAdder();
   private final Map<String, LongAdder> finished = new ConcurrentHashMap<>();
+  private final LongAdder records = new LongAdder();
+  private final LongAdder deadLetters = new LongAdder();
+  private final LongAdder sendFailures = new LongAdder();
+  private final LongAdder sendsRejected = new LongAdder();
   private final Map<String, Held> partitions = new ConcurrentHashMap<>();
 
   void accepted() {
@@ -33,6 +37,18 @@ public final class AsyncMetrics {
 
   void finished(String condition, int events) {
     finished.computeIfAbsent(condition, c -> new LongAdder()).add(events);
+  }
+
+  void sent(boolean deadLetter) {
+    (deadLetter ? deadLetters : records).increment();
+  }
+
+  void sendFailed() {
+    sendFailures.increment();
+  }
+
+  void sendRejected() {
+    sendsRejected.increment();
   }
 
   void holds(String partition, int pending, int inFlight) {
@@ -54,6 +70,14 @@ public final class AsyncMetrics {
     out.append("# TYPE tributary_async_finished_total counter\n");
     finished.forEach((condition, n) -> out.append("tributary_async_finished_total{condition=\"").append(condition)
         .append("\"} ").append(n.sum()).append('\n'));
+    counter(out, "tributary_async_records_sent_total", "Invocation records accepted by destinations.",
+        records.sum());
+    counter(out, "tributary_async_dead_lettered_total", "Failed events accepted by dead-letter queues.",
+        deadLetters.sum());
+    counter(out, "tributary_async_send_failures_total",
+        "Sends to destinations and dead-letter queues that failed and will be retried.", sendFailures.sum());
+    counter(out, "tributary_async_sends_rejected_total",
+        "Sends that a destination or dead-letter queue refused for good (logged as errors).", sendsRejected.sum());
     gauge(out, "tributary_async_pending_events", "Events queued in the partitions hosted on this node.",
         partitions.values().stream().mapToLong(Held::pending).sum());
     gauge(out, "tributary_async_in_flight_events", "Deliveries running from the partitions hosted on this node.",

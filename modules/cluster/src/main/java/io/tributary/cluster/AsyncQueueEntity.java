@@ -2,6 +2,7 @@ package io.tributary.cluster;
 
 import com.typesafe.config.Config;
 import io.tributary.api.Arns;
+import io.tributary.api.Destination;
 import io.tributary.api.EventInvokeConfig;
 import io.tributary.api.Invocation;
 import io.tributary.api.LambdaError;
@@ -18,6 +19,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -71,6 +73,8 @@ public final class AsyncQueueEntity
   static final int BATCH = 32;
   /** AWS's longest function timeout and a margin: a delivery always ends within it. */
   private static final Duration DELIVERY_TIMEOUT = Duration.ofSeconds(910);
+  /** What a dead-letter queue gets for an event whose payload is gone: a message body cannot be empty. */
+  private static final byte[] NULL = "null".getBytes(java.nio.charset.StandardCharsets.UTF_8);
 
   public sealed interface Command extends ClusterMessage {}
 
@@ -103,8 +107,8 @@ public final class AsyncQueueEntity
   private record Delivered(String requestId, byte[] payload, Dispatcher.Result result, Throwable failure)
       implements Command {}
 
-  /** The invocation record of a finished event was accepted by its destination, or not. */
-  private record RecordSent(String requestId, Throwable failure) implements Command {}
+  /** What a finished event owed to {@code send} was accepted, or not. */
+  private record RecordSent(String requestId, Send send, Throwable failure) implements Command {}
 
   public sealed interface Event extends PersistedMessage {}
 
@@ -113,16 +117,26 @@ public final class AsyncQueueEntity
   /** A function error: attempt {@code attempts} failed, the next is not before {@code retryAtMillis}. */
   public record RetryScheduled(String requestId, int attempts, long retryAtMillis) implements Event {}
 
-  /** {@code condition}: Success, RetriesExhausted, EventAgeExceeded, or Dropped (function or payload gone). */
-  public record EventFinished(String requestId, String condition, int attempts) implements Event {}
+  /**
+   * {@code condition}: Success, RetriesExhausted, EventAgeExceeded, or Dropped (function or payload
+   * gone); {@code deadLettered}: its dead-letter queue accepted it (null in events written before
+   * dead-letter queues existed).
+   */
+  public record EventFinished(String requestId, String condition, int attempts, Boolean deadLettered)
+      implements Event {}
 
   public record Pending(String requestId, String qualifier, long acceptedAtMillis, int attempts, long retryAtMillis) {}
 
-  /** What a snapshot holds: the pending events in order, and how many ended in each condition. */
-  public record Snapshot(List<Pending> pending, Map<String, Long> finished) implements PersistedMessage {
+  /**
+   * What a snapshot holds: the pending events in order, how many ended in each condition, and how
+   * many of those a dead-letter queue accepted.
+   */
+  public record Snapshot(List<Pending> pending, Map<String, Long> finished, Long deadLettered)
+      implements PersistedMessage {
     public Snapshot {
       pending = pending == null ? List.of() : List.copyOf(pending);
       finished = finished == null ? Map.of() : Map.copyOf(finished);
+      deadLettered = deadLettered == null ? 0L : deadLettered;
     }
   }
 
@@ -130,7 +144,7 @@ public final class AsyncQueueEntity
   public record GetStats(ActorRef<QueueStats> replyTo) implements Command {}
 
   public record QueueStats(int depth, long oldestAcceptedAtMillis, int inFlight, int retrying,
-                           Map<String, Long> finished) implements ClusterMessage {}
+                           Map<String, Long> finished, long deadLettered) implements ClusterMessage {}
 
   /** Where event {@code requestId} is, if this partition still holds it. */
   public record GetEvent(String requestId, ActorRef<EventStatus> replyTo) implements Command {}
@@ -146,6 +160,7 @@ public final class AsyncQueueEntity
   public static final class State {
     private final Map<String, Pending> pending = new LinkedHashMap<>();
     private final Map<String, Long> finished = new HashMap<>();
+    private long deadLettered;
 
     State apply(Event event) {
       if (event instanceof EventAccepted e) {
@@ -156,6 +171,9 @@ public final class AsyncQueueEntity
       } else if (event instanceof EventFinished e) {
         if (pending.remove(e.requestId()) != null) {
           finished.merge(e.condition(), 1L, Long::sum);
+          if (Boolean.TRUE.equals(e.deadLettered())) {
+            deadLettered++;
+          }
         }
       }
       return this;
@@ -194,14 +212,25 @@ public final class AsyncQueueEntity
 
   /** Everything a queue needs from its node. */
   public record Deps(Settings settings, EventQueueStore store, ActorRef<Dispatcher.Command> dispatcher,
-                     Intake intake, AsyncMetrics metrics, Arns arns, Clock clock) {}
+                     Intake intake, Destination.Resolver destinations, AsyncMetrics metrics, Arns arns, Clock clock) {}
+
+  /** Something a finished event owes: its invocation record to a destination, or itself to its dead-letter queue. */
+  private record Send(String requestId, String target, boolean deadLetter) {}
 
   /**
-   * A finished event whose invocation record waits for its destination to accept it; {@code payload}
-   * is null until read, {@code response} when the function never answered.
+   * A finished event whose {@code sends} wait to be accepted; {@code payload} is null until read,
+   * {@code response} when the function never answered.
    */
-  private record Outgoing(String condition, int attempts, String destination, String recordId, String functionArn,
-                          byte[] payload, Dispatcher.Result response) {}
+  private record Outgoing(String condition, int attempts, List<Send> sends, String recordId, String functionArn,
+                          byte[] payload, Dispatcher.Result response, boolean deadLettered) {
+    /** {@code accepted}: whether the destination took it (false: it refused it for good). */
+    Outgoing without(Send sent, boolean accepted) {
+      List<Send> left = new ArrayList<>(sends);
+      left.remove(sent);
+      return new Outgoing(condition, attempts, List.copyOf(left), recordId, functionArn, payload, response,
+          deadLettered || (accepted && sent.deadLetter()));
+    }
+  }
 
   private final String entityId;
   private final String functionName;
@@ -217,8 +246,10 @@ public final class AsyncQueueEntity
   private final Map<String, Integer> backoffs = new HashMap<>();
   private final Map<String, Long> notBefore = new HashMap<>();
   /** The last asynchronous configuration the Dispatcher reported per qualifier; absent: the node's defaults. */
-  private final Map<String, EventInvokeConfig> configs = new HashMap<>();
+  private final Map<String, Dispatcher.AsyncTarget> configs = new HashMap<>();
   private final Map<String, Outgoing> outbox = new HashMap<>();
+  /** Failed sends in a row, per event and target. */
+  private final Map<Send, Integer> sendFailures = new HashMap<>();
   /** Accepted, waiting for the group commit ({@link FlushAccepted}). */
   private final List<Enqueue> accepting = new ArrayList<>();
   private boolean flushScheduled;
@@ -268,7 +299,7 @@ public final class AsyncQueueEntity
     return new SnapshotAdapter<>() {
       @Override
       public Object toJournal(State state) {
-        return new Snapshot(new ArrayList<>(state.pending.values()), state.finished);
+        return new Snapshot(new ArrayList<>(state.pending.values()), state.finished, state.deadLettered);
       }
 
       @Override
@@ -277,6 +308,7 @@ public final class AsyncQueueEntity
         Snapshot snapshot = (Snapshot) from;
         snapshot.pending().forEach(p -> state.pending.put(p.requestId(), p));
         state.finished.putAll(snapshot.finished());
+        state.deadLettered = snapshot.deadLettered();
         return state;
       }
     };
@@ -414,6 +446,10 @@ public final class AsyncQueueEntity
       return finished(id, "Dropped", pending.attempts());
     }
     Dispatcher.Result result = delivered.result();
+    String qualifier = qualifierOf(pending);
+    if (result.async() != null) {
+      configs.put(qualifier, result.async());
+    }
     if (result.error() != null) {
       LambdaException error = result.error().toException();
       if (error.status() == 429 || error.status() >= 500) {
@@ -422,12 +458,6 @@ public final class AsyncQueueEntity
       context.getLog().info("Event {} of {} is dropped: {} {}", id, functionName, error.errorType(),
           error.getMessage());
       return finished(id, "Dropped", pending.attempts());
-    }
-    String qualifier = qualifierOf(pending);
-    if (result.eventInvokeConfig() == null) {
-      configs.remove(qualifier);
-    } else {
-      configs.put(qualifier, result.eventInvokeConfig());
     }
     backoffs.remove(id);
     notBefore.remove(id);
@@ -447,35 +477,49 @@ public final class AsyncQueueEntity
     return p.qualifier() == null ? "$LATEST" : p.qualifier();
   }
 
+  private EventInvokeConfig config(String qualifier) {
+    Dispatcher.AsyncTarget async = configs.get(qualifier);
+    return async == null ? null : async.config();
+  }
+
   private int retryAttempts(String qualifier) {
-    EventInvokeConfig config = configs.get(qualifier);
+    EventInvokeConfig config = config(qualifier);
     return config != null && config.maximumRetryAttempts() != null ? config.maximumRetryAttempts()
         : deps.settings().maximumRetryAttempts();
   }
 
   private long maximumAgeMillis(Pending p) {
-    EventInvokeConfig config = configs.get(qualifierOf(p));
+    EventInvokeConfig config = config(qualifierOf(p));
     return config != null && config.maximumEventAgeInSeconds() != null
         ? config.maximumEventAgeInSeconds() * 1000L : deps.settings().maximumEventAge().toMillis();
   }
 
   /**
-   * Finishes an event: at once when its configuration names no destination for {@code condition};
-   * otherwise once the destination has accepted the invocation record (until then the event stays
-   * queued, so a crash delivers it again rather than losing the record).
+   * Finishes an event: at once when its configuration names no destination for {@code condition}
+   * and (for a failure) no dead-letter queue; otherwise once each of them has accepted what it is
+   * owed (until then the event stays queued, so a crash sends again rather than losing it).
    */
   private Effect<Event, State> finish(Pending p, String condition, int attempts, byte[] payload,
                                       Dispatcher.Result response) {
-    EventInvokeConfig config = configs.get(qualifierOf(p));
-    String destination = config == null ? null
-        : condition.equals("Success") ? config.onSuccess() : config.onFailure();
-    if (destination == null) {
+    Dispatcher.AsyncTarget async = configs.get(qualifierOf(p));
+    List<Send> sends = new ArrayList<>();
+    boolean success = condition.equals("Success");
+    if (async != null && async.config() != null) {
+      String destination = success ? async.config().onSuccess() : async.config().onFailure();
+      if (destination != null) {
+        sends.add(new Send(p.requestId(), destination, false));
+      }
+    }
+    if (!success && async != null && async.deadLetterTarget() != null) {
+      sends.add(new Send(p.requestId(), async.deadLetterTarget(), true));
+    }
+    if (sends.isEmpty()) {
       return finished(p.requestId(), condition, attempts);
     }
     inFlight.add(p.requestId());
-    outbox.put(p.requestId(), new Outgoing(condition, attempts, destination, UUID.randomUUID().toString(),
-        deps.arns().functionArn(functionName, qualifierOf(p)), payload, response));
-    context.getSelf().tell(new RecordSent(p.requestId(), new RetryRecord()));
+    outbox.put(p.requestId(), new Outgoing(condition, attempts, List.copyOf(sends), UUID.randomUUID().toString(),
+        deps.arns().functionArn(functionName, qualifierOf(p)), payload, response, false));
+    sends.forEach(send -> context.getSelf().tell(new RecordSent(p.requestId(), send, new RetryRecord())));
     return Effect().none();
   }
 
@@ -491,7 +535,8 @@ public final class AsyncQueueEntity
     int retrying = (int) state.pending.values().stream()
         .filter(p -> !inFlight.contains(p.requestId()) && (p.attempts() > 0 || notBefore.containsKey(p.requestId())))
         .count();
-    get.replyTo().tell(new QueueStats(state.size(), oldest, inFlight.size(), retrying, Map.copyOf(state.finished)));
+    get.replyTo().tell(new QueueStats(state.size(), oldest, inFlight.size(), retrying, Map.copyOf(state.finished),
+        state.deadLettered));
     return Effect().none();
   }
 
@@ -522,6 +567,7 @@ public final class AsyncQueueEntity
   private Effect<Event, State> onPurge(State state, Purge purge) {
     outbox.keySet().forEach(inFlight::remove);
     outbox.clear();
+    sendFailures.clear();
     List<Pending> dropped = state.pending.values().stream()
         .filter(p -> !finishing.containsKey(p.requestId())).toList();
     if (!dropped.isEmpty()) {
@@ -532,35 +578,66 @@ public final class AsyncQueueEntity
   }
 
   private Effect<Event, State> onRecordSent(State state, RecordSent sent) {
-    Outgoing outgoing = outbox.get(sent.requestId());
-    if (outgoing == null) {
+    String id = sent.requestId();
+    Outgoing outgoing = outbox.get(id);
+    if (outgoing == null || !outgoing.sends().contains(sent.send())) {
       return Effect().none();
     }
-    if (sent.failure() == null) {
-      outbox.remove(sent.requestId());
-      inFlight.remove(sent.requestId());
-      return finished(sent.requestId(), outgoing.condition(), outgoing.attempts());
+    Throwable failure = sent.failure() instanceof CompletionException && sent.failure().getCause() != null
+        ? sent.failure().getCause() : sent.failure();
+    String what = sent.send().deadLetter() ? "Dead-lettered event " + id : "The invocation record of event " + id;
+    if (failure == null || failure instanceof Destination.Rejected) {
+      if (failure != null) {
+        context.getLog().error("{} of {} is dropped: {} refused it for good: {}", what, functionName,
+            sent.send().target(), failure.getMessage());
+        deps.metrics().sendRejected();
+      }
+      sendFailures.remove(sent.send());
+      if (failure == null) {
+        deps.metrics().sent(sent.send().deadLetter());
+      }
+      Outgoing left = outgoing.without(sent.send(), failure == null);
+      if (!left.sends().isEmpty()) {
+        outbox.put(id, left);
+        return Effect().none();
+      }
+      outbox.remove(id);
+      inFlight.remove(id);
+      return finished(id, left.condition(), left.attempts(), left.deadLettered());
     }
-    if (!(sent.failure() instanceof RetryRecord)) {
-      int failures = backoffs.merge(sent.requestId(), 1, Integer::sum);
+    if (!(failure instanceof RetryRecord)) {
+      deps.metrics().sendFailed();
+      int failures = sendFailures.merge(sent.send(), 1, Integer::sum);
       Duration delay = deps.settings().schedule().backoff(failures);
       if (failures == 1 || failures % 10 == 0) {
-        context.getLog().warn("The invocation record of event {} of {} could not reach {} ({} in a row; next try in"
-            + " {}): {}", sent.requestId(), functionName, outgoing.destination(), failures, delay, sent.failure());
+        context.getLog().warn("{} of {} could not reach {} ({} in a row; next try in {}): {}", what, functionName,
+            sent.send().target(), failures, delay, failure.toString());
       }
-      context.scheduleOnce(delay, context.getSelf(), new RecordSent(sent.requestId(), new RetryRecord()));
+      context.scheduleOnce(delay, context.getSelf(), new RecordSent(id, sent.send(), new RetryRecord()));
       return Effect().none();
     }
-    Arns.FunctionRef target = deps.arns().parseFunction(outgoing.destination());
     CompletionStage<byte[]> payload = outgoing.payload() != null
         ? CompletableFuture.completedFuture(outgoing.payload())
-        : deps.store().payload(sent.requestId()).thenApply(found -> found.orElse(null));
+        : deps.store().payload(id).thenApply(found -> found.orElse(null));
     long now = deps.clock().millis();
-    context.pipeToSelf(payload.thenCompose(bytes -> deps.intake().accept(target.name(), target.qualifier(),
-            outgoing.recordId(), InvocationRecord.of(sent.requestId(), outgoing.functionArn(), outgoing.condition(),
-                outgoing.attempts(), bytes, outgoing.response(), now))),
-        (done, failure) -> new RecordSent(sent.requestId(), failure));
+    context.pipeToSelf(payload.thenCompose(bytes -> send(id, outgoing, sent.send(), bytes, now)),
+        (done, failed) -> new RecordSent(id, sent.send(), failed));
     return Effect().none();
+  }
+
+  /** A function destination gets the record as an Event invoke; any other goes through the node's connectors. */
+  private CompletionStage<?> send(String id, Outgoing outgoing, Send send, byte[] payload, long now) {
+    if (send.target().startsWith(deps.arns().functionArn(""))) {
+      Arns.FunctionRef target = deps.arns().parseFunction(send.target());
+      return deps.intake().accept(target.name(), target.qualifier(), outgoing.recordId(), InvocationRecord.of(id,
+          outgoing.functionArn(), outgoing.condition(), outgoing.attempts(), payload, outgoing.response(), now));
+    }
+    Destination.Message message = send.deadLetter()
+        ? new Destination.Message(id, payload == null ? NULL : payload,
+            InvocationRecord.deadLetterAttributes(id, outgoing.condition(), outgoing.response()))
+        : new Destination.Message(id, InvocationRecord.of(id, outgoing.functionArn(), outgoing.condition(),
+            outgoing.attempts(), payload, outgoing.response(), now), Map.of());
+    return deps.destinations().resolve(send.target()).send(message);
   }
 
   private Effect<Event, State> backOff(State state, String id, String why) {
@@ -579,10 +656,14 @@ public final class AsyncQueueEntity
    * again) until its {@code EventFinished} is journaled with the others finished meanwhile.
    */
   private Effect<Event, State> finished(String id, String condition, int attempts) {
+    return finished(id, condition, attempts, false);
+  }
+
+  private Effect<Event, State> finished(String id, String condition, int attempts, boolean deadLettered) {
     backoffs.remove(id);
     notBefore.remove(id);
     inFlight.add(id);
-    finishing.putIfAbsent(id, new EventFinished(id, condition, attempts));
+    finishing.putIfAbsent(id, new EventFinished(id, condition, attempts, deadLettered ? Boolean.TRUE : null));
     if (!finishScheduled) {
       finishScheduled = true;
       context.getSelf().tell(FlushFinished.INSTANCE);
@@ -625,14 +706,9 @@ public final class AsyncQueueEntity
     }
     context.getLog().info("{} events of {} reached their maximum age undelivered", expired.size(), functionName);
     for (Pending p : expired) {
-      EventInvokeConfig config = configs.get(qualifierOf(p));
-      if (config != null && config.onFailure() != null) {
-        backoffs.remove(p.requestId());
-        notBefore.remove(p.requestId());
-        finish(p, "EventAgeExceeded", p.attempts(), null, null);
-      } else {
-        finished(p.requestId(), "EventAgeExceeded", p.attempts());
-      }
+      backoffs.remove(p.requestId());
+      notBefore.remove(p.requestId());
+      finish(p, "EventAgeExceeded", p.attempts(), null, null);
     }
     return Effect().none().thenRun(this::deliverDue);
   }
@@ -745,18 +821,20 @@ public final class AsyncQueueEntity
         int inFlight = 0;
         int retrying = 0;
         long oldest = 0;
+        long deadLettered = 0;
         Map<String, Long> finished = new java.util.TreeMap<>();
         for (CompletableFuture<QueueStats> ask : asks) {
           QueueStats s = ask.join();
           depth += s.depth();
           inFlight += s.inFlight();
           retrying += s.retrying();
+          deadLettered += s.deadLettered();
           if (s.oldestAcceptedAtMillis() > 0 && (oldest == 0 || s.oldestAcceptedAtMillis() < oldest)) {
             oldest = s.oldestAcceptedAtMillis();
           }
           s.finished().forEach((condition, n) -> finished.merge(condition, n, Long::sum));
         }
-        return new QueueStats(depth, oldest, inFlight, retrying, finished);
+        return new QueueStats(depth, oldest, inFlight, retrying, finished, deadLettered);
       });
     }
 

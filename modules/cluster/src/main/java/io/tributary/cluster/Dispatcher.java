@@ -113,25 +113,41 @@ public final class Dispatcher extends AbstractBehavior<Dispatcher.Command> {
 
   /**
    * The invocation's outcome, an error, or ({@code forwardTo}) the base URL of a node to forward it
-   * to; with the invoked qualifier's asynchronous configuration (null when it has none), which the
-   * asynchronous queues apply.
+   * to; with what the asynchronous queues apply to the invoked qualifier ({@code async}, null when
+   * the function was not resolved).
    */
   public record Result(InvocationResult result, String executedVersion, LambdaError error, String forwardTo,
-                       EventInvokeConfig eventInvokeConfig) {
+                       AsyncTarget async) {
 
-    static Result of(InvocationResult result, String executedVersion, EventInvokeConfig eventInvokeConfig) {
-      return new Result(result, executedVersion, null, null, eventInvokeConfig);
+    static Result of(InvocationResult result, FunctionConfig version, FunctionEntity.InvokeTarget target) {
+      return new Result(result, version.version(), null, null, AsyncTarget.of(target, version));
     }
 
     static Result failed(LambdaError error) {
       return new Result(null, null, error, null, null);
+    }
+
+    /** Refused (throttled) after the function was resolved: the queue still learns its configuration. */
+    static Result refused(LambdaError error, Ready ready) {
+      return new Result(null, null, error, null, AsyncTarget.of(ready.target(), ready.version()));
+    }
+  }
+
+  /**
+   * The invoked qualifier's asynchronous configuration ({@code config}, null when it has none) and
+   * the dead-letter target of the version chosen to run (null when it has none).
+   */
+  public record AsyncTarget(EventInvokeConfig config, String deadLetterTarget) {
+    static AsyncTarget of(FunctionEntity.InvokeTarget target, FunctionConfig version) {
+      String deadLetter = version.deadLetterTargetArn();
+      return new AsyncTarget(target.eventInvokeConfig(), deadLetter == null || deadLetter.isEmpty() ? null : deadLetter);
     }
   }
 
   private record Resolved(Invoke invoke, FunctionEntity.Reply<FunctionEntity.InvokeTarget> reply, Throwable failure)
       implements Command {}
 
-  private record Finished(Invoke invoke, String leaseKey, FunctionEntity.InvokeTarget target, String version,
+  private record Finished(Invoke invoke, String leaseKey, FunctionEntity.InvokeTarget target, FunctionConfig version,
                           InvocationResult result, Throwable failure) implements Command {}
 
   private record LeaseReply(String function, long sentNanos, FunctionEntity.Reply<Integer> reply, Throwable failure)
@@ -272,15 +288,16 @@ public final class Dispatcher extends AbstractBehavior<Dispatcher.Command> {
     FunctionConfig version = target.additional() != null
         && ThreadLocalRandom.current().nextDouble() < target.additionalWeight() ? target.additional() : target.primary();
     if (invoke.dryRun()) {
-      invoke.replyTo().tell(Result.of(null, version.version(), target.eventInvokeConfig()));
+      invoke.replyTo().tell(Result.of(null, version, target));
       return;
     }
     Integer reserved = target.reservedConcurrency();
+    Ready ready = new Ready(invoke, target, version);
     if (reserved != null && reserved == 0) {
-      invoke.replyTo().tell(Result.failed(exceeded(version.functionName())));
+      invoke.replyTo().tell(Result.refused(exceeded(version.functionName()), ready));
       return;
     }
-    acquireAndStart(reserved == null ? AccountEntity.POOL : version.functionName(), new Ready(invoke, target, version));
+    acquireAndStart(reserved == null ? AccountEntity.POOL : version.functionName(), ready);
   }
 
   /** Starts {@code ready} on a free slot of lease {@code key}, or waits for the lease to grow. */
@@ -373,7 +390,7 @@ public final class Dispatcher extends AbstractBehavior<Dispatcher.Command> {
     List<Ready> forwardable = new ArrayList<>();
     for (Ready ready : refused) {
       if (ready.invoke().forwarded() || peers.isEmpty()) {
-        ready.invoke().replyTo().tell(Result.failed(exceeded(key)));
+        ready.invoke().replyTo().tell(Result.refused(exceeded(key), ready));
       } else {
         forwardable.add(ready);
       }
@@ -405,7 +422,7 @@ public final class Dispatcher extends AbstractBehavior<Dispatcher.Command> {
     List<String> targets = spread(answered.answers(), waiting.size());
     for (int i = 0; i < waiting.size(); i++) {
       waiting.get(i).invoke().replyTo().tell(i < targets.size() ? new Result(null, null, null, targets.get(i), null)
-          : Result.failed(exceeded(answered.key())));
+          : Result.refused(exceeded(answered.key()), waiting.get(i)));
     }
     return this;
   }
@@ -479,7 +496,7 @@ public final class Dispatcher extends AbstractBehavior<Dispatcher.Command> {
     Invocation withArn = new Invocation(invocation.requestId(), ready.target().functionArn(), invocation.payload(),
         invocation.clientContext(), invocation.cognitoIdentity(), invocation.tailLog());
     getContext().pipeToSelf(runtime.invoke(version, withArn),
-        (result, failure) -> new Finished(invoke, leaseKey, ready.target(), version.version(), result, failure));
+        (result, failure) -> new Finished(invoke, leaseKey, ready.target(), version, result, failure));
   }
 
   /** AWS's throttle: the account's pool, or the function's reserved concurrency. */
@@ -505,8 +522,7 @@ public final class Dispatcher extends AbstractBehavior<Dispatcher.Command> {
       }
       finished.invoke().replyTo().tell(Result.failed(error));
     } else {
-      finished.invoke().replyTo().tell(Result.of(finished.result(), finished.version(),
-          finished.target().eventInvokeConfig()));
+      finished.invoke().replyTo().tell(Result.of(finished.result(), finished.version(), finished.target()));
     }
     return this;
   }

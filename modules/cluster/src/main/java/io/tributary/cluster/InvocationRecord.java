@@ -7,6 +7,8 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.Map;
 
 /**
  * The invocation record Lambda sends to an asynchronous invocation's destination: {@code version},
@@ -49,6 +51,38 @@ final class InvocationRecord {
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
+  }
+
+  /** Lambda sends the first 1 KB of the error message with a dead-lettered event. */
+  static final int ERROR_MESSAGE_LIMIT = 1024;
+
+  /**
+   * The attributes Lambda sets on a dead-lettered event: {@code RequestID}, {@code ErrorCode} (the
+   * invoke's status: 200 for a function error; 500 when the function never answered) and the first
+   * 1 KB of {@code ErrorMessage}.
+   */
+  static Map<String, Object> deadLetterAttributes(String requestId, String condition, Dispatcher.Result response) {
+    String message;
+    int code;
+    if (response != null && response.result() != null) {
+      code = 200;
+      JsonNode error = json(response.result().payload());
+      message = error.path("errorMessage").isTextual() ? error.get("errorMessage").asText()
+          : error.isTextual() ? error.asText() : error.toString();
+    } else {
+      code = 500;
+      message = condition + ": the event was not delivered to the function within its maximum event age";
+    }
+    if (message.isBlank()) {
+      message = "(no error message)";
+    } else if (message.length() > ERROR_MESSAGE_LIMIT) {
+      message = message.substring(0, ERROR_MESSAGE_LIMIT);
+    }
+    Map<String, Object> attributes = new LinkedHashMap<>();
+    attributes.put("RequestID", requestId);
+    attributes.put("ErrorCode", code);
+    attributes.put("ErrorMessage", message);
+    return attributes;
   }
 
   /** A payload as the JSON it holds; a response that is not JSON as a string, as Lambda does. */

@@ -2,11 +2,13 @@ package io.tributary.cluster;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.tributary.api.InvocationResult;
 import java.nio.charset.StandardCharsets;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /** The record an asynchronous invocation's destination receives, in Lambda's shape. */
@@ -25,7 +27,7 @@ class InvocationRecordTest {
   void aFailedEventCarriesItsRequestTheFunctionErrorAndTheCount() throws Exception {
     InvocationResult failed = new InvocationResult(
         "{\"errorMessage\":\"boom\",\"errorType\":\"Error\"}".getBytes(StandardCharsets.UTF_8), "Unhandled", null);
-    JsonNode r = record("RetriesExhausted", 3, "{\"order\":42}", Dispatcher.Result.of(failed, "7", null));
+    JsonNode r = record("RetriesExhausted", 3, "{\"order\":42}", answered(failed, "7"));
     assertEquals("1.0", r.get("version").asText());
     assertEquals("2026-11-18T11:06:40.123Z", r.get("timestamp").asText());
     assertEquals("req-1", r.at("/requestContext/requestId").asText());
@@ -42,10 +44,32 @@ class InvocationRecordTest {
   @Test
   void aSuccessHasNoFunctionErrorAndAResponseThatIsNotJsonStaysAString() throws Exception {
     InvocationResult ok = new InvocationResult("done, not json".getBytes(StandardCharsets.UTF_8), null, null);
-    JsonNode r = record("Success", 1, "[1,2]", Dispatcher.Result.of(ok, "$LATEST", null));
+    JsonNode r = record("Success", 1, "[1,2]", answered(ok, "$LATEST"));
     assertFalse(r.at("/responseContext").has("functionError"));
     assertEquals("done, not json", r.get("responsePayload").asText());
     assertEquals(2, r.at("/requestPayload/1").asInt());
+  }
+
+  private static Dispatcher.Result answered(InvocationResult result, String version) {
+    return new Dispatcher.Result(result, version, null, null, null);
+  }
+
+  @Test
+  void aDeadLetteredEventCarriesItsRequestIdAndTheFirstKilobyteOfItsError() {
+    String longMessage = "x".repeat(3000);
+    InvocationResult failed = InvocationResult.unhandled("Error", longMessage, null);
+    Map<String, Object> attributes = InvocationRecord.deadLetterAttributes("req-1", "RetriesExhausted",
+        answered(failed, "1"));
+    assertEquals("req-1", attributes.get("RequestID"));
+    assertEquals(200, attributes.get("ErrorCode"));
+    assertEquals("x".repeat(1024), attributes.get("ErrorMessage"));
+  }
+
+  @Test
+  void aDeadLetteredEventThatNeverRanSaysWhy() {
+    Map<String, Object> attributes = InvocationRecord.deadLetterAttributes("req-2", "EventAgeExceeded", null);
+    assertEquals(500, attributes.get("ErrorCode"));
+    assertTrue(((String) attributes.get("ErrorMessage")).startsWith("EventAgeExceeded: "));
   }
 
   @Test

@@ -67,12 +67,12 @@ class PersistedSerializerTest {
     m.put("RetryScheduled.v1", new AsyncQueueEntity.RetryScheduled("5e4f1c7a-3b2d-4c1e-9f8a-7d6c5b4a3f21", 1,
         1_795_000_060_000L));
     m.put("EventFinished.v1", new AsyncQueueEntity.EventFinished("5e4f1c7a-3b2d-4c1e-9f8a-7d6c5b4a3f21",
-        "RetriesExhausted", 3));
+        "RetriesExhausted", 3, null));
     m.put("AsyncQueueSnapshot.v1", new AsyncQueueEntity.Snapshot(List.of(
         new AsyncQueueEntity.Pending("5e4f1c7a-3b2d-4c1e-9f8a-7d6c5b4a3f21", "live", 1_795_000_000_000L, 1,
             1_795_000_060_000L),
         new AsyncQueueEntity.Pending("0b9d3a52-8c41-4f7e-a1d2-6e5f4c3b2a19", null, 1_795_000_001_000L, 0, 0)),
-        Map.of()));
+        Map.of(), null));
     return m;
   }
 

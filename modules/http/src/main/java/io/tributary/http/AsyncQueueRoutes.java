@@ -80,6 +80,7 @@ final class AsyncQueueRoutes extends AllDirectives {
               : Math.max(0, (clock.millis() - stats.oldestAcceptedAtMillis()) / 1000));
           o.put("InFlight", stats.inFlight());
           o.put("Retrying", stats.retrying());
+          o.put("DeadLettered", stats.deadLettered());
           ObjectNode outcomes = o.putObject("Outcomes");
           stats.finished().forEach(outcomes::put);
           return Responses.json(200, o);

@@ -5,6 +5,7 @@ import static org.apache.pekko.http.javadsl.server.PathMatchers.segment;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.tributary.api.Arns;
+import io.tributary.api.Destination;
 import io.tributary.api.EventInvokeConfig;
 import io.tributary.api.LambdaException;
 import io.tributary.api.Validation;
@@ -36,9 +37,11 @@ final class EventInvokeConfigRoutes extends AllDirectives {
 
   private final FunctionAsk asker;
   private final Arns arns;
+  private final Destination.Resolver destinations;
   private final Clock clock;
 
-  EventInvokeConfigRoutes(FunctionAsk asker, Arns arns, Clock clock) {
+  EventInvokeConfigRoutes(FunctionAsk asker, Arns arns, Destination.Resolver destinations, Clock clock) {
+    this.destinations = destinations;
     this.asker = asker;
     this.arns = arns;
     this.clock = clock;
@@ -99,7 +102,7 @@ final class EventInvokeConfigRoutes extends AllDirectives {
     if (destination == null) {
       return replace ? null : "";
     }
-    return Validation.destination(destination, arns);
+    return Validation.destination(destination, arns, this.destinations);
   }
 
   private CompletionStage<HttpResponse> get(String reference, String qualifier) {

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.tributary.api.AliasConfig;
 import io.tributary.api.Arns;
+import io.tributary.api.Destination;
 import io.tributary.api.CodePackage;
 import io.tributary.api.ConfigurationPatch;
 import io.tributary.api.FunctionConfig;
@@ -70,14 +71,16 @@ final class FunctionRoutes extends AllDirectives {
   private final CodeStore codeStore;
   private final CodeUrls codeUrls;
   private final Arns arns;
+  private final Destination.Resolver destinations;
   private final Shapes shapes;
   private final Settings settings;
   private final Executor executor;
   private final FunctionAsk asker;
 
   FunctionRoutes(ClusterSharding sharding, FunctionRegistry registry, CodeStore codeStore, CodeUrls codeUrls, Arns arns,
-                 Settings settings, Executor executor) {
+                 Destination.Resolver destinations, Settings settings, Executor executor) {
     this.sharding = sharding;
+    this.destinations = destinations;
     this.executor = executor;
     this.registry = registry;
     this.codeStore = codeStore;
@@ -614,9 +617,14 @@ final class FunctionRoutes extends AllDirectives {
     return mode;
   }
 
-  private static String deadLetterTarget(JsonBody b) {
+  /** In an update, {@code DeadLetterConfig: {}} removes the dead-letter queue, as in AWS. */
+  private String deadLetterTarget(JsonBody b) {
     JsonBody dlq = b.object("DeadLetterConfig", Set.of("TargetArn"));
-    return dlq == null ? null : dlq.string("TargetArn");
+    if (dlq == null) {
+      return null;
+    }
+    String target = dlq.string("TargetArn");
+    return Validation.deadLetterTarget(target == null ? "" : target, destinations);
   }
 
   private static FunctionConfig.LoggingConfig loggingConfig(JsonBody b, String functionName) {

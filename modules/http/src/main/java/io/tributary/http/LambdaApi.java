@@ -2,6 +2,7 @@ package io.tributary.http;
 
 import static org.apache.pekko.http.javadsl.server.PathMatchers.segment;
 
+import io.tributary.api.Destination;
 import io.tributary.api.LambdaException;
 import io.tributary.cluster.AsyncQueueEntity;
 import io.tributary.cluster.Dispatcher;
@@ -79,19 +80,19 @@ public final class LambdaApi extends AllDirectives {
 
   public LambdaApi(ActorSystem<?> system, ApiSettings settings, FunctionRegistry registry, CodeStore codeStore,
                    LogStore logStore, ActorRef<Dispatcher.Command> dispatcher, AsyncQueueEntity.Intake intake,
-                   Metrics metrics, BooleanSupplier ready) {
+                   Destination.Resolver destinations, Metrics metrics, BooleanSupplier ready) {
     this.settings = settings;
     this.codeStore = codeStore;
     this.codeUrls = new CodeUrls(settings.advertisedUrl(), settings.credentials().values().iterator().next(),
         Clock.systemUTC());
     this.functions = new FunctionRoutes(ClusterSharding.get(system), registry, codeStore, codeUrls, settings.arns(),
-        new FunctionRoutes.Settings(settings.runtimes(), settings.accountConcurrency(), settings.minimumUnreserved(),
+        destinations, new FunctionRoutes.Settings(settings.runtimes(), settings.accountConcurrency(), settings.minimumUnreserved(),
             settings.askTimeout()), system.executionContext());
     this.invokes = new InvokeRoutes(system, dispatcher, intake, settings.arns(), new InvokeForwarder(system,
         settings.credentials().values().iterator().next(), Clock.systemUTC()));
     this.logs = new LogsRoutes(logStore);
     FunctionAsk asker = new FunctionAsk(ClusterSharding.get(system), settings.askTimeout(), system.executionContext());
-    this.eventInvokeConfigs = new EventInvokeConfigRoutes(asker, settings.arns(), Clock.systemUTC());
+    this.eventInvokeConfigs = new EventInvokeConfigRoutes(asker, settings.arns(), destinations, Clock.systemUTC());
     this.asyncQueues = new AsyncQueueRoutes(asker, intake, settings.arns(), Clock.systemUTC());
     this.dispatcher = dispatcher;
     this.intake = intake;

@@ -52,7 +52,7 @@ final class Shapes {
     putIfSet(logging, "SystemLogLevel", c.loggingConfig().systemLogLevel());
     logging.put("LogGroup", c.loggingConfig().logGroup());
     putIfSet(o, "KMSKeyArn", c.kmsKeyArn());
-    if (c.deadLetterTargetArn() != null) {
+    if (c.deadLetterTargetArn() != null && !c.deadLetterTargetArn().isEmpty()) {
       o.putObject("DeadLetterConfig").put("TargetArn", c.deadLetterTargetArn());
     }
     return o;

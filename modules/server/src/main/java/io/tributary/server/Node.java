@@ -12,6 +12,7 @@ import io.tributary.cluster.store.EventQueueStore;
 import io.tributary.cluster.store.FunctionRegistry;
 import io.tributary.cluster.store.LogStore;
 import io.tributary.cluster.store.Schema;
+import io.tributary.connectors.Connectors;
 import io.tributary.http.ApiSettings;
 import io.tributary.http.LambdaApi;
 import io.tributary.http.Metrics;
@@ -106,11 +107,18 @@ public final class Node {
           AsyncQueueEntity.Intake intake = new AsyncQueueEntity.Intake(system, sharding, queues, async.partitions(),
               async.acceptTimeout(), async.idempotencyWindow(), Clock.systemUTC());
           AsyncMetrics asyncMetrics = new AsyncMetrics();
-          AsyncQueueEntity.init(sharding, new AsyncQueueEntity.Deps(async, queues, dispatcher, intake, asyncMetrics,
-              settings.arns(), Clock.systemUTC()));
+          Connectors destinations = new Connectors(ConnectorsConfig.of(config));
+          CoordinatedShutdown.get(Adapter.toClassic(system)).addTask(CoordinatedShutdown.PhaseServiceStop(),
+              "tributary-destinations", () -> {
+                destinations.close();
+                return CompletableFuture.completedFuture(Done.getInstance());
+              });
+          AsyncQueueEntity.init(sharding, new AsyncQueueEntity.Deps(async, queues, dispatcher, intake, destinations,
+              asyncMetrics, settings.arns(), Clock.systemUTC()));
           QueueWaker.init(system, sharding, queues, async.partitions(), async.wakeInterval());
           Cluster cluster = Cluster.get(system);
-          LambdaApi api = new LambdaApi(system, settings, registry, codeStore, logStore, dispatcher, intake, new Metrics(asyncMetrics::render),
+          LambdaApi api = new LambdaApi(system, settings, registry, codeStore, logStore, dispatcher, intake,
+              destinations, new Metrics(asyncMetrics::render),
               () -> !draining.get() && cluster.selfMember().status().equals(MemberStatus.up()));
           return Http.get(system).newServerAt(settings.host(), settings.port()).bind(api.route());
         })

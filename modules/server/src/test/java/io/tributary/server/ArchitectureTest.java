@@ -27,14 +27,16 @@ import org.junit.jupiter.api.Test;
 class ArchitectureTest {
 
   private static final Path ROOT = Path.of("../..").toAbsolutePath().normalize();
-  private static final Map<String, List<String>> LIBRARIES = Map.of(
-      "JDK", List.of("java.", "javax."),
-      "Jackson", List.of("com.fasterxml.jackson."),
-      "Pekko", List.of("org.apache.pekko.", "com.typesafe.config."),
-      "Pekko HTTP", List.of("org.apache.pekko.http."),
-      "Cassandra driver", List.of("com.datastax.oss.driver."),
-      "Kryo", List.of("com.esotericsoftware."),
-      "SLF4J", List.of("org.slf4j."));
+  private static final Map<String, List<String>> LIBRARIES = Map.ofEntries(
+      Map.entry("JDK", List.of("java.", "javax.")),
+      Map.entry("Jackson", List.of("com.fasterxml.jackson.")),
+      Map.entry("Pekko", List.of("org.apache.pekko.", "com.typesafe.config.")),
+      Map.entry("Pekko HTTP", List.of("org.apache.pekko.http.")),
+      Map.entry("Cassandra driver", List.of("com.datastax.oss.driver.")),
+      Map.entry("Kryo", List.of("com.esotericsoftware.")),
+      Map.entry("Kafka clients", List.of("org.apache.kafka.clients.", "org.apache.kafka.common.")),
+      Map.entry("AWS SDK", List.of("software.amazon.awssdk.")),
+      Map.entry("SLF4J", List.of("org.slf4j.")));
   private static final Set<String> MODULES = Set.of("api", "runtime", "connectors", "cluster", "http", "server");
 
   /** module → the entries of its "depends on" column. */

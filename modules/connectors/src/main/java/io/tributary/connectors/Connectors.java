@@ -1,0 +1,176 @@
+package io.tributary.connectors;
+
+import io.tributary.api.Destination;
+import io.tributary.api.LambdaException;
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.net.http.HttpClient;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.Producer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
+import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
+import software.amazon.awssdk.core.client.config.ClientOverrideConfiguration;
+import software.amazon.awssdk.http.nio.netty.NettyNioAsyncHttpClient;
+import software.amazon.awssdk.regions.Region;
+import software.amazon.awssdk.services.sqs.SqsAsyncClient;
+
+/**
+ * The node's {@link Destination.Resolver}: SQS-compatible queues by ARN, Kafka topics as
+ * {@code kafka://[cluster/]topic}, webhooks as {@code http(s)://} URLs. One client per queue
+ * endpoint and one producer per Kafka cluster, made on first use and shared.
+ */
+public final class Connectors implements Destination.Resolver {
+  private static final Logger log = LoggerFactory.getLogger(Connectors.class);
+  private static final Pattern SQS_ARN =
+      Pattern.compile("arn:aws[a-zA-Z-]*:sqs:([a-z0-9-]+):(\\d{12}):([A-Za-z0-9_-]{1,80}(\\.fifo)?)");
+  private static final Pattern KAFKA = Pattern.compile("kafka://(?:([A-Za-z0-9_-]+)/)?([A-Za-z0-9._-]{1,249})");
+  public static final String DEFAULT_KAFKA_CLUSTER = "default";
+
+  /**
+   * {@code sqsEndpoints}: queue endpoint by {@code region} or {@code region/account} (the more
+   * specific wins); {@code kafkaClusters}: producer properties by cluster name, each with
+   * {@code bootstrap.servers}; {@code sendTimeout}: how long one send may take before it counts as
+   * failed (and is retried by the caller).
+   */
+  public record Settings(Map<String, String> sqsEndpoints, String sqsAccessKeyId, String sqsSecretAccessKey,
+                         Map<String, Map<String, String>> kafkaClusters, Duration sendTimeout) {
+    public Settings {
+      sqsEndpoints = Map.copyOf(sqsEndpoints);
+      kafkaClusters = Map.copyOf(kafkaClusters);
+    }
+  }
+
+  private final Settings settings;
+  private final Map<String, Destination> destinations = new ConcurrentHashMap<>();
+  private final Map<String, SqsAsyncClient> sqsClients = new ConcurrentHashMap<>();
+  private final Map<String, Producer<byte[], byte[]>> producers = new ConcurrentHashMap<>();
+  private final ExecutorService kafkaSends = Executors.newFixedThreadPool(2, r -> {
+    Thread t = new Thread(r, "tributary-kafka-destination");
+    t.setDaemon(true);
+    return t;
+  });
+  private final HttpClient http;
+
+  public Connectors(Settings settings) {
+    this.settings = settings;
+    this.http = HttpClient.newBuilder().connectTimeout(settings.sendTimeout())
+        .followRedirects(HttpClient.Redirect.NEVER).build();
+  }
+
+  @Override
+  public Destination resolve(String target) {
+    Destination known = destinations.get(target);
+    if (known != null) {
+      return known;
+    }
+    Destination made;
+    if (target.startsWith("arn:")) {
+      made = sqs(target);
+    } else if (target.startsWith("kafka:")) {
+      made = kafka(target);
+    } else if (target.startsWith("http://") || target.startsWith("https://")) {
+      made = webhook(target);
+    } else {
+      throw LambdaException.invalidParameter("The destination " + target + " is not supported: use a function or SQS"
+          + " queue ARN, kafka://<topic> or an http(s):// URL.");
+    }
+    Destination raced = destinations.putIfAbsent(target, made);
+    return raced != null ? raced : made;
+  }
+
+  private Destination sqs(String arn) {
+    Matcher m = SQS_ARN.matcher(arn);
+    if (!m.matches()) {
+      throw LambdaException.invalidParameter("The destination " + arn + " is not supported: of ARNs, only those of"
+          + " functions (arn:aws:lambda:…) and SQS queues (arn:aws:sqs:<region>:<account>:<queue>) are.");
+    }
+    String region = m.group(1);
+    String account = m.group(2);
+    String queue = m.group(3);
+    if (m.group(4) != null) {
+      throw LambdaException.invalidParameter("The destination " + arn + " is a FIFO queue; as in AWS Lambda,"
+          + " destinations and dead-letter queues must be standard queues.");
+    }
+    String endpoint = settings.sqsEndpoints().getOrDefault(region + "/" + account, settings.sqsEndpoints().get(region));
+    if (endpoint == null) {
+      throw LambdaException.invalidParameter("The destination " + arn + " cannot be reached: no SQS endpoint is"
+          + " configured for region " + region + " (tributary.destinations.sqs.endpoints).");
+    }
+    String base = endpoint.endsWith("/") ? endpoint.substring(0, endpoint.length() - 1) : endpoint;
+    SqsAsyncClient client = sqsClients.computeIfAbsent(base + "|" + region, k -> SqsAsyncClient.builder()
+        .endpointOverride(URI.create(base)).region(Region.of(region))
+        .credentialsProvider(StaticCredentialsProvider.create(
+            AwsBasicCredentials.create(settings.sqsAccessKeyId(), settings.sqsSecretAccessKey())))
+        .httpClientBuilder(NettyNioAsyncHttpClient.builder().maxConcurrency(64))
+        .overrideConfiguration(ClientOverrideConfiguration.builder().apiCallTimeout(settings.sendTimeout()).build())
+        .build());
+    return new SqsDestination(client, base + "/" + account + "/" + queue);
+  }
+
+  private Destination kafka(String target) {
+    Matcher m = KAFKA.matcher(target);
+    if (!m.matches()) {
+      throw LambdaException.invalidParameter("The destination " + target + " is not a Kafka topic: write"
+          + " kafka://<topic> or kafka://<cluster>/<topic> (topic: letters, digits, '.', '_', '-').");
+    }
+    String cluster = m.group(1) == null ? DEFAULT_KAFKA_CLUSTER : m.group(1);
+    Map<String, String> properties = settings.kafkaClusters().get(cluster);
+    if (properties == null || properties.getOrDefault(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, "").isBlank()) {
+      throw LambdaException.invalidParameter("The destination " + target + " cannot be reached: no Kafka cluster "
+          + cluster + " is configured (tributary.destinations.kafka.clusters." + cluster + ".bootstrap.servers).");
+    }
+    return new KafkaDestination(producers.computeIfAbsent(cluster, c -> producer(properties)), m.group(2), kafkaSends);
+  }
+
+  private Producer<byte[], byte[]> producer(Map<String, String> properties) {
+    Properties p = new Properties();
+    long timeout = settings.sendTimeout().toMillis();
+    p.put(ProducerConfig.ACKS_CONFIG, "all");
+    p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
+    p.put(ProducerConfig.LINGER_MS_CONFIG, "2");
+    p.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, String.valueOf(timeout));
+    p.put(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, String.valueOf(timeout));
+    p.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, String.valueOf(2 * timeout));
+    p.put(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, String.valueOf(8 << 20));
+    p.putAll(properties);
+    return new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer());
+  }
+
+  private Destination webhook(String target) {
+    URI uri;
+    try {
+      uri = new URI(target);
+    } catch (URISyntaxException e) {
+      throw LambdaException.invalidParameter("The destination " + target + " is not a valid URL: " + e.getReason());
+    }
+    if (uri.getHost() == null || uri.getRawFragment() != null || uri.getRawUserInfo() != null) {
+      throw LambdaException.invalidParameter("The destination " + target + " is not a usable webhook URL: it needs a"
+          + " host, and no fragment or user:password part.");
+    }
+    return new WebhookDestination(http, uri, settings.sendTimeout());
+  }
+
+  @Override
+  public void close() {
+    Map<String, Producer<byte[], byte[]>> open = new HashMap<>(producers);
+    producers.clear();
+    open.values().forEach(p -> p.close(Duration.ofSeconds(5)));
+    sqsClients.values().forEach(SqsAsyncClient::close);
+    sqsClients.clear();
+    kafkaSends.shutdownNow();
+    log.debug("Destination clients closed ({} Kafka producers)", open.size());
+  }
+}
