@@ -49,6 +49,8 @@ class AsyncInvokeIT {
       "tributary.async.backoff-max", "1s",
       "tributary.async.wake-interval", "1s");
   private static final Path OUT = Path.of("target", "async-it").toAbsolutePath();
+  /** How long the test Cassandra is stopped (SIGSTOP) under load: 10 s in CI, 30 s with -Pchaos. */
+  private static final long PAUSE_SECONDS = Long.getLong("tributary.chaos.cassandra-pause", 10);
   private static TestNode node;
   private static LambdaClient lambda;
 
@@ -283,7 +285,7 @@ class AsyncInvokeIT {
     signal("STOP", pid);
     int syncOk = 0;
     try {
-      long resume = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+      long resume = System.nanoTime() + Duration.ofSeconds(PAUSE_SECONDS).toNanos();
       while (System.nanoTime() < resume) {
         if (lambda.invoke(b -> b.functionName("patient-events").payload(SdkBytes.fromUtf8String("{\"sync\":1}")))
             .statusCode() == 200) {
@@ -304,7 +306,7 @@ class AsyncInvokeIT {
     for (String id : accepted) {
       assertEquals(1, awaitLines(out, id, l -> !l.isEmpty()).size(), "accepted event " + id + " ran");
     }
-    System.out.printf("Cassandra paused 10 s: %d events accepted, %d refused (%s, slowest refusal %d ms),"
+    System.out.printf("Cassandra paused " + PAUSE_SECONDS + " s: %d events accepted, %d refused (%s, slowest refusal %d ms),"
         + " %d sync invokes served%n", accepted.size(), refusals.size(), new java.util.TreeSet<>(refusals),
         slowestRefusalMs.get(), syncOk);
   }
