@@ -91,11 +91,8 @@ public final class AsyncQueueEntity
   private record Listed(List<ActorRef<FunctionEntity.Reply<Boolean>>> replyTo, Throwable failure)
       implements Command {}
 
-  /** Persists the events accepted since the last write, in one journal write. */
-  private enum FlushAccepted implements Command { INSTANCE }
-
-  /** Persists the outcomes decided since the last write, in one journal write. */
-  private enum FlushFinished implements Command { INSTANCE }
+  /** Persists the outcomes decided and the events accepted since the last write, in one journal write. */
+  private enum Flush implements Command { INSTANCE }
 
   private record Unlisted(Throwable failure) implements Command {}
 
@@ -189,8 +186,8 @@ public final class AsyncQueueEntity
   }
 
   public record Settings(int partitions, int inFlight, int maximumRetryAttempts, Duration maximumEventAge,
-                         RetrySchedule schedule, Duration payloadTtl, Duration wakeInterval, Duration acceptTimeout,
-                         Duration idempotencyWindow, Duration outcomeRetention) {
+                         RetrySchedule schedule, Duration payloadTtl, long recentPayloads, Duration wakeInterval,
+                         Duration acceptTimeout, Duration idempotencyWindow, Duration outcomeRetention) {
 
     public Settings {
       if (payloadTtl.compareTo(maximumEventAge) <= 0) {
@@ -205,7 +202,7 @@ public final class AsyncQueueEntity
       return new Settings(c.getInt("partitions"), c.getInt("in-flight"), c.getInt("maximum-retry-attempts"),
           c.getDuration("maximum-event-age"), new RetrySchedule(c.getDurationList("function-error-delays"),
           c.getDuration("backoff-min"), c.getDuration("backoff-max")), c.getDuration("payload-ttl"),
-          c.getDuration("wake-interval"), c.getDuration("accept-timeout"), c.getDuration("idempotency-window"),
+          c.getBytes("recent-payloads"), c.getDuration("wake-interval"), c.getDuration("accept-timeout"), c.getDuration("idempotency-window"),
           c.getDuration("outcome-retention"));
     }
   }
@@ -250,12 +247,11 @@ public final class AsyncQueueEntity
   private final Map<String, Outgoing> outbox = new HashMap<>();
   /** Failed sends in a row, per event and target. */
   private final Map<Send, Integer> sendFailures = new HashMap<>();
-  /** Accepted, waiting for the group commit ({@link FlushAccepted}). */
+  /** Accepted, waiting for the group commit ({@link Flush}). */
   private final List<Enqueue> accepting = new ArrayList<>();
   private boolean flushScheduled;
-  /** Finished, waiting for the group commit ({@link FlushFinished}). */
+  /** Finished, waiting for the group commit ({@link Flush}). */
   private final Map<String, EventFinished> finishing = new LinkedHashMap<>();
-  private boolean finishScheduled;
 
   public static void init(ClusterSharding sharding, Deps deps) {
     sharding.init(Entity.of(TYPE_KEY, ctx -> create(ctx.getEntityId(), deps, ctx.getShard())));
@@ -332,8 +328,7 @@ public final class AsyncQueueEntity
     return newCommandHandlerBuilder().forAnyState()
         .onCommand(Enqueue.class, this::onEnqueue)
         .onCommand(Listed.class, this::onListed)
-        .onCommand(FlushAccepted.class, (state, flush) -> flushAccepted(state))
-        .onCommand(FlushFinished.class, (state, flush) -> flushFinished(state))
+        .onCommand(Flush.class, (state, flush) -> flush(state))
         .onCommand(Delivered.class, this::onDelivered)
         .onCommand(RecordSent.class, this::onRecordSent)
         .onCommand(Tick.class, (state, tick) -> expireOrDeliver(state))
@@ -370,44 +365,69 @@ public final class AsyncQueueEntity
     }
     accepting.add(cmd);
     if (accepting.size() >= BATCH) {
-      return flushAccepted(state);
+      return flush(state);
     }
-    if (!flushScheduled) {
-      flushScheduled = true;
-      context.getSelf().tell(FlushAccepted.INSTANCE);
-    }
+    scheduleFlush();
     return Effect().none();
   }
 
-  /** The first events of an unlisted queue list it before their 202, so that a waker finds it after a crash. */
-  private Effect<Event, State> flushAccepted(State state) {
-    flushScheduled = false;
-    if (accepting.isEmpty()) {
-      return Effect().none();
+  private void scheduleFlush() {
+    if (!flushScheduled) {
+      flushScheduled = true;
+      context.getSelf().tell(Flush.INSTANCE);
     }
-    List<Enqueue> batch = List.copyOf(accepting);
-    accepting.clear();
-    Map<String, Event> events = new LinkedHashMap<>();
+  }
+
+  /**
+   * One journal write of at most {@link #BATCH} events: the outcomes decided since the last write
+   * first, then the events accepted meanwhile; what does not fit goes in the next write. Accepted
+   * and finished events of a busy partition thus share writes instead of queueing behind each
+   * other. The first events of an unlisted queue list it before their 202, so that a waker finds
+   * it after a crash.
+   */
+  private Effect<Event, State> flush(State state) {
+    flushScheduled = false;
+    List<EventFinished> done = finishing.values().stream().limit(BATCH).toList();
+    done.forEach(e -> finishing.remove(e.requestId()));
+    List<Enqueue> batch = new ArrayList<>(accepting.subList(0, Math.min(BATCH - done.size(), accepting.size())));
+    accepting.subList(0, batch.size()).clear();
+    if (!finishing.isEmpty() || !accepting.isEmpty()) {
+      scheduleFlush();
+    }
+    Map<String, Event> accepted = new LinkedHashMap<>();
     for (Enqueue cmd : batch) {
       if (!state.contains(cmd.requestId())) {
-        events.putIfAbsent(cmd.requestId(), new EventAccepted(cmd.requestId(), cmd.qualifier(), cmd.acceptedAtMillis()));
+        accepted.putIfAbsent(cmd.requestId(), new EventAccepted(cmd.requestId(), cmd.qualifier(),
+            cmd.acceptedAtMillis()));
       }
     }
     List<ActorRef<FunctionEntity.Reply<Boolean>>> replyTo = batch.stream().map(Enqueue::replyTo).toList();
-    if (events.isEmpty()) {
+    if (accepted.isEmpty()) {
       replyTo.forEach(r -> r.tell(FunctionEntity.Reply.ok(Boolean.TRUE)));
-      return Effect().none();
-    }
-    boolean list = !listed;
-    listed = true;
-    return Effect().persist(List.copyOf(events.values())).thenRun(s -> {
-      for (int i = 0; i < events.size(); i++) {
-        deps.metrics().accepted();
+      if (done.isEmpty()) {
+        return Effect().none();
       }
-      if (list) {
-        context.pipeToSelf(deps.store().markQueued(partition, functionName), (v, failure) -> new Listed(replyTo, failure));
-      } else {
-        replyTo.forEach(r -> r.tell(FunctionEntity.Reply.ok(Boolean.TRUE)));
+    }
+    boolean list = !accepted.isEmpty() && !listed;
+    listed = listed || !accepted.isEmpty();
+    List<Event> events = new ArrayList<>(done);
+    events.addAll(accepted.values());
+    return Effect().persist(events).thenRun(s -> {
+      for (EventFinished e : done) {
+        inFlight.remove(e.requestId());
+        deps.metrics().finished(e.condition(), 1);
+      }
+      recordOutcomes(done);
+      if (!accepted.isEmpty()) {
+        for (int i = 0; i < accepted.size(); i++) {
+          deps.metrics().accepted();
+        }
+        if (list) {
+          context.pipeToSelf(deps.store().markQueued(partition, functionName),
+              (v, failure) -> new Listed(replyTo, failure));
+        } else {
+          replyTo.forEach(r -> r.tell(FunctionEntity.Reply.ok(Boolean.TRUE)));
+        }
       }
       deliverDue(s);
     });
@@ -664,32 +684,8 @@ public final class AsyncQueueEntity
     notBefore.remove(id);
     inFlight.add(id);
     finishing.putIfAbsent(id, new EventFinished(id, condition, attempts, deadLettered ? Boolean.TRUE : null));
-    if (!finishScheduled) {
-      finishScheduled = true;
-      context.getSelf().tell(FlushFinished.INSTANCE);
-    }
+    scheduleFlush();
     return Effect().none().thenRun(this::deliverDue);
-  }
-
-  private Effect<Event, State> flushFinished(State state) {
-    finishScheduled = false;
-    if (finishing.isEmpty()) {
-      return Effect().none();
-    }
-    List<EventFinished> batch = finishing.values().stream().limit(BATCH).toList();
-    batch.forEach(e -> finishing.remove(e.requestId()));
-    if (!finishing.isEmpty()) {
-      finishScheduled = true;
-      context.getSelf().tell(FlushFinished.INSTANCE);
-    }
-    return Effect().persist(List.<Event>copyOf(batch)).thenRun(st -> {
-      for (EventFinished e : batch) {
-        inFlight.remove(e.requestId());
-        deps.metrics().finished(e.condition(), 1);
-      }
-      recordOutcomes(batch);
-      deliverDue(st);
-    });
   }
 
   /** Finishes the events past their maximum age that are not being delivered, then delivers what is due. */

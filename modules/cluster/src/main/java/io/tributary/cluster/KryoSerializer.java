@@ -144,8 +144,9 @@ public final class KryoSerializer extends JSerializer {
     r.put(170, AsyncQueueEntity.QueueStats.class);
     r.put(171, AsyncQueueEntity.GetEvent.class);
     r.put(172, AsyncQueueEntity.EventStatus.class);
-    r.put(173, classNamed("io.tributary.cluster.AsyncQueueEntity$FlushAccepted"));
-    r.put(174, classNamed("io.tributary.cluster.AsyncQueueEntity$FlushFinished"));
+    r.put(173, classNamed("io.tributary.cluster.AsyncQueueEntity$Flush"));
+    // 174 was FlushFinished, merged into Flush: not reused.
+    r.put(175, classNamed("io.tributary.cluster.AsyncQueueEntity$Send"));
     return Collections.unmodifiableMap(r);
   }
 

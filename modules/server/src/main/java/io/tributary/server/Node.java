@@ -103,7 +103,7 @@ public final class Node {
               "dispatcher", Props.empty());
           started.set(dispatcher);
           AsyncQueueEntity.Settings async = AsyncQueueEntity.Settings.fromConfig(config);
-          EventQueueStore queues = new EventQueueStore(session, keyspace, async.payloadTtl());
+          EventQueueStore queues = new EventQueueStore(session, keyspace, async.payloadTtl(), async.recentPayloads());
           AsyncQueueEntity.Intake intake = new AsyncQueueEntity.Intake(system, sharding, queues, async.partitions(),
               async.acceptTimeout(), async.idempotencyWindow(), Clock.systemUTC());
           AsyncMetrics asyncMetrics = new AsyncMetrics();

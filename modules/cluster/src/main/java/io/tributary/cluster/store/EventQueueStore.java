@@ -19,7 +19,9 @@ import java.util.concurrent.CompletionStage;
  * <ul>
  *   <li>{@code event_payloads}: each accepted event's payload, written before the event is queued
  *       and kept out of the journal, whose writes stay small. Rows expire by themselves after
- *       {@code ttl}, longer than any event's maximum age, so nothing deletes them.</li>
+ *       {@code ttl}, longer than any event's maximum age, so nothing deletes them. The payloads this
+ *       node wrote and nobody has read yet are also kept in memory (up to {@code recentBytes}), so a
+ *       queue partition on this node delivers a fresh event without reading it back.</li>
  *   <li>{@code event_queues}: which functions have a non-empty queue in each partition, so that a
  *       partition's waker can start those queues after a restart or a node's death.</li>
  *   <li>{@code event_outcomes}: how each event ended, for lookups by request id, for a retention
@@ -41,6 +43,7 @@ public final class EventQueueStore {
   private final PreparedStatement claimToken;
   private final PreparedStatement confirmToken;
   private final int ttlSeconds;
+  private final RecentPayloads recent;
 
   /** How an event ended. */
   public record Outcome(String functionName, String condition, int attempts, Instant finishedAt) {}
@@ -48,8 +51,9 @@ public final class EventQueueStore {
   /** A client token's row: the request id it was first given to, and whether that request was accepted. */
   public record Claim(String requestId, boolean accepted) {}
 
-  public EventQueueStore(CqlSession session, String keyspace, Duration ttl) {
+  public EventQueueStore(CqlSession session, String keyspace, Duration ttl, long recentBytes) {
     this.session = session;
+    this.recent = new RecentPayloads(recentBytes);
     this.ttlSeconds = Math.toIntExact(ttl.toSeconds());
     this.insertOutcome = session.prepare("INSERT INTO " + keyspace + ".event_outcomes (request_id, function_name,"
         + " condition, attempts, finished_at) VALUES (?, ?, ?, ?, ?) USING TTL ?");
@@ -135,11 +139,21 @@ public final class EventQueueStore {
   /** Fails after {@code timeout} rather than the driver's default, so that a refusal comes fast. */
   public CompletionStage<Void> putPayload(String requestId, byte[] payload, Duration timeout) {
     return session.executeAsync(insertPayload.bind(requestId, ByteBuffer.wrap(payload), ttlSeconds)
-        .setIdempotent(true).setTimeout(timeout)).thenApply(rs -> null);
+        .setIdempotent(true).setTimeout(timeout)).thenApply(rs -> {
+          recent.put(requestId, payload);
+          return null;
+        });
   }
 
-  /** The payload, or empty if it expired (or was never written). */
+  /**
+   * The payload, or empty if it expired (or was never written). A payload this node wrote is taken
+   * from memory the first time, then read from Cassandra (retries are rare, and far apart).
+   */
   public CompletionStage<Optional<byte[]>> payload(String requestId) {
+    byte[] fresh = recent.take(requestId);
+    if (fresh != null) {
+      return CompletableFuture.completedFuture(Optional.of(fresh));
+    }
     return session.executeAsync(selectPayload.bind(requestId).setIdempotent(true)).thenApply(rs -> {
       Row row = rs.one();
       ByteBuffer buffer = row == null ? null : row.getByteBuffer("payload");
