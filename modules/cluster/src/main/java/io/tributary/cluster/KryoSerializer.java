@@ -90,6 +90,7 @@ public final class KryoSerializer extends JSerializer {
     r.put(43, AliasConfig.class);
     r.put(44, PolicyStatement.class);
     r.put(45, ConfigurationPatch.class);
+    r.put(47, io.tributary.api.EventSourceMapping.class);
     r.put(100, FunctionEntity.Reply.class);
     r.put(101, FunctionEntity.FunctionView.class);
     r.put(102, FunctionEntity.Policy.class);
@@ -147,6 +148,11 @@ public final class KryoSerializer extends JSerializer {
     r.put(173, classNamed("io.tributary.cluster.AsyncQueueEntity$Flush"));
     // 174 was FlushFinished, merged into Flush: not reused.
     r.put(175, classNamed("io.tributary.cluster.AsyncQueueEntity$Send"));
+    r.put(180, EventSourceMappingEntity.Create.class);
+    r.put(181, EventSourceMappingEntity.Get.class);
+    r.put(182, EventSourceMappingEntity.Update.class);
+    r.put(183, EventSourceMappingEntity.Delete.class);
+    r.put(184, EventSourceMappingEntity.Report.class);
     return Collections.unmodifiableMap(r);
   }
 

@@ -43,6 +43,10 @@ public final class PersistedSerializer extends SerializerWithStringManifest {
       m.put(event.getSimpleName() + ".v1", event);
     }
     m.put("AsyncQueueSnapshot.v1", AsyncQueueEntity.Snapshot.class);
+    for (Class<?> event : EventSourceMappingEntity.Event.class.getPermittedSubclasses()) {
+      m.put(event.getSimpleName() + ".v1", event);
+    }
+    m.put("MappingState.v1", EventSourceMappingEntity.State.class);
     return Collections.unmodifiableMap(m);
   }
 

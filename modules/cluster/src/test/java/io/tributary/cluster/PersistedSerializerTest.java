@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.tributary.api.AliasConfig;
 import io.tributary.api.EventInvokeConfig;
+import io.tributary.api.EventSourceMapping;
 import io.tributary.api.FunctionConfig;
 import io.tributary.api.PolicyStatement;
 import java.io.IOException;
@@ -73,6 +74,13 @@ class PersistedSerializerTest {
             1_795_000_060_000L),
         new AsyncQueueEntity.Pending("0b9d3a52-8c41-4f7e-a1d2-6e5f4c3b2a19", null, 1_795_000_001_000L, 0, 0)),
         Map.of(), null));
+    EventSourceMapping mapping = new EventSourceMapping("1f0b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d",
+        "arn:aws:lambda:us-east-1:000000000000:function:orders", null, List.of("broker-1:9092", "broker-2:9092"),
+        List.of("orders"), null, 100, 0, "TRIM_HORIZON", true, "Enabled", "USER_INITIATED", "OK", 1_795_000_000_000L);
+    m.put("MappingCreated.v1", new EventSourceMappingEntity.MappingCreated(mapping));
+    m.put("MappingUpdated.v1", new EventSourceMappingEntity.MappingUpdated(mapping));
+    m.put("MappingDeleted.v1", new EventSourceMappingEntity.MappingDeleted(mapping.uuid()));
+    m.put("MappingState.v1", new EventSourceMappingEntity.State(mapping));
     return m;
   }
 

@@ -1,6 +1,8 @@
 package io.tributary.connectors;
 
 import io.tributary.api.Destination;
+import io.tributary.api.EventSource;
+import io.tributary.api.EventSourceMapping;
 import io.tributary.api.LambdaException;
 import java.net.URI;
 import java.net.URISyntaxException;
@@ -30,9 +32,10 @@ import software.amazon.awssdk.services.sqs.SqsAsyncClient;
 /**
  * The node's {@link Destination.Resolver}: SQS-compatible queues by ARN, Kafka topics as
  * {@code kafka://[cluster/]topic}, webhooks as {@code http(s)://} URLs. One client per queue
- * endpoint and one producer per Kafka cluster, made on first use and shared.
+ * endpoint and one producer per Kafka cluster, made on first use and shared. Also the node's
+ * {@link EventSource.Factory}: a Kafka consumer per poller.
  */
-public final class Connectors implements Destination.Resolver {
+public final class Connectors implements Destination.Resolver, EventSource.Factory {
   private static final Logger log = LoggerFactory.getLogger(Connectors.class);
   private static final Pattern SQS_ARN =
       Pattern.compile("arn:aws[a-zA-Z-]*:sqs:([a-z0-9-]+):(\\d{12}):([A-Za-z0-9_-]{1,80}(\\.fifo)?)");
@@ -161,6 +164,15 @@ public final class Connectors implements Destination.Resolver {
           + " host, and no fragment or user:password part.");
     }
     return new WebhookDestination(http, uri, settings.sendTimeout());
+  }
+
+  /** Self-managed Kafka only, so far; the mapping API refuses the other sources. */
+  @Override
+  public EventSource open(EventSourceMapping mapping) {
+    if (!mapping.isKafka()) {
+      throw new IllegalArgumentException("No poller for " + mapping.eventSourceArn() + " yet");
+    }
+    return new KafkaEventSource(mapping, Map.of());
   }
 
   @Override

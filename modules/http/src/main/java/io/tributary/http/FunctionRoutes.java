@@ -688,7 +688,8 @@ final class FunctionRoutes extends AllDirectives {
     return o;
   }
 
-  private static int maxItems(Map<String, String> query) {
+  /** A list's MaxItems (1–10,000); pages hold at most 50, as a server may choose. */
+  static int maxItems(Map<String, String> query) {
     String raw = query.get("MaxItems");
     if (raw == null) {
       return PAGE_LIMIT;

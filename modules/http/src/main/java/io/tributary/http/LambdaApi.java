@@ -9,6 +9,7 @@ import io.tributary.cluster.Dispatcher;
 import io.tributary.cluster.store.CodeStore;
 import io.tributary.cluster.store.FunctionRegistry;
 import io.tributary.cluster.store.LogStore;
+import io.tributary.cluster.store.MappingRegistry;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
@@ -71,6 +72,7 @@ public final class LambdaApi extends AllDirectives {
   private final SigV4Verifier verifier;
   private final InvokeRoutes invokes;
   private final EventInvokeConfigRoutes eventInvokeConfigs;
+  private final EventSourceMappingRoutes mappings;
   private final AsyncQueueRoutes asyncQueues;
   private final LogsRoutes logs;
   private final ActorRef<Dispatcher.Command> dispatcher;
@@ -80,7 +82,8 @@ public final class LambdaApi extends AllDirectives {
 
   public LambdaApi(ActorSystem<?> system, ApiSettings settings, FunctionRegistry registry, CodeStore codeStore,
                    LogStore logStore, ActorRef<Dispatcher.Command> dispatcher, AsyncQueueEntity.Intake intake,
-                   Destination.Resolver destinations, Metrics metrics, BooleanSupplier ready) {
+                   Destination.Resolver destinations, MappingRegistry mappingRegistry, Metrics metrics,
+                   BooleanSupplier ready) {
     this.settings = settings;
     this.codeStore = codeStore;
     this.codeUrls = new CodeUrls(settings.advertisedUrl(), settings.credentials().values().iterator().next(),
@@ -94,6 +97,8 @@ public final class LambdaApi extends AllDirectives {
     FunctionAsk asker = new FunctionAsk(ClusterSharding.get(system), settings.askTimeout(), system.executionContext());
     this.eventInvokeConfigs = new EventInvokeConfigRoutes(asker, settings.arns(), destinations, Clock.systemUTC());
     this.asyncQueues = new AsyncQueueRoutes(asker, intake, settings.arns(), Clock.systemUTC());
+    this.mappings = new EventSourceMappingRoutes(ClusterSharding.get(system), asker, mappingRegistry, settings.arns(),
+        settings.askTimeout(), system.executionContext(), Clock.systemUTC());
     this.dispatcher = dispatcher;
     this.intake = intake;
     this.verifier = new SigV4Verifier(settings.credentials(), java.time.Duration.ofMinutes(5));
@@ -111,7 +116,7 @@ public final class LambdaApi extends AllDirectives {
             HttpEntities.create(ContentTypes.TEXT_PLAIN_UTF8, metrics.render()))))),
         path(segment("tributary").slash("code").slash(segment()), this::downloadCode));
     Route operations = concat(logs.route(), invokes.route(), functions.route(), eventInvokeConfigs.route(),
-        asyncQueues.route(), extractRequest(this::unknownOperation));
+        asyncQueues.route(), mappings.route(), extractRequest(this::unknownOperation));
     return extractRequest(request -> {
       String requestId = InvokeForwarder.requestId(request).orElseGet(() -> UUID.randomUUID().toString());
       String operation = Operations.of(request);
@@ -275,6 +280,11 @@ public final class LambdaApi extends AllDirectives {
             "DeleteFunctionEventInvokeConfig"),
         new Rule("GET", Pattern.compile("/2019-09-25/functions/[^/]+/event-invoke-config/list"),
             "ListFunctionEventInvokeConfigs"),
+        new Rule("POST", Pattern.compile("/2015-03-31/event-source-mappings/?"), "CreateEventSourceMapping"),
+        new Rule("GET", Pattern.compile("/2015-03-31/event-source-mappings/?"), "ListEventSourceMappings"),
+        new Rule("GET", Pattern.compile("/2015-03-31/event-source-mappings/[^/]+"), "GetEventSourceMapping"),
+        new Rule("PUT", Pattern.compile("/2015-03-31/event-source-mappings/[^/]+"), "UpdateEventSourceMapping"),
+        new Rule("DELETE", Pattern.compile("/2015-03-31/event-source-mappings/[^/]+"), "DeleteEventSourceMapping"),
         new Rule("GET", Pattern.compile("/health/.*"), "Health"),
         new Rule("POST", Pattern.compile("/"), "Logs"),
         new Rule("GET", Pattern.compile("/metrics"), "Metrics"),

@@ -5,12 +5,17 @@ import io.tributary.cluster.AccountEntity;
 import io.tributary.cluster.AsyncMetrics;
 import io.tributary.cluster.AsyncQueueEntity;
 import io.tributary.cluster.Dispatcher;
+import io.tributary.cluster.EventSourceMappingEntity;
+import io.tributary.cluster.MappingPollers;
+import io.tributary.cluster.RetrySchedule;
+import io.tributary.cluster.ShardPoller;
 import io.tributary.cluster.FunctionEntity;
 import io.tributary.cluster.QueueWaker;
 import io.tributary.cluster.store.CodeStore;
 import io.tributary.cluster.store.EventQueueStore;
 import io.tributary.cluster.store.FunctionRegistry;
 import io.tributary.cluster.store.LogStore;
+import io.tributary.cluster.store.MappingRegistry;
 import io.tributary.cluster.store.Schema;
 import io.tributary.connectors.Connectors;
 import io.tributary.http.ApiSettings;
@@ -116,9 +121,22 @@ public final class Node {
           AsyncQueueEntity.init(sharding, new AsyncQueueEntity.Deps(async, queues, dispatcher, intake, destinations,
               asyncMetrics, settings.arns(), Clock.systemUTC()));
           QueueWaker.init(system, sharding, queues, async.partitions(), async.wakeInterval());
+          MappingRegistry mappingRegistry = new MappingRegistry(session, keyspace, settings.arns().accountId());
+          EventSourceMappingEntity.init(sharding, mappingRegistry, Clock.systemUTC());
+          ActorRef<MappingPollers.Command> pollers = system.systemActorOf(MappingPollers.create(mappingRegistry,
+              new ShardPoller.Deps(destinations, dispatcher, sharding, new RetrySchedule(
+                  java.util.List.of(config.getDuration("tributary.mappings.backoff-min")),
+                  config.getDuration("tributary.mappings.backoff-min"),
+                  config.getDuration("tributary.mappings.backoff-max"))),
+              config.getDuration("tributary.mappings.refresh")), "mapping-pollers", Props.empty());
+          CoordinatedShutdown.get(Adapter.toClassic(system)).addTask(CoordinatedShutdown.PhaseServiceStop(),
+              "tributary-pollers", () -> {
+                pollers.tell(MappingPollers.Stop.INSTANCE);
+                return CompletableFuture.completedFuture(Done.getInstance());
+              });
           Cluster cluster = Cluster.get(system);
           LambdaApi api = new LambdaApi(system, settings, registry, codeStore, logStore, dispatcher, intake,
-              destinations, new Metrics(asyncMetrics::render),
+              destinations, mappingRegistry, new Metrics(asyncMetrics::render),
               () -> !draining.get() && cluster.selfMember().status().equals(MemberStatus.up()));
           return Http.get(system).newServerAt(settings.host(), settings.port()).bind(api.route());
         })

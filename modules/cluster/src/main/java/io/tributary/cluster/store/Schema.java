@@ -25,6 +25,7 @@ public final class Schema {
     all.addAll(CodeStore.tableDefinitions(keyspace));
     all.addAll(LogStore.tableDefinitions(keyspace));
     all.addAll(EventQueueStore.tableDefinitions(keyspace));
+    all.addAll(MappingRegistry.tableDefinitions(keyspace));
     return all;
   }
 

@@ -1,0 +1,109 @@
+package io.tributary.cluster;
+
+import io.tributary.api.EventSourceMapping;
+import io.tributary.cluster.store.MappingRegistry;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+
+/**
+ * One per node: runs a {@link ShardPoller} for every enabled mapping in the {@link MappingRegistry},
+ * which it reads every {@code refresh}, and stops those whose mapping was disabled, changed or
+ * deleted (a changed one starts again with its new settings). Every node runs pollers for every
+ * mapping; the source decides who reads what (a Kafka consumer group spreads the partitions), so a
+ * node that dies only hands its share to the others, and no request is needed to start anything.
+ */
+public final class MappingPollers {
+
+  public sealed interface Command {}
+
+  /** The node shuts down: every poller stops (Kafka hands its partitions to the other nodes). */
+  public enum Stop implements Command { INSTANCE }
+
+  private enum Refresh implements Command { INSTANCE }
+
+  private record Refreshed(List<EventSourceMapping> mappings, Throwable failure) implements Command {}
+
+  private record Running(EventSourceMapping mapping, ActorRef<ShardPoller.Command> poller) {}
+
+  private final ActorContext<Command> context;
+  private final MappingRegistry registry;
+  private final ShardPoller.Deps deps;
+  private final Map<String, Running> running = new HashMap<>();
+  private int generation;
+
+  private MappingPollers(ActorContext<Command> context, MappingRegistry registry, ShardPoller.Deps deps) {
+    this.context = context;
+    this.registry = registry;
+    this.deps = deps;
+  }
+
+  public static Behavior<Command> create(MappingRegistry registry, ShardPoller.Deps deps, Duration refresh) {
+    return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> {
+      timers.startTimerWithFixedDelay(Refresh.INSTANCE, Duration.ZERO, refresh);
+      return new MappingPollers(ctx, registry, deps).behavior();
+    }));
+  }
+
+  private Behavior<Command> behavior() {
+    return Behaviors.receive(Command.class)
+        .onMessageEquals(Refresh.INSTANCE, () -> {
+          context.pipeToSelf(registry.all(), Refreshed::new);
+          return Behaviors.same();
+        })
+        .onMessage(Refreshed.class, this::onRefreshed)
+        .onMessageEquals(Stop.INSTANCE, Behaviors::stopped)
+        .build();
+  }
+
+  private Behavior<Command> onRefreshed(Refreshed refreshed) {
+    if (refreshed.failure() != null) {
+      context.getLog().debug("Could not read the event source mappings: {}", refreshed.failure().toString());
+      return Behaviors.same();
+    }
+    Set<String> wanted = new HashSet<>();
+    for (EventSourceMapping m : refreshed.mappings()) {
+      if (!m.enabled()) {
+        if (m.state().equals(EventSourceMapping.DISABLING) && !running.containsKey(m.uuid())) {
+          deps.sharding().entityRefFor(EventSourceMappingEntity.TYPE_KEY, m.uuid())
+              .tell(new EventSourceMappingEntity.Report(EventSourceMapping.DISABLED, null));
+        }
+        continue;
+      }
+      if (m.state().equals(EventSourceMapping.DELETING) || !m.isKafka()) {
+        continue;
+      }
+      wanted.add(m.uuid());
+      Running current = running.get(m.uuid());
+      if (current != null && sameSettings(current.mapping(), m)) {
+        continue;
+      }
+      if (current != null) {
+        context.stop(current.poller());
+      }
+      running.put(m.uuid(), new Running(m, context.spawn(ShardPoller.create(m, deps),
+          "poller-" + m.uuid() + "-" + (++generation))));
+    }
+    running.entrySet().removeIf(e -> {
+      if (!wanted.contains(e.getKey())) {
+        context.stop(e.getValue().poller());
+        return true;
+      }
+      return false;
+    });
+    return Behaviors.same();
+  }
+
+  /** What a running poller was started with; state and results change without a restart. */
+  private static boolean sameSettings(EventSourceMapping a, EventSourceMapping b) {
+    return a.batchSize() == b.batchSize() && a.maximumBatchingWindowInSeconds() == b.maximumBatchingWindowInSeconds()
+        && a.functionArn().equals(b.functionArn());
+  }
+}

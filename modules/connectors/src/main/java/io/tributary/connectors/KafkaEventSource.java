@@ -1,0 +1,137 @@
+package io.tributary.connectors;
+
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonGenerator;
+import io.tributary.api.EventSource;
+import io.tributary.api.EventSourceMapping;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.ConsumerRecords;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.header.Header;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+
+/**
+ * A self-managed Kafka source: one consumer in the mapping's consumer group (its UUID unless
+ * given), so the group spreads the topic's partitions over the pollers of all nodes. Offsets are
+ * committed per partition after each processed batch; nothing is committed automatically.
+ */
+final class KafkaEventSource implements EventSource {
+  private static final JsonFactory JSON = new JsonFactory();
+
+  private final KafkaConsumer<byte[], byte[]> consumer;
+  private final String bootstrapServers;
+
+  KafkaEventSource(EventSourceMapping mapping, Map<String, String> extra) {
+    this.bootstrapServers = String.join(",", mapping.bootstrapServers());
+    Properties p = new Properties();
+    p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+    p.put(ConsumerConfig.GROUP_ID_CONFIG, mapping.consumerGroupId() != null ? mapping.consumerGroupId()
+        : mapping.uuid());
+    p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
+    p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG,
+        "LATEST".equals(mapping.startingPosition()) ? "latest" : "earliest");
+    p.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, Integer.toString(Math.max(1, mapping.batchSize())));
+    p.put(ConsumerConfig.CLIENT_ID_CONFIG, "tributary-" + mapping.uuid());
+    // A batch may take a function's whole timeout (15 min) and its retries: stay in the group meanwhile.
+    p.put(ConsumerConfig.MAX_POLL_INTERVAL_MS_CONFIG, Integer.toString(20 * 60 * 1000));
+    p.putAll(extra);
+    this.consumer = new KafkaConsumer<>(p, new ByteArrayDeserializer(), new ByteArrayDeserializer());
+    consumer.subscribe(mapping.topics());
+  }
+
+  @Override
+  public List<Batch> poll(Duration wait, int maxRecords) {
+    ConsumerRecords<byte[], byte[]> records = consumer.poll(wait);
+    List<Batch> batches = new ArrayList<>();
+    for (TopicPartition partition : records.partitions()) {
+      List<ConsumerRecord<byte[], byte[]>> all = records.records(partition);
+      List<ConsumerRecord<byte[], byte[]>> batch = all.subList(0, Math.min(all.size(), maxRecords));
+      if (batch.size() < all.size()) {
+        // What did not fit is read again after this batch (its offset is not committed until then).
+        consumer.seek(partition, all.get(batch.size()).offset());
+      }
+      batches.add(new Batch(partition.topic() + "-" + partition.partition(), event(partition, batch), batch.size(),
+          Long.toString(batch.get(0).offset()), Long.toString(batch.get(batch.size() - 1).offset())));
+    }
+    return batches;
+  }
+
+  /** AWS's self-managed Kafka event: records under "topic-partition", key and value in base64. */
+  private byte[] event(TopicPartition partition, List<ConsumerRecord<byte[], byte[]>> batch) {
+    ByteArrayOutputStream out = new ByteArrayOutputStream(256 + batch.size() * 128);
+    Base64.Encoder base64 = Base64.getEncoder();
+    try (JsonGenerator g = JSON.createGenerator(out)) {
+      g.writeStartObject();
+      g.writeStringField("eventSource", "SelfManagedKafka");
+      g.writeStringField("bootstrapServers", bootstrapServers);
+      g.writeObjectFieldStart("records");
+      g.writeArrayFieldStart(partition.topic() + "-" + partition.partition());
+      for (ConsumerRecord<byte[], byte[]> r : batch) {
+        g.writeStartObject();
+        g.writeStringField("topic", r.topic());
+        g.writeNumberField("partition", r.partition());
+        g.writeNumberField("offset", r.offset());
+        g.writeNumberField("timestamp", r.timestamp());
+        g.writeStringField("timestampType", r.timestampType().name());
+        if (r.key() != null) {
+          g.writeStringField("key", base64.encodeToString(r.key()));
+        }
+        if (r.value() != null) {
+          g.writeStringField("value", base64.encodeToString(r.value()));
+        }
+        g.writeArrayFieldStart("headers");
+        for (Header h : r.headers()) {
+          g.writeStartObject();
+          g.writeArrayFieldStart(h.key());
+          if (h.value() != null) {
+            for (byte b : h.value()) {
+              g.writeNumber(b);
+            }
+          }
+          g.writeEndArray();
+          g.writeEndObject();
+        }
+        g.writeEndArray();
+        g.writeEndObject();
+      }
+      g.writeEndArray();
+      g.writeEndObject();
+      g.writeEndObject();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    return out.toByteArray();
+  }
+
+  @Override
+  public void checkpoint(Batch batch) {
+    consumer.commitSync(Map.of(partitionOf(batch), new OffsetAndMetadata(Long.parseLong(batch.lastPosition()) + 1)));
+  }
+
+  @Override
+  public void rewind(Batch batch) {
+    consumer.seek(partitionOf(batch), Long.parseLong(batch.firstPosition()));
+  }
+
+  private static TopicPartition partitionOf(Batch batch) {
+    int dash = batch.shard().lastIndexOf('-');
+    return new TopicPartition(batch.shard().substring(0, dash), Integer.parseInt(batch.shard().substring(dash + 1)));
+  }
+
+  @Override
+  public void close() {
+    consumer.close(Duration.ofSeconds(5));
+  }
+}
