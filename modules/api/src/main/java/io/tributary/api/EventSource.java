@@ -30,5 +30,11 @@ public interface EventSource extends AutoCloseable {
   /** Opens the source of a mapping. */
   interface Factory {
     EventSource open(EventSourceMapping mapping);
+
+    /**
+     * Checks that this node can read the queue or stream {@code eventSourceArn}; throws
+     * {@link LambdaException} (400) saying what to change when it cannot.
+     */
+    void check(String eventSourceArn);
   }
 }

@@ -77,7 +77,7 @@ public final class MappingPollers {
         }
         continue;
       }
-      if (m.state().equals(EventSourceMapping.DELETING) || !m.isKafka()) {
+      if (m.state().equals(EventSourceMapping.DELETING)) {
         continue;
       }
       wanted.add(m.uuid());

@@ -38,16 +38,20 @@ public final class ShardPoller {
   private ShardPoller() {}
 
   /** Everything a poller needs from its node. */
+  /** {@code queuePollers}: loops per node for a queue (SQS); a Kafka mapping has one, its group spreads the rest. */
   public record Deps(EventSource.Factory sources, ActorRef<Dispatcher.Command> dispatcher, ClusterSharding sharding,
-                     RetrySchedule schedule) {}
+                     RetrySchedule schedule, int queuePollers) {}
 
   public static Behavior<Command> create(EventSourceMapping mapping, Deps deps) {
     return Behaviors.setup(ctx -> {
       AtomicBoolean running = new AtomicBoolean(true);
-      Thread thread = new Thread(() -> new Loop(mapping, deps, ctx.getSystem(), running).run(),
-          "poller-" + mapping.uuid());
-      thread.setDaemon(true);
-      thread.start();
+      int loops = mapping.isKafka() ? 1 : Math.max(1, deps.queuePollers());
+      for (int i = 0; i < loops; i++) {
+        Thread thread = new Thread(() -> new Loop(mapping, deps, ctx.getSystem(), running).run(),
+            "poller-" + mapping.uuid() + "-" + i);
+        thread.setDaemon(true);
+        thread.start();
+      }
       return Behaviors.receive(Command.class)
           .onSignal(PostStop.class, stop -> {
             running.set(false);

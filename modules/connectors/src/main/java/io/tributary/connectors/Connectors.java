@@ -95,22 +95,30 @@ public final class Connectors implements Destination.Resolver, EventSource.Facto
   }
 
   private Destination sqs(String arn) {
-    Matcher m = SQS_ARN.matcher(arn);
-    if (!m.matches()) {
-      throw LambdaException.invalidParameter("The destination " + arn + " is not supported: of ARNs, only those of"
-          + " functions (arn:aws:lambda:…) and SQS queues (arn:aws:sqs:<region>:<account>:<queue>) are.");
-    }
-    String region = m.group(1);
-    String account = m.group(2);
-    String queue = m.group(3);
-    if (m.group(4) != null) {
+    Queue queue = queue(arn, "The destination " + arn);
+    if (queue.fifo()) {
       throw LambdaException.invalidParameter("The destination " + arn + " is a FIFO queue; as in AWS Lambda,"
           + " destinations and dead-letter queues must be standard queues.");
     }
+    return new SqsDestination(queue.client(), queue.url());
+  }
+
+  /** An SQS queue as this node reaches it. */
+  record Queue(SqsAsyncClient client, String url, String region, boolean fifo) {}
+
+  /** The queue {@code arn} names; {@code what} starts the message of a refusal. */
+  Queue queue(String arn, String what) {
+    Matcher m = SQS_ARN.matcher(arn);
+    if (!m.matches()) {
+      throw LambdaException.invalidParameter(what + " is not supported: of ARNs, only those of functions"
+          + " (arn:aws:lambda:…) and SQS queues (arn:aws:sqs:<region>:<account>:<queue>) are.");
+    }
+    String region = m.group(1);
+    String account = m.group(2);
     String endpoint = settings.sqsEndpoints().getOrDefault(region + "/" + account, settings.sqsEndpoints().get(region));
     if (endpoint == null) {
-      throw LambdaException.invalidParameter("The destination " + arn + " cannot be reached: no SQS endpoint is"
-          + " configured for region " + region + " (tributary.destinations.sqs.endpoints).");
+      throw LambdaException.invalidParameter(what + " cannot be reached: no SQS endpoint is configured for region "
+          + region + " (tributary.destinations.sqs.endpoints).");
     }
     String base = endpoint.endsWith("/") ? endpoint.substring(0, endpoint.length() - 1) : endpoint;
     SqsAsyncClient client = sqsClients.computeIfAbsent(base + "|" + region, k -> SqsAsyncClient.builder()
@@ -120,7 +128,7 @@ public final class Connectors implements Destination.Resolver, EventSource.Facto
         .httpClientBuilder(NettyNioAsyncHttpClient.builder().maxConcurrency(64))
         .overrideConfiguration(ClientOverrideConfiguration.builder().apiCallTimeout(settings.sendTimeout()).build())
         .build());
-    return new SqsDestination(client, base + "/" + account + "/" + queue);
+    return new Queue(client, base + "/" + account + "/" + m.group(3), region, m.group(4) != null);
   }
 
   private Destination kafka(String target) {
@@ -166,13 +174,19 @@ public final class Connectors implements Destination.Resolver, EventSource.Facto
     return new WebhookDestination(http, uri, settings.sendTimeout());
   }
 
-  /** Self-managed Kafka only, so far; the mapping API refuses the other sources. */
   @Override
   public EventSource open(EventSourceMapping mapping) {
-    if (!mapping.isKafka()) {
-      throw new IllegalArgumentException("No poller for " + mapping.eventSourceArn() + " yet");
+    if (mapping.isKafka()) {
+      return new KafkaEventSource(mapping, Map.of());
     }
-    return new KafkaEventSource(mapping, Map.of());
+    Queue queue = queue(mapping.eventSourceArn(), "The event source " + mapping.eventSourceArn());
+    return new SqsEventSource(queue.client(), queue.url(), mapping.eventSourceArn(), queue.region(),
+        mapping.maximumBatchingWindowInSeconds());
+  }
+
+  @Override
+  public void check(String eventSourceArn) {
+    queue(eventSourceArn, "The event source " + eventSourceArn);
   }
 
   @Override

@@ -5,6 +5,7 @@ import static org.apache.pekko.http.javadsl.server.PathMatchers.segment;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.tributary.api.Arns;
+import io.tributary.api.EventSource;
 import io.tributary.api.EventSourceMapping;
 import io.tributary.api.LambdaException;
 import io.tributary.cluster.Asks;
@@ -35,8 +36,8 @@ import org.apache.pekko.http.javadsl.unmarshalling.Unmarshaller;
 /**
  * Create/Get/Update/Delete/ListEventSourceMappings on {@code /2015-03-31/event-source-mappings},
  * AWS's paths, shapes and status codes (202 for create, update and delete). Sources so far:
- * self-managed Kafka; members for other sources or for features not built yet are refused with a
- * 400 that says so, never accepted and ignored.
+ * self-managed Kafka and SQS queues; members for other sources or for features not built yet are
+ * refused with a 400 that says so, never accepted and ignored.
  */
 final class EventSourceMappingRoutes extends AllDirectives {
 
@@ -67,13 +68,15 @@ final class EventSourceMappingRoutes extends AllDirectives {
   private final ClusterSharding sharding;
   private final FunctionAsk functions;
   private final MappingRegistry registry;
+  private final EventSource.Factory sources;
   private final Arns arns;
   private final Duration timeout;
   private final Executor executor;
   private final Clock clock;
 
-  EventSourceMappingRoutes(ClusterSharding sharding, FunctionAsk functions, MappingRegistry registry, Arns arns,
-                           Duration timeout, Executor executor, Clock clock) {
+  EventSourceMappingRoutes(ClusterSharding sharding, FunctionAsk functions, MappingRegistry registry,
+                           EventSource.Factory sources, Arns arns, Duration timeout, Executor executor, Clock clock) {
+    this.sources = sources;
     this.sharding = sharding;
     this.functions = functions;
     this.registry = registry;
@@ -106,11 +109,10 @@ final class EventSourceMappingRoutes extends AllDirectives {
   private CompletionStage<HttpResponse> create(byte[] body) {
     JsonBody b = JsonBody.parse(body, CREATE_FIELDS);
     refuseNotYet(b);
-    if (b.has("EventSourceArn")) {
-      throw LambdaException.invalidParameter("EventSourceArn " + b.string("EventSourceArn") + " is not supported yet:"
-          + " this version of Tributary polls self-managed Kafka (SelfManagedEventSource and Topics).");
-    }
     String function = b.requiredString("FunctionName");
+    if (b.has("EventSourceArn")) {
+      return createQueueMapping(b, function);
+    }
     JsonBody source = b.object("SelfManagedEventSource", Set.of("Endpoints"));
     if (source == null) {
       throw LambdaException.invalidParameter("Give the source: SelfManagedEventSource with"
@@ -156,15 +158,45 @@ final class EventSourceMappingRoutes extends AllDirectives {
     int batchSize = b.has("BatchSize") ? batchSize(b.integer("BatchSize")) : 100;
     int window = b.has("MaximumBatchingWindowInSeconds") ? window(b.integer("MaximumBatchingWindowInSeconds")) : 0;
     boolean enabled = !Boolean.FALSE.equals(b.bool("Enabled"));
+    return store(function, null, brokers, topics, group, batchSize, window, position, enabled);
+  }
+
+  /** An SQS queue: no starting position, batches of 10 by default, up to 10,000 with a batching window. */
+  private CompletionStage<HttpResponse> createQueueMapping(JsonBody b, String function) {
+    String arn = b.string("EventSourceArn");
+    if (!arn.matches("arn:aws[a-zA-Z-]*:sqs:.*")) {
+      throw LambdaException.invalidParameter("EventSourceArn " + arn + " is not supported: this version of"
+          + " Tributary reads SQS queues (arn:aws:sqs:<region>:<account>:<queue>) and self-managed Kafka"
+          + " (SelfManagedEventSource and Topics).");
+    }
+    for (String kafkaOnly : List.of("StartingPosition", "Topics", "SelfManagedEventSource",
+        "SelfManagedKafkaEventSourceConfig")) {
+      if (b.has(kafkaOnly)) {
+        throw LambdaException.invalidParameter(kafkaOnly + " is not valid for an SQS event source; leave it out.");
+      }
+    }
+    sources.check(arn);
+    int batchSize = b.has("BatchSize") ? batchSize(b.integer("BatchSize")) : 10;
+    int window = b.has("MaximumBatchingWindowInSeconds") ? window(b.integer("MaximumBatchingWindowInSeconds")) : 0;
+    if (batchSize > 10 && window < 1) {
+      throw LambdaException.invalidParameter("Maximum batch window in seconds must be greater than 0 if maximum"
+          + " batch size is greater than 10");
+    }
+    return store(function, arn, null, null, null, batchSize, window, null, !Boolean.FALSE.equals(b.bool("Enabled")));
+  }
+
+  /** Checks that the function exists, then creates the mapping. */
+  private CompletionStage<HttpResponse> store(String function, String eventSourceArn, List<String> brokers,
+                                              List<String> topics, String consumerGroup, int batchSize, int window,
+                                              String position, boolean enabled) {
     Arns.FunctionRef ref = arns.parseFunction(function);
     String uuid = UUID.randomUUID().toString();
-    String consumerGroup = group;
     return functions.<FunctionEntity.FunctionView>ask(ref.name(),
             r -> new FunctionEntity.Get(ref.qualifier(), r))
         .thenCompose(view -> ask(uuid, r -> new EventSourceMappingEntity.Create(new EventSourceMapping(uuid,
-            arns.functionArn(ref.name(), ref.qualifier()), null, brokers, topics, consumerGroup, batchSize, window,
-            position, enabled, enabled ? EventSourceMapping.CREATING : EventSourceMapping.DISABLED, "USER_INITIATED",
-            EventSourceMapping.NO_RECORDS, clock.millis()), r)))
+            arns.functionArn(ref.name(), ref.qualifier()), eventSourceArn, brokers, topics, consumerGroup, batchSize,
+            window, position, enabled, enabled ? EventSourceMapping.CREATING : EventSourceMapping.DISABLED,
+            "USER_INITIATED", EventSourceMapping.NO_RECORDS, clock.millis()), r)))
         .thenApply(m -> Responses.json(202, shape(m)));
   }
 
@@ -255,7 +287,9 @@ final class EventSourceMappingRoutes extends AllDirectives {
     o.put("UUID", m.uuid());
     o.put("EventSourceMappingArn", "arn:aws:lambda:" + arns.region() + ":" + arns.accountId()
         + ":event-source-mapping:" + m.uuid());
-    o.put("StartingPosition", m.startingPosition());
+    if (m.startingPosition() != null) {
+      o.put("StartingPosition", m.startingPosition());
+    }
     o.put("BatchSize", m.batchSize());
     o.put("MaximumBatchingWindowInSeconds", m.maximumBatchingWindowInSeconds());
     if (m.eventSourceArn() != null) {

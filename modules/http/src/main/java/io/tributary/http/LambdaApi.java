@@ -3,6 +3,7 @@ package io.tributary.http;
 import static org.apache.pekko.http.javadsl.server.PathMatchers.segment;
 
 import io.tributary.api.Destination;
+import io.tributary.api.EventSource;
 import io.tributary.api.LambdaException;
 import io.tributary.cluster.AsyncQueueEntity;
 import io.tributary.cluster.Dispatcher;
@@ -82,8 +83,8 @@ public final class LambdaApi extends AllDirectives {
 
   public LambdaApi(ActorSystem<?> system, ApiSettings settings, FunctionRegistry registry, CodeStore codeStore,
                    LogStore logStore, ActorRef<Dispatcher.Command> dispatcher, AsyncQueueEntity.Intake intake,
-                   Destination.Resolver destinations, MappingRegistry mappingRegistry, Metrics metrics,
-                   BooleanSupplier ready) {
+                   Destination.Resolver destinations, MappingRegistry mappingRegistry, EventSource.Factory sources,
+                   Metrics metrics, BooleanSupplier ready) {
     this.settings = settings;
     this.codeStore = codeStore;
     this.codeUrls = new CodeUrls(settings.advertisedUrl(), settings.credentials().values().iterator().next(),
@@ -97,7 +98,8 @@ public final class LambdaApi extends AllDirectives {
     FunctionAsk asker = new FunctionAsk(ClusterSharding.get(system), settings.askTimeout(), system.executionContext());
     this.eventInvokeConfigs = new EventInvokeConfigRoutes(asker, settings.arns(), destinations, Clock.systemUTC());
     this.asyncQueues = new AsyncQueueRoutes(asker, intake, settings.arns(), Clock.systemUTC());
-    this.mappings = new EventSourceMappingRoutes(ClusterSharding.get(system), asker, mappingRegistry, settings.arns(),
+    this.mappings = new EventSourceMappingRoutes(ClusterSharding.get(system), asker, mappingRegistry, sources,
+        settings.arns(),
         settings.askTimeout(), system.executionContext(), Clock.systemUTC());
     this.dispatcher = dispatcher;
     this.intake = intake;

@@ -127,7 +127,8 @@ public final class Node {
               new ShardPoller.Deps(destinations, dispatcher, sharding, new RetrySchedule(
                   java.util.List.of(config.getDuration("tributary.mappings.backoff-min")),
                   config.getDuration("tributary.mappings.backoff-min"),
-                  config.getDuration("tributary.mappings.backoff-max"))),
+                  config.getDuration("tributary.mappings.backoff-max")),
+                  config.getInt("tributary.mappings.queue-pollers")),
               config.getDuration("tributary.mappings.refresh")), "mapping-pollers", Props.empty());
           CoordinatedShutdown.get(Adapter.toClassic(system)).addTask(CoordinatedShutdown.PhaseServiceStop(),
               "tributary-pollers", () -> {
@@ -136,7 +137,7 @@ public final class Node {
               });
           Cluster cluster = Cluster.get(system);
           LambdaApi api = new LambdaApi(system, settings, registry, codeStore, logStore, dispatcher, intake,
-              destinations, mappingRegistry, new Metrics(asyncMetrics::render),
+              destinations, mappingRegistry, destinations, new Metrics(asyncMetrics::render),
               () -> !draining.get() && cluster.selfMember().status().equals(MemberStatus.up()));
           return Http.get(system).newServerAt(settings.host(), settings.port()).bind(api.route());
         })

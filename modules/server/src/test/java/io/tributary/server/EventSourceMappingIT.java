@@ -56,7 +56,20 @@ class EventSourceMappingIT {
       printf '%s\\n' "$EVENT" >> "$OUT"
       curl -sS -X POST "$API/invocation/$REQUEST_ID/response" -d '{}' >/dev/null
       """);
-  private static final Map<String, Object> SETTINGS = Map.of("tributary.mappings.refresh", "500ms");
+  /** Like RECORDER, but the first event that holds "fail-once" fails (a marker file remembers it). */
+  private static final String FAILS_ONCE = Zips.bashRuntime("""
+      if echo "$EVENT" | grep -q fail-once && [ ! -e "$OUT.failed" ]; then
+        touch "$OUT.failed"
+        curl -sS -X POST "$API/invocation/$REQUEST_ID/error" -H "Lambda-Runtime-Function-Error-Type: Unhandled" \\
+          -d '{"errorMessage":"failed once","errorType":"Failure"}' >/dev/null
+      else
+        printf '%s\\n' "$EVENT" >> "$OUT"
+        curl -sS -X POST "$API/invocation/$REQUEST_ID/response" -d '{}' >/dev/null
+      fi
+      """);
+  private static final String SQS_ENDPOINT = System.getProperty("tributary.it.sqs", "http://127.0.0.1:9424");
+  private static final Map<String, Object> SETTINGS = Map.of("tributary.mappings.refresh", "500ms",
+      "tributary.destinations.sqs.endpoints.us-east-1", SQS_ENDPOINT);
   private static final Path OUT = Path.of("target", "mapping-it", "events.log").toAbsolutePath();
   private static final ObjectMapper JSON = new ObjectMapper();
   private static TestNode node;
@@ -225,6 +238,125 @@ class EventSourceMappingIT {
     assertEquals(72, distinctValues(received()), "a deleted mapping reads nothing");
   }
 
+  private static List<JsonNode> sqsRecords(Path out) {
+    List<JsonNode> records = new ArrayList<>();
+    try {
+      if (Files.exists(out)) {
+        for (String line : Files.readAllLines(out)) {
+          JSON.readTree(line).get("Records").forEach(records::add);
+        }
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    return records;
+  }
+
+  private static List<JsonNode> awaitSqs(Path out, int distinctBodies) {
+    long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+    List<JsonNode> records = sqsRecords(out);
+    while (records.stream().map(r -> r.get("body").asText()).distinct().count() < distinctBodies
+        && System.nanoTime() < deadline) {
+      NodeProcess.sleep(200);
+      records = sqsRecords(out);
+    }
+    return records;
+  }
+
+  private static void queueFunction(String name, Path out) throws IOException {
+    Files.deleteIfExists(out);
+    Files.deleteIfExists(Path.of(out + ".failed"));
+    lambda.createFunction(b -> b.functionName(name).runtime("provided.al2023").role(ROLE).handler("unused")
+        .environment(e -> e.variables(Map.of("OUT", out.toString())))
+        .code(c -> c.zipFile(SdkBytes.fromByteArray(Zips.withBootstrap(FAILS_ONCE)))));
+  }
+
+  @Test
+  void queueMessagesAreDeletedOnceProcessedAndAFailedBatchComesBackAfterItsVisibilityTimeout() throws Exception {
+    Path out = OUT.resolveSibling("queue.log");
+    queueFunction("queue-consumer", out);
+    try (var sqs = sqsClient()) {
+      String url = sqs.createQueue(b -> b.queueName("it-mapped").attributes(Map.of(
+          software.amazon.awssdk.services.sqs.model.QueueAttributeName.VISIBILITY_TIMEOUT, "2"))).queueUrl();
+      for (int i = 0; i < 25; i++) {
+        int n = i;
+        sqs.sendMessage(b -> b.queueUrl(url).messageBody(n == 7 ? "message-7 fail-once" : "message-" + n)
+            .messageAttributes(Map.of("order", software.amazon.awssdk.services.sqs.model.MessageAttributeValue
+                .builder().dataType("Number").stringValue(Integer.toString(n)).build())));
+      }
+      var created = lambda.createEventSourceMapping(b -> b.functionName("queue-consumer").batchSize(10)
+          .eventSourceArn("arn:aws:sqs:us-east-1:000000000000:it-mapped"));
+      assertEquals(202, created.sdkHttpResponse().statusCode());
+      assertEquals(10, created.batchSize());
+      assertEquals("arn:aws:sqs:us-east-1:000000000000:it-mapped", created.eventSourceArn());
+
+      List<JsonNode> records = awaitSqs(out, 25);
+      assertEquals(25, records.stream().map(r -> r.get("body").asText()).distinct().count());
+      JsonNode first = records.get(0);
+      assertEquals("aws:sqs", first.get("eventSource").asText());
+      assertEquals("arn:aws:sqs:us-east-1:000000000000:it-mapped", first.get("eventSourceARN").asText());
+      assertEquals("us-east-1", first.get("awsRegion").asText());
+      assertEquals("Number", first.at("/messageAttributes/order/dataType").asText());
+      assertTrue(first.at("/attributes/SentTimestamp").isTextual(), first.toString());
+      JsonNode retried = records.stream().filter(r -> r.get("body").asText().contains("fail-once")).findFirst()
+          .orElseThrow();
+      assertEquals("2", retried.at("/attributes/ApproximateReceiveCount").asText(),
+          "the failed batch's messages came back after the visibility timeout");
+
+      long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+      Map<String, String> left = Map.of();
+      while (System.nanoTime() < deadline) {
+        left = sqs.getQueueAttributes(b -> b.queueUrl(url).attributeNamesWithStrings(
+            "ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible")).attributesAsStrings();
+        if (left.values().stream().allMatch("0"::equals)) {
+          break;
+        }
+        NodeProcess.sleep(200);
+      }
+      assertEquals(Map.of("ApproximateNumberOfMessages", "0", "ApproximateNumberOfMessagesNotVisible", "0"), left,
+          "nothing left in the queue or in flight");
+      awaitState(created.uuid(), "Enabled");
+      lambda.deleteEventSourceMapping(b -> b.uuid(created.uuid()));
+    }
+  }
+
+  @Test
+  void aFifoQueueKeepsEachMessageGroupInOrder() throws Exception {
+    Path out = OUT.resolveSibling("fifo.log");
+    queueFunction("fifo-consumer", out);
+    try (var sqs = sqsClient()) {
+      String url = sqs.createQueue(b -> b.queueName("it-mapped.fifo").attributesWithStrings(Map.of(
+          "FifoQueue", "true", "ContentBasedDeduplication", "true", "VisibilityTimeout", "2"))).queueUrl();
+      for (int i = 0; i < 20; i++) {
+        int n = i;
+        sqs.sendMessage(b -> b.queueUrl(url).messageGroupId("group-" + (n % 2))
+            .messageBody((n == 4 ? "fail-once " : "") + "group-" + (n % 2) + " #" + n));
+      }
+      var created = lambda.createEventSourceMapping(b -> b.functionName("fifo-consumer").batchSize(3)
+          .eventSourceArn("arn:aws:sqs:us-east-1:000000000000:it-mapped.fifo"));
+      List<JsonNode> records = awaitSqs(out, 20);
+      Map<String, Integer> last = new TreeMap<>();
+      for (JsonNode r : records) {
+        String body = r.get("body").asText().replace("fail-once ", "");
+        String group = body.substring(0, body.indexOf(' '));
+        int n = Integer.parseInt(body.substring(body.indexOf('#') + 1));
+        assertTrue(n > last.getOrDefault(group, -1), "in order within " + group + ": " + n + " after "
+            + last.get(group));
+        last.put(group, n);
+        assertEquals(group, r.at("/attributes/MessageGroupId").asText());
+      }
+      assertEquals(20, records.size(), "each message once: a failed batch is retried before its group moves on");
+      lambda.deleteEventSourceMapping(b -> b.uuid(created.uuid()));
+    }
+  }
+
+  private static software.amazon.awssdk.services.sqs.SqsClient sqsClient() {
+    return software.amazon.awssdk.services.sqs.SqsClient.builder().endpointOverride(java.net.URI.create(SQS_ENDPOINT))
+        .region(software.amazon.awssdk.regions.Region.US_EAST_1)
+        .credentialsProvider(software.amazon.awssdk.auth.credentials.StaticCredentialsProvider.create(
+            software.amazon.awssdk.auth.credentials.AwsBasicCredentials.create("x", "x"))).build();
+  }
+
   @Test
   void badMappingsAreRefusedWithWhatToFix() {
     String noPosition = assertThrows(InvalidParameterValueException.class, () -> lambda.createEventSourceMapping(
@@ -242,5 +374,16 @@ class EventSourceMappingIT {
         () -> lambda.getEventSourceMapping(b -> b.uuid("00000000-0000-4000-8000-000000000000")));
     assertTrue(lambda.listEventSourceMappings(b -> b.functionName("no-such-function")).eventSourceMappings()
         .isEmpty());
+    String position = assertThrows(InvalidParameterValueException.class, () -> lambda.createEventSourceMapping(b -> b
+        .functionName("consumer").eventSourceArn("arn:aws:sqs:us-east-1:000000000000:q")
+        .startingPosition(EventSourcePosition.LATEST))).getMessage();
+    assertTrue(position.contains("StartingPosition is not valid for an SQS event source"), position);
+    String window = assertThrows(InvalidParameterValueException.class, () -> lambda.createEventSourceMapping(b -> b
+        .functionName("consumer").eventSourceArn("arn:aws:sqs:us-east-1:000000000000:q").batchSize(100)))
+        .getMessage();
+    assertTrue(window.contains("greater than 0 if maximum batch size is greater than 10"), window);
+    String region = assertThrows(InvalidParameterValueException.class, () -> lambda.createEventSourceMapping(b -> b
+        .functionName("consumer").eventSourceArn("arn:aws:sqs:eu-west-1:000000000000:q"))).getMessage();
+    assertTrue(region.contains("no SQS endpoint is configured for region eu-west-1"), region);
   }
 }
