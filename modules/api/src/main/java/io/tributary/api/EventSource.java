@@ -2,6 +2,7 @@ package io.tributary.api;
 
 import java.time.Duration;
 import java.util.List;
+import java.util.Set;
 
 /**
  * A queue or stream that an event source mapping reads, as one poller sees it. Its methods block
@@ -15,8 +16,12 @@ public interface EventSource extends AutoCloseable {
    */
   List<Batch> poll(Duration wait, int maxRecords);
 
-  /** The batch was processed: the source moves past it (commits, deletes or checkpoints). */
-  void checkpoint(Batch batch);
+  /**
+   * The batch was processed, but for the records whose item ids are in {@code failed} (a partial
+   * batch response): the source moves past the rest (commits, deletes or checkpoints), and the
+   * failed ones are read again.
+   */
+  void checkpoint(Batch batch, Set<String> failed);
 
   /** The batch failed: the source reads its records again from its first. */
   void rewind(Batch batch);
@@ -24,8 +29,17 @@ public interface EventSource extends AutoCloseable {
   @Override
   void close();
 
-  /** {@code shard}: a Kafka topic-partition, an SQS queue, a stream shard; positions are the source's own. */
-  record Batch(String shard, byte[] event, int records, String firstPosition, String lastPosition) {}
+  /**
+   * {@code shard}: a Kafka topic-partition, an SQS queue, a stream shard; positions are the
+   * source's own. {@code event} holds the records that passed the mapping's filters, whose item
+   * ids (SQS message ids, stream sequence numbers) are {@code itemIds}; it is null when none passed
+   * (the batch is then checkpointed without an invoke).
+   */
+  record Batch(String shard, byte[] event, List<String> itemIds, String firstPosition, String lastPosition) {
+    public int records() {
+      return itemIds.size();
+    }
+  }
 
   /** Opens the source of a mapping. */
   interface Factory {
@@ -36,5 +50,8 @@ public interface EventSource extends AutoCloseable {
      * {@link LambdaException} (400) saying what to change when it cannot.
      */
     void check(String eventSourceArn);
+
+    /** Checks a mapping's filter patterns; throws {@link LambdaException} (400) naming the bad one. */
+    void checkFilters(List<String> patterns);
   }
 }

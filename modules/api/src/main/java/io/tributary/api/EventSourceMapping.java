@@ -26,7 +26,9 @@ public record EventSourceMapping(
     String state,
     String stateTransitionReason,
     String lastProcessingResult,
-    long lastModifiedMillis) {
+    long lastModifiedMillis,
+    List<String> filterPatterns,
+    List<String> functionResponseTypes) {
 
   public static final String CREATING = "Creating";
   public static final String ENABLING = "Enabling";
@@ -40,6 +42,14 @@ public record EventSourceMapping(
   public EventSourceMapping {
     bootstrapServers = bootstrapServers == null ? List.of() : List.copyOf(bootstrapServers);
     topics = topics == null ? List.of() : List.copyOf(topics);
+    filterPatterns = filterPatterns == null ? List.of() : List.copyOf(filterPatterns);
+    functionResponseTypes = functionResponseTypes == null ? List.of() : List.copyOf(functionResponseTypes);
+  }
+
+  /** Whether the function reports the records it failed, so that only those are retried. */
+  @JsonIgnore
+  public boolean reportsItemFailures() {
+    return functionResponseTypes.contains("ReportBatchItemFailures");
   }
 
   @JsonIgnore
@@ -60,14 +70,16 @@ public record EventSourceMapping(
   }
 
   public EventSourceMapping with(int batchSize, int window, boolean enabled, String state, String reason,
-                                 long now) {
+                                 long now, List<String> filterPatterns, List<String> functionResponseTypes) {
     return new EventSourceMapping(uuid, functionArn, eventSourceArn, bootstrapServers, topics, consumerGroupId,
-        batchSize, window, startingPosition, enabled, state, reason, lastProcessingResult, now);
+        batchSize, window, startingPosition, enabled, state, reason, lastProcessingResult, now, filterPatterns,
+        functionResponseTypes);
   }
 
   public EventSourceMapping withState(String state, String reason, String lastProcessingResult) {
     return new EventSourceMapping(uuid, functionArn, eventSourceArn, bootstrapServers, topics, consumerGroupId,
         batchSize, maximumBatchingWindowInSeconds, startingPosition, enabled, state, reason,
-        lastProcessingResult == null ? this.lastProcessingResult : lastProcessingResult, lastModifiedMillis);
+        lastProcessingResult == null ? this.lastProcessingResult : lastProcessingResult, lastModifiedMillis,
+        filterPatterns, functionResponseTypes);
   }
 }

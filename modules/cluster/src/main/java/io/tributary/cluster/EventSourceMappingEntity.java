@@ -5,6 +5,7 @@ import io.tributary.api.LambdaError;
 import io.tributary.api.LambdaException;
 import io.tributary.cluster.FunctionEntity.Reply;
 import java.time.Clock;
+import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.CompletionStage;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -49,6 +50,7 @@ public final class EventSourceMappingEntity extends EventSourcedBehaviorWithEnfo
 
   /** Null members are left as they are. */
   public record Update(Integer batchSize, Integer maximumBatchingWindowInSeconds, Boolean enabled,
+                       List<String> filterPatterns, List<String> functionResponseTypes,
                        ActorRef<Reply<EventSourceMapping>> replyTo) implements Command {}
 
   public record Delete(ActorRef<Reply<EventSourceMapping>> replyTo) implements Command {}
@@ -169,7 +171,9 @@ public final class EventSourceMappingEntity extends EventSourcedBehaviorWithEnfo
         : enabled ? EventSourceMapping.ENABLING : EventSourceMapping.DISABLING;
     EventSourceMapping updated = m.with(update.batchSize() == null ? m.batchSize() : update.batchSize(),
         update.maximumBatchingWindowInSeconds() == null ? m.maximumBatchingWindowInSeconds()
-            : update.maximumBatchingWindowInSeconds(), enabled, next, "USER_INITIATED", clock.millis());
+            : update.maximumBatchingWindowInSeconds(), enabled, next, "USER_INITIATED", clock.millis(),
+        update.filterPatterns() == null ? m.filterPatterns() : update.filterPatterns(),
+        update.functionResponseTypes() == null ? m.functionResponseTypes() : update.functionResponseTypes());
     return persistThenReply(new MappingUpdated(updated), update.replyTo());
   }
 

@@ -104,6 +104,7 @@ public final class MappingPollers {
   /** What a running poller was started with; state and results change without a restart. */
   private static boolean sameSettings(EventSourceMapping a, EventSourceMapping b) {
     return a.batchSize() == b.batchSize() && a.maximumBatchingWindowInSeconds() == b.maximumBatchingWindowInSeconds()
-        && a.functionArn().equals(b.functionArn());
+        && a.functionArn().equals(b.functionArn()) && a.filterPatterns().equals(b.filterPatterns())
+        && a.functionResponseTypes().equals(b.functionResponseTypes());
   }
 }

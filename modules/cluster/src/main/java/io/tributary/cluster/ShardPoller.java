@@ -5,6 +5,7 @@ import io.tributary.api.EventSourceMapping;
 import io.tributary.api.Invocation;
 import java.time.Duration;
 import java.util.Objects;
+import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -91,6 +92,9 @@ public final class ShardPoller {
             }
           }
         } catch (RuntimeException e) {
+          if (!running.get()) {
+            break;
+          }
           failures++;
           Duration delay = deps.schedule().backoff(failures);
           if (failures == 1 || failures % 10 == 0) {
@@ -104,13 +108,18 @@ public final class ShardPoller {
     }
 
     private void process(EventSource source, EventSource.Batch batch) {
-      String problem = invoke(batch);
-      if (problem == null) {
-        source.checkpoint(batch);
+      if (batch.event() == null) {
+        source.checkpoint(batch, Set.of());
+        return;
+      }
+      Outcome outcome = invoke(batch);
+      if (outcome.problem() == null) {
+        source.checkpoint(batch, outcome.failedItems());
         failures = 0;
         report(null, "OK");
         return;
       }
+      String problem = outcome.problem();
       source.rewind(batch);
       failures++;
       Duration delay = deps.schedule().backoff(failures);
@@ -122,8 +131,14 @@ public final class ShardPoller {
       sleep(delay);
     }
 
-    /** Null when the function processed the batch; else what went wrong. */
-    private String invoke(EventSource.Batch batch) {
+    /** {@code problem} null: the function processed the batch, but for {@code failedItems}. */
+    private record Outcome(String problem, Set<String> failedItems) {
+      static Outcome failed(String problem) {
+        return new Outcome(problem, Set.of());
+      }
+    }
+
+    private Outcome invoke(EventSource.Batch batch) {
       Invocation invocation = new Invocation(UUID.randomUUID().toString(), mapping.functionArn(), batch.event(), null,
           null, false);
       try {
@@ -132,18 +147,24 @@ public final class ShardPoller {
                     replyTo), INVOKE_TIMEOUT, system.scheduler())
             .toCompletableFuture().get(INVOKE_TIMEOUT.toSeconds() + 5, TimeUnit.SECONDS);
         if (result.error() != null) {
-          return result.error().toException().errorType() + ": " + result.error().toException().getMessage();
+          return Outcome.failed(result.error().toException().errorType() + ": "
+              + result.error().toException().getMessage());
         }
         if (result.result().functionError() != null) {
-          return "Function call failed (" + result.result().functionError() + ")";
+          return Outcome.failed("Function call failed (" + result.result().functionError() + ")");
         }
-        return null;
+        if (!mapping.reportsItemFailures()) {
+          return new Outcome(null, Set.of());
+        }
+        return PartialBatchResponse.failedItems(result.result().payload(), batch.itemIds())
+            .map(failed -> new Outcome(null, failed))
+            .orElseGet(() -> Outcome.failed("Function call failed (its batchItemFailures response is malformed)"));
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
         running.set(false);
-        return "interrupted";
+        return Outcome.failed("interrupted");
       } catch (Exception e) {
-        return "Function call failed: " + e;
+        return Outcome.failed("Function call failed: " + e);
       }
     }
 

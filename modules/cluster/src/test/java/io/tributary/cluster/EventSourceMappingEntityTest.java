@@ -56,7 +56,7 @@ class EventSourceMappingEntityTest {
     return run(r -> new EventSourceMappingEntity.Create(new EventSourceMapping(UUID,
         "arn:aws:lambda:us-east-1:000000000000:function:orders", null, List.of("b:9092"), List.of("orders"), null,
         100, 0, "TRIM_HORIZON", enabled, enabled ? EventSourceMapping.CREATING : EventSourceMapping.DISABLED,
-        "USER_INITIATED", EventSourceMapping.NO_RECORDS, 0), r)).getOrThrow();
+        "USER_INITIATED", EventSourceMapping.NO_RECORDS, 0, null, null), r)).getOrThrow();
   }
 
   private String state() {
@@ -79,13 +79,14 @@ class EventSourceMappingEntityTest {
   void disablingAndEnablingPassThroughTheirTransitionalStates() {
     create(true);
     kit.runCommand(new EventSourceMappingEntity.Report(EventSourceMapping.ENABLED, null));
-    assertEquals(EventSourceMapping.DISABLING, run(r -> new EventSourceMappingEntity.Update(null, null, false, r))
-        .getOrThrow().state());
+    assertEquals(EventSourceMapping.DISABLING,
+        run(r -> new EventSourceMappingEntity.Update(null, null, false, null, null, r)).getOrThrow().state());
     kit.runCommand(new EventSourceMappingEntity.Report(EventSourceMapping.ENABLED, null));
     assertEquals(EventSourceMapping.DISABLING, state(), "a poller still reading does not enable it again");
     kit.runCommand(new EventSourceMappingEntity.Report(EventSourceMapping.DISABLED, null));
     assertEquals(EventSourceMapping.DISABLED, state());
-    EventSourceMapping enabling = run(r -> new EventSourceMappingEntity.Update(500, null, true, r)).getOrThrow();
+    EventSourceMapping enabling =
+        run(r -> new EventSourceMappingEntity.Update(500, null, true, null, null, r)).getOrThrow();
     assertEquals(EventSourceMapping.ENABLING, enabling.state());
     assertEquals(500, enabling.batchSize());
     kit.runCommand(new EventSourceMappingEntity.Report(EventSourceMapping.ENABLED, null));
@@ -109,7 +110,7 @@ class EventSourceMappingEntityTest {
     assertEquals(EventSourceMapping.DELETING, run(EventSourceMappingEntity.Delete::new).getOrThrow().state());
     assertNull(rows.get(rows.size() - 1));
     assertEquals(404, run(EventSourceMappingEntity.Get::new).error().status());
-    assertEquals(404, run(r -> new EventSourceMappingEntity.Update(null, null, true, r)).error().status());
+    assertEquals(404, run(r -> new EventSourceMappingEntity.Update(null, null, true, null, null, r)).error().status());
   }
 
   @Test

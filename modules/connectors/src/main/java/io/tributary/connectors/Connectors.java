@@ -9,6 +9,7 @@ import java.net.URISyntaxException;
 import java.net.http.HttpClient;
 import java.time.Duration;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.ConcurrentHashMap;
@@ -177,11 +178,16 @@ public final class Connectors implements Destination.Resolver, EventSource.Facto
   @Override
   public EventSource open(EventSourceMapping mapping) {
     if (mapping.isKafka()) {
-      return new KafkaEventSource(mapping, Map.of());
+      return new KafkaEventSource(mapping, Map.of(), RecordFilter.of(mapping.filterPatterns()));
     }
     Queue queue = queue(mapping.eventSourceArn(), "The event source " + mapping.eventSourceArn());
     return new SqsEventSource(queue.client(), queue.url(), mapping.eventSourceArn(), queue.region(),
-        mapping.maximumBatchingWindowInSeconds());
+        mapping.maximumBatchingWindowInSeconds(), RecordFilter.of(mapping.filterPatterns()));
+  }
+
+  @Override
+  public void checkFilters(List<String> patterns) {
+    RecordFilter.check(patterns);
   }
 
   @Override

@@ -32,8 +32,11 @@ final class KafkaEventSource implements EventSource {
 
   private final KafkaConsumer<byte[], byte[]> consumer;
   private final String bootstrapServers;
+  private final RecordFilter filter;
 
-  KafkaEventSource(EventSourceMapping mapping, Map<String, String> extra) {
+  /** {@code filter} null: every record passes. */
+  KafkaEventSource(EventSourceMapping mapping, Map<String, String> extra, RecordFilter filter) {
+    this.filter = filter;
     this.bootstrapServers = String.join(",", mapping.bootstrapServers());
     Properties p = new Properties();
     p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
@@ -62,10 +65,29 @@ final class KafkaEventSource implements EventSource {
         // What did not fit is read again after this batch (its offset is not committed until then).
         consumer.seek(partition, all.get(batch.size()).offset());
       }
-      batches.add(new Batch(partition.topic() + "-" + partition.partition(), event(partition, batch), batch.size(),
+      List<ConsumerRecord<byte[], byte[]>> passed = filter == null ? batch
+          : batch.stream().filter(r -> filter.matches(asJson(r))).toList();
+      batches.add(new Batch(partition.topic() + "-" + partition.partition(),
+          passed.isEmpty() ? null : event(partition, passed),
+          passed.stream().map(r -> Long.toString(r.offset())).toList(),
           Long.toString(batch.get(0).offset()), Long.toString(batch.get(batch.size() - 1).offset())));
     }
     return batches;
+  }
+
+  /** A record as filters see it: its value as the JSON it holds, when it holds JSON. */
+  private static com.fasterxml.jackson.databind.JsonNode asJson(ConsumerRecord<byte[], byte[]> r) {
+    var o = RecordFilter.object();
+    o.put("topic", r.topic());
+    o.put("partition", r.partition());
+    o.put("offset", r.offset());
+    o.put("timestamp", r.timestamp());
+    o.put("timestampType", r.timestampType().name());
+    if (r.key() != null) {
+      o.put("key", Base64.getEncoder().encodeToString(r.key()));
+    }
+    o.set("value", RecordFilter.payload(r.value()));
+    return o;
   }
 
   /** AWS's self-managed Kafka event: records under "topic-partition", key and value in base64. */
@@ -115,8 +137,9 @@ final class KafkaEventSource implements EventSource {
     return out.toByteArray();
   }
 
+  /** Kafka mappings take no partial batch responses (the API refuses them): the whole batch is committed. */
   @Override
-  public void checkpoint(Batch batch) {
+  public void checkpoint(Batch batch, java.util.Set<String> failed) {
     consumer.commitSync(Map.of(partitionOf(batch), new OffsetAndMetadata(Long.parseLong(batch.lastPosition()) + 1)));
   }
 

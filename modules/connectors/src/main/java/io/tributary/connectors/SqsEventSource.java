@@ -39,10 +39,14 @@ final class SqsEventSource implements EventSource {
   private final String queueArn;
   private final String region;
   private final Duration window;
+  private final RecordFilter filter;
   /** The receipt handles of each batch handed out and not yet settled. */
-  private final Map<Batch, List<String>> handles = new IdentityHashMap<>();
+  private final Map<Batch, Map<String, String>> handles = new IdentityHashMap<>();
 
-  SqsEventSource(SqsAsyncClient client, String queueUrl, String queueArn, String region, int windowSeconds) {
+  /** {@code filter} null: every message passes; those that do not are deleted without an invoke, as in AWS. */
+  SqsEventSource(SqsAsyncClient client, String queueUrl, String queueArn, String region, int windowSeconds,
+                 RecordFilter filter) {
+    this.filter = filter;
     this.client = client;
     this.queueUrl = queueUrl;
     this.queueArn = queueArn;
@@ -68,9 +72,14 @@ final class SqsEventSource implements EventSource {
     if (messages.isEmpty()) {
       return List.of();
     }
-    Batch batch = new Batch(queueArn, event(messages), messages.size(), messages.get(0).messageId(),
+    List<Message> passed = filter == null ? messages
+        : messages.stream().filter(m -> filter.matches(asJson(m))).toList();
+    Batch batch = new Batch(queueArn, passed.isEmpty() ? null : event(passed),
+        passed.stream().map(Message::messageId).toList(), messages.get(0).messageId(),
         messages.get(messages.size() - 1).messageId());
-    handles.put(batch, messages.stream().map(Message::receiptHandle).toList());
+    Map<String, String> receipts = new java.util.LinkedHashMap<>();
+    messages.forEach(m -> receipts.put(m.messageId(), m.receiptHandle()));
+    handles.put(batch, receipts);
     return List.of(batch);
   }
 
@@ -87,6 +96,22 @@ final class SqsEventSource implements EventSource {
       throw new IllegalStateException("Could not receive from " + queueUrl + ": "
           + (e.getCause() != null ? e.getCause().getMessage() : e.toString()), e);
     }
+  }
+
+  /** A message as filters see it: its body as the JSON it holds, when it holds JSON. */
+  private com.fasterxml.jackson.databind.JsonNode asJson(Message m) {
+    var o = RecordFilter.object();
+    o.put("messageId", m.messageId());
+    o.set("body", RecordFilter.payload(m.body() == null ? null : m.body().getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+    var attributes = o.putObject("attributes");
+    m.attributesAsStrings().forEach(attributes::put);
+    var messageAttributes = o.putObject("messageAttributes");
+    m.messageAttributes().forEach((name, v) -> messageAttributes.putObject(name).put("stringValue", v.stringValue())
+        .put("dataType", v.dataType()));
+    o.put("eventSource", "aws:sqs");
+    o.put("eventSourceARN", queueArn);
+    o.put("awsRegion", region);
+    return o;
   }
 
   /** AWS's SQS event: {@code Records}, one per message. */
@@ -140,12 +165,15 @@ final class SqsEventSource implements EventSource {
     return out.toByteArray();
   }
 
+  /** Deletes the batch's messages but the {@code failed} ones, which come back after their visibility timeout. */
   @Override
-  public void checkpoint(Batch batch) {
-    List<String> receipts = handles.remove(batch);
-    if (receipts == null) {
+  public void checkpoint(Batch batch, java.util.Set<String> failed) {
+    Map<String, String> settled = handles.remove(batch);
+    if (settled == null) {
       return;
     }
+    List<String> receipts = settled.entrySet().stream().filter(e -> !failed.contains(e.getKey()))
+        .map(Map.Entry::getValue).toList();
     for (int from = 0; from < receipts.size(); from += RECEIVE_MAX) {
       List<DeleteMessageBatchRequestEntry> entries = new ArrayList<>();
       for (int i = from; i < Math.min(receipts.size(), from + RECEIVE_MAX); i++) {

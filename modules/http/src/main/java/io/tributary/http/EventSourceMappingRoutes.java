@@ -54,8 +54,7 @@ final class EventSourceMappingRoutes extends AllDirectives {
       "ParallelizationFactor", "TumblingWindowInSeconds", "SourceAccessConfigurations", "KMSKeyArn", "MetricsConfig",
       "ProvisionedPollerConfig", "DocumentDBEventSourceConfig");
   /** Accepted by AWS, not built here yet: refused rather than silently ignored. */
-  private static final List<String> NOT_YET = List.of("StartingPositionTimestamp", "FilterCriteria",
-      "FunctionResponseTypes", "DestinationConfig", "ScalingConfig", "MaximumRetryAttempts",
+  private static final List<String> NOT_YET = List.of("StartingPositionTimestamp", "DestinationConfig", "ScalingConfig", "MaximumRetryAttempts",
       "BisectBatchOnFunctionError", "MaximumRecordAgeInSeconds", "ParallelizationFactor", "TumblingWindowInSeconds",
       "Queues", "SourceAccessConfigurations", "KMSKeyArn", "MetricsConfig", "ProvisionedPollerConfig",
       "AmazonManagedKafkaEventSourceConfig", "DocumentDBEventSourceConfig");
@@ -158,7 +157,11 @@ final class EventSourceMappingRoutes extends AllDirectives {
     int batchSize = b.has("BatchSize") ? batchSize(b.integer("BatchSize")) : 100;
     int window = b.has("MaximumBatchingWindowInSeconds") ? window(b.integer("MaximumBatchingWindowInSeconds")) : 0;
     boolean enabled = !Boolean.FALSE.equals(b.bool("Enabled"));
-    return store(function, null, brokers, topics, group, batchSize, window, position, enabled);
+    if (b.has("FunctionResponseTypes") && !b.stringList("FunctionResponseTypes").isEmpty()) {
+      throw LambdaException.invalidParameter("FunctionResponseTypes is not valid for a Kafka event source (AWS takes"
+          + " partial batch responses from SQS, Kinesis and DynamoDB Streams mappings).");
+    }
+    return store(function, null, brokers, topics, group, batchSize, window, position, enabled, filters(b), null);
   }
 
   /** An SQS queue: no starting position, batches of 10 by default, up to 10,000 with a batching window. */
@@ -182,13 +185,15 @@ final class EventSourceMappingRoutes extends AllDirectives {
       throw LambdaException.invalidParameter("Maximum batch window in seconds must be greater than 0 if maximum"
           + " batch size is greater than 10");
     }
-    return store(function, arn, null, null, null, batchSize, window, null, !Boolean.FALSE.equals(b.bool("Enabled")));
+    return store(function, arn, null, null, null, batchSize, window, null, !Boolean.FALSE.equals(b.bool("Enabled")),
+        filters(b), responseTypes(b));
   }
 
   /** Checks that the function exists, then creates the mapping. */
   private CompletionStage<HttpResponse> store(String function, String eventSourceArn, List<String> brokers,
                                               List<String> topics, String consumerGroup, int batchSize, int window,
-                                              String position, boolean enabled) {
+                                              String position, boolean enabled, List<String> filters,
+                                              List<String> responseTypes) {
     Arns.FunctionRef ref = arns.parseFunction(function);
     String uuid = UUID.randomUUID().toString();
     return functions.<FunctionEntity.FunctionView>ask(ref.name(),
@@ -196,7 +201,7 @@ final class EventSourceMappingRoutes extends AllDirectives {
         .thenCompose(view -> ask(uuid, r -> new EventSourceMappingEntity.Create(new EventSourceMapping(uuid,
             arns.functionArn(ref.name(), ref.qualifier()), eventSourceArn, brokers, topics, consumerGroup, batchSize,
             window, position, enabled, enabled ? EventSourceMapping.CREATING : EventSourceMapping.DISABLED,
-            "USER_INITIATED", EventSourceMapping.NO_RECORDS, clock.millis()), r)))
+            "USER_INITIATED", EventSourceMapping.NO_RECORDS, clock.millis(), filters, responseTypes), r)))
         .thenApply(m -> Responses.json(202, shape(m)));
   }
 
@@ -211,7 +216,9 @@ final class EventSourceMappingRoutes extends AllDirectives {
     Integer window = b.has("MaximumBatchingWindowInSeconds") ? window(b.integer("MaximumBatchingWindowInSeconds"))
         : null;
     Boolean enabled = b.bool("Enabled");
-    return ask(uuid, r -> new EventSourceMappingEntity.Update(batchSize, window, enabled, r))
+    List<String> filters = filters(b);
+    List<String> types = responseTypes(b);
+    return ask(uuid, r -> new EventSourceMappingEntity.Update(batchSize, window, enabled, filters, types, r))
         .thenApply(m -> Responses.json(202, shape(m)));
   }
 
@@ -233,6 +240,35 @@ final class EventSourceMappingRoutes extends AllDirectives {
       }
       return Responses.json(200, o);
     });
+  }
+
+  /** {@code FilterCriteria.Filters[].Pattern}, checked by the same engine that applies them; null when absent. */
+  private List<String> filters(JsonBody b) {
+    JsonBody criteria = b.object("FilterCriteria", Set.of("Filters"));
+    if (criteria == null) {
+      return null;
+    }
+    List<String> patterns = new java.util.ArrayList<>();
+    for (JsonBody filter : criteria.objectList("Filters", Set.of("Pattern"))) {
+      patterns.add(filter.string("Pattern"));
+    }
+    sources.checkFilters(patterns);
+    return patterns;
+  }
+
+  /** {@code FunctionResponseTypes}: empty, or ReportBatchItemFailures; null when absent. */
+  private static List<String> responseTypes(JsonBody b) {
+    List<String> types = b.stringList("FunctionResponseTypes");
+    if (types == null) {
+      return null;
+    }
+    for (String type : types) {
+      if (!type.equals("ReportBatchItemFailures")) {
+        throw LambdaException.validation(types, "functionResponseTypes",
+            "Member must satisfy enum value set: [ReportBatchItemFailures]");
+      }
+    }
+    return types;
   }
 
   private static void refuseNotYet(JsonBody b) {
@@ -300,6 +336,14 @@ final class EventSourceMappingRoutes extends AllDirectives {
     o.put("LastProcessingResult", m.lastProcessingResult());
     o.put("State", m.state());
     o.put("StateTransitionReason", m.stateTransitionReason());
+    if (!m.filterPatterns().isEmpty()) {
+      ArrayNode filters = o.putObject("FilterCriteria").putArray("Filters");
+      m.filterPatterns().forEach(pattern -> filters.addObject().put("Pattern", pattern));
+    }
+    if (!m.isKafka()) {
+      ArrayNode types = o.putArray("FunctionResponseTypes");
+      m.functionResponseTypes().forEach(types::add);
+    }
     if (m.isKafka()) {
       ArrayNode topics = o.putArray("Topics");
       m.topics().forEach(topics::add);

@@ -183,6 +183,26 @@ final class JsonBody {
     return list;
   }
 
+  /** An array of objects, each allowed only the given members; empty when absent. */
+  List<JsonBody> objectList(String name, Set<String> allowed) {
+    JsonNode v = value(name);
+    if (v == null) {
+      return List.of();
+    }
+    if (!v.isArray()) {
+      throw wrongType(name, "an array of objects", v);
+    }
+    List<JsonBody> list = new ArrayList<>();
+    int i = 0;
+    for (JsonNode item : v) {
+      if (!item.isObject()) {
+        throw wrongType(name, "an array of objects", v);
+      }
+      list.add(new JsonBody((ObjectNode) item, path + name + "." + (i++) + ".").allowOnly(allowed));
+    }
+    return list;
+  }
+
   /** A member Tributary accepts only when it asks for nothing (an empty list or object). */
   void refuseUnlessEmpty(String name, String why) {
     JsonNode v = value(name);

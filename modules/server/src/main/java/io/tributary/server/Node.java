@@ -130,7 +130,8 @@ public final class Node {
                   config.getDuration("tributary.mappings.backoff-max")),
                   config.getInt("tributary.mappings.queue-pollers")),
               config.getDuration("tributary.mappings.refresh")), "mapping-pollers", Props.empty());
-          CoordinatedShutdown.get(Adapter.toClassic(system)).addTask(CoordinatedShutdown.PhaseServiceStop(),
+          // Before the runtime and the destination clients stop (PhaseServiceStop), so no poller uses them.
+          CoordinatedShutdown.get(Adapter.toClassic(system)).addTask(CoordinatedShutdown.PhaseServiceRequestsDone(),
               "tributary-pollers", () -> {
                 pollers.tell(MappingPollers.Stop.INSTANCE);
                 return CompletableFuture.completedFuture(Done.getInstance());

@@ -36,6 +36,7 @@ class ArchitectureTest {
       Map.entry("Kryo", List.of("com.esotericsoftware.")),
       Map.entry("Kafka clients", List.of("org.apache.kafka.clients.", "org.apache.kafka.common.")),
       Map.entry("AWS SDK", List.of("software.amazon.awssdk.")),
+      Map.entry("Event Ruler", List.of("software.amazon.event.ruler.")),
       Map.entry("SLF4J", List.of("org.slf4j.")));
   private static final Set<String> MODULES = Set.of("api", "runtime", "connectors", "cluster", "http", "server");
 

@@ -50,7 +50,9 @@ class EventSourceMappingIT {
   private static final String KEYSPACE = "it_mappings";
   private static final String ROLE = "arn:aws:iam::000000000000:role/lambda-role";
   private static final String KAFKA = System.getProperty("tributary.it.kafka", "127.0.0.1:9192");
-  private static final String TOPIC = "it-orders-" + Long.toHexString(System.nanoTime());
+  /** Names of this run's queues and topic: the test servers may outlive a run (FIFO dedupes for 5 min). */
+  private static final String RUN = Long.toHexString(System.nanoTime());
+  private static final String TOPIC = "it-orders-" + RUN;
   /** Appends each event (one line of JSON) to $OUT. */
   private static final String RECORDER = Zips.bashRuntime("""
       printf '%s\\n' "$EVENT" >> "$OUT"
@@ -276,7 +278,7 @@ class EventSourceMappingIT {
     Path out = OUT.resolveSibling("queue.log");
     queueFunction("queue-consumer", out);
     try (var sqs = sqsClient()) {
-      String url = sqs.createQueue(b -> b.queueName("it-mapped").attributes(Map.of(
+      String url = sqs.createQueue(b -> b.queueName("it-mapped-" + RUN).attributes(Map.of(
           software.amazon.awssdk.services.sqs.model.QueueAttributeName.VISIBILITY_TIMEOUT, "2"))).queueUrl();
       for (int i = 0; i < 25; i++) {
         int n = i;
@@ -285,16 +287,16 @@ class EventSourceMappingIT {
                 .builder().dataType("Number").stringValue(Integer.toString(n)).build())));
       }
       var created = lambda.createEventSourceMapping(b -> b.functionName("queue-consumer").batchSize(10)
-          .eventSourceArn("arn:aws:sqs:us-east-1:000000000000:it-mapped"));
+          .eventSourceArn("arn:aws:sqs:us-east-1:000000000000:it-mapped-" + RUN));
       assertEquals(202, created.sdkHttpResponse().statusCode());
       assertEquals(10, created.batchSize());
-      assertEquals("arn:aws:sqs:us-east-1:000000000000:it-mapped", created.eventSourceArn());
+      assertEquals("arn:aws:sqs:us-east-1:000000000000:it-mapped-" + RUN, created.eventSourceArn());
 
       List<JsonNode> records = awaitSqs(out, 25);
       assertEquals(25, records.stream().map(r -> r.get("body").asText()).distinct().count());
       JsonNode first = records.get(0);
       assertEquals("aws:sqs", first.get("eventSource").asText());
-      assertEquals("arn:aws:sqs:us-east-1:000000000000:it-mapped", first.get("eventSourceARN").asText());
+      assertEquals("arn:aws:sqs:us-east-1:000000000000:it-mapped-" + RUN, first.get("eventSourceARN").asText());
       assertEquals("us-east-1", first.get("awsRegion").asText());
       assertEquals("Number", first.at("/messageAttributes/order/dataType").asText());
       assertTrue(first.at("/attributes/SentTimestamp").isTextual(), first.toString());
@@ -320,12 +322,78 @@ class EventSourceMappingIT {
     }
   }
 
+  /** Records each message it keeps; reports the first "partial-once" message as failed, once. */
+  private static final String PARTIAL = """
+      import json, os
+      def handler(event, context):
+          out = os.environ["OUT"]
+          failures = []
+          with open(out, "a") as f:
+              for record in event["Records"]:
+                  if "partial-once" in record["body"] and not os.path.exists(out + ".partial"):
+                      open(out + ".partial", "w").close()
+                      failures.append({"itemIdentifier": record["messageId"]})
+                  else:
+                      f.write(json.dumps({"Records": [record]}) + "\\n")
+          return {"batchItemFailures": failures}
+      """;
+
+  @Test
+  void filteredOutMessagesAreDeletedUnseenAndAReportedFailureIsAllThatComesBack() throws Exception {
+    Path out = OUT.resolveSibling("partial.log");
+    Files.deleteIfExists(out);
+    Files.deleteIfExists(Path.of(out + ".partial"));
+    lambda.createFunction(b -> b.functionName("partial-consumer").runtime("python3.11").role(ROLE)
+        .handler("app.handler").environment(e -> e.variables(Map.of("OUT", out.toString())))
+        .code(c -> c.zipFile(SdkBytes.fromByteArray(Zips.of(Map.of("app.py", PARTIAL))))));
+    try (var sqs = sqsClient()) {
+      String url = sqs.createQueue(b -> b.queueName("it-filtered-" + RUN).attributesWithStrings(Map.of(
+          "VisibilityTimeout", "2"))).queueUrl();
+      for (int i = 0; i < 12; i++) {
+        int n = i;
+        String kind = n % 3 == 0 ? "audit" : "order";
+        sqs.sendMessage(b -> b.queueUrl(url).messageBody("{\"kind\":\"" + kind + "\",\"n\":" + n
+            + (n == 4 ? ",\"note\":\"partial-once\"" : "") + "}"));
+      }
+      var created = lambda.createEventSourceMapping(b -> b.functionName("partial-consumer").batchSize(10)
+          .maximumBatchingWindowInSeconds(1).eventSourceArn("arn:aws:sqs:us-east-1:000000000000:it-filtered-" + RUN)
+          .functionResponseTypesWithStrings("ReportBatchItemFailures")
+          .filterCriteria(f -> f.filters(Filter.builder().pattern("{\"body\":{\"kind\":[\"order\"]}}").build())));
+      assertEquals(List.of("ReportBatchItemFailures"), created.functionResponseTypesAsStrings());
+      assertEquals("{\"body\":{\"kind\":[\"order\"]}}", created.filterCriteria().filters().get(0).pattern());
+
+      List<JsonNode> records = awaitSqs(out, 8);
+      List<String> bodies = records.stream().map(r -> r.get("body").asText()).toList();
+      assertEquals(8, bodies.size(), "each order message once, the audit ones never: " + bodies);
+      assertTrue(bodies.stream().allMatch(body -> body.contains("\"order\"")), bodies.toString());
+      JsonNode retried = records.stream().filter(r -> r.get("body").asText().contains("partial-once")).findFirst()
+          .orElseThrow();
+      assertEquals("2", retried.at("/attributes/ApproximateReceiveCount").asText(), "only it came back");
+      assertTrue(records.stream().filter(r -> !r.get("body").asText().contains("partial-once"))
+          .allMatch(r -> r.at("/attributes/ApproximateReceiveCount").asText().equals("1")),
+          "the others of its batch were deleted at once");
+
+      long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+      Map<String, String> left = Map.of();
+      while (System.nanoTime() < deadline) {
+        left = sqs.getQueueAttributes(b -> b.queueUrl(url).attributeNamesWithStrings(
+            "ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible")).attributesAsStrings();
+        if (left.values().stream().allMatch("0"::equals)) {
+          break;
+        }
+        NodeProcess.sleep(200);
+      }
+      assertTrue(left.values().stream().allMatch("0"::equals), "the filtered-out messages were deleted: " + left);
+      lambda.deleteEventSourceMapping(b -> b.uuid(created.uuid()));
+    }
+  }
+
   @Test
   void aFifoQueueKeepsEachMessageGroupInOrder() throws Exception {
     Path out = OUT.resolveSibling("fifo.log");
     queueFunction("fifo-consumer", out);
     try (var sqs = sqsClient()) {
-      String url = sqs.createQueue(b -> b.queueName("it-mapped.fifo").attributesWithStrings(Map.of(
+      String url = sqs.createQueue(b -> b.queueName("it-mapped-" + RUN + ".fifo").attributesWithStrings(Map.of(
           "FifoQueue", "true", "ContentBasedDeduplication", "true", "VisibilityTimeout", "2"))).queueUrl();
       for (int i = 0; i < 20; i++) {
         int n = i;
@@ -333,7 +401,7 @@ class EventSourceMappingIT {
             .messageBody((n == 4 ? "fail-once " : "") + "group-" + (n % 2) + " #" + n));
       }
       var created = lambda.createEventSourceMapping(b -> b.functionName("fifo-consumer").batchSize(3)
-          .eventSourceArn("arn:aws:sqs:us-east-1:000000000000:it-mapped.fifo"));
+          .eventSourceArn("arn:aws:sqs:us-east-1:000000000000:it-mapped-" + RUN + ".fifo"));
       List<JsonNode> records = awaitSqs(out, 20);
       Map<String, Integer> last = new TreeMap<>();
       for (JsonNode r : records) {
@@ -367,9 +435,12 @@ class EventSourceMappingIT {
     assertEquals(400, assertThrows(software.amazon.awssdk.services.lambda.model.LambdaException.class,
         () -> lambda.createEventSourceMapping(b -> kafka(b).batchSize(0))).statusCode());
     String filters = assertThrows(InvalidParameterValueException.class, () -> lambda.createEventSourceMapping(
-        b -> kafka(b).filterCriteria(f -> f.filters(Filter.builder().pattern("{\"value\":[\"a\"]}").build()))))
+        b -> kafka(b).filterCriteria(f -> f.filters(Filter.builder().pattern("{\"value\": \"a\"}").build()))))
         .getMessage();
-    assertTrue(filters.contains("FilterCriteria is not supported yet"), filters);
+    assertTrue(filters.contains("Invalid filter pattern definition"), filters);
+    String partial = assertThrows(InvalidParameterValueException.class, () -> lambda.createEventSourceMapping(
+        b -> kafka(b).functionResponseTypesWithStrings("ReportBatchItemFailures"))).getMessage();
+    assertTrue(partial.contains("not valid for a Kafka event source"), partial);
     assertThrows(ResourceNotFoundException.class,
         () -> lambda.getEventSourceMapping(b -> b.uuid("00000000-0000-4000-8000-000000000000")));
     assertTrue(lambda.listEventSourceMappings(b -> b.functionName("no-such-function")).eventSourceMappings()
