@@ -98,13 +98,6 @@ running_pid() { recorded_pid "$pid_file" "$MAIN_CLASS" "-Dcassandra.storagedir=$
 # Address and CQL port recorded in the rendered yaml of a running node.
 recorded() { sed -n "/^$1:/{s/^$1: *//p;q}" "$yaml_file" 2>/dev/null || true; }
 
-# Stops pid $1 (SIGTERM to its group, SIGKILL after STOP_TIMEOUT) printing "cassandra: $2";
-# sets stop_seconds.
-terminate() {
-  terminate_group "$1" "$STOP_TIMEOUT" "$2"
-  rm -f -- "$pid_file"
-}
-
 render_yaml() {
   [[ -f $YAML_TEMPLATE ]] || die "missing $YAML_TEMPLATE"
   local esc_dir
@@ -146,17 +139,7 @@ cmd_status() {
   fi
 }
 
-cmd_stop() {
-  local pid
-  pid="$(running_pid)"
-  if [[ -z $pid ]]; then
-    say "not running ($dir)"
-    return 0
-  fi
-  local stop_seconds
-  terminate "$pid" "stopping pid $pid ($dir) "
-  say "stopped in $stop_seconds s"
-}
+cmd_stop() { stop_command "$(running_pid)" "$pid_file" "$dir" "$STOP_TIMEOUT"; }
 
 cmd_start() {
   local pid java flags jars extra_opts=()

@@ -113,17 +113,7 @@ cmd_status() {
   say "running, pid $pid, clients 127.0.0.1:$(recorded_port) ($dir)"
 }
 
-cmd_stop() {
-  local pid stop_seconds
-  pid="$(running_pid)"
-  if [[ -z $pid ]]; then
-    say "not running ($dir)"
-    return 0
-  fi
-  terminate_group "$pid" "$STOP_TIMEOUT" "stopping pid $pid ($dir) "
-  rm -f -- "$pid_file"
-  say "stopped in $stop_seconds s"
-}
+cmd_stop() { stop_command "$(running_pid)" "$pid_file" "$dir" "$STOP_TIMEOUT"; }
 
 cmd_start() {
   local java pid t0_us

@@ -201,3 +201,16 @@ await_ready() {
   rm -f -- "$pidf"
   die "$name exited during startup$exit_note; logs in $(dirname -- "$1")"
 }
+
+# The stop command: stops pid $1 (nothing when empty) of data directory $3, removing pid file $2;
+# SIGKILL after $4 seconds.
+stop_command() {
+  local pid=$1 pidf=$2 dir=$3 limit=$4 stop_seconds
+  if [[ -z $pid ]]; then
+    say "not running ($dir)"
+    return 0
+  fi
+  terminate_group "$pid" "$limit" "stopping pid $pid ($dir) "
+  rm -f -- "$pidf"
+  say "stopped in $stop_seconds s"
+}

@@ -23,6 +23,14 @@ public interface EventSource extends AutoCloseable {
    */
   void checkpoint(Batch batch, Set<String> failed);
 
+  /**
+   * How many records each shard this source reads is behind the head, as far as the source tells
+   * (may be empty); called every few seconds.
+   */
+  default java.util.Map<String, Long> lag() {
+    return java.util.Map.of();
+  }
+
   /** The batch failed: the source reads its records again from its first. */
   void rewind(Batch batch);
 

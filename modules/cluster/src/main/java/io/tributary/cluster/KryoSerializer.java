@@ -153,6 +153,9 @@ public final class KryoSerializer extends JSerializer {
     r.put(182, EventSourceMappingEntity.Update.class);
     r.put(183, EventSourceMappingEntity.Delete.class);
     r.put(184, EventSourceMappingEntity.Report.class);
+    r.put(185, MappingPollers.GetShards.class);
+    r.put(186, MappingPollers.NodeShards.class);
+    r.put(187, PollerStats.Shard.class);
     return Collections.unmodifiableMap(r);
   }
 

@@ -12,6 +12,8 @@ import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.actor.typed.receptionist.Receptionist;
+import org.apache.pekko.actor.typed.receptionist.ServiceKey;
 
 /**
  * One per node: runs a {@link ShardPoller} for every enabled mapping in the {@link MappingRegistry},
@@ -26,6 +28,15 @@ public final class MappingPollers {
 
   /** The node shuts down: every poller stops (Kafka hands its partitions to the other nodes). */
   public enum Stop implements Command { INSTANCE }
+
+  /** Every node's instance is registered under this key, for the operations view. */
+  public static final ServiceKey<Command> KEY = ServiceKey.create(Command.class, "mapping-pollers");
+
+  /** What this node's pollers of mapping {@code uuid} did, per shard. */
+  public record GetShards(String uuid, ActorRef<NodeShards> replyTo) implements Command, ClusterMessage {}
+
+  /** {@code node}: the node's address; {@code shards}: empty when it reads nothing of the mapping. */
+  public record NodeShards(String node, List<PollerStats.Shard> shards) implements ClusterMessage {}
 
   private enum Refresh implements Command { INSTANCE }
 
@@ -47,6 +58,7 @@ public final class MappingPollers {
 
   public static Behavior<Command> create(MappingRegistry registry, ShardPoller.Deps deps, Duration refresh) {
     return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> {
+      ctx.getSystem().receptionist().tell(Receptionist.register(KEY, ctx.getSelf()));
       timers.startTimerWithFixedDelay(Refresh.INSTANCE, Duration.ZERO, refresh);
       return new MappingPollers(ctx, registry, deps).behavior();
     }));
@@ -60,6 +72,11 @@ public final class MappingPollers {
         })
         .onMessage(Refreshed.class, this::onRefreshed)
         .onMessageEquals(Stop.INSTANCE, Behaviors::stopped)
+        .onMessage(GetShards.class, get -> {
+          get.replyTo().tell(new NodeShards(context.getSystem().address().toString(),
+              deps.stats().of(get.uuid())));
+          return Behaviors.same();
+        })
         .build();
   }
 
@@ -94,6 +111,7 @@ public final class MappingPollers {
     running.entrySet().removeIf(e -> {
       if (!wanted.contains(e.getKey())) {
         context.stop(e.getValue().poller());
+        deps.stats().forget(e.getKey());
         return true;
       }
       return false;

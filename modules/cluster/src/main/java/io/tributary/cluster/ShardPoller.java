@@ -32,6 +32,8 @@ public final class ShardPoller {
   /** AWS's longest function timeout and a margin: an invoke always ends within it. */
   private static final Duration INVOKE_TIMEOUT = Duration.ofSeconds(910);
   private static final Duration POLL_WAIT = Duration.ofMillis(500);
+  /** How often a poller asks its source how far behind it is. */
+  private static final long LAG_EVERY_NANOS = Duration.ofSeconds(5).toNanos();
 
   /** A poller takes no messages: it is started, and stopped. */
   public interface Command {}
@@ -41,7 +43,7 @@ public final class ShardPoller {
   /** Everything a poller needs from its node. */
   /** {@code queuePollers}: loops per node for a queue (SQS); a Kafka mapping has one, its group spreads the rest. */
   public record Deps(EventSource.Factory sources, ActorRef<Dispatcher.Command> dispatcher, ClusterSharding sharding,
-                     RetrySchedule schedule, int queuePollers) {}
+                     RetrySchedule schedule, int queuePollers, PollerStats stats) {}
 
   public static Behavior<Command> create(EventSourceMapping mapping, Deps deps) {
     return Behaviors.setup(ctx -> {
@@ -83,7 +85,12 @@ public final class ShardPoller {
       while (running.get()) {
         try (EventSource source = deps.sources().open(mapping)) {
           report(EventSourceMapping.ENABLED, null);
+          long lagAt = 0;
           while (running.get()) {
+            if (System.nanoTime() - lagAt > LAG_EVERY_NANOS) {
+              deps.stats().lag(mapping.uuid(), source.lag());
+              lagAt = System.nanoTime();
+            }
             for (EventSource.Batch batch : source.poll(POLL_WAIT, mapping.batchSize())) {
               if (!running.get()) {
                 break;
@@ -110,16 +117,20 @@ public final class ShardPoller {
     private void process(EventSource source, EventSource.Batch batch) {
       if (batch.event() == null) {
         source.checkpoint(batch, Set.of());
+        deps.stats().processed(mapping.uuid(), batch.shard(), 0, batch.lastPosition());
         return;
       }
       Outcome outcome = invoke(batch);
       if (outcome.problem() == null) {
         source.checkpoint(batch, outcome.failedItems());
+        deps.stats().processed(mapping.uuid(), batch.shard(), batch.records() - outcome.failedItems().size(),
+            batch.lastPosition());
         failures = 0;
         report(null, "OK");
         return;
       }
       String problem = outcome.problem();
+      deps.stats().failed(mapping.uuid(), batch.shard(), problem, System.currentTimeMillis());
       source.rewind(batch);
       failures++;
       Duration delay = deps.schedule().backoff(failures);

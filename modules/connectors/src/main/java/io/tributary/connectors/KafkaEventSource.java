@@ -143,6 +143,17 @@ final class KafkaEventSource implements EventSource {
     consumer.commitSync(Map.of(partitionOf(batch), new OffsetAndMetadata(Long.parseLong(batch.lastPosition()) + 1)));
   }
 
+  /** From the consumer's last fetch: no request to the brokers. */
+  @Override
+  public Map<String, Long> lag() {
+    Map<String, Long> lag = new java.util.TreeMap<>();
+    for (TopicPartition partition : consumer.assignment()) {
+      consumer.currentLag(partition).ifPresent(behind -> lag.put(partition.topic() + "-" + partition.partition(),
+          behind));
+    }
+    return lag;
+  }
+
   @Override
   public void rewind(Batch batch) {
     consumer.seek(partitionOf(batch), Long.parseLong(batch.firstPosition()));

@@ -196,6 +196,22 @@ final class SqsEventSource implements EventSource {
     }
   }
 
+  /** The queue's approximate number of visible messages. */
+  @Override
+  public Map<String, Long> lag() {
+    try {
+      String visible = client.getQueueAttributes(b -> b.queueUrl(queueUrl)
+              .attributeNames(software.amazon.awssdk.services.sqs.model.QueueAttributeName.APPROXIMATE_NUMBER_OF_MESSAGES))
+          .get(10, TimeUnit.SECONDS).attributesAsStrings().get("ApproximateNumberOfMessages");
+      return visible == null ? Map.of() : Map.of(queueArn, Long.parseLong(visible));
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return Map.of();
+    } catch (ExecutionException | TimeoutException | NumberFormatException e) {
+      return Map.of();
+    }
+  }
+
   /** Nothing to do: the messages come back by themselves after their visibility timeout. */
   @Override
   public void rewind(Batch batch) {

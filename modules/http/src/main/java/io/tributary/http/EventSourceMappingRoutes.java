@@ -8,9 +8,10 @@ import io.tributary.api.Arns;
 import io.tributary.api.EventSource;
 import io.tributary.api.EventSourceMapping;
 import io.tributary.api.LambdaException;
-import io.tributary.cluster.Asks;
 import io.tributary.cluster.EventSourceMappingEntity;
 import io.tributary.cluster.FunctionEntity;
+import io.tributary.cluster.MappingPollers;
+import io.tributary.cluster.PollerStats;
 import io.tributary.cluster.store.MappingRegistry;
 import java.math.BigDecimal;
 import java.time.Clock;
@@ -20,14 +21,13 @@ import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
-import java.util.concurrent.Executor;
-import java.util.concurrent.TimeoutException;
 import java.util.function.Function;
 import java.util.regex.Pattern;
 import org.apache.pekko.actor.typed.ActorRef;
-import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.javadsl.AskPattern;
+import org.apache.pekko.actor.typed.receptionist.Receptionist;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
 import org.apache.pekko.http.javadsl.server.AllDirectives;
 import org.apache.pekko.http.javadsl.server.Route;
@@ -64,28 +64,29 @@ final class EventSourceMappingRoutes extends AllDirectives {
   private static final Pattern CONSUMER_GROUP = Pattern.compile("[a-zA-Z0-9-\\/*:_+=.@-]{1,200}");
   private static final Pattern UUID_SHAPE = Pattern.compile("[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}");
 
-  private final ClusterSharding sharding;
   private final FunctionAsk functions;
   private final MappingRegistry registry;
   private final EventSource.Factory sources;
   private final Arns arns;
-  private final Duration timeout;
-  private final Executor executor;
   private final Clock clock;
+  private final ActorSystem<?> system;
 
-  EventSourceMappingRoutes(ClusterSharding sharding, FunctionAsk functions, MappingRegistry registry,
-                           EventSource.Factory sources, Arns arns, Duration timeout, Executor executor, Clock clock) {
+  EventSourceMappingRoutes(ActorSystem<?> system, FunctionAsk functions, MappingRegistry registry,
+                           EventSource.Factory sources, Arns arns, Clock clock) {
+    this.system = system;
     this.sources = sources;
-    this.sharding = sharding;
     this.functions = functions;
     this.registry = registry;
     this.arns = arns;
-    this.timeout = timeout;
-    this.executor = executor;
     this.clock = clock;
   }
 
   Route route() {
+    return concat(path(segment("tributary").slash("event-source-mappings").slash(segment()).slash("shards"),
+        uuid -> get(() -> completeWithFuture(shards(uuid)))), awsRoute());
+  }
+
+  private Route awsRoute() {
     return pathPrefix(segment("2015-03-31").slash("event-source-mappings"), () -> concat(
         pathEndOrSingleSlash(() -> concat(
             post(() -> withBody(this::create)),
@@ -301,20 +302,51 @@ final class EventSourceMappingRoutes extends AllDirectives {
       return CompletableFuture.failedFuture(LambdaException.notFound("The resource you requested does not exist."
           + " (Event source mapping " + uuid + ")"));
     }
-    return Asks.on(sharding.entityRefFor(EventSourceMappingEntity.TYPE_KEY, uuid)
-            .<FunctionEntity.Reply<EventSourceMapping>>ask(command::apply, timeout), executor)
-        .handle((reply, failure) -> {
-          if (failure != null) {
-            Throwable cause = failure instanceof CompletionException && failure.getCause() != null
-                ? failure.getCause() : failure;
-            if (cause instanceof TimeoutException) {
-              throw LambdaException.service("Event source mapping " + uuid + " did not answer within "
-                  + timeout.toSeconds() + " s; retry.");
-            }
-            throw new CompletionException(cause);
-          }
-          return reply.getOrThrow();
-        });
+    return functions.ask(EventSourceMappingEntity.TYPE_KEY, uuid, "Event source mapping " + uuid, command);
+  }
+
+  /**
+   * Tributary's operations view of a mapping: its state, and per shard, from every node that reads
+   * it, the records processed, the last checkpoint, the lag and the last error.
+   */
+  private CompletionStage<HttpResponse> shards(String uuid) {
+    Duration wait = Duration.ofSeconds(3);
+    return ask(uuid, EventSourceMappingEntity.Get::new).thenCompose(mapping -> AskPattern
+        .<Receptionist.Command, Receptionist.Listing>ask(system.receptionist(),
+            r -> Receptionist.find(MappingPollers.KEY, r), wait, system.scheduler())
+        .thenCompose(listing -> {
+          List<CompletableFuture<MappingPollers.NodeShards>> asks = listing.getServiceInstances(MappingPollers.KEY)
+              .stream().map(node -> AskPattern.<MappingPollers.Command, MappingPollers.NodeShards>ask(node,
+                      r -> new MappingPollers.GetShards(uuid, r), wait, system.scheduler())
+                  .toCompletableFuture().exceptionally(failure -> null))
+              .toList();
+          return CompletableFuture.allOf(asks.toArray(CompletableFuture[]::new)).thenApply(v -> {
+            ObjectNode o = JsonBody.MAPPER.createObjectNode();
+            o.put("UUID", uuid);
+            o.put("State", mapping.state());
+            o.put("LastProcessingResult", mapping.lastProcessingResult());
+            o.put("NodesAsked", asks.size());
+            ArrayNode shards = o.putArray("Shards");
+            asks.stream().map(CompletableFuture::join).filter(java.util.Objects::nonNull)
+                .forEach(node -> node.shards().stream()
+                    .sorted(java.util.Comparator.comparing(PollerStats.Shard::shard))
+                    .forEach(s -> {
+                      ObjectNode shard = shards.addObject();
+                      shard.put("Shard", s.shard());
+                      shard.put("Node", node.node());
+                      shard.put("RecordsProcessed", s.recordsProcessed());
+                      shard.put("LastCheckpoint", s.lastCheckpoint());
+                      if (s.lag() != null) {
+                        shard.put("Lag", s.lag());
+                      }
+                      if (s.lastError() != null) {
+                        shard.put("LastError", s.lastError());
+                        shard.put("LastErrorAt", java.time.Instant.ofEpochMilli(s.lastErrorAtMillis()).toString());
+                      }
+                    }));
+            return Responses.json(200, o);
+          });
+        }));
   }
 
   /** AWS's EventSourceMappingConfiguration. */

@@ -13,8 +13,9 @@ import java.util.concurrent.TimeoutException;
 import java.util.function.Function;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
+import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
 
-/** Asks a FunctionEntity; the answer is its value, or fails with the AWS error it carries. */
+/** Asks a FunctionEntity (or another entity); the answer is its value, or fails with the AWS error it carries. */
 final class FunctionAsk {
 
   private final ClusterSharding sharding;
@@ -28,15 +29,20 @@ final class FunctionAsk {
   }
 
   <T> CompletionStage<T> ask(String functionName, Function<ActorRef<Reply<T>>, Command> command) {
-    return Asks.on(sharding.entityRefFor(FunctionEntity.TYPE_KEY, functionName)
-            .<Reply<T>>ask(command::apply, timeout), executor)
+    return ask(FunctionEntity.TYPE_KEY, functionName, "Function " + functionName, command);
+  }
+
+  /** The same for any sharded entity that answers with a {@link Reply}; {@code what} names it in errors. */
+  <C, T> CompletionStage<T> ask(EntityTypeKey<C> type, String id, String what,
+                                Function<ActorRef<Reply<T>>, C> command) {
+    return Asks.on(sharding.entityRefFor(type, id).<Reply<T>>ask(command::apply, timeout), executor)
         .handle((reply, failure) -> {
           if (failure != null) {
             Throwable cause = failure instanceof CompletionException && failure.getCause() != null
                 ? failure.getCause() : failure;
             if (cause instanceof TimeoutException) {
-              throw LambdaException.service("Function " + functionName + " did not answer within "
-                  + timeout.toSeconds() + " s (the cluster may be rebalancing after a node left); retry.");
+              throw LambdaException.service(what + " did not answer within " + timeout.toSeconds()
+                  + " s (the cluster may be rebalancing after a node left); retry.");
             }
             throw new CompletionException(cause);
           }

@@ -98,9 +98,8 @@ public final class LambdaApi extends AllDirectives {
     FunctionAsk asker = new FunctionAsk(ClusterSharding.get(system), settings.askTimeout(), system.executionContext());
     this.eventInvokeConfigs = new EventInvokeConfigRoutes(asker, settings.arns(), destinations, Clock.systemUTC());
     this.asyncQueues = new AsyncQueueRoutes(asker, intake, settings.arns(), Clock.systemUTC());
-    this.mappings = new EventSourceMappingRoutes(ClusterSharding.get(system), asker, mappingRegistry, sources,
-        settings.arns(),
-        settings.askTimeout(), system.executionContext(), Clock.systemUTC());
+    this.mappings = new EventSourceMappingRoutes(system, asker, mappingRegistry, sources, settings.arns(),
+        Clock.systemUTC());
     this.dispatcher = dispatcher;
     this.intake = intake;
     this.verifier = new SigV4Verifier(settings.credentials(), java.time.Duration.ofMinutes(5));
@@ -287,6 +286,7 @@ public final class LambdaApi extends AllDirectives {
         new Rule("GET", Pattern.compile("/2015-03-31/event-source-mappings/[^/]+"), "GetEventSourceMapping"),
         new Rule("PUT", Pattern.compile("/2015-03-31/event-source-mappings/[^/]+"), "UpdateEventSourceMapping"),
         new Rule("DELETE", Pattern.compile("/2015-03-31/event-source-mappings/[^/]+"), "DeleteEventSourceMapping"),
+        new Rule("GET", Pattern.compile("/tributary/event-source-mappings/[^/]+/shards"), "GetEventSourceMappingShards"),
         new Rule("GET", Pattern.compile("/health/.*"), "Health"),
         new Rule("POST", Pattern.compile("/"), "Logs"),
         new Rule("GET", Pattern.compile("/metrics"), "Metrics"),

@@ -7,6 +7,7 @@ import io.tributary.cluster.AsyncQueueEntity;
 import io.tributary.cluster.Dispatcher;
 import io.tributary.cluster.EventSourceMappingEntity;
 import io.tributary.cluster.MappingPollers;
+import io.tributary.cluster.PollerStats;
 import io.tributary.cluster.RetrySchedule;
 import io.tributary.cluster.ShardPoller;
 import io.tributary.cluster.FunctionEntity;
@@ -122,13 +123,14 @@ public final class Node {
               asyncMetrics, settings.arns(), Clock.systemUTC()));
           QueueWaker.init(system, sharding, queues, async.partitions(), async.wakeInterval());
           MappingRegistry mappingRegistry = new MappingRegistry(session, keyspace, settings.arns().accountId());
+          PollerStats pollerStats = new PollerStats();
           EventSourceMappingEntity.init(sharding, mappingRegistry, Clock.systemUTC());
           ActorRef<MappingPollers.Command> pollers = system.systemActorOf(MappingPollers.create(mappingRegistry,
               new ShardPoller.Deps(destinations, dispatcher, sharding, new RetrySchedule(
                   java.util.List.of(config.getDuration("tributary.mappings.backoff-min")),
                   config.getDuration("tributary.mappings.backoff-min"),
                   config.getDuration("tributary.mappings.backoff-max")),
-                  config.getInt("tributary.mappings.queue-pollers")),
+                  config.getInt("tributary.mappings.queue-pollers"), pollerStats),
               config.getDuration("tributary.mappings.refresh")), "mapping-pollers", Props.empty());
           // Before the runtime and the destination clients stop (PhaseServiceStop), so no poller uses them.
           CoordinatedShutdown.get(Adapter.toClassic(system)).addTask(CoordinatedShutdown.PhaseServiceRequestsDone(),
@@ -138,7 +140,8 @@ public final class Node {
               });
           Cluster cluster = Cluster.get(system);
           LambdaApi api = new LambdaApi(system, settings, registry, codeStore, logStore, dispatcher, intake,
-              destinations, mappingRegistry, destinations, new Metrics(asyncMetrics::render),
+              destinations, mappingRegistry, destinations,
+              new Metrics(() -> asyncMetrics.render() + pollerStats.render()),
               () -> !draining.get() && cluster.selfMember().status().equals(MemberStatus.up()));
           return Http.get(system).newServerAt(settings.host(), settings.port()).bind(api.route());
         })

@@ -41,6 +41,9 @@ class ClusterIT {
   private static final int FUNCTIONS = 12;
   /** Event invokes sent while node 3 is killed (the -Pchaos profile sends more). */
   private static final int EVENTS = Integer.getInteger("tributary.chaos.events", 2_000);
+  /** Kafka records produced while node 3 is killed (the -Pchaos profile produces more). */
+  private static final int RECORDS = Integer.getInteger("tributary.chaos.records", 20_000);
+  private static final String KAFKA = System.getProperty("tributary.it.kafka", "127.0.0.1:9192");
   private static final Duration READY = Duration.ofSeconds(120);
   // Relaxed only so that the test does not wait: production keeps 20 s (application.conf).
   // A small account (8 slots, 1 kept unreserved) so that its limit can be reached in a test.
@@ -50,7 +53,8 @@ class ClusterIT {
       "tributary.concurrency.account-limit", "8",
       "tributary.concurrency.minimum-unreserved", "1",
       // Asynchronous deliveries contend for the 8 slots: throttled ones retry within 2 s, not AWS's 5 min.
-      "tributary.async.backoff-max", "2s");
+      "tributary.async.backoff-max", "2s",
+      "tributary.mappings.refresh", "1s");
   private static final List<NodeProcess> nodes = new ArrayList<>();
 
   @BeforeAll
@@ -298,6 +302,114 @@ class ClusterIT {
 
   @Test
   @Order(6)
+  void everyKafkaRecordReachesTheFunctionInOrderPerPartitionAlthoughANodeIsKilled() throws Exception {
+    Path out = Path.of("target", "cluster-it", "kafka-batches").toAbsolutePath();
+    java.nio.file.Files.createDirectories(out);
+    try (var files = java.nio.file.Files.list(out)) {
+      for (Path f : files.toList()) {
+        java.nio.file.Files.delete(f);
+      }
+    }
+    String topic = "cluster-records-" + Long.toHexString(System.nanoTime());
+    java.util.Properties p = new java.util.Properties();
+    p.put("bootstrap.servers", KAFKA);
+    try (var admin = org.apache.kafka.clients.admin.Admin.create(p)) {
+      admin.createTopics(List.of(new org.apache.kafka.clients.admin.NewTopic(topic, 6, (short) 1))).all().get();
+    }
+    try (LambdaClient one = node(1).client()) {
+      // Each batch in a file of its own, named by when it ran: one line per record, "partition offset value".
+      one.createFunction(b -> b.functionName("kafka-recorder").runtime("python3.11").role(ROLE)
+          .handler("app.handler").timeout(30).environment(e -> e.variables(Map.of("OUT", out.toString())))
+          .code(c -> c.zipFile(SdkBytes.fromByteArray(Zips.of(Map.of("app.py", """
+              import base64, os, time
+              def handler(event, context):
+                  lines = []
+                  for records in event["records"].values():
+                      for r in records:
+                          value = base64.b64decode(r["value"]).decode()
+                          lines.append("%d %d %s" % (r["partition"], r["offset"], value))
+                  name = os.path.join(os.environ["OUT"], "%d-%s" % (time.time_ns(), context.aws_request_id))
+                  with open(name + ".tmp", "w") as f:
+                      f.write("\\n".join(lines) + "\\n")
+                  os.rename(name + ".tmp", name + ".batch")
+                  return "ok"
+              """))))));
+      one.createEventSourceMapping(b -> b.functionName("kafka-recorder").topics(topic).batchSize(100)
+          .startingPosition(software.amazon.awssdk.services.lambda.model.EventSourcePosition.TRIM_HORIZON)
+          .selfManagedEventSource(s -> s.endpointsWithStrings(Map.of("KAFKA_BOOTSTRAP_SERVERS", List.of(KAFKA)))));
+    }
+    int total = RECORDS;
+    Thread producer = new Thread(() -> {
+      p.put("acks", "all");
+      try (var kafka = new org.apache.kafka.clients.producer.KafkaProducer<>(p,
+          new org.apache.kafka.common.serialization.StringSerializer(),
+          new org.apache.kafka.common.serialization.StringSerializer())) {
+        for (int i = 0; i < total; i++) {
+          kafka.send(new org.apache.kafka.clients.producer.ProducerRecord<>(topic, "key-" + (i % 60), "v" + i));
+          if (i % 1000 == 999) {
+            NodeProcess.sleep(50);
+          }
+        }
+        kafka.flush();
+      }
+    });
+    producer.start();
+    long started = System.nanoTime();
+    while (batches(out).size() < 20) {
+      assertTrue(System.nanoTime() - started < Duration.ofSeconds(120).toNanos(), "batches reach the function");
+      NodeProcess.sleep(50);
+    }
+    node(3).kill();
+    producer.join(300_000);
+    node(3).start().awaitReady(READY);
+
+    long deadline = System.nanoTime() + Duration.ofSeconds(300).toNanos();
+    List<List<String[]>> batches = batches(out);
+    Set<String> seen = new java.util.HashSet<>();
+    while (System.nanoTime() < deadline) {
+      batches = batches(out);
+      seen.clear();
+      batches.forEach(batch -> batch.forEach(line -> seen.add(line[2])));
+      if (seen.size() >= total) {
+        break;
+      }
+      NodeProcess.sleep(500);
+    }
+    long delivered = batches.stream().mapToLong(List::size).sum();
+    Map<Integer, Long> last = new java.util.HashMap<>();
+    int replays = 0;
+    for (List<String[]> batch : batches) {
+      int partition = Integer.parseInt(batch.get(0)[0]);
+      long first = Long.parseLong(batch.get(0)[1]);
+      for (int i = 1; i < batch.size(); i++) {
+        assertTrue(Long.parseLong(batch.get(i)[1]) > Long.parseLong(batch.get(i - 1)[1]), "in order in a batch");
+        assertEquals(partition, Integer.parseInt(batch.get(i)[0]), "one partition per batch");
+      }
+      if (first <= last.getOrDefault(partition, -1L)) {
+        replays++;
+      }
+      last.merge(partition, Long.parseLong(batch.get(batch.size() - 1)[1]), Math::max);
+    }
+    System.out.printf("kafka under kill -9: %d records, %d reached the function (%d deliveries, %d duplicates),"
+        + " %d batches, %d batches replayed%n", total, seen.size(), delivered, delivered - seen.size(),
+        batches.size(), replays);
+    assertEquals(total, seen.size(), "every record reached the function");
+  }
+
+  /** The batches the kafka-recorder wrote, in the order they ran; each its lines split in three. */
+  private static List<List<String[]>> batches(Path dir) throws java.io.IOException {
+    try (var files = java.nio.file.Files.list(dir)) {
+      List<List<String[]>> batches = new ArrayList<>();
+      for (Path f : files.filter(f -> f.toString().endsWith(".batch")).sorted().toList()) {
+        batches.add(java.nio.file.Files.readAllLines(f).stream().filter(l -> !l.isEmpty())
+            .map(l -> l.split(" ", 3)).toList());
+      }
+      return batches;
+    }
+  }
+
+  @Test
+  @Order(7)
   void aNodeStoppedWithSigtermFinishesWhatItAcceptedAndHandsItsFunctionsOver() throws Exception {
     AtomicBoolean stop = new AtomicBoolean(false);
     AtomicInteger served = new AtomicInteger();

@@ -203,6 +203,19 @@ class EventSourceMappingIT {
     assertTrue(all.stream().allMatch(r -> Integer.parseInt(r.value().substring(6)) % 3 == r.partition()));
     GetEventSourceMappingResponse enabled = awaitState(uuid, "Enabled");
     assertEquals("OK", enabled.lastProcessingResult());
+    JsonNode view = JSON.readTree(node.signedGet("/tributary/event-source-mappings/" + uuid + "/shards"));
+    assertEquals("Enabled", view.get("State").asText(), view.toString());
+    long processed = 0;
+    for (JsonNode shard : view.get("Shards")) {
+      assertTrue(shard.get("Shard").asText().startsWith(TOPIC + "-"), shard.toString());
+      assertTrue(shard.has("LastCheckpoint") && shard.has("Node"), shard.toString());
+      processed += shard.get("RecordsProcessed").asLong();
+    }
+    assertEquals(60, processed, "the view counts every record: " + view);
+    String metrics = java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(
+        java.net.URI.create(node.endpoint() + "/metrics")).build(),
+        java.net.http.HttpResponse.BodyHandlers.ofString()).body();
+    assertTrue(metrics.contains("tributary_mapping_records_total{mapping=\"" + uuid + "\""), metrics);
     assertEquals(List.of(uuid), lambda.listEventSourceMappings(b -> b.functionName("consumer"))
         .eventSourceMappings().stream().map(EventSourceMappingConfiguration::uuid).toList());
 
@@ -302,19 +315,14 @@ class EventSourceMappingIT {
       assertTrue(first.at("/attributes/SentTimestamp").isTextual(), first.toString());
       JsonNode retried = records.stream().filter(r -> r.get("body").asText().contains("fail-once")).findFirst()
           .orElseThrow();
+      JsonNode shard = JSON.readTree(node.signedGet("/tributary/event-source-mappings/" + created.uuid() + "/shards"))
+          .get("Shards").get(0);
+      assertTrue(shard.get("LastError").asText().contains("Function call failed"), shard.toString());
+      assertTrue(shard.has("Lag"), "the queue's backlog: " + shard);
       assertEquals("2", retried.at("/attributes/ApproximateReceiveCount").asText(),
           "the failed batch's messages came back after the visibility timeout");
 
-      long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-      Map<String, String> left = Map.of();
-      while (System.nanoTime() < deadline) {
-        left = sqs.getQueueAttributes(b -> b.queueUrl(url).attributeNamesWithStrings(
-            "ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible")).attributesAsStrings();
-        if (left.values().stream().allMatch("0"::equals)) {
-          break;
-        }
-        NodeProcess.sleep(200);
-      }
+      Map<String, String> left = awaitDrained(sqs, url);
       assertEquals(Map.of("ApproximateNumberOfMessages", "0", "ApproximateNumberOfMessagesNotVisible", "0"), left,
           "nothing left in the queue or in flight");
       awaitState(created.uuid(), "Enabled");
@@ -373,16 +381,7 @@ class EventSourceMappingIT {
           .allMatch(r -> r.at("/attributes/ApproximateReceiveCount").asText().equals("1")),
           "the others of its batch were deleted at once");
 
-      long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-      Map<String, String> left = Map.of();
-      while (System.nanoTime() < deadline) {
-        left = sqs.getQueueAttributes(b -> b.queueUrl(url).attributeNamesWithStrings(
-            "ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible")).attributesAsStrings();
-        if (left.values().stream().allMatch("0"::equals)) {
-          break;
-        }
-        NodeProcess.sleep(200);
-      }
+      Map<String, String> left = awaitDrained(sqs, url);
       assertTrue(left.values().stream().allMatch("0"::equals), "the filtered-out messages were deleted: " + left);
       lambda.deleteEventSourceMapping(b -> b.uuid(created.uuid()));
     }
@@ -416,6 +415,21 @@ class EventSourceMappingIT {
       assertEquals(20, records.size(), "each message once: a failed batch is retried before its group moves on");
       lambda.deleteEventSourceMapping(b -> b.uuid(created.uuid()));
     }
+  }
+
+  /** The queue's visible and in-flight counts, once both are 0 or after 30 s. */
+  private static Map<String, String> awaitDrained(software.amazon.awssdk.services.sqs.SqsClient sqs, String url) {
+    long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+    Map<String, String> left = Map.of();
+    while (System.nanoTime() < deadline) {
+      left = sqs.getQueueAttributes(b -> b.queueUrl(url).attributeNamesWithStrings(
+          "ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible")).attributesAsStrings();
+      if (left.values().stream().allMatch("0"::equals)) {
+        break;
+      }
+      NodeProcess.sleep(200);
+    }
+    return left;
   }
 
   private static software.amazon.awssdk.services.sqs.SqsClient sqsClient() {

@@ -1,0 +1,75 @@
+package io.tributary.cluster;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * What this node's pollers did, per mapping and shard: records processed, the last checkpoint, how
+ * far behind the source's head they are, and the last error. Kept in memory (it restarts with the
+ * node); the operations view gathers it from every node, and {@code /metrics} shows this node's.
+ */
+public final class PollerStats {
+
+  /** One shard as this node saw it; {@code lag} null when the source does not tell. */
+  public record Shard(String shard, long recordsProcessed, String lastCheckpoint, Long lag, String lastError,
+                      long lastErrorAtMillis) implements ClusterMessage {}
+
+  private final Map<String, Map<String, Shard>> byMapping = new ConcurrentHashMap<>();
+
+  private Map<String, Shard> shards(String uuid) {
+    return byMapping.computeIfAbsent(uuid, u -> new ConcurrentHashMap<>());
+  }
+
+  private static Shard empty(String shard) {
+    return new Shard(shard, 0, null, null, null, 0);
+  }
+
+  void processed(String uuid, String shard, int records, String checkpoint) {
+    shards(uuid).compute(shard, (k, s) -> {
+      Shard was = s == null ? empty(shard) : s;
+      return new Shard(shard, was.recordsProcessed() + records, checkpoint, was.lag(), was.lastError(),
+          was.lastErrorAtMillis());
+    });
+  }
+
+  void failed(String uuid, String shard, String error, long now) {
+    shards(uuid).compute(shard, (k, s) -> {
+      Shard was = s == null ? empty(shard) : s;
+      return new Shard(shard, was.recordsProcessed(), was.lastCheckpoint(), was.lag(), error, now);
+    });
+  }
+
+  void lag(String uuid, Map<String, Long> lag) {
+    lag.forEach((shard, behind) -> shards(uuid).compute(shard, (k, s) -> {
+      Shard was = s == null ? empty(shard) : s;
+      return new Shard(shard, was.recordsProcessed(), was.lastCheckpoint(), behind, was.lastError(),
+          was.lastErrorAtMillis());
+    }));
+  }
+
+  /** The mapping no longer runs here (deleted, disabled, or its poller restarted with new settings). */
+  void forget(String uuid) {
+    byMapping.remove(uuid);
+  }
+
+  public List<Shard> of(String uuid) {
+    return new ArrayList<>(byMapping.getOrDefault(uuid, Map.of()).values());
+  }
+
+  /** Prometheus text: records processed (counter) and lag (gauge) per mapping and shard. */
+  public String render() {
+    StringBuilder out = new StringBuilder();
+    out.append("# HELP tributary_mapping_records_total Records this node's pollers handed to functions.\n");
+    out.append("# TYPE tributary_mapping_records_total counter\n");
+    byMapping.forEach((uuid, shards) -> shards.values().forEach(s -> out.append("tributary_mapping_records_total{mapping=\"")
+        .append(uuid).append("\",shard=\"").append(s.shard()).append("\"} ").append(s.recordsProcessed()).append('\n')));
+    out.append("# HELP tributary_mapping_lag Records behind the head of the source, per shard this node reads.\n");
+    out.append("# TYPE tributary_mapping_lag gauge\n");
+    byMapping.forEach((uuid, shards) -> shards.values().stream().filter(s -> s.lag() != null)
+        .forEach(s -> out.append("tributary_mapping_lag{mapping=\"").append(uuid).append("\",shard=\"")
+            .append(s.shard()).append("\"} ").append(s.lag()).append('\n')));
+    return out.toString();
+  }
+}
