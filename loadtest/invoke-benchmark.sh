@@ -6,7 +6,8 @@
 #
 #   loadtest/invoke-benchmark.sh -Dbench.rounds=5 -Dbench.seconds=10 -Dbench.connections=8
 #
-# BENCH_CLASS chooses another benchmark of loadtest/ on the same setup (loadtest/async-benchmark.sh).
+# BENCH_CLASS chooses another benchmark of loadtest/ on the same setup (loadtest/async-benchmark.sh);
+# BENCH_KAFKA=1 also starts a Kafka broker on 127.0.0.1:9392 (loadtest/mapping-benchmark.sh).
 set -Eeuo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)"
 cd "$ROOT"
@@ -21,6 +22,13 @@ bash deploy/cassandra.sh stop --dir "$DIR" >/dev/null 2>&1 || true
 rm -rf -- "$DIR"
 bash deploy/cassandra.sh start --dir "$DIR" --cql-port 9342 --storage-port 7300
 trap 'bash deploy/cassandra.sh stop --dir "$DIR"' EXIT
+if [[ -n ${BENCH_KAFKA:-} ]]; then
+  # A Kafka broker of its own too (loadtest/mapping-benchmark.sh), on 127.0.0.1:9392.
+  bash deploy/kafka.sh stop --dir target/bench-kafka >/dev/null 2>&1 || true
+  rm -rf -- target/bench-kafka
+  bash deploy/kafka.sh start --dir target/bench-kafka --port 9392 --controller-port 9393
+  trap 'bash deploy/kafka.sh stop --dir target/bench-kafka; bash deploy/cassandra.sh stop --dir "$DIR"' EXIT
+fi
 
 java -Xmx1g -Dbench.cassandra=127.0.0.1:9342 -Dlogback.configurationFile="$ROOT/config/logback.xml" "$@" \
   -cp "loadtest/target/classes:$(cat loadtest/target/classpath.txt)" "${BENCH_CLASS:-io.tributary.loadtest.InvokeBenchmark}"

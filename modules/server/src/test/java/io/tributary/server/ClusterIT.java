@@ -44,6 +44,9 @@ class ClusterIT {
   /** Kafka records produced while node 3 is killed (the -Pchaos profile produces more). */
   private static final int RECORDS = Integer.getInteger("tributary.chaos.records", 20_000);
   private static final String KAFKA = System.getProperty("tributary.it.kafka", "127.0.0.1:9192");
+  /** SQS messages sent while node 3 is killed (the -Pchaos profile sends more). */
+  private static final int MESSAGES = Integer.getInteger("tributary.chaos.messages", 5_000);
+  private static final String SQS = System.getProperty("tributary.it.sqs", "http://127.0.0.1:9424");
   private static final Duration READY = Duration.ofSeconds(120);
   // Relaxed only so that the test does not wait: production keeps 20 s (application.conf).
   // A small account (8 slots, 1 kept unreserved) so that its limit can be reached in a test.
@@ -54,7 +57,9 @@ class ClusterIT {
       "tributary.concurrency.minimum-unreserved", "1",
       // Asynchronous deliveries contend for the 8 slots: throttled ones retry within 2 s, not AWS's 5 min.
       "tributary.async.backoff-max", "2s",
-      "tributary.mappings.refresh", "1s");
+      "tributary.mappings.refresh", "1s",
+      "tributary.destinations.sqs.endpoints.us-east-1", System.getProperty("tributary.it.sqs",
+          "http://127.0.0.1:9424"));
   private static final List<NodeProcess> nodes = new ArrayList<>();
 
   @BeforeAll
@@ -396,7 +401,86 @@ class ClusterIT {
     assertEquals(total, seen.size(), "every record reached the function");
   }
 
-  /** The batches the kafka-recorder wrote, in the order they ran; each its lines split in three. */
+  @Test
+  @Order(7)
+  void everyQueueMessageReachesTheFunctionAndNoneIsLeftInFlightAlthoughANodeIsKilled() throws Exception {
+    Path out = Path.of("target", "cluster-it", "queue-batches").toAbsolutePath();
+    java.nio.file.Files.createDirectories(out);
+    try (var files = java.nio.file.Files.list(out)) {
+      for (Path f : files.toList()) {
+        java.nio.file.Files.delete(f);
+      }
+    }
+    String queue = "cluster-messages-" + Long.toHexString(System.nanoTime());
+    try (var sqs = software.amazon.awssdk.services.sqs.SqsClient.builder()
+        .endpointOverride(java.net.URI.create(SQS)).region(software.amazon.awssdk.regions.Region.US_EAST_1)
+        .credentialsProvider(software.amazon.awssdk.auth.credentials.StaticCredentialsProvider.create(
+            software.amazon.awssdk.auth.credentials.AwsBasicCredentials.create("x", "x"))).build();
+         LambdaClient one = node(1).client()) {
+      String url = sqs.createQueue(b -> b.queueName(queue).attributesWithStrings(Map.of("VisibilityTimeout", "5")))
+          .queueUrl();
+      one.createFunction(b -> b.functionName("queue-recorder").runtime("python3.11").role(ROLE)
+          .handler("app.handler").timeout(30).environment(e -> e.variables(Map.of("OUT", out.toString())))
+          .code(c -> c.zipFile(SdkBytes.fromByteArray(Zips.of(Map.of("app.py", """
+              import os, time
+              def handler(event, context):
+                  name = os.path.join(os.environ["OUT"], "%d-%s" % (time.time_ns(), context.aws_request_id))
+                  with open(name + ".tmp", "w") as f:
+                      f.write("\\n".join(r["body"] for r in event["Records"]) + "\\n")
+                  os.rename(name + ".tmp", name + ".batch")
+                  return "ok"
+              """))))));
+      one.createEventSourceMapping(b -> b.functionName("queue-recorder").batchSize(10)
+          .eventSourceArn("arn:aws:sqs:us-east-1:000000000000:" + queue));
+      int total = MESSAGES;
+      Thread sender = new Thread(() -> {
+        for (int i = 0; i < total; i += 10) {
+          int from = i;
+          sqs.sendMessageBatch(b -> b.queueUrl(url).entries(java.util.stream.IntStream.range(from, from + 10)
+              .mapToObj(n -> software.amazon.awssdk.services.sqs.model.SendMessageBatchRequestEntry.builder()
+                  .id("m" + n).messageBody("m" + n).build()).toList()));
+        }
+      });
+      sender.start();
+      long started = System.nanoTime();
+      while (batches(out).size() < 20) {
+        assertTrue(System.nanoTime() - started < Duration.ofSeconds(120).toNanos(), "batches reach the function");
+        NodeProcess.sleep(50);
+      }
+      node(3).kill();
+      sender.join(300_000);
+      node(3).start().awaitReady(READY);
+
+      long deadline = System.nanoTime() + Duration.ofSeconds(300).toNanos();
+      Set<String> seen = new java.util.HashSet<>();
+      long delivered = 0;
+      Map<String, String> left = Map.of();
+      while (System.nanoTime() < deadline) {
+        List<List<String[]>> batches = batches(out);
+        seen.clear();
+        delivered = 0;
+        for (List<String[]> batch : batches) {
+          for (String[] line : batch) {
+            seen.add(line[0]);
+            delivered++;
+          }
+        }
+        left = sqs.getQueueAttributes(b -> b.queueUrl(url).attributeNamesWithStrings(
+            "ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible")).attributesAsStrings();
+        if (seen.size() >= total && left.values().stream().allMatch("0"::equals)) {
+          break;
+        }
+        NodeProcess.sleep(500);
+      }
+      System.out.printf("sqs under kill -9: %d messages, %d reached the function (%d deliveries, %d duplicates),"
+          + " left in the queue: %s%n", total, seen.size(), delivered, delivered - seen.size(), left);
+      assertEquals(total, seen.size(), "every message reached the function");
+      assertEquals(Map.of("ApproximateNumberOfMessages", "0", "ApproximateNumberOfMessagesNotVisible", "0"), left,
+          "nothing left in the queue or in flight");
+    }
+  }
+
+  /** The batches a recorder wrote, in the order they ran; each its lines split in (up to) three. */
   private static List<List<String[]>> batches(Path dir) throws java.io.IOException {
     try (var files = java.nio.file.Files.list(dir)) {
       List<List<String[]>> batches = new ArrayList<>();
@@ -409,7 +493,7 @@ class ClusterIT {
   }
 
   @Test
-  @Order(7)
+  @Order(8)
   void aNodeStoppedWithSigtermFinishesWhatItAcceptedAndHandsItsFunctionsOver() throws Exception {
     AtomicBoolean stop = new AtomicBoolean(false);
     AtomicInteger served = new AtomicInteger();
