@@ -205,12 +205,12 @@ await_ready() {
 # The stop command: stops pid $1 (nothing when empty) of data directory $3, removing pid file $2;
 # SIGKILL after $4 seconds.
 stop_command() {
-  local pid=$1 pidf=$2 dir=$3 limit=$4 stop_seconds
+  local pid=$1 pidf=$2 where=$3 limit=$4 stop_seconds
   if [[ -z $pid ]]; then
-    say "not running ($dir)"
+    say "not running ($where)"
     return 0
   fi
-  terminate_group "$pid" "$limit" "stopping pid $pid ($dir) "
+  terminate_group "$pid" "$limit" "stopping pid $pid ($where) "
   rm -f -- "$pidf"
   say "stopped in $stop_seconds s"
 }
