@@ -74,6 +74,7 @@ public final class LambdaApi extends AllDirectives {
   private final InvokeRoutes invokes;
   private final EventInvokeConfigRoutes eventInvokeConfigs;
   private final EventSourceMappingRoutes mappings;
+  private final ActorSystem<?> system;
   private final AsyncQueueRoutes asyncQueues;
   private final LogsRoutes logs;
   private final ActorRef<Dispatcher.Command> dispatcher;
@@ -86,6 +87,7 @@ public final class LambdaApi extends AllDirectives {
                    Destination.Resolver destinations, MappingRegistry mappingRegistry, EventSource.Factory sources,
                    Metrics metrics, BooleanSupplier ready) {
     this.settings = settings;
+    this.system = system;
     this.codeStore = codeStore;
     this.codeUrls = new CodeUrls(settings.advertisedUrl(), settings.credentials().values().iterator().next(),
         Clock.systemUTC());
@@ -131,15 +133,34 @@ public final class LambdaApi extends AllDirectives {
         return response.getHeader(REQUEST_ID).isPresent() ? response
             : response.addHeader(RawHeader.create(REQUEST_ID, requestId));
       }, () -> handleExceptions(errors(requestId, operation), () -> concat(plain,
-          handleRejections(bodyRejections(operation), () -> withSizeLimit(
-              FunctionRoutes.isCodeUpload(request) ? settings.maxCodeUploadBytes()
-                  : InvokeRoutes.isInvoke(request) || InvokeForwarder.isHop(request)
-                  ? InvokeRoutes.MAX_PAYLOAD_BYTES : settings.maxRequestBytes(),
+          handleRejections(bodyRejections(operation), () -> refusedUpFront(request, limit(request), operation)
+              .orElseGet(() -> withSizeLimit(limit(request),
               () -> entity(Unmarshaller.entityToByteString(), body -> InvokeForwarder.isHop(request)
                   ? invokes.hopRoute(request, body)
                   : authenticated(request, body, () -> mapRequest(r -> r.addAttribute(REQUEST_ID_KEY, requestId),
-                      () -> operations))))))));
+                      () -> operations)))))))));
     });
+  }
+
+  private long limit(HttpRequest request) {
+    return FunctionRoutes.isCodeUpload(request) ? settings.maxCodeUploadBytes()
+        : InvokeRoutes.isInvoke(request) || InvokeForwarder.isHop(request)
+        ? InvokeRoutes.MAX_PAYLOAD_BYTES : settings.maxRequestBytes();
+  }
+
+  /**
+   * A body whose Content-Length is over the limit is read to its end and dropped before the 413:
+   * answering while the client still sends makes the server close a connection with unread bytes,
+   * which resets it, and the client can lose the 413 (seen in CI with a 7 MB invoke).
+   */
+  private java.util.Optional<Route> refusedUpFront(HttpRequest request, long limit, String operation) {
+    java.util.OptionalLong length = request.entity().getContentLengthOption();
+    if (length.isEmpty() || length.getAsLong() <= limit) {
+      return java.util.Optional.empty();
+    }
+    return java.util.Optional.of(onComplete(request.discardEntityBytes(system).completionStage(), drained ->
+        complete(Responses.error(LambdaException.requestTooLarge("Request must be smaller than " + limit
+            + " bytes for the " + operation + " operation")))));
   }
 
   /** The Dispatcher of this node forgets what it cached about a function this request changed. */

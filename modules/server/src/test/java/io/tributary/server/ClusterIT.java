@@ -308,13 +308,7 @@ class ClusterIT {
   @Test
   @Order(6)
   void everyKafkaRecordReachesTheFunctionInOrderPerPartitionAlthoughANodeIsKilled() throws Exception {
-    Path out = Path.of("target", "cluster-it", "kafka-batches").toAbsolutePath();
-    java.nio.file.Files.createDirectories(out);
-    try (var files = java.nio.file.Files.list(out)) {
-      for (Path f : files.toList()) {
-        java.nio.file.Files.delete(f);
-      }
-    }
+    Path out = emptyDirectory("kafka-batches");
     String topic = "cluster-records-" + Long.toHexString(System.nanoTime());
     java.util.Properties p = new java.util.Properties();
     p.put("bootstrap.servers", KAFKA);
@@ -358,15 +352,7 @@ class ClusterIT {
         kafka.flush();
       }
     });
-    producer.start();
-    long started = System.nanoTime();
-    while (batches(out).size() < 20) {
-      assertTrue(System.nanoTime() - started < Duration.ofSeconds(120).toNanos(), "batches reach the function");
-      NodeProcess.sleep(50);
-    }
-    node(3).kill();
-    producer.join(300_000);
-    node(3).start().awaitReady(READY);
+    killNodeThreeWhileFeeding(producer, out);
 
     long deadline = System.nanoTime() + Duration.ofSeconds(300).toNanos();
     List<List<String[]>> batches = batches(out);
@@ -404,13 +390,7 @@ class ClusterIT {
   @Test
   @Order(7)
   void everyQueueMessageReachesTheFunctionAndNoneIsLeftInFlightAlthoughANodeIsKilled() throws Exception {
-    Path out = Path.of("target", "cluster-it", "queue-batches").toAbsolutePath();
-    java.nio.file.Files.createDirectories(out);
-    try (var files = java.nio.file.Files.list(out)) {
-      for (Path f : files.toList()) {
-        java.nio.file.Files.delete(f);
-      }
-    }
+    Path out = emptyDirectory("queue-batches");
     String queue = "cluster-messages-" + Long.toHexString(System.nanoTime());
     try (var sqs = software.amazon.awssdk.services.sqs.SqsClient.builder()
         .endpointOverride(java.net.URI.create(SQS)).region(software.amazon.awssdk.regions.Region.US_EAST_1)
@@ -441,15 +421,7 @@ class ClusterIT {
                   .id("m" + n).messageBody("m" + n).build()).toList()));
         }
       });
-      sender.start();
-      long started = System.nanoTime();
-      while (batches(out).size() < 20) {
-        assertTrue(System.nanoTime() - started < Duration.ofSeconds(120).toNanos(), "batches reach the function");
-        NodeProcess.sleep(50);
-      }
-      node(3).kill();
-      sender.join(300_000);
-      node(3).start().awaitReady(READY);
+      killNodeThreeWhileFeeding(sender, out);
 
       long deadline = System.nanoTime() + Duration.ofSeconds(300).toNanos();
       Set<String> seen = new java.util.HashSet<>();
@@ -478,6 +450,30 @@ class ClusterIT {
       assertEquals(Map.of("ApproximateNumberOfMessages", "0", "ApproximateNumberOfMessagesNotVisible", "0"), left,
           "nothing left in the queue or in flight");
     }
+  }
+
+  private static Path emptyDirectory(String name) throws java.io.IOException {
+    Path dir = Path.of("target", "cluster-it", name).toAbsolutePath();
+    java.nio.file.Files.createDirectories(dir);
+    try (var files = java.nio.file.Files.list(dir)) {
+      for (Path f : files.toList()) {
+        java.nio.file.Files.delete(f);
+      }
+    }
+    return dir;
+  }
+
+  /** Starts {@code feeder}; once 20 batches have run, kills node 3, waits for the feeder, restarts node 3. */
+  private static void killNodeThreeWhileFeeding(Thread feeder, Path out) throws Exception {
+    feeder.start();
+    long started = System.nanoTime();
+    while (batches(out).size() < 20) {
+      assertTrue(System.nanoTime() - started < Duration.ofSeconds(120).toNanos(), "batches reach the function");
+      NodeProcess.sleep(50);
+    }
+    node(3).kill();
+    feeder.join(300_000);
+    node(3).start().awaitReady(READY);
   }
 
   /** The batches a recorder wrote, in the order they ran; each its lines split in (up to) three. */
