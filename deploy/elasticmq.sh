@@ -70,15 +70,7 @@ readonly log_dir="$dir/logs"
 running_pid() { recorded_pid "$pid_file" "$MAIN_CLASS" "-Dconfig.file=$conf"; }
 recorded_port() { sed -n 's/^ *bind-port = \([0-9]*\)$/\1/p' "$conf" 2>/dev/null || true; }
 
-cmd_status() {
-  local pid
-  pid="$(running_pid)"
-  if [[ -z $pid ]]; then
-    say "stopped ($dir)"
-    return 1
-  fi
-  say "running, pid $pid, http://127.0.0.1:$(recorded_port) ($dir)"
-}
+cmd_status() { status_command "$(running_pid)" "$dir" "http://127.0.0.1:$(recorded_port)"; }
 
 cmd_stop() { stop_command "$(running_pid)" "$pid_file" "$dir" "$STOP_TIMEOUT"; }
 

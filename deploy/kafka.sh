@@ -103,15 +103,7 @@ EOF
   mv -f -- "$properties.tmp" "$properties"
 }
 
-cmd_status() {
-  local pid
-  pid="$(running_pid)"
-  if [[ -z $pid ]]; then
-    say "stopped ($dir)"
-    return 1
-  fi
-  say "running, pid $pid, clients 127.0.0.1:$(recorded_port) ($dir)"
-}
+cmd_status() { status_command "$(running_pid)" "$dir" "clients 127.0.0.1:$(recorded_port)"; }
 
 cmd_stop() { stop_command "$(running_pid)" "$pid_file" "$dir" "$STOP_TIMEOUT"; }
 

@@ -31,6 +31,8 @@ readonly STOP_TIMEOUT=60
 
 say() { printf 'cluster: %s\n' "$*"; }
 die() { printf 'cluster: error: %s\n' "$*" >&2; exit 1; }
+# shellcheck source=deploy/lib/jvm-server.sh
+source "$ROOT/deploy/lib/jvm-server.sh"
 
 usage() {
   sed -n '2,/^set -Eeuo/{/^set -Eeuo/d;s/^# \{0,1\}//;p}' "${BASH_SOURCE[0]}"
@@ -43,15 +45,6 @@ node_dir()    { printf '%s/node-%d' "$CLUSTER_DIR" "$1"; }
 pid_file()    { printf '%s/node.pid' "$(node_dir "$1")"; }
 log_file()    { printf '%s/node.log' "$(node_dir "$1")"; }
 health_url()  { printf 'http://127.0.0.1:%d/health/ready' "$(http_port "$1")"; }
-
-# True when pid $1 exists and is not a zombie.
-alive() {
-  local stat
-  [[ -n $1 ]] && kill -0 "$1" 2>/dev/null || return 1
-  stat="$(cat "/proc/$1/stat" 2>/dev/null)" || return 1
-  stat="${stat##*) }"
-  [[ ${stat%% *} != Z ]]
-}
 
 # Pid of node $1 if it runs (checked against its command line), else nothing.
 node_pid() {
@@ -71,8 +64,6 @@ ready() { curl -sf -o /dev/null --max-time 2 "$(health_url "$1")"; }
 
 valid_node() { [[ ${1:-} =~ ^[1-9][0-9]*$ ]] && (( $1 <= NODES )); }
 
-# shellcheck disable=SC2016  # expanded by the inner shell
-port_open() { timeout 2 bash -c 'exec 3<>"/dev/tcp/127.0.0.1/$1"' _ "$1" 2>/dev/null; }
 
 find_java() {
   if [[ -n ${JAVA_HOME:-} && -x $JAVA_HOME/bin/java ]]; then
@@ -112,7 +103,7 @@ start_node() {
   http="$(http_port "$i")"; artery="$(artery_port "$i")"
   local p
   for p in "$http" "$artery"; do
-    if port_open "$p"; then die "port 127.0.0.1:$p (node $i) is already in use by another process"; fi
+    if port_open 127.0.0.1 "$p"; then die "port 127.0.0.1:$p (node $i) is already in use by another process"; fi
   done
   mkdir -p -- "$dir"
   local -a java_opts=()

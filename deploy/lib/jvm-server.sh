@@ -214,3 +214,13 @@ stop_command() {
   rm -f -- "$pidf"
   say "stopped in $stop_seconds s"
 }
+
+# The status command: prints whether pid $1 runs, at $3 (an address), for data directory $2;
+# returns 1 when it does not.
+status_command() {
+  if [[ -z $1 ]]; then
+    say "stopped ($2)"
+    return 1
+  fi
+  say "running, pid $1, $3 ($2)"
+}
