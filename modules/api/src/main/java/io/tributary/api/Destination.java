@@ -20,11 +20,17 @@ public interface Destination {
   /**
    * {@code key}: stable across retries of the same message (a Kafka record key, an SQS FIFO
    * deduplication id, a webhook's {@code X-Tributary-Message-Id}); {@code attributes}: SQS message
-   * attributes, Kafka headers; a {@link Number} value is sent as an SQS {@code Number}.
+   * attributes, Kafka headers; a {@link Number} value is sent as an SQS {@code Number}, a
+   * {@code byte[]} as a Kafka header's bytes. {@code keyBytes}, when set, is the Kafka record key
+   * as it was (a failed record sent on as it came).
    */
-  record Message(String key, byte[] body, Map<String, Object> attributes) {
+  record Message(String key, byte[] body, Map<String, Object> attributes, byte[] keyBytes) {
     public Message {
       attributes = attributes == null ? Map.of() : Map.copyOf(attributes);
+    }
+
+    public Message(String key, byte[] body, Map<String, Object> attributes) {
+      this(key, body, attributes, null);
     }
   }
 

@@ -2,6 +2,7 @@ package io.tributary.api;
 
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 
 /**
@@ -27,27 +28,84 @@ public interface EventSource extends AutoCloseable {
    * How many records each shard this source reads is behind the head, as far as the source tells
    * (may be empty); called every few seconds.
    */
-  default java.util.Map<String, Long> lag() {
-    return java.util.Map.of();
+  default Map<String, Long> lag() {
+    return Map.of();
   }
 
   /** The batch failed: the source reads its records again from its first. */
   void rewind(Batch batch);
+
+  /**
+   * Items {@code from} (inclusive) to {@code to} of a batch this source handed out and has not
+   * settled, as a batch of their own with its own event: how a stream bisects a failed batch.
+   */
+  default Batch slice(Batch batch, int from, int to) {
+    throw new UnsupportedOperationException("this source does not split batches");
+  }
+
+  /**
+   * The records of a batch as the source holds them (key, value, headers), for an on-failure
+   * destination of the source's own kind (a Kafka topic); empty when the source has none.
+   */
+  default List<Destination.Message> originals(Batch batch) {
+    return List.of();
+  }
+
+  /**
+   * What an on-failure record says of a batch, under the member name AWS gives it
+   * ({@code KafkaBatchInfo}, …), as JSON-ready maps and lists.
+   */
+  default Map<String, Object> batchInfo(Batch batch) {
+    return Map.of();
+  }
+
+  /** Hands out no more batches of {@code shard} until {@link #resume}: its held batch is being retried. */
+  default void pause(String shard) {
+  }
+
+  default void resume(String shard) {
+  }
+
+  /**
+   * Shards this reader lost since the last call (another reader took them, as after a Kafka
+   * rebalance): batches of them it holds must be dropped unsettled, and are read again by the new one.
+   */
+  default Set<String> lost() {
+    return Set.of();
+  }
 
   @Override
   void close();
 
   /**
    * {@code shard}: a Kafka topic-partition, an SQS queue, a stream shard; positions are the
-   * source's own. {@code event} holds the records that passed the mapping's filters, whose item
-   * ids (SQS message ids, stream sequence numbers) are {@code itemIds}; it is null when none passed
-   * (the batch is then checkpointed without an invoke).
+   * source's own (a stream's: its item ids). {@code event} holds the records that passed the
+   * mapping's filters, {@code items}; it is null when none passed (the batch is then checkpointed
+   * without an invoke).
    */
-  record Batch(String shard, byte[] event, List<String> itemIds, String firstPosition, String lastPosition) {
+  record Batch(String shard, byte[] event, List<Item> items, String firstPosition, String lastPosition) {
     public int records() {
-      return itemIds.size();
+      return items.size();
+    }
+
+    public List<String> itemIds() {
+      return items.stream().map(Item::id).toList();
+    }
+
+    /**
+     * Items {@code from} to {@code to} without an event: enough to checkpoint a stream up to them
+     * (a stream's positions are its item ids).
+     */
+    public Batch span(int from, int to) {
+      return new Batch(shard, null, items.subList(from, to), items.get(from).id(), items.get(to - 1).id());
     }
   }
+
+  /**
+   * One record of a batch: {@code id} (an SQS message id, a Kafka offset, a stream sequence
+   * number) and {@code timeMillis}, when it entered the source (its age is measured from it).
+   */
+  record Item(String id, long timeMillis) {}
 
   /** Opens the source of a mapping. */
   interface Factory {
@@ -61,5 +119,13 @@ public interface EventSource extends AutoCloseable {
 
     /** Checks a mapping's filter patterns; throws {@link LambdaException} (400) naming the bad one. */
     void checkFilters(List<String> patterns);
+
+    /**
+     * Where the records of a mapping's discarded batches go ({@code onError().onFailure()}):
+     * {@code kafka://<topic>} is a topic of the mapping's own Kafka cluster, anything else a
+     * destination as {@link Destination.Resolver} names it. Throws {@link LambdaException} (400)
+     * saying what to change when this node cannot send there.
+     */
+    Destination failureDestination(EventSourceMapping mapping);
   }
 }

@@ -10,7 +10,8 @@ import java.util.List;
  * is null for it.
  *
  * <p>{@code enabled} is what the user asked for; {@code state} follows it through the transitional
- * states as the pollers start and stop.
+ * states as the pollers start and stop. Members added since the first release are nullable, so
+ * that mappings stored before them still read: null means AWS's default.
  */
 public record EventSourceMapping(
     String uuid,
@@ -28,7 +29,21 @@ public record EventSourceMapping(
     String lastProcessingResult,
     long lastModifiedMillis,
     List<String> filterPatterns,
-    List<String> functionResponseTypes) {
+    List<String> functionResponseTypes,
+    OnError onError,
+    Integer maximumConcurrency,
+    Long startingPositionTimestampMillis) {
+
+  /**
+   * What a stream mapping does with a batch the function failed: {@code maximumRetryAttempts} and
+   * {@code maximumRecordAgeInSeconds} −1 for no limit; {@code onFailure} where records of discarded
+   * batches go (an SQS queue ARN, or {@code kafka://<topic>} on the source's own Kafka cluster), or
+   * null.
+   */
+  public record OnError(int maximumRetryAttempts, int maximumRecordAgeInSeconds, boolean bisectBatchOnFunctionError,
+                        String onFailure) {
+    public static final OnError DEFAULT = new OnError(-1, -1, false, null);
+  }
 
   public static final String CREATING = "Creating";
   public static final String ENABLING = "Enabling";
@@ -69,17 +84,59 @@ public record EventSourceMapping(
     return rest.contains(":") ? rest.substring(rest.indexOf(':') + 1) : null;
   }
 
-  public EventSourceMapping with(int batchSize, int window, boolean enabled, String state, String reason,
-                                 long now, List<String> filterPatterns, List<String> functionResponseTypes) {
-    return new EventSourceMapping(uuid, functionArn, eventSourceArn, bootstrapServers, topics, consumerGroupId,
-        batchSize, window, startingPosition, enabled, state, reason, lastProcessingResult, now, filterPatterns,
-        functionResponseTypes);
+  /** The error handling this mapping was given, or AWS's default. */
+  public OnError errors() {
+    return onError == null ? OnError.DEFAULT : onError;
+  }
+
+  /**
+   * Whether the source is a stream (Kafka so far): its batches are retried in place, in order,
+   * as {@link #errors()} says; a queue's failed messages come back by themselves instead.
+   */
+  @JsonIgnore
+  public boolean isStream() {
+    return isKafka();
   }
 
   public EventSourceMapping withState(String state, String reason, String lastProcessingResult) {
     return new EventSourceMapping(uuid, functionArn, eventSourceArn, bootstrapServers, topics, consumerGroupId,
         batchSize, maximumBatchingWindowInSeconds, startingPosition, enabled, state, reason,
         lastProcessingResult == null ? this.lastProcessingResult : lastProcessingResult, lastModifiedMillis,
-        filterPatterns, functionResponseTypes);
+        filterPatterns, functionResponseTypes, onError, maximumConcurrency, startingPositionTimestampMillis);
+  }
+
+  /** What UpdateEventSourceMapping may change; null members are left as they are. */
+  public record Changes(String functionArn, Integer batchSize, Integer maximumBatchingWindowInSeconds, Boolean enabled,
+                        List<String> filterPatterns, List<String> functionResponseTypes, Integer maximumRetryAttempts,
+                        Integer maximumRecordAgeInSeconds, Boolean bisectBatchOnFunctionError, String onFailure,
+                        Integer maximumConcurrency) {
+    /**
+     * {@code onFailure} given as this removes the destination (AWS: an empty Destination), as
+     * {@code maximumConcurrency} 0 removes the limit (an empty ScalingConfig).
+     */
+    public static final String REMOVE = "";
+  }
+
+  /** This mapping with {@code changes} applied, now in {@code state} for {@code reason}. */
+  public EventSourceMapping updated(Changes c, String state, String reason, long now) {
+    OnError e = errors();
+    OnError errors = c.maximumRetryAttempts() == null && c.maximumRecordAgeInSeconds() == null
+        && c.bisectBatchOnFunctionError() == null && c.onFailure() == null ? onError
+        : new OnError(or(c.maximumRetryAttempts(), e.maximumRetryAttempts()),
+            or(c.maximumRecordAgeInSeconds(), e.maximumRecordAgeInSeconds()),
+            or(c.bisectBatchOnFunctionError(), e.bisectBatchOnFunctionError()),
+            c.onFailure() == null ? e.onFailure() : c.onFailure().equals(Changes.REMOVE) ? null : c.onFailure());
+    return new EventSourceMapping(uuid, or(c.functionArn(), functionArn), eventSourceArn, bootstrapServers, topics,
+        consumerGroupId, or(c.batchSize(), batchSize),
+        or(c.maximumBatchingWindowInSeconds(), maximumBatchingWindowInSeconds), startingPosition,
+        or(c.enabled(), enabled), state, reason, lastProcessingResult, now, or(c.filterPatterns(), filterPatterns),
+        or(c.functionResponseTypes(), functionResponseTypes), errors,
+        c.maximumConcurrency() == null ? maximumConcurrency : c.maximumConcurrency() == 0 ? null
+            : c.maximumConcurrency(),
+        startingPositionTimestampMillis);
+  }
+
+  private static <T> T or(T given, T current) {
+    return given == null ? current : given;
   }
 }

@@ -48,10 +48,14 @@ public final class EventSourceMappingEntity extends EventSourcedBehaviorWithEnfo
 
   public record Get(ActorRef<Reply<EventSourceMapping>> replyTo) implements Command {}
 
-  /** Null members are left as they are. */
-  public record Update(Integer batchSize, Integer maximumBatchingWindowInSeconds, Boolean enabled,
-                       List<String> filterPatterns, List<String> functionResponseTypes,
-                       ActorRef<Reply<EventSourceMapping>> replyTo) implements Command {}
+  public record Update(EventSourceMapping.Changes changes, ActorRef<Reply<EventSourceMapping>> replyTo)
+      implements Command {}
+
+  /**
+   * From a poller: the mapping cannot run as it is ({@code reason}, its StateTransitionReason: its
+   * function is gone), so it is disabled until a user enables it again.
+   */
+  public record Disable(String reason, String lastProcessingResult) implements Command {}
 
   public record Delete(ActorRef<Reply<EventSourceMapping>> replyTo) implements Command {}
 
@@ -136,6 +140,7 @@ public final class EventSourceMappingEntity extends EventSourcedBehaviorWithEnfo
         .onCommand(Update.class, this::onUpdate)
         .onCommand(Delete.class, this::onDelete)
         .onCommand(Report.class, this::onReport)
+        .onCommand(Disable.class, this::onDisable)
         .build();
   }
 
@@ -166,15 +171,26 @@ public final class EventSourceMappingEntity extends EventSourcedBehaviorWithEnfo
           "ResourceInUseException", "Cannot update the event source mapping because it is in use: it is being"
           + " deleted."))));
     }
-    boolean enabled = update.enabled() == null ? m.enabled() : update.enabled();
+    Boolean asked = update.changes().enabled();
+    boolean enabled = asked == null ? m.enabled() : asked;
     String next = enabled == m.enabled() ? m.state()
         : enabled ? EventSourceMapping.ENABLING : EventSourceMapping.DISABLING;
-    EventSourceMapping updated = m.with(update.batchSize() == null ? m.batchSize() : update.batchSize(),
-        update.maximumBatchingWindowInSeconds() == null ? m.maximumBatchingWindowInSeconds()
-            : update.maximumBatchingWindowInSeconds(), enabled, next, "USER_INITIATED", clock.millis(),
-        update.filterPatterns() == null ? m.filterPatterns() : update.filterPatterns(),
-        update.functionResponseTypes() == null ? m.functionResponseTypes() : update.functionResponseTypes());
+    EventSourceMapping updated = m.updated(update.changes(), next, "USER_INITIATED", clock.millis());
     return persistThenReply(new MappingUpdated(updated), update.replyTo());
+  }
+
+  /** Straight to Disabled: the pollers stop on their next refresh, and none of them is reading meanwhile. */
+  private ReplyEffect<Event, State> onDisable(State state, Disable disable) {
+    EventSourceMapping m = state.mapping();
+    if (m == null || !m.enabled() || m.state().equals(EventSourceMapping.DELETING)) {
+      return Effect().noReply();
+    }
+    EventSourceMapping disabled = m.updated(new EventSourceMapping.Changes(null, null, null, false, null, null, null,
+        null, null, null, null), EventSourceMapping.DISABLED, disable.reason(), clock.millis())
+        .withState(EventSourceMapping.DISABLED, disable.reason(), disable.lastProcessingResult());
+    return Effect().persist(new MappingUpdated(disabled))
+        .thenRun(s -> save(s.mapping(), lastSequenceNumber(context), null))
+        .thenNoReply();
   }
 
   /** AWS answers a delete with the mapping in state Deleting; the pollers stop when its row goes. */

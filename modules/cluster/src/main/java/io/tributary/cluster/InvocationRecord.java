@@ -53,6 +53,38 @@ final class InvocationRecord {
     }
   }
 
+  /**
+   * The record a stream mapping sends for a batch it discarded: the request context ({@code
+   * condition} RetryAttemptsExhausted or RecordAgeExceeded), the response context of its last
+   * invoke when there was one, and the batch's range as the source describes it ({@code
+   * KafkaBatchInfo}, …). As in AWS, the records themselves are not in it.
+   */
+  static byte[] batchFailure(String requestId, String functionArn, String condition, int approximateInvokeCount,
+                             Dispatcher.Result lastResponse, Map<String, Object> batchInfo, long timestampMillis) {
+    ObjectNode record = JSON.createObjectNode();
+    ObjectNode context = record.putObject("requestContext");
+    context.put("requestId", requestId);
+    context.put("functionArn", functionArn);
+    context.put("condition", condition);
+    context.put("approximateInvokeCount", approximateInvokeCount);
+    if (lastResponse != null && lastResponse.result() != null) {
+      ObjectNode responseContext = record.putObject("responseContext");
+      responseContext.put("statusCode", 200);
+      responseContext.put("executedVersion", lastResponse.executedVersion());
+      if (lastResponse.result().functionError() != null) {
+        responseContext.put("functionError", lastResponse.result().functionError());
+      }
+    }
+    record.put("version", "1.0");
+    record.put("timestamp", Instant.ofEpochMilli(timestampMillis).toString());
+    batchInfo.forEach((name, value) -> record.set(name, JSON.valueToTree(value)));
+    try {
+      return JSON.writeValueAsBytes(record);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
   /** Lambda sends the first 1 KB of the error message with a dead-lettered event. */
   static final int ERROR_MESSAGE_LIMIT = 1024;
 

@@ -91,6 +91,8 @@ public final class KryoSerializer extends JSerializer {
     r.put(44, PolicyStatement.class);
     r.put(45, ConfigurationPatch.class);
     r.put(47, io.tributary.api.EventSourceMapping.class);
+    r.put(48, io.tributary.api.EventSourceMapping.OnError.class);
+    r.put(49, io.tributary.api.EventSourceMapping.Changes.class);
     r.put(100, FunctionEntity.Reply.class);
     r.put(101, FunctionEntity.FunctionView.class);
     r.put(102, FunctionEntity.Policy.class);
@@ -156,6 +158,7 @@ public final class KryoSerializer extends JSerializer {
     r.put(185, MappingPollers.GetShards.class);
     r.put(186, MappingPollers.NodeShards.class);
     r.put(187, PollerStats.Shard.class);
+    r.put(188, EventSourceMappingEntity.Disable.class);
     return Collections.unmodifiableMap(r);
   }
 

@@ -7,13 +7,17 @@ import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
+import org.apache.pekko.actor.Address;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.receptionist.Receptionist;
 import org.apache.pekko.actor.typed.receptionist.ServiceKey;
+import org.apache.pekko.cluster.MemberStatus;
+import org.apache.pekko.cluster.typed.Cluster;
 
 /**
  * One per node: runs a {@link ShardPoller} for every enabled mapping in the {@link MappingRegistry},
@@ -42,7 +46,13 @@ public final class MappingPollers {
 
   private record Refreshed(List<EventSourceMapping> mappings, Throwable failure) implements Command {}
 
-  private record Running(EventSourceMapping mapping, ActorRef<ShardPoller.Command> poller) {}
+  private record Running(EventSourceMapping mapping, int loops, ActorRef<ShardPoller.Command> poller) {}
+
+  /**
+   * Most loops one node runs for a queue: each holds a long poll open on the queue endpoint's
+   * shared client (64 connections).
+   */
+  static final int MAX_QUEUE_LOOPS = 32;
 
   private final ActorContext<Command> context;
   private final MappingRegistry registry;
@@ -97,15 +107,19 @@ public final class MappingPollers {
       if (m.state().equals(EventSourceMapping.DELETING)) {
         continue;
       }
+      int loops = loops(m);
+      if (loops == 0) {
+        continue;
+      }
       wanted.add(m.uuid());
       Running current = running.get(m.uuid());
-      if (current != null && sameSettings(current.mapping(), m)) {
+      if (current != null && current.loops() == loops && sameSettings(current.mapping(), m)) {
         continue;
       }
       if (current != null) {
         context.stop(current.poller());
       }
-      running.put(m.uuid(), new Running(m, context.spawn(ShardPoller.create(m, deps),
+      running.put(m.uuid(), new Running(m, loops, context.spawn(ShardPoller.create(m, deps, loops),
           "poller-" + m.uuid() + "-" + (++generation))));
     }
     running.entrySet().removeIf(e -> {
@@ -119,10 +133,40 @@ public final class MappingPollers {
     return Behaviors.same();
   }
 
+  /**
+   * How many batches of mapping {@code m} this node works on at once. A Kafka mapping: one
+   * consumer (its group spreads the partitions). A queue: {@code queuePollers}, or with
+   * {@code ScalingConfig.MaximumConcurrency} this node's share of it, the members that are up
+   * splitting it evenly (so the cluster never runs more), 0 when there are more nodes than it allows.
+   */
+  private int loops(EventSourceMapping m) {
+    if (m.isKafka()) {
+      return 1;
+    }
+    if (m.maximumConcurrency() == null) {
+      return Math.max(1, deps.queuePollers());
+    }
+    Cluster cluster = Cluster.get(context.getSystem());
+    List<Address> up = new java.util.ArrayList<>();
+    cluster.state().getMembers().forEach(member -> {
+      if (member.status().equals(MemberStatus.up())) {
+        up.add(member.address());
+      }
+    });
+    up.sort(Address.addressOrdering());
+    int index = up.indexOf(cluster.selfMember().address());
+    if (index < 0) {
+      return 0;
+    }
+    int max = m.maximumConcurrency();
+    return Math.min(MAX_QUEUE_LOOPS, max / up.size() + (index < max % up.size() ? 1 : 0));
+  }
+
   /** What a running poller was started with; state and results change without a restart. */
   private static boolean sameSettings(EventSourceMapping a, EventSourceMapping b) {
     return a.batchSize() == b.batchSize() && a.maximumBatchingWindowInSeconds() == b.maximumBatchingWindowInSeconds()
         && a.functionArn().equals(b.functionArn()) && a.filterPatterns().equals(b.filterPatterns())
-        && a.functionResponseTypes().equals(b.functionResponseTypes());
+        && a.functionResponseTypes().equals(b.functionResponseTypes()) && a.errors().equals(b.errors())
+        && Objects.equals(a.maximumConcurrency(), b.maximumConcurrency());
   }
 }

@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.UnaryOperator;
 
 /**
  * What this node's pollers did, per mapping and shard: records processed, the last checkpoint, how
@@ -12,41 +13,39 @@ import java.util.concurrent.ConcurrentHashMap;
  */
 public final class PollerStats {
 
-  /** One shard as this node saw it; {@code lag} null when the source does not tell. */
-  public record Shard(String shard, long recordsProcessed, String lastCheckpoint, Long lag, String lastError,
-                      long lastErrorAtMillis) implements ClusterMessage {}
+  /**
+   * One shard as this node saw it; {@code lag} null when the source does not tell;
+   * {@code recordsDiscarded}: records given up on (out of retries or too old), sent to the mapping's
+   * on-failure destination when it has one.
+   */
+  public record Shard(String shard, long recordsProcessed, long recordsDiscarded, String lastCheckpoint, Long lag,
+                      String lastError, long lastErrorAtMillis) implements ClusterMessage {}
 
   private final Map<String, Map<String, Shard>> byMapping = new ConcurrentHashMap<>();
 
-  private Map<String, Shard> shards(String uuid) {
-    return byMapping.computeIfAbsent(uuid, u -> new ConcurrentHashMap<>());
-  }
-
-  private static Shard empty(String shard) {
-    return new Shard(shard, 0, null, null, null, 0);
+  private void update(String uuid, String shard, UnaryOperator<Shard> change) {
+    byMapping.computeIfAbsent(uuid, u -> new ConcurrentHashMap<>())
+        .compute(shard, (k, s) -> change.apply(s == null ? new Shard(shard, 0, 0, null, null, null, 0) : s));
   }
 
   void processed(String uuid, String shard, int records, String checkpoint) {
-    shards(uuid).compute(shard, (k, s) -> {
-      Shard was = s == null ? empty(shard) : s;
-      return new Shard(shard, was.recordsProcessed() + records, checkpoint, was.lag(), was.lastError(),
-          was.lastErrorAtMillis());
-    });
+    update(uuid, shard, was -> new Shard(shard, was.recordsProcessed() + records, was.recordsDiscarded(), checkpoint,
+        was.lag(), was.lastError(), was.lastErrorAtMillis()));
+  }
+
+  void discarded(String uuid, String shard, int records, String checkpoint) {
+    update(uuid, shard, was -> new Shard(shard, was.recordsProcessed(), was.recordsDiscarded() + records, checkpoint,
+        was.lag(), was.lastError(), was.lastErrorAtMillis()));
   }
 
   void failed(String uuid, String shard, String error, long now) {
-    shards(uuid).compute(shard, (k, s) -> {
-      Shard was = s == null ? empty(shard) : s;
-      return new Shard(shard, was.recordsProcessed(), was.lastCheckpoint(), was.lag(), error, now);
-    });
+    update(uuid, shard, was -> new Shard(shard, was.recordsProcessed(), was.recordsDiscarded(), was.lastCheckpoint(),
+        was.lag(), error, now));
   }
 
   void lag(String uuid, Map<String, Long> lag) {
-    lag.forEach((shard, behind) -> shards(uuid).compute(shard, (k, s) -> {
-      Shard was = s == null ? empty(shard) : s;
-      return new Shard(shard, was.recordsProcessed(), was.lastCheckpoint(), behind, was.lastError(),
-          was.lastErrorAtMillis());
-    }));
+    lag.forEach((shard, behind) -> update(uuid, shard, was -> new Shard(shard, was.recordsProcessed(),
+        was.recordsDiscarded(), was.lastCheckpoint(), behind, was.lastError(), was.lastErrorAtMillis())));
   }
 
   /** The mapping no longer runs here (deleted, disabled, or its poller restarted with new settings). */
@@ -58,13 +57,18 @@ public final class PollerStats {
     return new ArrayList<>(byMapping.getOrDefault(uuid, Map.of()).values());
   }
 
-  /** Prometheus text: records processed (counter) and lag (gauge) per mapping and shard. */
+  /** Prometheus text: records processed and discarded (counters) and lag (gauge) per mapping and shard. */
   public String render() {
     StringBuilder out = new StringBuilder();
     out.append("# HELP tributary_mapping_records_total Records this node's pollers handed to functions.\n");
     out.append("# TYPE tributary_mapping_records_total counter\n");
     byMapping.forEach((uuid, shards) -> shards.values().forEach(s -> out.append("tributary_mapping_records_total{mapping=\"")
         .append(uuid).append("\",shard=\"").append(s.shard()).append("\"} ").append(s.recordsProcessed()).append('\n')));
+    out.append("# HELP tributary_mapping_records_discarded_total Records given up on (out of retries or too old).\n");
+    out.append("# TYPE tributary_mapping_records_discarded_total counter\n");
+    byMapping.forEach((uuid, shards) -> shards.values().stream().filter(s -> s.recordsDiscarded() > 0)
+        .forEach(s -> out.append("tributary_mapping_records_discarded_total{mapping=\"").append(uuid)
+            .append("\",shard=\"").append(s.shard()).append("\"} ").append(s.recordsDiscarded()).append('\n')));
     out.append("# HELP tributary_mapping_lag Records behind the head of the source, per shard this node reads.\n");
     out.append("# TYPE tributary_mapping_lag gauge\n");
     byMapping.forEach((uuid, shards) -> shards.values().stream().filter(s -> s.lag() != null)

@@ -56,7 +56,11 @@ class EventSourceMappingEntityTest {
     return run(r -> new EventSourceMappingEntity.Create(new EventSourceMapping(UUID,
         "arn:aws:lambda:us-east-1:000000000000:function:orders", null, List.of("b:9092"), List.of("orders"), null,
         100, 0, "TRIM_HORIZON", enabled, enabled ? EventSourceMapping.CREATING : EventSourceMapping.DISABLED,
-        "USER_INITIATED", EventSourceMapping.NO_RECORDS, 0, null, null), r)).getOrThrow();
+        "USER_INITIATED", EventSourceMapping.NO_RECORDS, 0, null, null, null, null, null), r)).getOrThrow();
+  }
+
+  private static EventSourceMapping.Changes enabled(Integer batchSize, boolean enabled) {
+    return new EventSourceMapping.Changes(null, batchSize, null, enabled, null, null, null, null, null, null, null);
   }
 
   private String state() {
@@ -80,13 +84,13 @@ class EventSourceMappingEntityTest {
     create(true);
     kit.runCommand(new EventSourceMappingEntity.Report(EventSourceMapping.ENABLED, null));
     assertEquals(EventSourceMapping.DISABLING,
-        run(r -> new EventSourceMappingEntity.Update(null, null, false, null, null, r)).getOrThrow().state());
+        run(r -> new EventSourceMappingEntity.Update(enabled(null, false), r)).getOrThrow().state());
     kit.runCommand(new EventSourceMappingEntity.Report(EventSourceMapping.ENABLED, null));
     assertEquals(EventSourceMapping.DISABLING, state(), "a poller still reading does not enable it again");
     kit.runCommand(new EventSourceMappingEntity.Report(EventSourceMapping.DISABLED, null));
     assertEquals(EventSourceMapping.DISABLED, state());
     EventSourceMapping enabling =
-        run(r -> new EventSourceMappingEntity.Update(500, null, true, null, null, r)).getOrThrow();
+        run(r -> new EventSourceMappingEntity.Update(enabled(500, true), r)).getOrThrow();
     assertEquals(EventSourceMapping.ENABLING, enabling.state());
     assertEquals(500, enabling.batchSize());
     kit.runCommand(new EventSourceMappingEntity.Report(EventSourceMapping.ENABLED, null));
@@ -110,7 +114,37 @@ class EventSourceMappingEntityTest {
     assertEquals(EventSourceMapping.DELETING, run(EventSourceMappingEntity.Delete::new).getOrThrow().state());
     assertNull(rows.get(rows.size() - 1));
     assertEquals(404, run(EventSourceMappingEntity.Get::new).error().status());
-    assertEquals(404, run(r -> new EventSourceMappingEntity.Update(null, null, true, null, null, r)).error().status());
+    assertEquals(404, run(r -> new EventSourceMappingEntity.Update(enabled(null, true), r)).error().status());
+  }
+
+  @Test
+  void anUpdateChangesOnlyWhatItNames() {
+    create(true);
+    EventSourceMapping updated = run(r -> new EventSourceMappingEntity.Update(new EventSourceMapping.Changes(
+        "arn:aws:lambda:us-east-1:000000000000:function:other", null, null, null, null, null, 3, null, true,
+        "kafka://orders-failed", null), r)).getOrThrow();
+    assertEquals("arn:aws:lambda:us-east-1:000000000000:function:other", updated.functionArn());
+    assertEquals(100, updated.batchSize());
+    assertEquals(new EventSourceMapping.OnError(3, -1, true, "kafka://orders-failed"), updated.errors());
+    EventSourceMapping cleared = run(r -> new EventSourceMappingEntity.Update(new EventSourceMapping.Changes(null,
+        null, null, null, null, null, null, 120, null, EventSourceMapping.Changes.REMOVE, null), r)).getOrThrow();
+    assertEquals(new EventSourceMapping.OnError(3, 120, true, null), cleared.errors());
+  }
+
+  @Test
+  void aMappingWhoseFunctionIsGoneIsDisabledWithTheReason() {
+    create(true);
+    kit.runCommand(new EventSourceMappingEntity.Report(EventSourceMapping.ENABLED, "OK"));
+    kit.runCommand(new EventSourceMappingEntity.Disable("PROBLEM: Function not found: orders", "PROBLEM: gone"));
+    EventSourceMapping m = kit.getState().mapping();
+    assertEquals(EventSourceMapping.DISABLED, m.state());
+    assertEquals(false, m.enabled());
+    assertEquals("PROBLEM: Function not found: orders", m.stateTransitionReason());
+    assertEquals("PROBLEM: gone", m.lastProcessingResult());
+    assertEquals(EventSourceMapping.DISABLED, rows.get(rows.size() - 1).state(), "listed as disabled");
+    assertEquals(0, kit.runCommand(new EventSourceMappingEntity.Disable("again", "again")).events().size());
+    assertEquals(EventSourceMapping.ENABLING, run(r -> new EventSourceMappingEntity.Update(enabled(null, true), r))
+        .getOrThrow().state(), "a user enables it again");
   }
 
   @Test

@@ -185,6 +185,37 @@ public final class Connectors implements Destination.Resolver, EventSource.Facto
         mapping.maximumBatchingWindowInSeconds(), RecordFilter.of(mapping.filterPatterns()));
   }
 
+  /**
+   * AWS's choices for a mapping: an SQS queue, or for a Kafka mapping {@code kafka://<topic>} on
+   * the cluster it reads (one producer per set of bootstrap servers), never the topic it reads.
+   */
+  @Override
+  public Destination failureDestination(EventSourceMapping mapping) {
+    String target = mapping.errors().onFailure();
+    if (target.startsWith("kafka:")) {
+      Matcher m = KAFKA.matcher(target);
+      if (!mapping.isKafka() || !m.matches() || m.group(1) != null) {
+        throw LambdaException.invalidParameter("The OnFailure destination " + target + " is not valid: a Kafka"
+            + " mapping may name kafka://<topic>, a topic of the cluster it reads (as in AWS).");
+      }
+      if (mapping.topics().contains(m.group(2))) {
+        throw LambdaException.invalidParameter("The OnFailure destination " + target + " is the topic the mapping"
+            + " reads: failed records would come back to the function. Name another topic.");
+      }
+      String servers = String.join(",", mapping.bootstrapServers());
+      return destinations.computeIfAbsent("kafka-source://" + servers + "/" + m.group(2), k -> new KafkaDestination(
+          producers.computeIfAbsent("servers:" + servers,
+              c -> producer(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, servers))), m.group(2), kafkaSends));
+    }
+    if (!target.matches("arn:aws[a-zA-Z-]*:sqs:.*")) {
+      throw LambdaException.invalidParameter("The OnFailure destination " + target + " is not supported: an event"
+          + " source mapping sends the records of discarded batches to an SQS queue (arn:aws:sqs:<region>:<account>:"
+          + "<queue>)" + (mapping.isKafka() ? " or to kafka://<topic>" : "") + "; SNS topics and S3 buckets are not"
+          + " available in Tributary.");
+    }
+    return resolve(target);
+  }
+
   @Override
   public void checkFilters(List<String> patterns) {
     RecordFilter.check(patterns);

@@ -32,10 +32,11 @@ final class KafkaDestination implements Destination {
     CompletableFuture<Void> sent = new CompletableFuture<>();
     sending.execute(() -> {
       try {
-        ProducerRecord<byte[], byte[]> record = new ProducerRecord<>(topic,
-            message.key() == null ? null : message.key().getBytes(StandardCharsets.UTF_8), message.body());
-        message.attributes().forEach((name, value) ->
-            record.headers().add(name, String.valueOf(value).getBytes(StandardCharsets.UTF_8)));
+        byte[] key = message.keyBytes() != null ? message.keyBytes()
+            : message.key() == null ? null : message.key().getBytes(StandardCharsets.UTF_8);
+        ProducerRecord<byte[], byte[]> record = new ProducerRecord<>(topic, key, message.body());
+        message.attributes().forEach((name, value) -> record.headers().add(name, value instanceof byte[] bytes ? bytes
+            : String.valueOf(value).getBytes(StandardCharsets.UTF_8)));
         producer.send(record, (metadata, failure) -> complete(sent, failure));
       } catch (RuntimeException e) {
         complete(sent, e);

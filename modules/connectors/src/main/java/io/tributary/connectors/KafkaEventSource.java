@@ -2,18 +2,26 @@ package io.tributary.connectors;
 
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
+import io.tributary.api.Destination;
 import io.tributary.api.EventSource;
 import io.tributary.api.EventSourceMapping;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Base64;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.Set;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -25,7 +33,9 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 /**
  * A self-managed Kafka source: one consumer in the mapping's consumer group (its UUID unless
  * given), so the group spreads the topic's partitions over the pollers of all nodes. Offsets are
- * committed per partition after each processed batch; nothing is committed automatically.
+ * committed per partition after each processed batch; nothing is committed automatically. A
+ * partition the group assigns with no committed offset starts at the mapping's starting position
+ * (for AT_TIMESTAMP, the first offset at or after the timestamp).
  */
 final class KafkaEventSource implements EventSource {
   private static final JsonFactory JSON = new JsonFactory();
@@ -33,6 +43,9 @@ final class KafkaEventSource implements EventSource {
   private final KafkaConsumer<byte[], byte[]> consumer;
   private final String bootstrapServers;
   private final RecordFilter filter;
+  /** The records of the last batch handed out per partition (those that passed the filters), until settled. */
+  private final Map<String, List<ConsumerRecord<byte[], byte[]>>> handedOut = new HashMap<>();
+  private final Set<String> lost = new HashSet<>();
 
   /** {@code filter} null: every record passes. */
   KafkaEventSource(EventSourceMapping mapping, Map<String, String> extra, RecordFilter filter) {
@@ -51,7 +64,65 @@ final class KafkaEventSource implements EventSource {
     p.put(ConsumerConfig.MAX_POLL_INTERVAL_MS_CONFIG, Integer.toString(20 * 60 * 1000));
     p.putAll(extra);
     this.consumer = new KafkaConsumer<>(p, new ByteArrayDeserializer(), new ByteArrayDeserializer());
-    consumer.subscribe(mapping.topics());
+    consumer.subscribe(mapping.topics(), new Rebalance(mapping.startingPositionTimestampMillis()));
+  }
+
+  /** Remembers lost partitions for the poller; starts new ones at AT_TIMESTAMP when so asked. */
+  private final class Rebalance implements ConsumerRebalanceListener {
+    private final Long startAtMillis;
+
+    Rebalance(Long startAtMillis) {
+      this.startAtMillis = startAtMillis;
+    }
+
+    @Override
+    public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
+      partitions.forEach(p -> forget(shardOf(p)));
+    }
+
+    @Override
+    public void onPartitionsLost(Collection<TopicPartition> partitions) {
+      onPartitionsRevoked(partitions);
+    }
+
+    @Override
+    public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
+      if (startAtMillis == null || partitions.isEmpty()) {
+        return;
+      }
+      Map<TopicPartition, OffsetAndMetadata> committed = consumer.committed(new HashSet<>(partitions));
+      Map<TopicPartition, Long> fresh = new HashMap<>();
+      partitions.stream().filter(p -> committed.get(p) == null).forEach(p -> fresh.put(p, startAtMillis));
+      if (fresh.isEmpty()) {
+        return;
+      }
+      consumer.offsetsForTimes(fresh).forEach((partition, found) -> {
+        if (found != null) {
+          consumer.seek(partition, found.offset());
+        } else {
+          consumer.seekToEnd(List.of(partition));
+        }
+      });
+    }
+  }
+
+  private void forget(String shard) {
+    lost.add(shard);
+    handedOut.remove(shard);
+  }
+
+  private static String shardOf(TopicPartition p) {
+    return p.topic() + "-" + p.partition();
+  }
+
+  @Override
+  public Set<String> lost() {
+    if (lost.isEmpty()) {
+      return Set.of();
+    }
+    Set<String> taken = Set.copyOf(lost);
+    lost.clear();
+    return taken;
   }
 
   @Override
@@ -67,12 +138,87 @@ final class KafkaEventSource implements EventSource {
       }
       List<ConsumerRecord<byte[], byte[]>> passed = filter == null ? batch
           : batch.stream().filter(r -> filter.matches(asJson(r))).toList();
-      batches.add(new Batch(partition.topic() + "-" + partition.partition(),
-          passed.isEmpty() ? null : event(partition, passed),
-          passed.stream().map(r -> Long.toString(r.offset())).toList(),
+      String shard = shardOf(partition);
+      handedOut.put(shard, passed);
+      batches.add(new Batch(shard, passed.isEmpty() ? null : event(partition, passed), items(passed),
           Long.toString(batch.get(0).offset()), Long.toString(batch.get(batch.size() - 1).offset())));
     }
     return batches;
+  }
+
+  private static List<Item> items(List<ConsumerRecord<byte[], byte[]>> records) {
+    return records.stream().map(r -> new Item(Long.toString(r.offset()), r.timestamp())).toList();
+  }
+
+  /** The records handed out in {@code batch}: a run of the partition's last batch, found by offsets. */
+  private List<ConsumerRecord<byte[], byte[]>> recordsOf(Batch batch) {
+    List<ConsumerRecord<byte[], byte[]>> all = handedOut.get(batch.shard());
+    if (all == null || batch.items().isEmpty()) {
+      throw new IllegalStateException("No batch of " + batch.shard() + " is held (its partition moved on)");
+    }
+    long first = Long.parseLong(batch.items().get(0).id());
+    int from = 0;
+    while (from < all.size() && all.get(from).offset() != first) {
+      from++;
+    }
+    if (from + batch.records() > all.size()) {
+      throw new IllegalStateException("The batch of " + batch.shard() + " at " + first + " is not held");
+    }
+    return all.subList(from, from + batch.records());
+  }
+
+  @Override
+  public Batch slice(Batch batch, int from, int to) {
+    List<ConsumerRecord<byte[], byte[]>> records = recordsOf(batch).subList(from, to);
+    TopicPartition partition = partitionOf(batch);
+    return new Batch(batch.shard(), event(partition, records), items(records),
+        Long.toString(records.get(0).offset()), Long.toString(records.get(records.size() - 1).offset()));
+  }
+
+  /** Each record as it came: its key, value and headers, to be written to a failure topic. */
+  @Override
+  public List<Destination.Message> originals(Batch batch) {
+    List<Destination.Message> messages = new ArrayList<>();
+    for (ConsumerRecord<byte[], byte[]> r : recordsOf(batch)) {
+      Map<String, Object> headers = new LinkedHashMap<>();
+      for (Header h : r.headers()) {
+        headers.put(h.key(), h.value() == null ? new byte[0] : h.value());
+      }
+      messages.add(new Destination.Message(null, r.value(), headers, r.key()));
+    }
+    return messages;
+  }
+
+  /** AWS's KafkaBatchInfo: the batch's size, cluster, and first and last record per partition. */
+  @Override
+  public Map<String, Object> batchInfo(Batch batch) {
+    List<ConsumerRecord<byte[], byte[]>> records = recordsOf(batch);
+    ConsumerRecord<byte[], byte[]> first = records.get(0);
+    ConsumerRecord<byte[], byte[]> last = records.get(records.size() - 1);
+    Map<String, Object> range = new LinkedHashMap<>();
+    range.put("firstRecordOffset", Long.toString(first.offset()));
+    range.put("firstRecordTimestamp", Instant.ofEpochMilli(first.timestamp()).toString());
+    range.put("lastRecordOffset", Long.toString(last.offset()));
+    range.put("lastRecordTimestamp", Instant.ofEpochMilli(last.timestamp()).toString());
+    Map<String, Object> info = new LinkedHashMap<>();
+    info.put("batchSize", records.size());
+    info.put("bootstrapServers", bootstrapServers);
+    info.put("payloadSize", batch.event() == null ? 0 : batch.event().length);
+    info.put("recordsInfo", Map.of(batch.shard(), range));
+    return Map.of("KafkaBatchInfo", info);
+  }
+
+  @Override
+  public void pause(String shard) {
+    consumer.pause(List.of(partitionOf(shard)));
+  }
+
+  @Override
+  public void resume(String shard) {
+    TopicPartition partition = partitionOf(shard);
+    if (consumer.assignment().contains(partition)) {
+      consumer.resume(List.of(partition));
+    }
   }
 
   /** A record as filters see it: its value as the JSON it holds, when it holds JSON. */
@@ -90,13 +236,17 @@ final class KafkaEventSource implements EventSource {
     return o;
   }
 
-  /** AWS's self-managed Kafka event: records under "topic-partition", key and value in base64. */
+  /**
+   * AWS's Kafka event: records under "topic-partition", key and value in base64. The event source
+   * is {@code aws:kafka} as the issue and LAMBDA.md state it (AWS's self-managed Kafka mappings
+   * send {@code SelfManagedKafka}; its MSK mappings {@code aws:kafka}).
+   */
   private byte[] event(TopicPartition partition, List<ConsumerRecord<byte[], byte[]>> batch) {
     ByteArrayOutputStream out = new ByteArrayOutputStream(256 + batch.size() * 128);
     Base64.Encoder base64 = Base64.getEncoder();
     try (JsonGenerator g = JSON.createGenerator(out)) {
       g.writeStartObject();
-      g.writeStringField("eventSource", "SelfManagedKafka");
+      g.writeStringField("eventSource", "aws:kafka");
       g.writeStringField("bootstrapServers", bootstrapServers);
       g.writeObjectFieldStart("records");
       g.writeArrayFieldStart(partition.topic() + "-" + partition.partition());
@@ -137,10 +287,18 @@ final class KafkaEventSource implements EventSource {
     return out.toByteArray();
   }
 
-  /** Kafka mappings take no partial batch responses (the API refuses them): the whole batch is committed. */
+  /**
+   * Commits the partition up to the batch's last record. The poller settles failures itself (it
+   * retries a stream's batch in place), so {@code failed} is always empty here.
+   */
   @Override
-  public void checkpoint(Batch batch, java.util.Set<String> failed) {
+  public void checkpoint(Batch batch, Set<String> failed) {
     consumer.commitSync(Map.of(partitionOf(batch), new OffsetAndMetadata(Long.parseLong(batch.lastPosition()) + 1)));
+    List<ConsumerRecord<byte[], byte[]>> held = handedOut.get(batch.shard());
+    if (held != null && (held.isEmpty()
+        || held.get(held.size() - 1).offset() <= Long.parseLong(batch.lastPosition()))) {
+      handedOut.remove(batch.shard());
+    }
   }
 
   /** From the consumer's last fetch: no request to the brokers. */
@@ -160,8 +318,12 @@ final class KafkaEventSource implements EventSource {
   }
 
   private static TopicPartition partitionOf(Batch batch) {
-    int dash = batch.shard().lastIndexOf('-');
-    return new TopicPartition(batch.shard().substring(0, dash), Integer.parseInt(batch.shard().substring(dash + 1)));
+    return partitionOf(batch.shard());
+  }
+
+  private static TopicPartition partitionOf(String shard) {
+    int dash = shard.lastIndexOf('-');
+    return new TopicPartition(shard.substring(0, dash), Integer.parseInt(shard.substring(dash + 1)));
   }
 
   @Override

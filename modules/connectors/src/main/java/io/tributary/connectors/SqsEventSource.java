@@ -75,12 +75,17 @@ final class SqsEventSource implements EventSource {
     List<Message> passed = filter == null ? messages
         : messages.stream().filter(m -> filter.matches(asJson(m))).toList();
     Batch batch = new Batch(queueArn, passed.isEmpty() ? null : event(passed),
-        passed.stream().map(Message::messageId).toList(), messages.get(0).messageId(),
+        passed.stream().map(m -> new Item(m.messageId(), sentAt(m))).toList(), messages.get(0).messageId(),
         messages.get(messages.size() - 1).messageId());
     Map<String, String> receipts = new java.util.LinkedHashMap<>();
     messages.forEach(m -> receipts.put(m.messageId(), m.receiptHandle()));
     handles.put(batch, receipts);
     return List.of(batch);
+  }
+
+  private static long sentAt(Message m) {
+    String sent = m.attributes().get(MessageSystemAttributeName.SENT_TIMESTAMP);
+    return sent == null ? System.currentTimeMillis() : Long.parseLong(sent);
   }
 
   private List<Message> receive(int max, int waitSeconds) {

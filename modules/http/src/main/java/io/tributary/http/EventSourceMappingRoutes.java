@@ -18,6 +18,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
@@ -36,8 +37,9 @@ import org.apache.pekko.http.javadsl.unmarshalling.Unmarshaller;
 /**
  * Create/Get/Update/Delete/ListEventSourceMappings on {@code /2015-03-31/event-source-mappings},
  * AWS's paths, shapes and status codes (202 for create, update and delete). Sources so far:
- * self-managed Kafka and SQS queues; members for other sources or for features not built yet are
- * refused with a 400 that says so, never accepted and ignored.
+ * self-managed Kafka and SQS queues. A member AWS does not take for the mapping's source gets AWS's
+ * "Unsupported … parameter" 400; members for features not built yet are refused with a 400 that
+ * says so, never accepted and ignored.
  */
 final class EventSourceMappingRoutes extends AllDirectives {
 
@@ -54,10 +56,13 @@ final class EventSourceMappingRoutes extends AllDirectives {
       "ParallelizationFactor", "TumblingWindowInSeconds", "SourceAccessConfigurations", "KMSKeyArn", "MetricsConfig",
       "ProvisionedPollerConfig", "DocumentDBEventSourceConfig");
   /** Accepted by AWS, not built here yet: refused rather than silently ignored. */
-  private static final List<String> NOT_YET = List.of("StartingPositionTimestamp", "DestinationConfig", "ScalingConfig", "MaximumRetryAttempts",
-      "BisectBatchOnFunctionError", "MaximumRecordAgeInSeconds", "ParallelizationFactor", "TumblingWindowInSeconds",
-      "Queues", "SourceAccessConfigurations", "KMSKeyArn", "MetricsConfig", "ProvisionedPollerConfig",
-      "AmazonManagedKafkaEventSourceConfig", "DocumentDBEventSourceConfig");
+  private static final List<String> NOT_YET = List.of("Queues", "SourceAccessConfigurations", "KMSKeyArn",
+      "MetricsConfig", "ProvisionedPollerConfig", "AmazonManagedKafkaEventSourceConfig", "DocumentDBEventSourceConfig");
+  /** What AWS takes from stream sources only (Kafka here; Kinesis and DynamoDB Streams to come). */
+  private static final List<String> STREAM_ONLY = List.of("MaximumRetryAttempts", "MaximumRecordAgeInSeconds",
+      "BisectBatchOnFunctionError", "DestinationConfig");
+  /** Stream members AWS takes from Kinesis and DynamoDB Streams, not from Kafka or SQS. */
+  private static final List<String> KINESIS_ONLY = List.of("ParallelizationFactor", "TumblingWindowInSeconds");
   private static final Pattern BROKER = Pattern.compile(
       "(([a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9\\-]*[a-zA-Z0-9])\\.)*([A-Za-z0-9]|[A-Za-z0-9][A-Za-z0-9\\-]*[A-Za-z0-9]):[0-9]{1,5}");
   private static final Pattern TOPIC = Pattern.compile("[^.]([a-zA-Z0-9\\-_.]+)");
@@ -139,12 +144,23 @@ final class EventSourceMappingRoutes extends AllDirectives {
     }
     String position = b.string("StartingPosition");
     if (position == null) {
-      throw LambdaException.invalidParameter("StartingPosition is required for a Kafka source: TRIM_HORIZON or"
-          + " LATEST.");
+      throw LambdaException.invalidParameter("StartingPosition is required for a Kafka source: TRIM_HORIZON, LATEST"
+          + " or AT_TIMESTAMP.");
     }
-    if (!Set.of("TRIM_HORIZON", "LATEST").contains(position)) {
-      throw LambdaException.invalidParameter("StartingPosition " + position + " is not supported for a Kafka source:"
-          + " use TRIM_HORIZON or LATEST.");
+    if (!Set.of("TRIM_HORIZON", "LATEST", "AT_TIMESTAMP").contains(position)) {
+      throw LambdaException.validation(position, "startingPosition",
+          "Member must satisfy enum value set: [TRIM_HORIZON, LATEST, AT_TIMESTAMP]");
+    }
+    Double timestamp = b.number("StartingPositionTimestamp");
+    if (position.equals("AT_TIMESTAMP") != (timestamp != null)) {
+      throw LambdaException.invalidParameter(timestamp == null
+          ? "StartingPositionTimestamp (seconds since the epoch) is required with StartingPosition AT_TIMESTAMP."
+          : "StartingPositionTimestamp is only valid with StartingPosition AT_TIMESTAMP.");
+    }
+    Long startAt = timestamp == null ? null : Math.round(timestamp * 1000);
+    if (startAt != null && (startAt < 0 || startAt > clock.millis())) {
+      throw LambdaException.invalidParameter("StartingPositionTimestamp " + timestamp + " is not a time in the past"
+          + " (seconds since the epoch).");
     }
     String group = null;
     JsonBody kafka = b.object("SelfManagedKafkaEventSourceConfig", Set.of("ConsumerGroupId"));
@@ -159,10 +175,12 @@ final class EventSourceMappingRoutes extends AllDirectives {
     int window = b.has("MaximumBatchingWindowInSeconds") ? window(b.integer("MaximumBatchingWindowInSeconds")) : 0;
     boolean enabled = !Boolean.FALSE.equals(b.bool("Enabled"));
     if (b.has("FunctionResponseTypes") && !b.stringList("FunctionResponseTypes").isEmpty()) {
-      throw LambdaException.invalidParameter("FunctionResponseTypes is not valid for a Kafka event source (AWS takes"
-          + " partial batch responses from SQS, Kinesis and DynamoDB Streams mappings).");
+      throw kafkaResponseTypes();
     }
-    return store(function, null, brokers, topics, group, batchSize, window, position, enabled, filters(b), null);
+    refuse(b, KINESIS_ONLY, "ScalingConfig");
+    return store(b, function, new EventSourceMapping(null, null, null, brokers, topics, group, batchSize, window,
+        position, enabled, null, null, null, 0, filters(b), null, onError(b, EventSourceMapping.OnError.DEFAULT), null,
+        startAt));
   }
 
   /** An SQS queue: no starting position, batches of 10 by default, up to 10,000 with a batching window. */
@@ -180,47 +198,159 @@ final class EventSourceMappingRoutes extends AllDirectives {
       }
     }
     sources.check(arn);
+    refuse(b, STREAM_ONLY, KINESIS_ONLY, "StartingPositionTimestamp");
     int batchSize = b.has("BatchSize") ? batchSize(b.integer("BatchSize")) : 10;
     int window = b.has("MaximumBatchingWindowInSeconds") ? window(b.integer("MaximumBatchingWindowInSeconds")) : 0;
+    queueBatching(batchSize, window);
+    return store(b, function, new EventSourceMapping(null, null, arn, null, null, null, batchSize, window, null,
+        !Boolean.FALSE.equals(b.bool("Enabled")), null, null, null, 0, filters(b), responseTypes(b), null,
+        maximumConcurrency(b), null));
+  }
+
+  private static void queueBatching(int batchSize, int window) {
     if (batchSize > 10 && window < 1) {
       throw LambdaException.invalidParameter("Maximum batch window in seconds must be greater than 0 if maximum"
           + " batch size is greater than 10");
     }
-    return store(function, arn, null, null, null, batchSize, window, null, !Boolean.FALSE.equals(b.bool("Enabled")),
-        filters(b), responseTypes(b));
   }
 
-  /** Checks that the function exists, then creates the mapping. */
-  private CompletionStage<HttpResponse> store(String function, String eventSourceArn, List<String> brokers,
-                                              List<String> topics, String consumerGroup, int batchSize, int window,
-                                              String position, boolean enabled, List<String> filters,
-                                              List<String> responseTypes) {
+  /**
+   * Checks that the function exists and that this node can send to the on-failure destination,
+   * then creates the mapping from {@code given} (its source and settings).
+   */
+  private CompletionStage<HttpResponse> store(JsonBody b, String function, EventSourceMapping given) {
     Arns.FunctionRef ref = arns.parseFunction(function);
     String uuid = UUID.randomUUID().toString();
-    return functions.<FunctionEntity.FunctionView>ask(ref.name(),
-            r -> new FunctionEntity.Get(ref.qualifier(), r))
-        .thenCompose(view -> ask(uuid, r -> new EventSourceMappingEntity.Create(new EventSourceMapping(uuid,
-            arns.functionArn(ref.name(), ref.qualifier()), eventSourceArn, brokers, topics, consumerGroup, batchSize,
-            window, position, enabled, enabled ? EventSourceMapping.CREATING : EventSourceMapping.DISABLED,
-            "USER_INITIATED", EventSourceMapping.NO_RECORDS, clock.millis(), filters, responseTypes), r)))
+    boolean enabled = given.enabled();
+    EventSourceMapping mapping = new EventSourceMapping(uuid, arns.functionArn(ref.name(), ref.qualifier()),
+        given.eventSourceArn(), given.bootstrapServers(), given.topics(), given.consumerGroupId(), given.batchSize(),
+        given.maximumBatchingWindowInSeconds(), given.startingPosition(), enabled,
+        enabled ? EventSourceMapping.CREATING : EventSourceMapping.DISABLED, "USER_INITIATED",
+        EventSourceMapping.NO_RECORDS, clock.millis(), given.filterPatterns(), given.functionResponseTypes(),
+        given.onError(), given.maximumConcurrency(), given.startingPositionTimestampMillis());
+    checkOnFailure(mapping);
+    return functionExists(ref)
+        .thenCompose(exists -> ask(uuid, r -> new EventSourceMappingEntity.Create(mapping, r)))
         .thenApply(m -> Responses.json(202, shape(m)));
   }
 
+  private CompletionStage<FunctionEntity.FunctionView> functionExists(Arns.FunctionRef ref) {
+    return functions.ask(ref.name(), r -> new FunctionEntity.Get(ref.qualifier(), r));
+  }
+
+  private void checkOnFailure(EventSourceMapping mapping) {
+    if (mapping.errors().onFailure() != null) {
+      sources.failureDestination(mapping);
+    }
+  }
+
+  /** Members are checked against the mapping's source, so the mapping is read first. */
   private CompletionStage<HttpResponse> update(String uuid, byte[] body) {
     JsonBody b = JsonBody.parse(body, UPDATE_FIELDS);
     refuseNotYet(b);
-    if (b.has("FunctionName")) {
-      throw LambdaException.invalidParameter("Changing FunctionName of a mapping is not supported yet: delete the"
-          + " mapping and create one for the other function.");
-    }
     Integer batchSize = b.has("BatchSize") ? batchSize(b.integer("BatchSize")) : null;
     Integer window = b.has("MaximumBatchingWindowInSeconds") ? window(b.integer("MaximumBatchingWindowInSeconds"))
         : null;
     Boolean enabled = b.bool("Enabled");
     List<String> filters = filters(b);
     List<String> types = responseTypes(b);
-    return ask(uuid, r -> new EventSourceMappingEntity.Update(batchSize, window, enabled, filters, types, r))
-        .thenApply(m -> Responses.json(202, shape(m)));
+    Arns.FunctionRef function = b.has("FunctionName") ? arns.parseFunction(b.requiredString("FunctionName")) : null;
+    return ask(uuid, EventSourceMappingEntity.Get::new).thenCompose(current -> {
+      if (current.isKafka()) {
+        refuse(b, KINESIS_ONLY, "ScalingConfig");
+        if (types != null && !types.isEmpty()) {
+          throw kafkaResponseTypes();
+        }
+      } else {
+        refuse(b, STREAM_ONLY, KINESIS_ONLY);
+        queueBatching(batchSize == null ? current.batchSize() : batchSize,
+            window == null ? current.maximumBatchingWindowInSeconds() : window);
+      }
+      String functionArn = function == null ? null : arns.functionArn(function.name(), function.qualifier());
+      EventSourceMapping.Changes changes;
+      if (current.isKafka()) {
+        EventSourceMapping.OnError errors = onError(b, current.errors());
+        String onFailure = Objects.equals(errors.onFailure(), current.errors().onFailure()) ? null
+            : errors.onFailure() == null ? EventSourceMapping.Changes.REMOVE : errors.onFailure();
+        changes = new EventSourceMapping.Changes(functionArn, batchSize, window, enabled, filters, types,
+            errors.maximumRetryAttempts(), errors.maximumRecordAgeInSeconds(), errors.bisectBatchOnFunctionError(),
+            onFailure, null);
+      } else {
+        Integer concurrency = b.has("ScalingConfig") ? Objects.requireNonNullElse(maximumConcurrency(b), 0) : null;
+        changes = new EventSourceMapping.Changes(functionArn, batchSize, window, enabled, filters, types, null, null,
+            null, null, concurrency);
+      }
+      checkOnFailure(current.updated(changes, current.state(), current.stateTransitionReason(), clock.millis()));
+      return (function == null ? CompletableFuture.<FunctionEntity.FunctionView>completedFuture(null)
+          : functionExists(function))
+          .thenCompose(exists -> ask(uuid, r -> new EventSourceMappingEntity.Update(changes, r)));
+    }).thenApply(m -> Responses.json(202, shape(m)));
+  }
+
+  /**
+   * A stream's error handling: the members given, over {@code current}. AWS's ranges:
+   * MaximumRetryAttempts −1 to 10,000, MaximumRecordAgeInSeconds −1 or 60 to 604,800.
+   */
+  private static EventSourceMapping.OnError onError(JsonBody b, EventSourceMapping.OnError current) {
+    Integer retries = b.integer("MaximumRetryAttempts");
+    if (retries != null && (retries < -1 || retries > 10_000)) {
+      throw LambdaException.validation(retries, "maximumRetryAttempts", "Member must have value between -1 and"
+          + " 10000");
+    }
+    Integer age = b.integer("MaximumRecordAgeInSeconds");
+    if (age != null && (age < -1 || age > 604_800 || (age >= 0 && age < 60))) {
+      throw LambdaException.validation(age, "maximumRecordAgeInSeconds", "Member must be -1 (no limit) or have value"
+          + " between 60 and 604800");
+    }
+    Boolean bisect = b.bool("BisectBatchOnFunctionError");
+    String onFailure = current.onFailure();
+    JsonBody destinations = b.object("DestinationConfig", Set.of("OnFailure", "OnSuccess"));
+    if (destinations != null) {
+      if (destinations.has("OnSuccess")) {
+        throw LambdaException.invalidParameter("DestinationConfig.OnSuccess is not valid for an event source mapping:"
+            + " AWS sends only the records of discarded batches, to OnFailure.");
+      }
+      JsonBody failure = destinations.object("OnFailure", Set.of("Destination"));
+      onFailure = failure == null ? null : failure.string("Destination");
+      if (onFailure != null && onFailure.isEmpty()) {
+        onFailure = null;
+      }
+    }
+    return new EventSourceMapping.OnError(retries == null ? current.maximumRetryAttempts() : retries,
+        age == null ? current.maximumRecordAgeInSeconds() : age,
+        bisect == null ? current.bisectBatchOnFunctionError() : bisect, onFailure);
+  }
+
+  /** {@code ScalingConfig.MaximumConcurrency} (2 to 1,000), or null when not given. */
+  private static Integer maximumConcurrency(JsonBody b) {
+    JsonBody scaling = b.object("ScalingConfig", Set.of("MaximumConcurrency"));
+    Integer max = scaling == null ? null : scaling.integer("MaximumConcurrency");
+    if (max != null && (max < 2 || max > 1000)) {
+      throw LambdaException.validation(max, "scalingConfig.maximumConcurrency", "Member must have value between 2"
+          + " and 1000");
+    }
+    return max;
+  }
+
+  /** AWS's answer to a member its source does not take. */
+  private static void refuse(JsonBody b, List<String> members, List<String> more, String... others) {
+    for (List<String> group : List.of(members, more, List.of(others))) {
+      for (String member : group) {
+        if (b.has(member)) {
+          throw LambdaException.invalidParameter("Unsupported " + member + " parameter for given event source mapping"
+              + " type.");
+        }
+      }
+    }
+  }
+
+  private static void refuse(JsonBody b, List<String> members, String... others) {
+    refuse(b, members, List.of(), others);
+  }
+
+  private static LambdaException kafkaResponseTypes() {
+    return LambdaException.invalidParameter("FunctionResponseTypes is not valid for a Kafka event source in this"
+        + " version of Tributary (it takes partial batch responses from SQS mappings); leave it out.");
   }
 
   private CompletionStage<HttpResponse> list(String function, String source, String marker, String maxItems) {
@@ -358,6 +488,9 @@ final class EventSourceMappingRoutes extends AllDirectives {
     if (m.startingPosition() != null) {
       o.put("StartingPosition", m.startingPosition());
     }
+    if (m.startingPositionTimestampMillis() != null) {
+      o.put("StartingPositionTimestamp", BigDecimal.valueOf(m.startingPositionTimestampMillis()).movePointLeft(3));
+    }
     o.put("BatchSize", m.batchSize());
     o.put("MaximumBatchingWindowInSeconds", m.maximumBatchingWindowInSeconds());
     if (m.eventSourceArn() != null) {
@@ -375,6 +508,19 @@ final class EventSourceMappingRoutes extends AllDirectives {
     if (!m.isKafka()) {
       ArrayNode types = o.putArray("FunctionResponseTypes");
       m.functionResponseTypes().forEach(types::add);
+      if (m.maximumConcurrency() != null) {
+        o.putObject("ScalingConfig").put("MaximumConcurrency", m.maximumConcurrency());
+      }
+    }
+    if (m.isStream()) {
+      EventSourceMapping.OnError errors = m.errors();
+      o.put("MaximumRetryAttempts", errors.maximumRetryAttempts());
+      o.put("MaximumRecordAgeInSeconds", errors.maximumRecordAgeInSeconds());
+      o.put("BisectBatchOnFunctionError", errors.bisectBatchOnFunctionError());
+      ObjectNode onFailure = o.putObject("DestinationConfig").putObject("OnFailure");
+      if (errors.onFailure() != null) {
+        onFailure.put("Destination", errors.onFailure());
+      }
     }
     if (m.isKafka()) {
       ArrayNode topics = o.putArray("Topics");
