@@ -288,6 +288,9 @@ public final class ShardPoller {
             mapping.uuid(), gone.firstPosition(), gone.lastPosition(), gone.shard(), condition);
       } else if (!sendFailure(source, h, gone, r.retries(), condition, target)) {
         return false;
+      } else {
+        log.warn("Event source mapping {} discarded records {} to {} of {} ({}); sent to {}", mapping.uuid(),
+            gone.firstPosition(), gone.lastPosition(), gone.shard(), condition, target);
       }
       source.checkpoint(gone, Set.of());
       deps.stats().discarded(mapping.uuid(), gone.shard(), gone.records(), gone.lastPosition());
@@ -429,9 +432,12 @@ public final class ShardPoller {
               "PROBLEM: Function not found"));
     }
 
-    /** Tells the mapping what this poller reached; a result only when it changed. */
+    /**
+     * Tells the mapping what this poller reached; a result only when it changed, and none once it
+     * asked for the mapping to be disabled (its reason stands).
+     */
     private void report(String state, String result) {
-      if (state == null && Objects.equals(result, reported)) {
+      if (state == null && (disabling || Objects.equals(result, reported))) {
         return;
       }
       if (result != null) {

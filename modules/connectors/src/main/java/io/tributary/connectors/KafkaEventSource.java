@@ -39,6 +39,7 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
  */
 final class KafkaEventSource implements EventSource {
   private static final JsonFactory JSON = new JsonFactory();
+  private static final Duration METADATA_TIMEOUT = Duration.ofSeconds(10);
 
   private final KafkaConsumer<byte[], byte[]> consumer;
   private final String bootstrapServers;
@@ -64,6 +65,15 @@ final class KafkaEventSource implements EventSource {
     p.put(ConsumerConfig.MAX_POLL_INTERVAL_MS_CONFIG, Integer.toString(20 * 60 * 1000));
     p.putAll(extra);
     this.consumer = new KafkaConsumer<>(p, new ByteArrayDeserializer(), new ByteArrayDeserializer());
+    try {
+      // A cluster that cannot be reached fails here, where the poller reports it, not in silent empty polls.
+      for (String topic : mapping.topics()) {
+        consumer.partitionsFor(topic, METADATA_TIMEOUT);
+      }
+    } catch (RuntimeException e) {
+      consumer.close(Duration.ZERO);
+      throw new IllegalStateException("Kafka at " + bootstrapServers + " cannot be reached: " + e.getMessage(), e);
+    }
     consumer.subscribe(mapping.topics(), new Rebalance(mapping.startingPositionTimestampMillis()));
   }
 

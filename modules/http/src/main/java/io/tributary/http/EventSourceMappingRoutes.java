@@ -437,7 +437,7 @@ final class EventSourceMappingRoutes extends AllDirectives {
 
   /**
    * Tributary's operations view of a mapping: its state, and per shard, from every node that reads
-   * it, the records processed, the last checkpoint, the lag and the last error.
+   * it, the records processed and discarded, the last checkpoint, the lag and the last error.
    */
   private CompletionStage<HttpResponse> shards(String uuid) {
     Duration wait = Duration.ofSeconds(3);
@@ -465,6 +465,7 @@ final class EventSourceMappingRoutes extends AllDirectives {
                       shard.put("Shard", s.shard());
                       shard.put("Node", node.node());
                       shard.put("RecordsProcessed", s.recordsProcessed());
+                      shard.put("RecordsDiscarded", s.recordsDiscarded());
                       shard.put("LastCheckpoint", s.lastCheckpoint());
                       if (s.lag() != null) {
                         shard.put("Lag", s.lag());

@@ -129,7 +129,7 @@ class EventSourceMappingIT {
       }
       for (String line : Files.readAllLines(OUT)) {
         JsonNode event = JSON.readTree(line);
-        assertEquals("SelfManagedKafka", event.get("eventSource").asText());
+        assertEquals("aws:kafka", event.get("eventSource").asText());
         assertEquals(KAFKA, event.get("bootstrapServers").asText());
         event.get("records").properties().forEach(shard -> shard.getValue().forEach(r -> {
           assertEquals(TOPIC + "-" + r.get("partition").asInt(), shard.getKey());
@@ -441,6 +441,7 @@ class EventSourceMappingIT {
 
   @Test
   void badMappingsAreRefusedWithWhatToFix() {
+    int mappings = lambda.listEventSourceMappings(b -> b.functionName("consumer")).eventSourceMappings().size();
     String noPosition = assertThrows(InvalidParameterValueException.class, () -> lambda.createEventSourceMapping(
         b -> kafka(b).startingPosition((String) null))).getMessage();
     assertTrue(noPosition.contains("StartingPosition is required"), noPosition);
@@ -470,5 +471,31 @@ class EventSourceMappingIT {
     String region = assertThrows(InvalidParameterValueException.class, () -> lambda.createEventSourceMapping(b -> b
         .functionName("consumer").eventSourceArn("arn:aws:sqs:eu-west-1:000000000000:q"))).getMessage();
     assertTrue(region.contains("no SQS endpoint is configured for region eu-west-1"), region);
+    assertEquals(400, assertThrows(software.amazon.awssdk.services.lambda.model.LambdaException.class,
+        () -> lambda.createEventSourceMapping(b -> kafka(b).maximumRetryAttempts(10_001))).statusCode());
+    assertEquals(400, assertThrows(software.amazon.awssdk.services.lambda.model.LambdaException.class,
+        () -> lambda.createEventSourceMapping(b -> kafka(b).maximumRecordAgeInSeconds(30))).statusCode());
+    String scaling = assertThrows(InvalidParameterValueException.class, () -> lambda.createEventSourceMapping(
+        b -> kafka(b).scalingConfig(c -> c.maximumConcurrency(5)))).getMessage();
+    assertTrue(scaling.contains("Unsupported ScalingConfig parameter"), scaling);
+    String bisect = assertThrows(InvalidParameterValueException.class, () -> lambda.createEventSourceMapping(b -> b
+        .functionName("consumer").eventSourceArn("arn:aws:sqs:us-east-1:000000000000:q")
+        .bisectBatchOnFunctionError(true))).getMessage();
+    assertTrue(bisect.contains("Unsupported BisectBatchOnFunctionError parameter"), bisect);
+    String loop = assertThrows(InvalidParameterValueException.class, () -> lambda.createEventSourceMapping(
+        b -> kafka(b).destinationConfig(d -> d.onFailure(f -> f.destination("kafka://" + TOPIC))))).getMessage();
+    assertTrue(loop.contains("is the topic the mapping reads"), loop);
+    String sns = assertThrows(InvalidParameterValueException.class, () -> lambda.createEventSourceMapping(
+        b -> kafka(b).destinationConfig(d -> d.onFailure(f -> f.destination("arn:aws:sns:us-east-1:000000000000:t")))))
+        .getMessage();
+    assertTrue(sns.contains("SNS topics and S3 buckets are not available"), sns);
+    String timestamp = assertThrows(InvalidParameterValueException.class, () -> lambda.createEventSourceMapping(
+        b -> kafka(b).startingPosition(EventSourcePosition.AT_TIMESTAMP))).getMessage();
+    assertTrue(timestamp.contains("StartingPositionTimestamp (seconds since the epoch) is required"), timestamp);
+    String parallel = assertThrows(InvalidParameterValueException.class, () -> lambda.createEventSourceMapping(
+        b -> kafka(b).parallelizationFactor(2))).getMessage();
+    assertTrue(parallel.contains("Unsupported ParallelizationFactor parameter"), parallel);
+    assertEquals(mappings, lambda.listEventSourceMappings(b -> b.functionName("consumer")).eventSourceMappings()
+        .size(), "nothing refused was stored");
   }
 }
