@@ -246,7 +246,7 @@ public final class MappingBenchmark {
     Base64.Encoder base64 = Base64.getEncoder();
     try (JsonGenerator g = FACTORY.createGenerator(out)) {
       g.writeStartObject();
-      g.writeStringField("eventSource", "SelfManagedKafka");
+      g.writeStringField("eventSource", "aws:kafka");
       g.writeStringField("bootstrapServers", servers);
       g.writeObjectFieldStart("records");
       g.writeArrayFieldStart(partition.topic() + "-" + partition.partition());

@@ -173,8 +173,11 @@ public final class EventSourceMappingEntity extends EventSourcedBehaviorWithEnfo
     }
     Boolean asked = update.changes().enabled();
     boolean enabled = asked == null ? m.enabled() : asked;
-    String next = enabled == m.enabled() ? m.state()
-        : enabled ? EventSourceMapping.ENABLING : EventSourceMapping.DISABLING;
+    boolean changed = !m.updated(update.changes(), m.state(), m.stateTransitionReason(), m.lastModifiedMillis())
+        .equals(m);
+    // A running mapping with new settings is Updating until its pollers restart with them and report.
+    String next = enabled != m.enabled() ? (enabled ? EventSourceMapping.ENABLING : EventSourceMapping.DISABLING)
+        : enabled && changed ? EventSourceMapping.UPDATING : m.state();
     EventSourceMapping updated = m.updated(update.changes(), next, "USER_INITIATED", clock.millis());
     return persistThenReply(new MappingUpdated(updated), update.replyTo());
   }

@@ -118,6 +118,19 @@ class EventSourceMappingEntityTest {
   }
 
   @Test
+  void newSettingsOfARunningMappingAreUpdatingUntilItsPollersRestart() {
+    create(true);
+    kit.runCommand(new EventSourceMappingEntity.Report(EventSourceMapping.ENABLED, null));
+    assertEquals(EventSourceMapping.ENABLED,
+        run(r -> new EventSourceMappingEntity.Update(enabled(100, true), r)).getOrThrow().state(),
+        "nothing changed: it stays Enabled");
+    assertEquals(EventSourceMapping.UPDATING,
+        run(r -> new EventSourceMappingEntity.Update(enabled(50, true), r)).getOrThrow().state());
+    kit.runCommand(new EventSourceMappingEntity.Report(EventSourceMapping.ENABLED, null));
+    assertEquals(EventSourceMapping.ENABLED, state());
+  }
+
+  @Test
   void anUpdateChangesOnlyWhatItNames() {
     create(true);
     EventSourceMapping updated = run(r -> new EventSourceMappingEntity.Update(new EventSourceMapping.Changes(

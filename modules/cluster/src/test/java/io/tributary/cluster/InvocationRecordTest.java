@@ -79,4 +79,23 @@ class InvocationRecordTest {
     assertFalse(r.has("responseContext"));
     assertFalse(r.has("responsePayload"));
   }
+
+  @Test
+  void aDiscardedStreamBatchIsDescribedNotCarried() throws Exception {
+    InvocationResult failed = new InvocationResult("{\"errorMessage\":\"boom\"}".getBytes(StandardCharsets.UTF_8),
+        "Unhandled", null);
+    JsonNode r = JSON.readTree(InvocationRecord.batchFailure("req-2", ARN, "RetryAttemptsExhausted", 4,
+        answered(failed, "$LATEST"), Map.of("KafkaBatchInfo", Map.of("batchSize", 3, "recordsInfo",
+            Map.of("orders-0", Map.of("firstRecordOffset", "7", "lastRecordOffset", "9")))), 1_795_000_000_123L));
+    assertEquals("RetryAttemptsExhausted", r.at("/requestContext/condition").asText());
+    assertEquals(4, r.at("/requestContext/approximateInvokeCount").asInt());
+    assertEquals("Unhandled", r.at("/responseContext/functionError").asText());
+    assertEquals("$LATEST", r.at("/responseContext/executedVersion").asText());
+    assertEquals("7", r.at("/KafkaBatchInfo/recordsInfo/orders-0/firstRecordOffset").asText());
+    assertEquals(3, r.at("/KafkaBatchInfo/batchSize").asInt());
+    assertFalse(r.has("requestPayload") || r.has("responsePayload"), r.toString());
+    JsonNode aged = JSON.readTree(InvocationRecord.batchFailure("req-3", ARN, "RecordAgeExceeded", 0, null,
+        Map.of(), 1_795_000_000_123L));
+    assertFalse(aged.has("responseContext"), "never invoked: " + aged);
+  }
 }

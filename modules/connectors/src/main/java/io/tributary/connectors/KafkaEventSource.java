@@ -40,6 +40,8 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 final class KafkaEventSource implements EventSource {
   private static final JsonFactory JSON = new JsonFactory();
   private static final Duration METADATA_TIMEOUT = Duration.ofSeconds(10);
+  /** AWS's cap on a batch: the invoke payload limit, 6 MB. */
+  static final long BATCH_BYTES = 6 * 1024 * 1024;
 
   private final KafkaConsumer<byte[], byte[]> consumer;
   private final String bootstrapServers;
@@ -141,7 +143,7 @@ final class KafkaEventSource implements EventSource {
     List<Batch> batches = new ArrayList<>();
     for (TopicPartition partition : records.partitions()) {
       List<ConsumerRecord<byte[], byte[]>> all = records.records(partition);
-      List<ConsumerRecord<byte[], byte[]>> batch = all.subList(0, Math.min(all.size(), maxRecords));
+      List<ConsumerRecord<byte[], byte[]>> batch = all.subList(0, fitting(all, maxRecords));
       if (batch.size() < all.size()) {
         // What did not fit is read again after this batch (its offset is not committed until then).
         consumer.seek(partition, all.get(batch.size()).offset());
@@ -154,6 +156,31 @@ final class KafkaEventSource implements EventSource {
           Long.toString(batch.get(0).offset()), Long.toString(batch.get(batch.size() - 1).offset())));
     }
     return batches;
+  }
+
+  /**
+   * How many of {@code records} make a batch: at most {@code maxRecords}, and an event within
+   * AWS's 6 MB batch cap (at least one record, however large).
+   */
+  static int fitting(List<ConsumerRecord<byte[], byte[]>> records, int maxRecords) {
+    long bytes = 256;
+    int count = 0;
+    for (ConsumerRecord<byte[], byte[]> r : records) {
+      long size = 200 + r.topic().length() + base64Length(r.key()) + base64Length(r.value());
+      for (Header h : r.headers()) {
+        size += 16 + h.key().length() + (h.value() == null ? 0 : 4L * h.value().length);
+      }
+      if (count == maxRecords || (count > 0 && bytes + size > BATCH_BYTES)) {
+        break;
+      }
+      bytes += size;
+      count++;
+    }
+    return count;
+  }
+
+  private static long base64Length(byte[] bytes) {
+    return bytes == null ? 0 : 4L * ((bytes.length + 2) / 3);
   }
 
   private static List<Item> items(List<ConsumerRecord<byte[], byte[]>> records) {

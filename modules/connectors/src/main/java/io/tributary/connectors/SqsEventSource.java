@@ -33,6 +33,12 @@ final class SqsEventSource implements EventSource {
   /** SQS's longest long poll and largest receive. */
   private static final int LONG_POLL_SECONDS = 20;
   private static final int RECEIVE_MAX = 10;
+  /**
+   * AWS's 6 MB batch cap: the poller stops gathering while one more receive could pass it (10
+   * messages of SQS's largest, 256 KB, with their JSON).
+   */
+  private static final long BATCH_BYTES = 6 * 1024 * 1024;
+  private static final long MESSAGE_EVENT_BYTES = 256 * 1024 + 4 * 1024;
 
   private final SqsAsyncClient client;
   private final String queueUrl;
@@ -59,16 +65,19 @@ final class SqsEventSource implements EventSource {
     List<Message> messages = new ArrayList<>();
     long deadline = System.nanoTime() + window.toNanos();
     int waitSeconds = (int) Math.min(LONG_POLL_SECONDS, Math.max(1, wait.toSeconds()));
+    long bytes = 0;
     do {
       int want = Math.min(RECEIVE_MAX, maxRecords - messages.size());
       int seconds = messages.isEmpty() ? waitSeconds
           : (int) Math.max(0, Math.min(LONG_POLL_SECONDS, (deadline - System.nanoTime()) / 1_000_000_000L));
       List<Message> received = receive(want, seconds);
       messages.addAll(received);
+      bytes += received.stream().mapToLong(SqsEventSource::eventBytes).sum();
       if (received.isEmpty() && !messages.isEmpty()) {
         break;
       }
-    } while (messages.size() < maxRecords && !messages.isEmpty() && System.nanoTime() < deadline);
+    } while (messages.size() < maxRecords && !messages.isEmpty() && System.nanoTime() < deadline
+        && bytes + RECEIVE_MAX * MESSAGE_EVENT_BYTES <= BATCH_BYTES);
     if (messages.isEmpty()) {
       return List.of();
     }
@@ -81,6 +90,17 @@ final class SqsEventSource implements EventSource {
     messages.forEach(m -> receipts.put(m.messageId(), m.receiptHandle()));
     handles.put(batch, receipts);
     return List.of(batch);
+  }
+
+  /** About what a message adds to the event: its body, attributes, ids and the JSON around them. */
+  private static long eventBytes(Message m) {
+    long size = 1024 + (m.body() == null ? 0 : m.body().length());
+    for (Map.Entry<String, MessageAttributeValue> a : m.messageAttributes().entrySet()) {
+      MessageAttributeValue v = a.getValue();
+      size += 128 + a.getKey().length() + (v.stringValue() == null ? 0 : v.stringValue().length())
+          + (v.binaryValue() == null ? 0 : 4L * v.binaryValue().asByteArray().length / 3);
+    }
+    return size;
   }
 
   private static long sentAt(Message m) {
