@@ -11,6 +11,9 @@ import java.util.Set;
  */
 public interface EventSource extends AutoCloseable {
 
+  /** AWS's cap on a batch: the invoke payload limit, 6 MB. */
+  long MAX_BATCH_BYTES = 6 * 1024 * 1024;
+
   /**
    * The batches that arrived within {@code wait}, at most one per shard, each at most
    * {@code maxRecords} records in the shard's order, as the function's event (AWS's shape).
@@ -74,8 +77,23 @@ public interface EventSource extends AutoCloseable {
     return Set.of();
   }
 
+  /** The shard this source reads was closed and is read to its end: it will never hand out more. */
+  default boolean ended() {
+    return false;
+  }
+
   @Override
   void close();
+
+  /**
+   * A shard of a stream whose shards Tributary places itself; {@code parents}: the shards it was
+   * split or merged from, whose records come first; {@code closed}: it takes no more records.
+   */
+  record Shard(String id, List<String> parents, boolean closed) {
+    public Shard {
+      parents = List.copyOf(parents);
+    }
+  }
 
   /**
    * {@code shard}: a Kafka topic-partition, an SQS queue, a stream shard; positions are the
@@ -127,5 +145,18 @@ public interface EventSource extends AutoCloseable {
      * saying what to change when this node cannot send there.
      */
     Destination failureDestination(EventSourceMapping mapping);
+
+    /** The shards of a mapping's stream when Tributary places them ({@link EventSourceMapping#placesShards()}). */
+    default List<Shard> shards(EventSourceMapping mapping) {
+      throw new UnsupportedOperationException("the source of " + mapping.uuid() + " is not read shard by shard");
+    }
+
+    /**
+     * Reads one shard of such a stream: after {@code afterPosition} (a checkpoint), or from the
+     * mapping's starting position when it is null.
+     */
+    default EventSource openShard(EventSourceMapping mapping, String shard, String afterPosition) {
+      throw new UnsupportedOperationException("the source of " + mapping.uuid() + " is not read shard by shard");
+    }
   }
 }

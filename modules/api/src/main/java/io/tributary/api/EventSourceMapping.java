@@ -90,12 +90,26 @@ public record EventSourceMapping(
   }
 
   /**
-   * Whether the source is a stream (Kafka so far): its batches are retried in place, in order,
+   * Whether the source is a stream (Kafka, Kinesis): its batches are retried in place, in order,
    * as {@link #errors()} says; a queue's failed messages come back by themselves instead.
    */
   @JsonIgnore
   public boolean isStream() {
-    return isKafka();
+    return isKafka() || isKinesis();
+  }
+
+  @JsonIgnore
+  public boolean isKinesis() {
+    return eventSourceArn != null && eventSourceArn.matches("arn:aws[a-zA-Z-]*:kinesis:.*");
+  }
+
+  /**
+   * Whether Tributary places the source's shards on the nodes itself, a poller per shard that
+   * checkpoints in Cassandra (Kinesis), rather than leaving that to the source (a Kafka group, a queue).
+   */
+  @JsonIgnore
+  public boolean placesShards() {
+    return isKinesis();
   }
 
   public EventSourceMapping withState(String state, String reason, String lastProcessingResult) {

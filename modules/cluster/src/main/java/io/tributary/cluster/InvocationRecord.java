@@ -31,21 +31,38 @@ final class InvocationRecord {
     ObjectNode record = JSON.createObjectNode();
     record.put("version", "1.0");
     record.put("timestamp", Instant.ofEpochMilli(timestampMillis).toString());
+    requestContext(record, requestId, functionArn, condition, approximateInvokeCount);
+    record.set("requestPayload", json(requestPayload));
+    if (responseContext(record, response)) {
+      record.set("responsePayload", json(response.result().payload()));
+    }
+    return bytes(record);
+  }
+
+  private static void requestContext(ObjectNode record, String requestId, String functionArn, String condition,
+                                     int approximateInvokeCount) {
     ObjectNode context = record.putObject("requestContext");
     context.put("requestId", requestId);
     context.put("functionArn", functionArn);
     context.put("condition", condition);
     context.put("approximateInvokeCount", approximateInvokeCount);
-    record.set("requestPayload", json(requestPayload));
-    if (response != null && response.result() != null) {
-      ObjectNode responseContext = record.putObject("responseContext");
-      responseContext.put("statusCode", 200);
-      responseContext.put("executedVersion", response.executedVersion());
-      if (response.result().functionError() != null) {
-        responseContext.put("functionError", response.result().functionError());
-      }
-      record.set("responsePayload", json(response.result().payload()));
+  }
+
+  /** Adds {@code responseContext} when the function answered; says whether it did. */
+  private static boolean responseContext(ObjectNode record, Dispatcher.Result response) {
+    if (response == null || response.result() == null) {
+      return false;
     }
+    ObjectNode responseContext = record.putObject("responseContext");
+    responseContext.put("statusCode", 200);
+    responseContext.put("executedVersion", response.executedVersion());
+    if (response.result().functionError() != null) {
+      responseContext.put("functionError", response.result().functionError());
+    }
+    return true;
+  }
+
+  private static byte[] bytes(ObjectNode record) {
     try {
       return JSON.writeValueAsBytes(record);
     } catch (IOException e) {
@@ -62,27 +79,12 @@ final class InvocationRecord {
   static byte[] batchFailure(String requestId, String functionArn, String condition, int approximateInvokeCount,
                              Dispatcher.Result lastResponse, Map<String, Object> batchInfo, long timestampMillis) {
     ObjectNode record = JSON.createObjectNode();
-    ObjectNode context = record.putObject("requestContext");
-    context.put("requestId", requestId);
-    context.put("functionArn", functionArn);
-    context.put("condition", condition);
-    context.put("approximateInvokeCount", approximateInvokeCount);
-    if (lastResponse != null && lastResponse.result() != null) {
-      ObjectNode responseContext = record.putObject("responseContext");
-      responseContext.put("statusCode", 200);
-      responseContext.put("executedVersion", lastResponse.executedVersion());
-      if (lastResponse.result().functionError() != null) {
-        responseContext.put("functionError", lastResponse.result().functionError());
-      }
-    }
+    requestContext(record, requestId, functionArn, condition, approximateInvokeCount);
+    responseContext(record, lastResponse);
     record.put("version", "1.0");
     record.put("timestamp", Instant.ofEpochMilli(timestampMillis).toString());
     batchInfo.forEach((name, value) -> record.set(name, JSON.valueToTree(value)));
-    try {
-      return JSON.writeValueAsBytes(record);
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
+    return bytes(record);
   }
 
   /** Lambda sends the first 1 KB of the error message with a dead-lettered event. */

@@ -159,6 +159,8 @@ public final class KryoSerializer extends JSerializer {
     r.put(186, MappingPollers.NodeShards.class);
     r.put(187, PollerStats.Shard.class);
     r.put(188, EventSourceMappingEntity.Disable.class);
+    r.put(189, StreamShardPoller.Run.class);
+    r.put(190, StreamShardPoller.Halt.class);
     return Collections.unmodifiableMap(r);
   }
 

@@ -1,7 +1,9 @@
 package io.tributary.cluster;
 
+import io.tributary.api.EventSource;
 import io.tributary.api.EventSourceMapping;
 import io.tributary.cluster.store.MappingRegistry;
+import io.tributary.cluster.store.StreamCheckpoints;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -9,9 +11,11 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import org.apache.pekko.actor.Address;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.DispatcherSelector;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.receptionist.Receptionist;
@@ -25,6 +29,8 @@ import org.apache.pekko.cluster.typed.Cluster;
  * deleted (a changed one starts again with its new settings). Every node runs pollers for every
  * mapping; the source decides who reads what (a Kafka consumer group spreads the partitions), so a
  * node that dies only hands its share to the others, and no request is needed to start anything.
+ * For streams whose shards Tributary places (Kinesis), the leader (the first member up) lists the
+ * shards every refresh and wakes a {@link StreamShardPoller} per shard that may be read.
  */
 public final class MappingPollers {
 
@@ -48,6 +54,10 @@ public final class MappingPollers {
 
   private record Running(EventSourceMapping mapping, int loops, ActorRef<ShardPoller.Command> poller) {}
 
+  /** The leader listed a stream's shards and read their checkpoints (or failed to). */
+  private record Listed(EventSourceMapping mapping, List<EventSource.Shard> shards,
+                        Map<String, StreamCheckpoints.Checkpoint> checkpoints, Throwable failure) implements Command {}
+
   /**
    * Most loops one node runs for a queue: each holds a long poll open on the queue endpoint's
    * shared client (64 connections).
@@ -57,20 +67,28 @@ public final class MappingPollers {
   private final ActorContext<Command> context;
   private final MappingRegistry registry;
   private final ShardPoller.Deps deps;
+  private final StreamCheckpoints checkpoints;
   private final Map<String, Running> running = new HashMap<>();
+  /** On the leader: the shards of each stream mapping it last placed, and the listings under way. */
+  private final Map<String, List<String>> placed = new HashMap<>();
+  private final Set<String> listing = new HashSet<>();
+  private final Map<String, Integer> listFailures = new HashMap<>();
   private int generation;
 
-  private MappingPollers(ActorContext<Command> context, MappingRegistry registry, ShardPoller.Deps deps) {
+  private MappingPollers(ActorContext<Command> context, MappingRegistry registry, ShardPoller.Deps deps,
+                         StreamCheckpoints checkpoints) {
     this.context = context;
     this.registry = registry;
     this.deps = deps;
+    this.checkpoints = checkpoints;
   }
 
-  public static Behavior<Command> create(MappingRegistry registry, ShardPoller.Deps deps, Duration refresh) {
+  public static Behavior<Command> create(MappingRegistry registry, ShardPoller.Deps deps,
+                                         StreamCheckpoints checkpoints, Duration refresh) {
     return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> {
       ctx.getSystem().receptionist().tell(Receptionist.register(KEY, ctx.getSelf()));
       timers.startTimerWithFixedDelay(Refresh.INSTANCE, Duration.ZERO, refresh);
-      return new MappingPollers(ctx, registry, deps).behavior();
+      return new MappingPollers(ctx, registry, deps, checkpoints).behavior();
     }));
   }
 
@@ -81,6 +99,7 @@ public final class MappingPollers {
           return Behaviors.same();
         })
         .onMessage(Refreshed.class, this::onRefreshed)
+        .onMessage(Listed.class, this::onListed)
         .onMessageEquals(Stop.INSTANCE, Behaviors::stopped)
         .onMessage(GetShards.class, get -> {
           get.replyTo().tell(new NodeShards(context.getSystem().address().toString(),
@@ -96,7 +115,16 @@ public final class MappingPollers {
       return Behaviors.same();
     }
     Set<String> wanted = new HashSet<>();
+    boolean leader = leader();
     for (EventSourceMapping m : refreshed.mappings()) {
+      if (m.placesShards()) {
+        if (leader) {
+          placeShards(m);
+        }
+        if (m.enabled()) {
+          continue;
+        }
+      }
       if (!m.enabled()) {
         if (m.state().equals(EventSourceMapping.DISABLING) && !running.containsKey(m.uuid())) {
           deps.sharding().entityRefFor(EventSourceMappingEntity.TYPE_KEY, m.uuid())
@@ -134,6 +162,86 @@ public final class MappingPollers {
   }
 
   /**
+   * On the leader, for a mapping whose shards Tributary places: an enabled one has its shards
+   * listed and each shard that may be read (not finished, its parents finished or gone) woken
+   * where sharding puts it; a disabled or deleted one has the shards it had halted.
+   */
+  private void placeShards(EventSourceMapping m) {
+    if (!m.enabled() || m.state().equals(EventSourceMapping.DELETING)) {
+      List<String> shards = placed.remove(m.uuid());
+      if (shards != null) {
+        shards.forEach(shard -> deps.sharding().entityRefFor(StreamShardPoller.TYPE_KEY,
+            StreamShardPoller.entityId(m.uuid(), shard)).tell(new StreamShardPoller.Halt("disabled")));
+      }
+      return;
+    }
+    if (!listing.add(m.uuid())) {
+      return;
+    }
+    var blocking = context.getSystem().dispatchers().lookup(DispatcherSelector.blocking());
+    context.pipeToSelf(CompletableFuture.supplyAsync(() -> deps.sources().shards(m), blocking)
+            .thenCombine(checkpoints.all(m.uuid()), (shards, saved) -> new Listed(m, shards, saved, null)),
+        (listed, failure) -> listed != null ? listed : new Listed(m, List.of(), Map.of(), failure));
+  }
+
+  private Behavior<Command> onListed(Listed listed) {
+    EventSourceMapping m = listed.mapping();
+    listing.remove(m.uuid());
+    if (listed.failure() != null) {
+      Throwable cause = listed.failure().getCause() != null ? listed.failure().getCause() : listed.failure();
+      int failures = listFailures.merge(m.uuid(), 1, Integer::sum);
+      if (failures == 1 || failures % 30 == 0) {
+        context.getLog().warn("Event source mapping {} cannot list the shards of {} ({} in a row): {}", m.uuid(),
+            m.eventSourceArn(), failures, cause.getMessage());
+      }
+      deps.sharding().entityRefFor(EventSourceMappingEntity.TYPE_KEY, m.uuid())
+          .tell(new EventSourceMappingEntity.Report(null, "PROBLEM: Connection error. " + cause.getMessage()));
+      return Behaviors.same();
+    }
+    listFailures.remove(m.uuid());
+    Set<String> listedIds = new HashSet<>();
+    listed.shards().forEach(shard -> listedIds.add(shard.id()));
+    List<String> woken = new java.util.ArrayList<>();
+    for (EventSource.Shard shard : listed.shards()) {
+      if (finished(listed, shard.id())) {
+        continue;
+      }
+      boolean parentsDone = shard.parents().stream()
+          .allMatch(parent -> !listedIds.contains(parent) || finished(listed, parent));
+      if (parentsDone) {
+        woken.add(shard.id());
+        deps.sharding().entityRefFor(StreamShardPoller.TYPE_KEY, StreamShardPoller.entityId(m.uuid(), shard.id()))
+            .tell(new StreamShardPoller.Run(m));
+      }
+    }
+    placed.put(m.uuid(), woken);
+    return Behaviors.same();
+  }
+
+  private static boolean finished(Listed listed, String shard) {
+    StreamCheckpoints.Checkpoint checkpoint = listed.checkpoints().get(shard);
+    return checkpoint != null && checkpoint.finished();
+  }
+
+  /** The members that are up, in address order. */
+  private List<Address> upMembers() {
+    List<Address> up = new java.util.ArrayList<>();
+    Cluster.get(context.getSystem()).state().getMembers().forEach(member -> {
+      if (member.status().equals(MemberStatus.up())) {
+        up.add(member.address());
+      }
+    });
+    up.sort(Address.addressOrdering());
+    return up;
+  }
+
+  /** The node that places stream shards: the first member that is up, in address order. */
+  private boolean leader() {
+    List<Address> up = upMembers();
+    return !up.isEmpty() && up.get(0).equals(Cluster.get(context.getSystem()).selfMember().address());
+  }
+
+  /**
    * How many batches of mapping {@code m} this node works on at once. A Kafka mapping: one
    * consumer (its group spreads the partitions). A queue: {@code queuePollers}, or with
    * {@code ScalingConfig.MaximumConcurrency} this node's share of it, the members that are up
@@ -146,15 +254,8 @@ public final class MappingPollers {
     if (m.maximumConcurrency() == null) {
       return Math.max(1, deps.queuePollers());
     }
-    Cluster cluster = Cluster.get(context.getSystem());
-    List<Address> up = new java.util.ArrayList<>();
-    cluster.state().getMembers().forEach(member -> {
-      if (member.status().equals(MemberStatus.up())) {
-        up.add(member.address());
-      }
-    });
-    up.sort(Address.addressOrdering());
-    int index = up.indexOf(cluster.selfMember().address());
+    List<Address> up = upMembers();
+    int index = up.indexOf(Cluster.get(context.getSystem()).selfMember().address());
     if (index < 0) {
       return 0;
     }

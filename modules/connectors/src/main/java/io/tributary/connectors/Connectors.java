@@ -27,7 +27,10 @@ import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
 import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
 import software.amazon.awssdk.core.client.config.ClientOverrideConfiguration;
 import software.amazon.awssdk.http.nio.netty.NettyNioAsyncHttpClient;
+import software.amazon.awssdk.core.SdkSystemSetting;
+import software.amazon.awssdk.http.Protocol;
 import software.amazon.awssdk.regions.Region;
+import software.amazon.awssdk.services.kinesis.KinesisAsyncClient;
 import software.amazon.awssdk.services.sqs.SqsAsyncClient;
 
 /**
@@ -41,6 +44,8 @@ public final class Connectors implements Destination.Resolver, EventSource.Facto
   private static final Pattern SQS_ARN =
       Pattern.compile("arn:aws[a-zA-Z-]*:sqs:([a-z0-9-]+):(\\d{12}):([A-Za-z0-9_-]{1,80}(\\.fifo)?)");
   private static final Pattern KAFKA = Pattern.compile("kafka://(?:([A-Za-z0-9_-]+)/)?([A-Za-z0-9._-]{1,249})");
+  private static final Pattern KINESIS_ARN =
+      Pattern.compile("arn:aws[a-zA-Z-]*:kinesis:([a-z0-9-]+):(\\d{12}):stream/([a-zA-Z0-9_.-]{1,128})");
   public static final String DEFAULT_KAFKA_CLUSTER = "default";
 
   /**
@@ -50,16 +55,19 @@ public final class Connectors implements Destination.Resolver, EventSource.Facto
    * failed (and is retried by the caller).
    */
   public record Settings(Map<String, String> sqsEndpoints, String sqsAccessKeyId, String sqsSecretAccessKey,
-                         Map<String, Map<String, String>> kafkaClusters, Duration sendTimeout) {
+                         Map<String, Map<String, String>> kafkaClusters, Duration sendTimeout,
+                         Map<String, String> kinesisEndpoints) {
     public Settings {
       sqsEndpoints = Map.copyOf(sqsEndpoints);
       kafkaClusters = Map.copyOf(kafkaClusters);
+      kinesisEndpoints = Map.copyOf(kinesisEndpoints);
     }
   }
 
   private final Settings settings;
   private final Map<String, Destination> destinations = new ConcurrentHashMap<>();
   private final Map<String, SqsAsyncClient> sqsClients = new ConcurrentHashMap<>();
+  private final Map<String, KinesisAsyncClient> kinesisClients = new ConcurrentHashMap<>();
   private final Map<String, Producer<byte[], byte[]>> producers = new ConcurrentHashMap<>();
   private final ExecutorService kafkaSends = Executors.newFixedThreadPool(2, r -> {
     Thread t = new Thread(r, "tributary-kafka-destination");
@@ -175,6 +183,68 @@ public final class Connectors implements Destination.Resolver, EventSource.Facto
     return new WebhookDestination(http, uri, settings.sendTimeout());
   }
 
+  /** A Kinesis stream as this node reaches it: the client of its region's endpoint. */
+  private record Stream(KinesisAsyncClient client, String region) {}
+
+  private Stream stream(String arn, String what) {
+    Matcher m = KINESIS_ARN.matcher(arn);
+    if (!m.matches()) {
+      throw LambdaException.invalidParameter(what + " is not a Kinesis stream ARN"
+          + " (arn:aws:kinesis:<region>:<account>:stream/<name>).");
+    }
+    String region = m.group(1);
+    String endpoint = settings.kinesisEndpoints().getOrDefault(region + "/" + m.group(2),
+        settings.kinesisEndpoints().get(region));
+    if (endpoint == null) {
+      throw LambdaException.invalidParameter(what + " cannot be reached: no Kinesis endpoint is configured for"
+          + " region " + region + " (tributary.sources.kinesis.endpoints).");
+    }
+    // Kinesis-compatible servers speak HTTP/1.1 (the SDK's async Kinesis client would ask for HTTP/2)
+    // and JSON (kinesalite answers CBOR requests in a shape the SDK cannot read; AWS takes both).
+    System.setProperty(SdkSystemSetting.CBOR_ENABLED.property(), "false");
+    KinesisAsyncClient client = kinesisClients.computeIfAbsent(endpoint + "|" + region, k -> KinesisAsyncClient.builder()
+        .endpointOverride(URI.create(endpoint)).region(Region.of(region))
+        .credentialsProvider(StaticCredentialsProvider.create(
+            AwsBasicCredentials.create(settings.sqsAccessKeyId(), settings.sqsSecretAccessKey())))
+        .httpClientBuilder(NettyNioAsyncHttpClient.builder().protocol(Protocol.HTTP1_1).maxConcurrency(64))
+        .build());
+    return new Stream(client, region);
+  }
+
+  /** The stream's shards from ListShards, every page. */
+  @Override
+  public List<EventSource.Shard> shards(EventSourceMapping mapping) {
+    Stream stream = stream(mapping.eventSourceArn(), "The event source " + mapping.eventSourceArn());
+    List<EventSource.Shard> shards = new java.util.ArrayList<>();
+    String next = null;
+    do {
+      String token = next;
+      var page = KinesisEventSource.await(token == null
+          ? stream.client().listShards(b -> b.streamName(KinesisEventSource.streamName(mapping.eventSourceArn())))
+          : stream.client().listShards(b -> b.nextToken(token)), "ListShards " + mapping.eventSourceArn());
+      for (var shard : page.shards()) {
+        List<String> parents = new java.util.ArrayList<>();
+        if (shard.parentShardId() != null) {
+          parents.add(shard.parentShardId());
+        }
+        if (shard.adjacentParentShardId() != null) {
+          parents.add(shard.adjacentParentShardId());
+        }
+        shards.add(new EventSource.Shard(shard.shardId(), parents,
+            shard.sequenceNumberRange().endingSequenceNumber() != null));
+      }
+      next = page.nextToken();
+    } while (next != null);
+    return shards;
+  }
+
+  @Override
+  public EventSource openShard(EventSourceMapping mapping, String shard, String afterPosition) {
+    Stream stream = stream(mapping.eventSourceArn(), "The event source " + mapping.eventSourceArn());
+    return new KinesisEventSource(stream.client(), mapping, shard, afterPosition, stream.region(),
+        RecordFilter.of(mapping.filterPatterns()));
+  }
+
   @Override
   public EventSource open(EventSourceMapping mapping) {
     if (mapping.isKafka()) {
@@ -223,7 +293,11 @@ public final class Connectors implements Destination.Resolver, EventSource.Facto
 
   @Override
   public void check(String eventSourceArn) {
-    queue(eventSourceArn, "The event source " + eventSourceArn);
+    if (KINESIS_ARN.matcher(eventSourceArn).matches()) {
+      stream(eventSourceArn, "The event source " + eventSourceArn);
+    } else {
+      queue(eventSourceArn, "The event source " + eventSourceArn);
+    }
   }
 
   @Override
@@ -233,6 +307,8 @@ public final class Connectors implements Destination.Resolver, EventSource.Facto
     open.values().forEach(p -> p.close(Duration.ofSeconds(5)));
     sqsClients.values().forEach(SqsAsyncClient::close);
     sqsClients.clear();
+    kinesisClients.values().forEach(KinesisAsyncClient::close);
+    kinesisClients.clear();
     kafkaSends.shutdownNow();
     log.debug("Destination clients closed ({} Kafka producers)", open.size());
   }

@@ -40,8 +40,6 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 final class KafkaEventSource implements EventSource {
   private static final JsonFactory JSON = new JsonFactory();
   private static final Duration METADATA_TIMEOUT = Duration.ofSeconds(10);
-  /** AWS's cap on a batch: the invoke payload limit, 6 MB. */
-  static final long BATCH_BYTES = 6 * 1024 * 1024;
 
   private final KafkaConsumer<byte[], byte[]> consumer;
   private final String bootstrapServers;
@@ -170,7 +168,7 @@ final class KafkaEventSource implements EventSource {
       for (Header h : r.headers()) {
         size += 16 + h.key().length() + (h.value() == null ? 0 : 4L * h.value().length);
       }
-      if (count == maxRecords || (count > 0 && bytes + size > BATCH_BYTES)) {
+      if (count == maxRecords || (count > 0 && bytes + size > MAX_BATCH_BYTES)) {
         break;
       }
       bytes += size;

@@ -34,10 +34,9 @@ final class SqsEventSource implements EventSource {
   private static final int LONG_POLL_SECONDS = 20;
   private static final int RECEIVE_MAX = 10;
   /**
-   * AWS's 6 MB batch cap: the poller stops gathering while one more receive could pass it (10
+   * For AWS's 6 MB batch cap: the poller stops gathering while one more receive could pass it (10
    * messages of SQS's largest, 256 KB, with their JSON).
    */
-  private static final long BATCH_BYTES = 6 * 1024 * 1024;
   private static final long MESSAGE_EVENT_BYTES = 256 * 1024 + 4 * 1024;
 
   private final SqsAsyncClient client;
@@ -77,7 +76,7 @@ final class SqsEventSource implements EventSource {
         break;
       }
     } while (messages.size() < maxRecords && !messages.isEmpty() && System.nanoTime() < deadline
-        && bytes + RECEIVE_MAX * MESSAGE_EVENT_BYTES <= BATCH_BYTES);
+        && bytes + RECEIVE_MAX * MESSAGE_EVENT_BYTES <= MAX_BATCH_BYTES);
     if (messages.isEmpty()) {
       return List.of();
     }

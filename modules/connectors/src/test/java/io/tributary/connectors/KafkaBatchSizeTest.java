@@ -24,7 +24,7 @@ class KafkaBatchSizeTest {
   void largeRecordsMakeSmallerBatchesUnder6Mb() {
     int count = KafkaEventSource.fitting(records(200, 100 * 1024), 10_000);
     long base64Bytes = (long) count * Base64.getEncoder().encodeToString(new byte[100 * 1024]).length();
-    assertTrue(base64Bytes <= KafkaEventSource.BATCH_BYTES, count + " records");
+    assertTrue(base64Bytes <= io.tributary.api.EventSource.MAX_BATCH_BYTES, count + " records");
     assertTrue(count >= 45, "close to the cap: " + count);
   }
 

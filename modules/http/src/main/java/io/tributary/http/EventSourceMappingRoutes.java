@@ -58,7 +58,7 @@ final class EventSourceMappingRoutes extends AllDirectives {
   /** Accepted by AWS, not built here yet: refused rather than silently ignored. */
   private static final List<String> NOT_YET = List.of("Queues", "SourceAccessConfigurations", "KMSKeyArn",
       "MetricsConfig", "ProvisionedPollerConfig", "AmazonManagedKafkaEventSourceConfig", "DocumentDBEventSourceConfig");
-  /** What AWS takes from stream sources only (Kafka here; Kinesis and DynamoDB Streams to come). */
+  /** What AWS takes from stream sources only (Kafka and Kinesis here; DynamoDB Streams to come). */
   private static final List<String> STREAM_ONLY = List.of("MaximumRetryAttempts", "MaximumRecordAgeInSeconds",
       "BisectBatchOnFunctionError", "DestinationConfig");
   /** Stream members AWS takes from Kinesis and DynamoDB Streams, not from Kafka or SQS. */
@@ -116,7 +116,9 @@ final class EventSourceMappingRoutes extends AllDirectives {
     refuseNotYet(b);
     String function = b.requiredString("FunctionName");
     if (b.has("EventSourceArn")) {
-      return createQueueMapping(b, function);
+      String arn = b.string("EventSourceArn");
+      return arn != null && arn.matches("arn:aws[a-zA-Z-]*:kinesis:.*") ? createKinesisMapping(b, function, arn)
+          : createQueueMapping(b, function);
     }
     JsonBody source = b.object("SelfManagedEventSource", Set.of("Endpoints"));
     if (source == null) {
@@ -142,26 +144,7 @@ final class EventSourceMappingRoutes extends AllDirectives {
       throw LambdaException.validation(topics.get(0), "topics", "Member must satisfy regular expression pattern:"
           + " ^[^.]([a-zA-Z0-9\\-_.]+)");
     }
-    String position = b.string("StartingPosition");
-    if (position == null) {
-      throw LambdaException.invalidParameter("StartingPosition is required for a Kafka source: TRIM_HORIZON, LATEST"
-          + " or AT_TIMESTAMP.");
-    }
-    if (!Set.of("TRIM_HORIZON", "LATEST", "AT_TIMESTAMP").contains(position)) {
-      throw LambdaException.validation(position, "startingPosition",
-          "Member must satisfy enum value set: [TRIM_HORIZON, LATEST, AT_TIMESTAMP]");
-    }
-    Double timestamp = b.number("StartingPositionTimestamp");
-    if (position.equals("AT_TIMESTAMP") != (timestamp != null)) {
-      throw LambdaException.invalidParameter(timestamp == null
-          ? "StartingPositionTimestamp (seconds since the epoch) is required with StartingPosition AT_TIMESTAMP."
-          : "StartingPositionTimestamp is only valid with StartingPosition AT_TIMESTAMP.");
-    }
-    Long startAt = timestamp == null ? null : Math.round(timestamp * 1000);
-    if (startAt != null && (startAt < 0 || startAt > clock.millis())) {
-      throw LambdaException.invalidParameter("StartingPositionTimestamp " + timestamp + " is not a time in the past"
-          + " (seconds since the epoch).");
-    }
+    Start start = start(b, "Kafka");
     String group = null;
     JsonBody kafka = b.object("SelfManagedKafkaEventSourceConfig", Set.of("ConsumerGroupId"));
     if (kafka != null && kafka.string("ConsumerGroupId") != null) {
@@ -179,8 +162,65 @@ final class EventSourceMappingRoutes extends AllDirectives {
     }
     refuse(b, KINESIS_ONLY, "ScalingConfig");
     return store(b, function, new EventSourceMapping(null, null, null, brokers, topics, group, batchSize, window,
-        position, enabled, null, null, null, 0, filters(b), null, onError(b, EventSourceMapping.OnError.DEFAULT), null,
-        startAt));
+        start.position(), enabled, null, null, null, 0, filters(b), null,
+        onError(b, EventSourceMapping.OnError.DEFAULT), null, start.atMillis()));
+  }
+
+  /** Where a stream mapping starts: {@code atMillis} for AT_TIMESTAMP. */
+  private record Start(String position, Long atMillis) {}
+
+  private Start start(JsonBody b, String source) {
+    String position = b.string("StartingPosition");
+    if (position == null) {
+      throw LambdaException.invalidParameter("StartingPosition is required for a " + source + " source: TRIM_HORIZON,"
+          + " LATEST or AT_TIMESTAMP.");
+    }
+    if (!Set.of("TRIM_HORIZON", "LATEST", "AT_TIMESTAMP").contains(position)) {
+      throw LambdaException.validation(position, "startingPosition",
+          "Member must satisfy enum value set: [TRIM_HORIZON, LATEST, AT_TIMESTAMP]");
+    }
+    Double timestamp = b.number("StartingPositionTimestamp");
+    if (position.equals("AT_TIMESTAMP") != (timestamp != null)) {
+      throw LambdaException.invalidParameter(timestamp == null
+          ? "StartingPositionTimestamp (seconds since the epoch) is required with StartingPosition AT_TIMESTAMP."
+          : "StartingPositionTimestamp is only valid with StartingPosition AT_TIMESTAMP.");
+    }
+    Long startAt = timestamp == null ? null : Math.round(timestamp * 1000);
+    if (startAt != null && (startAt < 0 || startAt > clock.millis())) {
+      throw LambdaException.invalidParameter("StartingPositionTimestamp " + timestamp + " is not a time in the past"
+          + " (seconds since the epoch).");
+    }
+    return new Start(position, startAt);
+  }
+
+  /**
+   * A Kinesis stream: a starting position, batches of 100 by default, the stream error handling,
+   * partial batch responses (by sequence number).
+   */
+  private CompletionStage<HttpResponse> createKinesisMapping(JsonBody b, String function, String arn) {
+    for (String kafkaOnly : List.of("Topics", "SelfManagedEventSource", "SelfManagedKafkaEventSourceConfig")) {
+      if (b.has(kafkaOnly)) {
+        throw LambdaException.invalidParameter(kafkaOnly + " is not valid for a Kinesis event source; leave it out.");
+      }
+    }
+    refuse(b, List.of(), "ScalingConfig");
+    kinesisNotYet(b);
+    sources.check(arn);
+    Start start = start(b, "Kinesis");
+    int batchSize = b.has("BatchSize") ? batchSize(b.integer("BatchSize")) : 100;
+    int window = b.has("MaximumBatchingWindowInSeconds") ? window(b.integer("MaximumBatchingWindowInSeconds")) : 0;
+    return store(b, function, new EventSourceMapping(null, null, arn, null, null, null, batchSize, window,
+        start.position(), !Boolean.FALSE.equals(b.bool("Enabled")), null, null, null, 0, filters(b),
+        responseTypes(b), onError(b, EventSourceMapping.OnError.DEFAULT), null, start.atMillis()));
+  }
+
+  private static void kinesisNotYet(JsonBody b) {
+    for (String member : KINESIS_ONLY) {
+      if (b.has(member)) {
+        throw LambdaException.invalidParameter(member + " is not supported yet by this version of Tributary's"
+            + " Kinesis mappings; leave it out.");
+      }
+    }
   }
 
   /** An SQS queue: no starting position, batches of 10 by default, up to 10,000 with a batching window. */
@@ -188,8 +228,9 @@ final class EventSourceMappingRoutes extends AllDirectives {
     String arn = b.string("EventSourceArn");
     if (!arn.matches("arn:aws[a-zA-Z-]*:sqs:.*")) {
       throw LambdaException.invalidParameter("EventSourceArn " + arn + " is not supported: this version of"
-          + " Tributary reads SQS queues (arn:aws:sqs:<region>:<account>:<queue>) and self-managed Kafka"
-          + " (SelfManagedEventSource and Topics).");
+          + " Tributary reads SQS queues (arn:aws:sqs:<region>:<account>:<queue>), Kinesis streams"
+          + " (arn:aws:kinesis:<region>:<account>:stream/<name>) and self-managed Kafka (SelfManagedEventSource and"
+          + " Topics).");
     }
     for (String kafkaOnly : List.of("StartingPosition", "Topics", "SelfManagedEventSource",
         "SelfManagedKafkaEventSourceConfig")) {
@@ -256,9 +297,10 @@ final class EventSourceMappingRoutes extends AllDirectives {
     List<String> types = responseTypes(b);
     Arns.FunctionRef function = b.has("FunctionName") ? arns.parseFunction(b.requiredString("FunctionName")) : null;
     return ask(uuid, EventSourceMappingEntity.Get::new).thenCompose(current -> {
-      if (current.isKafka()) {
-        refuse(b, KINESIS_ONLY, "ScalingConfig");
-        if (types != null && !types.isEmpty()) {
+      if (current.isStream()) {
+        refuse(b, current.isKafka() ? KINESIS_ONLY : List.of(), "ScalingConfig");
+        kinesisNotYet(b);
+        if (current.isKafka() && types != null && !types.isEmpty()) {
           throw kafkaResponseTypes();
         }
       } else {
@@ -268,7 +310,7 @@ final class EventSourceMappingRoutes extends AllDirectives {
       }
       String functionArn = function == null ? null : arns.functionArn(function.name(), function.qualifier());
       EventSourceMapping.Changes changes;
-      if (current.isKafka()) {
+      if (current.isStream()) {
         EventSourceMapping.OnError errors = onError(b, current.errors());
         String onFailure = Objects.equals(errors.onFailure(), current.errors().onFailure()) ? null
             : errors.onFailure() == null ? EventSourceMapping.Changes.REMOVE : errors.onFailure();

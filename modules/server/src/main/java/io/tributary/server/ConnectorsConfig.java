@@ -7,7 +7,10 @@ import io.tributary.connectors.Connectors;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
-/** {@code tributary.destinations} (the connectors module's reference.conf) as {@link Connectors.Settings}. */
+/**
+ * {@code tributary.destinations} and {@code tributary.sources} (the connectors module's
+ * reference.conf) as {@link Connectors.Settings}.
+ */
 final class ConnectorsConfig {
 
   private ConnectorsConfig() {}
@@ -22,7 +25,7 @@ final class ConnectorsConfig {
       clusters.put(name, flatten(kafka.getConfig(ConfigUtil.quoteString(name))));
     }
     return new Connectors.Settings(endpoints, c.getString("sqs.access-key-id"), c.getString("sqs.secret-access-key"),
-        clusters, c.getDuration("send-timeout"));
+        clusters, c.getDuration("send-timeout"), flatten(root.getConfig("tributary.sources.kinesis.endpoints")));
   }
 
   /** Every leaf as {@code a.b.c = value}, whether written nested, dotted or quoted. */

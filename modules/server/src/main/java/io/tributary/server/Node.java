@@ -10,6 +10,7 @@ import io.tributary.cluster.MappingPollers;
 import io.tributary.cluster.PollerStats;
 import io.tributary.cluster.RetrySchedule;
 import io.tributary.cluster.ShardPoller;
+import io.tributary.cluster.StreamShardPoller;
 import io.tributary.cluster.FunctionEntity;
 import io.tributary.cluster.QueueWaker;
 import io.tributary.cluster.store.CodeStore;
@@ -17,6 +18,7 @@ import io.tributary.cluster.store.EventQueueStore;
 import io.tributary.cluster.store.FunctionRegistry;
 import io.tributary.cluster.store.LogStore;
 import io.tributary.cluster.store.MappingRegistry;
+import io.tributary.cluster.store.StreamCheckpoints;
 import io.tributary.cluster.store.Schema;
 import io.tributary.connectors.Connectors;
 import io.tributary.http.ApiSettings;
@@ -125,17 +127,21 @@ public final class Node {
           MappingRegistry mappingRegistry = new MappingRegistry(session, keyspace, settings.arns().accountId());
           PollerStats pollerStats = new PollerStats();
           EventSourceMappingEntity.init(sharding, mappingRegistry, Clock.systemUTC());
+          ShardPoller.Deps pollerDeps = new ShardPoller.Deps(destinations, dispatcher, sharding, new RetrySchedule(
+              java.util.List.of(config.getDuration("tributary.mappings.backoff-min")),
+              config.getDuration("tributary.mappings.backoff-min"),
+              config.getDuration("tributary.mappings.backoff-max")),
+              config.getInt("tributary.mappings.queue-pollers"), pollerStats);
+          StreamCheckpoints streamCheckpoints = new StreamCheckpoints(session, keyspace);
+          java.time.Duration refresh = config.getDuration("tributary.mappings.refresh");
+          StreamShardPoller.init(sharding, pollerDeps, streamCheckpoints, refresh.multipliedBy(5));
           ActorRef<MappingPollers.Command> pollers = system.systemActorOf(MappingPollers.create(mappingRegistry,
-              new ShardPoller.Deps(destinations, dispatcher, sharding, new RetrySchedule(
-                  java.util.List.of(config.getDuration("tributary.mappings.backoff-min")),
-                  config.getDuration("tributary.mappings.backoff-min"),
-                  config.getDuration("tributary.mappings.backoff-max")),
-                  config.getInt("tributary.mappings.queue-pollers"), pollerStats),
-              config.getDuration("tributary.mappings.refresh")), "mapping-pollers", Props.empty());
+              pollerDeps, streamCheckpoints, refresh), "mapping-pollers", Props.empty());
           // Before the runtime and the destination clients stop (PhaseServiceStop), so no poller uses them.
           CoordinatedShutdown.get(Adapter.toClassic(system)).addTask(CoordinatedShutdown.PhaseServiceRequestsDone(),
               "tributary-pollers", () -> {
                 pollers.tell(MappingPollers.Stop.INSTANCE);
+                pollerDeps.stopStreamLoops();
                 return CompletableFuture.completedFuture(Done.getInstance());
               });
           Cluster cluster = Cluster.get(system);

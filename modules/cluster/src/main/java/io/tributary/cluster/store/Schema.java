@@ -26,6 +26,7 @@ public final class Schema {
     all.addAll(LogStore.tableDefinitions(keyspace));
     all.addAll(EventQueueStore.tableDefinitions(keyspace));
     all.addAll(MappingRegistry.tableDefinitions(keyspace));
+    all.addAll(StreamCheckpoints.tableDefinitions(keyspace));
     return all;
   }
 

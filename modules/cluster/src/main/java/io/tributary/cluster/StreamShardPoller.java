@@ -1,0 +1,254 @@
+package io.tributary.cluster;
+
+import io.tributary.api.EventSource;
+import io.tributary.api.EventSourceMapping;
+import io.tributary.cluster.store.StreamCheckpoints;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.PostStop;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
+import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
+import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Reads one shard of a stream mapping whose shards Tributary places itself (Kinesis): a sharded
+ * entity per (mapping, shard), so the shard has one reader in the cluster and moves to another
+ * node when its node leaves. The leader's {@link MappingPollers} sends {@link Run} every refresh
+ * to each shard that may be read (its parents finished); a poller that hears nothing for a while
+ * (the mapping was disabled or deleted, the shard finished) stops. Its thread claims the shard in
+ * {@link StreamCheckpoints} (a higher epoch), reads from the checkpoint, runs the {@link PollLoop},
+ * and writes each checkpoint under its epoch: a poller whose epoch was taken over stops at its
+ * next checkpoint, without writing.
+ */
+public final class StreamShardPoller {
+
+  private static final Logger log = LoggerFactory.getLogger(StreamShardPoller.class);
+
+  public static final EntityTypeKey<Command> TYPE_KEY = EntityTypeKey.create(Command.class, "StreamShardPoller");
+
+  public sealed interface Command extends ClusterMessage {}
+
+  /** Read the shard with these settings (restarting if they changed); sent again every refresh. */
+  public record Run(EventSourceMapping mapping) implements Command {}
+
+  /** Stop reading now (the mapping was disabled). */
+  public record Halt(String reason) implements Command {}
+
+  private enum Check implements Command { INSTANCE }
+
+  public static String entityId(String uuid, String shard) {
+    return uuid + "/" + shard;
+  }
+
+  public static void init(ClusterSharding sharding, ShardPoller.Deps deps, StreamCheckpoints checkpoints,
+                          Duration idleAfter) {
+    sharding.init(Entity.of(TYPE_KEY, ctx -> create(ctx.getEntityId(), deps, checkpoints, idleAfter)));
+  }
+
+  static Behavior<Command> create(String entityId, ShardPoller.Deps deps, StreamCheckpoints checkpoints,
+                                  Duration idleAfter) {
+    String shard = entityId.substring(entityId.indexOf('/') + 1);
+    return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> {
+      timers.startTimerWithFixedDelay(Check.INSTANCE, idleAfter.dividedBy(2));
+      return new StreamShardPoller(ctx, shard, deps, checkpoints, idleAfter).idle();
+    }));
+  }
+
+  private final ActorContext<Command> context;
+  private final String shard;
+  private final ShardPoller.Deps deps;
+  private final StreamCheckpoints checkpoints;
+  private final Duration idleAfter;
+  private EventSourceMapping mapping;
+  private AtomicBoolean running;
+  private long lastRunNanos;
+
+  private StreamShardPoller(ActorContext<Command> context, String shard, ShardPoller.Deps deps,
+                            StreamCheckpoints checkpoints, Duration idleAfter) {
+    this.context = context;
+    this.shard = shard;
+    this.deps = deps;
+    this.checkpoints = checkpoints;
+    this.idleAfter = idleAfter;
+  }
+
+  private Behavior<Command> idle() {
+    return Behaviors.receive(Command.class)
+        .onMessage(Run.class, this::onRun)
+        .onMessage(Halt.class, halt -> stop())
+        .onMessageEquals(Check.INSTANCE, () -> {
+          boolean quiet = System.nanoTime() - lastRunNanos > idleAfter.toNanos();
+          boolean done = running != null && !running.get();
+          return quiet || done ? stop() : Behaviors.same();
+        })
+        .onSignal(PostStop.class, stop -> {
+          if (running != null) {
+            running.set(false);
+          }
+          return Behaviors.same();
+        })
+        .build();
+  }
+
+  private Behavior<Command> stop() {
+    if (running != null) {
+      running.set(false);
+      deps.streamLoops().remove(running);
+    }
+    return Behaviors.stopped();
+  }
+
+  private Behavior<Command> onRun(Run run) {
+    lastRunNanos = System.nanoTime();
+    if (running != null && running.get() && mapping.equals(run.mapping().withState(mapping.state(),
+        mapping.stateTransitionReason(), mapping.lastProcessingResult()))) {
+      return Behaviors.same();
+    }
+    if (running != null) {
+      running.set(false);
+    }
+    mapping = run.mapping();
+    AtomicBoolean flag = new AtomicBoolean(true);
+    running = flag;
+    deps.streamLoops().removeIf(f -> !f.get());
+    deps.streamLoops().add(flag);
+    EventSourceMapping reading = mapping;
+    Thread thread = new Thread(() -> new PollLoop(reading, deps, context.getSystem(), flag,
+        () -> open(reading, flag)).run(), "shard-" + reading.uuid() + "-" + shard);
+    thread.setDaemon(true);
+    thread.start();
+    return Behaviors.same();
+  }
+
+  /** Claims the shard and opens it at its checkpoint; a finished shard stops the poller. */
+  private EventSource open(EventSourceMapping m, AtomicBoolean flag) {
+    StreamCheckpoints.Checkpoint claimed;
+    try {
+      claimed = checkpoints.claim(m.uuid(), shard).toCompletableFuture().get(30, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted while claiming " + shard, e);
+    } catch (Exception e) {
+      throw new IllegalStateException("Could not claim shard " + shard + " in Cassandra: " + e.getMessage(), e);
+    }
+    if (claimed.finished()) {
+      flag.set(false);
+      throw new IllegalStateException("shard " + shard + " is finished");
+    }
+    return new Checkpointed(deps.sources().openShard(m, shard, claimed.position()), m.uuid(), shard,
+        claimed.epoch(), claimed.position(), checkpoints, flag);
+  }
+
+  /** The shard's source, whose checkpoints are also written to Cassandra under the poller's epoch. */
+  private static final class Checkpointed implements EventSource {
+    private final EventSource source;
+    private final String uuid;
+    private final String shard;
+    private final long epoch;
+    private final StreamCheckpoints checkpoints;
+    private final AtomicBoolean running;
+    private String position;
+
+    Checkpointed(EventSource source, String uuid, String shard, long epoch, String position,
+                 StreamCheckpoints checkpoints, AtomicBoolean running) {
+      this.source = source;
+      this.uuid = uuid;
+      this.shard = shard;
+      this.epoch = epoch;
+      this.position = position;
+      this.checkpoints = checkpoints;
+      this.running = running;
+    }
+
+    private void save(String at, boolean finished) {
+      boolean ours;
+      try {
+        ours = checkpoints.save(uuid, shard, epoch, at, finished).toCompletableFuture()
+            .get(30, TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException("interrupted while checkpointing " + shard, e);
+      } catch (Exception e) {
+        throw new IllegalStateException("Could not write the checkpoint of " + shard + ": " + e.getMessage(), e);
+      }
+      if (!ours) {
+        running.set(false);
+        log.info("Shard {} of event source mapping {} was taken over by another poller; this one stops", shard, uuid);
+        throw new IllegalStateException("shard " + shard + " was taken over");
+      }
+      position = at;
+    }
+
+    /** Once the shard is read to its end (everything handed out was checkpointed before this poll), it is finished. */
+    @Override
+    public List<Batch> poll(Duration wait, int maxRecords) {
+      List<Batch> batches = source.poll(wait, maxRecords);
+      if (source.ended()) {
+        save(position, true);
+        running.set(false);
+        log.debug("Shard {} of event source mapping {} is finished", shard, uuid);
+      }
+      return batches;
+    }
+
+    @Override
+    public void checkpoint(Batch batch, Set<String> failed) {
+      source.checkpoint(batch, failed);
+      save(batch.lastPosition(), false);
+    }
+
+    @Override
+    public void rewind(Batch batch) {
+      source.rewind(batch);
+    }
+
+    @Override
+    public Map<String, Long> lag() {
+      return source.lag();
+    }
+
+    @Override
+    public Batch slice(Batch batch, int from, int to) {
+      return source.slice(batch, from, to);
+    }
+
+    @Override
+    public List<io.tributary.api.Destination.Message> originals(Batch batch) {
+      return source.originals(batch);
+    }
+
+    @Override
+    public Map<String, Object> batchInfo(Batch batch) {
+      return source.batchInfo(batch);
+    }
+
+    @Override
+    public void pause(String shard) {
+      source.pause(shard);
+    }
+
+    @Override
+    public void resume(String shard) {
+      source.resume(shard);
+    }
+
+    @Override
+    public boolean ended() {
+      return source.ended();
+    }
+
+    @Override
+    public void close() {
+      source.close();
+    }
+  }
+}

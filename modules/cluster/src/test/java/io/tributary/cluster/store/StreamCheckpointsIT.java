@@ -1,0 +1,62 @@
+package io.tributary.cluster.store;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.datastax.oss.driver.api.core.CqlSession;
+import java.util.UUID;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** {@link StreamCheckpoints} against a real Cassandra: claims raise the epoch, and a stale poller writes nothing. */
+class StreamCheckpointsIT {
+
+  private static final String KEYSPACE = "it_checkpoints";
+  private static CqlSession session;
+  private static StreamCheckpoints checkpoints;
+
+  @BeforeAll
+  static void connect() {
+    session = TestCassandra.connect(KEYSPACE);
+    StreamCheckpoints.tableDefinitions(KEYSPACE).forEach(session::execute);
+    checkpoints = new StreamCheckpoints(session, KEYSPACE);
+  }
+
+  @AfterAll
+  static void close() {
+    if (session != null) {
+      session.close();
+    }
+  }
+
+  private static <T> T get(CompletionStage<T> stage) throws Exception {
+    return stage.toCompletableFuture().get(30, TimeUnit.SECONDS);
+  }
+
+  @Test
+  void aPollerWhoseShardWasTakenOverCannotOverwriteTheNewCheckpoint() throws Exception {
+    String mapping = UUID.randomUUID().toString();
+    StreamCheckpoints.Checkpoint first = get(checkpoints.claim(mapping, "shardId-0"));
+    assertNull(first.position(), "a new shard starts at the mapping's starting position");
+    assertTrue(get(checkpoints.save(mapping, "shardId-0", first.epoch(), "100", false)));
+
+    StreamCheckpoints.Checkpoint second = get(checkpoints.claim(mapping, "shardId-0"));
+    assertEquals(first.epoch() + 1, second.epoch());
+    assertEquals("100", second.position(), "the new poller resumes from the last checkpoint");
+    assertTrue(get(checkpoints.save(mapping, "shardId-0", second.epoch(), "200", false)));
+
+    assertFalse(get(checkpoints.save(mapping, "shardId-0", first.epoch(), "150", false)),
+        "the stale poller is refused");
+    StreamCheckpoints.Checkpoint now = get(checkpoints.all(mapping)).get("shardId-0");
+    assertEquals("200", now.position());
+    assertFalse(now.finished());
+
+    assertTrue(get(checkpoints.save(mapping, "shardId-0", second.epoch(), "300", true)));
+    assertTrue(get(checkpoints.all(mapping)).get("shardId-0").finished());
+  }
+}
