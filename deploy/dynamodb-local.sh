@@ -15,7 +15,8 @@
 # status  prints running/stopped; exit 0 if running, 1 if not
 #
 # Endpoint http://127.0.0.1:<port> for both the DynamoDB and the DynamoDB Streams API; any
-# access key is accepted, but each access key and region has its own tables. DynamoDB Local has
+# access key and region is accepted, and all see the same tables (-sharedDb: Tributary and the
+# tests sign with different keys). Stream ARNs name the region "ddblocal". DynamoDB Local has
 # no option to choose its bind address: it listens on every interface. It sends no telemetry
 # (-disableTelemetry). Environment: TRIBUTARY_DYNAMODB_START_TIMEOUT (seconds, default 60).
 set -Eeuo pipefail
@@ -138,7 +139,7 @@ cmd_start() {
   local launched_pid launcher
   launch_detached "$pid_file" "$log_dir/stdout.log" "DynamoDB Local" "$java" -Xms"$heap" -Xmx"$heap" -XX:+UseG1GC \
     -XX:+ExitOnOutOfMemoryError "$dir_marker" "${native[@]}" -cp "$(cat "$CP_FILE")" "$MAIN_CLASS" \
-    -inMemory -port "$port" -disableTelemetry
+    -inMemory -sharedDb -port "$port" -disableTelemetry
   pid=$launched_pid
   await_ready DynamoDB-Local "$pid_file" "$pid" 127.0.0.1 "$port" "$START_TIMEOUT" "$log_dir/stdout.log"
   say "ready on http://127.0.0.1:$port in $(seconds_since "$t0_us") s (pid $pid, log $log_dir/stdout.log)"

@@ -10,9 +10,11 @@
 #   Kafka       target/it-kafka       127.0.0.1:9192 (KRaft controller 9193)
 #   ElasticMQ   target/it-elasticmq   http://127.0.0.1:9424 (SQS)
 #   kinesalite  target/it-kinesalite  http://127.0.0.1:9567 (Kinesis; a Node.js process, from npm)
+#   DynamoDB Local target/it-dynamodb http://127.0.0.1:9800 (DynamoDB and DynamoDB Streams)
 # then runs `mvn -B verify -Dtributary.it.cassandra=127.0.0.1:9142
 # -Dtributary.it.kafka=127.0.0.1:9192 -Dtributary.it.sqs=http://127.0.0.1:9424
-# -Dtributary.it.kinesis=http://127.0.0.1:9567 [arguments]`
+# -Dtributary.it.kinesis=http://127.0.0.1:9567 -Dtributary.it.dynamodb=http://127.0.0.1:9800
+# [arguments]`
 # from the project root, and stops the servers on the way out, also on Ctrl-C.
 # Exit status: Maven's.
 # A `clean` among the arguments runs first, before Cassandra starts (it would otherwise
@@ -23,9 +25,9 @@ trap 'printf "test: error: unexpected failure at %s line %s: %s\n" "${BASH_SOURC
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)"
 readonly ROOT
 readonly IT_DIR=target/it-cassandra KAFKA_DIR=target/it-kafka ELASTICMQ_DIR=target/it-elasticmq
-readonly KINESIS_DIR=target/it-kinesalite
+readonly KINESIS_DIR=target/it-kinesalite DYNAMODB_DIR=target/it-dynamodb
 readonly CQL_ADDRESS=127.0.0.1 CQL_PORT=9142 STORAGE_PORT=7100
-readonly KAFKA_PORT=9192 KAFKA_CONTROLLER_PORT=9193 SQS_PORT=9424 KINESIS_PORT=9567
+readonly KAFKA_PORT=9192 KAFKA_CONTROLLER_PORT=9193 SQS_PORT=9424 KINESIS_PORT=9567 DYNAMODB_PORT=9800
 
 say() { printf 'test: %s\n' "$*"; }
 die() { printf 'test: error: %s\n' "$*" >&2; exit 1; }
@@ -53,6 +55,7 @@ finish() {
   local status=$?
   trap - ERR INT TERM
   if (( servers_started )); then
+    bash deploy/dynamodb-local.sh stop --dir "$DYNAMODB_DIR" || status=1
     bash deploy/kinesalite.sh stop --dir "$KINESIS_DIR" || status=1
     bash deploy/elasticmq.sh stop --dir "$ELASTICMQ_DIR" || status=1
     bash deploy/kafka.sh stop --dir "$KAFKA_DIR" || status=1
@@ -93,7 +96,7 @@ if (( clean )); then
 fi
 
 # A previous run killed with SIGKILL can leave its servers behind.
-for pair in cassandra:$IT_DIR kafka:$KAFKA_DIR elasticmq:$ELASTICMQ_DIR kinesalite:$KINESIS_DIR; do
+for pair in cassandra:$IT_DIR kafka:$KAFKA_DIR elasticmq:$ELASTICMQ_DIR kinesalite:$KINESIS_DIR dynamodb-local:$DYNAMODB_DIR; do
   server=${pair%%:*} server_dir=${pair#*:}
   if bash "deploy/$server.sh" status --dir "$server_dir" >/dev/null 2>&1; then
     say "stopping the $server a previous run left in $server_dir"
@@ -110,9 +113,12 @@ bash deploy/kafka.sh start --dir "$KAFKA_DIR" --port "$KAFKA_PORT" --controller-
 bash deploy/elasticmq.sh start --dir "$ELASTICMQ_DIR" --port "$SQS_PORT" || die "the test ElasticMQ did not start (see above)"
 bash deploy/kinesalite.sh start --dir "$KINESIS_DIR" --port "$KINESIS_PORT" \
   || die "the test kinesalite did not start (see above)"
+bash deploy/dynamodb-local.sh start --dir "$DYNAMODB_DIR" --port "$DYNAMODB_PORT" \
+  || die "the test DynamoDB Local did not start (see above)"
 
 it_servers=(-Dtributary.it.cassandra="$CQL_ADDRESS:$CQL_PORT" -Dtributary.it.kafka="127.0.0.1:$KAFKA_PORT"
-  -Dtributary.it.sqs="http://127.0.0.1:$SQS_PORT" -Dtributary.it.kinesis="http://127.0.0.1:$KINESIS_PORT")
+  -Dtributary.it.sqs="http://127.0.0.1:$SQS_PORT" -Dtributary.it.kinesis="http://127.0.0.1:$KINESIS_PORT"
+  -Dtributary.it.dynamodb="http://127.0.0.1:$DYNAMODB_PORT")
 say "mvn -B verify ${it_servers[*]} ${maven_args[*]}"
 mvn -B -ntp verify "${it_servers[@]}" "${maven_args[@]}" &
 mvn_pid=$!

@@ -35,6 +35,14 @@ public interface EventSource extends AutoCloseable {
     return Map.of();
   }
 
+  /**
+   * How far behind the head each shard's reading is in time, in milliseconds, for streams that
+   * tell it rather than a count (Kinesis's MillisBehindLatest); called with {@link #lag()}.
+   */
+  default Map<String, Long> lagMillis() {
+    return Map.of();
+  }
+
   /** The batch failed: the source reads its records again from its first. */
   void rewind(Batch batch);
 

@@ -90,12 +90,17 @@ public record EventSourceMapping(
   }
 
   /**
-   * Whether the source is a stream (Kafka, Kinesis): its batches are retried in place, in order,
+   * Whether the source is a stream (Kafka, Kinesis, DynamoDB Streams): its batches are retried in place, in order,
    * as {@link #errors()} says; a queue's failed messages come back by themselves instead.
    */
   @JsonIgnore
   public boolean isStream() {
-    return isKafka() || isKinesis();
+    return isKafka() || placesShards();
+  }
+
+  @JsonIgnore
+  public boolean isDynamoDbStream() {
+    return eventSourceArn != null && eventSourceArn.matches("arn:aws[a-zA-Z-]*:dynamodb:.*/stream/.*");
   }
 
   @JsonIgnore
@@ -105,11 +110,12 @@ public record EventSourceMapping(
 
   /**
    * Whether Tributary places the source's shards on the nodes itself, a poller per shard that
-   * checkpoints in Cassandra (Kinesis), rather than leaving that to the source (a Kafka group, a queue).
+   * checkpoints in Cassandra (Kinesis, DynamoDB Streams), rather than leaving that to the source
+   * (a Kafka group, a queue).
    */
   @JsonIgnore
   public boolean placesShards() {
-    return isKinesis();
+    return isKinesis() || isDynamoDbStream();
   }
 
   public EventSourceMapping withState(String state, String reason, String lastProcessingResult) {

@@ -92,7 +92,7 @@ final class PollLoop {
         long lagAt = 0;
         while (running.get()) {
           if (System.nanoTime() - lagAt > LAG_EVERY_NANOS) {
-            deps.stats().lag(mapping.uuid(), source.lag());
+            deps.stats().lag(mapping.uuid(), source.lag(), source.lagMillis());
             lagAt = System.nanoTime();
           }
           List<EventSource.Batch> batches = source.poll(pollWait(), mapping.batchSize());

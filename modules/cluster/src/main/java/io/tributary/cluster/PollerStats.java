@@ -19,33 +19,36 @@ public final class PollerStats {
    * on-failure destination when it has one.
    */
   public record Shard(String shard, long recordsProcessed, long recordsDiscarded, String lastCheckpoint, Long lag,
-                      String lastError, long lastErrorAtMillis) implements ClusterMessage {}
+                      Long lagMillis, String lastError, long lastErrorAtMillis) implements ClusterMessage {}
 
   private final Map<String, Map<String, Shard>> byMapping = new ConcurrentHashMap<>();
 
   private void update(String uuid, String shard, UnaryOperator<Shard> change) {
     byMapping.computeIfAbsent(uuid, u -> new ConcurrentHashMap<>())
-        .compute(shard, (k, s) -> change.apply(s == null ? new Shard(shard, 0, 0, null, null, null, 0) : s));
+        .compute(shard, (k, s) -> change.apply(s == null ? new Shard(shard, 0, 0, null, null, null, null, 0) : s));
   }
 
   void processed(String uuid, String shard, int records, String checkpoint) {
     update(uuid, shard, was -> new Shard(shard, was.recordsProcessed() + records, was.recordsDiscarded(), checkpoint,
-        was.lag(), was.lastError(), was.lastErrorAtMillis()));
+        was.lag(), was.lagMillis(), was.lastError(), was.lastErrorAtMillis()));
   }
 
   void discarded(String uuid, String shard, int records, String checkpoint) {
     update(uuid, shard, was -> new Shard(shard, was.recordsProcessed(), was.recordsDiscarded() + records, checkpoint,
-        was.lag(), was.lastError(), was.lastErrorAtMillis()));
+        was.lag(), was.lagMillis(), was.lastError(), was.lastErrorAtMillis()));
   }
 
   void failed(String uuid, String shard, String error, long now) {
     update(uuid, shard, was -> new Shard(shard, was.recordsProcessed(), was.recordsDiscarded(), was.lastCheckpoint(),
-        was.lag(), error, now));
+        was.lag(), was.lagMillis(), error, now));
   }
 
-  void lag(String uuid, Map<String, Long> lag) {
+  void lag(String uuid, Map<String, Long> lag, Map<String, Long> lagMillis) {
     lag.forEach((shard, behind) -> update(uuid, shard, was -> new Shard(shard, was.recordsProcessed(),
-        was.recordsDiscarded(), was.lastCheckpoint(), behind, was.lastError(), was.lastErrorAtMillis())));
+        was.recordsDiscarded(), was.lastCheckpoint(), behind, was.lagMillis(), was.lastError(),
+        was.lastErrorAtMillis())));
+    lagMillis.forEach((shard, behind) -> update(uuid, shard, was -> new Shard(shard, was.recordsProcessed(),
+        was.recordsDiscarded(), was.lastCheckpoint(), was.lag(), behind, was.lastError(), was.lastErrorAtMillis())));
   }
 
   /** The mapping no longer runs here (deleted, disabled, or its poller restarted with new settings). */
@@ -74,6 +77,11 @@ public final class PollerStats {
     byMapping.forEach((uuid, shards) -> shards.values().stream().filter(s -> s.lag() != null)
         .forEach(s -> out.append("tributary_mapping_lag{mapping=\"").append(uuid).append("\",shard=\"")
             .append(s.shard()).append("\"} ").append(s.lag()).append('\n')));
+    out.append("# HELP tributary_mapping_lag_milliseconds How far behind the head of the stream, in time (Kinesis).\n");
+    out.append("# TYPE tributary_mapping_lag_milliseconds gauge\n");
+    byMapping.forEach((uuid, shards) -> shards.values().stream().filter(s -> s.lagMillis() != null)
+        .forEach(s -> out.append("tributary_mapping_lag_milliseconds{mapping=\"").append(uuid).append("\",shard=\"")
+            .append(s.shard()).append("\"} ").append(s.lagMillis()).append('\n')));
     return out.toString();
   }
 }

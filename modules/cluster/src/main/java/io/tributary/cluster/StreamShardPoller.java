@@ -217,6 +217,11 @@ public final class StreamShardPoller {
     }
 
     @Override
+    public Map<String, Long> lagMillis() {
+      return source.lagMillis();
+    }
+
+    @Override
     public Batch slice(Batch batch, int from, int to) {
       return source.slice(batch, from, to);
     }

@@ -30,6 +30,7 @@ import software.amazon.awssdk.http.nio.netty.NettyNioAsyncHttpClient;
 import software.amazon.awssdk.core.SdkSystemSetting;
 import software.amazon.awssdk.http.Protocol;
 import software.amazon.awssdk.regions.Region;
+import software.amazon.awssdk.services.dynamodb.streams.DynamoDbStreamsAsyncClient;
 import software.amazon.awssdk.services.kinesis.KinesisAsyncClient;
 import software.amazon.awssdk.services.sqs.SqsAsyncClient;
 
@@ -44,6 +45,8 @@ public final class Connectors implements Destination.Resolver, EventSource.Facto
   private static final Pattern SQS_ARN =
       Pattern.compile("arn:aws[a-zA-Z-]*:sqs:([a-z0-9-]+):(\\d{12}):([A-Za-z0-9_-]{1,80}(\\.fifo)?)");
   private static final Pattern KAFKA = Pattern.compile("kafka://(?:([A-Za-z0-9_-]+)/)?([A-Za-z0-9._-]{1,249})");
+  private static final Pattern DYNAMODB_STREAM_ARN = Pattern.compile(
+      "arn:aws[a-zA-Z-]*:dynamodb:([a-z0-9-]+):(\\d{12}):table/([a-zA-Z0-9_.-]{3,255})/stream/(.+)");
   private static final Pattern KINESIS_ARN =
       Pattern.compile("arn:aws[a-zA-Z-]*:kinesis:([a-z0-9-]+):(\\d{12}):stream/([a-zA-Z0-9_.-]{1,128})");
   public static final String DEFAULT_KAFKA_CLUSTER = "default";
@@ -56,11 +59,12 @@ public final class Connectors implements Destination.Resolver, EventSource.Facto
    */
   public record Settings(Map<String, String> sqsEndpoints, String sqsAccessKeyId, String sqsSecretAccessKey,
                          Map<String, Map<String, String>> kafkaClusters, Duration sendTimeout,
-                         Map<String, String> kinesisEndpoints) {
+                         Map<String, String> kinesisEndpoints, Map<String, String> dynamodbEndpoints) {
     public Settings {
       sqsEndpoints = Map.copyOf(sqsEndpoints);
       kafkaClusters = Map.copyOf(kafkaClusters);
       kinesisEndpoints = Map.copyOf(kinesisEndpoints);
+      dynamodbEndpoints = Map.copyOf(dynamodbEndpoints);
     }
   }
 
@@ -68,6 +72,7 @@ public final class Connectors implements Destination.Resolver, EventSource.Facto
   private final Map<String, Destination> destinations = new ConcurrentHashMap<>();
   private final Map<String, SqsAsyncClient> sqsClients = new ConcurrentHashMap<>();
   private final Map<String, KinesisAsyncClient> kinesisClients = new ConcurrentHashMap<>();
+  private final Map<String, DynamoDbStreamsAsyncClient> dynamodbClients = new ConcurrentHashMap<>();
   private final Map<String, Producer<byte[], byte[]>> producers = new ConcurrentHashMap<>();
   private final ExecutorService kafkaSends = Executors.newFixedThreadPool(2, r -> {
     Thread t = new Thread(r, "tributary-kafka-destination");
@@ -211,15 +216,43 @@ public final class Connectors implements Destination.Resolver, EventSource.Facto
     return new Stream(client, region);
   }
 
-  /** The stream's shards from ListShards, every page. */
+  /** A DynamoDB stream as this node reaches it: the Streams client of its region's endpoint. */
+  private record TableStream(DynamoDbStreamsAsyncClient client, String region) {}
+
+  private TableStream tableStream(String arn, String what) {
+    Matcher m = DYNAMODB_STREAM_ARN.matcher(arn);
+    if (!m.matches()) {
+      throw LambdaException.invalidParameter(what + " is not a DynamoDB stream ARN"
+          + " (arn:aws:dynamodb:<region>:<account>:table/<table>/stream/<label>).");
+    }
+    String region = m.group(1);
+    String endpoint = settings.dynamodbEndpoints().getOrDefault(region + "/" + m.group(2),
+        settings.dynamodbEndpoints().get(region));
+    if (endpoint == null) {
+      throw LambdaException.invalidParameter(what + " cannot be reached: no DynamoDB endpoint is configured for"
+          + " region " + region + " (tributary.sources.dynamodb.endpoints).");
+    }
+    DynamoDbStreamsAsyncClient client = dynamodbClients.computeIfAbsent(endpoint + "|" + region,
+        k -> DynamoDbStreamsAsyncClient.builder().endpointOverride(URI.create(endpoint))
+            .region(Region.of(region.equals("ddblocal") ? "us-east-1" : region))
+            .credentialsProvider(StaticCredentialsProvider.create(
+                AwsBasicCredentials.create(settings.sqsAccessKeyId(), settings.sqsSecretAccessKey())))
+            .httpClientBuilder(NettyNioAsyncHttpClient.builder().maxConcurrency(64)).build());
+    return new TableStream(client, region);
+  }
+
+  /** The stream's shards: ListShards (Kinesis) or DescribeStream (DynamoDB), every page. */
   @Override
   public List<EventSource.Shard> shards(EventSourceMapping mapping) {
+    if (mapping.isDynamoDbStream()) {
+      return tableShards(mapping);
+    }
     Stream stream = stream(mapping.eventSourceArn(), "The event source " + mapping.eventSourceArn());
     List<EventSource.Shard> shards = new java.util.ArrayList<>();
     String next = null;
     do {
       String token = next;
-      var page = KinesisEventSource.await(token == null
+      var page = ShardIteratorSource.await(token == null
           ? stream.client().listShards(b -> b.streamName(KinesisEventSource.streamName(mapping.eventSourceArn())))
           : stream.client().listShards(b -> b.nextToken(token)), "ListShards " + mapping.eventSourceArn());
       for (var shard : page.shards()) {
@@ -238,8 +271,32 @@ public final class Connectors implements Destination.Resolver, EventSource.Facto
     return shards;
   }
 
+  private List<EventSource.Shard> tableShards(EventSourceMapping mapping) {
+    TableStream stream = tableStream(mapping.eventSourceArn(), "The event source " + mapping.eventSourceArn());
+    List<EventSource.Shard> shards = new java.util.ArrayList<>();
+    String after = null;
+    do {
+      String start = after;
+      var description = ShardIteratorSource.await(stream.client().describeStream(b -> b
+          .streamArn(mapping.eventSourceArn()).exclusiveStartShardId(start)), "DescribeStream "
+          + mapping.eventSourceArn()).streamDescription();
+      for (var shard : description.shards()) {
+        shards.add(new EventSource.Shard(shard.shardId(),
+            shard.parentShardId() == null ? List.of() : List.of(shard.parentShardId()),
+            shard.sequenceNumberRange().endingSequenceNumber() != null));
+      }
+      after = description.lastEvaluatedShardId();
+    } while (after != null);
+    return shards;
+  }
+
   @Override
   public EventSource openShard(EventSourceMapping mapping, String shard, String afterPosition) {
+    if (mapping.isDynamoDbStream()) {
+      TableStream stream = tableStream(mapping.eventSourceArn(), "The event source " + mapping.eventSourceArn());
+      return new DynamoDbStreamEventSource(stream.client(), mapping, shard, afterPosition, stream.region(),
+          RecordFilter.of(mapping.filterPatterns()));
+    }
     Stream stream = stream(mapping.eventSourceArn(), "The event source " + mapping.eventSourceArn());
     return new KinesisEventSource(stream.client(), mapping, shard, afterPosition, stream.region(),
         RecordFilter.of(mapping.filterPatterns()));
@@ -295,6 +352,8 @@ public final class Connectors implements Destination.Resolver, EventSource.Facto
   public void check(String eventSourceArn) {
     if (KINESIS_ARN.matcher(eventSourceArn).matches()) {
       stream(eventSourceArn, "The event source " + eventSourceArn);
+    } else if (eventSourceArn.matches("arn:aws[a-zA-Z-]*:dynamodb:.*")) {
+      tableStream(eventSourceArn, "The event source " + eventSourceArn);
     } else {
       queue(eventSourceArn, "The event source " + eventSourceArn);
     }
@@ -309,6 +368,8 @@ public final class Connectors implements Destination.Resolver, EventSource.Facto
     sqsClients.clear();
     kinesisClients.values().forEach(KinesisAsyncClient::close);
     kinesisClients.clear();
+    dynamodbClients.values().forEach(DynamoDbStreamsAsyncClient::close);
+    dynamodbClients.clear();
     kafkaSends.shutdownNow();
     log.debug("Destination clients closed ({} Kafka producers)", open.size());
   }

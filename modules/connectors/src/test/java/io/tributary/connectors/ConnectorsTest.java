@@ -17,7 +17,7 @@ class ConnectorsTest {
 
   private final Connectors connectors = new Connectors(new Connectors.Settings(
       Map.of("us-east-1", "http://127.0.0.1:1", "eu-west-1/111111111111", "http://127.0.0.1:2/"), "k", "s",
-      Map.of("default", Map.of("bootstrap.servers", "127.0.0.1:1")), Duration.ofSeconds(1), Map.of()));
+      Map.of("default", Map.of("bootstrap.servers", "127.0.0.1:1")), Duration.ofSeconds(1), Map.of(), Map.of()));
 
   @AfterEach
   void close() {

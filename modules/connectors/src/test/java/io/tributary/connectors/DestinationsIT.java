@@ -54,7 +54,7 @@ class DestinationsIT {
   static void start() throws Exception {
     connectors = new Connectors(new Connectors.Settings(Map.of("us-east-1", SQS), "x", "x",
         Map.of("default", Map.of("bootstrap.servers", KAFKA), "nowhere", Map.of("bootstrap.servers",
-            "127.0.0.1:" + closedPort())), Duration.ofSeconds(3), Map.of()));
+            "127.0.0.1:" + closedPort())), Duration.ofSeconds(3), Map.of(), Map.of()));
     sqs = SqsAsyncClient.builder().endpointOverride(URI.create(SQS)).region(Region.US_EAST_1)
         .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create("x", "x"))).build();
     webhooks = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);

@@ -58,7 +58,7 @@ final class EventSourceMappingRoutes extends AllDirectives {
   /** Accepted by AWS, not built here yet: refused rather than silently ignored. */
   private static final List<String> NOT_YET = List.of("Queues", "SourceAccessConfigurations", "KMSKeyArn",
       "MetricsConfig", "ProvisionedPollerConfig", "AmazonManagedKafkaEventSourceConfig", "DocumentDBEventSourceConfig");
-  /** What AWS takes from stream sources only (Kafka and Kinesis here; DynamoDB Streams to come). */
+  /** What AWS takes from stream sources only (Kafka, Kinesis, DynamoDB Streams). */
   private static final List<String> STREAM_ONLY = List.of("MaximumRetryAttempts", "MaximumRecordAgeInSeconds",
       "BisectBatchOnFunctionError", "DestinationConfig");
   /** Stream members AWS takes from Kinesis and DynamoDB Streams, not from Kafka or SQS. */
@@ -117,8 +117,13 @@ final class EventSourceMappingRoutes extends AllDirectives {
     String function = b.requiredString("FunctionName");
     if (b.has("EventSourceArn")) {
       String arn = b.string("EventSourceArn");
-      return arn != null && arn.matches("arn:aws[a-zA-Z-]*:kinesis:.*") ? createKinesisMapping(b, function, arn)
-          : createQueueMapping(b, function);
+      if (arn != null && arn.matches("arn:aws[a-zA-Z-]*:kinesis:.*")) {
+        return createShardedStreamMapping(b, function, arn, "Kinesis");
+      }
+      if (arn != null && arn.matches("arn:aws[a-zA-Z-]*:dynamodb:.*")) {
+        return createShardedStreamMapping(b, function, arn, "DynamoDB Streams");
+      }
+      return createQueueMapping(b, function);
     }
     JsonBody source = b.object("SelfManagedEventSource", Set.of("Endpoints"));
     if (source == null) {
@@ -171,13 +176,18 @@ final class EventSourceMappingRoutes extends AllDirectives {
 
   private Start start(JsonBody b, String source) {
     String position = b.string("StartingPosition");
+    boolean timestamps = !source.startsWith("DynamoDB");
     if (position == null) {
-      throw LambdaException.invalidParameter("StartingPosition is required for a " + source + " source: TRIM_HORIZON,"
-          + " LATEST or AT_TIMESTAMP.");
+      throw LambdaException.invalidParameter("StartingPosition is required for a " + source + " source: TRIM_HORIZON"
+          + (timestamps ? ", LATEST or AT_TIMESTAMP." : " or LATEST."));
     }
     if (!Set.of("TRIM_HORIZON", "LATEST", "AT_TIMESTAMP").contains(position)) {
       throw LambdaException.validation(position, "startingPosition",
           "Member must satisfy enum value set: [TRIM_HORIZON, LATEST, AT_TIMESTAMP]");
+    }
+    if (!timestamps && position.equals("AT_TIMESTAMP")) {
+      throw LambdaException.invalidParameter("StartingPosition AT_TIMESTAMP is not valid for a " + source + " source:"
+          + " use TRIM_HORIZON or LATEST.");
     }
     Double timestamp = b.number("StartingPositionTimestamp");
     if (position.equals("AT_TIMESTAMP") != (timestamp != null)) {
@@ -194,19 +204,21 @@ final class EventSourceMappingRoutes extends AllDirectives {
   }
 
   /**
-   * A Kinesis stream: a starting position, batches of 100 by default, the stream error handling,
-   * partial batch responses (by sequence number).
+   * A Kinesis or DynamoDB stream: a starting position, batches of 100 by default, the stream error
+   * handling, partial batch responses (by sequence number).
    */
-  private CompletionStage<HttpResponse> createKinesisMapping(JsonBody b, String function, String arn) {
+  private CompletionStage<HttpResponse> createShardedStreamMapping(JsonBody b, String function, String arn,
+                                                                   String source) {
     for (String kafkaOnly : List.of("Topics", "SelfManagedEventSource", "SelfManagedKafkaEventSourceConfig")) {
       if (b.has(kafkaOnly)) {
-        throw LambdaException.invalidParameter(kafkaOnly + " is not valid for a Kinesis event source; leave it out.");
+        throw LambdaException.invalidParameter(kafkaOnly + " is not valid for a " + source + " event source; leave"
+            + " it out.");
       }
     }
     refuse(b, List.of(), "ScalingConfig");
     kinesisNotYet(b);
     sources.check(arn);
-    Start start = start(b, "Kinesis");
+    Start start = start(b, source);
     int batchSize = b.has("BatchSize") ? batchSize(b.integer("BatchSize")) : 100;
     int window = b.has("MaximumBatchingWindowInSeconds") ? window(b.integer("MaximumBatchingWindowInSeconds")) : 0;
     return store(b, function, new EventSourceMapping(null, null, arn, null, null, null, batchSize, window,
@@ -218,7 +230,7 @@ final class EventSourceMappingRoutes extends AllDirectives {
     for (String member : KINESIS_ONLY) {
       if (b.has(member)) {
         throw LambdaException.invalidParameter(member + " is not supported yet by this version of Tributary's"
-            + " Kinesis mappings; leave it out.");
+            + " Kinesis and DynamoDB Streams mappings; leave it out.");
       }
     }
   }
@@ -229,8 +241,9 @@ final class EventSourceMappingRoutes extends AllDirectives {
     if (!arn.matches("arn:aws[a-zA-Z-]*:sqs:.*")) {
       throw LambdaException.invalidParameter("EventSourceArn " + arn + " is not supported: this version of"
           + " Tributary reads SQS queues (arn:aws:sqs:<region>:<account>:<queue>), Kinesis streams"
-          + " (arn:aws:kinesis:<region>:<account>:stream/<name>) and self-managed Kafka (SelfManagedEventSource and"
-          + " Topics).");
+          + " (arn:aws:kinesis:<region>:<account>:stream/<name>), DynamoDB streams"
+          + " (arn:aws:dynamodb:<region>:<account>:table/<table>/stream/<label>) and self-managed Kafka"
+          + " (SelfManagedEventSource and Topics).");
     }
     for (String kafkaOnly : List.of("StartingPosition", "Topics", "SelfManagedEventSource",
         "SelfManagedKafkaEventSourceConfig")) {
@@ -511,6 +524,9 @@ final class EventSourceMappingRoutes extends AllDirectives {
                       shard.put("LastCheckpoint", s.lastCheckpoint());
                       if (s.lag() != null) {
                         shard.put("Lag", s.lag());
+                      }
+                      if (s.lagMillis() != null) {
+                        shard.put("LagMillis", s.lagMillis());
                       }
                       if (s.lastError() != null) {
                         shard.put("LastError", s.lastError());

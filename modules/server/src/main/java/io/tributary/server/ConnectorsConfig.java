@@ -25,7 +25,8 @@ final class ConnectorsConfig {
       clusters.put(name, flatten(kafka.getConfig(ConfigUtil.quoteString(name))));
     }
     return new Connectors.Settings(endpoints, c.getString("sqs.access-key-id"), c.getString("sqs.secret-access-key"),
-        clusters, c.getDuration("send-timeout"), flatten(root.getConfig("tributary.sources.kinesis.endpoints")));
+        clusters, c.getDuration("send-timeout"), flatten(root.getConfig("tributary.sources.kinesis.endpoints")),
+        flatten(root.getConfig("tributary.sources.dynamodb.endpoints")));
   }
 
   /** Every leaf as {@code a.b.c = value}, whether written nested, dotted or quoted. */
