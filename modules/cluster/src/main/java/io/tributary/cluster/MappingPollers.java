@@ -150,6 +150,16 @@ public final class MappingPollers {
       running.put(m.uuid(), new Running(m, loops, context.spawn(ShardPoller.create(m, deps, loops),
           "poller-" + m.uuid() + "-" + (++generation))));
     }
+    // A deleted mapping's row is gone: the leader halts the shards it had woken at once.
+    Set<String> listed = new HashSet<>();
+    refreshed.mappings().forEach(m -> listed.add(m.uuid()));
+    placed.entrySet().removeIf(e -> {
+      if (listed.contains(e.getKey())) {
+        return false;
+      }
+      halt(e.getKey(), e.getValue());
+      return true;
+    });
     running.entrySet().removeIf(e -> {
       if (!wanted.contains(e.getKey())) {
         context.stop(e.getValue().poller());
@@ -170,8 +180,7 @@ public final class MappingPollers {
     if (!m.enabled() || m.state().equals(EventSourceMapping.DELETING)) {
       List<String> shards = placed.remove(m.uuid());
       if (shards != null) {
-        shards.forEach(shard -> deps.sharding().entityRefFor(StreamShardPoller.TYPE_KEY,
-            StreamShardPoller.entityId(m.uuid(), shard)).tell(new StreamShardPoller.Halt("disabled")));
+        halt(m.uuid(), shards);
       }
       return;
     }
@@ -182,6 +191,11 @@ public final class MappingPollers {
     context.pipeToSelf(CompletableFuture.supplyAsync(() -> deps.sources().shards(m), blocking)
             .thenCombine(checkpoints.all(m.uuid()), (shards, saved) -> new Listed(m, shards, saved, null)),
         (listed, failure) -> listed != null ? listed : new Listed(m, List.of(), Map.of(), failure));
+  }
+
+  private void halt(String uuid, List<String> shards) {
+    shards.forEach(shard -> deps.sharding().entityRefFor(StreamShardPoller.TYPE_KEY,
+        StreamShardPoller.entityId(uuid, shard)).tell(new StreamShardPoller.Halt("disabled or deleted")));
   }
 
   private Behavior<Command> onListed(Listed listed) {

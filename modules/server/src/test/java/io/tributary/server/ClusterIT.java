@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
@@ -47,6 +48,9 @@ class ClusterIT {
   /** SQS messages sent while node 3 is killed (the -Pchaos profile sends more). */
   private static final int MESSAGES = Integer.getInteger("tributary.chaos.messages", 5_000);
   private static final String SQS = System.getProperty("tributary.it.sqs", "http://127.0.0.1:9424");
+  /** Kinesis records put while a shard is split and node 3 is killed (the -Pchaos profile puts more). */
+  private static final int STREAM_RECORDS = Integer.getInteger("tributary.chaos.stream-records", 4_000);
+  private static final String KINESIS = System.getProperty("tributary.it.kinesis", "http://127.0.0.1:9567");
   private static final Duration READY = Duration.ofSeconds(120);
   // Relaxed only so that the test does not wait: production keeps 20 s (application.conf).
   // A small account (8 slots, 1 kept unreserved) so that its limit can be reached in a test.
@@ -59,7 +63,9 @@ class ClusterIT {
       "tributary.async.backoff-max", "2s",
       "tributary.mappings.refresh", "1s",
       "tributary.destinations.sqs.endpoints.us-east-1", System.getProperty("tributary.it.sqs",
-          "http://127.0.0.1:9424"));
+          "http://127.0.0.1:9424"),
+      "tributary.sources.kinesis.endpoints.us-east-1", System.getProperty("tributary.it.kinesis",
+          "http://127.0.0.1:9567"));
   private static final List<NodeProcess> nodes = new ArrayList<>();
 
   @BeforeAll
@@ -490,6 +496,117 @@ class ClusterIT {
 
   @Test
   @Order(8)
+  void everyKinesisRecordReachesTheFunctionInOrderPerKeyThroughASplitAndAKill() throws Exception {
+    Path out = emptyDirectory("stream-batches");
+    String stream = "cluster-stream-" + Long.toHexString(System.nanoTime());
+    System.setProperty("aws.cborEnabled", "false");
+    try (var kinesis = software.amazon.awssdk.services.kinesis.KinesisAsyncClient.builder()
+        .endpointOverride(java.net.URI.create(KINESIS)).region(software.amazon.awssdk.regions.Region.US_EAST_1)
+        .credentialsProvider(software.amazon.awssdk.auth.credentials.StaticCredentialsProvider.create(
+            software.amazon.awssdk.auth.credentials.AwsBasicCredentials.create("x", "x")))
+        .httpClientBuilder(software.amazon.awssdk.http.nio.netty.NettyNioAsyncHttpClient.builder()
+            .protocol(software.amazon.awssdk.http.Protocol.HTTP1_1)).build();
+         LambdaClient one = node(1).client()) {
+      kinesis.createStream(b -> b.streamName(stream).shardCount(4)).get(30, TimeUnit.SECONDS);
+      awaitStreamActive(kinesis, stream);
+      // Each batch in a file of its own, named by when it ran: one line per record, "shard key:n".
+      one.createFunction(b -> b.functionName("stream-recorder").runtime("python3.11").role(ROLE)
+          .handler("app.handler").timeout(30).environment(e -> e.variables(Map.of("OUT", out.toString())))
+          .code(c -> c.zipFile(SdkBytes.fromByteArray(Zips.of(Map.of("app.py", """
+              import base64, os, time
+              def handler(event, context):
+                  lines = ["%s %s" % (r["eventID"].split(":")[0], base64.b64decode(r["kinesis"]["data"]).decode())
+                           for r in event["Records"]]
+                  name = os.path.join(os.environ["OUT"], "%d-%s" % (time.time_ns(), context.aws_request_id))
+                  with open(name + ".tmp", "w") as f:
+                      f.write("\\n".join(lines) + "\\n")
+                  os.rename(name + ".tmp", name + ".batch")
+                  return "ok"
+              """))))));
+      String mapping = one.createEventSourceMapping(b -> b.functionName("stream-recorder").batchSize(100)
+          .eventSourceArn("arn:aws:kinesis:us-east-1:000000000000:stream/" + stream)
+          .startingPosition(software.amazon.awssdk.services.lambda.model.EventSourcePosition.TRIM_HORIZON)).uuid();
+      int total = STREAM_RECORDS;
+      Thread producer = new Thread(() -> {
+        Map<String, Integer> sent = new java.util.HashMap<>();
+        try {
+          for (int from = 0; from < total; from += 500) {
+            List<software.amazon.awssdk.services.kinesis.model.PutRecordsRequestEntry> entries = new ArrayList<>();
+            for (int i = from; i < Math.min(total, from + 500); i++) {
+              String key = "key-" + (i % 60);
+              int n = sent.merge(key, 1, Integer::sum);
+              entries.add(software.amazon.awssdk.services.kinesis.model.PutRecordsRequestEntry.builder()
+                  .partitionKey(key).data(SdkBytes.fromUtf8String(key + ":" + n)).build());
+            }
+            var put = kinesis.putRecords(b -> b.streamName(stream).records(entries)).get(30, TimeUnit.SECONDS);
+            assertEquals(0, put.failedRecordCount(), "kinesalite took every record");
+            if (from == (total / 2) / 500 * 500) {
+              var first = kinesis.listShards(b -> b.streamName(stream)).get(30, TimeUnit.SECONDS).shards().get(0);
+              var low = new java.math.BigInteger(first.hashKeyRange().startingHashKey());
+              var high = new java.math.BigInteger(first.hashKeyRange().endingHashKey());
+              kinesis.splitShard(b -> b.streamName(stream).shardToSplit(first.shardId())
+                  .newStartingHashKey(low.add(high).shiftRight(1).toString())).get(30, TimeUnit.SECONDS);
+              awaitStreamActive(kinesis, stream);
+            }
+            NodeProcess.sleep(50);
+          }
+        } catch (Exception e) {
+          throw new IllegalStateException(e);
+        }
+      });
+      killNodeThreeWhileFeeding(producer, out);
+
+      long deadline = System.nanoTime() + Duration.ofSeconds(300).toNanos();
+      Set<String> seen = new java.util.HashSet<>();
+      List<List<String[]>> batches = batches(out);
+      while (System.nanoTime() < deadline) {
+        batches = batches(out);
+        seen.clear();
+        batches.forEach(batch -> batch.forEach(line -> seen.add(line[1])));
+        if (seen.size() >= total) {
+          break;
+        }
+        NodeProcess.sleep(500);
+      }
+      Map<String, Integer> highest = new java.util.HashMap<>();
+      Set<String> first = new java.util.HashSet<>();
+      Set<String> shards = new java.util.TreeSet<>();
+      long delivered = 0;
+      for (List<String[]> batch : batches) {
+        for (String[] line : batch) {
+          delivered++;
+          shards.add(line[0]);
+          String key = line[1].substring(0, line[1].indexOf(':'));
+          int n = Integer.parseInt(line[1].substring(line[1].indexOf(':') + 1));
+          if (first.add(line[1])) {
+            assertTrue(n > highest.getOrDefault(key, 0), "each record's first delivery in order within " + key
+                + ": " + n + " after " + highest.get(key));
+            highest.put(key, n);
+          }
+        }
+      }
+      System.out.printf("kinesis under kill -9 and a split: %d records on %d shards, %d reached the function"
+          + " (%d deliveries, %d duplicates), %d batches%n", total, shards.size(), seen.size(), delivered,
+          delivered - seen.size(), batches.size());
+      assertEquals(total, seen.size(), "every record reached the function");
+      assertTrue(shards.size() >= 5, "the split shard's children were read too: " + shards);
+      one.deleteEventSourceMapping(b -> b.uuid(mapping));
+      NodeProcess.sleep(3_000);
+      kinesis.deleteStream(b -> b.streamName(stream)).get(30, TimeUnit.SECONDS);
+    }
+  }
+
+  private static void awaitStreamActive(software.amazon.awssdk.services.kinesis.KinesisAsyncClient kinesis,
+                                        String stream) throws Exception {
+    long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+    while (!"ACTIVE".equals(kinesis.describeStreamSummary(b -> b.streamName(stream)).get(10, TimeUnit.SECONDS)
+        .streamDescriptionSummary().streamStatusAsString()) && System.nanoTime() < deadline) {
+      NodeProcess.sleep(50);
+    }
+  }
+
+  @Test
+  @Order(9)
   void aNodeStoppedWithSigtermFinishesWhatItAcceptedAndHandsItsFunctionsOver() throws Exception {
     AtomicBoolean stop = new AtomicBoolean(false);
     AtomicInteger served = new AtomicInteger();

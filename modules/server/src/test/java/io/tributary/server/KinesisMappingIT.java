@@ -216,6 +216,10 @@ class KinesisMappingIT {
     assertOrderPerKey(all);
     assertEquals("Enabled", lambda.getEventSourceMapping(b -> b.uuid(created.uuid())).state());
     lambda.deleteEventSourceMapping(b -> b.uuid(created.uuid()));
+    NodeProcess.sleep(1_500);
+    put(6);
+    NodeProcess.sleep(3_000);
+    assertEquals(138, received().size(), "a deleted mapping reads nothing");
   }
 
   @Test
