@@ -7,7 +7,8 @@
 #   loadtest/invoke-benchmark.sh -Dbench.rounds=5 -Dbench.seconds=10 -Dbench.connections=8
 #
 # BENCH_CLASS chooses another benchmark of loadtest/ on the same setup (loadtest/async-benchmark.sh);
-# BENCH_KAFKA=1 also starts a Kafka broker on 127.0.0.1:9392 (loadtest/mapping-benchmark.sh).
+# BENCH_KAFKA=1 also starts a Kafka broker on 127.0.0.1:9392 (loadtest/mapping-benchmark.sh),
+# BENCH_KINESIS=1 a kinesalite on http://127.0.0.1:9667 (loadtest/stream-benchmark.sh).
 set -Eeuo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)"
 cd "$ROOT"
@@ -28,6 +29,13 @@ if [[ -n ${BENCH_KAFKA:-} ]]; then
   rm -rf -- target/bench-kafka
   bash deploy/kafka.sh start --dir target/bench-kafka --port 9392 --controller-port 9393
   trap 'bash deploy/kafka.sh stop --dir target/bench-kafka; bash deploy/cassandra.sh stop --dir "$DIR"' EXIT
+fi
+
+if [[ -n ${BENCH_KINESIS:-} ]]; then
+  # A kinesalite of its own too (loadtest/stream-benchmark.sh), on http://127.0.0.1:9667.
+  bash deploy/kinesalite.sh stop --dir target/bench-kinesis >/dev/null 2>&1 || true
+  bash deploy/kinesalite.sh start --dir target/bench-kinesis --port 9667
+  trap 'bash deploy/kinesalite.sh stop --dir target/bench-kinesis; bash deploy/cassandra.sh stop --dir "$DIR"' EXIT
 fi
 
 java -Xmx1g -Dbench.cassandra=127.0.0.1:9342 -Dlogback.configurationFile="$ROOT/config/logback.xml" "$@" \
