@@ -26,8 +26,8 @@ import org.slf4j.LoggerFactory;
  * to each shard that may be read (its parents finished); a poller that hears nothing for a while
  * (the mapping was disabled or deleted, the shard finished) stops. Its thread claims the shard in
  * {@link StreamCheckpoints} (a higher epoch), reads from the checkpoint, runs the {@link PollLoop},
- * and writes each checkpoint under its epoch: a poller whose epoch was taken over stops at its
- * next checkpoint, without writing.
+ * and writes each checkpoint under its epoch, while it reads the next batch: a poller whose epoch
+ * was taken over stops at its next checkpoint, without writing.
  */
 public final class StreamShardPoller {
 
@@ -169,23 +169,38 @@ public final class StreamShardPoller {
       this.running = running;
     }
 
-    private void save(String at, boolean finished) {
+    /** The checkpoint being written, if any: one at a time, overlapping the shard's next read. */
+    private java.util.concurrent.CompletableFuture<Boolean> writing;
+    private String writingPosition;
+
+    /** Waits for the checkpoint being written; a poller whose shard was taken over stops here. */
+    private void settle() {
+      if (writing == null) {
+        return;
+      }
       boolean ours;
       try {
-        ours = checkpoints.save(uuid, shard, epoch, at, finished).toCompletableFuture()
-            .get(30, TimeUnit.SECONDS);
+        ours = writing.get(30, TimeUnit.SECONDS);
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
         throw new IllegalStateException("interrupted while checkpointing " + shard, e);
       } catch (Exception e) {
         throw new IllegalStateException("Could not write the checkpoint of " + shard + ": " + e.getMessage(), e);
+      } finally {
+        writing = null;
       }
       if (!ours) {
         running.set(false);
         log.info("Shard {} of event source mapping {} was taken over by another poller; this one stops", shard, uuid);
         throw new IllegalStateException("shard " + shard + " was taken over");
       }
-      position = at;
+      position = writingPosition;
+    }
+
+    private void save(String at, boolean finished) {
+      settle();
+      writingPosition = at;
+      writing = checkpoints.save(uuid, shard, epoch, at, finished).toCompletableFuture();
     }
 
     /** Once the shard is read to its end (everything handed out was checkpointed before this poll), it is finished. */
@@ -193,13 +208,16 @@ public final class StreamShardPoller {
     public List<Batch> poll(Duration wait, int maxRecords) {
       List<Batch> batches = source.poll(wait, maxRecords);
       if (source.ended()) {
+        settle();
         save(position, true);
+        settle();
         running.set(false);
         log.debug("Shard {} of event source mapping {} is finished", shard, uuid);
       }
       return batches;
     }
 
+    /** Written while the shard's next batch is read and invoked; waited for before the next one. */
     @Override
     public void checkpoint(Batch batch, Set<String> failed) {
       source.checkpoint(batch, failed);
@@ -253,7 +271,13 @@ public final class StreamShardPoller {
 
     @Override
     public void close() {
-      source.close();
+      try {
+        settle();
+      } catch (RuntimeException e) {
+        log.debug("The last checkpoint of shard {} was not written: {}", shard, e.getMessage());
+      } finally {
+        source.close();
+      }
     }
   }
 }
