@@ -210,6 +210,29 @@ public final class InvokeBenchmark {
     return sorted.length == 0 ? Double.NaN : sorted[(int) Math.min(sorted.length - 1, q * sorted.length)] / 1e6;
   }
 
+  static double median(List<Double> values) {
+    List<Double> sorted = values.stream().sorted().toList();
+    return sorted.get(sorted.size() / 2);
+  }
+
+  /**
+   * The handler class {@code bench.<name>} compiled from {@code source}, loaded in this JVM: what
+   * a ceiling calls directly, beside the same class running in-process behind the node.
+   */
+  static Class<?> handlerClass(String name, String source) throws Exception {
+    byte[] zip = javaHandler(name, source);
+    Path dir = Files.createTempDirectory("sink");
+    try (var in = new java.util.zip.ZipInputStream(new java.io.ByteArrayInputStream(zip))) {
+      for (var entry = in.getNextEntry(); entry != null; entry = in.getNextEntry()) {
+        Path file = dir.resolve(entry.getName());
+        Files.createDirectories(file.getParent());
+        Files.write(file, in.readAllBytes());
+      }
+    }
+    return new java.net.URLClassLoader(new java.net.URL[] {dir.toUri().toURL()},
+        InvokeBenchmark.class.getClassLoader()).loadClass("bench." + name);
+  }
+
   static double median(List<Run> runs, String side, java.util.function.ToDoubleFunction<Run> metric) {
     double[] values = runs.stream().filter(r -> r.side().equals(side)).mapToDouble(metric).sorted().toArray();
     return values.length == 0 ? Double.NaN : values[values.length / 2];

@@ -98,7 +98,7 @@ public final class MappingBenchmark {
       String function = InvokeBenchmark.create(lambda, "kafka-sink-" + Long.toHexString(System.nanoTime()), "java17",
           "bench.KafkaSink", InvokeBenchmark.javaHandler("KafkaSink", SINK), Map.of("TRIBUTARY_JAVA_MODE",
               "in-process"));
-      Class<?> sinkClass = sinkClass();
+      Class<?> sinkClass = InvokeBenchmark.handlerClass("KafkaSink", SINK);
       String topic = "bench-" + Long.toHexString(System.nanoTime());
       preload(kafka, topic, records);
       System.out.printf(Locale.ROOT, "%d records of ~60 bytes in a 6-partition topic; %d rounds a side%n", records,
@@ -119,14 +119,15 @@ public final class MappingBenchmark {
           System.out.printf(Locale.ROOT, "  batch %d, round %d: ceiling %.0f, mapping %.0f records/s (%.2f)%n",
               batchSize, round, c, m, m / c);
         }
-        double cm = median(ceiling);
-        double mm = median(mapping);
+        double cm = InvokeBenchmark.median(ceiling);
+        double mm = InvokeBenchmark.median(mapping);
         List<Double> ratios = new ArrayList<>();
         for (int i = 0; i < ceiling.size(); i++) {
           ratios.add(mapping.get(i) / ceiling.get(i));
         }
         System.out.printf(Locale.ROOT, "batch %d: medians ceiling %.0f records/s, mapping %.0f records/s, ratio of"
-            + " medians %.2f, median of the rounds' ratios %.2f%n", batchSize, cm, mm, mm / cm, median(ratios));
+            + " medians %.2f, median of the rounds' ratios %.2f%n", batchSize, cm, mm, mm / cm,
+            InvokeBenchmark.median(ratios));
         if (batchSize == batchSizes.get(0)) {
           latency(lambda, function, kafka, batchSize, mm / 2);
         }
@@ -134,25 +135,6 @@ public final class MappingBenchmark {
     } finally {
       system.terminate();
     }
-  }
-
-  private static double median(List<Double> values) {
-    List<Double> sorted = values.stream().sorted().toList();
-    return sorted.get(sorted.size() / 2);
-  }
-
-  private static Class<?> sinkClass() throws Exception {
-    byte[] zip = InvokeBenchmark.javaHandler("KafkaSink", SINK);
-    java.nio.file.Path dir = java.nio.file.Files.createTempDirectory("sink");
-    try (var in = new java.util.zip.ZipInputStream(new java.io.ByteArrayInputStream(zip))) {
-      for (var entry = in.getNextEntry(); entry != null; entry = in.getNextEntry()) {
-        java.nio.file.Path file = dir.resolve(entry.getName());
-        java.nio.file.Files.createDirectories(file.getParent());
-        java.nio.file.Files.write(file, in.readAllBytes());
-      }
-    }
-    return new java.net.URLClassLoader(new java.net.URL[] {dir.toUri().toURL()},
-        MappingBenchmark.class.getClassLoader()).loadClass("bench.KafkaSink");
   }
 
   private static Properties props(String kafka) {

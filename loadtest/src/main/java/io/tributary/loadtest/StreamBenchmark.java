@@ -81,7 +81,7 @@ public final class StreamBenchmark {
       String function = InvokeBenchmark.create(lambda, "stream-sink-" + Long.toHexString(System.nanoTime()),
           "java17", "bench.StreamSink", InvokeBenchmark.javaHandler("StreamSink", SINK),
           Map.of("TRIBUTARY_JAVA_MODE", "in-process"));
-      Object sink = sinkClass().getDeclaredConstructor().newInstance();
+      Object sink = InvokeBenchmark.handlerClass("StreamSink", SINK).getDeclaredConstructor().newInstance();
       String stream = "bench-" + Long.toHexString(System.nanoTime());
       preload(kinesis, stream, records);
       System.out.printf(Locale.ROOT, "%d records of ~40 bytes in a 4-shard stream; batch %d; %d rounds a side%n",
@@ -105,30 +105,12 @@ public final class StreamBenchmark {
         ratios.add(mapping.get(i) / ceiling.get(i));
       }
       System.out.printf(Locale.ROOT, "medians: ceiling %.0f records/s, mapping %.0f records/s, ratio of medians"
-          + " %.2f, median of the rounds' ratios %.2f%n", median(ceiling), median(mapping),
-          median(mapping) / median(ceiling), median(ratios));
+          + " %.2f, median of the rounds' ratios %.2f%n", InvokeBenchmark.median(ceiling),
+          InvokeBenchmark.median(mapping), InvokeBenchmark.median(mapping) / InvokeBenchmark.median(ceiling),
+          InvokeBenchmark.median(ratios));
     } finally {
       system.terminate();
     }
-  }
-
-  private static double median(List<Double> values) {
-    List<Double> sorted = values.stream().sorted().toList();
-    return sorted.get(sorted.size() / 2);
-  }
-
-  private static Class<?> sinkClass() throws Exception {
-    byte[] zip = InvokeBenchmark.javaHandler("StreamSink", SINK);
-    java.nio.file.Path dir = java.nio.file.Files.createTempDirectory("sink");
-    try (var in = new java.util.zip.ZipInputStream(new java.io.ByteArrayInputStream(zip))) {
-      for (var entry = in.getNextEntry(); entry != null; entry = in.getNextEntry()) {
-        java.nio.file.Path file = dir.resolve(entry.getName());
-        java.nio.file.Files.createDirectories(file.getParent());
-        java.nio.file.Files.write(file, in.readAllBytes());
-      }
-    }
-    return new java.net.URLClassLoader(new java.net.URL[] {dir.toUri().toURL()},
-        StreamBenchmark.class.getClassLoader()).loadClass("bench.StreamSink");
   }
 
   private static void preload(KinesisAsyncClient kinesis, String stream, int records) throws Exception {
