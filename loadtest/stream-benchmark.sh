@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Records/s from a 4-shard Kinesis stream (kinesalite) into an in-process no-op Java function
-# through an event source mapping (ParallelizationFactor 1), against the ceiling: a plain SDK
+# through an event source mapping (ParallelizationFactor 1 and 10), against the ceiling: a plain SDK
 # GetRecords loop per shard on the same server, in the same JVM, building the same event JSON and
 # calling the same handler. Same setup as invoke-benchmark.sh plus its own kinesalite, e.g.
 # loadtest/stream-benchmark.sh -Dbench.rounds=5 -Dbench.records=20000

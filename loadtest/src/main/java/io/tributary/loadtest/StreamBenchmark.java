@@ -32,7 +32,7 @@ import software.amazon.awssdk.services.lambda.model.EventSourcePosition;
 
 /**
  * Records per second from a 4-shard Kinesis stream into an in-process no-op Java function through
- * an event source mapping (ParallelizationFactor 1, batch size 100), side by side with the ceiling:
+ * an event source mapping at ParallelizationFactor 1 and 10 (batch size 100), side by side with the ceiling:
  * a plain SDK GetRecords loop per shard on the same server, in the same JVM, that builds the same
  * event JSON per batch and hands it to the same handler the way the in-process runtime does. Both
  * sides read the same preloaded stream from TRIM_HORIZON, timed from the first batch handled to the
@@ -87,27 +87,34 @@ public final class StreamBenchmark {
       System.out.printf(Locale.ROOT, "%d records of ~40 bytes in a 4-shard stream; batch %d; %d rounds a side%n",
           records, batchSize, rounds);
       List<Double> ceiling = new ArrayList<>();
-      List<Double> mapping = new ArrayList<>();
+      List<Double> single = new ArrayList<>();
+      List<Double> parallel = new ArrayList<>();
       for (int round = 0; round <= rounds; round++) {
         double c = ceiling(kinesis, stream, records, batchSize, sink);
-        double m = mapping(lambda, function, stream, records, batchSize);
+        double m1 = mapping(lambda, function, stream, records, batchSize, 1);
+        double m10 = mapping(lambda, function, stream, records, batchSize, 10);
         if (round == 0) {
-          System.out.printf(Locale.ROOT, "  warm-up: ceiling %.0f, mapping %.0f records/s%n", c, m);
+          System.out.printf(Locale.ROOT, "  warm-up: ceiling %.0f, PF 1 %.0f, PF 10 %.0f records/s%n", c, m1, m10);
           continue;
         }
         ceiling.add(c);
-        mapping.add(m);
-        System.out.printf(Locale.ROOT, "  round %d: ceiling %.0f, mapping %.0f records/s (%.2f)%n", round, c, m,
-            m / c);
+        single.add(m1);
+        parallel.add(m10);
+        System.out.printf(Locale.ROOT, "  round %d: ceiling %.0f, PF 1 %.0f (%.2f), PF 10 %.0f (%.2f) records/s%n",
+            round, c, m1, m1 / c, m10, m10 / c);
       }
-      List<Double> ratios = new ArrayList<>();
-      for (int i = 0; i < ceiling.size(); i++) {
-        ratios.add(mapping.get(i) / ceiling.get(i));
+      for (var side : List.of(Map.entry("ParallelizationFactor 1", single),
+          Map.entry("ParallelizationFactor 10", parallel))) {
+        List<Double> ratios = new ArrayList<>();
+        for (int i = 0; i < ceiling.size(); i++) {
+          ratios.add(side.getValue().get(i) / ceiling.get(i));
+        }
+        System.out.printf(Locale.ROOT, "medians, %s: ceiling %.0f records/s, mapping %.0f records/s, ratio of"
+            + " medians %.2f, median of the rounds' ratios %.2f%n", side.getKey(), InvokeBenchmark.median(ceiling),
+            InvokeBenchmark.median(side.getValue()),
+            InvokeBenchmark.median(side.getValue()) / InvokeBenchmark.median(ceiling),
+            InvokeBenchmark.median(ratios));
       }
-      System.out.printf(Locale.ROOT, "medians: ceiling %.0f records/s, mapping %.0f records/s, ratio of medians"
-          + " %.2f, median of the rounds' ratios %.2f%n", InvokeBenchmark.median(ceiling),
-          InvokeBenchmark.median(mapping), InvokeBenchmark.median(mapping) / InvokeBenchmark.median(ceiling),
-          InvokeBenchmark.median(ratios));
     } finally {
       system.terminate();
     }
@@ -130,10 +137,11 @@ public final class StreamBenchmark {
   }
 
   /** The mapping side: records/s from the first batch handled to the last. */
-  private static double mapping(LambdaClient lambda, String function, String stream, int records, int batchSize)
-      throws Exception {
+  private static double mapping(LambdaClient lambda, String function, String stream, int records, int batchSize,
+                                int parallelization) throws Exception {
     COUNT.set(0);
     String uuid = lambda.createEventSourceMapping(b -> b.functionName(function).batchSize(batchSize)
+        .parallelizationFactor(parallelization)
         .eventSourceArn("arn:aws:kinesis:us-east-1:000000000000:stream/" + stream)
         .startingPosition(EventSourcePosition.TRIM_HORIZON)).uuid();
     long deadline = System.nanoTime() + Duration.ofMinutes(5).toNanos();

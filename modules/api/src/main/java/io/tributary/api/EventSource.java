@@ -55,6 +55,16 @@ public interface EventSource extends AutoCloseable {
   }
 
   /**
+   * A stream batch dealt into {@code count} lanes whose batches may be invoked at once: records
+   * with the same order key (a Kinesis partition key, a DynamoDB item's keys) always go to the same
+   * lane, in the shard's order. Element {@code i} is lane {@code i}'s batch, null when it got no
+   * record. Used for a ParallelizationFactor above 1.
+   */
+  default List<Batch> lanes(Batch batch, int count) {
+    return List.of(batch);
+  }
+
+  /**
    * The records of a batch as the source holds them (key, value, headers), for an on-failure
    * destination of the source's own kind (a Kafka topic); empty when the source has none.
    */

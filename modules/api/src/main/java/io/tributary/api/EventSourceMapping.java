@@ -32,7 +32,9 @@ public record EventSourceMapping(
     List<String> functionResponseTypes,
     OnError onError,
     Integer maximumConcurrency,
-    Long startingPositionTimestampMillis) {
+    Long startingPositionTimestampMillis,
+    Integer parallelizationFactor,
+    Integer tumblingWindowInSeconds) {
 
   /**
    * What a stream mapping does with a batch the function failed: {@code maximumRetryAttempts} and
@@ -84,6 +86,16 @@ public record EventSourceMapping(
     return rest.contains(":") ? rest.substring(rest.indexOf(':') + 1) : null;
   }
 
+  /** How many batches of one shard may be in flight at once (AWS's ParallelizationFactor, default 1). */
+  public int parallelization() {
+    return parallelizationFactor == null ? 1 : parallelizationFactor;
+  }
+
+  /** The tumbling window in seconds; 0: none. */
+  public int tumblingWindow() {
+    return tumblingWindowInSeconds == null ? 0 : tumblingWindowInSeconds;
+  }
+
   /** The error handling this mapping was given, or AWS's default. */
   public OnError errors() {
     return onError == null ? OnError.DEFAULT : onError;
@@ -122,14 +134,16 @@ public record EventSourceMapping(
     return new EventSourceMapping(uuid, functionArn, eventSourceArn, bootstrapServers, topics, consumerGroupId,
         batchSize, maximumBatchingWindowInSeconds, startingPosition, enabled, state, reason,
         lastProcessingResult == null ? this.lastProcessingResult : lastProcessingResult, lastModifiedMillis,
-        filterPatterns, functionResponseTypes, onError, maximumConcurrency, startingPositionTimestampMillis);
+        filterPatterns, functionResponseTypes, onError, maximumConcurrency, startingPositionTimestampMillis,
+        parallelizationFactor, tumblingWindowInSeconds);
   }
 
   /** What UpdateEventSourceMapping may change; null members are left as they are. */
   public record Changes(String functionArn, Integer batchSize, Integer maximumBatchingWindowInSeconds, Boolean enabled,
                         List<String> filterPatterns, List<String> functionResponseTypes, Integer maximumRetryAttempts,
                         Integer maximumRecordAgeInSeconds, Boolean bisectBatchOnFunctionError, String onFailure,
-                        Integer maximumConcurrency) {
+                        Integer maximumConcurrency, Integer parallelizationFactor,
+                        Integer tumblingWindowInSeconds) {
     /**
      * {@code onFailure} given as this removes the destination (AWS: an empty Destination), as
      * {@code maximumConcurrency} 0 removes the limit (an empty ScalingConfig).
@@ -153,7 +167,8 @@ public record EventSourceMapping(
         or(c.functionResponseTypes(), functionResponseTypes), errors,
         c.maximumConcurrency() == null ? maximumConcurrency : c.maximumConcurrency() == 0 ? null
             : c.maximumConcurrency(),
-        startingPositionTimestampMillis);
+        startingPositionTimestampMillis, or(c.parallelizationFactor(), parallelizationFactor),
+        or(c.tumblingWindowInSeconds(), tumblingWindowInSeconds));
   }
 
   private static <T> T or(T given, T current) {

@@ -189,7 +189,7 @@ public final class EventSourceMappingEntity extends EventSourcedBehaviorWithEnfo
       return Effect().noReply();
     }
     EventSourceMapping disabled = m.updated(new EventSourceMapping.Changes(null, null, null, false, null, null, null,
-        null, null, null, null), EventSourceMapping.DISABLED, disable.reason(), clock.millis())
+        null, null, null, null, null, null), EventSourceMapping.DISABLED, disable.reason(), clock.millis())
         .withState(EventSourceMapping.DISABLED, disable.reason(), disable.lastProcessingResult());
     return Effect().persist(new MappingUpdated(disabled))
         .thenRun(s -> save(s.mapping(), lastSequenceNumber(context), null))

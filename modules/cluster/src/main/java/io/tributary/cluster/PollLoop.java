@@ -5,15 +5,22 @@ import io.tributary.api.EventSource;
 import io.tributary.api.EventSourceMapping;
 import io.tributary.api.Invocation;
 import io.tributary.api.LambdaException;
+import io.tributary.cluster.store.StreamCheckpoints;
 import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayDeque;
+import java.util.Arrays;
+import java.util.Deque;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Supplier;
@@ -31,7 +38,8 @@ import org.slf4j.LoggerFactory;
  * while the others go on, and is worked through as {@link BatchProgress} says: retried after a
  * backoff, bisected, and past its retries or its records' maximum age discarded to the mapping's
  * on-failure destination. Run by {@link ShardPoller} (a mapping's whole source on a node) and by
- * {@link StreamShardPoller} (one shard of a stream Tributary places itself).
+ * {@link StreamShardPoller} (one shard of a stream Tributary places itself, with ParallelizationFactor
+ * lanes and tumbling windows: {@link #runShard}).
  */
 final class PollLoop {
 
@@ -42,22 +50,65 @@ final class PollLoop {
   private static final Duration SEND_TIMEOUT = Duration.ofSeconds(60);
   /** How often a poller asks its source how far behind it is. */
   private static final long LAG_EVERY_NANOS = Duration.ofSeconds(5).toNanos();
+  /** A shard read to its head is read again after this (these streams allow 5 reads a second per shard). */
+  private static final long IDLE_READ_NANOS = Duration.ofMillis(200).toNanos();
+  /** How many reads of a shard may be unsettled at once: the one being invoked and those read ahead. */
+  private static final int READS_AHEAD = 3;
+  /** A window is closed this long after its end once the shard is read to its head (the stream's clock may lag ours). */
+  private static final long WINDOW_GRACE_MILLIS = 1000;
   /** AWS: a Kafka mapping with no retry limit but an on-failure destination retries a batch 10 times. */
   static final int KAFKA_RETRIES_WITH_DESTINATION = 10;
   static final String RETRIES_EXHAUSTED = "RetryAttemptsExhausted";
   static final String RECORD_AGE_EXCEEDED = "RecordAgeExceeded";
 
-  /** A stream batch being worked through; {@code last}: the answer of its last invoke that ran. */
+  /**
+   * A stream batch being worked through; {@code last}: the answer of its last invoke that ran;
+   * {@code lane} and {@code read}: where it belongs on a shard Tributary places (null on Kafka).
+   */
   private static final class Held {
     final EventSource.Batch batch;
     final BatchProgress progress;
+    final Lane lane;
+    final Read read;
+    final long arrivalMillis;
     Dispatcher.Result last;
     int waits;
     long dueNanos;
 
-    Held(EventSource.Batch batch, BatchProgress progress) {
+    Held(EventSource.Batch batch, BatchProgress progress, Lane lane, Read read) {
       this.batch = batch;
       this.progress = progress;
+      this.lane = lane;
+      this.read = read;
+      this.arrivalMillis = batch.items().isEmpty() ? 0 : batch.items().get(0).timeMillis();
+    }
+  }
+
+  /**
+   * One of a shard's ParallelizationFactor lanes: its batches run one at a time, in order.
+   * {@code closing}: the final invoke of {@code window} is under way ({@code early}: its state grew too large).
+   */
+  private static final class Lane {
+    final Deque<Held> waiting = new ArrayDeque<>();
+    Held current;
+    TumblingWindow window;
+    boolean closing;
+    boolean early;
+    int closeWaits;
+    long closeDueNanos;
+
+    boolean idle() {
+      return current == null && !closing && waiting.isEmpty();
+    }
+  }
+
+  /** A batch as read from a shard: checkpointed once every batch dealt from it is done, reads in order. */
+  private static final class Read {
+    final EventSource.Batch whole;
+    int pending;
+
+    Read(EventSource.Batch whole) {
+      this.whole = whole;
     }
   }
 
@@ -67,6 +118,10 @@ final class PollLoop {
   private final AtomicBoolean running;
   private final Supplier<EventSource> opener;
   private final Map<String, Held> held = new LinkedHashMap<>();
+  /** What finished invokes leave for the poller's thread to do; on a shard Tributary places. */
+  private final BlockingQueue<Runnable> completions = new LinkedBlockingQueue<>();
+  private final Deque<Read> reads = new ArrayDeque<>();
+  private long generation;
   private String reported;
   private int failures;
   private boolean disabling;
@@ -89,34 +144,10 @@ final class PollLoop {
       try (EventSource source = opener.get()) {
         held.clear();
         report(EventSourceMapping.ENABLED, null);
-        long lagAt = 0;
-        while (running.get()) {
-          if (System.nanoTime() - lagAt > LAG_EVERY_NANOS) {
-            deps.stats().lag(mapping.uuid(), source.lag(), source.lagMillis());
-            lagAt = System.nanoTime();
-          }
-          List<EventSource.Batch> batches = source.poll(pollWait(), mapping.batchSize());
-          source.lost().forEach(held::remove);
-          for (EventSource.Batch batch : batches) {
-            if (!running.get()) {
-              break;
-            }
-            if (batch.event() == null) {
-              source.checkpoint(batch, Set.of());
-              deps.stats().processed(mapping.uuid(), batch.shard(), 0, batch.lastPosition());
-            } else if (mapping.isStream()) {
-              Held h = new Held(batch, new BatchProgress(batch.records(), retryLimit(),
-                  mapping.errors().bisectBatchOnFunctionError()));
-              advance(source, h);
-            } else {
-              processQueueBatch(source, batch);
-            }
-          }
-          for (Held h : List.copyOf(held.values())) {
-            if (running.get() && System.nanoTime() >= h.dueNanos) {
-              advance(source, h);
-            }
-          }
+        if (source instanceof StreamShardPoller.Checkpointed shard) {
+          runShard(shard);
+        } else {
+          runSource(source);
         }
       } catch (RuntimeException e) {
         if (!running.get()) {
@@ -134,6 +165,243 @@ final class PollLoop {
     }
   }
 
+  /** A queue, or a stream whose reader spreads its shards itself (Kafka): one batch at a time. */
+  private void runSource(EventSource source) {
+    long lagAt = 0;
+    while (running.get()) {
+      if (System.nanoTime() - lagAt > LAG_EVERY_NANOS) {
+        deps.stats().lag(mapping.uuid(), source.lag(), source.lagMillis());
+        lagAt = System.nanoTime();
+      }
+      List<EventSource.Batch> batches = source.poll(pollWait(), mapping.batchSize());
+      source.lost().forEach(held::remove);
+      for (EventSource.Batch batch : batches) {
+        if (!running.get()) {
+          break;
+        }
+        if (batch.event() == null) {
+          source.checkpoint(batch, Set.of());
+          deps.stats().processed(mapping.uuid(), batch.shard(), 0, batch.lastPosition());
+        } else if (mapping.isStream()) {
+          advance(source, held(batch, null, null));
+        } else {
+          processQueueBatch(source, batch);
+        }
+      }
+      for (Held h : List.copyOf(held.values())) {
+        if (running.get() && System.nanoTime() >= h.dueNanos) {
+          advance(source, h);
+        }
+      }
+    }
+  }
+
+  private Held held(EventSource.Batch batch, Lane lane, Read read) {
+    return new Held(batch, new BatchProgress(batch.records(), retryLimit(), mapping.errors().bisectBatchOnFunctionError()),
+        lane, read);
+  }
+
+  /**
+   * One shard Tributary places (Kinesis, DynamoDB Streams). The next batches are read while one
+   * is invoked; each read is dealt into ParallelizationFactor lanes by order key (partition key),
+   * each lane running one batch at a time, so up to that many batches of the shard are in flight
+   * and each key's records stay in order. A read is checkpointed once all its records are settled,
+   * reads in the shard's order, so the checkpoint never passes a record still to be processed.
+   * A failed batch holds only its lane (and, once the reads ahead run out, the shard).
+   */
+  private void runShard(StreamShardPoller.Checkpointed source) {
+    generation++;
+    completions.clear();
+    reads.clear();
+    int parallelization = mapping.parallelization();
+    Lane[] lanes = new Lane[parallelization];
+    for (int i = 0; i < lanes.length; i++) {
+      lanes[i] = new Lane();
+    }
+    StreamCheckpoints.Window stored = source.window();
+    if (mapping.tumblingWindow() > 0 && stored != null) {
+      lanes[0].window = TumblingWindow.of(stored.startMillis(), mapping.tumblingWindow()).withState(stored.state());
+    }
+    int readSize = Math.min(10_000, mapping.batchSize() * parallelization);
+    long lagAt = 0;
+    long readAt = 0;
+    boolean atHead = false;
+    while (running.get()) {
+      long now = System.nanoTime();
+      if (now - lagAt > LAG_EVERY_NANOS) {
+        deps.stats().lag(mapping.uuid(), source.lag(), source.lagMillis());
+        lagAt = now;
+      }
+      boolean busy = Arrays.stream(lanes).anyMatch(l -> !l.idle());
+      if (reads.size() < READS_AHEAD && now >= readAt && !source.ended()) {
+        // While batches run, an empty read returns at once; the next waits a little (the source waits when idle).
+        List<EventSource.Batch> batches = source.poll(busy ? Duration.ofMillis(1) : POLL_WAIT, readSize);
+        atHead = batches.isEmpty();
+        readAt = atHead && busy ? System.nanoTime() + IDLE_READ_NANOS : 0;
+        batches.forEach(batch -> deal(source, lanes, batch));
+      }
+      long waitNanos = reads.size() < READS_AHEAD && !source.ended() ? Math.max(0, readAt - System.nanoTime())
+          : POLL_WAIT.toNanos();
+      drain(Math.min(waitNanos, nextDue(lanes) - System.nanoTime()));
+      checkpointReads(source);
+      for (Lane lane : lanes) {
+        step(source, lane, atHead);
+      }
+      if (source.ended() && reads.isEmpty() && Arrays.stream(lanes).allMatch(Lane::idle)) {
+        if (lanes[0].window == null) {
+          source.finish();
+          return;
+        }
+        close(source, lanes[0], false);
+      }
+    }
+  }
+
+  /** Runs what finished invokes left, waiting up to {@code nanos} for the first. */
+  private void drain(long nanos) {
+    try {
+      Runnable next = nanos > 0 ? completions.poll(nanos, TimeUnit.NANOSECONDS) : completions.poll();
+      while (next != null && running.get()) {
+        next.run();
+        next = completions.poll();
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      running.set(false);
+    }
+  }
+
+  private static long nextDue(Lane[] lanes) {
+    long due = System.nanoTime() + POLL_WAIT.toNanos();
+    for (Lane lane : lanes) {
+      if (lane.current != null && lane.current.dueNanos > 0) {
+        due = Math.min(due, lane.current.dueNanos);
+      }
+      if (lane.closing && lane.closeDueNanos > 0) {
+        due = Math.min(due, lane.closeDueNanos);
+      }
+    }
+    return due;
+  }
+
+  /** Deals a read into the lanes, a tumbling window's read also into runs of one window each. */
+  private void deal(StreamShardPoller.Checkpointed source, Lane[] lanes, EventSource.Batch batch) {
+    Read read = new Read(batch);
+    reads.add(read);
+    if (batch.event() == null) {
+      return;
+    }
+    List<EventSource.Batch> dealt = lanes.length == 1 ? List.of(batch) : source.lanes(batch, lanes.length);
+    for (int i = 0; i < lanes.length; i++) {
+      EventSource.Batch part = dealt.get(i);
+      if (part == null) {
+        continue;
+      }
+      int from = 0;
+      for (int to : mapping.tumblingWindow() > 0 ? TumblingWindow.runs(part.items(), mapping.tumblingWindow())
+          : List.of(part.records())) {
+        EventSource.Batch run = from == 0 && to == part.records() ? part : source.slice(part, from, to);
+        lanes[i].waiting.add(held(run, lanes[i], read));
+        read.pending++;
+        from = to;
+      }
+    }
+  }
+
+  /** Checkpoints the reads whose records are all settled, oldest first. */
+  private void checkpointReads(EventSource source) {
+    while (!reads.isEmpty() && reads.peekFirst().pending == 0) {
+      EventSource.Batch done = reads.removeFirst().whole;
+      source.checkpoint(done, Set.of());
+      deps.stats().processed(mapping.uuid(), done.shard(), 0, done.lastPosition());
+    }
+  }
+
+  /**
+   * Moves a lane on: retries its held batch when due, or starts its next one, a tumbling window's
+   * final invoke first when the next batch is in a later window, the state grew too large, or the
+   * window is over and the shard is read to its head.
+   */
+  private void step(StreamShardPoller.Checkpointed source, Lane lane, boolean atHead) {
+    if (!running.get()) {
+      return;
+    }
+    if (lane.closing) {
+      if (lane.closeDueNanos > 0 && System.nanoTime() >= lane.closeDueNanos) {
+        lane.closeDueNanos = 0;
+        close(source, lane, lane.early);
+      }
+      return;
+    }
+    if (lane.current != null) {
+      if (lane.current.dueNanos > 0 && System.nanoTime() >= lane.current.dueNanos) {
+        lane.current.dueNanos = 0;
+        advance(source, lane.current);
+      }
+      return;
+    }
+    TumblingWindow window = lane.window;
+    Held next = lane.waiting.peekFirst();
+    if (mapping.tumblingWindow() > 0 && window != null) {
+      boolean later = next != null && next.arrivalMillis >= window.endMillis();
+      boolean over = next == null && atHead && System.currentTimeMillis() >= window.endMillis() + WINDOW_GRACE_MILLIS;
+      if (later || over || window.tooLarge()) {
+        close(source, lane, !later && !over);
+        return;
+      }
+    }
+    if (next == null) {
+      return;
+    }
+    lane.waiting.removeFirst();
+    if (mapping.tumblingWindow() > 0 && lane.window == null) {
+      lane.window = TumblingWindow.of(next.arrivalMillis, mapping.tumblingWindow());
+    }
+    lane.current = next;
+    advance(source, next);
+  }
+
+  /**
+   * The final invoke of the lane's window: no records, its state, {@code isFinalInvokeForWindow}.
+   * Retried until it succeeds (AWS suspends the shard meanwhile); then the window is dropped, or
+   * after an early end goes on with a fresh state.
+   */
+  private void close(StreamShardPoller.Checkpointed source, Lane lane, boolean early) {
+    lane.closing = true;
+    lane.early = early;
+    TumblingWindow window = lane.window;
+    long gen = generation;
+    call(null, window.event(null, source.shardId(), mapping.eventSourceArn(), true, early)).thenAccept(outcome ->
+        completions.add(() -> {
+          if (gen != generation) {
+            return;
+          }
+          received(outcome);
+          if (outcome.problem() == null) {
+            lane.closing = false;
+            lane.closeWaits = 0;
+            lane.window = early ? window.fresh() : null;
+            source.window(stored(lane.window), true);
+            report(null, "OK");
+            return;
+          }
+          lane.closeWaits++;
+          Duration delay = deps.schedule().backoff(lane.closeWaits);
+          lane.closeDueNanos = System.nanoTime() + delay.toNanos();
+          deps.stats().failed(mapping.uuid(), source.shardId(), outcome.problem(), System.currentTimeMillis());
+          report(null, "PROBLEM: " + outcome.problem());
+          if (lane.closeWaits == 1 || lane.closeWaits % 10 == 0) {
+            log.warn("Event source mapping {}: the final invoke of the window from {} of {} failed ({} in a row; again"
+                + " in {}): {}", mapping.uuid(), Instant.ofEpochMilli(window.startMillis()), source.shardId(),
+                lane.closeWaits, delay, outcome.problem());
+          }
+        }));
+  }
+
+  private static StreamCheckpoints.Window stored(TumblingWindow window) {
+    return window == null ? null : new StreamCheckpoints.Window(window.startMillis(), window.state());
+  }
+
   /** Short enough to come back when a held batch is due. */
   private Duration pollWait() {
     long now = System.nanoTime();
@@ -149,11 +417,11 @@ final class PollLoop {
   }
 
   /**
-   * Works a stream batch on until it is done (checkpointed, the shard resumed) or has to wait
-   * for a retry (held, the shard paused).
+   * Works a stream batch on until it is done (settled, its shard or lane moving on) or has to wait
+   * for a retry (held). On Kafka each invoke is waited for here; in a lane it runs while the poller
+   * goes on, and its outcome is taken up from {@link #completions}.
    */
   private void advance(EventSource source, Held h) {
-    String shard = h.batch.shard();
     while (running.get() && !h.progress.done()) {
       BatchProgress.Range r = h.progress.head();
       int old = expired(h.batch, r);
@@ -164,63 +432,99 @@ final class PollLoop {
         continue;
       }
       boolean whole = r.size() == h.batch.records();
-      Outcome outcome = invoke(whole ? h.batch : source.slice(h.batch, r.from(), r.to()));
-      if (outcome.result() != null && outcome.result().result() != null) {
-        h.last = outcome.result();
-      }
-      BatchProgress.Next next;
-      if (outcome.problem() == null && outcome.failedItems().isEmpty()) {
-        h.progress.succeeded();
-        settled(source, h, r.from(), r.to(), !whole);
-        failures = 0;
-        report(null, "OK");
-        continue;
-      } else if (outcome.problem() == null) {
-        int firstFailed = r.to();
-        for (int i = r.from(); i < r.to(); i++) {
-          if (outcome.failedItems().contains(h.batch.items().get(i).id())) {
-            firstFailed = i;
-            break;
-          }
-        }
-        if (firstFailed > r.from()) {
-          settled(source, h, r.from(), firstFailed, true);
-        }
-        next = h.progress.partlyFailed(firstFailed);
-      } else if (outcome.functionRan()) {
-        next = h.progress.functionError();
-      } else {
-        next = BatchProgress.Next.RETRY_LATER;
-      }
-      String problem = outcome.problem() != null ? outcome.problem()
-          : outcome.failedItems().size() + " records reported failed";
-      deps.stats().failed(mapping.uuid(), shard, problem, System.currentTimeMillis());
-      report(null, "PROBLEM: " + problem);
-      if (next == BatchProgress.Next.DISCARD) {
-        if (!discard(source, h, h.progress.discard(), RETRIES_EXHAUSTED)) {
+      EventSource.Batch part = whole ? h.batch : source.slice(h.batch, r.from(), r.to());
+      byte[] event = h.lane != null && h.lane.window != null
+          ? h.lane.window.event(part.event(), part.shard(), mapping.eventSourceArn(), false, false) : part.event();
+      CompletableFuture<Outcome> call = call(part, event);
+      if (h.lane == null) {
+        if (!settle(source, h, r, await(call))) {
           return;
         }
-      } else if (next == BatchProgress.Next.RETRY_LATER) {
-        h.waits++;
-        Duration delay = deps.schedule().backoff(h.waits);
-        h.dueNanos = System.nanoTime() + delay.toNanos();
-        if (h.waits == 1 || h.waits % 10 == 0) {
-          log.warn("Event source mapping {}: records {} to {} of {} failed ({} in a row; again in {}): {}",
-              mapping.uuid(), h.batch.items().get(h.progress.head().from()).id(),
-              h.batch.items().get(h.progress.head().to() - 1).id(), shard, h.waits, delay, problem);
-        }
-        if (held.put(shard, h) == null) {
-          source.pause(shard);
-        }
-        return;
+        continue;
       }
+      long gen = generation;
+      call.thenAccept(outcome -> completions.add(() -> {
+        if (gen == generation && running.get() && settle(source, h, r, outcome)) {
+          advance(source, h);
+        }
+      }));
+      return;
     }
-    if (h.progress.done()) {
+    if (!h.progress.done()) {
+      return;
+    }
+    if (h.lane == null) {
       source.checkpoint(h.batch, Set.of());
-      if (held.remove(shard) != null) {
-        source.resume(shard);
+      if (held.remove(h.batch.shard()) != null) {
+        source.resume(h.batch.shard());
       }
+    } else {
+      h.lane.current = null;
+      h.read.pending--;
     }
+  }
+
+  /**
+   * Takes up the outcome of invoking range {@code r} of a held batch: true when the batch goes on
+   * at once (its next range), false when it waits for a retry or the poller stopped.
+   */
+  private boolean settle(EventSource source, Held h, BatchProgress.Range r, Outcome outcome) {
+    received(outcome);
+    String shard = h.batch.shard();
+    if (outcome.result() != null && outcome.result().result() != null) {
+      h.last = outcome.result();
+    }
+    if (outcome.problem() == null && h.lane != null && h.lane.window != null) {
+      h.lane.window = h.lane.window.withState(outcome.state());
+      ((StreamShardPoller.Checkpointed) source).window(stored(h.lane.window), false);
+    }
+    boolean whole = r.size() == h.batch.records();
+    BatchProgress.Next next;
+    if (outcome.problem() == null && outcome.failedItems().isEmpty()) {
+      h.progress.succeeded();
+      settled(source, h, r.from(), r.to(), !whole);
+      failures = 0;
+      report(null, "OK");
+      return true;
+    } else if (outcome.problem() == null) {
+      int firstFailed = r.to();
+      for (int i = r.from(); i < r.to(); i++) {
+        if (outcome.failedItems().contains(h.batch.items().get(i).id())) {
+          firstFailed = i;
+          break;
+        }
+      }
+      if (firstFailed > r.from()) {
+        settled(source, h, r.from(), firstFailed, true);
+      }
+      next = h.progress.partlyFailed(firstFailed);
+    } else if (outcome.functionRan()) {
+      next = h.progress.functionError();
+    } else {
+      next = BatchProgress.Next.RETRY_LATER;
+    }
+    String problem = outcome.problem() != null ? outcome.problem()
+        : outcome.failedItems().size() + " records reported failed";
+    deps.stats().failed(mapping.uuid(), shard, problem, System.currentTimeMillis());
+    report(null, "PROBLEM: " + problem);
+    if (next == BatchProgress.Next.DISCARD) {
+      return discard(source, h, h.progress.discard(), RETRIES_EXHAUSTED);
+    }
+    if (next == BatchProgress.Next.RETRY_LATER) {
+      h.waits++;
+      Duration delay = deps.schedule().backoff(h.waits);
+      h.dueNanos = System.nanoTime() + delay.toNanos();
+      if (h.waits == 1 || h.waits % 10 == 0) {
+        log.warn("Event source mapping {}: records {} to {} of {} failed ({} in a row; again in {}): {}",
+            mapping.uuid(), h.batch.items().get(h.progress.head().from()).id(),
+            h.batch.items().get(h.progress.head().to() - 1).id(), shard, h.waits, delay, problem);
+      }
+      if (h.lane == null && held.put(shard, h) == null) {
+        source.pause(shard);
+      }
+      return false;
+    }
+    return true;
   }
 
   /** How many records at the head of range {@code r} are older than the mapping's maximum record age. */
@@ -237,13 +541,21 @@ final class PollLoop {
     return count;
   }
 
-  /** Items {@code from} to {@code to} were processed: counted, and checkpointed when {@code partial}. */
+  /**
+   * Items {@code from} to {@code to} were processed: counted, and checkpointed when {@code partial}
+   * and the batch's lane is its shard's only one (else its read is checkpointed once all of it is settled).
+   */
   private void settled(EventSource source, Held h, int from, int to, boolean partial) {
     EventSource.Batch span = h.batch.span(from, to);
-    if (partial) {
+    boolean alone = alone(h);
+    if (partial && alone) {
       source.checkpoint(span, Set.of());
     }
-    deps.stats().processed(mapping.uuid(), span.shard(), span.records(), span.lastPosition());
+    deps.stats().processed(mapping.uuid(), span.shard(), span.records(), alone ? span.lastPosition() : null);
+  }
+
+  private boolean alone(Held h) {
+    return h.lane == null || mapping.parallelization() == 1;
   }
 
   /**
@@ -262,8 +574,11 @@ final class PollLoop {
       log.warn("Event source mapping {} discarded records {} to {} of {} ({}); sent to {}", mapping.uuid(),
           gone.firstPosition(), gone.lastPosition(), gone.shard(), condition, target);
     }
-    source.checkpoint(gone, Set.of());
-    deps.stats().discarded(mapping.uuid(), gone.shard(), gone.records(), gone.lastPosition());
+    boolean alone = alone(h);
+    if (alone) {
+      source.checkpoint(gone, Set.of());
+    }
+    deps.stats().discarded(mapping.uuid(), gone.shard(), gone.records(), alone ? gone.lastPosition() : null);
     return true;
   }
 
@@ -321,7 +636,8 @@ final class PollLoop {
 
   /** A queue's batch: its failed messages are left to come back after their visibility timeout. */
   private void processQueueBatch(EventSource source, EventSource.Batch batch) {
-    Outcome outcome = invoke(batch);
+    Outcome outcome = await(call(batch, batch.event()));
+    received(outcome);
     if (outcome.problem() == null) {
       source.checkpoint(batch, outcome.failedItems());
       deps.stats().processed(mapping.uuid(), batch.shard(), batch.records() - outcome.failedItems().size(),
@@ -346,39 +662,30 @@ final class PollLoop {
   /**
    * {@code problem} null: the function processed the batch, but for {@code failedItems};
    * {@code functionRan}: the problem is the function's (an error, a malformed response), not a
-   * throttle or a node's.
+   * throttle or a node's; {@code state}: a tumbling window's new state; {@code gone}: the function
+   * (or the qualifier the mapping names) does not exist.
    */
-  private record Outcome(String problem, Set<String> failedItems, boolean functionRan, Dispatcher.Result result) {
+  private record Outcome(String problem, Set<String> failedItems, boolean functionRan, Dispatcher.Result result,
+                         String state, boolean gone) {
     static Outcome notRun(String problem, Dispatcher.Result result) {
-      return new Outcome(problem, Set.of(), false, result);
+      return new Outcome(problem, Set.of(), false, result, null, false);
+    }
+
+    static Outcome ran(String problem, Set<String> failedItems, Dispatcher.Result result, String state) {
+      return new Outcome(problem, failedItems, true, result, state, false);
     }
   }
 
-  private Outcome invoke(EventSource.Batch batch) {
-    Invocation invocation = new Invocation(UUID.randomUUID().toString(), mapping.functionArn(), batch.event(), null,
-        null, false);
+  /** Called on the poller's thread with each outcome. */
+  private void received(Outcome outcome) {
+    if (outcome.gone()) {
+      disable(outcome.problem());
+    }
+  }
+
+  private Outcome await(CompletableFuture<Outcome> call) {
     try {
-      Dispatcher.Result result = AskPattern.<Dispatcher.Command, Dispatcher.Result>ask(deps.dispatcher(),
-              replyTo -> new Dispatcher.Invoke(mapping.functionName(), mapping.qualifier(), invocation, false, true,
-                  replyTo), INVOKE_TIMEOUT, system.scheduler())
-          .toCompletableFuture().get(INVOKE_TIMEOUT.toSeconds() + 5, TimeUnit.SECONDS);
-      if (result.error() != null) {
-        LambdaException error = result.error().toException();
-        if (error.status() == 404) {
-          disable(error.getMessage());
-        }
-        return Outcome.notRun(error.errorType() + ": " + error.getMessage(), result);
-      }
-      if (result.result().functionError() != null) {
-        return new Outcome("Function call failed (" + result.result().functionError() + ")", Set.of(), true, result);
-      }
-      if (!mapping.reportsItemFailures()) {
-        return new Outcome(null, Set.of(), true, result);
-      }
-      return PartialBatchResponse.failedItems(result.result().payload(), batch.itemIds())
-          .map(failed -> new Outcome(null, failed, true, result))
-          .orElseGet(() -> new Outcome("Function call failed (its batchItemFailures response is malformed)",
-              Set.of(), true, result));
+      return call.get(INVOKE_TIMEOUT.toSeconds() + 5, TimeUnit.SECONDS);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       running.set(false);
@@ -386,6 +693,48 @@ final class PollLoop {
     } catch (Exception e) {
       return Outcome.notRun("Function call failed: " + e, null);
     }
+  }
+
+  /**
+   * Invokes the function with {@code event} (of {@code batch}; null for a window's final invoke),
+   * through the node's Dispatcher; never completes exceptionally.
+   */
+  private CompletableFuture<Outcome> call(EventSource.Batch batch, byte[] event) {
+    Invocation invocation = new Invocation(UUID.randomUUID().toString(), mapping.functionArn(), event, null, null,
+        false);
+    return AskPattern.<Dispatcher.Command, Dispatcher.Result>ask(deps.dispatcher(),
+            replyTo -> new Dispatcher.Invoke(mapping.functionName(), mapping.qualifier(), invocation, false, true,
+                replyTo), INVOKE_TIMEOUT, system.scheduler())
+        .toCompletableFuture()
+        .handle((result, failure) -> failure != null ? Outcome.notRun("Function call failed: " + failure, null)
+            : outcome(batch, result));
+  }
+
+  private Outcome outcome(EventSource.Batch batch, Dispatcher.Result result) {
+    if (result.error() != null) {
+      LambdaException error = result.error().toException();
+      return new Outcome(error.errorType() + ": " + error.getMessage(), Set.of(), false, result, null,
+          error.status() == 404);
+    }
+    if (result.result().functionError() != null) {
+      return Outcome.ran("Function call failed (" + result.result().functionError() + ")", Set.of(), result, null);
+    }
+    String state = null;
+    if (batch != null && mapping.tumblingWindow() > 0) {
+      state = TumblingWindow.stateOf(result.result().payload());
+      if (state == null) {
+        return Outcome.ran("Function call failed (with a tumbling window its response must hold a state object:"
+            + " {\"state\": {...}})", Set.of(), result, null);
+      }
+    }
+    if (batch == null || !mapping.reportsItemFailures()) {
+      return Outcome.ran(null, Set.of(), result, state);
+    }
+    String windowState = state;
+    return PartialBatchResponse.failedItems(result.result().payload(), batch.itemIds())
+        .map(failed -> Outcome.ran(null, failed, result, windowState))
+        .orElseGet(() -> Outcome.ran("Function call failed (its batchItemFailures response is malformed)", Set.of(),
+            result, null));
   }
 
   /** The function (or the qualifier the mapping names) is gone: the mapping is disabled, once. */

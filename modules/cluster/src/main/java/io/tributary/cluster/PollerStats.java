@@ -29,12 +29,14 @@ public final class PollerStats {
   }
 
   void processed(String uuid, String shard, int records, String checkpoint) {
-    update(uuid, shard, was -> new Shard(shard, was.recordsProcessed() + records, was.recordsDiscarded(), checkpoint,
+    update(uuid, shard, was -> new Shard(shard, was.recordsProcessed() + records, was.recordsDiscarded(),
+        checkpoint == null ? was.lastCheckpoint() : checkpoint,
         was.lag(), was.lagMillis(), was.lastError(), was.lastErrorAtMillis()));
   }
 
   void discarded(String uuid, String shard, int records, String checkpoint) {
-    update(uuid, shard, was -> new Shard(shard, was.recordsProcessed(), was.recordsDiscarded() + records, checkpoint,
+    update(uuid, shard, was -> new Shard(shard, was.recordsProcessed(), was.recordsDiscarded() + records,
+        checkpoint == null ? was.lastCheckpoint() : checkpoint,
         was.lag(), was.lagMillis(), was.lastError(), was.lastErrorAtMillis()));
   }
 

@@ -145,11 +145,14 @@ public final class StreamShardPoller {
       throw new IllegalStateException("shard " + shard + " is finished");
     }
     return new Checkpointed(deps.sources().openShard(m, shard, claimed.position()), m.uuid(), shard,
-        claimed.epoch(), claimed.position(), checkpoints, flag);
+        claimed.epoch(), claimed.position(), claimed.window(), checkpoints, flag);
   }
 
-  /** The shard's source, whose checkpoints are also written to Cassandra under the poller's epoch. */
-  private static final class Checkpointed implements EventSource {
+  /**
+   * The shard's source, whose checkpoints are also written to Cassandra under the poller's epoch,
+   * with the tumbling window open at them.
+   */
+  static final class Checkpointed implements EventSource {
     private final EventSource source;
     private final String uuid;
     private final String shard;
@@ -157,16 +160,45 @@ public final class StreamShardPoller {
     private final StreamCheckpoints checkpoints;
     private final AtomicBoolean running;
     private String position;
+    private StreamCheckpoints.Window window;
 
     Checkpointed(EventSource source, String uuid, String shard, long epoch, String position,
-                 StreamCheckpoints checkpoints, AtomicBoolean running) {
+                 StreamCheckpoints.Window window, StreamCheckpoints checkpoints, AtomicBoolean running) {
       this.source = source;
       this.uuid = uuid;
       this.shard = shard;
       this.epoch = epoch;
       this.position = position;
+      this.window = window;
       this.checkpoints = checkpoints;
       this.running = running;
+    }
+
+    String shardId() {
+      return shard;
+    }
+
+    /** The tumbling window open at the checkpoint the poller started from, or null. */
+    StreamCheckpoints.Window window() {
+      return window;
+    }
+
+    /** The tumbling window to store with the next checkpoint; {@code now}: store it at the current one at once. */
+    void window(StreamCheckpoints.Window open, boolean now) {
+      window = open;
+      if (now) {
+        settle();
+        save(position, false);
+      }
+    }
+
+    /** The shard was read to its end and everything in it was processed: it is finished, and the poller stops. */
+    void finish() {
+      settle();
+      save(position, true);
+      settle();
+      running.set(false);
+      log.debug("Shard {} of event source mapping {} is finished", shard, uuid);
     }
 
     /** The checkpoint being written, if any: one at a time, overlapping the shard's next read. */
@@ -200,21 +232,17 @@ public final class StreamShardPoller {
     private void save(String at, boolean finished) {
       settle();
       writingPosition = at;
-      writing = checkpoints.save(uuid, shard, epoch, at, finished).toCompletableFuture();
+      writing = checkpoints.save(uuid, shard, epoch, at, finished, window).toCompletableFuture();
     }
 
-    /** Once the shard is read to its end (everything handed out was checkpointed before this poll), it is finished. */
     @Override
     public List<Batch> poll(Duration wait, int maxRecords) {
-      List<Batch> batches = source.poll(wait, maxRecords);
-      if (source.ended()) {
-        settle();
-        save(position, true);
-        settle();
-        running.set(false);
-        log.debug("Shard {} of event source mapping {} is finished", shard, uuid);
-      }
-      return batches;
+      return source.poll(wait, maxRecords);
+    }
+
+    @Override
+    public List<Batch> lanes(Batch batch, int count) {
+      return source.lanes(batch, count);
     }
 
     /** Written while the shard's next batch is read and invoked; waited for before the next one. */

@@ -56,11 +56,11 @@ class EventSourceMappingEntityTest {
     return run(r -> new EventSourceMappingEntity.Create(new EventSourceMapping(UUID,
         "arn:aws:lambda:us-east-1:000000000000:function:orders", null, List.of("b:9092"), List.of("orders"), null,
         100, 0, "TRIM_HORIZON", enabled, enabled ? EventSourceMapping.CREATING : EventSourceMapping.DISABLED,
-        "USER_INITIATED", EventSourceMapping.NO_RECORDS, 0, null, null, null, null, null), r)).getOrThrow();
+        "USER_INITIATED", EventSourceMapping.NO_RECORDS, 0, null, null, null, null, null, null, null), r)).getOrThrow();
   }
 
   private static EventSourceMapping.Changes enabled(Integer batchSize, boolean enabled) {
-    return new EventSourceMapping.Changes(null, batchSize, null, enabled, null, null, null, null, null, null, null);
+    return new EventSourceMapping.Changes(null, batchSize, null, enabled, null, null, null, null, null, null, null, null, null);
   }
 
   private String state() {
@@ -135,12 +135,12 @@ class EventSourceMappingEntityTest {
     create(true);
     EventSourceMapping updated = run(r -> new EventSourceMappingEntity.Update(new EventSourceMapping.Changes(
         "arn:aws:lambda:us-east-1:000000000000:function:other", null, null, null, null, null, 3, null, true,
-        "kafka://orders-failed", null), r)).getOrThrow();
+        "kafka://orders-failed", null, null, null), r)).getOrThrow();
     assertEquals("arn:aws:lambda:us-east-1:000000000000:function:other", updated.functionArn());
     assertEquals(100, updated.batchSize());
     assertEquals(new EventSourceMapping.OnError(3, -1, true, "kafka://orders-failed"), updated.errors());
     EventSourceMapping cleared = run(r -> new EventSourceMappingEntity.Update(new EventSourceMapping.Changes(null,
-        null, null, null, null, null, null, 120, null, EventSourceMapping.Changes.REMOVE, null), r)).getOrThrow();
+        null, null, null, null, null, null, 120, null, EventSourceMapping.Changes.REMOVE, null, null, null), r)).getOrThrow();
     assertEquals(new EventSourceMapping.OnError(3, 120, true, null), cleared.errors());
   }
 

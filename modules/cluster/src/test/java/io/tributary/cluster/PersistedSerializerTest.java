@@ -77,7 +77,7 @@ class PersistedSerializerTest {
     EventSourceMapping mapping = new EventSourceMapping("1f0b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d",
         "arn:aws:lambda:us-east-1:000000000000:function:orders", null, List.of("broker-1:9092", "broker-2:9092"),
         List.of("orders"), null, 100, 0, "TRIM_HORIZON", true, "Enabled", "USER_INITIATED", "OK", 1_795_000_000_000L, null, null,
-        null, null, null);
+        null, null, null, null, null);
     m.put("MappingCreated.v1", new EventSourceMappingEntity.MappingCreated(mapping));
     m.put("MappingUpdated.v1", new EventSourceMappingEntity.MappingUpdated(mapping));
     m.put("MappingDeleted.v1", new EventSourceMappingEntity.MappingDeleted(mapping.uuid()));

@@ -110,6 +110,11 @@ final class KinesisEventSource extends ShardIteratorSource<Record> {
   }
 
   @Override
+  String orderKey(Record r) {
+    return r.partitionKey();
+  }
+
+  @Override
   String batchInfoName() {
     return "KinesisBatchInfo";
   }

@@ -12,6 +12,7 @@ import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -47,7 +48,8 @@ abstract class ShardIteratorSource<R> implements EventSource {
   protected final String region;
   private final RecordFilter filter;
   private final Deque<R> fetched = new ArrayDeque<>();
-  private List<R> handedOut = List.of();
+  /** Records handed out and not checkpointed yet, by sequence number: several batches may be in flight. */
+  private final Map<String, R> handedOut = new HashMap<>();
   private String iterator;
   private boolean ended;
   private boolean paused;
@@ -82,6 +84,9 @@ abstract class ShardIteratorSource<R> implements EventSource {
 
   /** The record as the mapping's filters see it. */
   abstract JsonNode asJson(R record);
+
+  /** What orders the record within the shard for a ParallelizationFactor above 1 (its partition key, its item's keys). */
+  abstract String orderKey(R record);
 
   /** The member a failure record holds the batch's range under ({@code KinesisBatchInfo}, …). */
   abstract String batchInfoName();
@@ -135,9 +140,31 @@ abstract class ShardIteratorSource<R> implements EventSource {
       bytes += size;
       batch.add(fetched.removeFirst());
     }
-    handedOut = filter == null ? batch : batch.stream().filter(r -> filter.matches(asJson(r))).toList();
-    return List.of(new Batch(shard, handedOut.isEmpty() ? null : event(handedOut), items(handedOut),
+    List<R> passed = filter == null ? batch : batch.stream().filter(r -> filter.matches(asJson(r))).toList();
+    passed.forEach(r -> handedOut.put(sequenceNumber(r), r));
+    return List.of(new Batch(shard, passed.isEmpty() ? null : event(passed), items(passed),
         sequenceNumber(batch.get(0)), sequenceNumber(batch.get(batch.size() - 1))));
+  }
+
+  /** Records with one order key always land in the same lane, so their order is kept. */
+  @Override
+  public List<Batch> lanes(Batch batch, int count) {
+    if (count == 1 || batch.records() == 0) {
+      return List.of(batch);
+    }
+    List<List<R>> lanes = new ArrayList<>();
+    for (int i = 0; i < count; i++) {
+      lanes.add(new ArrayList<>());
+    }
+    for (R r : recordsOf(batch)) {
+      lanes.get(Math.floorMod(orderKey(r).hashCode(), count)).add(r);
+    }
+    return lanes.stream().map(lane -> lane.isEmpty() ? null : batchOf(lane)).toList();
+  }
+
+  private Batch batchOf(List<R> records) {
+    return new Batch(shard, event(records), items(records), sequenceNumber(records.get(0)),
+        sequenceNumber(records.get(records.size() - 1)));
   }
 
   private List<Item> items(List<R> records) {
@@ -172,6 +199,7 @@ abstract class ShardIteratorSource<R> implements EventSource {
   /** The stream keeps no readers' positions: the poller writes the checkpoint. */
   @Override
   public void checkpoint(Batch batch, Set<String> failed) {
+    batch.items().forEach(item -> handedOut.remove(item.id()));
   }
 
   /** Reads the batch again from its first record. */
@@ -182,22 +210,20 @@ abstract class ShardIteratorSource<R> implements EventSource {
   }
 
   private List<R> recordsOf(Batch batch) {
-    String first = batch.items().get(0).id();
-    int from = 0;
-    while (from < handedOut.size() && !sequenceNumber(handedOut.get(from)).equals(first)) {
-      from++;
+    List<R> records = new ArrayList<>(batch.records());
+    for (Item item : batch.items()) {
+      R r = handedOut.get(item.id());
+      if (r == null) {
+        throw new IllegalStateException("Record " + item.id() + " of " + shard + " is not held");
+      }
+      records.add(r);
     }
-    if (from + batch.records() > handedOut.size()) {
-      throw new IllegalStateException("The batch of " + shard + " at " + first + " is not held");
-    }
-    return handedOut.subList(from, from + batch.records());
+    return records;
   }
 
   @Override
   public Batch slice(Batch batch, int from, int to) {
-    List<R> records = recordsOf(batch).subList(from, to);
-    return new Batch(shard, event(records), items(records), sequenceNumber(records.get(0)),
-        sequenceNumber(records.get(records.size() - 1)));
+    return batchOf(recordsOf(batch).subList(from, to));
   }
 
   /** AWS's batch info: the shard, the batch's sequence range and arrival times, the stream. */
@@ -240,5 +266,6 @@ abstract class ShardIteratorSource<R> implements EventSource {
   @Override
   public void close() {
     fetched.clear();
+    handedOut.clear();
   }
 }

@@ -168,7 +168,7 @@ final class EventSourceMappingRoutes extends AllDirectives {
     refuse(b, KINESIS_ONLY, "ScalingConfig");
     return store(b, function, new EventSourceMapping(null, null, null, brokers, topics, group, batchSize, window,
         start.position(), enabled, null, null, null, 0, filters(b), null,
-        onError(b, EventSourceMapping.OnError.DEFAULT), null, start.atMillis()));
+        onError(b, EventSourceMapping.OnError.DEFAULT), null, start.atMillis(), null, null));
   }
 
   /** Where a stream mapping starts: {@code atMillis} for AT_TIMESTAMP. */
@@ -216,22 +216,39 @@ final class EventSourceMappingRoutes extends AllDirectives {
       }
     }
     refuse(b, List.of(), "ScalingConfig");
-    kinesisNotYet(b);
     sources.check(arn);
     Start start = start(b, source);
     int batchSize = b.has("BatchSize") ? batchSize(b.integer("BatchSize")) : 100;
     int window = b.has("MaximumBatchingWindowInSeconds") ? window(b.integer("MaximumBatchingWindowInSeconds")) : 0;
+    int parallelization = b.has("ParallelizationFactor") ? parallelization(b.integer("ParallelizationFactor")) : 1;
+    int tumbling = b.has("TumblingWindowInSeconds") ? tumbling(b.integer("TumblingWindowInSeconds")) : 0;
+    oneBatchPerWindow(parallelization, tumbling);
     return store(b, function, new EventSourceMapping(null, null, arn, null, null, null, batchSize, window,
         start.position(), !Boolean.FALSE.equals(b.bool("Enabled")), null, null, null, 0, filters(b),
-        responseTypes(b), onError(b, EventSourceMapping.OnError.DEFAULT), null, start.atMillis()));
+        responseTypes(b), onError(b, EventSourceMapping.OnError.DEFAULT), null, start.atMillis(), parallelization,
+        tumbling));
   }
 
-  private static void kinesisNotYet(JsonBody b) {
-    for (String member : KINESIS_ONLY) {
-      if (b.has(member)) {
-        throw LambdaException.invalidParameter(member + " is not supported yet by this version of Tributary's"
-            + " Kinesis and DynamoDB Streams mappings; leave it out.");
-      }
+  private static int parallelization(Integer factor) {
+    if (factor == null || factor < 1 || factor > 10) {
+      throw LambdaException.validation(factor, "parallelizationFactor", "Member must have value between 1 and 10");
+    }
+    return factor;
+  }
+
+  private static int tumbling(Integer seconds) {
+    if (seconds == null || seconds < 0 || seconds > 900) {
+      throw LambdaException.validation(seconds, "tumblingWindowInSeconds", "Member must have value between 0 and 900");
+    }
+    return seconds;
+  }
+
+  /** A window's state is carried from one batch of the shard to the next, so its batches run one at a time. */
+  private static void oneBatchPerWindow(int parallelization, int tumbling) {
+    if (parallelization > 1 && tumbling > 0) {
+      throw LambdaException.invalidParameter("TumblingWindowInSeconds cannot be combined with a ParallelizationFactor"
+          + " above 1 in Tributary: a window's state is carried from one batch of a shard to the next, one batch at"
+          + " a time. Set ParallelizationFactor to 1, or TumblingWindowInSeconds to 0.");
     }
   }
 
@@ -258,7 +275,7 @@ final class EventSourceMappingRoutes extends AllDirectives {
     queueBatching(batchSize, window);
     return store(b, function, new EventSourceMapping(null, null, arn, null, null, null, batchSize, window, null,
         !Boolean.FALSE.equals(b.bool("Enabled")), null, null, null, 0, filters(b), responseTypes(b), null,
-        maximumConcurrency(b), null));
+        maximumConcurrency(b), null, null, null));
   }
 
   private static void queueBatching(int batchSize, int window) {
@@ -281,7 +298,8 @@ final class EventSourceMappingRoutes extends AllDirectives {
         given.maximumBatchingWindowInSeconds(), given.startingPosition(), enabled,
         enabled ? EventSourceMapping.CREATING : EventSourceMapping.DISABLED, "USER_INITIATED",
         EventSourceMapping.NO_RECORDS, clock.millis(), given.filterPatterns(), given.functionResponseTypes(),
-        given.onError(), given.maximumConcurrency(), given.startingPositionTimestampMillis());
+        given.onError(), given.maximumConcurrency(), given.startingPositionTimestampMillis(),
+        given.parallelizationFactor(), given.tumblingWindowInSeconds());
     checkOnFailure(mapping);
     return functionExists(ref)
         .thenCompose(exists -> ask(uuid, r -> new EventSourceMappingEntity.Create(mapping, r)))
@@ -312,7 +330,6 @@ final class EventSourceMappingRoutes extends AllDirectives {
     return ask(uuid, EventSourceMappingEntity.Get::new).thenCompose(current -> {
       if (current.isStream()) {
         refuse(b, current.isKafka() ? KINESIS_ONLY : List.of(), "ScalingConfig");
-        kinesisNotYet(b);
         if (current.isKafka() && types != null && !types.isEmpty()) {
           throw kafkaResponseTypes();
         }
@@ -327,13 +344,18 @@ final class EventSourceMappingRoutes extends AllDirectives {
         EventSourceMapping.OnError errors = onError(b, current.errors());
         String onFailure = Objects.equals(errors.onFailure(), current.errors().onFailure()) ? null
             : errors.onFailure() == null ? EventSourceMapping.Changes.REMOVE : errors.onFailure();
+        Integer parallelization = b.has("ParallelizationFactor")
+            ? parallelization(b.integer("ParallelizationFactor")) : null;
+        Integer tumbling = b.has("TumblingWindowInSeconds") ? tumbling(b.integer("TumblingWindowInSeconds")) : null;
+        oneBatchPerWindow(parallelization == null ? current.parallelization() : parallelization,
+            tumbling == null ? current.tumblingWindow() : tumbling);
         changes = new EventSourceMapping.Changes(functionArn, batchSize, window, enabled, filters, types,
             errors.maximumRetryAttempts(), errors.maximumRecordAgeInSeconds(), errors.bisectBatchOnFunctionError(),
-            onFailure, null);
+            onFailure, null, parallelization, tumbling);
       } else {
         Integer concurrency = b.has("ScalingConfig") ? Objects.requireNonNullElse(maximumConcurrency(b), 0) : null;
         changes = new EventSourceMapping.Changes(functionArn, batchSize, window, enabled, filters, types, null, null,
-            null, null, concurrency);
+            null, null, concurrency, null, null);
       }
       checkOnFailure(current.updated(changes, current.state(), current.stateTransitionReason(), clock.millis()));
       return (function == null ? CompletableFuture.<FunctionEntity.FunctionView>completedFuture(null)
@@ -580,6 +602,10 @@ final class EventSourceMappingRoutes extends AllDirectives {
       if (errors.onFailure() != null) {
         onFailure.put("Destination", errors.onFailure());
       }
+    }
+    if (m.placesShards()) {
+      o.put("ParallelizationFactor", m.parallelization());
+      o.put("TumblingWindowInSeconds", m.tumblingWindow());
     }
     if (m.isKafka()) {
       ArrayNode topics = o.putArray("Topics");

@@ -40,7 +40,7 @@ import software.amazon.awssdk.services.lambda.model.InvalidParameterValueExcepti
  * Kinesis event source mappings end to end, against the kinesalite that deploy/test.sh starts
  * ({@code tributary.it.kinesis}): AWS's event shape, order per partition key through a shard split
  * (parents finished before their children), a node restart that resumes from the checkpoints in
- * Cassandra, and bad input.
+ * Cassandra, ParallelizationFactor, tumbling windows, and bad input.
  */
 class KinesisMappingIT {
 
@@ -227,10 +227,23 @@ class KinesisMappingIT {
     String position = assertThrows(InvalidParameterValueException.class, () -> lambda.createEventSourceMapping(
         b -> b.functionName("stream-consumer").eventSourceArn(STREAM_ARN))).getMessage();
     assertTrue(position.contains("StartingPosition is required for a Kinesis source"), position);
-    String parallel = assertThrows(InvalidParameterValueException.class, () -> lambda.createEventSourceMapping(
+    var parallel = assertThrows(software.amazon.awssdk.services.lambda.model.LambdaException.class,
+        () -> lambda.createEventSourceMapping(b -> b.functionName("stream-consumer").eventSourceArn(STREAM_ARN)
+            .startingPosition(EventSourcePosition.LATEST).parallelizationFactor(11)));
+    assertEquals("ValidationException", parallel.awsErrorDetails().errorCode());
+    assertTrue(parallel.getMessage().contains("Member must have value between 1 and 10"), parallel.getMessage());
+    var window = assertThrows(software.amazon.awssdk.services.lambda.model.LambdaException.class,
+        () -> lambda.createEventSourceMapping(b -> b.functionName("stream-consumer").eventSourceArn(STREAM_ARN)
+            .startingPosition(EventSourcePosition.LATEST).tumblingWindowInSeconds(901)));
+    assertEquals("ValidationException", window.awsErrorDetails().errorCode());
+    assertTrue(window.getMessage().contains("Member must have value between 0 and 900"), window.getMessage());
+    String both = assertThrows(InvalidParameterValueException.class, () -> lambda.createEventSourceMapping(
         b -> b.functionName("stream-consumer").eventSourceArn(STREAM_ARN)
-            .startingPosition(EventSourcePosition.LATEST).parallelizationFactor(2))).getMessage();
-    assertTrue(parallel.contains("ParallelizationFactor is not supported yet"), parallel);
+            .startingPosition(EventSourcePosition.LATEST).parallelizationFactor(2).tumblingWindowInSeconds(60)))
+        .getMessage();
+    assertTrue(both.contains("Set ParallelizationFactor to 1, or TumblingWindowInSeconds to 0"), both);
+    assertTrue(lambda.listEventSourceMappings(b -> b.functionName("stream-consumer")).eventSourceMappings().stream()
+        .allMatch(m -> m.parallelizationFactor() == 1), "nothing refused was stored");
     String region = assertThrows(InvalidParameterValueException.class, () -> lambda.createEventSourceMapping(
         b -> b.functionName("stream-consumer").eventSourceArn("arn:aws:kinesis:eu-west-1:000000000000:stream/s")
             .startingPosition(EventSourcePosition.LATEST))).getMessage();
@@ -239,5 +252,135 @@ class KinesisMappingIT {
         b -> b.functionName("stream-consumer").eventSourceArn(STREAM_ARN)
             .startingPosition(EventSourcePosition.LATEST).scalingConfig(s -> s.maximumConcurrency(2)))).getMessage();
     assertTrue(scaling.contains("Unsupported ScalingConfig parameter"), scaling);
+  }
+
+  /** A one-shard stream of its own; returns its ARN. */
+  private static String stream(String name) throws Exception {
+    kinesis.createStream(b -> b.streamName(name).shardCount(1)).get(30, TimeUnit.SECONDS);
+    long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+    while (!"ACTIVE".equals(kinesis.describeStreamSummary(b -> b.streamName(name)).get(10, TimeUnit.SECONDS)
+        .streamDescriptionSummary().streamStatusAsString()) && System.nanoTime() < deadline) {
+      NodeProcess.sleep(50);
+    }
+    return "arn:aws:kinesis:us-east-1:000000000000:stream/" + name;
+  }
+
+  /** A Python function that appends a JSON line per invoke to its own file, which is returned. */
+  private static Path pythonFunction(String name, String code) throws IOException {
+    Path out = OUT.resolveSibling(name + ".log");
+    Files.deleteIfExists(out);
+    lambda.createFunction(b -> b.functionName(name).runtime("python3.11").role(ROLE).handler("app.handler")
+        .timeout(30).environment(e -> e.variables(Map.of("OUT", out.toString())))
+        .code(c -> c.zipFile(SdkBytes.fromByteArray(Zips.of(Map.of("app.py", code))))));
+    return out;
+  }
+
+  private static List<JsonNode> lines(Path out, Predicate<List<JsonNode>> done) throws Exception {
+    long deadline = System.nanoTime() + Duration.ofSeconds(90).toNanos();
+    while (true) {
+      List<JsonNode> all = new ArrayList<>();
+      if (Files.exists(out)) {
+        for (String line : Files.readAllLines(out)) {
+          all.add(JSON.readTree(line));
+        }
+      }
+      if (done.test(all) || System.nanoTime() > deadline) {
+        return all;
+      }
+      NodeProcess.sleep(200);
+    }
+  }
+
+  @Test
+  void aParallelizationFactorRunsSeveralBatchesOfAShardAtOnceInOrderPerKey() throws Exception {
+    String name = "it-parallel-" + Long.toHexString(System.nanoTime());
+    String arn = stream(name);
+    Path out = pythonFunction("parallel-consumer", """
+        import base64, json, os, time
+        def handler(event, context):
+            start = time.time()
+            time.sleep(0.2)
+            data = [base64.b64decode(r["kinesis"]["data"]).decode() for r in event["Records"]]
+            with open(os.environ["OUT"], "a") as f:
+                f.write(json.dumps({"start": start, "end": time.time(), "records": data}) + "\\n")
+            return {}
+        """);
+    Map<String, Integer> numbers = new HashMap<>();
+    for (int i = 0; i < 200; i++) {
+      String key = "key-" + (i % 20);
+      int n = numbers.merge(key, 1, Integer::sum);
+      kinesis.putRecord(b -> b.streamName(name).partitionKey(key).data(SdkBytes.fromUtf8String(key + ":" + n)))
+          .get(10, TimeUnit.SECONDS);
+    }
+    var created = lambda.createEventSourceMapping(b -> b.functionName("parallel-consumer").eventSourceArn(arn)
+        .startingPosition(EventSourcePosition.TRIM_HORIZON).batchSize(5).parallelizationFactor(5));
+    assertEquals(5, created.parallelizationFactor());
+    List<JsonNode> invokes = lines(out, all -> all.stream().mapToInt(l -> l.get("records").size()).sum() >= 200);
+    List<String> records = new ArrayList<>();
+    invokes.forEach(l -> l.get("records").forEach(r -> records.add(r.asText())));
+    assertEquals(200, records.stream().distinct().count(), "every record reached the function");
+    assertEquals(200, records.size(), "each once");
+    assertOrderPerKey(records);
+    int most = 0;
+    for (JsonNode a : invokes) {
+      double at = a.get("start").asDouble();
+      most = Math.max(most, (int) invokes.stream()
+          .filter(b -> b.get("start").asDouble() <= at && at < b.get("end").asDouble()).count());
+    }
+    assertTrue(most > 1 && most <= 5, "batches of the one shard ran side by side, at most 5 at once: " + most);
+    assertEquals(5, lambda.getEventSourceMapping(b -> b.uuid(created.uuid())).parallelizationFactor());
+    lambda.deleteEventSourceMapping(b -> b.uuid(created.uuid()));
+  }
+
+  @Test
+  void aTumblingWindowCarriesTheStateFromBatchToBatchAndEndsWithAFinalInvoke() throws Exception {
+    String name = "it-window-" + Long.toHexString(System.nanoTime());
+    String arn = stream(name);
+    Path out = pythonFunction("window-consumer", """
+        import json, os
+        def handler(event, context):
+            count = event["state"].get("count", 0) + len(event["Records"])
+            with open(os.environ["OUT"], "a") as f:
+                f.write(json.dumps({"window": event["window"], "final": event["isFinalInvokeForWindow"],
+                                    "early": event["isWindowTerminatedEarly"], "shard": event["shardId"],
+                                    "source": event["eventSourceARN"], "records": len(event["Records"]),
+                                    "count": count}) + "\\n")
+            return {"state": {"count": count}}
+        """);
+    var created = lambda.createEventSourceMapping(b -> b.functionName("window-consumer").eventSourceArn(arn)
+        .startingPosition(EventSourcePosition.TRIM_HORIZON).batchSize(4).tumblingWindowInSeconds(2));
+    assertEquals(2, created.tumblingWindowInSeconds());
+    for (int i = 0; i < 30; i++) {
+      int n = i;
+      kinesis.putRecord(b -> b.streamName(name).partitionKey("k" + n % 3).data(SdkBytes.fromUtf8String("r" + n)))
+          .get(10, TimeUnit.SECONDS);
+      NodeProcess.sleep(100);
+    }
+    List<JsonNode> invokes = lines(out, all -> all.stream().filter(l -> l.get("final").asBoolean())
+        .mapToInt(l -> l.get("count").asInt()).sum() >= 30);
+    Map<String, Integer> counted = new HashMap<>();
+    int finals = 0;
+    for (JsonNode l : invokes) {
+      String window = l.get("window").get("start").asText();
+      assertEquals(2_000, Duration.between(java.time.Instant.parse(window),
+          java.time.Instant.parse(l.get("window").get("end").asText())).toMillis());
+      assertEquals(arn, l.get("source").asText());
+      assertTrue(l.get("shard").asText().startsWith("shardId-"), l.toString());
+      assertEquals(false, l.get("early").asBoolean());
+      if (l.get("final").asBoolean()) {
+        finals++;
+        assertEquals(0, l.get("records").asInt(), "the final invoke has no records");
+        assertEquals(counted.get(window), l.get("count").asInt(), "the final invoke gets the window's whole state");
+        counted.remove(window);
+      } else {
+        assertEquals(counted.getOrDefault(window, 0) + l.get("records").asInt(), l.get("count").asInt(),
+            "each batch gets the state the one before it returned: " + invokes);
+        counted.put(window, l.get("count").asInt());
+      }
+    }
+    assertTrue(finals >= 2, "30 records over 3 s fill more than one 2 s window: " + invokes);
+    assertEquals(30, invokes.stream().filter(l -> l.get("final").asBoolean()).mapToInt(l -> l.get("count").asInt())
+        .sum(), "the final states count every record once");
+    lambda.deleteEventSourceMapping(b -> b.uuid(created.uuid()));
   }
 }

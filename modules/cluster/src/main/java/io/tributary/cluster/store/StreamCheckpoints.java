@@ -20,8 +20,14 @@ import java.util.concurrent.CompletionStage;
  */
 public final class StreamCheckpoints {
 
-  /** A shard as stored: {@code position} null when nothing was processed yet. */
-  public record Checkpoint(String position, boolean finished, long epoch) {}
+  /**
+   * A shard as stored: {@code position} null when nothing was processed yet; {@code window} the
+   * tumbling window open at the position, if any.
+   */
+  public record Checkpoint(String position, boolean finished, long epoch, Window window) {}
+
+  /** A tumbling window's start and the state the function returned for it, as of the checkpoint. */
+  public record Window(long startMillis, String state) {}
 
   private final CqlSession session;
   private final PreparedStatement read;
@@ -33,18 +39,21 @@ public final class StreamCheckpoints {
   public StreamCheckpoints(CqlSession session, String keyspace) {
     this.session = session;
     String table = keyspace + ".stream_checkpoints";
-    this.read = session.prepare("SELECT position, finished, epoch FROM " + table + " WHERE mapping = ? AND shard = ?");
-    this.readAll = session.prepare("SELECT shard, position, finished, epoch FROM " + table + " WHERE mapping = ?");
+    this.read = session.prepare("SELECT position, finished, epoch, window_start, window_state FROM " + table
+        + " WHERE mapping = ? AND shard = ?");
+    this.readAll = session.prepare("SELECT shard, position, finished, epoch, window_start, window_state FROM " + table
+        + " WHERE mapping = ?");
     this.first = session.prepare("INSERT INTO " + table + " (mapping, shard, epoch, finished) VALUES (?, ?, 1, false)"
         + " IF NOT EXISTS");
     this.raise = session.prepare("UPDATE " + table + " SET epoch = ? WHERE mapping = ? AND shard = ? IF epoch = ?");
-    this.save = session.prepare("UPDATE " + table + " SET position = ?, finished = ? WHERE mapping = ? AND shard = ?"
-        + " IF epoch = ?");
+    this.save = session.prepare("UPDATE " + table + " SET position = ?, finished = ?, window_start = ?,"
+        + " window_state = ? WHERE mapping = ? AND shard = ? IF epoch = ?");
   }
 
   public static List<String> tableDefinitions(String keyspace) {
     return List.of("CREATE TABLE IF NOT EXISTS " + keyspace + ".stream_checkpoints (mapping text, shard text,"
-        + " position text, finished boolean, epoch bigint, PRIMARY KEY (mapping, shard))");
+        + " position text, finished boolean, epoch bigint, window_start bigint, window_state text,"
+        + " PRIMARY KEY (mapping, shard))");
   }
 
   /** Every shard of {@code mapping} that has a row. */
@@ -62,7 +71,9 @@ public final class StreamCheckpoints {
   }
 
   private static Checkpoint checkpoint(Row row) {
-    return new Checkpoint(row.getString("position"), row.getBoolean("finished"), row.getLong("epoch"));
+    String state = row.getString("window_state");
+    return new Checkpoint(row.getString("position"), row.getBoolean("finished"), row.getLong("epoch"),
+        state == null ? null : new Window(row.getLong("window_start"), state));
   }
 
   /**
@@ -75,19 +86,25 @@ public final class StreamCheckpoints {
           Row row = rs.one();
           if (row == null) {
             return session.executeAsync(first.bind(mapping, shard)).thenCompose(inserted -> inserted.wasApplied()
-                ? CompletableFuture.completedFuture(new Checkpoint(null, false, 1)) : claim(mapping, shard));
+                ? CompletableFuture.completedFuture(new Checkpoint(null, false, 1, null)) : claim(mapping, shard));
           }
           Checkpoint was = checkpoint(row);
           return session.executeAsync(raise.bind(was.epoch() + 1, mapping, shard, was.epoch()))
               .thenCompose(raised -> raised.wasApplied()
-                  ? CompletableFuture.completedFuture(new Checkpoint(was.position(), was.finished(), was.epoch() + 1))
+                  ? CompletableFuture.completedFuture(new Checkpoint(was.position(), was.finished(), was.epoch() + 1,
+                      was.window()))
                   : claim(mapping, shard));
         });
   }
 
-  /** Writes the shard's checkpoint if {@code epoch} is still the shard's; false when another poller took it. */
-  public CompletionStage<Boolean> save(String mapping, String shard, long epoch, String position, boolean finished) {
-    return session.executeAsync(save.bind(position, finished, mapping, shard, epoch))
+  /**
+   * Writes the shard's checkpoint, with the tumbling window open at it ({@code window} null: none),
+   * if {@code epoch} is still the shard's; false when another poller took it.
+   */
+  public CompletionStage<Boolean> save(String mapping, String shard, long epoch, String position, boolean finished,
+                                       Window window) {
+    return session.executeAsync(save.bind(position, finished, window == null ? null : window.startMillis(),
+            window == null ? null : window.state(), mapping, shard, epoch))
         .thenApply(AsyncResultSet::wasApplied);
   }
 }

@@ -43,20 +43,33 @@ class StreamCheckpointsIT {
     String mapping = UUID.randomUUID().toString();
     StreamCheckpoints.Checkpoint first = get(checkpoints.claim(mapping, "shardId-0"));
     assertNull(first.position(), "a new shard starts at the mapping's starting position");
-    assertTrue(get(checkpoints.save(mapping, "shardId-0", first.epoch(), "100", false)));
+    assertTrue(get(checkpoints.save(mapping, "shardId-0", first.epoch(), "100", false, null)));
 
     StreamCheckpoints.Checkpoint second = get(checkpoints.claim(mapping, "shardId-0"));
     assertEquals(first.epoch() + 1, second.epoch());
     assertEquals("100", second.position(), "the new poller resumes from the last checkpoint");
-    assertTrue(get(checkpoints.save(mapping, "shardId-0", second.epoch(), "200", false)));
+    assertTrue(get(checkpoints.save(mapping, "shardId-0", second.epoch(), "200", false, null)));
 
-    assertFalse(get(checkpoints.save(mapping, "shardId-0", first.epoch(), "150", false)),
+    assertFalse(get(checkpoints.save(mapping, "shardId-0", first.epoch(), "150", false, null)),
         "the stale poller is refused");
     StreamCheckpoints.Checkpoint now = get(checkpoints.all(mapping)).get("shardId-0");
     assertEquals("200", now.position());
     assertFalse(now.finished());
 
-    assertTrue(get(checkpoints.save(mapping, "shardId-0", second.epoch(), "300", true)));
+    assertTrue(get(checkpoints.save(mapping, "shardId-0", second.epoch(), "300", true, null)));
     assertTrue(get(checkpoints.all(mapping)).get("shardId-0").finished());
+  }
+
+  @Test
+  void aTumblingWindowIsResumedWithTheStateStoredAtTheCheckpoint() throws Exception {
+    String mapping = UUID.randomUUID().toString();
+    StreamCheckpoints.Checkpoint first = get(checkpoints.claim(mapping, "shardId-0"));
+    StreamCheckpoints.Window window = new StreamCheckpoints.Window(1_800_000_000_000L, "{\"count\":7}");
+    assertTrue(get(checkpoints.save(mapping, "shardId-0", first.epoch(), "100", false, window)));
+
+    StreamCheckpoints.Checkpoint next = get(checkpoints.claim(mapping, "shardId-0"));
+    assertEquals(window, next.window(), "the next poller goes on with the window's state");
+    assertTrue(get(checkpoints.save(mapping, "shardId-0", next.epoch(), "200", false, null)));
+    assertNull(get(checkpoints.claim(mapping, "shardId-0")).window(), "a closed window is not carried");
   }
 }
