@@ -230,17 +230,11 @@ final class EventSourceMappingRoutes extends AllDirectives {
   }
 
   private static int parallelization(Integer factor) {
-    if (factor == null || factor < 1 || factor > 10) {
-      throw LambdaException.validation(factor, "parallelizationFactor", "Member must have value between 1 and 10");
-    }
-    return factor;
+    return inRange(factor, "parallelizationFactor", 1, 10);
   }
 
   private static int tumbling(Integer seconds) {
-    if (seconds == null || seconds < 0 || seconds > 900) {
-      throw LambdaException.validation(seconds, "tumblingWindowInSeconds", "Member must have value between 0 and 900");
-    }
-    return seconds;
+    return inRange(seconds, "tumblingWindowInSeconds", 0, 900);
   }
 
   /** A window's state is carried from one batch of the shard to the next, so its batches run one at a time. */
@@ -489,18 +483,19 @@ final class EventSourceMappingRoutes extends AllDirectives {
   }
 
   private static int batchSize(Integer size) {
-    if (size == null || size < 1 || size > 10_000) {
-      throw LambdaException.validation(size, "batchSize", "Member must have value between 1 and 10000");
-    }
-    return size;
+    return inRange(size, "batchSize", 1, 10_000);
   }
 
   private static int window(Integer seconds) {
-    if (seconds == null || seconds < 0 || seconds > 300) {
-      throw LambdaException.validation(seconds, "maximumBatchingWindowInSeconds",
-          "Member must have value between 0 and 300");
+    return inRange(seconds, "maximumBatchingWindowInSeconds", 0, 300);
+  }
+
+  /** AWS's ValidationException for a number out of its member's range. */
+  private static int inRange(Integer value, String member, int min, int max) {
+    if (value == null || value < min || value > max) {
+      throw LambdaException.validation(value, member, "Member must have value between " + min + " and " + max);
     }
-    return seconds;
+    return value;
   }
 
   private CompletionStage<EventSourceMapping> ask(String uuid,

@@ -523,8 +523,9 @@ class ClusterIT {
                   os.rename(name + ".tmp", name + ".batch")
                   return "ok"
               """))))));
+      // ParallelizationFactor 3: a shard's batches run side by side, and the kill leaves several in flight.
       String mapping = one.createEventSourceMapping(b -> b.functionName("stream-recorder").batchSize(100)
-          .eventSourceArn("arn:aws:kinesis:us-east-1:000000000000:stream/" + stream)
+          .parallelizationFactor(3).eventSourceArn("arn:aws:kinesis:us-east-1:000000000000:stream/" + stream)
           .startingPosition(software.amazon.awssdk.services.lambda.model.EventSourcePosition.TRIM_HORIZON)).uuid();
       int total = STREAM_RECORDS;
       Thread producer = new Thread(() -> {
