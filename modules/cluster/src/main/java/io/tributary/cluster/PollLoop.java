@@ -54,7 +54,7 @@ final class PollLoop {
   private static final long IDLE_READ_NANOS = Duration.ofMillis(200).toNanos();
   /** How many reads of a shard may be unsettled at once: the one being invoked and those read ahead. */
   private static final int READS_AHEAD = 3;
-  /** A window is closed this long after its end once the shard is read to its head (the stream's clock may lag ours). */
+  /** A window is closed this long after its end, once the shard is read to its head (the stream's clock may lag). */
   private static final long WINDOW_GRACE_MILLIS = 1000;
   /** AWS: a Kafka mapping with no retry limit but an on-failure destination retries a batch 10 times. */
   static final int KAFKA_RETRIES_WITH_DESTINATION = 10;
@@ -183,7 +183,7 @@ final class PollLoop {
           source.checkpoint(batch, Set.of());
           deps.stats().processed(mapping.uuid(), batch.shard(), 0, batch.lastPosition());
         } else if (mapping.isStream()) {
-          advance(source, held(batch, null, null));
+          advance(source, newHeld(batch, null, null));
         } else {
           processQueueBatch(source, batch);
         }
@@ -196,8 +196,9 @@ final class PollLoop {
     }
   }
 
-  private Held held(EventSource.Batch batch, Lane lane, Read read) {
-    return new Held(batch, new BatchProgress(batch.records(), retryLimit(), mapping.errors().bisectBatchOnFunctionError()),
+  private Held newHeld(EventSource.Batch batch, Lane lane, Read read) {
+    return new Held(batch,
+        new BatchProgress(batch.records(), retryLimit(), mapping.errors().bisectBatchOnFunctionError()),
         lane, read);
   }
 
@@ -301,7 +302,7 @@ final class PollLoop {
       for (int to : mapping.tumblingWindow() > 0 ? TumblingWindow.runs(part.items(), mapping.tumblingWindow())
           : List.of(part.records())) {
         EventSource.Batch run = from == 0 && to == part.records() ? part : source.slice(part, from, to);
-        lanes[i].waiting.add(held(run, lanes[i], read));
+        lanes[i].waiting.add(newHeld(run, lanes[i], read));
         read.pending++;
         from = to;
       }

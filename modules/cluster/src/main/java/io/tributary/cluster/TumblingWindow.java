@@ -70,7 +70,8 @@ record TumblingWindow(long startMillis, long endMillis, String state) {
    * invoke, which has none) with AWS's window members after them.
    */
   byte[] event(byte[] records, String shardId, String eventSourceArn, boolean last, boolean early) {
-    ByteArrayOutputStream out = new ByteArrayOutputStream((records == null ? 0 : records.length) + state.length() + 256);
+    ByteArrayOutputStream out =
+        new ByteArrayOutputStream((records == null ? 0 : records.length) + state.length() + 256);
     if (records == null) {
       out.writeBytes("{\"Records\":[]".getBytes(StandardCharsets.UTF_8));
     } else {

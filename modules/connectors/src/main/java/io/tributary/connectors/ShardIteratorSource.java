@@ -85,7 +85,7 @@ abstract class ShardIteratorSource<R> implements EventSource {
   /** The record as the mapping's filters see it. */
   abstract JsonNode asJson(R record);
 
-  /** What orders the record within the shard for a ParallelizationFactor above 1 (its partition key, its item's keys). */
+  /** What keeps records in order under a ParallelizationFactor above 1: a partition key, an item's keys. */
   abstract String orderKey(R record);
 
   /** The member a failure record holds the batch's range under ({@code KinesisBatchInfo}, …). */

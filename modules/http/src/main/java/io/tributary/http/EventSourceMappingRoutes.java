@@ -36,10 +36,10 @@ import org.apache.pekko.http.javadsl.unmarshalling.Unmarshaller;
 
 /**
  * Create/Get/Update/Delete/ListEventSourceMappings on {@code /2015-03-31/event-source-mappings},
- * AWS's paths, shapes and status codes (202 for create, update and delete). Sources so far:
- * self-managed Kafka and SQS queues. A member AWS does not take for the mapping's source gets AWS's
- * "Unsupported … parameter" 400; members for features not built yet are refused with a 400 that
- * says so, never accepted and ignored.
+ * AWS's paths, shapes and status codes (202 for create, update and delete). Sources: self-managed
+ * Kafka, SQS queues, Kinesis and DynamoDB streams. A member AWS does not take for the mapping's
+ * source gets AWS's "Unsupported … parameter" 400; members for features not built yet are refused
+ * with a 400 that says so, never accepted and ignored.
  */
 final class EventSourceMappingRoutes extends AllDirectives {
 
