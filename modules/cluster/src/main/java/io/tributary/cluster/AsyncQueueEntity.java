@@ -21,13 +21,13 @@ import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.TimeUnit;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.PostStop;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
-import org.apache.pekko.actor.typed.javadsl.AskPattern;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
@@ -208,7 +208,7 @@ public final class AsyncQueueEntity
   }
 
   /** Everything a queue needs from its node. */
-  public record Deps(Settings settings, EventQueueStore store, ActorRef<Dispatcher.Command> dispatcher,
+  public record Deps(Settings settings, EventQueueStore store, Dispatcher.Invoker dispatcher,
                      Intake intake, Destination.Resolver destinations, AsyncMetrics metrics, Arns arns, Clock clock) {}
 
   /** Something a finished event owes: its invocation record to a destination, or itself to its dead-letter queue. */
@@ -769,12 +769,10 @@ public final class AsyncQueueEntity
     CompletionStage<Delivered> delivery = deps.store().payload(p.requestId())
         .thenCompose(payload -> payload.isEmpty()
             ? CompletableFuture.completedFuture(new Delivered(p.requestId(), null, null, null))
-            : Asks.on(AskPattern.<Dispatcher.Command, Dispatcher.Result>ask(deps.dispatcher(),
-                replyTo -> new Dispatcher.Invoke(functionName, p.qualifier(),
+            : deps.dispatcher().invoke(functionName, p.qualifier(),
                     new Invocation(p.requestId(), deps.arns().functionArn(functionName, p.qualifier()), payload.get(),
-                        null, null, false),
-                    false, true, replyTo),
-                DELIVERY_TIMEOUT, context.getSystem().scheduler()), context.getExecutionContext())
+                        null, null, false), false, true)
+                .orTimeout(DELIVERY_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)
                 .thenApply(result -> new Delivered(p.requestId(), payload.get(), result, null)));
     context.pipeToSelf(delivery, (delivered, failure) -> failure == null ? delivered
         : new Delivered(p.requestId(), null, null, failure));

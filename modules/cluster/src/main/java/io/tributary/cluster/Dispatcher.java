@@ -22,9 +22,11 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.Props;
 import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.AskPattern;
@@ -33,11 +35,15 @@ import org.apache.pekko.actor.typed.javadsl.Receive;
 import org.apache.pekko.actor.typed.receptionist.Receptionist;
 import org.apache.pekko.actor.typed.receptionist.ServiceKey;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * One per node: the entry of every synchronous invoke. It resolves the qualifier to a version
  * (from a short-lived cache of the FunctionEntity's answer, so warm invokes do not cross the
- * cluster), applies concurrency limits, and runs the invocation on this node's runtime.
+ * cluster), applies concurrency limits, and runs the invocation on this node's runtime. A warm
+ * invoke (target cached, a slot free) starts on the caller's thread through {@link Invoker},
+ * without a message to this actor; the actor does the rest.
  *
  * <p>Concurrency is exact across the cluster: each invocation takes a slot of a lease this node
  * holds, of the function's reserved concurrency (from its FunctionEntity) or of the account's
@@ -90,9 +96,52 @@ public final class Dispatcher extends AbstractBehavior<Dispatcher.Command> {
     }).exceptionally(failure -> new Holdings(Map.of(), false));
   }
 
-  /** Local only: the payload stays in this JVM. {@code forwarded}: sent here by another node's Dispatcher. */
+  /** Local only (see {@link Invoker}). {@code forwarded}: sent here by another node's Dispatcher. */
   public record Invoke(String functionName, String qualifier, Invocation invocation, boolean dryRun,
-                       boolean forwarded, ActorRef<Result> replyTo) implements Command {}
+                       boolean forwarded, CompletableFuture<Result> reply) implements Command {}
+
+  /**
+   * This node's entry for invokes, on the caller's thread. A warm invoke (its target cached, a free
+   * slot in this node's lease) starts at once; anything else (a target to resolve, a lease to grow, a
+   * throttle, a forward) goes to the actor. On 2 cores a hop between threads costs more than a no-op
+   * function, and going through the actor would add one to every invoke.
+   */
+  public static final class Invoker {
+    private final ActorRef<Command> ref;
+    private final Shared shared;
+
+    private Invoker(ActorRef<Command> ref, Shared shared) {
+      this.ref = ref;
+      this.shared = shared;
+    }
+
+    public ActorRef<Command> ref() {
+      return ref;
+    }
+
+    /**
+     * The answer completes on the thread that settles the invoke (the caller's, the actor's, or the
+     * one the function ran on), so what a caller chains to it must be short. The Dispatcher answers
+     * every invoke: the runtime bounds each by the function's timeout.
+     */
+    public CompletableFuture<Result> invoke(String functionName, String qualifier, Invocation invocation,
+        boolean dryRun, boolean forwarded) {
+      Invoke invoke = new Invoke(functionName, qualifier, invocation, dryRun, forwarded, new CompletableFuture<>());
+      if (!shared.startWarm(invoke)) {
+        ref.tell(invoke);
+      }
+      return invoke.reply();
+    }
+  }
+
+  /** Starts the node's Dispatcher as a system actor named "dispatcher". */
+  public static Invoker spawn(ActorSystem<?> system, ClusterSharding sharding, FunctionRuntime runtime,
+      Settings settings) {
+    Shared shared = new Shared(runtime, settings.targetTtl().toNanos());
+    ActorRef<Command> ref = system.systemActorOf(create(sharding, shared, settings), "dispatcher",
+        Props.empty());
+    return new Invoker(ref, shared);
+  }
 
   /** From a node that cannot take an invoke under lease {@code key}: how many slots this node has free. */
   public record Spare(String key, ActorRef<SpareSlots> replyTo) implements Command, ClusterMessage {}
@@ -147,9 +196,6 @@ public final class Dispatcher extends AbstractBehavior<Dispatcher.Command> {
   private record Resolved(Invoke invoke, FunctionEntity.Reply<FunctionEntity.InvokeTarget> reply, Throwable failure)
       implements Command {}
 
-  private record Finished(Invoke invoke, String leaseKey, FunctionEntity.InvokeTarget target, FunctionConfig version,
-                          InvocationResult result, Throwable failure) implements Command {}
-
   private record LeaseReply(String function, long sentNanos, FunctionEntity.Reply<Integer> reply, Throwable failure)
       implements Command {}
 
@@ -160,26 +206,69 @@ public final class Dispatcher extends AbstractBehavior<Dispatcher.Command> {
   private record PeersAnswered(String key, List<SpareSlots> answers) implements Command {}
 
   /** Short: a peer that does not answer at once is busy or gone, and the caller is waiting. */
+  private static final Logger LOG = LoggerFactory.getLogger(Dispatcher.class);
+
   private static final Duration SPARE_TIMEOUT = Duration.ofSeconds(1);
 
   /** An invoke that has a version and waits for a slot of its function's reserved concurrency. */
   private record Ready(Invoke invoke, FunctionEntity.InvokeTarget target, FunctionConfig version) {}
 
   /**
-   * This node's lease of one function's reserved concurrency: slots held until {@code validUntil}
-   * (measured from when the request left, so it ends before the entity's own expiry).
+   * This node's lease of one function's reserved concurrency (or of the account's pool): slots held
+   * until {@code validUntil} (measured from when the request left, so it ends before the entity's own
+   * expiry). Slots are taken and released on any thread ({@link #tryTake}); the lease's size and
+   * expiry are set by the actor alone, and the fields below them are the actor's alone.
    */
-  private static final class Lease {
-    int held;
-    int inUse;
-    int peak;
-    long validUntilNanos;
+  static final class Lease {
+    private volatile int held;
+    private volatile long validUntilNanos;
+    private final AtomicInteger running = new AtomicInteger();
+    private final AtomicInteger peak = new AtomicInteger();
     boolean requesting;
     int requested;
     final List<Ready> waiting = new ArrayList<>();
 
-    boolean hasFreeSlot(long now) {
-      return inUse < held && now < validUntilNanos;
+    /** Takes a slot if one is free and the lease has not expired; never more than {@code held} at once. */
+    boolean tryTake(long now) {
+      if (now - validUntilNanos >= 0) {
+        return false;
+      }
+      while (true) {
+        int inUse = running.get();
+        if (inUse >= held) {
+          return false;
+        }
+        if (running.compareAndSet(inUse, inUse + 1)) {
+          peak.accumulateAndGet(inUse + 1, Math::max);
+          return true;
+        }
+      }
+    }
+
+    void release() {
+      running.decrementAndGet();
+    }
+
+    void grant(int slots, long validUntil) {
+      validUntilNanos = validUntil;
+      held = slots;
+    }
+
+    int held() {
+      return held;
+    }
+
+    boolean valid(long now) {
+      return now - validUntilNanos < 0;
+    }
+
+    int inUse() {
+      return running.get();
+    }
+
+    /** The most in use at once since the last call, which starts the next period at what is in use now. */
+    int takePeak() {
+      return Math.max(inUse(), peak.getAndSet(inUse()));
     }
   }
 
@@ -189,30 +278,92 @@ public final class Dispatcher extends AbstractBehavior<Dispatcher.Command> {
 
   public record Settings(Duration targetTtl, Duration askTimeout, String accountId, Duration leaseTtl) {}
 
+  /**
+   * What callers' threads read to start warm invokes without the actor: the targets it resolved
+   * and its leases, both written by the actor only; and the start of an invocation, shared by both.
+   */
+  private static final class Shared {
+    final FunctionRuntime runtime;
+    final long targetTtlNanos;
+    final Map<CacheKey, Cached> targets = new ConcurrentHashMap<>();
+    final Map<String, Lease> leases = new ConcurrentHashMap<>();
+
+    Shared(FunctionRuntime runtime, long targetTtlNanos) {
+      this.runtime = runtime;
+      this.targetTtlNanos = targetTtlNanos;
+    }
+
+    FunctionEntity.InvokeTarget fresh(String functionName, String qualifier) {
+      Cached cached = targets.get(new CacheKey(functionName, qualifier));
+      return cached != null && System.nanoTime() - cached.fetchedNanos() < targetTtlNanos ? cached.target() : null;
+    }
+
+    /** True if {@code invoke} was answered or started here; false leaves it to the actor. */
+    boolean startWarm(Invoke invoke) {
+      FunctionEntity.InvokeTarget target = fresh(invoke.functionName(), invoke.qualifier());
+      if (target == null) {
+        return false;
+      }
+      FunctionConfig version = chooseVersion(target);
+      if (invoke.dryRun()) {
+        invoke.reply().complete(Result.of(null, version, target));
+        return true;
+      }
+      Integer reserved = target.reservedConcurrency();
+      if (reserved != null && reserved == 0) {
+        return false;
+      }
+      Lease lease = leases.get(reserved == null ? AccountEntity.POOL : version.functionName());
+      if (lease == null || !lease.tryTake(System.nanoTime())) {
+        return false;
+      }
+      start(lease, new Ready(invoke, target, version));
+      return true;
+    }
+
+    /** Runs {@code ready} on a slot already taken of {@code lease}, which it gives back when done. */
+    void start(Lease lease, Ready ready) {
+      Invoke invoke = ready.invoke();
+      FunctionConfig version = ready.version();
+      Invocation invocation = invoke.invocation();
+      Invocation withArn = new Invocation(invocation.requestId(), ready.target().functionArn(), invocation.payload(),
+          invocation.clientContext(), invocation.cognitoIdentity(), invocation.tailLog());
+      runtime.invoke(version, withArn).whenComplete((result, failure) -> {
+        lease.release();
+        invoke.reply().complete(failure == null ? Result.of(result, version, ready.target())
+            : platformFailure(invoke, version, failure));
+      });
+    }
+  }
+
   private final ClusterSharding sharding;
+  private final Shared shared;
   private final FunctionRuntime runtime;
   private final Settings settings;
-  private final Map<CacheKey, Cached> targets = new HashMap<>();
+  private final Map<CacheKey, Cached> targets;
   private final Map<CacheKey, List<Invoke>> resolving = new HashMap<>();
-  private final Map<String, Lease> leases = new HashMap<>();
+  private final Map<String, Lease> leases;
   /** Invokes waiting for the other Dispatchers to say what they have spare, per lease key. */
   private final Map<String, List<Ready>> seeking = new HashMap<>();
   private Set<ActorRef<Command>> peers = Set.of();
   private String url;
   private final String holder;
 
-  public static Behavior<Command> create(ClusterSharding sharding, FunctionRuntime runtime, Settings settings) {
+  private static Behavior<Command> create(ClusterSharding sharding, Shared shared, Settings settings) {
     return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> {
       Duration every = settings.leaseTtl().dividedBy(3);
       timers.startTimerWithFixedDelay(RenewLeases.INSTANCE, every);
-      return new Dispatcher(ctx, sharding, runtime, settings);
+      return new Dispatcher(ctx, sharding, shared, settings);
     }));
   }
 
-  private Dispatcher(ActorContext<Command> ctx, ClusterSharding sharding, FunctionRuntime runtime, Settings settings) {
+  private Dispatcher(ActorContext<Command> ctx, ClusterSharding sharding, Shared shared, Settings settings) {
     super(ctx);
     this.sharding = sharding;
-    this.runtime = runtime;
+    this.shared = shared;
+    this.runtime = shared.runtime;
+    this.targets = shared.targets;
+    this.leases = shared.leases;
     this.settings = settings;
     this.holder = ctx.getSystem().address().toString();
     ctx.getSystem().receptionist().tell(Receptionist.register(KEY, ctx.getSelf()));
@@ -226,7 +377,6 @@ public final class Dispatcher extends AbstractBehavior<Dispatcher.Command> {
     return newReceiveBuilder()
         .onMessage(Invoke.class, this::onInvoke)
         .onMessage(Resolved.class, this::onResolved)
-        .onMessage(Finished.class, this::onFinished)
         .onMessage(Forget.class, this::onForget)
         .onMessage(LeaseReply.class, this::onLeaseReply)
         .onMessage(ReportLease.class, this::onReportLease)
@@ -243,9 +393,9 @@ public final class Dispatcher extends AbstractBehavior<Dispatcher.Command> {
 
   private Behavior<Command> onInvoke(Invoke invoke) {
     CacheKey key = new CacheKey(invoke.functionName(), invoke.qualifier());
-    Cached cached = targets.get(key);
-    if (cached != null && System.nanoTime() - cached.fetchedNanos() < settings.targetTtl().toNanos()) {
-      run(invoke, cached.target());
+    FunctionEntity.InvokeTarget cached = shared.fresh(invoke.functionName(), invoke.qualifier());
+    if (cached != null) {
+      run(invoke, cached);
       return this;
     }
     List<Invoke> waiting = resolving.get(key);
@@ -273,9 +423,9 @@ public final class Dispatcher extends AbstractBehavior<Dispatcher.Command> {
       LambdaError error = LambdaError.of(LambdaException.service("Function " + key.function()
           + " did not answer within " + settings.askTimeout().toSeconds()
           + " s (the cluster may be rebalancing after a node left); retry."));
-      waiting.forEach(i -> i.replyTo().tell(Result.failed(error)));
+      waiting.forEach(i -> i.reply().complete(Result.failed(error)));
     } else if (resolved.reply().error() != null) {
-      waiting.forEach(i -> i.replyTo().tell(Result.failed(resolved.reply().error())));
+      waiting.forEach(i -> i.reply().complete(Result.failed(resolved.reply().error())));
     } else {
       FunctionEntity.InvokeTarget target = resolved.reply().value();
       targets.put(key, new Cached(target, System.nanoTime()));
@@ -284,17 +434,22 @@ public final class Dispatcher extends AbstractBehavior<Dispatcher.Command> {
     return this;
   }
 
+  /** An alias with weighted routing runs its additional version on that share of invokes. */
+  private static FunctionConfig chooseVersion(FunctionEntity.InvokeTarget target) {
+    return target.additional() != null && ThreadLocalRandom.current().nextDouble() < target.additionalWeight()
+        ? target.additional() : target.primary();
+  }
+
   private void run(Invoke invoke, FunctionEntity.InvokeTarget target) {
-    FunctionConfig version = target.additional() != null
-        && ThreadLocalRandom.current().nextDouble() < target.additionalWeight() ? target.additional() : target.primary();
+    FunctionConfig version = chooseVersion(target);
     if (invoke.dryRun()) {
-      invoke.replyTo().tell(Result.of(null, version, target));
+      invoke.reply().complete(Result.of(null, version, target));
       return;
     }
     Integer reserved = target.reservedConcurrency();
     Ready ready = new Ready(invoke, target, version);
     if (reserved != null && reserved == 0) {
-      invoke.replyTo().tell(Result.refused(exceeded(version.functionName()), ready));
+      invoke.reply().complete(Result.refused(exceeded(version.functionName()), ready));
       return;
     }
     acquireAndStart(reserved == null ? AccountEntity.POOL : version.functionName(), ready);
@@ -303,18 +458,12 @@ public final class Dispatcher extends AbstractBehavior<Dispatcher.Command> {
   /** Starts {@code ready} on a free slot of lease {@code key}, or waits for the lease to grow. */
   private void acquireAndStart(String key, Ready ready) {
     Lease lease = leases.computeIfAbsent(key, k -> new Lease());
-    if (lease.hasFreeSlot(System.nanoTime())) {
-      take(key, lease, ready);
+    if (lease.tryTake(System.nanoTime())) {
+      shared.start(lease, ready);
       return;
     }
     lease.waiting.add(ready);
-    requestLease(key, lease, lease.inUse + lease.waiting.size());
-  }
-
-  private void take(String key, Lease lease, Ready ready) {
-    lease.inUse++;
-    lease.peak = Math.max(lease.peak, lease.inUse);
-    start(key, ready);
+    requestLease(key, lease, lease.inUse() + lease.waiting.size());
   }
 
   /** Leases of reserved concurrency come from the function's entity, the account's pool from its AccountEntity. */
@@ -325,7 +474,7 @@ public final class Dispatcher extends AbstractBehavior<Dispatcher.Command> {
     lease.requesting = true;
     lease.requested = wanted;
     long sent = System.nanoTime();
-    int held = lease.held;
+    int held = lease.held();
     CompletionStage<FunctionEntity.Reply<Integer>> reply = key.equals(AccountEntity.POOL)
         ? sharding.entityRefFor(AccountEntity.TYPE_KEY, settings.accountId())
             .ask(r -> new AccountEntity.AcquireLease(holder, held, wanted, r), settings.askTimeout())
@@ -349,23 +498,23 @@ public final class Dispatcher extends AbstractBehavior<Dispatcher.Command> {
           ? LambdaError.of(LambdaException.service("Concurrency for " + key + " was not granted within "
               + settings.askTimeout().toSeconds() + " s (the cluster may be rebalancing); retry."))
           : reply.reply().error();
-      waiting.forEach(r -> r.invoke().replyTo().tell(Result.failed(error)));
+      waiting.forEach(r -> r.invoke().reply().complete(Result.failed(error)));
       return this;
     }
     int granted = reply.reply().value();
     if (granted < 0) {
       // The function has no reserved concurrency any more: the account's pool applies.
+      lease.grant(0, reply.sentNanos());
       leases.remove(key);
       waiting.forEach(r -> acquireAndStart(AccountEntity.POOL, r));
       return this;
     }
-    lease.held = granted;
-    lease.validUntilNanos = reply.sentNanos() + settings.leaseTtl().toNanos();
+    lease.grant(granted, reply.sentNanos() + settings.leaseTtl().toNanos());
     List<Ready> later = new ArrayList<>();
     List<Ready> refused = new ArrayList<>();
     for (Ready ready : waiting) {
-      if (lease.hasFreeSlot(System.nanoTime())) {
-        take(key, lease, ready);
+      if (lease.tryTake(System.nanoTime())) {
+        shared.start(lease, ready);
       } else if (granted >= lease.requested) {
         // Arrived after the request left: the entity may still have room for it.
         later.add(ready);
@@ -375,7 +524,7 @@ public final class Dispatcher extends AbstractBehavior<Dispatcher.Command> {
     }
     if (!later.isEmpty()) {
       lease.waiting.addAll(later);
-      requestLease(key, lease, lease.inUse + later.size());
+      requestLease(key, lease, lease.inUse() + later.size());
     }
     forgetIdle(key, lease);
     seekElsewhere(key, refused);
@@ -390,7 +539,7 @@ public final class Dispatcher extends AbstractBehavior<Dispatcher.Command> {
     List<Ready> forwardable = new ArrayList<>();
     for (Ready ready : refused) {
       if (ready.invoke().forwarded() || peers.isEmpty()) {
-        ready.invoke().replyTo().tell(Result.refused(exceeded(key), ready));
+        ready.invoke().reply().complete(Result.refused(exceeded(key), ready));
       } else {
         forwardable.add(ready);
       }
@@ -421,7 +570,7 @@ public final class Dispatcher extends AbstractBehavior<Dispatcher.Command> {
     }
     List<String> targets = spread(answered.answers(), waiting.size());
     for (int i = 0; i < waiting.size(); i++) {
-      waiting.get(i).invoke().replyTo().tell(i < targets.size() ? new Result(null, null, null, targets.get(i), null)
+      waiting.get(i).invoke().reply().complete(i < targets.size() ? new Result(null, null, null, targets.get(i), null)
           : Result.refused(exceeded(answered.key()), waiting.get(i)));
     }
     return this;
@@ -448,8 +597,8 @@ public final class Dispatcher extends AbstractBehavior<Dispatcher.Command> {
   /** Free slots only: a forwarded invoke must find room here, since it is never forwarded again. */
   private Behavior<Command> onSpare(Spare spare) {
     Lease lease = leases.get(spare.key());
-    int free = url == null || lease == null || System.nanoTime() >= lease.validUntilNanos ? 0
-        : lease.held - lease.inUse - lease.waiting.size();
+    int free = url == null || lease == null || !lease.valid(System.nanoTime()) ? 0
+        : lease.held() - lease.inUse() - lease.waiting.size();
     spare.replyTo().tell(new SpareSlots(url, Math.max(0, free)));
     return this;
   }
@@ -463,7 +612,7 @@ public final class Dispatcher extends AbstractBehavior<Dispatcher.Command> {
 
   private Behavior<Command> onReportLease(ReportLease report) {
     Lease lease = leases.get(report.functionName());
-    int slots = lease == null ? 0 : Math.max(lease.inUse, System.nanoTime() < lease.validUntilNanos ? lease.held : 0);
+    int slots = lease == null ? 0 : Math.max(lease.inUse(), lease.valid(System.nanoTime()) ? lease.held() : 0);
     report.replyTo().tell(new Holding(holder, slots));
     return this;
   }
@@ -472,31 +621,20 @@ public final class Dispatcher extends AbstractBehavior<Dispatcher.Command> {
   private Behavior<Command> onRenewLeases() {
     for (var entry : new ArrayList<>(leases.entrySet())) {
       Lease lease = entry.getValue();
-      if (lease.held == 0 && lease.inUse == 0 && lease.waiting.isEmpty()) {
+      if (lease.held() == 0 && lease.inUse() == 0 && lease.waiting.isEmpty()) {
         leases.remove(entry.getKey());
         continue;
       }
-      int wanted = Math.max(lease.inUse, lease.peak);
-      lease.peak = lease.inUse;
+      int wanted = lease.takePeak();
       requestLease(entry.getKey(), lease, wanted);
     }
     return this;
   }
 
   private void forgetIdle(String key, Lease lease) {
-    if (lease.held == 0 && lease.inUse == 0 && lease.waiting.isEmpty() && !lease.requesting) {
+    if (lease.held() == 0 && lease.inUse() == 0 && lease.waiting.isEmpty() && !lease.requesting) {
       leases.remove(key);
     }
-  }
-
-  private void start(String leaseKey, Ready ready) {
-    Invoke invoke = ready.invoke();
-    FunctionConfig version = ready.version();
-    Invocation invocation = invoke.invocation();
-    Invocation withArn = new Invocation(invocation.requestId(), ready.target().functionArn(), invocation.payload(),
-        invocation.clientContext(), invocation.cognitoIdentity(), invocation.tailLog());
-    getContext().pipeToSelf(runtime.invoke(version, withArn),
-        (result, failure) -> new Finished(invoke, leaseKey, ready.target(), version, result, failure));
   }
 
   /** AWS's throttle: the account's pool, or the function's reserved concurrency. */
@@ -506,25 +644,16 @@ public final class Dispatcher extends AbstractBehavior<Dispatcher.Command> {
             : "ReservedFunctionConcurrentInvocationLimitExceeded"));
   }
 
-  private Behavior<Command> onFinished(Finished finished) {
-    Lease lease = leases.get(finished.leaseKey());
-    if (lease != null && lease.inUse > 0) {
-      lease.inUse--;
+  private static Result platformFailure(Invoke invoke, FunctionConfig version, Throwable failure) {
+    Throwable cause = failure instanceof CompletionException && failure.getCause() != null ? failure.getCause()
+        : failure;
+    if (cause instanceof LambdaException e) {
+      return Result.failed(LambdaError.of(e));
     }
-    if (finished.failure() != null) {
-      Throwable cause = finished.failure() instanceof CompletionException && finished.failure().getCause() != null
-          ? finished.failure().getCause() : finished.failure();
-      LambdaError error = LambdaError.of(cause instanceof LambdaException e ? e
-          : LambdaException.service("The invocation could not run on this node: " + cause.getMessage()));
-      if (!(cause instanceof LambdaException)) {
-        getContext().getLog().warn("Invocation {} of {} failed in the platform", finished.invoke().invocation().requestId(),
-            finished.target().primary().functionName(), cause);
-      }
-      finished.invoke().replyTo().tell(Result.failed(error));
-    } else {
-      finished.invoke().replyTo().tell(Result.of(finished.result(), finished.version(), finished.target()));
-    }
-    return this;
+    LOG.warn("Invocation {} of {} failed in the platform", invoke.invocation().requestId(), version.functionName(),
+        cause);
+    return Result.failed(LambdaError.of(LambdaException.service("The invocation could not run on this node: "
+        + cause.getMessage())));
   }
 
   private Behavior<Command> onForget(Forget forget) {

@@ -24,8 +24,6 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Supplier;
-import org.apache.pekko.actor.typed.ActorSystem;
-import org.apache.pekko.actor.typed.javadsl.AskPattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -114,7 +112,6 @@ final class PollLoop {
 
   private final EventSourceMapping mapping;
   private final ShardPoller.Deps deps;
-  private final ActorSystem<?> system;
   private final AtomicBoolean running;
   private final Supplier<EventSource> opener;
   private final Map<String, Held> held = new LinkedHashMap<>();
@@ -130,11 +127,10 @@ final class PollLoop {
    * {@code opener}: opens the source (again after a failure); {@code running}: cleared to stop
    * the loop, by its actor or by the source itself.
    */
-  PollLoop(EventSourceMapping mapping, ShardPoller.Deps deps, ActorSystem<?> system, AtomicBoolean running,
+  PollLoop(EventSourceMapping mapping, ShardPoller.Deps deps, AtomicBoolean running,
            Supplier<EventSource> opener) {
     this.mapping = mapping;
     this.deps = deps;
-    this.system = system;
     this.running = running;
     this.opener = opener;
   }
@@ -703,10 +699,8 @@ final class PollLoop {
   private CompletableFuture<Outcome> call(EventSource.Batch batch, byte[] event) {
     Invocation invocation = new Invocation(UUID.randomUUID().toString(), mapping.functionArn(), event, null, null,
         false);
-    return AskPattern.<Dispatcher.Command, Dispatcher.Result>ask(deps.dispatcher(),
-            replyTo -> new Dispatcher.Invoke(mapping.functionName(), mapping.qualifier(), invocation, false, true,
-                replyTo), INVOKE_TIMEOUT, system.scheduler())
-        .toCompletableFuture()
+    return deps.dispatcher().invoke(mapping.functionName(), mapping.qualifier(), invocation, false, true)
+        .orTimeout(INVOKE_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)
         .handle((result, failure) -> failure != null ? Outcome.notRun("Function call failed: " + failure, null)
             : outcome(batch, result));
   }

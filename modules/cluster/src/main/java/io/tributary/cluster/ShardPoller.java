@@ -5,7 +5,6 @@ import io.tributary.api.EventSourceMapping;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
-import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.PostStop;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
@@ -30,9 +29,9 @@ public final class ShardPoller {
    * the node clears when it shuts down, before the source clients close (the entities themselves
    * stop later, with sharding).
    */
-  public record Deps(EventSource.Factory sources, ActorRef<Dispatcher.Command> dispatcher, ClusterSharding sharding,
+  public record Deps(EventSource.Factory sources, Dispatcher.Invoker dispatcher, ClusterSharding sharding,
                      RetrySchedule schedule, int queuePollers, PollerStats stats, Set<AtomicBoolean> streamLoops) {
-    public Deps(EventSource.Factory sources, ActorRef<Dispatcher.Command> dispatcher, ClusterSharding sharding,
+    public Deps(EventSource.Factory sources, Dispatcher.Invoker dispatcher, ClusterSharding sharding,
                 RetrySchedule schedule, int queuePollers, PollerStats stats) {
       this(sources, dispatcher, sharding, schedule, queuePollers, stats, ConcurrentHashMap.newKeySet());
     }
@@ -48,7 +47,7 @@ public final class ShardPoller {
     return Behaviors.setup(ctx -> {
       AtomicBoolean running = new AtomicBoolean(true);
       for (int i = 0; i < loops; i++) {
-        Thread thread = new Thread(() -> new PollLoop(mapping, deps, ctx.getSystem(), running,
+        Thread thread = new Thread(() -> new PollLoop(mapping, deps, running,
             () -> deps.sources().open(mapping)).run(), "poller-" + mapping.uuid() + "-" + i);
         thread.setDaemon(true);
         thread.start();

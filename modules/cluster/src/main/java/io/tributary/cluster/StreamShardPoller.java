@@ -122,7 +122,7 @@ public final class StreamShardPoller {
     deps.streamLoops().removeIf(f -> !f.get());
     deps.streamLoops().add(flag);
     EventSourceMapping reading = mapping;
-    Thread thread = new Thread(() -> new PollLoop(reading, deps, context.getSystem(), flag,
+    Thread thread = new Thread(() -> new PollLoop(reading, deps, flag,
         () -> open(reading, flag)).run(), "shard-" + reading.uuid() + "-" + shard);
     thread.setDaemon(true);
     thread.start();

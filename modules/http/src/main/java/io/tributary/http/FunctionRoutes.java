@@ -91,14 +91,6 @@ final class FunctionRoutes extends AllDirectives {
     this.asker = new FunctionAsk(sharding, settings.askTimeout(), executor);
   }
 
-  /** Whether a request carries a code upload, and so may have a body of up to a 50 MB zip in base64. */
-  static boolean isCodeUpload(HttpRequest request) {
-    String path = request.getUri().path();
-    String method = request.method().name();
-    return (method.equals("POST") && (path.equals("/2015-03-31/functions") || path.equals("/2015-03-31/functions/")))
-        || (method.equals("PUT") && path.startsWith("/2015-03-31/functions/") && path.endsWith("/code"));
-  }
-
   Route route() {
     return concat(
         pathPrefix(segment("2015-03-31").slash("functions"), () -> concat(

@@ -7,27 +7,24 @@ import io.tributary.api.Arns;
 import io.tributary.api.Invocation;
 import io.tributary.api.InvocationResult;
 import io.tributary.api.LambdaException;
-import io.tributary.cluster.Asks;
 import io.tributary.cluster.AsyncQueueEntity;
 import io.tributary.cluster.Dispatcher;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.Base64;
+import java.util.Iterator;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
-import org.apache.pekko.actor.typed.ActorRef;
-import org.apache.pekko.actor.typed.ActorSystem;
-import org.apache.pekko.actor.typed.javadsl.AskPattern;
 import org.apache.pekko.http.javadsl.model.ContentTypes;
 import org.apache.pekko.http.javadsl.model.HttpEntities;
+import org.apache.pekko.http.javadsl.model.HttpHeader;
 import org.apache.pekko.http.javadsl.model.HttpRequest;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
 import org.apache.pekko.http.javadsl.model.headers.RawHeader;
 import org.apache.pekko.http.javadsl.server.AllDirectives;
 import org.apache.pekko.http.javadsl.server.Route;
-import org.apache.pekko.http.javadsl.unmarshalling.Unmarshaller;
 import org.apache.pekko.util.ByteString;
 
 /**
@@ -49,15 +46,13 @@ final class InvokeRoutes extends AllDirectives {
   static final int MAX_EVENT_PAYLOAD_BYTES = 1024 * 1024;
   private static final int MAX_CLIENT_CONTEXT_BYTES = 3583;
 
-  private final ActorSystem<?> system;
-  private final ActorRef<Dispatcher.Command> dispatcher;
+  private final Dispatcher.Invoker dispatcher;
   private final AsyncQueueEntity.Intake intake;
   private final Arns arns;
   private final InvokeForwarder forwarder;
 
-  InvokeRoutes(ActorSystem<?> system, ActorRef<Dispatcher.Command> dispatcher, AsyncQueueEntity.Intake intake,
+  InvokeRoutes(Dispatcher.Invoker dispatcher, AsyncQueueEntity.Intake intake,
                Arns arns, InvokeForwarder forwarder) {
-    this.system = system;
     this.dispatcher = dispatcher;
     this.intake = intake;
     this.arns = arns;
@@ -65,27 +60,30 @@ final class InvokeRoutes extends AllDirectives {
   }
 
   /** {@code POST /2015-03-31/functions/<one segment>/invocations}. */
-  static boolean isInvoke(HttpRequest request) {
-    String path = request.getUri().getPathString();
+  static boolean isInvoke(String method, String path) {
     int name = "/2015-03-31/functions/".length();
     int end = path.length() - "/invocations".length();
-    return request.method().name().equals("POST") && path.startsWith("/2015-03-31/functions/")
+    return method.equals("POST") && path.startsWith("/2015-03-31/functions/")
         && path.endsWith("/invocations") && end > name && path.indexOf('/', name) == end;
   }
 
-  Route route() {
-    return pathPrefix(segment("2015-03-31").slash("functions"), () ->
-        path(segment().slash("invocations"), reference -> post(() ->
-            parameterOptional("Qualifier", qualifier ->
-                optionalHeaderValueByName("X-Amz-Invocation-Type", type ->
-                    optionalHeaderValueByName("X-Amz-Log-Type", logType ->
-                        optionalHeaderValueByName("X-Amz-Client-Context", clientContext ->
-                        optionalHeaderValueByName(CLIENT_TOKEN, token ->
-                            attribute(LambdaApi.REQUEST_ID_KEY, requestId ->
-                            entity(Unmarshaller.entityToByteString(), body -> withRequestTimeout(
-                                InvokeForwarder.LONGEST_INVOKE, () -> completeWithFuture(invoke(requestId,
-                                FunctionRoutes.ref(arns, reference, qualifier.orElse(null)), type, logType,
-                                clientContext, token, body)))))))))))));
+  /**
+   * An Invoke, read straight from the request: it is the hot path, and a directive per header and
+   * parameter cost more than the invoke's own work.
+   */
+  Route invoke(HttpRequest request, ByteString body, String requestId) {
+    Iterator<String> segments = request.getUri().pathSegments().iterator();
+    segments.next();
+    segments.next();
+    String reference = segments.next();
+    Arns.FunctionRef ref = FunctionRoutes.ref(arns, reference, request.getUri().query().get("Qualifier").orElse(null));
+    return withRequestTimeout(InvokeForwarder.LONGEST_INVOKE, () -> completeWithFuture(invoke(requestId, ref,
+        header(request, "X-Amz-Invocation-Type"), header(request, "X-Amz-Log-Type"),
+        header(request, "X-Amz-Client-Context"), header(request, CLIENT_TOKEN), body)));
+  }
+
+  private static Optional<String> header(HttpRequest request, String name) {
+    return request.getHeader(name).map(HttpHeader::value);
   }
 
   /** An invoke another node forwarded here: run on this node or refused, never forwarded again. */
@@ -165,10 +163,8 @@ final class InvokeRoutes extends AllDirectives {
 
   private CompletionStage<HttpResponse> dispatch(InvokeForwarder.Hop hop, Invocation invocation, boolean dryRun,
                                                  boolean forwarded) {
-    CompletionStage<Dispatcher.Result> result = AskPattern.ask(dispatcher,
-        replyTo -> new Dispatcher.Invoke(hop.function(), hop.qualifier(), invocation, dryRun, forwarded, replyTo),
-        InvokeForwarder.LONGEST_INVOKE, system.scheduler());
-    return Asks.on(result, system.executionContext()).thenCompose(r -> {
+    return dispatcher.invoke(hop.function(), hop.qualifier(), invocation, dryRun, forwarded)
+        .thenCompose(r -> {
       if (r.forwardTo() != null) {
         return forwarder.forward(r.forwardTo(), hop, invocation.payload())
             .exceptionally(failure -> Responses.error(LambdaException.service("The invoke was forwarded to "

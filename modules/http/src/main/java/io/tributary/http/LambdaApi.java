@@ -22,10 +22,8 @@ import java.util.UUID;
 import java.util.concurrent.CompletionException;
 import java.util.function.BooleanSupplier;
 import java.util.regex.Pattern;
-import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
-import org.apache.pekko.http.javadsl.model.AttributeKey;
 import org.apache.pekko.http.javadsl.model.ContentTypes;
 import org.apache.pekko.http.javadsl.model.HttpEntities;
 import org.apache.pekko.http.javadsl.model.HttpHeader;
@@ -59,8 +57,6 @@ public final class LambdaApi extends AllDirectives {
 
   private static final Logger log = LoggerFactory.getLogger(LambdaApi.class);
   static final String REQUEST_ID = "x-amzn-RequestId";
-  /** The request's id, for routes that need it (an invocation takes it as its own). */
-  static final AttributeKey<String> REQUEST_ID_KEY = AttributeKey.create("tributary-request-id", String.class);
 
   private static final Set<String> CHANGES_INVOKES = Set.of("UpdateFunctionConfiguration",
       "UpdateFunctionCode", "DeleteFunction", "CreateAlias", "UpdateAlias", "DeleteAlias", "PutFunctionConcurrency",
@@ -77,13 +73,13 @@ public final class LambdaApi extends AllDirectives {
   private final ActorSystem<?> system;
   private final AsyncQueueRoutes asyncQueues;
   private final LogsRoutes logs;
-  private final ActorRef<Dispatcher.Command> dispatcher;
+  private final Dispatcher.Invoker dispatcher;
   private final AsyncQueueEntity.Intake intake;
   private final Metrics metrics;
   private final BooleanSupplier ready;
 
   public LambdaApi(ActorSystem<?> system, ApiSettings settings, FunctionRegistry registry, CodeStore codeStore,
-                   LogStore logStore, ActorRef<Dispatcher.Command> dispatcher, AsyncQueueEntity.Intake intake,
+                   LogStore logStore, Dispatcher.Invoker dispatcher, AsyncQueueEntity.Intake intake,
                    Destination.Resolver destinations, MappingRegistry mappingRegistry, EventSource.Factory sources,
                    Metrics metrics, BooleanSupplier ready) {
     this.settings = settings;
@@ -94,7 +90,7 @@ public final class LambdaApi extends AllDirectives {
     this.functions = new FunctionRoutes(ClusterSharding.get(system), registry, codeStore, codeUrls, settings.arns(),
         destinations, new FunctionRoutes.Settings(settings.runtimes(), settings.accountConcurrency(), settings.minimumUnreserved(),
             settings.askTimeout()), system.executionContext());
-    this.invokes = new InvokeRoutes(system, dispatcher, intake, settings.arns(), new InvokeForwarder(system,
+    this.invokes = new InvokeRoutes(dispatcher, intake, settings.arns(), new InvokeForwarder(system,
         settings.credentials().values().iterator().next(), Clock.systemUTC()));
     this.logs = new LogsRoutes(logStore);
     FunctionAsk asker = new FunctionAsk(ClusterSharding.get(system), settings.askTimeout(), system.executionContext());
@@ -109,6 +105,9 @@ public final class LambdaApi extends AllDirectives {
     this.ready = ready;
   }
 
+  /** Operations answered without a signature: health, metrics and (signed by URL) code downloads. */
+  private static final Set<String> UNSIGNED = Set.of("Health", "Metrics", "DownloadCode");
+
   /** Built once: only what depends on the request is made per request. */
   public Route route() {
     Route plain = concat(
@@ -118,11 +117,14 @@ public final class LambdaApi extends AllDirectives {
         path("metrics", () -> get(() -> complete(HttpResponse.create().withEntity(
             HttpEntities.create(ContentTypes.TEXT_PLAIN_UTF8, metrics.render()))))),
         path(segment("tributary").slash("code").slash(segment()), this::downloadCode));
-    Route operations = concat(logs.route(), invokes.route(), functions.route(), eventInvokeConfigs.route(),
+    Route operations = concat(logs.route(), functions.route(), eventInvokeConfigs.route(),
         asyncQueues.route(), mappings.route(), extractRequest(this::unknownOperation));
     return extractRequest(request -> {
-      String requestId = InvokeForwarder.requestId(request).orElseGet(() -> UUID.randomUUID().toString());
       String operation = Operations.of(request);
+      boolean hop = operation.equals(Operations.FORWARDED_INVOKE);
+      String requestId = (hop ? InvokeForwarder.requestId(request) : java.util.Optional.<String>empty())
+          .orElseGet(() -> UUID.randomUUID().toString());
+      long limit = limit(operation);
       long start = System.nanoTime();
       return mapResponse(response -> {
         metrics.record(operation, response.status().intValue(), System.nanoTime() - start);
@@ -132,20 +134,28 @@ public final class LambdaApi extends AllDirectives {
         // An idempotent repeat answers with the first request's id, set by its route.
         return response.getHeader(REQUEST_ID).isPresent() ? response
             : response.addHeader(RawHeader.create(REQUEST_ID, requestId));
-      }, () -> handleExceptions(errors(requestId, operation), () -> concat(plain,
-          handleRejections(bodyRejections(operation), () -> refusedUpFront(request, limit(request), operation)
-              .orElseGet(() -> withSizeLimit(limit(request),
-              () -> entity(Unmarshaller.entityToByteString(), body -> InvokeForwarder.isHop(request)
-                  ? invokes.hopRoute(request, body)
-                  : authenticated(request, body, () -> mapRequest(r -> r.addAttribute(REQUEST_ID_KEY, requestId),
-                      () -> operations)))))))));
+      }, () -> handleExceptions(errors(requestId, operation), () -> UNSIGNED.contains(operation) ? plain
+          : handleRejections(bodyRejections(operation), () -> refusedUpFront(request, limit, operation)
+              .orElseGet(() -> withSizeLimit(limit,
+              () -> entity(Unmarshaller.entityToByteString(), body -> {
+                if (hop) {
+                  return invokes.hopRoute(request, body);
+                }
+                authenticate(request, body);
+                return operation.equals("Invoke") ? invokes.invoke(request, body, requestId)
+                    : mapRequest(r -> r.withEntity(HttpEntities.create(request.entity().getContentType(), body)),
+                        () -> operations);
+              }))))));
     });
   }
 
-  private long limit(HttpRequest request) {
-    return FunctionRoutes.isCodeUpload(request) ? settings.maxCodeUploadBytes()
-        : InvokeRoutes.isInvoke(request) || InvokeForwarder.isHop(request)
-        ? InvokeRoutes.MAX_PAYLOAD_BYTES : settings.maxRequestBytes();
+  /** Code uploads may carry a 50 MB zip in base64; invokes 6 MB; every other operation a small document. */
+  private long limit(String operation) {
+    return switch (operation) {
+      case "CreateFunction", "UpdateFunctionCode" -> settings.maxCodeUploadBytes();
+      case "Invoke", Operations.FORWARDED_INVOKE -> InvokeRoutes.MAX_PAYLOAD_BYTES;
+      default -> settings.maxRequestBytes();
+    };
   }
 
   /**
@@ -170,7 +180,7 @@ public final class LambdaApi extends AllDirectives {
       try {
         String name = settings.arns().parseFunction(URLDecoder.decode(segments[3],
             StandardCharsets.UTF_8)).name();
-        dispatcher.tell(new Dispatcher.Forget(name, deleted));
+        dispatcher.ref().tell(new Dispatcher.Forget(name, deleted));
         if (deleted) {
           intake.purge(name);
         }
@@ -180,22 +190,22 @@ public final class LambdaApi extends AllDirectives {
     }
   }
 
-  private Route authenticated(HttpRequest request, ByteString body, java.util.function.Supplier<Route> inner) {
-    if (settings.authEnabled()) {
-      String raw = request.getHeader("Raw-Request-URI").map(HttpHeader::value).orElse(request.getUri().toString());
-      int q = raw.indexOf('?');
-      List<Map.Entry<String, String>> headers = new ArrayList<>();
-      request.getHeaders().forEach(h -> headers.add(Map.entry(h.name(), h.value())));
-      // Pekko moves these two onto the entity; clients sign them as headers.
-      if (!request.entity().getContentType().equals(ContentTypes.NO_CONTENT_TYPE)) {
-        headers.add(Map.entry("Content-Type", request.entity().getContentType().toString()));
-      }
-      request.getHeader("Content-Length").ifPresentOrElse(h -> { }, () ->
-          headers.add(Map.entry("Content-Length", Integer.toString(body.size()))));
-      verifier.verify(request.method().name(), q < 0 ? raw : raw.substring(0, q), q < 0 ? null : raw.substring(q + 1),
-          headers, body.toArray(), java.time.Instant.now());
+  private void authenticate(HttpRequest request, ByteString body) {
+    if (!settings.authEnabled()) {
+      return;
     }
-    return mapRequest(r -> r.withEntity(HttpEntities.create(request.entity().getContentType(), body)), inner);
+    String raw = request.getHeader("Raw-Request-URI").map(HttpHeader::value).orElse(request.getUri().toString());
+    int q = raw.indexOf('?');
+    List<Map.Entry<String, String>> headers = new ArrayList<>();
+    request.getHeaders().forEach(h -> headers.add(Map.entry(h.name(), h.value())));
+    // Pekko moves these two onto the entity; clients sign them as headers.
+    if (!request.entity().getContentType().equals(ContentTypes.NO_CONTENT_TYPE)) {
+      headers.add(Map.entry("Content-Type", request.entity().getContentType().toString()));
+    }
+    request.getHeader("Content-Length").ifPresentOrElse(h -> { }, () ->
+        headers.add(Map.entry("Content-Length", Integer.toString(body.size()))));
+    verifier.verify(request.method().name(), q < 0 ? raw : raw.substring(0, q), q < 0 ? null : raw.substring(q + 1),
+        headers, body.toArray(), java.time.Instant.now());
   }
 
   private Route downloadCode(String sha256Hex) {
@@ -263,6 +273,8 @@ public final class LambdaApi extends AllDirectives {
 
   /** The AWS operation name of a request, for metrics and logs; "Unknown" for anything else. */
   static final class Operations {
+    static final String FORWARDED_INVOKE = "ForwardedInvoke";
+
     private record Rule(String method, Pattern path, String operation) {}
 
     private static final String FN = "/2015-03-31/functions/[^/]+";
@@ -308,20 +320,21 @@ public final class LambdaApi extends AllDirectives {
         new Rule("PUT", Pattern.compile("/2015-03-31/event-source-mappings/[^/]+"), "UpdateEventSourceMapping"),
         new Rule("DELETE", Pattern.compile("/2015-03-31/event-source-mappings/[^/]+"), "DeleteEventSourceMapping"),
         new Rule("GET", Pattern.compile("/tributary/event-source-mappings/[^/]+/shards"), "GetEventSourceMappingShards"),
-        new Rule("GET", Pattern.compile("/health/.*"), "Health"),
+        new Rule("GET", Pattern.compile("/health/(alive|ready)"), "Health"),
         new Rule("POST", Pattern.compile("/"), "Logs"),
         new Rule("GET", Pattern.compile("/metrics"), "Metrics"),
         new Rule("GET", Pattern.compile("/tributary/code/[^/]+"), "DownloadCode"),
-        new Rule("POST", Pattern.compile(InvokeForwarder.PATH), "ForwardedInvoke"),
+        new Rule("POST", Pattern.compile(InvokeForwarder.PATH), FORWARDED_INVOKE),
         new Rule("GET", Pattern.compile("/tributary/functions/[^/]+/async-queue"), "GetAsyncQueue"),
         new Rule("GET", Pattern.compile("/tributary/functions/[^/]+/async-events/[^/]+"), "GetAsyncEvent"));
 
+    /** Once per request: rendering the path from the parsed URI is not free. */
     static String of(HttpRequest request) {
-      if (InvokeRoutes.isInvoke(request)) {
-        return "Invoke";
-      }
       String method = request.method().name();
       String path = request.getUri().getPathString();
+      if (InvokeRoutes.isInvoke(method, path)) {
+        return "Invoke";
+      }
       for (Rule rule : RULES) {
         if (rule.method().equals(method) && rule.path().matcher(path).matches()) {
           return rule.operation();

@@ -22,7 +22,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
@@ -74,7 +73,6 @@ public final class SigV4Verifier {
       DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss'Z'").withZone(ZoneOffset.UTC);
   private static final HexFormat HEX = HexFormat.of();
   private static final HexFormat UPPER_HEX = HexFormat.of().withUpperCase();
-  private static final Pattern WHITE_SPACE = Pattern.compile("\\s+");
 
   private final Map<String, String> secretKeyByAccessKeyId;
   private final Duration allowedClockSkew;
@@ -99,7 +97,8 @@ public final class SigV4Verifier {
         : fromQuery(query);
     String[] scope = checkedScope(signed.credential());
     Instant time = parseTime(signed);
-    String amzDate = BASIC_ISO.format(time);
+    // A valid X-Amz-Date is already in the form the string to sign needs; only a Date header is reformatted.
+    String amzDate = signed.timeSource().equals("date") ? BASIC_ISO.format(time) : signed.time();
     if (!scope[1].equals(amzDate.substring(0, 8))) {
       throw invalid("Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date"
           + " from HTTP: '" + scope[1] + "' != '" + amzDate.substring(0, 8) + "', from '"
@@ -272,6 +271,11 @@ public final class SigV4Verifier {
     if (time.length() != 16 || time.charAt(8) != 'T' || time.charAt(15) != 'Z') {
       throw new DateTimeParseException("not yyyyMMdd'T'HHmmss'Z'", time, 0);
     }
+    for (int i = 0; i < 15; i++) {
+      if (i != 8 && (time.charAt(i) < '0' || time.charAt(i) > '9')) {
+        throw new DateTimeParseException("not yyyyMMdd'T'HHmmss'Z'", time, i);
+      }
+    }
     try {
       return LocalDateTime.of(Integer.parseInt(time, 0, 4, 10), Integer.parseInt(time, 4, 6, 10),
           Integer.parseInt(time, 6, 8, 10), Integer.parseInt(time, 9, 11, 10), Integer.parseInt(time, 11, 13, 10),
@@ -338,17 +342,38 @@ public final class SigV4Verifier {
 
   private static String canonicalHeaders(String signedHeaders,
       Map<String, List<String>> headerValues) {
-    StringBuilder canonical = new StringBuilder();
+    StringBuilder canonical = new StringBuilder(256);
     for (String name : signedHeaders.split(";")) {
-      canonical.append(name).append(':')
-          .append(headerValues.getOrDefault(name.toLowerCase(Locale.ROOT), List.of()).stream()
-              .map(value -> WHITE_SPACE.splitAsStream(value)
-                  .filter(word -> !word.isEmpty())
-                  .collect(Collectors.joining(" ")))
-              .collect(Collectors.joining(",")))
-          .append('\n');
+      canonical.append(name).append(':');
+      List<String> values = headerValues.getOrDefault(name.toLowerCase(Locale.ROOT), List.of());
+      for (int i = 0; i < values.size(); i++) {
+        if (i > 0) {
+          canonical.append(',');
+        }
+        appendTrimmedCollapsed(canonical, values.get(i));
+      }
+      canonical.append('\n');
     }
     return canonical.toString();
+  }
+
+  /** The value without leading and trailing white space (what {@code \s} matches), inner runs of it as one space. */
+  static void appendTrimmedCollapsed(StringBuilder out, String value) {
+    boolean written = false;
+    boolean space = false;
+    for (int i = 0; i < value.length(); i++) {
+      char c = value.charAt(i);
+      if (c == ' ' || c == '\t' || c == '\n' || c == 0x0B || c == '\f' || c == '\r') {
+        space = written;
+      } else {
+        if (space) {
+          out.append(' ');
+          space = false;
+        }
+        out.append(c);
+        written = true;
+      }
+    }
   }
 
   private static String payloadHash(String declared, byte[] body) {

@@ -105,11 +105,10 @@ public final class Node {
           CoordinatedShutdown.get(Adapter.toClassic(system)).addTask(CoordinatedShutdown.PhaseServiceStop(),
               "tributary-runtime", () -> runtime.shutdown().thenCompose(v -> logStore.flush())
                   .thenApply(v -> Done.getInstance()));
-          ActorRef<Dispatcher.Command> dispatcher = system.systemActorOf(Dispatcher.create(sharding, runtime,
+          Dispatcher.Invoker dispatcher = Dispatcher.spawn(system, sharding, runtime,
               new Dispatcher.Settings(config.getDuration("tributary.dispatcher.target-ttl"), settings.askTimeout(),
-                  settings.arns().accountId(), config.getDuration("tributary.concurrency.lease-ttl"))),
-              "dispatcher", Props.empty());
-          started.set(dispatcher);
+                  settings.arns().accountId(), config.getDuration("tributary.concurrency.lease-ttl")));
+          started.set(dispatcher.ref());
           AsyncQueueEntity.Settings async = AsyncQueueEntity.Settings.fromConfig(config);
           EventQueueStore queues = new EventQueueStore(session, keyspace, async.payloadTtl(), async.recentPayloads());
           AsyncQueueEntity.Intake intake = new AsyncQueueEntity.Intake(system, sharding, queues, async.partitions(),
