@@ -42,13 +42,15 @@ public record Arns(String region, String accountId) {
       throw LambdaException.validation(reference, "functionName",
           "Member must have length less than or equal to 170 and greater than or equal to 1");
     }
+    // A name (the common case) has no ':function:', so only the last pattern can match it.
+    boolean arnLike = reference.contains(":function:");
     Matcher m = FULL.matcher(reference);
-    if (m.matches()) {
+    if (arnLike && m.matches()) {
       checkOwner(reference, m.group(1), m.group(2));
       return ref(m.group(3), m.group(4), reference);
     }
     m = PARTIAL.matcher(reference);
-    if (m.matches()) {
+    if (arnLike && m.matches()) {
       checkOwner(reference, region, m.group(1));
       return ref(m.group(2), m.group(3), reference);
     }

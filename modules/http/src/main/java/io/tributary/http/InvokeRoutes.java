@@ -72,14 +72,19 @@ final class InvokeRoutes extends AllDirectives {
    * parameter cost more than the invoke's own work.
    */
   Route invoke(HttpRequest request, ByteString body, String requestId) {
+    return withRequestTimeout(InvokeForwarder.LONGEST_INVOKE, () -> completeWithFuture(respond(request, body,
+        requestId)));
+  }
+
+  /** The same, for {@link LambdaApi#handler}; bad input throws LambdaException. */
+  CompletionStage<HttpResponse> respond(HttpRequest request, ByteString body, String requestId) {
     Iterator<String> segments = request.getUri().pathSegments().iterator();
     segments.next();
     segments.next();
     String reference = segments.next();
     Arns.FunctionRef ref = FunctionRoutes.ref(arns, reference, request.getUri().query().get("Qualifier").orElse(null));
-    return withRequestTimeout(InvokeForwarder.LONGEST_INVOKE, () -> completeWithFuture(invoke(requestId, ref,
-        header(request, "X-Amz-Invocation-Type"), header(request, "X-Amz-Log-Type"),
-        header(request, "X-Amz-Client-Context"), header(request, CLIENT_TOKEN), body)));
+    return invoke(requestId, ref, header(request, "X-Amz-Invocation-Type"), header(request, "X-Amz-Log-Type"),
+        header(request, "X-Amz-Client-Context"), header(request, CLIENT_TOKEN), body);
   }
 
   private static Optional<String> header(HttpRequest request, String name) {

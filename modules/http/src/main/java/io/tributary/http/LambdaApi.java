@@ -19,17 +19,22 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.BooleanSupplier;
 import java.util.regex.Pattern;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.http.javadsl.model.ContentTypes;
 import org.apache.pekko.http.javadsl.model.HttpEntities;
+import org.apache.pekko.http.javadsl.model.HttpEntity;
 import org.apache.pekko.http.javadsl.model.HttpHeader;
 import org.apache.pekko.http.javadsl.model.HttpRequest;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
 import org.apache.pekko.http.javadsl.model.headers.RawHeader;
+import org.apache.pekko.http.javadsl.model.headers.TimeoutAccess;
 import org.apache.pekko.http.javadsl.server.AllDirectives;
 import org.apache.pekko.http.javadsl.server.ExceptionHandler;
 import org.apache.pekko.http.javadsl.server.MalformedRequestContentRejection;
@@ -37,6 +42,7 @@ import org.apache.pekko.http.javadsl.server.RejectionHandler;
 import org.apache.pekko.http.javadsl.server.Route;
 import org.apache.pekko.http.javadsl.unmarshalling.Unmarshaller;
 import org.apache.pekko.http.scaladsl.model.EntityStreamSizeException;
+import org.apache.pekko.japi.function.Function;
 import org.apache.pekko.stream.javadsl.Source;
 import org.apache.pekko.util.ByteString;
 import org.slf4j.Logger;
@@ -108,6 +114,56 @@ public final class LambdaApi extends AllDirectives {
   /** Operations answered without a signature: health, metrics and (signed by URL) code downloads. */
   private static final Set<String> UNSIGNED = Set.of("Health", "Metrics", "DownloadCode");
 
+  /**
+   * What the node's server binds. An invoke whose body has arrived whole skips the routing DSL, whose
+   * nested directives and future transformations cost more than the rest of a warm in-process invoke;
+   * everything else goes through {@link #route}. Both answer alike: the same checks, errors, metrics
+   * and request id (larger invokes take the route, so both paths stay in use).
+   */
+  public Function<HttpRequest, CompletionStage<HttpResponse>> handler() {
+    Function<HttpRequest, CompletionStage<HttpResponse>> routed =
+        route().handler(system);
+    return request -> request.entity() instanceof HttpEntity.Strict strict
+        && InvokeRoutes.isInvoke(request.method().name(), request.getUri().getPathString())
+        ? invoke(request, strict.getData()) : routed.apply(request);
+  }
+
+  private CompletionStage<HttpResponse> invoke(HttpRequest request, ByteString body) {
+    long start = System.nanoTime();
+    String requestId = newRequestId();
+    CompletionStage<HttpResponse> response;
+    try {
+      if (body.size() > InvokeRoutes.MAX_PAYLOAD_BYTES) {
+        throw tooLarge(InvokeRoutes.MAX_PAYLOAD_BYTES, "Invoke");
+      }
+      authenticate(request, body);
+      request.getHeader(TimeoutAccess.class).ifPresent(t -> t.timeoutAccess().updateTimeout(
+          InvokeForwarder.LONGEST_INVOKE));
+      response = invokes.respond(request, body, requestId);
+    } catch (RuntimeException e) {
+      response = CompletableFuture.failedFuture(e);
+    }
+    return response.exceptionally(failure -> failed(failure, requestId, "Invoke"))
+        .thenApply(r -> finish(request, "Invoke", requestId, start, r));
+  }
+
+  /** Every response: counted, the request id added, and what a change invalidates forgotten. */
+  private HttpResponse finish(HttpRequest request, String operation, String requestId, long start,
+      HttpResponse response) {
+    metrics.record(operation, response.status().intValue(), System.nanoTime() - start);
+    if (response.status().isSuccess() && CHANGES_INVOKES.contains(operation)) {
+      forget(request, operation.equals("DeleteFunction") && request.getUri().query().get("Qualifier").isEmpty());
+    }
+    // An idempotent repeat answers with the first request's id, set by its route.
+    return response.getHeader(REQUEST_ID).isPresent() ? response
+        : response.addHeader(RawHeader.create(REQUEST_ID, requestId));
+  }
+
+  private static LambdaException tooLarge(long limit, String operation) {
+    return LambdaException.requestTooLarge("Request must be smaller than " + limit + " bytes for the " + operation
+        + " operation");
+  }
+
   /** Built once: only what depends on the request is made per request. */
   public Route route() {
     Route plain = concat(
@@ -123,18 +179,11 @@ public final class LambdaApi extends AllDirectives {
       String operation = Operations.of(request);
       boolean hop = operation.equals(Operations.FORWARDED_INVOKE);
       String requestId = (hop ? InvokeForwarder.requestId(request) : java.util.Optional.<String>empty())
-          .orElseGet(() -> UUID.randomUUID().toString());
+          .orElseGet(LambdaApi::newRequestId);
       long limit = limit(operation);
       long start = System.nanoTime();
-      return mapResponse(response -> {
-        metrics.record(operation, response.status().intValue(), System.nanoTime() - start);
-        if (response.status().isSuccess() && CHANGES_INVOKES.contains(operation)) {
-          forget(request, operation.equals("DeleteFunction") && request.getUri().query().get("Qualifier").isEmpty());
-        }
-        // An idempotent repeat answers with the first request's id, set by its route.
-        return response.getHeader(REQUEST_ID).isPresent() ? response
-            : response.addHeader(RawHeader.create(REQUEST_ID, requestId));
-      }, () -> handleExceptions(errors(requestId, operation), () -> UNSIGNED.contains(operation) ? plain
+      return mapResponse(response -> finish(request, operation, requestId, start, response),
+          () -> handleExceptions(errors(requestId, operation), () -> UNSIGNED.contains(operation) ? plain
           : handleRejections(bodyRejections(operation), () -> refusedUpFront(request, limit, operation)
               .orElseGet(() -> withSizeLimit(limit,
               () -> entity(Unmarshaller.entityToByteString(), body -> {
@@ -147,6 +196,17 @@ public final class LambdaApi extends AllDirectives {
                         () -> operations);
               }))))));
     });
+  }
+
+  /**
+   * A random (version 4) UUID, as AWS's request ids are. Not from SecureRandom, which costs more than
+   * the rest of a request id's uses: the id names a request, it guards nothing.
+   */
+  static String newRequestId() {
+    ThreadLocalRandom random = ThreadLocalRandom.current();
+    long high = (random.nextLong() & ~0xF000L) | 0x4000L;
+    long low = (random.nextLong() & 0x3FFFFFFFFFFFFFFFL) | 0x8000000000000000L;
+    return new UUID(high, low).toString();
   }
 
   /** Code uploads may carry a 50 MB zip in base64; invokes 6 MB; every other operation a small document. */
@@ -169,8 +229,7 @@ public final class LambdaApi extends AllDirectives {
       return java.util.Optional.empty();
     }
     return java.util.Optional.of(onComplete(request.discardEntityBytes(system).completionStage(), drained ->
-        complete(Responses.error(LambdaException.requestTooLarge("Request must be smaller than " + limit
-            + " bytes for the " + operation + " operation")))));
+        complete(Responses.error(tooLarge(limit, operation)))));
   }
 
   /** The Dispatcher of this node forgets what it cached about a function this request changed. */
@@ -194,7 +253,8 @@ public final class LambdaApi extends AllDirectives {
     if (!settings.authEnabled()) {
       return;
     }
-    String raw = request.getHeader("Raw-Request-URI").map(HttpHeader::value).orElse(request.getUri().toString());
+    String raw = request.getHeader("Raw-Request-URI").map(HttpHeader::value)
+        .orElseGet(() -> request.getUri().toString());
     int q = raw.indexOf('?');
     List<Map.Entry<String, String>> headers = new ArrayList<>();
     request.getHeaders().forEach(h -> headers.add(Map.entry(h.name(), h.value())));
@@ -227,8 +287,7 @@ public final class LambdaApi extends AllDirectives {
   private RejectionHandler bodyRejections(String operation) {
     return RejectionHandler.newBuilder().handle(MalformedRequestContentRejection.class, r -> {
       if (r.getCause() instanceof EntityStreamSizeException size) {
-        return complete(Responses.error(LambdaException.requestTooLarge("Request must be smaller than "
-            + size.limit() + " bytes for the " + operation + " operation")));
+        return complete(Responses.error(tooLarge(size.limit(), operation)));
       }
       return complete(Responses.error(LambdaException.invalidRequestContent("Could not read the request body: "
           + r.getCause().getMessage())));
@@ -242,27 +301,29 @@ public final class LambdaApi extends AllDirectives {
   }
 
   private ExceptionHandler errors(String requestId, String operation) {
-    return ExceptionHandler.newBuilder().matchAny(failure -> {
-      Throwable t = failure;
-      while ((t instanceof CompletionException || t instanceof java.util.concurrent.ExecutionException)
-          && t.getCause() != null) {
-        t = t.getCause();
+    return ExceptionHandler.newBuilder().matchAny(failure -> complete(failed(failure, requestId, operation))).build();
+  }
+
+  /** AWS's error shape for a failure; what is not the caller's doing is logged with the request id. */
+  private HttpResponse failed(Throwable failure, String requestId, String operation) {
+    Throwable t = failure;
+    while ((t instanceof CompletionException || t instanceof java.util.concurrent.ExecutionException)
+        && t.getCause() != null) {
+      t = t.getCause();
+    }
+    if (t instanceof LambdaException e) {
+      if (e.status() >= 500) {
+        withRequestId(requestId, () -> log.warn("{} failed: {} {}", operation, e.errorType(), e.getMessage()));
       }
-      if (t instanceof LambdaException e) {
-        if (e.status() >= 500) {
-          withRequestId(requestId, () -> log.warn("{} failed: {} {}", operation, e.errorType(), e.getMessage()));
-        }
-        return complete(Responses.error(e));
-      }
-      if (t instanceof EntityStreamSizeException size) {
-        return complete(Responses.error(LambdaException.requestTooLarge("Request must be smaller than "
-            + size.limit() + " bytes for the " + operation + " operation")));
-      }
-      Throwable cause = t;
-      withRequestId(requestId, () -> log.error("{} failed unexpectedly", operation, cause));
-      return complete(Responses.error(LambdaException.service("An internal error occurred (request " + requestId
-          + "); the node's log has the details.")));
-    }).build();
+      return Responses.error(e);
+    }
+    if (t instanceof EntityStreamSizeException size) {
+      return Responses.error(tooLarge(size.limit(), operation));
+    }
+    Throwable cause = t;
+    withRequestId(requestId, () -> log.error("{} failed unexpectedly", operation, cause));
+    return Responses.error(LambdaException.service("An internal error occurred (request " + requestId
+        + "); the node's log has the details."));
   }
 
   private static void withRequestId(String requestId, Runnable logging) {

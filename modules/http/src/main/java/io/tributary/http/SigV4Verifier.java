@@ -22,7 +22,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.stream.Collectors;
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
 
@@ -111,19 +110,20 @@ public final class SigV4Verifier {
           "The security token included in the request is invalid.");
     }
 
-    String canonicalRequest = String.join("\n",
-        method.toUpperCase(Locale.ROOT),
-        canonicalUri(rawPath),
-        query.stream()
-            .filter(p -> !(signed.presigned() && p[0].equals("X-Amz-Signature")))
-            .map(p -> p[0] + "=" + p[1])
-            .collect(Collectors.joining("&")),
-        canonicalHeaders(signed.signedHeaders(), headerValues),
-        signed.signedHeaders(),
-        payloadHash(first(headerValues, "x-amz-content-sha256"), body));
-    String stringToSign = String.join("\n", ALGORITHM, amzDate,
-        String.join("/", scope[1], scope[2], scope[3], scope[4]),
-        HEX.formatHex(sha256(canonicalRequest.getBytes(StandardCharsets.UTF_8))));
+    StringBuilder canonical = new StringBuilder(512).append(method.toUpperCase(Locale.ROOT)).append('\n')
+        .append(canonicalUri(rawPath)).append('\n');
+    boolean firstParameter = true;
+    for (String[] p : query) {
+      if (!(signed.presigned() && p[0].equals("X-Amz-Signature"))) {
+        canonical.append(firstParameter ? "" : "&").append(p[0]).append('=').append(p[1]);
+        firstParameter = false;
+      }
+    }
+    canonical.append('\n').append(canonicalHeaders(signed.signedHeaders(), headerValues)).append('\n')
+        .append(signed.signedHeaders()).append('\n')
+        .append(payloadHash(first(headerValues, "x-amz-content-sha256"), body));
+    String stringToSign = ALGORITHM + '\n' + amzDate + '\n' + scope[1] + '/' + scope[2] + '/' + scope[3] + '/'
+        + scope[4] + '\n' + HEX.formatHex(sha256(canonical.toString().getBytes(StandardCharsets.UTF_8)));
     byte[] key = signingKey(secret, scope);
     byte[] expected = HEX.formatHex(hmac(key, stringToSign)).getBytes(StandardCharsets.US_ASCII);
     byte[] provided =
@@ -442,12 +442,18 @@ public final class SigV4Verifier {
     return SHA256.get().digest(bytes);
   }
 
+  /** The key the thread's Mac was last initialised with: requests of a day share one signing key. */
+  private static final ThreadLocal<byte[]> HMAC_KEY = new ThreadLocal<>();
+
   static byte[] hmac(byte[] key, String data) {
     Mac mac = HMAC.get();
-    try {
-      mac.init(new SecretKeySpec(key, "HmacSHA256"));
-    } catch (GeneralSecurityException e) {
-      throw new IllegalStateException(e);
+    if (HMAC_KEY.get() != key) {
+      try {
+        mac.init(new SecretKeySpec(key, "HmacSHA256"));
+      } catch (GeneralSecurityException e) {
+        throw new IllegalStateException(e);
+      }
+      HMAC_KEY.set(key);
     }
     return mac.doFinal(data.getBytes(StandardCharsets.UTF_8));
   }

@@ -16,7 +16,8 @@ final class InvocationLog {
   private byte[] kept = new byte[256];
   private int keptLength;
   private long dropped;
-  private final byte[] tail = new byte[TAIL_BYTES];
+  /** The last 4 KB by position in the output; only once output is dropped (else they are in kept). */
+  private byte[] tail;
   private long total;
   private String footer = "";
 
@@ -31,11 +32,29 @@ final class InvocationLog {
     }
     System.arraycopy(bytes, offset, kept, keptLength, room);
     keptLength += room;
-    dropped += length - room;
-    for (int i = Math.max(0, length - TAIL_BYTES); i < length; i++) {
-      tail[(int) (total + i) % TAIL_BYTES] = bytes[offset + i];
+    if (room < length) {
+      if (tail == null) {
+        tail = new byte[TAIL_BYTES];
+        int seed = Math.min(TAIL_BYTES, keptLength);
+        toTail(kept, keptLength - seed, seed, keptLength - seed);
+      }
+      toTail(bytes, offset + room, length - room, total + room);
+      dropped += length - room;
     }
     total += length;
+  }
+
+  /** Copies {@code length} bytes that sit at {@code position} of the output into the ring of the last 4 KB. */
+  private void toTail(byte[] bytes, int offset, int length, long position) {
+    if (length > TAIL_BYTES) {
+      offset += length - TAIL_BYTES;
+      position += length - TAIL_BYTES;
+      length = TAIL_BYTES;
+    }
+    int at = (int) (position % TAIL_BYTES);
+    int first = Math.min(length, TAIL_BYTES - at);
+    System.arraycopy(bytes, offset, tail, at, first);
+    System.arraycopy(bytes, offset + first, tail, 0, length - first);
   }
 
   void line(String text) {
@@ -82,10 +101,14 @@ final class InvocationLog {
   /** The last 4 KB, as Lambda returns them base64-encoded in {@code X-Amz-Log-Result}. */
   synchronized byte[] tail() {
     int n = (int) Math.min(total, TAIL_BYTES);
-    byte[] out = new byte[n];
-    for (int i = 0; i < n; i++) {
-      out[i] = tail[(int) ((total - n + i) % TAIL_BYTES)];
+    if (tail == null) {
+      return Arrays.copyOfRange(kept, keptLength - n, keptLength);
     }
+    byte[] out = new byte[n];
+    int at = (int) ((total - n) % TAIL_BYTES);
+    int first = Math.min(n, TAIL_BYTES - at);
+    System.arraycopy(tail, at, out, 0, first);
+    System.arraycopy(tail, 0, out, first, n - first);
     return out;
   }
 

@@ -41,6 +41,21 @@ class InvocationLogTest {
   }
 
   @Test
+  void theTailOfACutOutputIsTheLast4KbOfAllThatWasPrinted() {
+    InvocationLog log = new InvocationLog(5000);
+    StringBuilder printed = new StringBuilder();
+    for (int i = 0; i < 700; i++) {
+      String line = "line " + i + " " + "y".repeat(i % 37) + "\n";
+      printed.append(line);
+      log.line(line.substring(0, line.length() - 1));
+    }
+    byte[] all = printed.toString().getBytes(StandardCharsets.UTF_8);
+    assertEquals(new String(all, all.length - InvocationLog.TAIL_BYTES, InvocationLog.TAIL_BYTES,
+        StandardCharsets.UTF_8), log.tailText());
+    assertTrue(log.text().startsWith(printed.substring(0, 100)), "the first bytes are kept");
+  }
+
+  @Test
   void shortOutputIsKeptWhole() {
     InvocationLog log = new InvocationLog(1024);
     log.start("r3", "$LATEST");

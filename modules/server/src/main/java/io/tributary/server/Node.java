@@ -148,7 +148,7 @@ public final class Node {
               destinations, mappingRegistry, destinations,
               new Metrics(() -> asyncMetrics.render() + pollerStats.render()),
               () -> !draining.get() && cluster.selfMember().status().equals(MemberStatus.up()));
-          return Http.get(system).newServerAt(settings.host(), settings.port()).bind(api.route());
+          return Http.get(system).newServerAt(settings.host(), settings.port()).bind(api.handler());
         })
         .thenApply(binding -> {
           binding.addToCoordinatedShutdown(Duration.ofSeconds(10), system);
