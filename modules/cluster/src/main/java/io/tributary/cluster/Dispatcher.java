@@ -205,9 +205,9 @@ public final class Dispatcher extends AbstractBehavior<Dispatcher.Command> {
 
   private record PeersAnswered(String key, List<SpareSlots> answers) implements Command {}
 
-  /** Short: a peer that does not answer at once is busy or gone, and the caller is waiting. */
   private static final Logger LOG = LoggerFactory.getLogger(Dispatcher.class);
 
+  /** Short: a peer that does not answer at once is busy or gone, and the caller is waiting. */
   private static final Duration SPARE_TIMEOUT = Duration.ofSeconds(1);
 
   /** An invoke that has a version and waits for a slot of its function's reserved concurrency. */

@@ -121,8 +121,7 @@ public final class LambdaApi extends AllDirectives {
    * and request id (larger invokes take the route, so both paths stay in use).
    */
   public Function<HttpRequest, CompletionStage<HttpResponse>> handler() {
-    Function<HttpRequest, CompletionStage<HttpResponse>> routed =
-        route().handler(system);
+    Function<HttpRequest, CompletionStage<HttpResponse>> routed = route().handler(system);
     return request -> request.entity() instanceof HttpEntity.Strict strict
         && InvokeRoutes.isInvoke(request.method().name(), request.getUri().getPathString())
         ? invoke(request, strict.getData()) : routed.apply(request);
@@ -165,7 +164,7 @@ public final class LambdaApi extends AllDirectives {
   }
 
   /** Built once: only what depends on the request is made per request. */
-  public Route route() {
+  private Route route() {
     Route plain = concat(
         path(segment("health").slash("alive"), () -> get(() -> complete("alive"))),
         path(segment("health").slash("ready"), () -> get(() -> ready.getAsBoolean()
