@@ -276,6 +276,8 @@ public final class InvokeBenchmark {
     private final java.io.InputStream in;
     private final java.io.OutputStream out;
     private final byte[] buffer = new byte[64 * 1024];
+    /** The X-Amzn-RequestId of the last response, if it had one. */
+    String requestId;
 
     Connection(URI endpoint) throws IOException {
       socket = new java.net.Socket(endpoint.getHost(), endpoint.getPort());
@@ -299,6 +301,8 @@ public final class InvokeBenchmark {
           length = Long.parseLong(header.substring(15).trim());
         } else if (lower.startsWith("x-amz-function-error:")) {
           ok = false;
+        } else if (lower.startsWith("x-amzn-requestid:")) {
+          requestId = header.substring(17).trim();
         }
       }
       while (length > 0) {

@@ -71,6 +71,8 @@ public final class AsyncQueueEntity
   static final Duration IDLE = Duration.ofSeconds(30);
   /** Events per journal write: about 5 KB, Cassandra's default batch-size warning threshold. */
   static final int BATCH = 32;
+  static final Duration FINISH_DELAY = Duration.ofMillis(10);
+  private static final String FINISH_TIMER = "finish";
   /** AWS's longest function timeout and a margin: a delivery always ends within it. */
   private static final Duration DELIVERY_TIMEOUT = Duration.ofSeconds(910);
   /** What a dead-letter queue gets for an event whose payload is gone: a message body cannot be empty. */
@@ -379,6 +381,19 @@ public final class AsyncQueueEntity
   }
 
   /**
+   * Finished events wait up to {@link #FINISH_DELAY} for accepted ones to share their journal write:
+   * under load the next accept comes sooner, so an outcome rarely costs a write of its own. Nothing
+   * waits on them meanwhile; a crash in between delivers those events again (at least once).
+   */
+  private void scheduleFinish() {
+    if (finishing.size() >= BATCH) {
+      scheduleFlush();
+    } else if (!timers.isTimerActive(FINISH_TIMER)) {
+      timers.startSingleTimer(FINISH_TIMER, Flush.INSTANCE, FINISH_DELAY);
+    }
+  }
+
+  /**
    * One journal write of at most {@link #BATCH} events: the outcomes decided since the last write
    * first, then the events accepted meanwhile; what does not fit goes in the next write. Accepted
    * and finished events of a busy partition thus share writes instead of queueing behind each
@@ -391,8 +406,10 @@ public final class AsyncQueueEntity
     done.forEach(e -> finishing.remove(e.requestId()));
     List<Enqueue> batch = new ArrayList<>(accepting.subList(0, Math.min(BATCH - done.size(), accepting.size())));
     accepting.subList(0, batch.size()).clear();
-    if (!finishing.isEmpty() || !accepting.isEmpty()) {
+    if (!accepting.isEmpty()) {
       scheduleFlush();
+    } else if (!finishing.isEmpty()) {
+      scheduleFinish();
     }
     Map<String, Event> accepted = new LinkedHashMap<>();
     for (Enqueue cmd : batch) {
@@ -570,17 +587,18 @@ public final class AsyncQueueEntity
 
   /** Kept for lookups by request id; a failure only costs the lookup, so it is logged, not retried. */
   private void recordOutcomes(List<EventFinished> finished) {
-    java.time.Instant now = java.time.Instant.ofEpochMilli(deps.clock().millis());
-    for (EventFinished e : finished) {
-      deps.store().recordOutcome(e.requestId(), new EventQueueStore.Outcome(functionName, e.condition(),
-              e.attempts(), now), deps.settings().outcomeRetention())
-          .whenComplete((v, failure) -> {
-            if (failure != null) {
-              context.getLog().debug("Could not record the outcome of event {} of {}: {}", e.requestId(),
-                  functionName, failure.toString());
-            }
-          });
+    if (finished.isEmpty()) {
+      return;
     }
+    deps.store().recordOutcomes(functionName, partition, finished.stream()
+            .map(e -> new EventQueueStore.Finished(e.requestId(), e.condition(), e.attempts())).toList(),
+            java.time.Instant.ofEpochMilli(deps.clock().millis()))
+        .whenComplete((v, failure) -> {
+          if (failure != null) {
+            context.getLog().debug("Could not record the outcomes of {} events of {}: {}", finished.size(),
+                functionName, failure.toString());
+          }
+        });
   }
 
   /** Every queued event is finished as Dropped, through the same group commit as any outcome. */
@@ -684,7 +702,7 @@ public final class AsyncQueueEntity
     notBefore.remove(id);
     inFlight.add(id);
     finishing.putIfAbsent(id, new EventFinished(id, condition, attempts, deadLettered ? Boolean.TRUE : null));
-    scheduleFlush();
+    scheduleFinish();
     return Effect().none().thenRun(this::deliverDue);
   }
 
@@ -746,7 +764,8 @@ public final class AsyncQueueEntity
         wake = Math.min(wake, Math.min(due, expires));
         continue;
       }
-      if (inFlight.size() >= deps.settings().inFlight()) {
+      // Finished events stay in flight until journaled, but no longer run.
+      if (inFlight.size() - finishing.size() >= deps.settings().inFlight()) {
         break;
       }
       start(p);
@@ -837,13 +856,13 @@ public final class AsyncQueueEntity
 
     /** Where event {@code requestId} of {@code functionName} is: still queued, or how it ended. */
     public CompletionStage<Whereabouts> lookup(String functionName, String requestId) {
-      String entityId = entityId(functionName, Math.floorMod(requestId.hashCode(), partitions));
-      return Asks.on(sharding.entityRefFor(TYPE_KEY, entityId)
+      int partition = Math.floorMod(requestId.hashCode(), partitions);
+      return Asks.on(sharding.entityRefFor(TYPE_KEY, entityId(functionName, partition))
               .<EventStatus>ask(replyTo -> new GetEvent(requestId, replyTo), acceptTimeout.multipliedBy(3)),
           system.executionContext())
           .thenCompose(status -> status.queued() ? CompletableFuture.completedFuture(new Whereabouts(status, null))
-              : store.outcome(requestId).thenApply(outcome -> new Whereabouts(null, outcome
-                  .filter(o -> o.functionName().equals(functionName)).orElse(null))));
+              : store.outcome(functionName, partition, requestId, clock.instant())
+                  .thenApply(outcome -> new Whereabouts(null, outcome.orElse(null))));
     }
 
     /** Drops what every partition of {@code functionName}'s queue holds. */

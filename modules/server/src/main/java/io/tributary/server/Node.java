@@ -110,7 +110,8 @@ public final class Node {
                   settings.arns().accountId(), config.getDuration("tributary.concurrency.lease-ttl")));
           started.set(dispatcher.ref());
           AsyncQueueEntity.Settings async = AsyncQueueEntity.Settings.fromConfig(config);
-          EventQueueStore queues = new EventQueueStore(session, keyspace, async.payloadTtl(), async.recentPayloads());
+          EventQueueStore queues = new EventQueueStore(session, keyspace, async.payloadTtl(), async.recentPayloads(),
+              async.outcomeRetention());
           AsyncQueueEntity.Intake intake = new AsyncQueueEntity.Intake(system, sharding, queues, async.partitions(),
               async.acceptTimeout(), async.idempotencyWindow(), Clock.systemUTC());
           AsyncMetrics asyncMetrics = new AsyncMetrics();

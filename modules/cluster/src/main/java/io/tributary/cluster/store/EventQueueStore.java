@@ -2,6 +2,9 @@ package io.tributary.cluster.store;
 
 import com.datastax.oss.driver.api.core.CqlSession;
 import com.datastax.oss.driver.api.core.cql.AsyncResultSet;
+import com.datastax.oss.driver.api.core.cql.BatchStatement;
+import com.datastax.oss.driver.api.core.cql.BatchStatementBuilder;
+import com.datastax.oss.driver.api.core.cql.DefaultBatchType;
 import com.datastax.oss.driver.api.core.cql.PreparedStatement;
 import com.datastax.oss.driver.api.core.cql.Row;
 import java.nio.ByteBuffer;
@@ -24,8 +27,10 @@ import java.util.concurrent.CompletionStage;
  *       queue partition on this node delivers a fresh event without reading it back.</li>
  *   <li>{@code event_queues}: which functions have a non-empty queue in each partition, so that a
  *       partition's waker can start those queues after a restart or a node's death.</li>
- *   <li>{@code event_outcomes}: how each event ended, for lookups by request id, for a retention
- *       period.</li>
+ *   <li>{@code event_outcomes_by_hour}: how each event ended, for lookups by request id, for a
+ *       retention period. Partitioned by function, queue partition and hour, so that the outcomes a
+ *       queue partition journals together are one single-partition write rather than a write each;
+ *       a lookup reads its partition's hours newest first.</li>
  *   <li>{@code event_tokens}: the client tokens of idempotent Event invokes, each with the request it
  *       was given to, for the idempotency window.</li>
  * </ul>
@@ -43,22 +48,28 @@ public final class EventQueueStore {
   private final PreparedStatement claimToken;
   private final PreparedStatement confirmToken;
   private final int ttlSeconds;
+  private final Duration outcomeRetention;
   private final RecentPayloads recent;
 
   /** How an event ended. */
   public record Outcome(String functionName, String condition, int attempts, Instant finishedAt) {}
 
+  /** How one event of a queue partition ended, as that partition journaled it. */
+  public record Finished(String requestId, String condition, int attempts) {}
+
   /** A client token's row: the request id it was first given to, and whether that request was accepted. */
   public record Claim(String requestId, boolean accepted) {}
 
-  public EventQueueStore(CqlSession session, String keyspace, Duration ttl, long recentBytes) {
+  public EventQueueStore(CqlSession session, String keyspace, Duration ttl, long recentBytes,
+                         Duration outcomeRetention) {
     this.session = session;
     this.recent = new RecentPayloads(recentBytes);
     this.ttlSeconds = Math.toIntExact(ttl.toSeconds());
-    this.insertOutcome = session.prepare("INSERT INTO " + keyspace + ".event_outcomes (request_id, function_name,"
-        + " condition, attempts, finished_at) VALUES (?, ?, ?, ?, ?) USING TTL ?");
-    this.selectOutcome = session.prepare("SELECT function_name, condition, attempts, finished_at FROM " + keyspace
-        + ".event_outcomes WHERE request_id = ?");
+    this.outcomeRetention = outcomeRetention;
+    this.insertOutcome = session.prepare("INSERT INTO " + keyspace + ".event_outcomes_by_hour (function_name,"
+        + " partition, hour, request_id, condition, attempts, finished_at) VALUES (?, ?, ?, ?, ?, ?, ?) USING TTL ?");
+    this.selectOutcome = session.prepare("SELECT condition, attempts, finished_at FROM " + keyspace
+        + ".event_outcomes_by_hour WHERE function_name = ? AND partition = ? AND hour = ? AND request_id = ?");
     this.claimToken = session.prepare("INSERT INTO " + keyspace + ".event_tokens (function_name, client_token, request_id,"
         + " accepted) VALUES (?, ?, ?, false) IF NOT EXISTS USING TTL ?");
     this.confirmToken = session.prepare("UPDATE " + keyspace + ".event_tokens USING TTL ? SET request_id = ?,"
@@ -83,12 +94,15 @@ public final class EventQueueStore {
             + "  partition int,\n"
             + "  function_name text,\n"
             + "  PRIMARY KEY (partition, function_name))",
-        "CREATE TABLE IF NOT EXISTS " + keyspace + ".event_outcomes (\n"
-            + "  request_id text PRIMARY KEY,\n"
+        "CREATE TABLE IF NOT EXISTS " + keyspace + ".event_outcomes_by_hour (\n"
             + "  function_name text,\n"
+            + "  partition int,\n"
+            + "  hour bigint,\n"
+            + "  request_id text,\n"
             + "  condition text,\n"
             + "  attempts int,\n"
-            + "  finished_at timestamp)",
+            + "  finished_at timestamp,\n"
+            + "  PRIMARY KEY ((function_name, partition, hour), request_id))",
         "CREATE TABLE IF NOT EXISTS " + keyspace + ".event_tokens (\n"
             + "  function_name text,\n"
             + "  client_token text,\n"
@@ -97,19 +111,50 @@ public final class EventQueueStore {
             + "  PRIMARY KEY ((function_name, client_token)))");
   }
 
-  /** Records how an event ended, kept for {@code retention} for lookups by request id. */
-  public CompletionStage<Void> recordOutcome(String requestId, Outcome outcome, Duration retention) {
-    return session.executeAsync(insertOutcome.bind(requestId, outcome.functionName(), outcome.condition(),
-        outcome.attempts(), outcome.finishedAt(), Math.toIntExact(retention.toSeconds())).setIdempotent(true))
-        .thenApply(rs -> null);
+  /**
+   * Records how the events of one journal write of {@code functionName}'s queue partition ended, kept
+   * for the outcome retention: one single-partition batch, so one write however many events.
+   */
+  public CompletionStage<Void> recordOutcomes(String functionName, int partition, List<Finished> finished,
+                                              Instant finishedAt) {
+    long hour = hourOf(finishedAt.toEpochMilli());
+    int ttl = Math.toIntExact(outcomeRetention.toSeconds());
+    BatchStatementBuilder batch = BatchStatement.builder(DefaultBatchType.UNLOGGED).setIdempotence(true);
+    for (Finished f : finished) {
+      batch.addStatement(insertOutcome.bind(functionName, partition, hour, f.requestId(), f.condition(), f.attempts(),
+          finishedAt, ttl));
+    }
+    return session.executeAsync(batch.build()).thenApply(rs -> null);
   }
 
-  public CompletionStage<Optional<Outcome>> outcome(String requestId) {
-    return session.executeAsync(selectOutcome.bind(requestId).setIdempotent(true)).thenApply(rs -> {
-      Row row = rs.one();
-      return row == null ? Optional.empty() : Optional.of(new Outcome(row.getString("function_name"),
-          row.getString("condition"), row.getInt("attempts"), row.getInstant("finished_at")));
-    });
+  /**
+   * How event {@code requestId} of {@code functionName}'s queue partition {@code partition} ended, if
+   * within the retention as of {@code now}: its hours read newest first (from the next one, for
+   * clocks a little ahead).
+   */
+  public CompletionStage<Optional<Outcome>> outcome(String functionName, int partition, String requestId,
+                                                    Instant now) {
+    return outcomeFrom(functionName, partition, requestId, hourOf(now.toEpochMilli()) + 1,
+        hourOf(now.toEpochMilli() - outcomeRetention.toMillis()));
+  }
+
+  private CompletionStage<Optional<Outcome>> outcomeFrom(String functionName, int partition, String requestId,
+                                                         long hour, long oldest) {
+    if (hour < oldest) {
+      return CompletableFuture.completedFuture(Optional.empty());
+    }
+    return session.executeAsync(selectOutcome.bind(functionName, partition, hour, requestId).setIdempotent(true))
+        .thenCompose(rs -> {
+          Row row = rs.one();
+          return row != null
+              ? CompletableFuture.completedFuture(Optional.of(new Outcome(functionName, row.getString("condition"),
+                  row.getInt("attempts"), row.getInstant("finished_at"))))
+              : outcomeFrom(functionName, partition, requestId, hour - 1, oldest);
+        });
+  }
+
+  private static long hourOf(long epochMillis) {
+    return Math.floorDiv(epochMillis, 3_600_000L);
   }
 
   /**
