@@ -42,6 +42,8 @@ import org.apache.pekko.persistence.typed.javadsl.EventHandler;
 import org.apache.pekko.persistence.typed.javadsl.EventSourcedBehavior;
 import org.apache.pekko.persistence.typed.javadsl.RetentionCriteria;
 import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * One partition of a function's asynchronous queue: the events accepted for it and not yet
@@ -68,10 +70,13 @@ public final class AsyncQueueEntity
     extends EventSourcedBehavior<AsyncQueueEntity.Command, AsyncQueueEntity.Event, AsyncQueueEntity.State> {
 
   public static final EntityTypeKey<Command> TYPE_KEY = EntityTypeKey.create(Command.class, "AsyncQueue");
+  /** For callbacks off the actor's thread, where its context's logger must not be used. */
+  private static final Logger LOG = LoggerFactory.getLogger(AsyncQueueEntity.class);
   static final Duration IDLE = Duration.ofSeconds(30);
   /** Events per journal write: about 5 KB, Cassandra's default batch-size warning threshold. */
   static final int BATCH = 32;
   static final Duration FINISH_DELAY = Duration.ofMillis(10);
+  static final Duration OUTCOME_DELAY = Duration.ofMillis(200);
   private static final String FINISH_TIMER = "finish";
   /** AWS's longest function timeout and a margin: a delivery always ends within it. */
   private static final Duration DELIVERY_TIMEOUT = Duration.ofSeconds(910);
@@ -95,6 +100,8 @@ public final class AsyncQueueEntity
 
   /** Persists the outcomes decided and the events accepted since the last write, in one journal write. */
   private enum Flush implements Command { INSTANCE }
+
+  private enum RecordOutcomes implements Command { INSTANCE }
 
   private record Unlisted(Throwable failure) implements Command {}
 
@@ -150,7 +157,7 @@ public final class AsyncQueueEntity
 
   /** {@code queued} false: the partition does not hold the event (finished, or never accepted here). */
   public record EventStatus(boolean queued, boolean running, int attempts, long acceptedAtMillis,
-                            long nextAttemptAtMillis) implements ClusterMessage {}
+                            long nextAttemptAtMillis, EventQueueStore.Finished ended) implements ClusterMessage {}
 
   /**
    * Mutable, changed only by {@link #apply}; snapshots take a copy ({@link #snapshotAdapter}), so
@@ -254,6 +261,8 @@ public final class AsyncQueueEntity
   private boolean flushScheduled;
   /** Finished, waiting for the group commit ({@link Flush}). */
   private final Map<String, EventFinished> finishing = new LinkedHashMap<>();
+  /** Journaled as finished, waiting to be written for lookups ({@link RecordOutcomes}). */
+  private final Map<String, EventQueueStore.Finished> unrecorded = new LinkedHashMap<>();
 
   public static void init(ClusterSharding sharding, Deps deps) {
     sharding.init(Entity.of(TYPE_KEY, ctx -> create(ctx.getEntityId(), deps, ctx.getShard())));
@@ -331,6 +340,7 @@ public final class AsyncQueueEntity
         .onCommand(Enqueue.class, this::onEnqueue)
         .onCommand(Listed.class, this::onListed)
         .onCommand(Flush.class, (state, flush) -> flush(state))
+        .onCommand(RecordOutcomes.class, (state, record) -> Effect().none().thenRun(s -> writeOutcomes()))
         .onCommand(Delivered.class, this::onDelivered)
         .onCommand(RecordSent.class, this::onRecordSent)
         .onCommand(Tick.class, (state, tick) -> expireOrDeliver(state))
@@ -579,26 +589,42 @@ public final class AsyncQueueEntity
 
   private Effect<Event, State> onGetEvent(State state, GetEvent get) {
     Pending p = state.pending.get(get.requestId());
-    get.replyTo().tell(p == null ? new EventStatus(false, false, 0, 0, 0)
+    get.replyTo().tell(p == null ? new EventStatus(false, false, 0, 0, 0, unrecorded.get(get.requestId()))
         : new EventStatus(true, inFlight.contains(p.requestId()), p.attempts(), p.acceptedAtMillis(),
-            Math.max(p.retryAtMillis(), notBefore.getOrDefault(p.requestId(), 0L))));
+            Math.max(p.retryAtMillis(), notBefore.getOrDefault(p.requestId(), 0L)), null));
     return Effect().none();
   }
 
-  /** Kept for lookups by request id; a failure only costs the lookup, so it is logged, not retried. */
+  /**
+   * Outcomes are kept for lookups by request id: those of up to {@link #OUTCOME_DELAY} of journal
+   * writes are written together, one single-partition batch, and answered from memory meanwhile. A
+   * failure only costs the lookup, so it is logged, not retried.
+   */
   private void recordOutcomes(List<EventFinished> finished) {
-    if (finished.isEmpty()) {
+    long now = deps.clock().millis();
+    finished.forEach(e -> unrecorded.put(e.requestId(),
+        new EventQueueStore.Finished(e.requestId(), e.condition(), e.attempts(), now)));
+    if (unrecorded.size() >= BATCH) {
+      writeOutcomes();
+    } else if (!unrecorded.isEmpty() && !timers.isTimerActive(RecordOutcomes.INSTANCE)) {
+      timers.startSingleTimer(RecordOutcomes.INSTANCE, OUTCOME_DELAY);
+    }
+  }
+
+  private void writeOutcomes() {
+    timers.cancel(RecordOutcomes.INSTANCE);
+    if (unrecorded.isEmpty()) {
       return;
     }
-    deps.store().recordOutcomes(functionName, partition, finished.stream()
-            .map(e -> new EventQueueStore.Finished(e.requestId(), e.condition(), e.attempts())).toList(),
-            java.time.Instant.ofEpochMilli(deps.clock().millis()))
-        .whenComplete((v, failure) -> {
-          if (failure != null) {
-            context.getLog().debug("Could not record the outcomes of {} events of {}: {}", finished.size(),
-                functionName, failure.toString());
-          }
-        });
+    List<EventQueueStore.Finished> batch = List.copyOf(unrecorded.values());
+    unrecorded.clear();
+    String function = functionName;
+    deps.store().recordOutcomes(function, partition, batch).whenComplete((v, failure) -> {
+      if (failure != null) {
+        LOG.debug("Could not record the outcomes of {} events of {} for lookups: {}", batch.size(), function,
+            failure.toString());
+      }
+    });
   }
 
   /** Every queued event is finished as Dropped, through the same group commit as any outcome. */
@@ -732,6 +758,7 @@ public final class AsyncQueueEntity
    * meanwhile lists the queue again, with a later write that wins.
    */
   private Effect<Event, State> onIdle(State state, Idle idle) {
+    writeOutcomes();
     if (state.size() == 0 && inFlight.isEmpty() && accepting.isEmpty()) {
       listed = false;
       context.pipeToSelf(deps.store().markEmpty(partition, functionName), (v, failure) -> new Unlisted(failure));
@@ -861,6 +888,8 @@ public final class AsyncQueueEntity
               .<EventStatus>ask(replyTo -> new GetEvent(requestId, replyTo), acceptTimeout.multipliedBy(3)),
           system.executionContext())
           .thenCompose(status -> status.queued() ? CompletableFuture.completedFuture(new Whereabouts(status, null))
+              : status.ended() != null
+                  ? CompletableFuture.completedFuture(new Whereabouts(null, status.ended().outcome(functionName)))
               : store.outcome(functionName, partition, requestId, clock.instant())
                   .thenApply(outcome -> new Whereabouts(null, outcome.orElse(null))));
     }

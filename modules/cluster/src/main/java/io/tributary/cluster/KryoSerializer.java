@@ -150,6 +150,8 @@ public final class KryoSerializer extends JSerializer {
     r.put(173, classNamed("io.tributary.cluster.AsyncQueueEntity$Flush"));
     // 174 was FlushFinished, merged into Flush: not reused.
     r.put(175, classNamed("io.tributary.cluster.AsyncQueueEntity$Send"));
+    r.put(176, io.tributary.cluster.store.EventQueueStore.Finished.class);
+    r.put(177, classNamed("io.tributary.cluster.AsyncQueueEntity$RecordOutcomes"));
     r.put(180, EventSourceMappingEntity.Create.class);
     r.put(181, EventSourceMappingEntity.Get.class);
     r.put(182, EventSourceMappingEntity.Update.class);

@@ -46,6 +46,9 @@ import software.amazon.awssdk.services.sqs.model.Message;
  */
 class AsyncDestinationsIT {
 
+  /** Topics of this run only: the test reads them from the start, and a developer's broker outlives runs. */
+  private static final String FAILURES_TOPIC = "it-order-failures-" + System.currentTimeMillis();
+  private static final String DEAD_LETTERS_TOPIC = "it-order-dead-letters-" + System.currentTimeMillis();
   private static final String KEYSPACE = "it_destinations";
   private static final String ROLE = "arn:aws:iam::000000000000:role/lambda-role";
   private static final String SQS_ENDPOINT = System.getProperty("tributary.it.sqs", "http://127.0.0.1:9424");
@@ -110,8 +113,11 @@ class AsyncDestinationsIT {
     return response.responseMetadata().requestId();
   }
 
+  /** The queue, created if missing and emptied: a developer's queue server outlives runs, failed ones too. */
   private static String queueUrl(String name) {
-    return sqs.createQueue(b -> b.queueName(name)).queueUrl();
+    String url = sqs.createQueue(b -> b.queueName(name)).queueUrl();
+    sqs.purgeQueue(b -> b.queueUrl(url));
+    return url;
   }
 
   /** Receives (and deletes) until {@code count} messages have arrived, for up to 60 s. */
@@ -171,7 +177,7 @@ class AsyncDestinationsIT {
     createEcho("orders", QUEUE_ARN + "it-dead-letters");
     lambda.putFunctionEventInvokeConfig(b -> b.functionName("orders").maximumRetryAttempts(1)
         .destinationConfig(d -> d.onSuccess(o -> o.destination(QUEUE_ARN + "it-successes"))
-            .onFailure(f -> f.destination("kafka://it-order-failures"))));
+            .onFailure(f -> f.destination("kafka://" + FAILURES_TOPIC))));
 
     String poison = event("orders", "{\"fail\":\"poison\"}");
     List<String> fine = new ArrayList<>();
@@ -188,7 +194,7 @@ class AsyncDestinationsIT {
       assertEquals(r.at("/requestPayload/order").asInt(), r.at("/responsePayload/order").asInt());
     });
 
-    List<ConsumerRecord<byte[], byte[]>> failures = consume("it-order-failures", 1);
+    List<ConsumerRecord<byte[], byte[]>> failures = consume(FAILURES_TOPIC, 1);
     assertEquals(1, failures.size());
     assertEquals(poison, utf8(failures.get(0).key()));
     JsonNode failure = json(utf8(failures.get(0).value()));
@@ -221,10 +227,10 @@ class AsyncDestinationsIT {
 
     // The dead-letter queue can be a Kafka topic too, and changes with the function's configuration.
     lambda.updateFunctionConfiguration(b -> b.functionName("orders")
-        .deadLetterConfig(d -> d.targetArn("kafka://it-order-dead-letters")));
+        .deadLetterConfig(d -> d.targetArn("kafka://" + DEAD_LETTERS_TOPIC)));
     lambda.waiter().waitUntilFunctionUpdatedV2(b -> b.functionName("orders"));
     String second = event("orders", "{\"fail\":\"again\"}");
-    List<ConsumerRecord<byte[], byte[]>> deadRecords = consume("it-order-dead-letters", 1);
+    List<ConsumerRecord<byte[], byte[]>> deadRecords = consume(DEAD_LETTERS_TOPIC, 1);
     assertEquals(1, deadRecords.size());
     assertEquals("{\"fail\":\"again\"}", utf8(deadRecords.get(0).value()));
     assertEquals(second, utf8(deadRecords.get(0).headers().lastHeader("RequestID").value()));

@@ -55,7 +55,12 @@ public final class EventQueueStore {
   public record Outcome(String functionName, String condition, int attempts, Instant finishedAt) {}
 
   /** How one event of a queue partition ended, as that partition journaled it. */
-  public record Finished(String requestId, String condition, int attempts) {}
+  public record Finished(String requestId, String condition, int attempts, long finishedAtMillis) {
+
+    public Outcome outcome(String functionName) {
+      return new Outcome(functionName, condition, attempts, Instant.ofEpochMilli(finishedAtMillis));
+    }
+  }
 
   /** A client token's row: the request id it was first given to, and whether that request was accepted. */
   public record Claim(String requestId, boolean accepted) {}
@@ -112,17 +117,16 @@ public final class EventQueueStore {
   }
 
   /**
-   * Records how the events of one journal write of {@code functionName}'s queue partition ended, kept
-   * for the outcome retention: one single-partition batch, so one write however many events.
+   * Records how events of {@code functionName}'s queue partition ended, kept for the outcome
+   * retention: one single-partition batch (in the hour of the last), so one write however many events.
    */
-  public CompletionStage<Void> recordOutcomes(String functionName, int partition, List<Finished> finished,
-                                              Instant finishedAt) {
-    long hour = hourOf(finishedAt.toEpochMilli());
+  public CompletionStage<Void> recordOutcomes(String functionName, int partition, List<Finished> finished) {
+    long hour = hourOf(finished.stream().mapToLong(Finished::finishedAtMillis).max().orElse(0));
     int ttl = Math.toIntExact(outcomeRetention.toSeconds());
     BatchStatementBuilder batch = BatchStatement.builder(DefaultBatchType.UNLOGGED).setIdempotence(true);
     for (Finished f : finished) {
       batch.addStatement(insertOutcome.bind(functionName, partition, hour, f.requestId(), f.condition(), f.attempts(),
-          finishedAt, ttl));
+          Instant.ofEpochMilli(f.finishedAtMillis()), ttl));
     }
     return session.executeAsync(batch.build()).thenApply(rs -> null);
   }

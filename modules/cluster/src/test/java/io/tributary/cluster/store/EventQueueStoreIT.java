@@ -40,12 +40,12 @@ class EventQueueStoreIT {
     String function = "orders-" + System.nanoTime();
     Instant now = Instant.now();
     Instant fourHoursAgo = now.minus(Duration.ofHours(4));
-    record(function, 3, fourHoursAgo, new EventQueueStore.Finished("old", "RetriesExhausted", 3));
-    record(function, 3, now, new EventQueueStore.Finished("a", "Success", 1),
-        new EventQueueStore.Finished("b", "EventAgeExceeded", 0));
+    record(function, 3, new EventQueueStore.Finished("old", "RetriesExhausted", 3, fourHoursAgo.toEpochMilli()));
+    record(function, 3, new EventQueueStore.Finished("a", "Success", 1, now.toEpochMilli() - 150),
+        new EventQueueStore.Finished("b", "EventAgeExceeded", 0, now.toEpochMilli()));
 
-    EventQueueStore.Outcome a = lookup(function, 3, "a", now).orElseThrow();
-    assertEquals(new EventQueueStore.Outcome(function, "Success", 1, a.finishedAt()), a);
+    assertEquals(new EventQueueStore.Outcome(function, "Success", 1, Instant.ofEpochMilli(now.toEpochMilli() - 150)),
+        lookup(function, 3, "a", now).orElseThrow(), "each event keeps its own time in a batch");
     assertEquals("EventAgeExceeded", lookup(function, 3, "b", now).orElseThrow().condition());
     EventQueueStore.Outcome old = lookup(function, 3, "old", now).orElseThrow();
     assertEquals("RetriesExhausted", old.condition());
@@ -59,9 +59,9 @@ class EventQueueStoreIT {
     assertTrue(lookup(function, 3, "never-finished", now).isEmpty());
   }
 
-  private static void record(String function, int partition, Instant at, EventQueueStore.Finished... finished)
+  private static void record(String function, int partition, EventQueueStore.Finished... finished)
       throws Exception {
-    store.recordOutcomes(function, partition, List.of(finished), at).toCompletableFuture().get(30, TimeUnit.SECONDS);
+    store.recordOutcomes(function, partition, List.of(finished)).toCompletableFuture().get(30, TimeUnit.SECONDS);
   }
 
   private static Optional<EventQueueStore.Outcome> lookup(String function, int partition, String requestId,
