@@ -38,5 +38,5 @@ if [[ -n ${BENCH_KINESIS:-} ]]; then
   trap 'bash deploy/kinesalite.sh stop --dir target/bench-kinesis; bash deploy/cassandra.sh stop --dir "$DIR"' EXIT
 fi
 
-java -Xmx1g -Dbench.cassandra=127.0.0.1:9342 -Dlogback.configurationFile="$ROOT/config/logback.xml" "$@" \
+java -Xmx1g -Dbench.cassandra=127.0.0.1:9342 -Dbench.cassandra-pid-file="$DIR/cassandra.pid" -Dlogback.configurationFile="$ROOT/config/logback.xml" "$@" \
   -cp "loadtest/target/classes:$(cat loadtest/target/classpath.txt)" "${BENCH_CLASS:-io.tributary.loadtest.InvokeBenchmark}"

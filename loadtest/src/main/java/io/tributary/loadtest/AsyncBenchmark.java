@@ -106,11 +106,14 @@ public final class AsyncBenchmark {
       double eventRps = InvokeBenchmark.median(runs, "event", InvokeBenchmark.Run::requestsPerSecond);
       System.out.printf(Locale.ROOT, "%nmedians over %d rounds, %d s each after %d s warm-up, %d connections%n",
           rounds, seconds, warmup, connections);
+      double ceilingCpu = InvokeBenchmark.median(runs, "ceiling", InvokeBenchmark.Run::cpuMsPerRequest);
       for (String side : List.of("ceiling", "event")) {
         double rps = InvokeBenchmark.median(runs, side, InvokeBenchmark.Run::requestsPerSecond);
-        System.out.printf(Locale.ROOT, "%-8s %8.0f accepted/s  p50 %6.2f ms  p99 %7.2f ms  ratio %.2f%n", side, rps,
+        double cpu = InvokeBenchmark.median(runs, side, InvokeBenchmark.Run::cpuMsPerRequest);
+        System.out.printf(Locale.ROOT, "%-8s %8.0f accepted/s  p50 %6.2f ms  p99 %7.2f ms  ratio %.2f"
+            + "  cpu %.3f ms/event (ceiling's ÷ this %.2f)%n", side, rps,
             InvokeBenchmark.median(runs, side, InvokeBenchmark.Run::p50Ms),
-            InvokeBenchmark.median(runs, side, InvokeBenchmark.Run::p99Ms), rps / ceilingRps);
+            InvokeBenchmark.median(runs, side, InvokeBenchmark.Run::p99Ms), rps / ceilingRps, cpu, ceilingCpu / cpu);
       }
       long[] after202 = delays.stream().mapToLong(d -> d[0]).sorted().toArray();
       long[] afterSend = delays.stream().mapToLong(d -> d[1]).sorted().toArray();

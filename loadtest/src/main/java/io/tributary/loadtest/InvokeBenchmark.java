@@ -60,7 +60,8 @@ public final class InvokeBenchmark {
   private static final String ROLE = "arn:aws:iam::000000000000:role/bench";
   private static final byte[] PAYLOAD = "{\"n\":1}".getBytes(StandardCharsets.UTF_8);
 
-  record Run(String side, double requestsPerSecond, double p50Ms, double p99Ms, long errors) {}
+  /** {@code cpuMsPerRequest}: CPU time of this JVM and of Cassandra during the run, per request. */
+  record Run(String side, double requestsPerSecond, double p50Ms, double p99Ms, long errors, double cpuMsPerRequest) {}
 
   public static void main(String[] args) throws Exception {
     int rounds = Integer.getInteger("bench.rounds", 5);
@@ -105,19 +106,22 @@ public final class InvokeBenchmark {
         System.out.printf(Locale.ROOT, "round %d of %d done%n", round, rounds);
       }
       System.out.println();
-      System.out.println("side          req/s      p50 ms   p99 ms   errors");
-      runs.forEach(r -> System.out.printf(Locale.ROOT, "%-12s %8.0f %9.2f %8.2f %8d%n", r.side(), r.requestsPerSecond(),
-          r.p50Ms(), r.p99Ms(), r.errors()));
+      System.out.println("side          req/s      p50 ms   p99 ms   errors  cpu ms/req");
+      runs.forEach(r -> System.out.printf(Locale.ROOT, "%-12s %8.0f %9.2f %8.2f %8d %11.3f%n", r.side(),
+          r.requestsPerSecond(), r.p50Ms(), r.p99Ms(), r.errors(), r.cpuMsPerRequest()));
       System.out.println();
       System.out.printf(Locale.ROOT, "medians over %d rounds, %d s each after %d s warm-up, %d connections%n", rounds,
           seconds, warmup, connections);
       double ceilingRps = median(runs, "ceiling", Run::requestsPerSecond);
       double ceilingP50 = median(runs, "ceiling", Run::p50Ms);
+      double ceilingCpu = median(runs, "ceiling", Run::cpuMsPerRequest);
       for (String side : only) {
         double rps = median(runs, side, Run::requestsPerSecond);
         double p50 = median(runs, side, Run::p50Ms);
-        System.out.printf(Locale.ROOT, "%-12s %8.0f req/s  p50 %6.2f ms  p99 %7.2f ms  ratio %.2f  p50 +%.2f ms%n",
-            side, rps, p50, median(runs, side, Run::p99Ms), rps / ceilingRps, p50 - ceilingP50);
+        double cpu = median(runs, side, Run::cpuMsPerRequest);
+        System.out.printf(Locale.ROOT, "%-12s %8.0f req/s  p50 %6.2f ms  p99 %7.2f ms  ratio %.2f  p50 +%.2f ms"
+            + "  cpu %.3f ms/req (ceiling's ÷ this %.2f)%n", side, rps, p50, median(runs, side, Run::p99Ms),
+            rps / ceilingRps, p50 - ceilingP50, cpu, ceilingCpu / cpu);
       }
       System.out.println();
       if (!Boolean.getBoolean("bench.skip-cold")) {
@@ -185,9 +189,11 @@ public final class InvokeBenchmark {
     Arrays.fill(errors, 0);
     measuring.set(true);
     long begin = System.nanoTime();
+    long cpuBegin = cpuNanos();
     Thread.sleep(seconds * 1000L);
     measuring.set(false);
     double elapsed = (System.nanoTime() - begin) / 1e9;
+    long cpu = cpuNanos() - cpuBegin;
     stop.set(true);
     done.await(60, TimeUnit.SECONDS);
     int total = Arrays.stream(counts).sum();
@@ -198,12 +204,35 @@ public final class InvokeBenchmark {
       at += counts[c];
     }
     Arrays.sort(all);
-    Run run = new Run(side, total / elapsed, percentile(all, 0.50), percentile(all, 0.99), Arrays.stream(errors).sum());
+    Run run = new Run(side, total / elapsed, percentile(all, 0.50), percentile(all, 0.99), Arrays.stream(errors).sum(),
+        total == 0 ? Double.NaN : cpu / 1e6 / total);
     if (seconds > 0) {
-      System.out.printf(Locale.ROOT, "  %-12s %8.0f req/s  p50 %.2f ms  p99 %.2f ms  errors %d%n", side,
-          run.requestsPerSecond(), run.p50Ms(), run.p99Ms(), run.errors());
+      System.out.printf(Locale.ROOT, "  %-12s %8.0f req/s  p50 %.2f ms  p99 %.2f ms  errors %d  cpu %.3f ms/req%n", side,
+          run.requestsPerSecond(), run.p50Ms(), run.p99Ms(), run.errors(), run.cpuMsPerRequest());
     }
     return run;
+  }
+
+  /**
+   * CPU time so far of this JVM (node, ceiling and load generator) and of the benchmark's Cassandra
+   * (its pid file in bench.cassandra-pid-file): on a shared machine whose speed varies from minute
+   * to minute, CPU per request is steadier than requests per second.
+   */
+  static long cpuNanos() {
+    long jvm = ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory
+        .getOperatingSystemMXBean()).getProcessCpuTime();
+    String pidFile = System.getProperty("bench.cassandra-pid-file");
+    if (pidFile == null) {
+      return jvm;
+    }
+    try {
+      String stat = Files.readString(Path.of("/proc", Files.readString(Path.of(pidFile)).trim(), "stat"));
+      String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+      // utime and stime, fields 14 and 15 of proc(5), in clock ticks of 10 ms.
+      return jvm + (Long.parseLong(fields[11]) + Long.parseLong(fields[12])) * 10_000_000L;
+    } catch (IOException | RuntimeException e) {
+      return jvm;
+    }
   }
 
   private static double percentile(long[] sorted, double q) {

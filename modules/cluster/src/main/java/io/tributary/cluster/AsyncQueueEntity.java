@@ -296,9 +296,15 @@ public final class AsyncQueueEntity
     return new State();
   }
 
+  /**
+   * Each snapshot also deletes the events before the previous one, and that deletion reads the
+   * journal partition back through the tombstones of the earlier ones: at every 500 events, those
+   * reads were a quarter of Cassandra's CPU under a steady Event load. A recovery replays at most
+   * 5,000 small events.
+   */
   @Override
   public RetentionCriteria retentionCriteria() {
-    return RetentionCriteria.snapshotEvery(500, 2).withDeleteEventsOnSnapshot();
+    return RetentionCriteria.snapshotEvery(5_000, 2).withDeleteEventsOnSnapshot();
   }
 
   @Override
