@@ -154,13 +154,12 @@ public final class InvokeBenchmark {
       throws Exception {
     AtomicBoolean measuring = new AtomicBoolean(false);
     AtomicBoolean stop = new AtomicBoolean(false);
-    long[][] latencies = new long[connections][];
-    int[] counts = new int[connections];
+    Latencies[] latencies = new Latencies[connections];
     long[] errors = new long[connections];
     CountDownLatch done = new CountDownLatch(connections);
     for (int c = 0; c < connections; c++) {
       int id = c;
-      latencies[id] = new long[2_000_000];
+      latencies[id] = new Latencies();
       Thread t = new Thread(() -> {
         Connection connection = null;
         while (!stop.get()) {
@@ -176,8 +175,8 @@ public final class InvokeBenchmark {
             errors[id]++;
             connection = null;
           }
-          if (measuring.get() && counts[id] < latencies[id].length) {
-            latencies[id][counts[id]++] = System.nanoTime() - start;
+          if (measuring.get()) {
+            latencies[id].add(System.nanoTime() - start);
           }
         }
         done.countDown();
@@ -196,16 +195,10 @@ public final class InvokeBenchmark {
     long cpu = cpuNanos() - cpuBegin;
     stop.set(true);
     done.await(60, TimeUnit.SECONDS);
-    int total = Arrays.stream(counts).sum();
-    long[] all = new long[total];
-    int at = 0;
-    for (int c = 0; c < connections; c++) {
-      System.arraycopy(latencies[c], 0, all, at, counts[c]);
-      at += counts[c];
-    }
-    Arrays.sort(all);
-    Run run = new Run(side, total / elapsed, percentile(all, 0.50), percentile(all, 0.99), Arrays.stream(errors).sum(),
-        total == 0 ? Double.NaN : cpu / 1e6 / total);
+    Latencies all = Latencies.merge(latencies);
+    long total = all.total;
+    Run run = new Run(side, total / elapsed, all.percentileMs(0.50), all.percentileMs(0.99),
+        Arrays.stream(errors).sum(), total == 0 ? Double.NaN : cpu / 1e6 / total);
     if (seconds > 0) {
       System.out.printf(Locale.ROOT, "  %-12s %8.0f req/s  p50 %.2f ms  p99 %.2f ms  errors %d  cpu %.3f ms/req%n", side,
           run.requestsPerSecond(), run.p50Ms(), run.p99Ms(), run.errors(), run.cpuMsPerRequest());
@@ -235,8 +228,54 @@ public final class InvokeBenchmark {
     }
   }
 
-  private static double percentile(long[] sorted, double q) {
-    return sorted.length == 0 ? Double.NaN : sorted[(int) Math.min(sorted.length - 1, q * sorted.length)] / 1e6;
+  /**
+   * One connection's latencies: a count per microsecond up to 100 ms, the slower ones listed. Fixed
+   * and small: the arrays of every latency measured (16 MB a connection) were allocated anew each run
+   * and kept the JVM's old generation busy in concurrent cycles, a cost both sides paid unequally.
+   */
+  static final class Latencies {
+    private static final int LIMIT_MICROS = 100_000;
+    private final int[] counts = new int[LIMIT_MICROS];
+    private final List<Long> slower = new ArrayList<>();
+    private long total;
+
+    void add(long nanos) {
+      long micros = nanos / 1_000;
+      if (micros < LIMIT_MICROS) {
+        counts[(int) micros]++;
+      } else {
+        slower.add(micros);
+      }
+      total++;
+    }
+
+    static Latencies merge(Latencies[] parts) {
+      Latencies all = new Latencies();
+      for (Latencies part : parts) {
+        for (int i = 0; i < LIMIT_MICROS; i++) {
+          all.counts[i] += part.counts[i];
+        }
+        all.slower.addAll(part.slower);
+        all.total += part.total;
+      }
+      all.slower.sort(null);
+      return all;
+    }
+
+    double percentileMs(double q) {
+      if (total == 0) {
+        return Double.NaN;
+      }
+      long rank = Math.min(total - 1, (long) (q * total));
+      long seen = 0;
+      for (int i = 0; i < LIMIT_MICROS; i++) {
+        seen += counts[i];
+        if (seen > rank) {
+          return i / 1e3;
+        }
+      }
+      return slower.get((int) (rank - seen)) / 1e3;
+    }
   }
 
   static double median(List<Double> values) {

@@ -331,7 +331,10 @@ public final class AsyncQueueEntity
   public SignalHandler<State> signalHandler() {
     return newSignalHandlerBuilder()
         .onSignal(RecoveryCompleted.instance(), this::onRecovered)
-        .onSignal(PostStop.instance(), state -> deps.metrics().stopped(entityId))
+        .onSignal(PostStop.instance(), state -> {
+          writeOutcomes();
+          deps.metrics().stopped(entityId);
+        })
         .build();
   }
 
