@@ -44,7 +44,7 @@ import software.amazon.awssdk.services.lambda.LambdaClient;
 /**
  * Warm synchronous invokes against a real node, side by side with the ceiling: a bare Pekko HTTP
  * route in the same JVM that echoes the payload on the same path. Runs alternate (ceiling,
- * in-process, python, java17) for {@code rounds} rounds so that machine noise hits every side
+ * in-process, in-process-shared, python, java17) for {@code rounds} rounds so that machine noise hits every side
  * alike; prints every run, then medians and the median ratio invoke/ceiling. Then cold starts per
  * runtime. Requests are signed once per run and replayed (a signature stays valid 5 minutes), so
  * the load generator spends nothing on SigV4 and both sides receive identical bytes.
@@ -82,10 +82,12 @@ public final class InvokeBenchmark {
       Map<String, String> functions = new LinkedHashMap<>();
       functions.put("in-process", create(lambda, "noop-inproc-" + suffix, "java17", "bench.Noop", javaZip,
           Map.of("TRIBUTARY_JAVA_MODE", "in-process")));
+      functions.put("in-process-shared", create(lambda, "noop-shared-" + suffix, "java17", "bench.Noop", javaZip,
+          Map.of("TRIBUTARY_JAVA_MODE", "in-process-shared")));
       functions.put("python3.11", create(lambda, "noop-py-" + suffix, "python3.11", "app.handler", pythonZip, Map.of()));
       functions.put("java17", create(lambda, "noop-java-" + suffix, "java17", "bench.Noop", javaZip, Map.of()));
 
-      List<String> only = List.of(System.getProperty("bench.sides", "ceiling,in-process,python3.11,java17").split(","));
+      List<String> only = List.of(System.getProperty("bench.sides", "ceiling,in-process,in-process-shared,python3.11,java17").split(","));
       functions.put("dry-run", functions.get("in-process"));
       functions.keySet().retainAll(only);
       // The node's path is large (HTTP, SigV4, actors, runtime); on 2 cores the JIT compilers share
@@ -106,8 +108,8 @@ public final class InvokeBenchmark {
         System.out.printf(Locale.ROOT, "round %d of %d done%n", round, rounds);
       }
       System.out.println();
-      System.out.println("side          req/s      p50 ms   p99 ms   errors  cpu ms/req");
-      runs.forEach(r -> System.out.printf(Locale.ROOT, "%-12s %8.0f %9.2f %8.2f %8d %11.3f%n", r.side(),
+      System.out.println("side               req/s      p50 ms   p99 ms   errors  cpu ms/req");
+      runs.forEach(r -> System.out.printf(Locale.ROOT, "%-17s %8.0f %9.2f %8.2f %8d %11.3f%n", r.side(),
           r.requestsPerSecond(), r.p50Ms(), r.p99Ms(), r.errors(), r.cpuMsPerRequest()));
       System.out.println();
       System.out.printf(Locale.ROOT, "medians over %d rounds, %d s each after %d s warm-up, %d connections%n", rounds,
@@ -119,7 +121,7 @@ public final class InvokeBenchmark {
         double rps = median(runs, side, Run::requestsPerSecond);
         double p50 = median(runs, side, Run::p50Ms);
         double cpu = median(runs, side, Run::cpuMsPerRequest);
-        System.out.printf(Locale.ROOT, "%-12s %8.0f req/s  p50 %6.2f ms  p99 %7.2f ms  ratio %.2f  p50 +%.2f ms"
+        System.out.printf(Locale.ROOT, "%-17s %8.0f req/s  p50 %6.2f ms  p99 %7.2f ms  ratio %.2f  p50 +%.2f ms"
             + "  cpu %.3f ms/req (ceiling's ÷ this %.2f)%n", side, rps, p50, median(runs, side, Run::p99Ms),
             rps / ceilingRps, p50 - ceilingP50, cpu, ceilingCpu / cpu);
       }
@@ -200,7 +202,7 @@ public final class InvokeBenchmark {
     Run run = new Run(side, total / elapsed, all.percentileMs(0.50), all.percentileMs(0.99),
         Arrays.stream(errors).sum(), total == 0 ? Double.NaN : cpu / 1e6 / total);
     if (seconds > 0) {
-      System.out.printf(Locale.ROOT, "  %-12s %8.0f req/s  p50 %.2f ms  p99 %.2f ms  errors %d  cpu %.3f ms/req%n", side,
+      System.out.printf(Locale.ROOT, "  %-17s %8.0f req/s  p50 %.2f ms  p99 %.2f ms  errors %d  cpu %.3f ms/req%n", side,
           run.requestsPerSecond(), run.p50Ms(), run.p99Ms(), run.errors(), run.cpuMsPerRequest());
     }
     return run;

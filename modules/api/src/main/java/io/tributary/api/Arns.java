@@ -42,19 +42,23 @@ public record Arns(String region, String accountId) {
       throw LambdaException.validation(reference, "functionName",
           "Member must have length less than or equal to 170 and greater than or equal to 1");
     }
+    if (isName(reference)) {
+      return ref(reference, null, reference);
+    }
     // A name (the common case) has no ':function:', so only the last pattern can match it.
-    boolean arnLike = reference.contains(":function:");
-    Matcher m = FULL.matcher(reference);
-    if (arnLike && m.matches()) {
-      checkOwner(reference, m.group(1), m.group(2));
-      return ref(m.group(3), m.group(4), reference);
+    if (reference.contains(":function:")) {
+      Matcher m = FULL.matcher(reference);
+      if (m.matches()) {
+        checkOwner(reference, m.group(1), m.group(2));
+        return ref(m.group(3), m.group(4), reference);
+      }
+      m = PARTIAL.matcher(reference);
+      if (m.matches()) {
+        checkOwner(reference, region, m.group(1));
+        return ref(m.group(2), m.group(3), reference);
+      }
     }
-    m = PARTIAL.matcher(reference);
-    if (arnLike && m.matches()) {
-      checkOwner(reference, region, m.group(1));
-      return ref(m.group(2), m.group(3), reference);
-    }
-    m = BARE.matcher(reference);
+    Matcher m = BARE.matcher(reference);
     if (m.matches()) {
       return ref(m.group(1), m.group(2), reference);
     }
@@ -71,6 +75,17 @@ public record Arns(String region, String accountId) {
     }
     checkOwner(arn, m.group(1), m.group(2));
     return m.group(3);
+  }
+
+  /** A bare function name, {@code [a-zA-Z0-9-_]+}: what nearly every invoke names, checked without a regex. */
+  private static boolean isName(String reference) {
+    for (int i = 0; i < reference.length(); i++) {
+      char c = reference.charAt(i);
+      if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_')) {
+        return false;
+      }
+    }
+    return true;
   }
 
   private FunctionRef ref(String name, String qualifier, String reference) {

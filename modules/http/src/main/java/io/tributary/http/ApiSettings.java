@@ -20,6 +20,7 @@ public record ApiSettings(
     int accountConcurrency,
     int minimumUnreserved,
     Duration askTimeout,
+    Duration requestTimeout,
     long maxRequestBytes,
     long maxCodeUploadBytes) {
 
@@ -39,13 +40,13 @@ public record ApiSettings(
         new Arns(c.getString("region"), c.getString("account-id")), credentials, c.getBoolean("auth.enabled"),
         runtimes(c), c.getInt("concurrency.account-limit"),
         c.getInt("concurrency.minimum-unreserved"), c.getDuration("http.ask-timeout"),
-        c.getBytes("http.max-request-size"), c.getBytes("http.max-code-upload-size"));
+        c.getDuration("http.request-timeout"), c.getBytes("http.max-request-size"), c.getBytes("http.max-code-upload-size"));
   }
 
   /** The same settings offering exactly {@code available} runtime ids (those whose interpreter is installed). */
   public ApiSettings withRuntimes(Set<String> available) {
     return new ApiSettings(host, port, advertisedUrl, arns, credentials, authEnabled, Set.copyOf(available),
-        accountConcurrency, minimumUnreserved, askTimeout, maxRequestBytes, maxCodeUploadBytes);
+        accountConcurrency, minimumUnreserved, askTimeout, requestTimeout, maxRequestBytes, maxCodeUploadBytes);
   }
 
   /** The runtime ids this node can run: those with an interpreter in {@code tributary.runtime.interpreters}. */

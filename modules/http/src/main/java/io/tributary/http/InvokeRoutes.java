@@ -41,6 +41,7 @@ final class InvokeRoutes extends AllDirectives {
   static final int MAX_PAYLOAD_BYTES = 6 * 1024 * 1024;
   /** Tributary's own: a repeat of an Event invoke with the same token gets the first one's request id. */
   static final String CLIENT_TOKEN = "X-Tributary-Client-Token";
+  private static final String TOKEN_HEADER = "x-tributary-client-token";
   private static final java.util.regex.Pattern TOKEN = java.util.regex.Pattern.compile("[\\x21-\\x7e]{1,128}");
   /** AWS's limit for an asynchronous (Event) payload since October 2025. */
   static final int MAX_EVENT_PAYLOAD_BYTES = 1024 * 1024;
@@ -83,12 +84,21 @@ final class InvokeRoutes extends AllDirectives {
     segments.next();
     String reference = segments.next();
     Arns.FunctionRef ref = FunctionRoutes.ref(arns, reference, request.getUri().query().get("Qualifier").orElse(null));
-    return invoke(requestId, ref, header(request, "X-Amz-Invocation-Type"), header(request, "X-Amz-Log-Type"),
-        header(request, "X-Amz-Client-Context"), header(request, CLIENT_TOKEN), body);
-  }
-
-  private static Optional<String> header(HttpRequest request, String name) {
-    return request.getHeader(name).map(HttpHeader::value);
+    String type = null;
+    String logType = null;
+    String clientContext = null;
+    String token = null;
+    for (HttpHeader header : request.getHeaders()) {
+      switch (header.lowercaseName()) {
+        case "x-amz-invocation-type" -> type = type == null ? header.value() : type;
+        case "x-amz-log-type" -> logType = logType == null ? header.value() : logType;
+        case "x-amz-client-context" -> clientContext = clientContext == null ? header.value() : clientContext;
+        case TOKEN_HEADER -> token = token == null ? header.value() : token;
+        default -> { }
+      }
+    }
+    return invoke(requestId, ref, Optional.ofNullable(type), Optional.ofNullable(logType),
+        Optional.ofNullable(clientContext), Optional.ofNullable(token), body);
   }
 
   /** An invoke another node forwarded here: run on this node or refused, never forwarded again. */

@@ -136,14 +136,24 @@ public final class LambdaApi extends AllDirectives {
         throw tooLarge(InvokeRoutes.MAX_PAYLOAD_BYTES, "Invoke");
       }
       authenticate(request, body);
-      request.getHeader(TimeoutAccess.class).ifPresent(t -> t.timeoutAccess().updateTimeout(
-          InvokeForwarder.LONGEST_INVOKE));
+      request.getHeader(TimeoutAccess.class).ifPresent(t -> atLeast(t.timeoutAccess(), InvokeForwarder.LONGEST_INVOKE));
       response = invokes.respond(request, body, requestId);
     } catch (RuntimeException e) {
       response = CompletableFuture.failedFuture(e);
     }
     return response.exceptionally(failure -> failed(failure, requestId, "Invoke"))
         .thenApply(r -> finish(request, "Invoke", requestId, start, r));
+  }
+
+  /**
+   * The server's request timeout is set for invokes, so most need no change: rescheduling the timer
+   * on every invoke cost a few percent of a warm one.
+   */
+  private static void atLeast(org.apache.pekko.http.javadsl.TimeoutAccess timeout, java.time.Duration longest) {
+    scala.concurrent.duration.Duration current = timeout.getTimeout();
+    if (current.isFinite() && current.toMillis() < longest.toMillis()) {
+      timeout.updateTimeout(longest);
+    }
   }
 
   /** Every response: counted, the request id added, and what a change invalidates forgotten. */
@@ -183,7 +193,16 @@ public final class LambdaApi extends AllDirectives {
       long start = System.nanoTime();
       return mapResponse(response -> finish(request, operation, requestId, start, response),
           () -> handleExceptions(errors(requestId, operation), () -> UNSIGNED.contains(operation) ? plain
-          : handleRejections(bodyRejections(operation), () -> refusedUpFront(request, limit, operation)
+          : hop || operation.equals("Invoke") ? signed(request, operation, requestId, limit, hop, operations)
+          : withRequestTimeout(settings.requestTimeout(),
+              () -> signed(request, operation, requestId, limit, hop, operations))));
+    });
+  }
+
+  /** An operation's body read within its limit, its signature checked, and the operation run. */
+  private Route signed(HttpRequest request, String operation, String requestId, long limit, boolean hop,
+      Route operations) {
+    return handleRejections(bodyRejections(operation), () -> refusedUpFront(request, limit, operation)
               .orElseGet(() -> withSizeLimit(limit,
               () -> entity(Unmarshaller.entityToByteString(), body -> {
                 if (hop) {
@@ -193,8 +212,7 @@ public final class LambdaApi extends AllDirectives {
                 return operation.equals("Invoke") ? invokes.invoke(request, body, requestId)
                     : mapRequest(r -> r.withEntity(HttpEntities.create(request.entity().getContentType(), body)),
                         () -> operations);
-              }))))));
-    });
+              }))));
   }
 
   /**
@@ -256,13 +274,13 @@ public final class LambdaApi extends AllDirectives {
         .orElseGet(() -> request.getUri().toString());
     int q = raw.indexOf('?');
     List<Map.Entry<String, String>> headers = new ArrayList<>();
-    request.getHeaders().forEach(h -> headers.add(Map.entry(h.name(), h.value())));
+    request.getHeaders().forEach(h -> headers.add(Map.entry(h.lowercaseName(), h.value())));
     // Pekko moves these two onto the entity; clients sign them as headers.
     if (!request.entity().getContentType().equals(ContentTypes.NO_CONTENT_TYPE)) {
-      headers.add(Map.entry("Content-Type", request.entity().getContentType().toString()));
+      headers.add(Map.entry("content-type", request.entity().getContentType().toString()));
     }
     request.getHeader("Content-Length").ifPresentOrElse(h -> { }, () ->
-        headers.add(Map.entry("Content-Length", Integer.toString(body.size()))));
+        headers.add(Map.entry("content-length", Integer.toString(body.size()))));
     verifier.verify(request.method().name(), q < 0 ? raw : raw.substring(0, q), q < 0 ? null : raw.substring(q + 1),
         headers, body.toArray(), java.time.Instant.now());
   }

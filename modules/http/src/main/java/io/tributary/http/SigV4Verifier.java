@@ -16,7 +16,6 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.Deque;
-import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -84,13 +83,9 @@ public final class SigV4Verifier {
   /** Returns the access key id of the caller, or throws LambdaException with AWS's 403 shape. */
   public String verify(String method, String rawPath, String rawQuery,
       List<Map.Entry<String, String>> headers, byte[] body, Instant now) {
-    Map<String, List<String>> headerValues = new HashMap<>();
-    for (Map.Entry<String, String> header : headers) {
-      headerValues.computeIfAbsent(header.getKey().toLowerCase(Locale.ROOT), k -> new ArrayList<>())
-          .add(header.getValue());
-    }
+    HeaderTable headerValues = new HeaderTable(headers);
     List<String[]> query = canonicalQueryParameters(rawQuery);
-    String authorization = first(headerValues, "authorization");
+    String authorization = headerValues.first("authorization");
     Signed signed = authorization != null
         ? fromHeader(authorization, headerValues)
         : fromQuery(query);
@@ -119,27 +114,37 @@ public final class SigV4Verifier {
         firstParameter = false;
       }
     }
-    canonical.append('\n').append(canonicalHeaders(signed.signedHeaders(), headerValues)).append('\n')
-        .append(signed.signedHeaders()).append('\n')
-        .append(payloadHash(first(headerValues, "x-amz-content-sha256"), body));
-    String stringToSign = ALGORITHM + '\n' + amzDate + '\n' + scope[1] + '/' + scope[2] + '/' + scope[3] + '/'
-        + scope[4] + '\n' + HEX.formatHex(sha256(canonical.toString().getBytes(StandardCharsets.UTF_8)));
-    byte[] key = signingKey(secret, scope);
-    byte[] expected = HEX.formatHex(hmac(key, stringToSign)).getBytes(StandardCharsets.US_ASCII);
-    byte[] provided =
-        signed.signature().toLowerCase(Locale.ROOT).getBytes(StandardCharsets.US_ASCII);
-    if (!MessageDigest.isEqual(expected, provided)) {
+    canonical.append('\n');
+    appendCanonicalHeaders(canonical, signed.signedHeaders(), headerValues);
+    canonical.append('\n').append(signed.signedHeaders()).append('\n')
+        .append(payloadHash(headerValues.first("x-amz-content-sha256"), body));
+    String credential = signed.credential();
+    String stringToSign = new StringBuilder(160).append(ALGORITHM).append('\n').append(amzDate).append('\n')
+        .append(credential, credential.indexOf('/') + 1, credential.length()).append('\n')
+        .append(HEX.formatHex(sha256(canonical.toString().getBytes(StandardCharsets.UTF_8)))).toString();
+    byte[] expected = hmac(signingKey(secret, credential, scope), stringToSign);
+    if (!MessageDigest.isEqual(expected, hexOrEmpty(signed.signature()))) {
       throw signatureMismatch();
     }
     return scope[0];
   }
 
+  /** The bytes a hex signature (either case) stands for; none when it is not hex, which no HMAC equals. */
+  private static byte[] hexOrEmpty(String hex) {
+    try {
+      return HEX.parseHex(hex);
+    } catch (IllegalArgumentException e) {
+      return new byte[0];
+    }
+  }
+
   /**
    * The key derived from the secret for one day, region and service: four HMACs that are the same
    * for every request of that day, so they are computed once (the cache forgets all past 1,000).
+   * The credential, {@code AKID/day/region/service/aws4_request}, names exactly that.
    */
-  private byte[] signingKey(String secret, String[] scope) {
-    String cacheKey = scope[0] + '/' + scope[1] + '/' + scope[2] + '/' + scope[3];
+  private byte[] signingKey(String secret, String credential, String[] scope) {
+    String cacheKey = credential;
     byte[] cached = signingKeys.get(cacheKey);
     if (cached != null) {
       return cached;
@@ -164,28 +169,62 @@ public final class SigV4Verifier {
     }
   }
 
-  private static Signed fromHeader(String header, Map<String, List<String>> headerValues) {
-    Map<String, String> parameters = new HashMap<>();
+  /**
+   * {@code AWS4-HMAC-SHA256 Credential=…, SignedHeaders=…, Signature=…}, read in place: comma
+   * separated {@code name=value} pairs, each trimmed, trailing empty ones ignored.
+   */
+  private static Signed fromHeader(String header, HeaderTable headerValues) {
+    String credential = null;
+    String signedHeaders = null;
+    String signature = null;
     int space = header.indexOf(' ');
-    if (space > 0 && header.substring(0, space).equals(ALGORITHM)) {
-      for (String part : header.substring(space + 1).split(",")) {
-        String parameter = part.trim();
-        int equals = parameter.indexOf('=');
-        if (equals < 0) {
-          throw incomplete("'" + parameter + "' not a valid key=value pair (missing equal-sign)"
+    if (space == ALGORITHM.length() && header.startsWith(ALGORITHM)) {
+      int from = space + 1;
+      int end = header.length();
+      while (end > from && header.charAt(end - 1) == ',') {
+        end--;
+      }
+      boolean any = from == header.length();
+      while (from < end || any) {
+        any = false;
+        int comma = header.indexOf(',', from);
+        int stop = comma < 0 || comma > end ? end : comma;
+        int start = from;
+        int last = stop;
+        while (start < last && header.charAt(start) <= ' ') {
+          start++;
+        }
+        while (last > start && header.charAt(last - 1) <= ' ') {
+          last--;
+        }
+        int equals = header.indexOf('=', start);
+        if (equals < 0 || equals >= last) {
+          throw incomplete("'" + header.substring(start, last) + "' not a valid key=value pair (missing equal-sign)"
               + " in Authorization header: '" + header + "'.");
         }
-        parameters.put(parameter.substring(0, equals), parameter.substring(equals + 1));
+        String value = header.substring(equals + 1, last);
+        if (isName(header, start, equals, "Credential")) {
+          credential = value;
+        } else if (isName(header, start, equals, "SignedHeaders")) {
+          signedHeaders = value;
+        } else if (isName(header, start, equals, "Signature")) {
+          signature = value;
+        }
+        from = stop + 1;
       }
     }
     StringBuilder missing = new StringBuilder();
-    for (String name : List.of("Credential", "Signature", "SignedHeaders")) {
-      if (!parameters.containsKey(name)) {
-        missing.append("Authorization header requires '").append(name).append("' parameter. ");
-      }
+    if (credential == null) {
+      missing.append("Authorization header requires 'Credential' parameter. ");
     }
-    String amzDate = first(headerValues, "x-amz-date");
-    String date = first(headerValues, "date");
+    if (signature == null) {
+      missing.append("Authorization header requires 'Signature' parameter. ");
+    }
+    if (signedHeaders == null) {
+      missing.append("Authorization header requires 'SignedHeaders' parameter. ");
+    }
+    String amzDate = headerValues.first("x-amz-date");
+    String date = headerValues.first("date");
     if (amzDate == null && date == null) {
       missing.append("Authorization header requires existence of either a 'X-Amz-Date' or a "
           + "'Date' header. ");
@@ -193,9 +232,12 @@ public final class SigV4Verifier {
     if (missing.length() > 0) {
       throw incomplete(missing + "Authorization=" + header);
     }
-    return new Signed(parameters.get("Credential"), parameters.get("SignedHeaders"),
-        parameters.get("Signature"), amzDate != null ? amzDate : date,
+    return new Signed(credential, signedHeaders, signature, amzDate != null ? amzDate : date,
         amzDate != null ? "x-amz-date" : "date", null);
+  }
+
+  private static boolean isName(String header, int start, int end, String name) {
+    return end - start == name.length() && header.startsWith(name, start);
   }
 
   private static Signed fromQuery(List<String[]> query) {
@@ -310,6 +352,9 @@ public final class SigV4Verifier {
     if (rawPath == null || rawPath.isEmpty()) {
       return "/";
     }
+    if (isPlain(rawPath)) {
+      return rawPath.indexOf('%') < 0 ? rawPath : rawPath.replace("%", "%25");
+    }
     Deque<String> segments = new ArrayDeque<>();
     for (String segment : rawPath.split("/")) {
       if (segment.equals("..")) {
@@ -321,6 +366,34 @@ public final class SigV4Verifier {
     String path = "/" + String.join("/", segments)
         + (rawPath.endsWith("/") && !segments.isEmpty() ? "/" : "");
     return encode(path.getBytes(StandardCharsets.UTF_8), true);
+  }
+
+  /**
+   * True when resolving segments and encoding again change nothing but each {@code %}: an absolute
+   * path of unreserved characters, {@code /} and {@code %}, without empty, {@code .} or {@code ..}
+   * segments. Every API path is; it saves the general path's copies on every request.
+   */
+  private static boolean isPlain(String path) {
+    if (path.charAt(0) != '/') {
+      return false;
+    }
+    int segment = 1;
+    for (int i = 1; i <= path.length(); i++) {
+      char c = i == path.length() ? '/' : path.charAt(i);
+      if (c == '/') {
+        int length = i - segment;
+        boolean last = i == path.length();
+        if ((length == 0 && !last) || (length == 1 && path.charAt(segment) == '.')
+            || (length == 2 && path.charAt(segment) == '.' && path.charAt(segment + 1) == '.')) {
+          return false;
+        }
+        segment = i + 1;
+      } else if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')
+          || c == '-' || c == '_' || c == '.' || c == '~' || c == '%')) {
+        return false;
+      }
+    }
+    return true;
   }
 
   /** Sorted {name, value} pairs, both RFC 3986 encoded; parameters without a name are dropped. */
@@ -340,21 +413,55 @@ public final class SigV4Verifier {
     return parameters;
   }
 
-  private static String canonicalHeaders(String signedHeaders,
-      Map<String, List<String>> headerValues) {
-    StringBuilder canonical = new StringBuilder(256);
+  private static void appendCanonicalHeaders(StringBuilder canonical, String signedHeaders, HeaderTable headerValues) {
     for (String name : signedHeaders.split(";")) {
       canonical.append(name).append(':');
-      List<String> values = headerValues.getOrDefault(name.toLowerCase(Locale.ROOT), List.of());
-      for (int i = 0; i < values.size(); i++) {
-        if (i > 0) {
-          canonical.append(',');
-        }
-        appendTrimmedCollapsed(canonical, values.get(i));
-      }
+      headerValues.appendValues(canonical, name.toLowerCase(Locale.ROOT));
       canonical.append('\n');
     }
-    return canonical.toString();
+  }
+
+  /**
+   * The request's headers by lower-case name, in arrival order. A request has a dozen: scanning them
+   * costs less than hashing them into lists.
+   */
+  private static final class HeaderTable {
+    private final String[] names;
+    private final String[] values;
+
+    HeaderTable(List<Map.Entry<String, String>> headers) {
+      names = new String[headers.size()];
+      values = new String[headers.size()];
+      int i = 0;
+      for (Map.Entry<String, String> header : headers) {
+        names[i] = header.getKey().toLowerCase(Locale.ROOT);
+        values[i++] = header.getValue();
+      }
+    }
+
+    /** The first value of header {@code name}, stripped; null when absent. */
+    String first(String name) {
+      for (int i = 0; i < names.length; i++) {
+        if (names[i].equals(name)) {
+          return values[i].strip();
+        }
+      }
+      return null;
+    }
+
+    /** Every value of header {@code name}, trimmed and collapsed, joined with {@code ,}. */
+    void appendValues(StringBuilder out, String name) {
+      boolean any = false;
+      for (int i = 0; i < names.length; i++) {
+        if (names[i].equals(name)) {
+          if (any) {
+            out.append(',');
+          }
+          appendTrimmedCollapsed(out, values[i]);
+          any = true;
+        }
+      }
+    }
   }
 
   /** The value without leading and trailing white space (what {@code \s} matches), inner runs of it as one space. */
@@ -415,11 +522,6 @@ public final class SigV4Verifier {
       }
     }
     return encoded.toString();
-  }
-
-  private static String first(Map<String, List<String>> headerValues, String name) {
-    List<String> values = headerValues.get(name);
-    return values == null ? null : values.get(0).strip();
   }
 
   // One per thread: the provider lookup of getInstance costs more than hashing a small request.

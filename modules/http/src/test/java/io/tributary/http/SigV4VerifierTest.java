@@ -347,6 +347,32 @@ class SigV4VerifierTest {
             """));
   }
 
+  /** AWS's canonical URI: segments resolved, the raw path encoded once more; plain API paths only gain %25. */
+  @ParameterizedTest(name = "{0} -> {1}")
+  @MethodSource("canonicalUris")
+  void canonicalisesThePathAsAwsDoes(String rawPath, String canonical) {
+    assertEquals(canonical, SigV4Verifier.canonicalUri(rawPath));
+  }
+
+  static Stream<Arguments> canonicalUris() {
+    return Stream.of(
+        Arguments.of("/2015-03-31/functions/my-fn/invocations", "/2015-03-31/functions/my-fn/invocations"),
+        Arguments.of("/2015-03-31/functions/arn%3Aaws%3Alambda%3Aus-east-1%3A1%3Afunction%3Af/invocations",
+            "/2015-03-31/functions/arn%253Aaws%253Alambda%253Aus-east-1%253A1%253Afunction%253Af/invocations"),
+        Arguments.of("/", "/"),
+        Arguments.of("", "/"),
+        Arguments.of("/a/b/", "/a/b/"),
+        Arguments.of("/a/.hidden/...", "/a/.hidden/..."),
+        Arguments.of("/a//b", "/a/b"),
+        Arguments.of("//", "/"),
+        Arguments.of("/a/./b/../c/", "/a/c/"),
+        Arguments.of("/a/..", "/"),
+        Arguments.of("/a/.", "/a"),
+        Arguments.of("a/b", "/a/b"),
+        Arguments.of("/a b/c:d", "/a%20b/c%3Ad"),
+        Arguments.of("/caf\u00e9", "/caf%C3%A9"));
+  }
+
   @ParameterizedTest(name = "{0}")
   @MethodSource("capturedRequests")
   void acceptsCapturedRequests(String description, String raw) {

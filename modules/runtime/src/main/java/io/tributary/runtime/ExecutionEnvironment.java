@@ -13,6 +13,14 @@ interface ExecutionEnvironment {
   /** True once the environment cannot run another invocation (it timed out, crashed or was stopped). */
   boolean isDead();
 
+  /**
+   * False for an environment whose classes stay in memory once stopped (an in-process one that ran on
+   * the node's shared threads, which may hold its thread-locals): stopping it when idle frees nothing.
+   */
+  default boolean expires() {
+    return true;
+  }
+
   /** Stops the environment and frees what it holds. Idempotent. */
   void destroy();
 }

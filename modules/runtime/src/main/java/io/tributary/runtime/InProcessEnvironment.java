@@ -33,16 +33,23 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.stream.Stream;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * A trusted Java handler run inside the node's JVM: the fast path for internal services. Each
  * environment has its own classloader (the function's classes, its {@code lib/*.jar} and its own
  * copy of aws-lambda-java-core over the JDK's platform classes, so statics are per environment as on
  * AWS and nothing of the node leaks in) and its own thread, one invocation at a time.
+ *
+ * <p>In mode {@code in-process-shared}, a handler that has proven quick runs on the node's dispatcher
+ * instead of this thread ({@link QuickHandlers}).
  *
  * <p>Limits, documented for users: no process to kill, so a timed-out invocation is interrupted
  * and abandoned (its thread may run on) and the environment with its classloader is discarded; no
@@ -54,8 +61,11 @@ final class InProcessEnvironment implements ExecutionEnvironment {
   /** Environment variable of a java* function that selects this mode. */
   static final String MODE_VARIABLE = "TRIBUTARY_JAVA_MODE";
   static final String MODE = "in-process";
+  /** The same, but invocations of a handler that proved quick run on the node's dispatcher ({@link QuickHandlers}). */
+  static final String SHARED_MODE = "in-process-shared";
 
   private static final ObjectMapper JSON = new ObjectMapper();
+  private static final Logger LOG = LoggerFactory.getLogger(InProcessEnvironment.class);
 
   private final FunctionConfig function;
   private final RuntimeSettings settings;
@@ -67,6 +77,12 @@ final class InProcessEnvironment implements ExecutionEnvironment {
   private final String logStream;
   private final Class<?> contextType;
   private final Class<?> loggerType;
+  /** Null unless this function's mode is {@link #SHARED_MODE}. */
+  private final QuickHandlers quick;
+  /** Set for the function version once one of its invocations timed out on the dispatcher: it never runs there again. */
+  private final AtomicBoolean hungOnDispatcher;
+  private volatile int streak;
+  private volatile boolean ranOnDispatcher;
   private Double initDurationMs;
   private Throwable initFailure;
   private volatile boolean dead;
@@ -75,18 +91,26 @@ final class InProcessEnvironment implements ExecutionEnvironment {
   private record Handler(Object instance, Method method, JavaType input, boolean stream, boolean takesContext) {}
 
   static boolean selected(FunctionConfig function) {
-    return function.runtime().startsWith("java") && MODE.equals(function.environment().get(MODE_VARIABLE));
+    String mode = function.environment().get(MODE_VARIABLE);
+    return function.runtime().startsWith("java") && (MODE.equals(mode) || SHARED_MODE.equals(mode));
   }
 
+  static boolean sharesThreads(FunctionConfig function) {
+    return SHARED_MODE.equals(function.environment().get(MODE_VARIABLE));
+  }
+
+  /** {@code quick}: null for an environment that always runs on its own thread. */
   static InProcessEnvironment start(FunctionConfig function, Path taskRoot, Path lambdaCore, RuntimeSettings settings,
-      ScheduledExecutorService timer, LogSink logs) {
-    return new InProcessEnvironment(function, taskRoot, lambdaCore, settings, timer, logs);
+      ScheduledExecutorService timer, LogSink logs, QuickHandlers quick, AtomicBoolean hungOnDispatcher) {
+    return new InProcessEnvironment(function, taskRoot, lambdaCore, settings, timer, logs, quick, hungOnDispatcher);
   }
 
   private InProcessEnvironment(FunctionConfig function, Path taskRoot, Path lambdaCore, RuntimeSettings settings,
-      ScheduledExecutorService timer, LogSink logs) {
+      ScheduledExecutorService timer, LogSink logs, QuickHandlers quick, AtomicBoolean hungOnDispatcher) {
     long start = System.nanoTime();
     this.function = function;
+    this.quick = quick;
+    this.hungOnDispatcher = hungOnDispatcher;
     this.logs = logs;
     this.settings = settings;
     this.timer = timer;
@@ -198,24 +222,28 @@ final class InProcessEnvironment implements ExecutionEnvironment {
     }
     CompletableFuture<InvocationResult> result = new CompletableFuture<>();
     long deadline = System.currentTimeMillis() + function.timeout() * 1000L;
-    var running = thread.submit(() -> {
+    Runnable attempt = () -> {
+      long began = System.nanoTime();
+      InvocationResult outcome;
       try {
         byte[] payload = call(invocation, deadline, log);
-        if (payload.length > InvocationResult.MAX_RESPONSE_BYTES) {
-          result.complete(InvocationResult.unhandled("Function.ResponseSizeTooLarge",
-              "Response payload size exceeded maximum allowed payload size (" + InvocationResult.MAX_RESPONSE_BYTES
-                  + " bytes).", null));
-        } else {
-          result.complete(new InvocationResult(payload, null, null));
-        }
+        outcome = payload.length > InvocationResult.MAX_RESPONSE_BYTES
+            ? InvocationResult.unhandled("Function.ResponseSizeTooLarge", "Response payload size exceeded maximum"
+                + " allowed payload size (" + InvocationResult.MAX_RESPONSE_BYTES + " bytes).", null)
+            : new InvocationResult(payload, null, null);
       } catch (InvocationTargetException e) {
         Throwable cause = e.getCause();
         log.line(cause.toString());
-        result.complete(errorResult(cause.getClass().getName(), String.valueOf(cause.getMessage()), cause));
+        outcome = errorResult(cause.getClass().getName(), String.valueOf(cause.getMessage()), cause);
       } catch (Throwable e) {
-        result.complete(errorResult(e.getClass().getName(), String.valueOf(e.getMessage()), e));
+        outcome = errorResult(e.getClass().getName(), String.valueOf(e.getMessage()), e);
       }
-    });
+      // Before the result: completing it hands the environment to its next invocation.
+      streak = QuickHandlers.streak(streak, System.nanoTime() - began);
+      result.complete(outcome);
+    };
+    OnDispatcher shared = onDispatcher(attempt);
+    Future<?> own = shared == null ? thread.submit(attempt) : null;
     ScheduledFuture<?> timeout = timer.schedule(() -> {
       String message = "Task timed out after " + String.format(Locale.ROOT, "%.2f", (double) function.timeout())
           + " seconds";
@@ -227,7 +255,13 @@ final class InProcessEnvironment implements ExecutionEnvironment {
       log.line(java.time.Instant.now() + " " + invocation.requestId() + " " + message);
       if (result.complete(InvocationResult.unhandled("Sandbox.Timeout", "RequestId: " + invocation.requestId()
           + " Error: " + message, null))) {
-        running.cancel(true);
+        if (shared == null) {
+          own.cancel(true);
+        } else if (shared.abandon() && !hungOnDispatcher.getAndSet(true)) {
+          LOG.warn("In-process function {} (version {}) timed out on the node's dispatcher: it runs on its"
+              + " environments' own threads from now on. A handler that ignores interruption keeps a dispatcher"
+              + " thread busy.", function.functionName(), function.version());
+        }
         destroy();
       }
     }, function.timeout(), TimeUnit.SECONDS);
@@ -235,6 +269,76 @@ final class InProcessEnvironment implements ExecutionEnvironment {
       timeout.cancel(false);
       return withTail(r, log, invocation, start, init);
     });
+  }
+
+  /** {@code call} started on the dispatcher, or null when it is to run on this environment's own thread. */
+  private OnDispatcher onDispatcher(Runnable call) {
+    if (quick == null || hungOnDispatcher.get() || !quick.tryTake(streak)) {
+      return null;
+    }
+    OnDispatcher shared = new OnDispatcher(call);
+    try {
+      quick.execute(shared);
+      return shared;
+    } catch (RuntimeException stopping) {
+      quick.release();
+      return null;
+    }
+  }
+
+  /**
+   * An invocation on the dispatcher, with the environment's classloader as the thread's context. Its
+   * thread is interrupted on a timeout only while it runs the handler, and the interrupt is cleared
+   * before the thread goes back to the dispatcher's own work.
+   */
+  private final class OnDispatcher implements Runnable {
+    private final Runnable call;
+    private Thread thread;
+    private boolean finished;
+    private boolean abandoned;
+
+    OnDispatcher(Runnable call) {
+      this.call = call;
+    }
+
+    @Override
+    public void run() {
+      Thread me = Thread.currentThread();
+      synchronized (this) {
+        if (abandoned) {
+          return;
+        }
+        thread = me;
+      }
+      ranOnDispatcher = true;
+      ClassLoader was = me.getContextClassLoader();
+      me.setContextClassLoader(loader);
+      try {
+        call.run();
+      } finally {
+        me.setContextClassLoader(was);
+        synchronized (this) {
+          finished = true;
+          if (!abandoned) {
+            quick.release();
+          }
+          Thread.interrupted();
+        }
+      }
+    }
+
+    /** Gives up on the handler: its slot is free again. False if it had already finished. */
+    synchronized boolean abandon() {
+      if (finished || abandoned) {
+        return false;
+      }
+      abandoned = true;
+      quick.release();
+      if (thread != null) {
+        thread.interrupt();
+      }
+      return true;
+    }
   }
 
   private InvocationResult withTail(InvocationResult result, InvocationLog log, Invocation invocation, long start,
@@ -300,6 +404,11 @@ final class InProcessEnvironment implements ExecutionEnvironment {
       error.printStackTrace(new PrintWriter(w));
       return InvocationResult.unhandled(type, message + "\n" + w, null);
     }
+  }
+
+  @Override
+  public boolean expires() {
+    return !ranOnDispatcher;
   }
 
   @Override

@@ -29,6 +29,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -51,6 +52,7 @@ public final class LocalRuntime implements FunctionRuntime {
   private static final class Pool {
     final Deque<Idle> idle = new ArrayDeque<>();
     final Set<ExecutionEnvironment> all = new HashSet<>();
+    final AtomicBoolean hungOnDispatcher = new AtomicBoolean();
     boolean retired;
   }
 
@@ -62,6 +64,7 @@ public final class LocalRuntime implements FunctionRuntime {
   private final JvmSupport jvm;
   private final ScheduledExecutorService timer;
   private final ExecutorService blocking;
+  private final QuickHandlers quick;
   private final Map<Key, Pool> pools = new ConcurrentHashMap<>();
   private volatile boolean stopping;
 
@@ -75,6 +78,7 @@ public final class LocalRuntime implements FunctionRuntime {
     timer.setRemoveOnCancelPolicy(true);
     this.timer = timer;
     this.blocking = Executors.newFixedThreadPool(2, daemon("runtime-unpack"));
+    this.quick = new QuickHandlers(system.executionContext(), settings.inProcessDispatcherSlots());
     this.code = new CodeCache(settings.workDir().resolve("code"), source, blocking);
     this.bootstraps = settings.workDir().resolve("bootstraps");
     this.jvm = JvmSupport.locate(settings.workDir());
@@ -128,7 +132,7 @@ public final class LocalRuntime implements FunctionRuntime {
     String region = Arns.regionOf(invocation.invokedFunctionArn());
     return code.taskRoot(function.codeSha256Hex())
         .<ExecutionEnvironment>thenCompose(root -> InProcessEnvironment.selected(function)
-            ? CompletableFuture.supplyAsync(() -> inProcess(function, root), blocking)
+            ? CompletableFuture.supplyAsync(() -> inProcess(function, root, pool), blocking)
             : ProcessEnvironment.start(function, region, root, bootstraps, jvm, settings, server, timer, logs)
                 .thenApply(env -> env))
         .thenApply(env -> {
@@ -139,13 +143,14 @@ public final class LocalRuntime implements FunctionRuntime {
         });
   }
 
-  private ExecutionEnvironment inProcess(FunctionConfig function, Path root) {
+  private ExecutionEnvironment inProcess(FunctionConfig function, Path root, Pool pool) {
     Path core = InProcessEnvironment.lambdaCoreJar(jvm);
     if (core == null) {
       throw LambdaException.service("This node was built without aws-lambda-java-core: in-process Java functions"
           + " cannot run on it.");
     }
-    return InProcessEnvironment.start(function, root, core, settings, timer, logs);
+    return InProcessEnvironment.start(function, root, core, settings, timer, logs,
+        InProcessEnvironment.sharesThreads(function) ? quick : null, pool.hungOnDispatcher);
   }
 
   private ExecutionEnvironment takeIdle(Pool pool) {
@@ -210,10 +215,16 @@ public final class LocalRuntime implements FunctionRuntime {
     pools.forEach((key, pool) -> {
       List<ExecutionEnvironment> expired = new ArrayList<>();
       synchronized (pool) {
-        while (!pool.idle.isEmpty() && pool.idle.peekLast().since() < cutoff) {
-          ExecutionEnvironment env = pool.idle.pollLast().env();
-          pool.all.remove(env);
-          expired.add(env);
+        for (var oldestFirst = pool.idle.descendingIterator(); oldestFirst.hasNext(); ) {
+          Idle idle = oldestFirst.next();
+          if (idle.since() >= cutoff) {
+            break;
+          }
+          if (idle.env().expires()) {
+            oldestFirst.remove();
+            pool.all.remove(idle.env());
+            expired.add(idle.env());
+          }
         }
       }
       expired.forEach(ExecutionEnvironment::destroy);

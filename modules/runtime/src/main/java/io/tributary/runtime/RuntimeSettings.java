@@ -24,6 +24,7 @@ public record RuntimeSettings(
     Duration idleTimeout,
     Duration initTimeout,
     int logBytesPerInvocation,
+    int inProcessDispatcherSlots,
     Map<String, String> interpreters) {
 
   private static final Logger log = LoggerFactory.getLogger(RuntimeSettings.class);
@@ -44,7 +45,8 @@ public record RuntimeSettings(
       }
     });
     return new RuntimeSettings(Path.of(c.getString("work-dir")).toAbsolutePath(), c.getDuration("idle-timeout"),
-        c.getDuration("init-timeout"), (int) c.getBytes("log-bytes-per-invocation").longValue(), Map.copyOf(interpreters));
+        c.getDuration("init-timeout"), (int) c.getBytes("log-bytes-per-invocation").longValue(),
+        c.getInt("in-process-dispatcher-slots"), Map.copyOf(interpreters));
   }
 
   private static boolean installed(String command) {

@@ -9,6 +9,7 @@ import io.tributary.api.InvocationResult;
 import io.tributary.runtime.handlers.Greeter;
 import io.tributary.runtime.handlers.Shouter;
 import io.tributary.runtime.handlers.Sleeper;
+import io.tributary.runtime.handlers.Where;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.Map;
@@ -21,6 +22,7 @@ import org.junit.jupiter.api.io.TempDir;
 class InProcessRuntimeIT {
 
   private static final Map<String, String> IN_PROCESS = Map.of("TRIBUTARY_JAVA_MODE", "in-process");
+  private static final Map<String, String> SHARED = Map.of("TRIBUTARY_JAVA_MODE", "in-process-shared");
 
   @TempDir
   static Path work;
@@ -93,5 +95,31 @@ class InProcessRuntimeIT {
     assertEquals("Unhandled", timedOut.functionError());
     assertTrue(new String(timedOut.payload(), StandardCharsets.UTF_8).contains("Task timed out after 1.00 seconds"));
     assertEquals("\"slept 10 ms, 0 s left\"", invoke(fn, "10"));
+  }
+
+  @Test
+  void aSharedHandlerRunsOnTheDispatcherOnceProvenQuickAndLeavesItForGoodWhenItHangs() throws Exception {
+    FunctionConfig fn = runtime.code.javaFunction("where", "java17", "io.tributary.runtime.handlers.Where", SHARED, 1,
+        Where.class);
+    assertEquals("\"in-process-where with the function's classloader\"", invoke(fn, "0"), "a new environment: its own thread");
+    String last;
+    int invocations = 1;
+    do {
+      last = invoke(fn, "0");
+      invocations++;
+    } while (!last.contains("default-dispatcher") && invocations < 3 * QuickHandlers.PROVEN);
+    assertTrue(invocations > QuickHandlers.PROVEN, "only a proven handler moves; this one did at invocation "
+        + invocations);
+    assertTrue(last.contains("pekko.actor.default-dispatcher") && last.endsWith("with the function's classloader\""),
+        "proven quick: on the node's dispatcher, as the function: " + last);
+
+    InvocationResult hung = result(fn, "5000");
+    assertEquals("Unhandled", hung.functionError());
+    assertTrue(new String(hung.payload(), StandardCharsets.UTF_8).contains("Task timed out after 1.00 seconds"));
+    for (int i = 0; i <= QuickHandlers.PROVEN; i++) {
+      last = invoke(fn, "0");
+    }
+    assertEquals("\"in-process-where with the function's classloader\"", last,
+        "after a timeout on the dispatcher, the function version stays on its own threads");
   }
 }

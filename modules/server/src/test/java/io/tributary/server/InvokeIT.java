@@ -37,8 +37,10 @@ class InvokeIT {
   @BeforeAll
   static void start() {
     TestNode.dropKeyspaces(KEYSPACE);
-    // Shorter than the default, so that an invoke outlives the request timeout of other operations.
-    node = TestNode.start(KEYSPACE, TestNode.freePort(), Map.of("pekko.http.server.request-timeout", "4s"));
+    // Shorter than the defaults, so that an invoke outlives the request timeout of other operations,
+    // even on a server configured with that one.
+    node = TestNode.start(KEYSPACE, TestNode.freePort(), Map.of("pekko.http.server.request-timeout", "4s",
+        "tributary.http.request-timeout", "4s"));
     lambda = node.client();
   }
 

@@ -10,7 +10,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.core.io.JsonStringEncoder;
 import io.tributary.api.FunctionLog;
 import io.tributary.api.LogSink;
-import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -18,6 +17,7 @@ import java.time.Instant;
 import java.time.LocalDate;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -89,33 +89,76 @@ public final class LogStore implements LogSink, AutoCloseable {
     buffer.add(entry);
   }
 
-  /** One row being built: its events as a JSON array of {@code [timestamp, message]}. */
+  /**
+   * One row being built: its events as a JSON array of {@code [timestamp, message]}, in UTF-8. Rows
+   * are written as these bytes, bound as the text column's serialized value: a flush carries every
+   * line of every invocation, and building a String to have the driver encode it again cost more
+   * than the escaping.
+   */
   private static final class PendingRow {
-    final ByteArrayOutputStream json = new ByteArrayOutputStream(4096);
+    private byte[] json = new byte[4096];
+    private int length;
     int events;
 
-    void add(long timestamp, String message) {
-      json.write(events++ > 0 ? ',' : '[');
-      json.write('[');
-      json.writeBytes(Long.toString(timestamp).getBytes(StandardCharsets.US_ASCII));
-      json.write(',');
-      json.write('"');
-      json.writeBytes(ESCAPE.quoteAsUTF8(message));
-      json.write('"');
-      json.write(']');
+    /** One event per non-empty line of {@code text}. */
+    void addLines(long timestamp, String text) {
+      byte[] time = Long.toString(timestamp).getBytes(StandardCharsets.US_ASCII);
+      int from = 0;
+      while (from < text.length()) {
+        int newline = text.indexOf('\n', from);
+        int end = newline < 0 ? text.length() : newline;
+        if (end > from) {
+          add(time, text, from, end);
+        }
+        from = end + 1;
+      }
+    }
+
+    /**
+     * Printable ASCII is copied, tabs, quotes and backslashes escaped in place (REPORT lines hold
+     * tabs); a line with anything else is escaped by Jackson from there on.
+     */
+    private void add(byte[] time, String text, int from, int end) {
+      room(time.length + 2 * (end - from) + 8);
+      json[length++] = (byte) (events++ > 0 ? ',' : '[');
+      json[length++] = '[';
+      System.arraycopy(time, 0, json, length, time.length);
+      length += time.length;
+      json[length++] = ',';
+      json[length++] = '"';
+      for (int i = from; i < end; i++) {
+        char c = text.charAt(i);
+        if (c == '\t' || c == '"' || c == '\\') {
+          json[length++] = '\\';
+          json[length++] = (byte) (c == '\t' ? 't' : c);
+          continue;
+        }
+        if (c < 0x20 || c >= 0x7f) {
+          byte[] escaped = ESCAPE.quoteAsUTF8(text.substring(i, end));
+          room(escaped.length + 2);
+          System.arraycopy(escaped, 0, json, length, escaped.length);
+          length += escaped.length;
+          break;
+        }
+        json[length++] = (byte) c;
+      }
+      json[length++] = '"';
+      json[length++] = ']';
+    }
+
+    private void room(int more) {
+      if (length + more > json.length) {
+        json = Arrays.copyOf(json, Math.max(json.length * 2, length + more));
+      }
     }
 
     ByteBuffer text() {
-      json.write(']');
-      return ByteBuffer.wrap(json.toByteArray());
+      room(1);
+      json[length++] = ']';
+      return ByteBuffer.wrap(json, 0, length);
     }
   }
 
-  /**
-   * Rows are written as UTF-8 JSON bytes, bound as the text column's serialized value: a flush
-   * carries every line of every invocation, and building a String to have the driver encode it
-   * again cost more than the escaping.
-   */
   private static final JsonStringEncoder ESCAPE = JsonStringEncoder.getInstance();
 
   /** Writes what is buffered: one row per (group, day, stream). */
@@ -128,11 +171,7 @@ public final class LogStore implements LogSink, AutoCloseable {
       String day = days.computeIfAbsent(Math.floorDiv(entry.timestamp(), 86_400_000L),
           d -> LocalDate.ofEpochDay(d).toString());
       PendingRow row = rows.computeIfAbsent(List.of(entry.logGroup(), day, entry.logStream()), k -> new PendingRow());
-      for (String line : entry.text().split("\n")) {
-        if (!line.isEmpty()) {
-          row.add(entry.timestamp(), line);
-        }
-      }
+      row.addLines(entry.timestamp(), entry.text());
     }
     long lost = dropped.getAndSet(0);
     if (lost > 0) {
