@@ -17,6 +17,7 @@ public final class Metrics {
 
   private record Key(String operation, int status) {}
 
+  /** Counts per bucket alone (the first bucket a duration fits), summed into Prometheus's cumulative ones when rendered. */
   private static final class Histogram {
     final LongAdder[] buckets = new LongAdder[BUCKETS.length];
     final LongAdder count = new LongAdder();
@@ -33,6 +34,7 @@ public final class Metrics {
       for (int i = 0; i < BUCKETS.length; i++) {
         if (seconds <= BUCKETS[i]) {
           buckets[i].increment();
+          break;
         }
       }
       count.increment();
@@ -64,9 +66,11 @@ public final class Metrics {
     out.append("# HELP tributary_api_request_duration_seconds Lambda API request latency by operation.\n");
     out.append("# TYPE tributary_api_request_duration_seconds histogram\n");
     durations.forEach((op, h) -> {
+      long cumulative = 0;
       for (int i = 0; i < BUCKETS.length; i++) {
+        cumulative += h.buckets[i].sum();
         out.append("tributary_api_request_duration_seconds_bucket{operation=\"").append(op).append("\",le=\"")
-            .append(BUCKETS[i]).append("\"} ").append(h.buckets[i].sum()).append('\n');
+            .append(BUCKETS[i]).append("\"} ").append(cumulative).append('\n');
       }
       long count = h.count.sum();
       out.append("tributary_api_request_duration_seconds_bucket{operation=\"").append(op).append("\",le=\"+Inf\"} ")

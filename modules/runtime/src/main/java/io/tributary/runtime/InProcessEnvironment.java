@@ -1,6 +1,7 @@
 package io.tributary.runtime;
 
-import com.fasterxml.jackson.databind.JavaType;
+import com.fasterxml.jackson.databind.ObjectReader;
+import com.fasterxml.jackson.databind.ObjectWriter;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.tributary.api.FunctionConfig;
 import io.tributary.api.FunctionLog;
@@ -65,6 +66,7 @@ final class InProcessEnvironment implements ExecutionEnvironment {
   static final String SHARED_MODE = "in-process-shared";
 
   private static final ObjectMapper JSON = new ObjectMapper();
+  private static final ObjectWriter OUTPUT = JSON.writer();
   private static final Logger LOG = LoggerFactory.getLogger(InProcessEnvironment.class);
 
   private final FunctionConfig function;
@@ -88,7 +90,7 @@ final class InProcessEnvironment implements ExecutionEnvironment {
   private volatile boolean dead;
 
   /** How the handler is called: a RequestStreamHandler, or a method with an input type and maybe a Context. */
-  private record Handler(Object instance, Method method, JavaType input, boolean stream, boolean takesContext) {}
+  private record Handler(Object instance, Method method, ObjectReader input, boolean stream, boolean takesContext) {}
 
   static boolean selected(FunctionConfig function) {
     String mode = function.environment().get(MODE_VARIABLE);
@@ -187,7 +189,7 @@ final class InProcessEnvironment implements ExecutionEnvironment {
           + className);
     }
     Type input = inputType(type, best);
-    return new Handler(instance, best, JSON.getTypeFactory().constructType(input), false,
+    return new Handler(instance, best, JSON.readerFor(JSON.getTypeFactory().constructType(input)), false,
         best.getParameterCount() == 2);
   }
 
@@ -357,11 +359,11 @@ final class InProcessEnvironment implements ExecutionEnvironment {
       handler.method().invoke(handler.instance(), new ByteArrayInputStream(invocation.payload()), out, context);
       return out.toByteArray();
     }
-    Object input = JSON.readValue(invocation.payload(), handler.input());
+    Object input = handler.input().readValue(invocation.payload());
     Object output = handler.takesContext()
         ? handler.method().invoke(handler.instance(), input, context)
         : handler.method().invoke(handler.instance(), input);
-    return JSON.writeValueAsBytes(output);
+    return OUTPUT.writeValueAsBytes(output);
   }
 
   private InvocationHandler contextHandler(Invocation invocation, long deadline, InvocationLog log) {
