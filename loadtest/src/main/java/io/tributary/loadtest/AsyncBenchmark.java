@@ -84,7 +84,7 @@ public final class AsyncBenchmark {
       URI tributary = URI.create(node.endpoint());
       URI ceiling = URI.create("http://127.0.0.1:9501");
       String function = InvokeBenchmark.create(lambda, "sink-" + Long.toHexString(System.nanoTime()), "java17",
-          "bench.Sink", InvokeBenchmark.javaHandler("Sink", SINK), Map.of("TRIBUTARY_JAVA_MODE", "in-process"));
+          "bench.Sink", InvokeBenchmark.javaHandler("Sink", SINK), Map.of("TRIBUTARY_JAVA_MODE", "in-process-shared"));
       String path = "/2015-03-31/functions/" + function + "/invocations";
       byte[] event = InvokeBenchmark.signed(tributary, path, "Event", PAYLOAD);
       byte[] ceilingEvent = InvokeBenchmark.signed(ceiling, path, "Event", PAYLOAD);
