@@ -37,9 +37,10 @@ import software.amazon.awssdk.services.lambda.LambdaClient;
 
 /**
  * Durable Event invokes accepted per second, side by side with the ceiling: a bare Pekko HTTP route
- * in the same JVM that writes, with the same driver and one after the other before its 202, the
- * two rows Tributary writes per event (the payload row with its TTL, then a journal row of an
- * accepted event's size). Rounds alternate; prints every run, the medians and their ratio. During
+ * in the same JVM that writes, with the same driver, the rows Tributary writes per event with the
+ * same batching ({@link Ceiling}); and with the earlier, smaller ceiling ("accept-only": the payload
+ * row and a journal row per event, nothing else). Rounds alternate; prints every run, the medians
+ * and their ratios. During
  * Tributary's runs, probe events (one every 100 ms, through the SDK) measure the delay from 202 to
  * the start of execution, read by the in-process handler on the JVM's clock.
  *
@@ -80,25 +81,34 @@ public final class AsyncBenchmark {
              .region(Region.US_EAST_1).credentialsProvider(StaticCredentialsProvider.create(
                  AwsBasicCredentials.create("AKIATRIBUTARYLOCAL01", "tributary-local-secret-do-not-use-in-production")))
              .build()) {
-      new Ceiling(session).bind(system, 9501);
+      new Ceiling(session, false).bind(system, 9501);
+      new Ceiling(session, true).bind(system, 9502);
       URI tributary = URI.create(node.endpoint());
       URI ceiling = URI.create("http://127.0.0.1:9501");
+      URI acceptOnly = URI.create("http://127.0.0.1:9502");
       String function = InvokeBenchmark.create(lambda, "sink-" + Long.toHexString(System.nanoTime()), "java17",
           "bench.Sink", InvokeBenchmark.javaHandler("Sink", SINK), Map.of("TRIBUTARY_JAVA_MODE", "in-process-shared"));
       String path = "/2015-03-31/functions/" + function + "/invocations";
       byte[] event = InvokeBenchmark.signed(tributary, path, "Event", PAYLOAD);
       byte[] ceilingEvent = InvokeBenchmark.signed(ceiling, path, "Event", PAYLOAD);
+      byte[] acceptOnlyEvent = InvokeBenchmark.signed(acceptOnly, path, "Event", PAYLOAD);
 
       System.out.printf(Locale.ROOT, "warming the JIT: %d s a side%n", jitWarmup);
       InvokeBenchmark.load("ceiling", ceiling, ceilingEvent, jitWarmup, 0, connections);
+      InvokeBenchmark.load("accept-only", acceptOnly, acceptOnlyEvent, jitWarmup / 2, 0, connections);
       InvokeBenchmark.load("event", tributary, event, jitWarmup, 0, connections);
       List<InvokeBenchmark.Run> runs = new ArrayList<>();
       List<long[]> delays = new ArrayList<>();
       for (int round = 1; round <= rounds; round++) {
+        Map<String, Long> before = operations(session);
         runs.add(InvokeBenchmark.load("ceiling", ceiling, ceilingEvent, warmup, seconds, connections));
+        before = printOperations(session, before, runs.get(runs.size() - 1), warmup + seconds);
+        runs.add(InvokeBenchmark.load("accept-only", acceptOnly, acceptOnlyEvent, warmup, seconds, connections));
+        before = printOperations(session, before, runs.get(runs.size() - 1), warmup + seconds);
         Probe probe = new Probe(tributary, function);
         probe.start();
         runs.add(InvokeBenchmark.load("event", tributary, event, warmup, seconds, connections));
+        printOperations(session, before, runs.get(runs.size() - 1), warmup + seconds);
         delays.addAll(probe.stopAndCollect());
         System.out.printf(Locale.ROOT, "round %d of %d done%n", round, rounds);
       }
@@ -107,23 +117,59 @@ public final class AsyncBenchmark {
       System.out.printf(Locale.ROOT, "%nmedians over %d rounds, %d s each after %d s warm-up, %d connections%n",
           rounds, seconds, warmup, connections);
       double ceilingCpu = InvokeBenchmark.median(runs, "ceiling", InvokeBenchmark.Run::cpuMsPerRequest);
-      for (String side : List.of("ceiling", "event")) {
+      for (String side : List.of("ceiling", "accept-only", "event")) {
         double rps = InvokeBenchmark.median(runs, side, InvokeBenchmark.Run::requestsPerSecond);
         double cpu = InvokeBenchmark.median(runs, side, InvokeBenchmark.Run::cpuMsPerRequest);
-        System.out.printf(Locale.ROOT, "%-8s %8.0f accepted/s  p50 %6.2f ms  p99 %7.2f ms  ratio %.2f"
-            + "  cpu %.3f ms/event (ceiling's ÷ this %.2f)%n", side, rps,
+        System.out.printf(Locale.ROOT, "%-11s %8.0f accepted/s  p50 %6.2f ms  p99 %7.2f ms  ratio %.2f"
+            + "  cpu %.3f ms/event (ceiling's ÷ this %.2f; Cassandra %.3f)%n", side, rps,
             InvokeBenchmark.median(runs, side, InvokeBenchmark.Run::p50Ms),
-            InvokeBenchmark.median(runs, side, InvokeBenchmark.Run::p99Ms), rps / ceilingRps, cpu, ceilingCpu / cpu);
+            InvokeBenchmark.median(runs, side, InvokeBenchmark.Run::p99Ms), rps / ceilingRps, cpu, ceilingCpu / cpu,
+            InvokeBenchmark.median(runs, side, InvokeBenchmark.Run::cassandraCpuMsPerRequest));
       }
       long[] after202 = delays.stream().mapToLong(d -> d[0]).sorted().toArray();
       long[] afterSend = delays.stream().mapToLong(d -> d[1]).sorted().toArray();
       System.out.printf(Locale.ROOT, "202 to execution under that load (%d probes): p50 %.1f ms, p99 %.1f ms"
           + " (from sending the invoke: p50 %.1f ms, p99 %.1f ms)%n", after202.length, percentileMs(after202, 0.5),
           percentileMs(after202, 0.99), percentileMs(afterSend, 0.5), percentileMs(afterSend, 0.99));
-      System.out.printf(Locale.ROOT, "ratio event/ceiling: %.2f%n", eventRps / ceilingRps);
+      System.out.printf(Locale.ROOT, "ratio event/ceiling: %.2f (event/accept-only: %.2f)%n", eventRps / ceilingRps,
+          eventRps / InvokeBenchmark.median(runs, "accept-only", InvokeBenchmark.Run::requestsPerSecond));
     } finally {
       system.terminate();
     }
+  }
+
+  /**
+   * Cassandra's count of local writes and reads so far, per table (a batch into one partition counts
+   * once), from its virtual tables: what each side asks of the database, beside its CPU.
+   */
+  static Map<String, Long> operations(CqlSession session) {
+    Map<String, Long> counts = new java.util.TreeMap<>();
+    for (String kind : List.of("write", "read")) {
+      for (var row : session.execute("SELECT keyspace_name, table_name, count FROM system_views.local_" + kind
+          + "_latency")) {
+        if (!row.getString("keyspace_name").startsWith("system") && row.getLong("count") > 0) {
+          counts.put(kind + " " + row.getString("keyspace_name") + "." + row.getString("table_name"),
+              row.getLong("count"));
+        }
+      }
+    }
+    return counts;
+  }
+
+  /** Prints the operations per event since {@code before} (the run and its warm-up); returns the counts now. */
+  private static Map<String, Long> printOperations(CqlSession session, Map<String, Long> before,
+                                                   InvokeBenchmark.Run run, int seconds) {
+    Map<String, Long> now = operations(session);
+    double events = run.requestsPerSecond() * seconds;
+    StringBuilder line = new StringBuilder("    per event:");
+    now.forEach((table, count) -> {
+      double perEvent = (count - before.getOrDefault(table, 0L)) / events;
+      if (perEvent >= 0.001) {
+        line.append(String.format(Locale.ROOT, " %s %.3f", table, perEvent));
+      }
+    });
+    System.out.println(line);
+    return now;
   }
 
   private static double percentileMs(long[] sortedNanos, double q) {
@@ -201,22 +247,73 @@ public final class AsyncBenchmark {
     }
   }
 
-  /** The ceiling: the two rows Tributary writes per accepted event, written by the driver directly. */
+  /**
+   * The ceiling: the rows Tributary writes per event, with its batching, written by the driver
+   * directly from a bare route. Before the 202: the payload row, then the event in its queue
+   * partition's next journal row (one row per group commit of at most 32 events, the next commit
+   * starting when the previous one is written). After it: the event's outcome joins the partition's
+   * next journal row (a commit of outcomes alone waits 10 ms for accepts to share it), its lookup row
+   * is written in a single-partition batch per 200 ms or 32 outcomes, and its log text in one row per
+   * second. {@code acceptOnly} is the earlier ceiling, kept for comparison: the payload row, then a
+   * journal row of its own per event, and nothing after the 202.
+   */
   static final class Ceiling extends AllDirectives {
+    private static final int PARTITIONS = 8;
+    private static final int BATCH = 32;
+    /** What one event takes in a journal row, accepted or finished (EventsCommitted.v1 as CBOR). */
+    private static final int EVENT_BYTES = 88;
+    /** What one invocation's START, END and REPORT lines take in a log row. */
+    private static final int LOG_BYTES = 250;
     private final CqlSession session;
+    private final boolean acceptOnly;
     private final PreparedStatement payloadRow;
     private final PreparedStatement journalRow;
-    private final AtomicLong sequence = new AtomicLong();
+    private final PreparedStatement outcomeRow;
+    private final PreparedStatement logRow;
     private final String writer = UUID.randomUUID().toString();
-    private final ByteBuffer event = ByteBuffer.wrap(new byte[72]);
+    private final Partition[] partitions = new Partition[PARTITIONS];
+    private final AtomicLong logBytes = new AtomicLong();
+    private final java.util.concurrent.ScheduledExecutorService timer =
+        java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+          Thread t = new Thread(r, "ceiling-timer");
+          t.setDaemon(true);
+          return t;
+        });
 
-    Ceiling(CqlSession session) {
+    Ceiling(CqlSession session, boolean acceptOnly) {
       this.session = session;
+      this.acceptOnly = acceptOnly;
       this.payloadRow = session.prepare("INSERT INTO bench.event_payloads (request_id, payload) VALUES (?, ?)"
           + " USING TTL 25200");
       this.journalRow = session.prepare("INSERT INTO bench_journal.messages (persistence_id, partition_nr,"
           + " sequence_nr, timestamp, timebucket, writer_uuid, ser_id, ser_manifest, event_manifest, event, tags)"
-          + " VALUES (?, 0, ?, ?, ?, ?, 7302, 'EventAccepted.v1', '', ?, {})");
+          + " VALUES (?, 0, ?, ?, ?, ?, 7302, 'EventsCommitted.v1', '', ?, {})");
+      this.outcomeRow = session.prepare("INSERT INTO bench.event_outcomes_by_hour (function_name, partition, hour,"
+          + " request_id, condition, attempts, finished_at) VALUES (?, ?, ?, ?, 'Success', 1, ?) USING TTL 86400");
+      this.logRow = session.prepare("INSERT INTO bench.function_logs (log_group, day, written, log_stream, events)"
+          + " VALUES ('/aws/lambda/ceiling', '2026-11-23', ?, 'ceiling', ?) USING TTL 1209600");
+      String side = acceptOnly ? "accept-only" : "ceiling";
+      for (int i = 0; i < PARTITIONS; i++) {
+        partitions[i] = new Partition("AsyncQueue|" + side + "#" + i, i);
+      }
+      if (!acceptOnly) {
+        timer.scheduleWithFixedDelay(() -> {
+          for (Partition p : partitions) {
+            p.commit(true);
+          }
+        }, 10, 10, TimeUnit.MILLISECONDS);
+        timer.scheduleWithFixedDelay(() -> {
+          for (Partition p : partitions) {
+            p.recordOutcomes(true);
+          }
+        }, 200, 200, TimeUnit.MILLISECONDS);
+        timer.scheduleWithFixedDelay(() -> {
+          long bytes = logBytes.getAndSet(0);
+          if (bytes > 0) {
+            session.executeAsync(logRow.bind(Uuids.timeBased(), "x".repeat((int) Math.min(bytes, 4_000_000))));
+          }
+        }, 1, 1, TimeUnit.SECONDS);
+      }
     }
 
     void bind(ActorSystem<?> system, int port) throws Exception {
@@ -227,11 +324,96 @@ public final class AsyncBenchmark {
 
     private java.util.concurrent.CompletionStage<HttpResponse> accept(byte[] payload) {
       String id = UUID.randomUUID().toString();
-      String persistenceId = "AsyncQueue|ceiling#" + ThreadLocalRandom.current().nextInt(8);
+      Partition partition = partitions[Math.floorMod(id.hashCode(), PARTITIONS)];
       return session.executeAsync(payloadRow.bind(id, ByteBuffer.wrap(payload)))
-          .thenCompose(rs -> session.executeAsync(journalRow.bind(persistenceId, sequence.incrementAndGet(),
-              Uuids.timeBased(), "20261122T10", writer, event.duplicate())))
-          .thenApply(rs -> HttpResponse.create().withStatus(202));
+          .thenCompose(rs -> acceptOnly ? partition.writeAlone() : partition.accept(id))
+          .thenApply(v -> HttpResponse.create().withStatus(202));
+    }
+
+    /** One queue partition's group commits, as AsyncQueueEntity makes them. */
+    final class Partition {
+      private final String persistenceId;
+      private final int number;
+      private final AtomicLong sequence = new AtomicLong();
+      private final List<Map.Entry<String, java.util.concurrent.CompletableFuture<Void>>> accepting = new ArrayList<>();
+      private final List<String> finishing = new ArrayList<>();
+      private final List<String> unrecorded = new ArrayList<>();
+      private boolean writing;
+
+      Partition(String persistenceId, int number) {
+        this.persistenceId = persistenceId;
+        this.number = number;
+      }
+
+      java.util.concurrent.CompletionStage<Void> writeAlone() {
+        return session.executeAsync(journalRow.bind(persistenceId, sequence.incrementAndGet(), Uuids.timeBased(),
+            "20261123T00", writer, ByteBuffer.wrap(new byte[EVENT_BYTES]))).thenApply(rs -> null);
+      }
+
+      java.util.concurrent.CompletionStage<Void> accept(String id) {
+        java.util.concurrent.CompletableFuture<Void> done = new java.util.concurrent.CompletableFuture<>();
+        synchronized (this) {
+          accepting.add(Map.entry(id, done));
+        }
+        commit(false);
+        return done;
+      }
+
+      /** Writes the next commit unless one is being written; outcomes alone only when {@code timer} fires. */
+      void commit(boolean timer) {
+        List<String> finished;
+        List<Map.Entry<String, java.util.concurrent.CompletableFuture<Void>>> accepted;
+        synchronized (this) {
+          if (writing || (accepting.isEmpty() && (finishing.isEmpty() || !timer && finishing.size() < BATCH))) {
+            return;
+          }
+          writing = true;
+          finished = new ArrayList<>(finishing.subList(0, Math.min(BATCH, finishing.size())));
+          finishing.subList(0, finished.size()).clear();
+          accepted = new ArrayList<>(accepting.subList(0, Math.min(BATCH - finished.size(), accepting.size())));
+          accepting.subList(0, accepted.size()).clear();
+        }
+        session.executeAsync(journalRow.bind(persistenceId, sequence.incrementAndGet(), Uuids.timeBased(),
+                "20261123T00", writer, ByteBuffer.wrap(new byte[EVENT_BYTES * (finished.size() + accepted.size())])))
+            .whenComplete((rs, failure) -> {
+              synchronized (this) {
+                writing = false;
+                unrecorded.addAll(finished);
+                accepted.forEach(a -> finishing.add(a.getKey()));
+              }
+              accepted.forEach(a -> {
+                if (failure == null) {
+                  a.getValue().complete(null);
+                } else {
+                  a.getValue().completeExceptionally(failure);
+                }
+              });
+              logBytes.addAndGet((long) LOG_BYTES * accepted.size());
+              recordOutcomes(false);
+              commit(false);
+            });
+      }
+
+      /** Writes the outcomes not yet written, once there are {@code BATCH} or when {@code timer} fires. */
+      void recordOutcomes(boolean timer) {
+        List<String> batch;
+        synchronized (this) {
+          if (unrecorded.isEmpty() || !timer && unrecorded.size() < BATCH) {
+            return;
+          }
+          batch = new ArrayList<>(unrecorded);
+          unrecorded.clear();
+        }
+        long now = System.currentTimeMillis();
+        com.datastax.oss.driver.api.core.cql.BatchStatementBuilder rows =
+            com.datastax.oss.driver.api.core.cql.BatchStatement.builder(
+                com.datastax.oss.driver.api.core.cql.DefaultBatchType.UNLOGGED);
+        for (String id : batch) {
+          rows.addStatement(outcomeRow.bind("ceiling", number, now / 3_600_000L, id,
+              java.time.Instant.ofEpochMilli(now)));
+        }
+        session.executeAsync(rows.build());
+      }
     }
   }
 

@@ -60,8 +60,12 @@ public final class InvokeBenchmark {
   private static final String ROLE = "arn:aws:iam::000000000000:role/bench";
   private static final byte[] PAYLOAD = "{\"n\":1}".getBytes(StandardCharsets.UTF_8);
 
-  /** {@code cpuMsPerRequest}: CPU time of this JVM and of Cassandra during the run, per request. */
-  record Run(String side, double requestsPerSecond, double p50Ms, double p99Ms, long errors, double cpuMsPerRequest) {}
+  /**
+   * {@code cpuMsPerRequest}: CPU time of this JVM and of Cassandra during the run, per request;
+   * {@code cassandraCpuMsPerRequest}: Cassandra's part of it.
+   */
+  record Run(String side, double requestsPerSecond, double p50Ms, double p99Ms, long errors, double cpuMsPerRequest,
+             double cassandraCpuMsPerRequest) {}
 
   public static void main(String[] args) throws Exception {
     int rounds = Integer.getInteger("bench.rounds", 5);
@@ -191,19 +195,23 @@ public final class InvokeBenchmark {
     measuring.set(true);
     long begin = System.nanoTime();
     long cpuBegin = cpuNanos();
+    long cassandraBegin = cassandraCpuNanos();
     Thread.sleep(seconds * 1000L);
     measuring.set(false);
     double elapsed = (System.nanoTime() - begin) / 1e9;
     long cpu = cpuNanos() - cpuBegin;
+    long cassandraCpu = cassandraCpuNanos() - cassandraBegin;
     stop.set(true);
     done.await(60, TimeUnit.SECONDS);
     Latencies all = Latencies.merge(latencies);
     long total = all.total;
     Run run = new Run(side, total / elapsed, all.percentileMs(0.50), all.percentileMs(0.99),
-        Arrays.stream(errors).sum(), total == 0 ? Double.NaN : cpu / 1e6 / total);
+        Arrays.stream(errors).sum(), total == 0 ? Double.NaN : cpu / 1e6 / total,
+        total == 0 ? Double.NaN : cassandraCpu / 1e6 / total);
     if (seconds > 0) {
-      System.out.printf(Locale.ROOT, "  %-17s %8.0f req/s  p50 %.2f ms  p99 %.2f ms  errors %d  cpu %.3f ms/req%n", side,
-          run.requestsPerSecond(), run.p50Ms(), run.p99Ms(), run.errors(), run.cpuMsPerRequest());
+      System.out.printf(Locale.ROOT, "  %-17s %8.0f req/s  p50 %.2f ms  p99 %.2f ms  errors %d  cpu %.3f ms/req"
+          + " (Cassandra %.3f)%n", side, run.requestsPerSecond(), run.p50Ms(), run.p99Ms(), run.errors(),
+          run.cpuMsPerRequest(), run.cassandraCpuMsPerRequest());
     }
     return run;
   }
@@ -214,21 +222,26 @@ public final class InvokeBenchmark {
    * to minute, CPU per request is steadier than requests per second.
    */
   static long cpuNanos() {
-    long jvm = ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory
-        .getOperatingSystemMXBean()).getProcessCpuTime();
+    return ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory
+        .getOperatingSystemMXBean()).getProcessCpuTime() + cassandraCpuNanos();
+  }
+
+  /** CPU time so far of the benchmark's Cassandra (its pid file in bench.cassandra-pid-file), or 0. */
+  static long cassandraCpuNanos() {
     String pidFile = System.getProperty("bench.cassandra-pid-file");
     if (pidFile == null) {
-      return jvm;
+      return 0;
     }
     try {
       String stat = Files.readString(Path.of("/proc", Files.readString(Path.of(pidFile)).trim(), "stat"));
       String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
       // utime and stime, fields 14 and 15 of proc(5), in clock ticks of 10 ms.
-      return jvm + (Long.parseLong(fields[11]) + Long.parseLong(fields[12])) * 10_000_000L;
+      return (Long.parseLong(fields[11]) + Long.parseLong(fields[12])) * 10_000_000L;
     } catch (IOException | RuntimeException e) {
-      return jvm;
+      return 0;
     }
   }
+
 
   /**
    * One connection's latencies: a count per microsecond up to 100 ms, the slower ones listed. Fixed

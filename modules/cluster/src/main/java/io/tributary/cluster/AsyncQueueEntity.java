@@ -73,7 +73,7 @@ public final class AsyncQueueEntity
   /** For callbacks off the actor's thread, where its context's logger must not be used. */
   private static final Logger LOG = LoggerFactory.getLogger(AsyncQueueEntity.class);
   static final Duration IDLE = Duration.ofSeconds(30);
-  /** Events per journal write: about 5 KB, Cassandra's default batch-size warning threshold. */
+  /** Events per journal write (one row, {@link EventsCommitted}): at most about 5 KB. */
   static final int BATCH = 32;
   static final Duration FINISH_DELAY = Duration.ofMillis(10);
   static final Duration OUTCOME_DELAY = Duration.ofMillis(200);
@@ -131,6 +131,18 @@ public final class AsyncQueueEntity
   public record EventFinished(String requestId, String condition, int attempts, Boolean deadLettered)
       implements Event {}
 
+  /**
+   * One group commit ({@link #flush}): the outcomes decided and the events accepted since the last,
+   * in one journal row rather than a row each, which is most of what a row costs Cassandra and the
+   * journal plugin. Journals written before it hold the events one per row; both replay.
+   */
+  public record EventsCommitted(List<EventFinished> finished, List<EventAccepted> accepted) implements Event {
+    public EventsCommitted {
+      finished = finished == null ? List.of() : List.copyOf(finished);
+      accepted = accepted == null ? List.of() : List.copyOf(accepted);
+    }
+  }
+
   public record Pending(String requestId, String qualifier, long acceptedAtMillis, int attempts, long retryAtMillis) {}
 
   /**
@@ -169,7 +181,10 @@ public final class AsyncQueueEntity
     private long deadLettered;
 
     State apply(Event event) {
-      if (event instanceof EventAccepted e) {
+      if (event instanceof EventsCommitted e) {
+        e.finished().forEach(this::apply);
+        e.accepted().forEach(this::apply);
+      } else if (event instanceof EventAccepted e) {
         pending.putIfAbsent(e.requestId(), new Pending(e.requestId(), e.qualifier(), e.acceptedAtMillis(), 0, 0));
       } else if (event instanceof RetryScheduled e) {
         pending.computeIfPresent(e.requestId(),
@@ -187,6 +202,18 @@ public final class AsyncQueueEntity
 
     public int size() {
       return pending.size();
+    }
+
+    Snapshot snapshot() {
+      return new Snapshot(new ArrayList<>(pending.values()), finished, deadLettered);
+    }
+
+    static State of(Snapshot snapshot) {
+      State state = new State();
+      snapshot.pending().forEach(p -> state.pending.put(p.requestId(), p));
+      state.finished.putAll(snapshot.finished());
+      state.deadLettered = snapshot.deadLettered();
+      return state;
     }
 
     boolean contains(String requestId) {
@@ -300,7 +327,7 @@ public final class AsyncQueueEntity
    * Each snapshot also deletes the events before the previous one, and that deletion reads the
    * journal partition back through the tombstones of the earlier ones: at every 500 events, those
    * reads were a quarter of Cassandra's CPU under a steady Event load. A recovery replays at most
-   * 5,000 small events.
+   * 5,000 journal rows, each of at most {@link #BATCH} small events.
    */
   @Override
   public RetentionCriteria retentionCriteria() {
@@ -312,17 +339,12 @@ public final class AsyncQueueEntity
     return new SnapshotAdapter<>() {
       @Override
       public Object toJournal(State state) {
-        return new Snapshot(new ArrayList<>(state.pending.values()), state.finished, state.deadLettered);
+        return state.snapshot();
       }
 
       @Override
       public State fromJournal(Object from) {
-        State state = new State();
-        Snapshot snapshot = (Snapshot) from;
-        snapshot.pending().forEach(p -> state.pending.put(p.requestId(), p));
-        state.finished.putAll(snapshot.finished());
-        state.deadLettered = snapshot.deadLettered();
-        return state;
+        return State.of((Snapshot) from);
       }
     };
   }
@@ -430,7 +452,7 @@ public final class AsyncQueueEntity
     } else if (!finishing.isEmpty()) {
       scheduleFinish();
     }
-    Map<String, Event> accepted = new LinkedHashMap<>();
+    Map<String, EventAccepted> accepted = new LinkedHashMap<>();
     for (Enqueue cmd : batch) {
       if (!state.contains(cmd.requestId())) {
         accepted.putIfAbsent(cmd.requestId(), new EventAccepted(cmd.requestId(), cmd.qualifier(),
@@ -446,9 +468,7 @@ public final class AsyncQueueEntity
     }
     boolean list = !accepted.isEmpty() && !listed;
     listed = listed || !accepted.isEmpty();
-    List<Event> events = new ArrayList<>(done);
-    events.addAll(accepted.values());
-    return Effect().persist(events).thenRun(s -> {
+    return Effect().persist(new EventsCommitted(done, List.copyOf(accepted.values()))).thenRun(s -> {
       for (EventFinished e : done) {
         inFlight.remove(e.requestId());
         deps.metrics().finished(e.condition(), 1);

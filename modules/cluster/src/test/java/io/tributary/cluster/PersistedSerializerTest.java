@@ -69,6 +69,10 @@ class PersistedSerializerTest {
         1_795_000_060_000L));
     m.put("EventFinished.v1", new AsyncQueueEntity.EventFinished("5e4f1c7a-3b2d-4c1e-9f8a-7d6c5b4a3f21",
         "RetriesExhausted", 3, null));
+    m.put("EventsCommitted.v1", new AsyncQueueEntity.EventsCommitted(
+        List.of(new AsyncQueueEntity.EventFinished("0b9d3a52-8c41-4f7e-a1d2-6e5f4c3b2a19", "Success", 1, null)),
+        List.of(new AsyncQueueEntity.EventAccepted("5e4f1c7a-3b2d-4c1e-9f8a-7d6c5b4a3f21", "live", 1_795_000_000_000L),
+            new AsyncQueueEntity.EventAccepted("7c2e9f14-1a3b-4d5c-8e6f-0a1b2c3d4e5f", null, 1_795_000_000_001L))));
     m.put("AsyncQueueSnapshot.v1", new AsyncQueueEntity.Snapshot(List.of(
         new AsyncQueueEntity.Pending("5e4f1c7a-3b2d-4c1e-9f8a-7d6c5b4a3f21", "live", 1_795_000_000_000L, 1,
             1_795_000_060_000L),
