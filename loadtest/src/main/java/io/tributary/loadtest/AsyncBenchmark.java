@@ -89,25 +89,24 @@ public final class AsyncBenchmark {
       String function = InvokeBenchmark.create(lambda, "sink-" + Long.toHexString(System.nanoTime()), "java17",
           "bench.Sink", InvokeBenchmark.javaHandler("Sink", SINK), Map.of("TRIBUTARY_JAVA_MODE", "in-process-shared"));
       String path = "/2015-03-31/functions/" + function + "/invocations";
-      byte[] event = InvokeBenchmark.signed(tributary, path, "Event", PAYLOAD);
-      byte[] ceilingEvent = InvokeBenchmark.signed(ceiling, path, "Event", PAYLOAD);
-      byte[] acceptOnlyEvent = InvokeBenchmark.signed(acceptOnly, path, "Event", PAYLOAD);
+      // Signed anew for every run: a signature more than 5 minutes old is refused, as AWS refuses it.
+      java.util.function.Function<URI, byte[]> sign = uri -> InvokeBenchmark.signed(uri, path, "Event", PAYLOAD);
 
       System.out.printf(Locale.ROOT, "warming the JIT: %d s a side%n", jitWarmup);
-      InvokeBenchmark.load("ceiling", ceiling, ceilingEvent, jitWarmup, 0, connections);
-      InvokeBenchmark.load("accept-only", acceptOnly, acceptOnlyEvent, jitWarmup / 2, 0, connections);
-      InvokeBenchmark.load("event", tributary, event, jitWarmup, 0, connections);
+      InvokeBenchmark.load("ceiling", ceiling, sign.apply(ceiling), jitWarmup, 0, connections);
+      InvokeBenchmark.load("accept-only", acceptOnly, sign.apply(acceptOnly), jitWarmup / 2, 0, connections);
+      InvokeBenchmark.load("event", tributary, sign.apply(tributary), jitWarmup, 0, connections);
       List<InvokeBenchmark.Run> runs = new ArrayList<>();
       List<long[]> delays = new ArrayList<>();
       for (int round = 1; round <= rounds; round++) {
         Map<String, Long> before = operations(session);
-        runs.add(InvokeBenchmark.load("ceiling", ceiling, ceilingEvent, warmup, seconds, connections));
+        runs.add(InvokeBenchmark.load("ceiling", ceiling, sign.apply(ceiling), warmup, seconds, connections));
         before = printOperations(session, before, runs.get(runs.size() - 1), warmup + seconds);
-        runs.add(InvokeBenchmark.load("accept-only", acceptOnly, acceptOnlyEvent, warmup, seconds, connections));
+        runs.add(InvokeBenchmark.load("accept-only", acceptOnly, sign.apply(acceptOnly), warmup, seconds, connections));
         before = printOperations(session, before, runs.get(runs.size() - 1), warmup + seconds);
         Probe probe = new Probe(tributary, function);
         probe.start();
-        runs.add(InvokeBenchmark.load("event", tributary, event, warmup, seconds, connections));
+        runs.add(InvokeBenchmark.load("event", tributary, sign.apply(tributary), warmup, seconds, connections));
         printOperations(session, before, runs.get(runs.size() - 1), warmup + seconds);
         delays.addAll(probe.stopAndCollect());
         System.out.printf(Locale.ROOT, "round %d of %d done%n", round, rounds);
