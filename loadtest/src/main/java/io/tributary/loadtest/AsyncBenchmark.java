@@ -5,6 +5,7 @@ import static org.apache.pekko.http.javadsl.server.PathMatchers.segment;
 import com.datastax.oss.driver.api.core.CqlSession;
 import com.datastax.oss.driver.api.core.cql.PreparedStatement;
 import com.datastax.oss.driver.api.core.uuid.Uuids;
+import io.tributary.cluster.StickyPartitions;
 import io.tributary.server.Node;
 import java.io.IOException;
 import java.net.URI;
@@ -249,8 +250,9 @@ public final class AsyncBenchmark {
   /**
    * The ceiling: the rows Tributary writes per event, with its batching, written by the driver
    * directly from a bare route. Before the 202: the payload row, then the event in its queue
-   * partition's next journal row (one row per group commit of at most 32 events, the next commit
-   * starting when the previous one is written). After it: the event's outcome joins the partition's
+   * partition's next journal row (the partition chosen as Tributary chooses it, {@link
+   * StickyPartitions}; one row per group commit of at most 32 events, the next commit starting when
+   * the previous one is written). After it: the event's outcome joins the partition's
    * next journal row (a commit of outcomes alone waits 10 ms for accepts to share it), its lookup row
    * is written in a single-partition batch per 200 ms or 32 outcomes, and its log text in one row per
    * second. {@code acceptOnly} is the earlier ceiling, kept for comparison: the payload row, then a
@@ -271,6 +273,8 @@ public final class AsyncBenchmark {
     private final PreparedStatement logRow;
     private final String writer = UUID.randomUUID().toString();
     private final Partition[] partitions = new Partition[PARTITIONS];
+    /** Tributary's choice of partition: a run of accepts as long as a partition's in-flight limit on each. */
+    private final StickyPartitions sticky = new StickyPartitions(PARTITIONS, 8);
     private final AtomicLong logBytes = new AtomicLong();
     private final java.util.concurrent.ScheduledExecutorService timer =
         java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
@@ -322,8 +326,8 @@ public final class AsyncBenchmark {
     }
 
     private java.util.concurrent.CompletionStage<HttpResponse> accept(byte[] payload) {
-      String id = UUID.randomUUID().toString();
-      Partition partition = partitions[Math.floorMod(id.hashCode(), PARTITIONS)];
+      String id = acceptOnly ? UUID.randomUUID().toString() : sticky.requestId("ceiling");
+      Partition partition = partitions[sticky.partitionOf(id)];
       return session.executeAsync(payloadRow.bind(id, ByteBuffer.wrap(payload)))
           .thenCompose(rs -> acceptOnly ? partition.writeAlone() : partition.accept(id))
           .thenApply(v -> HttpResponse.create().withStatus(202));

@@ -865,16 +865,23 @@ public final class AsyncQueueEntity
     private final Duration acceptTimeout;
     private final Duration idempotencyWindow;
     private final Clock clock;
+    private final StickyPartitions sticky;
 
-    public Intake(ActorSystem<?> system, ClusterSharding sharding, EventQueueStore store, int partitions,
-                  Duration acceptTimeout, Duration idempotencyWindow, Clock clock) {
+    public Intake(ActorSystem<?> system, ClusterSharding sharding, EventQueueStore store, Settings settings,
+                  Clock clock) {
       this.system = system;
       this.sharding = sharding;
       this.store = store;
-      this.partitions = partitions;
-      this.acceptTimeout = acceptTimeout;
-      this.idempotencyWindow = idempotencyWindow;
+      this.partitions = settings.partitions();
+      this.acceptTimeout = settings.acceptTimeout();
+      this.idempotencyWindow = settings.idempotencyWindow();
       this.clock = clock;
+      this.sticky = new StickyPartitions(partitions, settings.inFlight());
+    }
+
+    /** The request id of this node's next Event invoke of {@code functionName} ({@link StickyPartitions}). */
+    public String newRequestId(String functionName) {
+      return sticky.requestId(functionName);
     }
 
     /** The partitions' stats of {@code functionName}'s queue, added up. */
@@ -912,7 +919,7 @@ public final class AsyncQueueEntity
 
     /** Where event {@code requestId} of {@code functionName} is: still queued, or how it ended. */
     public CompletionStage<Whereabouts> lookup(String functionName, String requestId) {
-      int partition = Math.floorMod(requestId.hashCode(), partitions);
+      int partition = sticky.partitionOf(requestId);
       return Asks.on(sharding.entityRefFor(TYPE_KEY, entityId(functionName, partition))
               .<EventStatus>ask(replyTo -> new GetEvent(requestId, replyTo), acceptTimeout.multipliedBy(3)),
           system.executionContext())
@@ -925,6 +932,7 @@ public final class AsyncQueueEntity
 
     /** Drops what every partition of {@code functionName}'s queue holds. */
     public void purge(String functionName) {
+      sticky.forget(functionName);
       for (int partition = 0; partition < partitions; partition++) {
         sharding.entityRefFor(TYPE_KEY, entityId(functionName, partition)).tell(Purge.INSTANCE);
       }
@@ -933,7 +941,7 @@ public final class AsyncQueueEntity
     public CompletionStage<Done> accept(String functionName, String qualifier, String requestId, byte[] payload) {
       long acceptedAt = clock.millis();
       // By the request id, so that accepting the same request again finds the same partition, which dedupes it.
-      String entityId = entityId(functionName, Math.floorMod(requestId.hashCode(), partitions));
+      String entityId = entityId(functionName, sticky.partitionOf(requestId));
       return store.putPayload(requestId, payload, acceptTimeout).thenCompose(v -> Asks.on(sharding.entityRefFor(TYPE_KEY, entityId)
               .<FunctionEntity.Reply<Boolean>>ask(replyTo -> new Enqueue(requestId, qualifier, acceptedAt, replyTo),
                   acceptTimeout), system.executionContext()))

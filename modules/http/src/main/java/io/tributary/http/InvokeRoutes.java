@@ -123,7 +123,8 @@ final class InvokeRoutes extends AllDirectives {
           "Member must satisfy enum value set: [Event, RequestResponse, DryRun]");
     }
     if (invocationType.equals("Event")) {
-      return enqueue(requestId, ref, body, token.map(InvokeRoutes::checkToken).orElse(null));
+      // The event's id, in the 202 and everywhere after, comes from the intake: it picks the partition.
+      return enqueue(intake.newRequestId(ref.name()), ref, body, token.map(InvokeRoutes::checkToken).orElse(null));
     }
     String log = logType.orElse("None");
     if (!log.equals("None") && !log.equals("Tail")) {

@@ -112,8 +112,8 @@ public final class Node {
           AsyncQueueEntity.Settings async = AsyncQueueEntity.Settings.fromConfig(config);
           EventQueueStore queues = new EventQueueStore(session, keyspace, async.payloadTtl(), async.recentPayloads(),
               async.outcomeRetention());
-          AsyncQueueEntity.Intake intake = new AsyncQueueEntity.Intake(system, sharding, queues, async.partitions(),
-              async.acceptTimeout(), async.idempotencyWindow(), Clock.systemUTC());
+          AsyncQueueEntity.Intake intake = new AsyncQueueEntity.Intake(system, sharding, queues, async,
+              Clock.systemUTC());
           AsyncMetrics asyncMetrics = new AsyncMetrics();
           Connectors destinations = new Connectors(ConnectorsConfig.of(config));
           CoordinatedShutdown.get(Adapter.toClassic(system)).addTask(CoordinatedShutdown.PhaseServiceStop(),
