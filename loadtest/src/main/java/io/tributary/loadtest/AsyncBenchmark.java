@@ -261,6 +261,8 @@ public final class AsyncBenchmark {
   static final class Ceiling extends AllDirectives {
     private static final int PARTITIONS = 8;
     private static final int BATCH = 32;
+    /** AsyncQueueEntity.FINISH_DELAY. */
+    private static final long FINISH_DELAY_MS = 10;
     /** What one event takes in a journal row, accepted or finished (EventsCommitted.v1 as CBOR). */
     private static final int EVENT_BYTES = 88;
     /** What one invocation's START, END and REPORT lines take in a log row. */
@@ -342,6 +344,8 @@ public final class AsyncBenchmark {
       private final List<String> finishing = new ArrayList<>();
       private final List<String> unrecorded = new ArrayList<>();
       private boolean writing;
+      /** When the oldest outcome waiting for a commit was decided. */
+      private long finishingSince;
 
       Partition(String persistenceId, int number) {
         this.persistenceId = persistenceId;
@@ -362,12 +366,16 @@ public final class AsyncBenchmark {
         return done;
       }
 
-      /** Writes the next commit unless one is being written; outcomes alone only when {@code timer} fires. */
+      /**
+       * Writes the next commit unless one is being written; outcomes alone only when {@code timer}
+       * finds the oldest has waited {@code FINISH_DELAY_MS}, or when there are {@code BATCH} of them.
+       */
       void commit(boolean timer) {
         List<String> finished;
         List<Map.Entry<String, java.util.concurrent.CompletableFuture<Void>>> accepted;
         synchronized (this) {
-          if (writing || (accepting.isEmpty() && (finishing.isEmpty() || !timer && finishing.size() < BATCH))) {
+          boolean due = timer && System.nanoTime() - finishingSince >= FINISH_DELAY_MS * 1_000_000L;
+          if (writing || (accepting.isEmpty() && (finishing.isEmpty() || !due && finishing.size() < BATCH))) {
             return;
           }
           writing = true;
@@ -382,6 +390,9 @@ public final class AsyncBenchmark {
               synchronized (this) {
                 writing = false;
                 unrecorded.addAll(finished);
+                if (finishing.isEmpty() && !accepted.isEmpty()) {
+                  finishingSince = System.nanoTime();
+                }
                 accepted.forEach(a -> finishing.add(a.getKey()));
               }
               accepted.forEach(a -> {

@@ -32,6 +32,7 @@ import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
+import org.apache.pekko.cluster.sharding.typed.javadsl.EntityRef;
 import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
 import org.apache.pekko.persistence.typed.PersistenceId;
 import org.apache.pekko.persistence.typed.RecoveryCompleted;
@@ -866,6 +867,8 @@ public final class AsyncQueueEntity
     private final Duration idempotencyWindow;
     private final Clock clock;
     private final StickyPartitions sticky;
+    /** Sharding makes a new reference on every call; the queue of a function's partition keeps one. */
+    private final Map<String, EntityRef<Command>> refs = new java.util.concurrent.ConcurrentHashMap<>();
 
     public Intake(ActorSystem<?> system, ClusterSharding sharding, EventQueueStore store, Settings settings,
                   Clock clock) {
@@ -879,6 +882,10 @@ public final class AsyncQueueEntity
       this.sticky = new StickyPartitions(partitions, settings.inFlight());
     }
 
+    private EntityRef<Command> ref(String functionName, int partition) {
+      return refs.computeIfAbsent(entityId(functionName, partition), id -> sharding.entityRefFor(TYPE_KEY, id));
+    }
+
     /** The request id of this node's next Event invoke of {@code functionName} ({@link StickyPartitions}). */
     public String newRequestId(String functionName) {
       return sticky.requestId(functionName);
@@ -888,7 +895,7 @@ public final class AsyncQueueEntity
     public CompletionStage<QueueStats> stats(String functionName) {
       List<CompletableFuture<QueueStats>> asks = new ArrayList<>();
       for (int partition = 0; partition < partitions; partition++) {
-        asks.add(Asks.on(sharding.entityRefFor(TYPE_KEY, entityId(functionName, partition))
+        asks.add(Asks.on(ref(functionName, partition)
             .<QueueStats>ask(GetStats::new, acceptTimeout.multipliedBy(3)), system.executionContext())
             .toCompletableFuture());
       }
@@ -920,7 +927,7 @@ public final class AsyncQueueEntity
     /** Where event {@code requestId} of {@code functionName} is: still queued, or how it ended. */
     public CompletionStage<Whereabouts> lookup(String functionName, String requestId) {
       int partition = sticky.partitionOf(requestId);
-      return Asks.on(sharding.entityRefFor(TYPE_KEY, entityId(functionName, partition))
+      return Asks.on(ref(functionName, partition)
               .<EventStatus>ask(replyTo -> new GetEvent(requestId, replyTo), acceptTimeout.multipliedBy(3)),
           system.executionContext())
           .thenCompose(status -> status.queued() ? CompletableFuture.completedFuture(new Whereabouts(status, null))
@@ -934,15 +941,16 @@ public final class AsyncQueueEntity
     public void purge(String functionName) {
       sticky.forget(functionName);
       for (int partition = 0; partition < partitions; partition++) {
-        sharding.entityRefFor(TYPE_KEY, entityId(functionName, partition)).tell(Purge.INSTANCE);
+        ref(functionName, partition).tell(Purge.INSTANCE);
+        refs.remove(entityId(functionName, partition));
       }
     }
 
     public CompletionStage<Done> accept(String functionName, String qualifier, String requestId, byte[] payload) {
       long acceptedAt = clock.millis();
       // By the request id, so that accepting the same request again finds the same partition, which dedupes it.
-      String entityId = entityId(functionName, sticky.partitionOf(requestId));
-      return store.putPayload(requestId, payload, acceptTimeout).thenCompose(v -> Asks.on(sharding.entityRefFor(TYPE_KEY, entityId)
+      var queue = ref(functionName, sticky.partitionOf(requestId));
+      return store.putPayload(requestId, payload, acceptTimeout).thenCompose(v -> Asks.on(queue
               .<FunctionEntity.Reply<Boolean>>ask(replyTo -> new Enqueue(requestId, qualifier, acceptedAt, replyTo),
                   acceptTimeout), system.executionContext()))
           .thenApply(reply -> {
