@@ -3,7 +3,6 @@ package io.tributary.cluster;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -62,11 +61,22 @@ class StickyPartitionsTest {
   }
 
   @Test
-  void aForgottenFunctionStartsAfresh() {
-    StickyPartitions sticky = new StickyPartitions(1, 1);
-    sticky.requestId("gone");
+  void aForgottenFunctionStartsAFreshRun() {
+    StickyPartitions sticky = new StickyPartitions(8, 8);
+    for (int i = 0; i < 3; i++) {
+      sticky.requestId("gone");
+    }
     sticky.forget("gone");
-    assertTrue(sticky.partitionOf(sticky.requestId("gone")) == 0);
+    Set<Integer> next = new HashSet<>();
+    for (int i = 0; i < 8; i++) {
+      next.add(sticky.partitionOf(sticky.requestId("gone")));
+    }
+    assertEquals(1, next.size(), "a whole run on one partition, not the rest of the forgotten one: " + next);
+  }
+
+  @Test
+  void partitionsAndRunMustBePositive() {
     assertThrows(IllegalArgumentException.class, () -> new StickyPartitions(0, 8));
+    assertThrows(IllegalArgumentException.class, () -> new StickyPartitions(8, 0));
   }
 }
