@@ -55,7 +55,8 @@ class EventSourceMappingIT {
   private static final String TOPIC = "it-orders-" + RUN;
   /** Appends each event (one line of JSON) to $OUT. */
   private static final String RECORDER = Zips.bashRuntime("""
-      printf '%s\\n' "$EVENT" >> "$OUT"
+      # Under a lock: a batch over 4 KB takes several writes, which concurrent environments would interleave.
+      { flock 9; printf '%s\\n' "$EVENT" >> "$OUT"; } 9>>"$OUT.lock"
       curl -sS -X POST "$API/invocation/$REQUEST_ID/response" -d '{}' >/dev/null
       """);
   /** Like RECORDER, but the first event that holds "fail-once" fails (a marker file remembers it). */
@@ -65,7 +66,8 @@ class EventSourceMappingIT {
         curl -sS -X POST "$API/invocation/$REQUEST_ID/error" -H "Lambda-Runtime-Function-Error-Type: Unhandled" \\
           -d '{"errorMessage":"failed once","errorType":"Failure"}' >/dev/null
       else
-        printf '%s\\n' "$EVENT" >> "$OUT"
+        # Under a lock: a batch over 4 KB takes several writes, which concurrent environments would interleave.
+        { flock 9; printf '%s\\n' "$EVENT" >> "$OUT"; } 9>>"$OUT.lock"
         curl -sS -X POST "$API/invocation/$REQUEST_ID/response" -d '{}' >/dev/null
       fi
       """);

@@ -54,7 +54,8 @@ class KinesisMappingIT {
   private static final Path OUT = Path.of("target", "kinesis-it", "events.log").toAbsolutePath();
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final String RECORDER = Zips.bashRuntime("""
-      printf '%s\\n' "$EVENT" >> "$OUT"
+      # Under a lock: a batch over 4 KB takes several writes, which concurrent environments would interleave.
+      { flock 9; printf '%s\\n' "$EVENT" >> "$OUT"; } 9>>"$OUT.lock"
       curl -sS -X POST "$API/invocation/$REQUEST_ID/response" -d '{}' >/dev/null
       """);
   private static TestNode node;
