@@ -3,6 +3,9 @@ package io.tributary.loadtest;
 import static org.apache.pekko.http.javadsl.server.PathMatchers.segment;
 
 import com.datastax.oss.driver.api.core.CqlSession;
+import com.datastax.oss.driver.api.core.cql.BatchStatement;
+import com.datastax.oss.driver.api.core.cql.BatchStatementBuilder;
+import com.datastax.oss.driver.api.core.cql.DefaultBatchType;
 import com.datastax.oss.driver.api.core.cql.PreparedStatement;
 import com.datastax.oss.driver.api.core.uuid.Uuids;
 import io.tributary.cluster.StickyPartitions;
@@ -12,17 +15,23 @@ import java.net.URI;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Function;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.http.javadsl.Http;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
@@ -91,7 +100,7 @@ public final class AsyncBenchmark {
           "bench.Sink", InvokeBenchmark.javaHandler("Sink", SINK), Map.of("TRIBUTARY_JAVA_MODE", "in-process-shared"));
       String path = "/2015-03-31/functions/" + function + "/invocations";
       // Signed anew for every run: a signature more than 5 minutes old is refused, as AWS refuses it.
-      java.util.function.Function<URI, byte[]> sign = uri -> InvokeBenchmark.signed(uri, path, "Event", PAYLOAD);
+      Function<URI, byte[]> sign = uri -> InvokeBenchmark.signed(uri, path, "Event", PAYLOAD);
 
       System.out.printf(Locale.ROOT, "warming the JIT: %d s a side%n", jitWarmup);
       InvokeBenchmark.load("ceiling", ceiling, sign.apply(ceiling), jitWarmup, 0, connections);
@@ -143,7 +152,7 @@ public final class AsyncBenchmark {
    * once), from its virtual tables: what each side asks of the database, beside its CPU.
    */
   static Map<String, Long> operations(CqlSession session) {
-    Map<String, Long> counts = new java.util.TreeMap<>();
+    Map<String, Long> counts = new TreeMap<>();
     for (String kind : List.of("write", "read")) {
       for (var row : session.execute("SELECT keyspace_name, table_name, count FROM system_views.local_" + kind
           + "_latency")) {
@@ -278,8 +287,8 @@ public final class AsyncBenchmark {
     /** Tributary's choice of partition: a run of accepts as long as a partition's in-flight limit on each. */
     private final StickyPartitions sticky = new StickyPartitions(PARTITIONS, 8);
     private final AtomicLong logBytes = new AtomicLong();
-    private final java.util.concurrent.ScheduledExecutorService timer =
-        java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+    private final ScheduledExecutorService timer =
+        Executors.newSingleThreadScheduledExecutor(r -> {
           Thread t = new Thread(r, "ceiling-timer");
           t.setDaemon(true);
           return t;
@@ -327,7 +336,7 @@ public final class AsyncBenchmark {
       Http.get(system).newServerAt("127.0.0.1", port).bind(route).toCompletableFuture().get(10, TimeUnit.SECONDS);
     }
 
-    private java.util.concurrent.CompletionStage<HttpResponse> accept(byte[] payload) {
+    private CompletionStage<HttpResponse> accept(byte[] payload) {
       String id = acceptOnly ? UUID.randomUUID().toString() : sticky.requestId("ceiling");
       Partition partition = partitions[sticky.partitionOf(id)];
       return session.executeAsync(payloadRow.bind(id, ByteBuffer.wrap(payload)))
@@ -340,7 +349,7 @@ public final class AsyncBenchmark {
       private final String persistenceId;
       private final int number;
       private final AtomicLong sequence = new AtomicLong();
-      private final List<Map.Entry<String, java.util.concurrent.CompletableFuture<Void>>> accepting = new ArrayList<>();
+      private final List<Map.Entry<String, CompletableFuture<Void>>> accepting = new ArrayList<>();
       private final List<String> finishing = new ArrayList<>();
       private final List<String> unrecorded = new ArrayList<>();
       private boolean writing;
@@ -352,13 +361,13 @@ public final class AsyncBenchmark {
         this.number = number;
       }
 
-      java.util.concurrent.CompletionStage<Void> writeAlone() {
+      CompletionStage<Void> writeAlone() {
         return session.executeAsync(journalRow.bind(persistenceId, sequence.incrementAndGet(), Uuids.timeBased(),
             "20261123T00", writer, ByteBuffer.wrap(new byte[EVENT_BYTES]))).thenApply(rs -> null);
       }
 
-      java.util.concurrent.CompletionStage<Void> accept(String id) {
-        java.util.concurrent.CompletableFuture<Void> done = new java.util.concurrent.CompletableFuture<>();
+      CompletionStage<Void> accept(String id) {
+        CompletableFuture<Void> done = new CompletableFuture<>();
         synchronized (this) {
           accepting.add(Map.entry(id, done));
         }
@@ -372,7 +381,7 @@ public final class AsyncBenchmark {
        */
       void commit(boolean timer) {
         List<String> finished;
-        List<Map.Entry<String, java.util.concurrent.CompletableFuture<Void>>> accepted;
+        List<Map.Entry<String, CompletableFuture<Void>>> accepted;
         synchronized (this) {
           boolean due = timer && System.nanoTime() - finishingSince >= FINISH_DELAY_MS * 1_000_000L;
           if (writing || (accepting.isEmpty() && (finishing.isEmpty() || !due && finishing.size() < BATCH))) {
@@ -419,12 +428,12 @@ public final class AsyncBenchmark {
           unrecorded.clear();
         }
         long now = System.currentTimeMillis();
-        com.datastax.oss.driver.api.core.cql.BatchStatementBuilder rows =
-            com.datastax.oss.driver.api.core.cql.BatchStatement.builder(
-                com.datastax.oss.driver.api.core.cql.DefaultBatchType.UNLOGGED);
+        BatchStatementBuilder rows =
+            BatchStatement.builder(
+                DefaultBatchType.UNLOGGED);
         for (String id : batch) {
           rows.addStatement(outcomeRow.bind("ceiling", number, now / 3_600_000L, id,
-              java.time.Instant.ofEpochMilli(now)));
+              Instant.ofEpochMilli(now)));
         }
         session.executeAsync(rows.build());
       }

@@ -21,6 +21,7 @@ import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -868,7 +869,7 @@ public final class AsyncQueueEntity
     private final Clock clock;
     private final StickyPartitions sticky;
     /** Sharding makes a new reference on every call; the queue of a function's partition keeps one. */
-    private final Map<String, EntityRef<Command>> refs = new java.util.concurrent.ConcurrentHashMap<>();
+    private final Map<String, EntityRef<Command>> refs = new ConcurrentHashMap<>();
 
     public Intake(ActorSystem<?> system, ClusterSharding sharding, EventQueueStore store, Settings settings,
                   Clock clock) {

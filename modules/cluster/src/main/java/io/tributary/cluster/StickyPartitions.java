@@ -1,7 +1,7 @@
 package io.tributary.cluster;
 
+import io.tributary.api.Invocation;
 import java.util.Map;
-import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicLong;
@@ -49,9 +49,9 @@ public final class StickyPartitions {
   /** A fresh request id (a random version 4 UUID, as AWS's are) on {@code functionName}'s next partition. */
   public String requestId(String functionName) {
     int wanted = nextPartition(functionName);
-    String id = randomId();
+    String id = Invocation.newRequestId();
     for (int draw = 1; draw < DRAWS_PER_PARTITION * partitions && partitionOf(id) != wanted; draw++) {
-      id = randomId();
+      id = Invocation.newRequestId();
     }
     return id;
   }
@@ -59,13 +59,5 @@ public final class StickyPartitions {
   /** Forgets {@code functionName} (deleted). */
   public void forget(String functionName) {
     next.remove(functionName);
-  }
-
-  /** Not from SecureRandom: the id names a request, it guards nothing. */
-  static String randomId() {
-    ThreadLocalRandom random = ThreadLocalRandom.current();
-    long high = (random.nextLong() & ~0xF000L) | 0x4000L;
-    long low = (random.nextLong() & 0x3FFFFFFFFFFFFFFFL) | 0x8000000000000000L;
-    return new UUID(high, low).toString();
   }
 }

@@ -4,6 +4,7 @@ import static org.apache.pekko.http.javadsl.server.PathMatchers.segment;
 
 import io.tributary.api.Destination;
 import io.tributary.api.EventSource;
+import io.tributary.api.Invocation;
 import io.tributary.api.LambdaException;
 import io.tributary.cluster.AsyncQueueEntity;
 import io.tributary.cluster.Dispatcher;
@@ -18,11 +19,9 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.BooleanSupplier;
 import java.util.regex.Pattern;
 import org.apache.pekko.actor.typed.ActorSystem;
@@ -129,7 +128,7 @@ public final class LambdaApi extends AllDirectives {
 
   private CompletionStage<HttpResponse> invoke(HttpRequest request, ByteString body) {
     long start = System.nanoTime();
-    String requestId = newRequestId();
+    String requestId = Invocation.newRequestId();
     CompletionStage<HttpResponse> response;
     try {
       if (body.size() > InvokeRoutes.MAX_PAYLOAD_BYTES) {
@@ -188,7 +187,7 @@ public final class LambdaApi extends AllDirectives {
       String operation = Operations.of(request);
       boolean hop = operation.equals(Operations.FORWARDED_INVOKE);
       String requestId = (hop ? InvokeForwarder.requestId(request) : java.util.Optional.<String>empty())
-          .orElseGet(LambdaApi::newRequestId);
+          .orElseGet(Invocation::newRequestId);
       long limit = limit(operation);
       long start = System.nanoTime();
       return mapResponse(response -> finish(request, operation, requestId, start, response),
@@ -213,17 +212,6 @@ public final class LambdaApi extends AllDirectives {
                     : mapRequest(r -> r.withEntity(HttpEntities.create(request.entity().getContentType(), body)),
                         () -> operations);
               }))));
-  }
-
-  /**
-   * A random (version 4) UUID, as AWS's request ids are. Not from SecureRandom, which costs more than
-   * the rest of a request id's uses: the id names a request, it guards nothing.
-   */
-  static String newRequestId() {
-    ThreadLocalRandom random = ThreadLocalRandom.current();
-    long high = (random.nextLong() & ~0xF000L) | 0x4000L;
-    long low = (random.nextLong() & 0x3FFFFFFFFFFFFFFFL) | 0x8000000000000000L;
-    return new UUID(high, low).toString();
   }
 
   /** Code uploads may carry a 50 MB zip in base64; invokes 6 MB; every other operation a small document. */
