@@ -445,8 +445,11 @@ public final class AsyncQueueEntity
    */
   private Effect<Event, State> flush(State state) {
     flushScheduled = false;
-    List<EventFinished> done = finishing.values().stream().limit(BATCH).toList();
-    done.forEach(e -> finishing.remove(e.requestId()));
+    List<EventFinished> done = new ArrayList<>(Math.min(BATCH, finishing.size()));
+    for (var it = finishing.values().iterator(); it.hasNext() && done.size() < BATCH; ) {
+      done.add(it.next());
+      it.remove();
+    }
     List<Enqueue> batch = new ArrayList<>(accepting.subList(0, Math.min(BATCH - done.size(), accepting.size())));
     accepting.subList(0, batch.size()).clear();
     if (!accepting.isEmpty()) {

@@ -21,6 +21,7 @@ public final class StickyPartitions {
 
   /** A bound on draws: with n partitions, 64·n draws all missing happens with probability about e^-64. */
   private static final int DRAWS_PER_PARTITION = 64;
+  private static final char[] HEX_DIGITS = "0123456789abcdef".toCharArray();
   private final int partitions;
   private final int run;
   private final Map<String, AtomicLong> next = new ConcurrentHashMap<>();
@@ -46,14 +47,27 @@ public final class StickyPartitions {
     return (int) Math.floorMod(n / run, (long) partitions);
   }
 
-  /** A fresh request id (a random version 4 UUID, as AWS's are) on {@code functionName}'s next partition. */
+  /**
+   * A fresh request id (a random version 4 UUID, as AWS's are) on {@code functionName}'s next
+   * partition: a random id whose last hex digit is then chosen to land there. That digit counts once
+   * in the id's hash, so the sixteen choices move it through sixteen consecutive-ish values, which
+   * reach every partition of up to ten; with more partitions, ids are drawn until one does.
+   */
   public String requestId(String functionName) {
     int wanted = nextPartition(functionName);
-    String id = Invocation.newRequestId();
-    for (int draw = 1; draw < DRAWS_PER_PARTITION * partitions && partitionOf(id) != wanted; draw++) {
-      id = Invocation.newRequestId();
+    for (int draw = 1; ; draw++) {
+      String id = Invocation.newRequestId();
+      int hash = id.hashCode();
+      char last = id.charAt(id.length() - 1);
+      for (char digit : HEX_DIGITS) {
+        if (Math.floorMod(hash - last + digit, partitions) == wanted) {
+          return id.substring(0, id.length() - 1) + digit;
+        }
+      }
+      if (draw >= DRAWS_PER_PARTITION * partitions) {
+        return id;
+      }
     }
-    return id;
   }
 
   /** Forgets {@code functionName} (deleted). */

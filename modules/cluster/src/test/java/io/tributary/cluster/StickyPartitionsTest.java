@@ -50,6 +50,21 @@ class StickyPartitionsTest {
   }
 
   @Test
+  void everyPartitionIsReachedHoweverManyThereAre() {
+    for (int count : new int[] {1, 7, 10, 16, 64}) {
+      StickyPartitions sticky = new StickyPartitions(count, 1);
+      int previous = sticky.partitionOf(sticky.requestId("orders"));
+      for (int i = 0; i < 3 * count; i++) {
+        String id = sticky.requestId("orders");
+        assertEquals(4, UUID.fromString(id).version());
+        int partition = sticky.partitionOf(id);
+        assertEquals((previous + 1) % count, partition, count + " partitions, id " + id);
+        previous = partition;
+      }
+    }
+  }
+
+  @Test
   void functionsMoveIndependently() {
     StickyPartitions sticky = new StickyPartitions(4, 2);
     int first = sticky.nextPartition("a");

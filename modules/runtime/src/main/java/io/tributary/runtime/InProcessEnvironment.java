@@ -367,14 +367,8 @@ final class InProcessEnvironment implements ExecutionEnvironment {
   }
 
   private InvocationHandler contextHandler(Invocation invocation, long deadline, InvocationLog log) {
-    Object logger = Proxy.newProxyInstance(loader, new Class<?>[] {loggerType}, (proxy, method, args) -> {
-      if (method.getName().equals("log") && args != null && args.length >= 1) {
-        Object message = args[0];
-        byte[] bytes = message instanceof byte[] b ? b : String.valueOf(message).getBytes(StandardCharsets.UTF_8);
-        log.append(bytes, 0, bytes.length);
-      }
-      return null;
-    });
+    // Made when first asked for: most handlers never log through the context.
+    Object[] logger = new Object[1];
     return (proxy, method, args) -> switch (method.getName()) {
       case "getAwsRequestId" -> invocation.requestId();
       case "getLogGroupName" -> function.loggingConfig().logGroup();
@@ -384,12 +378,24 @@ final class InProcessEnvironment implements ExecutionEnvironment {
       case "getInvokedFunctionArn" -> invocation.invokedFunctionArn();
       case "getRemainingTimeInMillis" -> (int) Math.max(0, deadline - System.currentTimeMillis());
       case "getMemoryLimitInMB" -> function.memorySize();
-      case "getLogger" -> logger;
+      case "getLogger" -> logger[0] != null ? logger[0] : (logger[0] = logger(log));
       case "toString" -> "Context(" + invocation.requestId() + ")";
       case "hashCode" -> System.identityHashCode(proxy);
       case "equals" -> proxy == args[0];
       default -> null;
     };
+  }
+
+  /** The context's LambdaLogger: what the handler logs goes into its invocation's log. */
+  private Object logger(InvocationLog log) {
+    return Proxy.newProxyInstance(loader, new Class<?>[] {loggerType}, (proxy, method, args) -> {
+      if (method.getName().equals("log") && args != null && args.length >= 1) {
+        Object message = args[0];
+        byte[] bytes = message instanceof byte[] b ? b : String.valueOf(message).getBytes(StandardCharsets.UTF_8);
+        log.append(bytes, 0, bytes.length);
+      }
+      return null;
+    });
   }
 
   /** The error document AWS's Java runtime returns: message, type and stack trace. */
