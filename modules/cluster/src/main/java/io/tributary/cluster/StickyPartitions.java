@@ -19,7 +19,7 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 public final class StickyPartitions {
 
-  /** A bound on draws: with n partitions, 64·n draws all missing happens with probability about e^-64. */
+  /** A bound on draws: with n partitions, 64·n draws all missing happens with probability below e^-64. */
   private static final int DRAWS_PER_PARTITION = 64;
   private static final char[] HEX_DIGITS = "0123456789abcdef".toCharArray();
   private final int partitions;
@@ -50,8 +50,8 @@ public final class StickyPartitions {
   /**
    * A fresh request id (a random version 4 UUID, as AWS's are) on {@code functionName}'s next
    * partition: a random id whose last hex digit is then chosen to land there. That digit counts once
-   * in the id's hash, so the sixteen choices move it through sixteen consecutive-ish values, which
-   * reach every partition of up to ten; with more partitions, ids are drawn until one does.
+   * in the id's hash, and '0' to '9' are ten consecutive values, so every partition of up to ten is
+   * reached; with more partitions, ids are drawn until one of the sixteen digits lands.
    */
   public String requestId(String functionName) {
     int wanted = nextPartition(functionName);
