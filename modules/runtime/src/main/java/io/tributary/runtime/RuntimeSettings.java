@@ -46,7 +46,22 @@ public record RuntimeSettings(
     });
     return new RuntimeSettings(Path.of(c.getString("work-dir")).toAbsolutePath(), c.getDuration("idle-timeout"),
         c.getDuration("init-timeout"), (int) c.getBytes("log-bytes-per-invocation").longValue(),
-        c.getInt("in-process-dispatcher-slots"), Map.copyOf(interpreters));
+        Math.min(c.getInt("in-process-dispatcher-slots"), dispatcherThreads(config) - 1), Map.copyOf(interpreters));
+  }
+
+  /**
+   * The threads of the node's default dispatcher, sized as Pekko sizes a fork-join pool. Handlers on
+   * the dispatcher never hold its last thread, which serves HTTP and the actors.
+   */
+  static int dispatcherThreads(Config root) {
+    String path = "pekko.actor.default-dispatcher";
+    if (!root.hasPath(path + ".fork-join-executor")
+        || !List.of("default-executor", "fork-join-executor").contains(root.getString(path + ".executor"))) {
+      return Integer.MAX_VALUE;
+    }
+    Config pool = root.getConfig(path + ".fork-join-executor");
+    int scaled = (int) Math.ceil(Runtime.getRuntime().availableProcessors() * pool.getDouble("parallelism-factor"));
+    return Math.min(Math.max(scaled, pool.getInt("parallelism-min")), pool.getInt("parallelism-max"));
   }
 
   private static boolean installed(String command) {

@@ -4,6 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -47,6 +49,22 @@ class QuickHandlersTest {
   @Test
   void noSlotsKeepsEveryHandlerOnItsOwnThread() {
     assertFalse(new QuickHandlers(ran::add, 0).tryTake(QuickHandlers.PROVEN));
+  }
+
+  @Test
+  void handlersNeverHoldTheDispatchersLastThread() {
+    assertEquals(1, slots(2, 2), "a 2-core node's dispatcher: two threads, one left to HTTP and the actors");
+    assertEquals(0, slots(1, 2), "a single thread is never given to a handler");
+    assertEquals(2, slots(8, 2), "Pekko's default of 8 threads leaves both slots");
+    assertEquals(0, slots(8, 0));
+  }
+
+  /** The slots in effect with {@code in-process-dispatcher-slots = slots} on a dispatcher of {@code threads}. */
+  private static int slots(int threads, int slots) {
+    Config root = ConfigFactory.parseString("pekko.actor.default-dispatcher.fork-join-executor {"
+        + " parallelism-min = " + threads + ", parallelism-max = " + threads + " }\n"
+        + "tributary.runtime.in-process-dispatcher-slots = " + slots).withFallback(ConfigFactory.load());
+    return RuntimeSettings.fromConfig(root).inProcessDispatcherSlots();
   }
 
   @Test
