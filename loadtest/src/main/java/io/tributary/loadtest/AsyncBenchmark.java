@@ -49,12 +49,13 @@ import software.amazon.awssdk.services.lambda.LambdaClient;
  * Durable Event invokes accepted per second, side by side with the ceiling: a bare Pekko HTTP route
  * in the same JVM that writes, with the same driver, the rows Tributary writes per event with the
  * same batching ({@link Ceiling}); and with the earlier, smaller ceiling ("accept-only": the payload
- * row and a journal row per event, nothing else). Rounds alternate; prints every run, the medians
- * and their ratios. During
- * Tributary's runs, probe events (one every 100 ms, through the SDK) measure the delay from 202 to
- * the start of execution, read by the in-process handler on the JVM's clock.
+ * row and a journal row per event, nothing else). Rounds run the sides in turn, in reverse order
+ * every other round (an even number of rounds mirrors the ceiling and Tributary exactly); prints
+ * every run, the medians and their ratios. During Tributary's runs, probe events (one every 100 ms,
+ * signed bytes on a connection of their own) measure the delay from 202 to the start of execution,
+ * read by the in-process handler on the JVM's clock.
  *
- * <p>Arguments (system properties): bench.cassandra (host:port), bench.rounds (5), bench.seconds
+ * <p>Arguments (system properties): bench.cassandra (host:port), bench.rounds (6), bench.seconds
  * (10), bench.warmup (5), bench.connections (8), bench.jit-warmup (30).
  */
 public final class AsyncBenchmark {
@@ -76,7 +77,7 @@ public final class AsyncBenchmark {
       """;
 
   public static void main(String[] args) throws Exception {
-    int rounds = Integer.getInteger("bench.rounds", 5);
+    int rounds = Integer.getInteger("bench.rounds", 6);
     int seconds = Integer.getInteger("bench.seconds", 10);
     int warmup = Integer.getInteger("bench.warmup", 5);
     int connections = Integer.getInteger("bench.connections", 8);
@@ -108,18 +109,27 @@ public final class AsyncBenchmark {
       InvokeBenchmark.load("event", tributary, sign.apply(tributary), jitWarmup, 0, connections);
       List<InvokeBenchmark.Run> runs = new ArrayList<>();
       List<long[]> delays = new ArrayList<>();
+      Map<String, URI> sides = Map.of("ceiling", ceiling, "accept-only", acceptOnly, "event", tributary);
       for (int round = 1; round <= rounds; round++) {
+        // Cassandra's flushes and compactions of what one side wrote land in the runs after it. Odd
+        // rounds run the sides in one order, even rounds in the other, so the ceiling and Tributary
+        // stand in mirrored places: each follows accept-only in one round and itself in the next.
+        List<String> order = round % 2 == 1 ? List.of("ceiling", "accept-only", "event")
+            : List.of("event", "accept-only", "ceiling");
+        System.out.printf(Locale.ROOT, "round %d of %d: %s%n", round, rounds, String.join(", ", order));
         Map<String, Long> before = operations(session);
-        runs.add(InvokeBenchmark.load("ceiling", ceiling, sign.apply(ceiling), warmup, seconds, connections));
-        before = printOperations(session, before, runs.get(runs.size() - 1), warmup + seconds);
-        runs.add(InvokeBenchmark.load("accept-only", acceptOnly, sign.apply(acceptOnly), warmup, seconds, connections));
-        before = printOperations(session, before, runs.get(runs.size() - 1), warmup + seconds);
-        Probe probe = new Probe(tributary, function);
-        probe.start();
-        runs.add(InvokeBenchmark.load("event", tributary, sign.apply(tributary), warmup, seconds, connections));
-        printOperations(session, before, runs.get(runs.size() - 1), warmup + seconds);
-        delays.addAll(probe.stopAndCollect());
-        System.out.printf(Locale.ROOT, "round %d of %d done%n", round, rounds);
+        for (String side : order) {
+          URI endpoint = sides.get(side);
+          Probe probe = side.equals("event") ? new Probe(tributary, function) : null;
+          if (probe != null) {
+            probe.start();
+          }
+          runs.add(InvokeBenchmark.load(side, endpoint, sign.apply(endpoint), warmup, seconds, connections));
+          before = printOperations(session, before, runs.get(runs.size() - 1), warmup + seconds);
+          if (probe != null) {
+            delays.addAll(probe.stopAndCollect());
+          }
+        }
       }
       double ceilingRps = InvokeBenchmark.median(runs, "ceiling", InvokeBenchmark.Run::requestsPerSecond);
       double eventRps = InvokeBenchmark.median(runs, "event", InvokeBenchmark.Run::requestsPerSecond);
@@ -140,11 +150,27 @@ public final class AsyncBenchmark {
       System.out.printf(Locale.ROOT, "202 to execution under that load (%d probes): p50 %.1f ms, p99 %.1f ms"
           + " (from sending the invoke: p50 %.1f ms, p99 %.1f ms)%n", after202.length, percentileMs(after202, 0.5),
           percentileMs(after202, 0.99), percentileMs(afterSend, 0.5), percentileMs(afterSend, 0.99));
-      System.out.printf(Locale.ROOT, "ratio event/ceiling: %.2f (event/accept-only: %.2f)%n", eventRps / ceilingRps,
-          eventRps / InvokeBenchmark.median(runs, "accept-only", InvokeBenchmark.Run::requestsPerSecond));
+      System.out.printf(Locale.ROOT, "ratio event/ceiling: %.2f (event/accept-only: %.2f); median of the rounds'"
+          + " own ratios: %.2f%n", eventRps / ceilingRps,
+          eventRps / InvokeBenchmark.median(runs, "accept-only", InvokeBenchmark.Run::requestsPerSecond),
+          InvokeBenchmark.median(roundRatios(runs)));
     } finally {
       system.terminate();
     }
+  }
+
+  /** Per round, Tributary's accepted/s ÷ the ceiling's in the same round. */
+  private static List<Double> roundRatios(List<InvokeBenchmark.Run> runs) {
+    List<Double> ratios = new ArrayList<>();
+    Map<String, Double> round = new java.util.HashMap<>();
+    for (InvokeBenchmark.Run run : runs) {
+      round.put(run.side(), run.requestsPerSecond());
+      if (round.size() == 3) {
+        ratios.add(round.get("event") / round.get("ceiling"));
+        round.clear();
+      }
+    }
+    return ratios;
   }
 
   /**

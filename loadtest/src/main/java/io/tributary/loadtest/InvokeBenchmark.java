@@ -298,8 +298,13 @@ public final class InvokeBenchmark {
   }
 
   static double median(List<Double> values) {
-    List<Double> sorted = values.stream().sorted().toList();
-    return sorted.get(sorted.size() / 2);
+    return median(values.stream().mapToDouble(Double::doubleValue).sorted().toArray());
+  }
+
+  /** Of an even count, the mean of the middle two. */
+  private static double median(double[] sorted) {
+    int n = sorted.length;
+    return n == 0 ? Double.NaN : n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
   }
 
   /**
@@ -321,8 +326,7 @@ public final class InvokeBenchmark {
   }
 
   static double median(List<Run> runs, String side, java.util.function.ToDoubleFunction<Run> metric) {
-    double[] values = runs.stream().filter(r -> r.side().equals(side)).mapToDouble(metric).sorted().toArray();
-    return values.length == 0 ? Double.NaN : values[values.length / 2];
+    return median(runs.stream().filter(r -> r.side().equals(side)).mapToDouble(metric).sorted().toArray());
   }
 
   /** The request's bytes, signed once: a signature stays valid for 5 minutes, longer than a run. */
