@@ -8,7 +8,7 @@ import com.datastax.oss.driver.api.core.cql.BatchStatementBuilder;
 import com.datastax.oss.driver.api.core.cql.DefaultBatchType;
 import com.datastax.oss.driver.api.core.cql.PreparedStatement;
 import com.datastax.oss.driver.api.core.uuid.Uuids;
-import io.tributary.cluster.StickyPartitions;
+import io.tributary.cluster.async.StickyPartitions;
 import io.tributary.server.Node;
 import java.io.IOException;
 import java.net.URI;

@@ -4,8 +4,8 @@ import static org.apache.pekko.http.javadsl.server.PathMatchers.segment;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.tributary.api.Arns;
-import io.tributary.cluster.AsyncQueueEntity;
-import io.tributary.cluster.FunctionEntity;
+import io.tributary.cluster.async.AsyncQueueEntity;
+import io.tributary.cluster.function.FunctionEntity;
 import java.time.Clock;
 import java.util.concurrent.CompletionStage;
 import org.apache.pekko.http.javadsl.model.HttpResponse;

@@ -9,7 +9,7 @@ import io.tributary.api.Destination;
 import io.tributary.api.EventInvokeConfig;
 import io.tributary.api.LambdaException;
 import io.tributary.api.Validation;
-import io.tributary.cluster.FunctionEntity;
+import io.tributary.cluster.function.FunctionEntity;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;

@@ -8,10 +8,11 @@ import io.tributary.api.Arns;
 import io.tributary.api.EventSource;
 import io.tributary.api.EventSourceMapping;
 import io.tributary.api.LambdaException;
-import io.tributary.cluster.EventSourceMappingEntity;
-import io.tributary.cluster.FunctionEntity;
-import io.tributary.cluster.MappingPollers;
-import io.tributary.cluster.PollerStats;
+import io.tributary.cluster.Reply;
+import io.tributary.cluster.function.FunctionEntity;
+import io.tributary.cluster.mapping.EventSourceMappingEntity;
+import io.tributary.cluster.mapping.MappingPollers;
+import io.tributary.cluster.mapping.PollerStats;
 import io.tributary.cluster.store.MappingRegistry;
 import java.math.BigDecimal;
 import java.time.Clock;
@@ -499,7 +500,7 @@ final class EventSourceMappingRoutes extends AllDirectives {
   }
 
   private CompletionStage<EventSourceMapping> ask(String uuid,
-      Function<ActorRef<FunctionEntity.Reply<EventSourceMapping>>, EventSourceMappingEntity.Command> command) {
+      Function<ActorRef<Reply<EventSourceMapping>>, EventSourceMappingEntity.Command> command) {
     if (!UUID_SHAPE.matcher(uuid).matches()) {
       return CompletableFuture.failedFuture(LambdaException.notFound("The resource you requested does not exist."
           + " (Event source mapping " + uuid + ")"));

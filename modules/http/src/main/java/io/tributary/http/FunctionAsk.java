@@ -2,9 +2,9 @@ package io.tributary.http;
 
 import io.tributary.api.LambdaException;
 import io.tributary.cluster.Asks;
-import io.tributary.cluster.FunctionEntity;
-import io.tributary.cluster.FunctionEntity.Command;
-import io.tributary.cluster.FunctionEntity.Reply;
+import io.tributary.cluster.Reply;
+import io.tributary.cluster.function.FunctionEntity.Command;
+import io.tributary.cluster.function.FunctionEntity;
 import java.time.Duration;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;

@@ -1,8 +1,8 @@
 package io.tributary.runtime;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.ObjectReader;
 import com.fasterxml.jackson.databind.ObjectWriter;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.tributary.api.FunctionConfig;
 import io.tributary.api.FunctionLog;
 import io.tributary.api.Invocation;

@@ -1,24 +1,27 @@
 package io.tributary.server;
 
 import com.typesafe.config.Config;
-import io.tributary.cluster.AccountEntity;
-import io.tributary.cluster.AsyncMetrics;
-import io.tributary.cluster.AsyncQueueEntity;
-import io.tributary.cluster.Dispatcher;
-import io.tributary.cluster.EventSourceMappingEntity;
-import io.tributary.cluster.MappingPollers;
-import io.tributary.cluster.PollerStats;
-import io.tributary.cluster.RetrySchedule;
-import io.tributary.cluster.ShardPoller;
-import io.tributary.cluster.StreamShardPoller;
-import io.tributary.cluster.FunctionEntity;
-import io.tributary.cluster.QueueWaker;
+import io.tributary.cluster.async.AsyncMetrics;
+import io.tributary.cluster.async.AsyncQueueEntity;
+import io.tributary.cluster.async.EventQueueStore;
+import io.tributary.cluster.async.QueueWaker;
+import io.tributary.cluster.concurrency.AccountEntity;
+import io.tributary.cluster.concurrency.LeaseHolders;
+import io.tributary.cluster.delivery.RetrySchedule;
+import io.tributary.cluster.function.FunctionEntity;
+import io.tributary.cluster.invoke.Dispatcher;
+import io.tributary.cluster.mapping.EventSourceMappingEntity;
+import io.tributary.cluster.mapping.MappingPollers;
+import io.tributary.cluster.mapping.PollerStats;
+import io.tributary.cluster.mapping.QueuePoller;
+import io.tributary.cluster.mapping.ShardPoller;
+import io.tributary.cluster.mapping.StreamCheckpoints;
+import io.tributary.cluster.store.CassandraEventQueueStore;
+import io.tributary.cluster.store.CassandraStreamCheckpoints;
 import io.tributary.cluster.store.CodeStore;
-import io.tributary.cluster.store.EventQueueStore;
 import io.tributary.cluster.store.FunctionRegistry;
 import io.tributary.cluster.store.LogStore;
 import io.tributary.cluster.store.MappingRegistry;
-import io.tributary.cluster.store.StreamCheckpoints;
 import io.tributary.cluster.store.Schema;
 import io.tributary.connectors.Connectors;
 import io.tributary.http.ApiSettings;
@@ -94,10 +97,11 @@ public final class Node {
           FunctionRegistry registry = new FunctionRegistry(session, keyspace, settings.arns().accountId());
           CodeStore codeStore = new CodeStore(session, keyspace);
           ClusterSharding sharding = ClusterSharding.get(system);
-          FunctionEntity.init(sharding, settings.arns(), registry);
+          LeaseHolders holders = (key, timeout) -> Dispatcher.holdings(system, key, timeout);
+          FunctionEntity.init(sharding, settings.arns(), registry, holders);
           AccountEntity.init(sharding, new AccountEntity.Settings(settings.accountConcurrency(),
               config.getDuration("tributary.concurrency.lease-ttl"), config.getDuration("tributary.concurrency.lease-margin"),
-              config.getDuration("tributary.concurrency.pool-refresh")), registry::reservedTotal);
+              config.getDuration("tributary.concurrency.pool-refresh")), registry::reservedTotal, holders);
           LogStore logStore = new LogStore(session, keyspace, config.getDuration("tributary.logs.retention"),
               config.getDuration("tributary.logs.flush-interval"), config.getBytes("tributary.logs.max-buffered"));
           LocalRuntime runtime = LocalRuntime.start(system, runtimeSettings,
@@ -110,7 +114,7 @@ public final class Node {
                   settings.arns().accountId(), config.getDuration("tributary.concurrency.lease-ttl")));
           started.set(dispatcher.ref());
           AsyncQueueEntity.Settings async = AsyncQueueEntity.Settings.fromConfig(config);
-          EventQueueStore queues = new EventQueueStore(session, keyspace, async.payloadTtl(), async.recentPayloads(),
+          EventQueueStore queues = new CassandraEventQueueStore(session, keyspace, async.payloadTtl(), async.recentPayloads(),
               async.outcomeRetention());
           AsyncQueueEntity.Intake intake = new AsyncQueueEntity.Intake(system, sharding, queues, async,
               Clock.systemUTC());
@@ -127,14 +131,14 @@ public final class Node {
           MappingRegistry mappingRegistry = new MappingRegistry(session, keyspace, settings.arns().accountId());
           PollerStats pollerStats = new PollerStats();
           EventSourceMappingEntity.init(sharding, mappingRegistry, Clock.systemUTC());
-          ShardPoller.Deps pollerDeps = new ShardPoller.Deps(destinations, dispatcher, sharding, new RetrySchedule(
+          QueuePoller.Deps pollerDeps = new QueuePoller.Deps(destinations, dispatcher, sharding, new RetrySchedule(
               java.util.List.of(config.getDuration("tributary.mappings.backoff-min")),
               config.getDuration("tributary.mappings.backoff-min"),
               config.getDuration("tributary.mappings.backoff-max")),
               config.getInt("tributary.mappings.queue-pollers"), pollerStats);
-          StreamCheckpoints streamCheckpoints = new StreamCheckpoints(session, keyspace);
+          StreamCheckpoints streamCheckpoints = new CassandraStreamCheckpoints(session, keyspace);
           java.time.Duration refresh = config.getDuration("tributary.mappings.refresh");
-          StreamShardPoller.init(sharding, pollerDeps, streamCheckpoints, refresh.multipliedBy(5));
+          ShardPoller.init(sharding, pollerDeps, streamCheckpoints, refresh.multipliedBy(5));
           ActorRef<MappingPollers.Command> pollers = system.systemActorOf(MappingPollers.create(mappingRegistry,
               pollerDeps, streamCheckpoints, refresh), "mapping-pollers", Props.empty());
           // Before the runtime and the destination clients stop (PhaseServiceStop), so no poller uses them.

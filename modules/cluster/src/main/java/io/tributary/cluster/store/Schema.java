@@ -24,9 +24,9 @@ public final class Schema {
     all.addAll(FunctionRegistry.tableDefinitions(keyspace));
     all.addAll(CodeStore.tableDefinitions(keyspace));
     all.addAll(LogStore.tableDefinitions(keyspace));
-    all.addAll(EventQueueStore.tableDefinitions(keyspace));
+    all.addAll(CassandraEventQueueStore.tableDefinitions(keyspace));
     all.addAll(MappingRegistry.tableDefinitions(keyspace));
-    all.addAll(StreamCheckpoints.tableDefinitions(keyspace));
+    all.addAll(CassandraStreamCheckpoints.tableDefinitions(keyspace));
     return all;
   }
 

@@ -1,0 +1,965 @@
+package io.tributary.cluster.function;
+
+import io.tributary.api.AliasConfig;
+import io.tributary.api.Arns;
+import io.tributary.api.ConfigurationPatch;
+import io.tributary.api.EventInvokeConfig;
+import io.tributary.api.FunctionConfig;
+import io.tributary.api.LambdaError;
+import io.tributary.api.LambdaException;
+import io.tributary.api.PolicyStatement;
+import io.tributary.api.Validation;
+import io.tributary.cluster.ClusterMessage;
+import io.tributary.cluster.PersistedMessage;
+import io.tributary.cluster.Reply;
+import io.tributary.cluster.concurrency.LeaseHolders;
+import io.tributary.cluster.concurrency.LeaseLedger;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.UUID;
+import java.util.concurrent.CompletionStage;
+import java.util.function.Function;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
+import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
+import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
+import org.apache.pekko.persistence.typed.PersistenceId;
+import org.apache.pekko.persistence.typed.RecoveryCompleted;
+import org.apache.pekko.persistence.typed.javadsl.CommandHandlerWithReply;
+import org.apache.pekko.persistence.typed.javadsl.EventHandler;
+import org.apache.pekko.persistence.typed.javadsl.EventSourcedBehaviorWithEnforcedReplies;
+import org.apache.pekko.persistence.typed.javadsl.ReplyEffect;
+import org.apache.pekko.persistence.typed.javadsl.RetentionCriteria;
+import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
+
+/**
+ * One function: its {@code $LATEST} configuration, published versions, aliases, reserved
+ * concurrency, resource policy and tags. Sharded by function name and event-sourced in Cassandra.
+ *
+ * <p>Lifecycle: the entity is empty until {@link Create}; {@link Delete} without a qualifier returns
+ * it to empty (a later create starts again at version 1, as on AWS). Every command answers, with a
+ * {@link Reply} holding either a value or an AWS-shaped error; a rejected command persists nothing.
+ *
+ * <p>After each persist, and again after recovery, the entity writes the function's row in the
+ * registry that ListFunctions reads ({@link RegistryWriter}), and only then replies, so a create is listed on
+ * the very next request. Rows are written with the event's sequence number as their Cassandra write
+ * timestamp, so two writes that land out of order can never leave the older one visible.
+ */
+public final class FunctionEntity
+    extends EventSourcedBehaviorWithEnforcedReplies<FunctionEntity.Command, FunctionEntity.Event, FunctionEntity.State> {
+
+  public static final EntityTypeKey<Command> TYPE_KEY = EntityTypeKey.create(Command.class, "Function");
+
+  private static final DateTimeFormatter LAST_MODIFIED =
+      DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSSZ").withZone(ZoneOffset.UTC);
+
+  /** Where the entity writes the row ListFunctions reads; seqNr orders the writes. */
+  @FunctionalInterface
+  public interface RegistryWriter {
+    CompletionStage<Void> save(String functionName, State state, long seqNr);
+  }
+
+  // ---- protocol ----
+
+  /** A message to or from a FunctionEntity; serialized with Kryo between nodes. */
+  public sealed interface Command extends ClusterMessage {}
+
+  /** A function as GetFunction shows it: the configuration of one qualifier, tags and concurrency. */
+  public record FunctionView(FunctionConfig configuration, Integer reservedConcurrency, Map<String, String> tags)
+      implements ClusterMessage {}
+
+  /** A resource-based policy for one qualifier; the revision is the function's. */
+  public record Policy(List<PolicyStatement> statements, String revisionId) implements ClusterMessage {}
+
+  public record Create(FunctionConfig config, Map<String, String> tags, boolean publish,
+                       ActorRef<Reply<FunctionView>> replyTo) implements Command {}
+
+  public record Get(String qualifier, ActorRef<Reply<FunctionView>> replyTo) implements Command {}
+
+  public record UpdateCode(String codeSha256, long codeSize, String codeSha256Hex, List<String> architectures,
+                           boolean publish, String revisionId, ActorRef<Reply<FunctionView>> replyTo)
+      implements Command {}
+
+  public record UpdateConfiguration(ConfigurationPatch patch, String revisionId, ActorRef<Reply<FunctionView>> replyTo)
+      implements Command {}
+
+  public record Delete(String qualifier, ActorRef<Reply<Boolean>> replyTo) implements Command {}
+
+  public record PublishVersion(String codeSha256, String description, String revisionId,
+                               ActorRef<Reply<FunctionConfig>> replyTo) implements Command {}
+
+  public record ListVersions(ActorRef<Reply<List<FunctionConfig>>> replyTo) implements Command {}
+
+  public record CreateAlias(AliasConfig alias, ActorRef<Reply<AliasConfig>> replyTo) implements Command {}
+
+  public record GetAlias(String name, ActorRef<Reply<AliasConfig>> replyTo) implements Command {}
+
+  /** Null fields are left unchanged, as in AWS's UpdateAlias. */
+  public record UpdateAlias(String name, String functionVersion, String description,
+                            Map<String, Double> additionalVersionWeights, String revisionId,
+                            ActorRef<Reply<AliasConfig>> replyTo) implements Command {}
+
+  public record DeleteAlias(String name, ActorRef<Reply<Boolean>> replyTo) implements Command {}
+
+  public record ListAliases(String functionVersion, ActorRef<Reply<List<AliasConfig>>> replyTo) implements Command {}
+
+  public record PutConcurrency(int reservedConcurrentExecutions, ActorRef<Reply<Integer>> replyTo) implements Command {}
+
+  public record GetConcurrency(ActorRef<Reply<Integer>> replyTo) implements Command {}
+
+  public record DeleteConcurrency(ActorRef<Reply<Boolean>> replyTo) implements Command {}
+
+  public record AddPermission(PolicyStatement statement, String revisionId, ActorRef<Reply<PolicyStatement>> replyTo)
+      implements Command {}
+
+  public record RemovePermission(String qualifier, String statementId, String revisionId,
+                                 ActorRef<Reply<Boolean>> replyTo) implements Command {}
+
+  public record GetPolicy(String qualifier, ActorRef<Reply<Policy>> replyTo) implements Command {}
+
+  public record TagResource(Map<String, String> tags, ActorRef<Reply<Map<String, String>>> replyTo) implements Command {}
+
+  public record UntagResource(List<String> tagKeys, ActorRef<Reply<Map<String, String>>> replyTo) implements Command {}
+
+  public record ListTags(ActorRef<Reply<Map<String, String>>> replyTo) implements Command {}
+
+  /** {@code replace}: Put (the config replaces what was there); otherwise Update (it patches it). */
+  public record PutEventInvokeConfig(String qualifier, EventInvokeConfig config, boolean replace,
+                                     ActorRef<Reply<EventInvokeConfig>> replyTo) implements Command {}
+
+  public record GetEventInvokeConfig(String qualifier, ActorRef<Reply<EventInvokeConfig>> replyTo) implements Command {}
+
+  public record DeleteEventInvokeConfig(String qualifier, ActorRef<Reply<Boolean>> replyTo) implements Command {}
+
+  /** Every qualifier's configuration, by qualifier. */
+  public record ListEventInvokeConfigs(ActorRef<Reply<Map<String, EventInvokeConfig>>> replyTo) implements Command {}
+
+  /**
+   * A Dispatcher's lease of reserved-concurrency slots: {@code held} is what it believes it holds,
+   * {@code wanted} what it needs now. The reply is the slots granted, or -1 when the function has
+   * no reserved concurrency (the account's pool applies).
+   */
+  public record AcquireLease(String holder, int held, int wanted, ActorRef<Reply<Integer>> replyTo)
+      implements Command {}
+
+  /** Local: what the Dispatchers of the cluster said they hold of this function's reserved concurrency. */
+  private record LeasesLearned(Map<String, Integer> holdings, boolean complete) implements Command {}
+
+  /** What an invoke of {@code qualifier} runs: read by Dispatchers, which cache it briefly. */
+  public record ResolveInvokeTarget(String qualifier, ActorRef<Reply<InvokeTarget>> replyTo) implements Command {}
+
+  /**
+   * The version an invoke runs, and for a weighted alias the additional version with its weight;
+   * the function's reserved concurrency (null when unreserved) is enforced by the Dispatcher.
+   */
+  public record InvokeTarget(String functionArn, FunctionConfig primary, FunctionConfig additional,
+                             double additionalWeight, Integer reservedConcurrency,
+                             EventInvokeConfig eventInvokeConfig) implements ClusterMessage {}
+
+  // ---- events (persisted; see PersistedSerializer for their manifests) ----
+
+  public sealed interface Event extends PersistedMessage {}
+
+  public record FunctionCreated(FunctionConfig config, Map<String, String> tags) implements Event {}
+
+  public record FunctionCodeUpdated(FunctionConfig config) implements Event {}
+
+  public record FunctionConfigurationUpdated(FunctionConfig config) implements Event {}
+
+  public record VersionPublished(FunctionConfig version) implements Event {}
+
+  public record VersionDeleted(String version) implements Event {}
+
+  public record FunctionDeleted(String at) implements Event {}
+
+  public record AliasCreated(AliasConfig alias) implements Event {}
+
+  public record AliasUpdated(AliasConfig alias) implements Event {}
+
+  public record AliasDeleted(String name) implements Event {}
+
+  public record ConcurrencyPut(int reservedConcurrentExecutions) implements Event {}
+
+  public record ConcurrencyDeleted(String at) implements Event {}
+
+  /** A policy change also gives {@code $LATEST} a new revision, as on AWS. */
+  public record PermissionAdded(PolicyStatement statement, String revisionId) implements Event {}
+
+  public record PermissionRemoved(String qualifier, String statementId, String revisionId) implements Event {}
+
+  public record TagsAdded(Map<String, String> tags) implements Event {}
+
+  public record TagsRemoved(List<String> tagKeys) implements Event {}
+
+  /** The whole configuration of {@code qualifier} after a Put or an Update. */
+  public record EventInvokeConfigPut(String qualifier, EventInvokeConfig config) implements Event {}
+
+  public record EventInvokeConfigDeleted(String qualifier) implements Event {}
+
+  // ---- state ----
+
+  /** The whole function; {@code latest == null} means there is no function of this name. */
+  public record State(
+      FunctionConfig latest,
+      Map<String, FunctionConfig> versions,
+      long lastVersion,
+      Map<String, AliasConfig> aliases,
+      Integer reservedConcurrency,
+      List<PolicyStatement> policy,
+      Map<String, String> tags,
+      Map<String, EventInvokeConfig> eventInvokeConfigs) implements PersistedMessage {
+
+    public static final State EMPTY = new State(null, Map.of(), 0, Map.of(), null, List.of(), Map.of(), Map.of());
+
+    public State {
+      versions = versions == null ? Map.of() : versions;
+      aliases = aliases == null ? Map.of() : aliases;
+      policy = policy == null ? List.of() : policy;
+      tags = tags == null ? Map.of() : tags;
+      eventInvokeConfigs = eventInvokeConfigs == null ? Map.of() : eventInvokeConfigs;
+    }
+
+    public boolean exists() {
+      return latest != null;
+    }
+
+    /** Published versions in ascending number order. */
+    public List<FunctionConfig> publishedVersions() {
+      List<FunctionConfig> list = new ArrayList<>(versions.values());
+      list.sort(Comparator.comparingLong(c -> Long.parseLong(c.version())));
+      return list;
+    }
+
+    State apply(Event event) {
+      if (event instanceof FunctionCreated e) {
+        return new State(e.config(), Map.of(), 0, Map.of(), null, List.of(), e.tags(), Map.of());
+      } else if (event instanceof FunctionCodeUpdated e) {
+        return withLatest(e.config());
+      } else if (event instanceof FunctionConfigurationUpdated e) {
+        return withLatest(e.config());
+      } else if (event instanceof VersionPublished e) {
+        Map<String, FunctionConfig> v = new HashMap<>(versions);
+        v.put(e.version().version(), e.version());
+        return new State(latest, v, Long.parseLong(e.version().version()), aliases, reservedConcurrency, policy, tags,
+            eventInvokeConfigs);
+      } else if (event instanceof VersionDeleted e) {
+        Map<String, FunctionConfig> v = new HashMap<>(versions);
+        v.remove(e.version());
+        List<PolicyStatement> p = policy.stream().filter(s -> !s.qualifier().equals(e.version())).toList();
+        return new State(latest, v, lastVersion, aliases, reservedConcurrency, p, tags,
+            without(eventInvokeConfigs, e.version()));
+      } else if (event instanceof FunctionDeleted) {
+        return EMPTY;
+      } else if (event instanceof AliasCreated e) {
+        return withAlias(e.alias());
+      } else if (event instanceof AliasUpdated e) {
+        return withAlias(e.alias());
+      } else if (event instanceof AliasDeleted e) {
+        Map<String, AliasConfig> a = new HashMap<>(aliases);
+        a.remove(e.name());
+        List<PolicyStatement> p = policy.stream().filter(s -> !s.qualifier().equals(e.name())).toList();
+        return new State(latest, versions, lastVersion, a, reservedConcurrency, p, tags,
+            without(eventInvokeConfigs, e.name()));
+      } else if (event instanceof ConcurrencyPut e) {
+        return new State(latest, versions, lastVersion, aliases, e.reservedConcurrentExecutions(), policy, tags,
+            eventInvokeConfigs);
+      } else if (event instanceof ConcurrencyDeleted) {
+        return new State(latest, versions, lastVersion, aliases, null, policy, tags, eventInvokeConfigs);
+      } else if (event instanceof PermissionAdded e) {
+        List<PolicyStatement> p = new ArrayList<>(policy);
+        p.add(e.statement());
+        return new State(latest.withRevision(e.revisionId(), latest.lastModified()), versions, lastVersion, aliases,
+            reservedConcurrency, p, tags, eventInvokeConfigs);
+      } else if (event instanceof PermissionRemoved e) {
+        List<PolicyStatement> p = policy.stream()
+            .filter(s -> !(s.qualifier().equals(e.qualifier()) && s.sid().equals(e.statementId()))).toList();
+        return new State(latest.withRevision(e.revisionId(), latest.lastModified()), versions, lastVersion, aliases,
+            reservedConcurrency, p, tags, eventInvokeConfigs);
+      } else if (event instanceof TagsAdded e) {
+        Map<String, String> t = new TreeMap<>(tags);
+        t.putAll(e.tags());
+        return new State(latest, versions, lastVersion, aliases, reservedConcurrency, policy, t, eventInvokeConfigs);
+      } else if (event instanceof TagsRemoved e) {
+        Map<String, String> t = new TreeMap<>(tags);
+        e.tagKeys().forEach(t::remove);
+        return new State(latest, versions, lastVersion, aliases, reservedConcurrency, policy, t, eventInvokeConfigs);
+      } else if (event instanceof EventInvokeConfigPut e) {
+        Map<String, EventInvokeConfig> c = new TreeMap<>(eventInvokeConfigs);
+        c.put(e.qualifier(), e.config());
+        return new State(latest, versions, lastVersion, aliases, reservedConcurrency, policy, tags, c);
+      } else if (event instanceof EventInvokeConfigDeleted e) {
+        return new State(latest, versions, lastVersion, aliases, reservedConcurrency, policy, tags,
+            without(eventInvokeConfigs, e.qualifier()));
+      }
+      throw new IllegalStateException("Unknown event " + event.getClass());
+    }
+
+    private State withLatest(FunctionConfig config) {
+      return new State(config, versions, lastVersion, aliases, reservedConcurrency, policy, tags, eventInvokeConfigs);
+    }
+
+    private State withAlias(AliasConfig alias) {
+      Map<String, AliasConfig> a = new HashMap<>(aliases);
+      a.put(alias.name(), alias);
+      return new State(latest, versions, lastVersion, a, reservedConcurrency, policy, tags, eventInvokeConfigs);
+    }
+
+    private static Map<String, EventInvokeConfig> without(Map<String, EventInvokeConfig> configs, String qualifier) {
+      Map<String, EventInvokeConfig> c = new TreeMap<>(configs);
+      c.remove(qualifier);
+      return c;
+    }
+  }
+
+  // ---- behaviour ----
+
+  public static void init(ClusterSharding sharding, Arns arns, RegistryWriter registry, LeaseHolders holders) {
+    sharding.init(Entity.of(TYPE_KEY, ctx -> create(ctx.getEntityId(), arns, registry, holders)));
+  }
+
+  public static Behavior<Command> create(String functionName, Arns arns, RegistryWriter registry,
+                                         LeaseHolders holders) {
+    return Behaviors.setup(ctx -> new FunctionEntity(functionName, arns, registry, holders, ctx));
+  }
+
+  private final String functionName;
+  private final Arns arns;
+  private final Duration leaseTtl;
+  private final Duration leaseMargin;
+  /** In memory only: after a restart or move it is learned again from the Dispatchers (see LeaseLedger). */
+  private LeaseLedger leases;
+  private boolean learning;
+  private static final Duration LEARN_TIMEOUT = Duration.ofSeconds(2);
+  private final RegistryWriter registry;
+  private final LeaseHolders holders;
+  private final ActorContext<Command> context;
+
+  private FunctionEntity(String functionName, Arns arns, RegistryWriter registry, LeaseHolders holders,
+                         ActorContext<Command> context) {
+    super(PersistenceId.of(TYPE_KEY.name(), functionName));
+    this.holders = holders;
+    this.functionName = functionName;
+    this.arns = arns;
+    this.registry = registry;
+    this.context = context;
+    var config = context.getSystem().settings().config();
+    this.leaseTtl = config.getDuration("tributary.concurrency.lease-ttl");
+    this.leaseMargin = config.getDuration("tributary.concurrency.lease-margin");
+  }
+
+  @Override
+  public State emptyState() {
+    return State.EMPTY;
+  }
+
+  @Override
+  public RetentionCriteria retentionCriteria() {
+    return RetentionCriteria.snapshotEvery(100, 2);
+  }
+
+  @Override
+  public SignalHandler<State> signalHandler() {
+    return newSignalHandlerBuilder()
+        .onSignal(RecoveryCompleted.instance(), this::onRecoveryCompleted)
+        .build();
+  }
+
+  @Override
+  public EventHandler<State, Event> eventHandler() {
+    return newEventHandlerBuilder().forAnyState().onAnyEvent(State::apply);
+  }
+
+  @Override
+  public CommandHandlerWithReply<Command, Event, State> commandHandler() {
+    return newCommandHandlerWithReplyBuilder()
+        .forAnyState()
+        .onCommand(Create.class, this::onCreate)
+        .onCommand(Get.class, this::onGet)
+        .onCommand(ResolveInvokeTarget.class, this::onResolveInvokeTarget)
+        .onCommand(AcquireLease.class, this::onAcquireLease)
+        .onCommand(LeasesLearned.class, this::onLeasesLearned)
+        .onCommand(UpdateCode.class, this::onUpdateCode)
+        .onCommand(UpdateConfiguration.class, this::onUpdateConfiguration)
+        .onCommand(Delete.class, this::onDelete)
+        .onCommand(PublishVersion.class, this::onPublishVersion)
+        .onCommand(ListVersions.class, this::onListVersions)
+        .onCommand(CreateAlias.class, this::onCreateAlias)
+        .onCommand(GetAlias.class, this::onGetAlias)
+        .onCommand(UpdateAlias.class, this::onUpdateAlias)
+        .onCommand(DeleteAlias.class, this::onDeleteAlias)
+        .onCommand(ListAliases.class, this::onListAliases)
+        .onCommand(PutConcurrency.class, this::onPutConcurrency)
+        .onCommand(GetConcurrency.class, this::onGetConcurrency)
+        .onCommand(DeleteConcurrency.class, this::onDeleteConcurrency)
+        .onCommand(AddPermission.class, this::onAddPermission)
+        .onCommand(RemovePermission.class, this::onRemovePermission)
+        .onCommand(GetPolicy.class, this::onGetPolicy)
+        .onCommand(TagResource.class, this::onTagResource)
+        .onCommand(UntagResource.class, this::onUntagResource)
+        .onCommand(ListTags.class, this::onListTags)
+        .onCommand(PutEventInvokeConfig.class, this::onPutEventInvokeConfig)
+        .onCommand(GetEventInvokeConfig.class, this::onGetEventInvokeConfig)
+        .onCommand(DeleteEventInvokeConfig.class, this::onDeleteEventInvokeConfig)
+        .onCommand(ListEventInvokeConfigs.class, this::onListEventInvokeConfigs)
+        .build();
+  }
+
+  private void onRecoveryCompleted(State state) {
+    long seqNr = lastSequenceNumber(context);
+    if (seqNr > 0) {
+      registry.save(functionName, state, seqNr).whenComplete((done, failure) -> {
+        if (failure != null) {
+          context.getLog().warn("Could not repair the registry row of function {}: {}", functionName, failure.toString());
+        }
+      });
+    }
+  }
+
+  private ReplyEffect<Event, State> onCreate(State state, Create cmd) {
+    if (state.exists()) {
+      return reject(cmd.replyTo(), LambdaException.conflict("Function already exist: " + functionName));
+    }
+    String now = now();
+    FunctionConfig config = cmd.config().withRevision(UUID.randomUUID().toString(), now);
+    List<Event> events = new ArrayList<>();
+    events.add(new FunctionCreated(config, new TreeMap<>(cmd.tags())));
+    FunctionConfig shown = config;
+    if (cmd.publish()) {
+      shown = config.withVersion("1", config.description(), UUID.randomUUID().toString(), now);
+      events.add(new VersionPublished(shown));
+    }
+    FunctionConfig reply = shown;
+    return persistThenReply(events, cmd.replyTo(), s -> view(s, reply));
+  }
+
+  private ReplyEffect<Event, State> onGet(State state, Get cmd) {
+    try {
+      return Effect().reply(cmd.replyTo(), Reply.ok(view(state, resolve(state, cmd.qualifier()))));
+    } catch (LambdaException e) {
+      return reject(cmd.replyTo(), e);
+    }
+  }
+
+  private ReplyEffect<Event, State> onAcquireLease(State state, AcquireLease cmd) {
+    Integer reserved = state.latest() == null ? null : state.reservedConcurrency();
+    if (reserved == null) {
+      leases = null;
+      return Effect().reply(cmd.replyTo(), Reply.ok(-1));
+    }
+    if (leases == null) {
+      if (!learning) {
+        learning = true;
+        learnLeases();
+      }
+      return Effect().stash();
+    }
+    long now = System.currentTimeMillis();
+    leases.setLimit(reserved);
+    return Effect().reply(cmd.replyTo(), Reply.ok(leases.acquire(cmd.holder(), cmd.held(), cmd.wanted(), now)));
+  }
+
+  /**
+   * This entity may have been restarted or moved while Dispatchers hold leases it granted before:
+   * it asks every Dispatcher in the cluster what it holds, and grants nothing until it knows.
+   */
+  private void learnLeases() {
+    context.pipeToSelf(holders.of(functionName, LEARN_TIMEOUT),
+        (holdings, failure) -> new LeasesLearned(holdings.slots(), holdings.complete()));
+  }
+
+  private ReplyEffect<Event, State> onLeasesLearned(State state, LeasesLearned learned) {
+    learning = false;
+    long now = System.currentTimeMillis();
+    Integer reserved = state.reservedConcurrency();
+    leases = new LeaseLedger(reserved == null ? 0 : reserved, leaseTtl.toMillis(), leaseMargin.toMillis(),
+        !learned.complete(), now);
+    learned.holdings().forEach((holder, slots) -> leases.restore(holder, slots, now));
+    if (!learned.complete()) {
+      context.getLog().info("Function {}: not every node answered for its leases; no new concurrency is granted for"
+          + " {} s", functionName, (leaseTtl.plus(leaseMargin)).toSeconds());
+    }
+    return Effect().none().thenNoReply().thenUnstashAll();
+  }
+
+  private ReplyEffect<Event, State> onResolveInvokeTarget(State state, ResolveInvokeTarget cmd) {
+    try {
+      FunctionConfig primary = resolve(state, cmd.qualifier());
+      AliasConfig alias = cmd.qualifier() == null ? null : state.aliases().get(cmd.qualifier());
+      FunctionConfig additional = null;
+      double weight = 0;
+      if (alias != null && !alias.additionalVersionWeights().isEmpty()) {
+        var extra = alias.additionalVersionWeights().entrySet().iterator().next();
+        additional = state.versions().get(extra.getKey());
+        weight = additional == null ? 0 : extra.getValue();
+      }
+      String arn = arns.functionArn(primary.functionName(), cmd.qualifier());
+      return Effect().reply(cmd.replyTo(),
+          Reply.ok(new InvokeTarget(arn, primary, additional, weight, state.reservedConcurrency(),
+              state.eventInvokeConfigs().get(cmd.qualifier() == null ? FunctionConfig.LATEST : cmd.qualifier()))));
+    } catch (LambdaException e) {
+      return reject(cmd.replyTo(), e);
+    }
+  }
+
+  private ReplyEffect<Event, State> onUpdateCode(State state, UpdateCode cmd) {
+    try {
+      FunctionConfig latest = latest(state);
+      Validation.revisionMatches(cmd.revisionId(), latest.revisionId());
+      String now = now();
+      FunctionConfig updated = latest.withCode(cmd.codeSha256(), cmd.codeSize(), cmd.codeSha256Hex(),
+          UUID.randomUUID().toString(), now);
+      if (cmd.architectures() != null && !cmd.architectures().isEmpty()) {
+        updated = new FunctionConfig(updated.functionName(), updated.version(), updated.runtime(), updated.role(),
+            updated.handler(), updated.description(), updated.timeout(), updated.memorySize(), updated.environment(),
+            updated.codeSha256(), updated.codeSize(), updated.codeSha256Hex(), cmd.architectures(),
+            updated.ephemeralStorageSize(), updated.tracingMode(), updated.kmsKeyArn(), updated.deadLetterTargetArn(),
+            updated.loggingConfig(), updated.lastModified(), updated.revisionId(), updated.state(),
+            updated.lastUpdateStatus());
+      }
+      List<Event> events = new ArrayList<>();
+      events.add(new FunctionCodeUpdated(updated));
+      FunctionConfig shown = updated;
+      if (cmd.publish()) {
+        FunctionConfig previous = lastPublished(state);
+        if (updated.publishesSameAs(previous)) {
+          shown = previous;
+        } else {
+          shown = updated.withVersion(Long.toString(state.lastVersion() + 1), updated.description(),
+              UUID.randomUUID().toString(), now);
+          events.add(new VersionPublished(shown));
+        }
+      }
+      FunctionConfig reply = shown;
+      return persistThenReply(events, cmd.replyTo(), s -> view(s, reply));
+    } catch (LambdaException e) {
+      return reject(cmd.replyTo(), e);
+    }
+  }
+
+  private ReplyEffect<Event, State> onUpdateConfiguration(State state, UpdateConfiguration cmd) {
+    try {
+      FunctionConfig latest = latest(state);
+      Validation.revisionMatches(cmd.revisionId(), latest.revisionId());
+      FunctionConfig updated = cmd.patch().applyTo(latest, UUID.randomUUID().toString(), now());
+      return persistThenReply(List.of(new FunctionConfigurationUpdated(updated)), cmd.replyTo(), s -> view(s, updated));
+    } catch (LambdaException e) {
+      return reject(cmd.replyTo(), e);
+    }
+  }
+
+  private ReplyEffect<Event, State> onDelete(State state, Delete cmd) {
+    try {
+      latest(state);
+      String q = cmd.qualifier();
+      if (q == null) {
+        return persistThenReply(List.of(new FunctionDeleted(now())), cmd.replyTo(), s -> Boolean.TRUE);
+      }
+      if (q.equals(FunctionConfig.LATEST) || state.aliases().containsKey(q)) {
+        throw LambdaException.invalidParameter("Deletion of aliases or $LATEST is not supported by DeleteFunction's "
+            + "Qualifier: use DeleteAlias for an alias, or omit the Qualifier to delete the whole function.");
+      }
+      if (!state.versions().containsKey(q)) {
+        throw notFound(q);
+      }
+      List<String> referencing = state.aliases().values().stream().filter(a -> a.references(q))
+          .map(AliasConfig::name).sorted().toList();
+      if (!referencing.isEmpty()) {
+        throw LambdaException.conflict("Unable to delete version because the following aliases reference it: "
+            + referencing);
+      }
+      return persistThenReply(List.of(new VersionDeleted(q)), cmd.replyTo(), s -> Boolean.TRUE);
+    } catch (LambdaException e) {
+      return reject(cmd.replyTo(), e);
+    }
+  }
+
+  private ReplyEffect<Event, State> onPublishVersion(State state, PublishVersion cmd) {
+    try {
+      FunctionConfig latest = latest(state);
+      Validation.revisionMatches(cmd.revisionId(), latest.revisionId());
+      if (cmd.codeSha256() != null && !cmd.codeSha256().equals(latest.codeSha256())) {
+        throw LambdaException.invalidParameter("CodeSHA256 (" + cmd.codeSha256()
+            + ") is different from current CodeSHA256 in $LATEST (" + latest.codeSha256() + "). Please try again.");
+      }
+      FunctionConfig previous = lastPublished(state);
+      if (latest.publishesSameAs(previous)) {
+        return Effect().reply(cmd.replyTo(), Reply.ok(previous));
+      }
+      String description = cmd.description() != null ? cmd.description() : latest.description();
+      FunctionConfig version = latest.withVersion(Long.toString(state.lastVersion() + 1), description,
+          UUID.randomUUID().toString(), now());
+      return persistThenReply(List.of(new VersionPublished(version)), cmd.replyTo(), s -> version);
+    } catch (LambdaException e) {
+      return reject(cmd.replyTo(), e);
+    }
+  }
+
+  private ReplyEffect<Event, State> onListVersions(State state, ListVersions cmd) {
+    try {
+      List<FunctionConfig> all = new ArrayList<>();
+      all.add(latest(state));
+      all.addAll(state.publishedVersions());
+      return Effect().reply(cmd.replyTo(), Reply.ok(all));
+    } catch (LambdaException e) {
+      return reject(cmd.replyTo(), e);
+    }
+  }
+
+  private ReplyEffect<Event, State> onCreateAlias(State state, CreateAlias cmd) {
+    try {
+      latest(state);
+      AliasConfig alias = cmd.alias();
+      if (state.aliases().containsKey(alias.name())) {
+        throw LambdaException.conflict("Alias already exists: " + arns.functionArn(functionName, alias.name()));
+      }
+      checkAliasTargets(state, alias.functionVersion(), alias.additionalVersionWeights());
+      AliasConfig created = new AliasConfig(alias.name(), alias.functionVersion(), alias.description(),
+          alias.additionalVersionWeights(), UUID.randomUUID().toString());
+      return persistThenReply(List.of(new AliasCreated(created)), cmd.replyTo(), s -> created);
+    } catch (LambdaException e) {
+      return reject(cmd.replyTo(), e);
+    }
+  }
+
+  private ReplyEffect<Event, State> onGetAlias(State state, GetAlias cmd) {
+    try {
+      return Effect().reply(cmd.replyTo(), Reply.ok(alias(state, cmd.name())));
+    } catch (LambdaException e) {
+      return reject(cmd.replyTo(), e);
+    }
+  }
+
+  private ReplyEffect<Event, State> onUpdateAlias(State state, UpdateAlias cmd) {
+    try {
+      AliasConfig current = alias(state, cmd.name());
+      Validation.revisionMatches(cmd.revisionId(), current.revisionId());
+      String version = cmd.functionVersion() != null ? cmd.functionVersion() : current.functionVersion();
+      Map<String, Double> weights = cmd.additionalVersionWeights() != null
+          ? cmd.additionalVersionWeights() : current.additionalVersionWeights();
+      checkAliasTargets(state, version, weights);
+      AliasConfig updated = new AliasConfig(current.name(), version,
+          cmd.description() != null ? cmd.description() : current.description(), weights, UUID.randomUUID().toString());
+      return persistThenReply(List.of(new AliasUpdated(updated)), cmd.replyTo(), s -> updated);
+    } catch (LambdaException e) {
+      return reject(cmd.replyTo(), e);
+    }
+  }
+
+  private ReplyEffect<Event, State> onDeleteAlias(State state, DeleteAlias cmd) {
+    try {
+      alias(state, cmd.name());
+      return persistThenReply(List.of(new AliasDeleted(cmd.name())), cmd.replyTo(), s -> Boolean.TRUE);
+    } catch (LambdaException e) {
+      return reject(cmd.replyTo(), e);
+    }
+  }
+
+  private ReplyEffect<Event, State> onListAliases(State state, ListAliases cmd) {
+    try {
+      latest(state);
+      List<AliasConfig> aliases = state.aliases().values().stream()
+          .filter(a -> cmd.functionVersion() == null || a.references(cmd.functionVersion()))
+          .sorted(Comparator.comparing(AliasConfig::name)).toList();
+      return Effect().reply(cmd.replyTo(), Reply.ok(aliases));
+    } catch (LambdaException e) {
+      return reject(cmd.replyTo(), e);
+    }
+  }
+
+  private ReplyEffect<Event, State> onPutConcurrency(State state, PutConcurrency cmd) {
+    try {
+      latest(state);
+      int n = cmd.reservedConcurrentExecutions();
+      return persistThenReply(List.of(new ConcurrencyPut(n)), cmd.replyTo(), s -> n);
+    } catch (LambdaException e) {
+      return reject(cmd.replyTo(), e);
+    }
+  }
+
+  private ReplyEffect<Event, State> onGetConcurrency(State state, GetConcurrency cmd) {
+    try {
+      latest(state);
+      return Effect().reply(cmd.replyTo(), Reply.ok(state.reservedConcurrency()));
+    } catch (LambdaException e) {
+      return reject(cmd.replyTo(), e);
+    }
+  }
+
+  private ReplyEffect<Event, State> onDeleteConcurrency(State state, DeleteConcurrency cmd) {
+    try {
+      latest(state);
+      if (state.reservedConcurrency() == null) {
+        return Effect().reply(cmd.replyTo(), Reply.ok(Boolean.TRUE));
+      }
+      return persistThenReply(List.of(new ConcurrencyDeleted(now())), cmd.replyTo(), s -> Boolean.TRUE);
+    } catch (LambdaException e) {
+      return reject(cmd.replyTo(), e);
+    }
+  }
+
+  // ---- asynchronous invocation configuration ----
+
+  private ReplyEffect<Event, State> onPutEventInvokeConfig(State state, PutEventInvokeConfig cmd) {
+    try {
+      String qualifier = existingQualifier(state, cmd.qualifier());
+      EventInvokeConfig before = state.eventInvokeConfigs().get(qualifier);
+      if (!cmd.replace() && before == null) {
+        throw noEventInvokeConfig(qualifier);
+      }
+      EventInvokeConfig config = cmd.replace() ? cmd.config() : before.updatedWith(cmd.config());
+      return persistThenReply(List.of(new EventInvokeConfigPut(qualifier, config)), cmd.replyTo(), s -> config);
+    } catch (LambdaException e) {
+      return reject(cmd.replyTo(), e);
+    }
+  }
+
+  private ReplyEffect<Event, State> onGetEventInvokeConfig(State state, GetEventInvokeConfig cmd) {
+    try {
+      String qualifier = existingQualifier(state, cmd.qualifier());
+      EventInvokeConfig config = state.eventInvokeConfigs().get(qualifier);
+      if (config == null) {
+        throw noEventInvokeConfig(qualifier);
+      }
+      return Effect().reply(cmd.replyTo(), Reply.ok(config));
+    } catch (LambdaException e) {
+      return reject(cmd.replyTo(), e);
+    }
+  }
+
+  private ReplyEffect<Event, State> onDeleteEventInvokeConfig(State state, DeleteEventInvokeConfig cmd) {
+    try {
+      String qualifier = existingQualifier(state, cmd.qualifier());
+      if (!state.eventInvokeConfigs().containsKey(qualifier)) {
+        throw noEventInvokeConfig(qualifier);
+      }
+      return persistThenReply(List.of(new EventInvokeConfigDeleted(qualifier)), cmd.replyTo(), s -> Boolean.TRUE);
+    } catch (LambdaException e) {
+      return reject(cmd.replyTo(), e);
+    }
+  }
+
+  private ReplyEffect<Event, State> onListEventInvokeConfigs(State state, ListEventInvokeConfigs cmd) {
+    try {
+      latest(state);
+      return Effect().reply(cmd.replyTo(), Reply.ok(state.eventInvokeConfigs()));
+    } catch (LambdaException e) {
+      return reject(cmd.replyTo(), e);
+    }
+  }
+
+  /** {@code $LATEST} when none is given; a version or alias must exist. */
+  private String existingQualifier(State state, String qualifier) {
+    latest(state);
+    String q = qualifier == null ? FunctionConfig.LATEST : qualifier;
+    resolve(state, q);
+    return q;
+  }
+
+  private LambdaException noEventInvokeConfig(String qualifier) {
+    return LambdaException.notFound("The function " + arns.functionArn(functionName, qualifier)
+        + " doesn't have an EventInvokeConfig");
+  }
+
+  private ReplyEffect<Event, State> onAddPermission(State state, AddPermission cmd) {
+    try {
+      FunctionConfig latest = latest(state);
+      Validation.revisionMatches(cmd.revisionId(), latest.revisionId());
+      PolicyStatement statement = cmd.statement();
+      checkQualifierExists(state, statement.qualifier());
+      boolean duplicate = state.policy().stream()
+          .anyMatch(s -> s.qualifier().equals(statement.qualifier()) && s.sid().equals(statement.sid()));
+      if (duplicate) {
+        throw LambdaException.conflict("The statement id (" + statement.sid() + ") provided already exists. "
+            + "Please provide a new statement id, or remove the existing statement.");
+      }
+      return persistThenReply(List.of(new PermissionAdded(statement, UUID.randomUUID().toString())), cmd.replyTo(),
+          s -> statement);
+    } catch (LambdaException e) {
+      return reject(cmd.replyTo(), e);
+    }
+  }
+
+  private ReplyEffect<Event, State> onRemovePermission(State state, RemovePermission cmd) {
+    try {
+      FunctionConfig latest = latest(state);
+      Validation.revisionMatches(cmd.revisionId(), latest.revisionId());
+      String qualifier = cmd.qualifier() == null ? "" : cmd.qualifier();
+      checkQualifierExists(state, qualifier);
+      boolean present = state.policy().stream()
+          .anyMatch(s -> s.qualifier().equals(qualifier) && s.sid().equals(cmd.statementId()));
+      if (!present) {
+        throw LambdaException.notFound("Statement " + cmd.statementId() + " is not found in resource policy.");
+      }
+      return persistThenReply(
+          List.of(new PermissionRemoved(qualifier, cmd.statementId(), UUID.randomUUID().toString())),
+          cmd.replyTo(), s -> Boolean.TRUE);
+    } catch (LambdaException e) {
+      return reject(cmd.replyTo(), e);
+    }
+  }
+
+  private ReplyEffect<Event, State> onGetPolicy(State state, GetPolicy cmd) {
+    try {
+      FunctionConfig latest = latest(state);
+      String qualifier = cmd.qualifier() == null ? "" : cmd.qualifier();
+      checkQualifierExists(state, qualifier);
+      List<PolicyStatement> statements = state.policy().stream().filter(s -> s.qualifier().equals(qualifier)).toList();
+      if (statements.isEmpty()) {
+        throw LambdaException.notFound("The resource you requested does not exist.");
+      }
+      return Effect().reply(cmd.replyTo(), Reply.ok(new Policy(statements, latest.revisionId())));
+    } catch (LambdaException e) {
+      return reject(cmd.replyTo(), e);
+    }
+  }
+
+  private ReplyEffect<Event, State> onTagResource(State state, TagResource cmd) {
+    try {
+      latest(state);
+      Map<String, String> merged = new TreeMap<>(state.tags());
+      merged.putAll(cmd.tags());
+      if (merged.size() > 50) {
+        throw LambdaException.invalidParameter("A function can have at most 50 tags; this request would leave "
+            + merged.size() + ".");
+      }
+      return persistThenReply(List.of(new TagsAdded(new TreeMap<>(cmd.tags()))), cmd.replyTo(), State::tags);
+    } catch (LambdaException e) {
+      return reject(cmd.replyTo(), e);
+    }
+  }
+
+  private ReplyEffect<Event, State> onUntagResource(State state, UntagResource cmd) {
+    try {
+      latest(state);
+      return persistThenReply(List.of(new TagsRemoved(List.copyOf(cmd.tagKeys()))), cmd.replyTo(), State::tags);
+    } catch (LambdaException e) {
+      return reject(cmd.replyTo(), e);
+    }
+  }
+
+  private ReplyEffect<Event, State> onListTags(State state, ListTags cmd) {
+    try {
+      latest(state);
+      return Effect().reply(cmd.replyTo(), Reply.ok(state.tags()));
+    } catch (LambdaException e) {
+      return reject(cmd.replyTo(), e);
+    }
+  }
+
+  // ---- helpers ----
+
+  /**
+   * Persists, writes the registry row, then replies; a registry write that fails is logged and
+   * repaired at the next persist or recovery, since the events (the truth) are already stored.
+   */
+  private <T> ReplyEffect<Event, State> persistThenReply(List<Event> events, ActorRef<Reply<T>> replyTo,
+                                                         Function<State, T> value) {
+    return Effect().persist(events).thenRun((State s) -> {
+      long seqNr = lastSequenceNumber(context);
+      Reply<T> reply = Reply.ok(value.apply(s));
+      registry.save(functionName, s, seqNr).whenComplete((done, failure) -> {
+        if (failure != null) {
+          context.getSystem().log().warn("Registry row of function {} not written (repaired later): {}",
+              functionName, failure.toString());
+        }
+        replyTo.tell(reply);
+      });
+    }).thenNoReply();
+  }
+
+  private <T> ReplyEffect<Event, State> reject(ActorRef<Reply<T>> replyTo, LambdaException e) {
+    return Effect().reply(replyTo, new Reply<>(null, LambdaError.of(e)));
+  }
+
+  private FunctionConfig latest(State state) {
+    if (!state.exists()) {
+      throw LambdaException.notFound("Function not found: " + arns.functionArn(functionName));
+    }
+    return state.latest();
+  }
+
+  private FunctionConfig lastPublished(State state) {
+    return state.versions().get(Long.toString(state.lastVersion()));
+  }
+
+  /** The configuration a qualifier names: $LATEST (or none), a version, or an alias's primary version. */
+  private FunctionConfig resolve(State state, String qualifier) {
+    FunctionConfig latest = latest(state);
+    if (qualifier == null || qualifier.equals(FunctionConfig.LATEST)) {
+      return latest;
+    }
+    FunctionConfig version = state.versions().get(qualifier);
+    if (version != null) {
+      return version;
+    }
+    AliasConfig alias = state.aliases().get(qualifier);
+    if (alias != null) {
+      return alias.functionVersion().equals(FunctionConfig.LATEST) ? latest : state.versions().get(alias.functionVersion());
+    }
+    throw notFound(qualifier);
+  }
+
+  private void checkQualifierExists(State state, String qualifier) {
+    if (!qualifier.isEmpty()) {
+      resolve(state, qualifier);
+    }
+  }
+
+  private AliasConfig alias(State state, String name) {
+    latest(state);
+    AliasConfig alias = state.aliases().get(name);
+    if (alias == null) {
+      throw LambdaException.notFound("Alias not found: " + arns.functionArn(functionName, name));
+    }
+    return alias;
+  }
+
+  private void checkAliasTargets(State state, String version, Map<String, Double> weights) {
+    if (!version.equals(FunctionConfig.LATEST) && !state.versions().containsKey(version)) {
+      throw LambdaException.notFound("Function not found: " + arns.functionArn(functionName, version));
+    }
+    if (weights.isEmpty()) {
+      return;
+    }
+    if (weights.size() > 1) {
+      throw LambdaException.invalidParameter("RoutingConfig.AdditionalVersionWeights can name only one additional "
+          + "version; it named " + weights.size() + ".");
+    }
+    if (version.equals(FunctionConfig.LATEST)) {
+      throw LambdaException.invalidParameter("$LATEST is not supported for an alias pointing to more than 1 version");
+    }
+    for (Map.Entry<String, Double> w : weights.entrySet()) {
+      if (w.getKey().equals(version)) {
+        throw LambdaException.invalidParameter("Invalid function version " + w.getKey()
+            + ". Function version " + w.getKey() + " is already included in routing configuration.");
+      }
+      if (!state.versions().containsKey(w.getKey())) {
+        throw LambdaException.notFound("Function not found: " + arns.functionArn(functionName, w.getKey()));
+      }
+    }
+  }
+
+  private LambdaException notFound(String qualifier) {
+    return LambdaException.notFound("Function not found: " + arns.functionArn(functionName, qualifier));
+  }
+
+  private static FunctionView view(State state, FunctionConfig config) {
+    return new FunctionView(config, state.reservedConcurrency(), new LinkedHashMap<>(state.tags()));
+  }
+
+  private static String now() {
+    return LAST_MODIFIED.format(Instant.now());
+  }
+}

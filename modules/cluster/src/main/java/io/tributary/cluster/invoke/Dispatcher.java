@@ -1,0 +1,668 @@
+package io.tributary.cluster.invoke;
+
+import io.tributary.api.EventInvokeConfig;
+import io.tributary.api.FunctionConfig;
+import io.tributary.api.FunctionRuntime;
+import io.tributary.api.Invocation;
+import io.tributary.api.InvocationResult;
+import io.tributary.api.LambdaError;
+import io.tributary.api.LambdaException;
+import io.tributary.cluster.Asks;
+import io.tributary.cluster.ClusterMessage;
+import io.tributary.cluster.Reply;
+import io.tributary.cluster.concurrency.AccountEntity;
+import io.tributary.cluster.concurrency.LeaseHolders.Holding;
+import io.tributary.cluster.concurrency.LeaseHolders.Holdings;
+import io.tributary.cluster.function.FunctionEntity;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.Props;
+import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
+import org.apache.pekko.actor.typed.javadsl.AskPattern;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.actor.typed.javadsl.Receive;
+import org.apache.pekko.actor.typed.receptionist.Receptionist;
+import org.apache.pekko.actor.typed.receptionist.ServiceKey;
+import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One per node: the entry of every synchronous invoke. It resolves the qualifier to a version
+ * (from a short-lived cache of the FunctionEntity's answer, so warm invokes do not cross the
+ * cluster), applies concurrency limits, and runs the invocation on this node's runtime. A warm
+ * invoke (target cached, a slot free) starts on the caller's thread through {@link Invoker},
+ * without a message to this actor; the actor does the rest.
+ *
+ * <p>Concurrency is exact across the cluster: each invocation takes a slot of a lease this node
+ * holds, of the function's reserved concurrency (from its FunctionEntity) or of the account's
+ * unreserved pool (from the AccountEntity); see {@link LeaseLedger} for the rules.
+ *
+ * <p>An invoke this node cannot take a slot for goes to a node that has one free: the other
+ * Dispatchers are asked what they have spare, and the answer names the node's address for
+ * the HTTP layer to forward the request to (payloads never ride actor messages). A forwarded
+ * invoke is never forwarded again.
+ */
+public final class Dispatcher extends AbstractBehavior<Dispatcher.Command> {
+
+  public sealed interface Command {}
+
+  /** Every node's Dispatcher, for FunctionEntities that must learn who holds their leases. */
+  public static final ServiceKey<Command> KEY = ServiceKey.create(Command.class, "tributary-dispatcher");
+
+  /** From a FunctionEntity that (re)starts: how many of the function's reserved slots this node holds. */
+  public record ReportLease(String functionName, ActorRef<Holding> replyTo) implements Command, ClusterMessage {}
+
+  /**
+   * Asks every Dispatcher what it holds of lease {@code key}: the first step of an entity that
+   * grants leases and may have been restarted or moved while they were out.
+   */
+  public static CompletionStage<Holdings> holdings(ActorSystem<?> system, String key, Duration timeout) {
+    Executor executor = system.executionContext();
+    CompletionStage<Receptionist.Listing> listing = Asks.on(AskPattern.ask(system.receptionist(),
+        replyTo -> Receptionist.find(KEY, replyTo), timeout, system.scheduler()), executor);
+    return listing.thenCompose(l -> {
+      Map<String, Integer> slots = new ConcurrentHashMap<>();
+      AtomicBoolean complete = new AtomicBoolean(true);
+      CompletableFuture<?>[] asks = l.getServiceInstances(KEY).stream()
+          .map(dispatcher -> Asks.on(AskPattern.<Command, Holding>ask(dispatcher,
+                  replyTo -> new ReportLease(key, replyTo), timeout, system.scheduler()), executor)
+              .handle((holding, failure) -> {
+                if (failure != null) {
+                  complete.set(false);
+                } else {
+                  slots.put(holding.holder(), holding.slots());
+                }
+                return null;
+              }).toCompletableFuture())
+          .toArray(CompletableFuture[]::new);
+      return CompletableFuture.allOf(asks).thenApply(v -> new Holdings(Map.copyOf(slots), complete.get()));
+    }).exceptionally(failure -> new Holdings(Map.of(), false));
+  }
+
+  /** Local only (see {@link Invoker}). {@code forwarded}: sent here by another node's Dispatcher. */
+  public record Invoke(String functionName, String qualifier, Invocation invocation, boolean dryRun,
+                       boolean forwarded, CompletableFuture<Result> reply) implements Command {}
+
+  /**
+   * This node's entry for invokes, on the caller's thread. A warm invoke (its target cached, a free
+   * slot in this node's lease) starts at once; anything else (a target to resolve, a lease to grow, a
+   * throttle, a forward) goes to the actor. On 2 cores a hop between threads costs more than a no-op
+   * function, and going through the actor would add one to every invoke.
+   */
+  public static final class Invoker {
+    private final ActorRef<Command> ref;
+    private final Shared shared;
+
+    private Invoker(ActorRef<Command> ref, Shared shared) {
+      this.ref = ref;
+      this.shared = shared;
+    }
+
+    public ActorRef<Command> ref() {
+      return ref;
+    }
+
+    /**
+     * The answer completes on the thread that settles the invoke (the caller's, the actor's, or the
+     * one the function ran on), so what a caller chains to it must be short. The Dispatcher answers
+     * every invoke: the runtime bounds each by the function's timeout.
+     */
+    public CompletableFuture<Result> invoke(String functionName, String qualifier, Invocation invocation,
+        boolean dryRun, boolean forwarded) {
+      Invoke invoke = new Invoke(functionName, qualifier, invocation, dryRun, forwarded, new CompletableFuture<>());
+      if (!shared.startWarm(invoke)) {
+        ref.tell(invoke);
+      }
+      return invoke.reply();
+    }
+  }
+
+  /** Starts the node's Dispatcher as a system actor named "dispatcher". */
+  public static Invoker spawn(ActorSystem<?> system, ClusterSharding sharding, FunctionRuntime runtime,
+      Settings settings) {
+    Shared shared = new Shared(runtime, settings.targetTtl().toNanos());
+    ActorRef<Command> ref = system.systemActorOf(create(sharding, shared, settings), "dispatcher",
+        Props.empty());
+    return new Invoker(ref, shared);
+  }
+
+  /** From a node that cannot take an invoke under lease {@code key}: how many slots this node has free. */
+  public record Spare(String key, ActorRef<SpareSlots> replyTo) implements Command, ClusterMessage {}
+
+  public record SpareSlots(String url, int free) implements ClusterMessage {}
+
+  /**
+   * Where other nodes reach this node's HTTP API once it is bound; null while it is not (before
+   * binding, and while draining), when this node offers no slots to others.
+   */
+  public record Reachable(String url) implements Command {}
+
+  /**
+   * Drops cached targets of a function this node changed, so its next invoke sees the change; a
+   * deleted function's environments on this node stop too.
+   */
+  public record Forget(String functionName, boolean deleted) implements Command {}
+
+  /**
+   * The invocation's outcome, an error, or ({@code forwardTo}) the base URL of a node to forward it
+   * to; with what the asynchronous queues apply to the invoked qualifier ({@code async}, null when
+   * the function was not resolved).
+   */
+  public record Result(InvocationResult result, String executedVersion, LambdaError error, String forwardTo,
+                       AsyncTarget async) {
+
+    static Result of(InvocationResult result, FunctionConfig version, FunctionEntity.InvokeTarget target) {
+      return new Result(result, version.version(), null, null, AsyncTarget.of(target, version));
+    }
+
+    static Result failed(LambdaError error) {
+      return new Result(null, null, error, null, null);
+    }
+
+    /** Refused (throttled) after the function was resolved: the queue still learns its configuration. */
+    static Result refused(LambdaError error, Ready ready) {
+      return new Result(null, null, error, null, AsyncTarget.of(ready.target(), ready.version()));
+    }
+  }
+
+  /**
+   * The invoked qualifier's asynchronous configuration ({@code config}, null when it has none) and
+   * the dead-letter target of the version chosen to run (null when it has none).
+   */
+  public record AsyncTarget(EventInvokeConfig config, String deadLetterTarget) {
+    static AsyncTarget of(FunctionEntity.InvokeTarget target, FunctionConfig version) {
+      String deadLetter = version.deadLetterTargetArn();
+      return new AsyncTarget(target.eventInvokeConfig(), deadLetter == null || deadLetter.isEmpty() ? null : deadLetter);
+    }
+  }
+
+  private record Resolved(Invoke invoke, Reply<FunctionEntity.InvokeTarget> reply, Throwable failure)
+      implements Command {}
+
+  private record LeaseReply(String function, long sentNanos, Reply<Integer> reply, Throwable failure)
+      implements Command {}
+
+  private enum RenewLeases implements Command { INSTANCE }
+
+  private record PeersChanged(Set<ActorRef<Command>> dispatchers) implements Command {}
+
+  private record PeersAnswered(String key, List<SpareSlots> answers) implements Command {}
+
+  private static final Logger LOG = LoggerFactory.getLogger(Dispatcher.class);
+
+  /** Short: a peer that does not answer at once is busy or gone, and the caller is waiting. */
+  private static final Duration SPARE_TIMEOUT = Duration.ofSeconds(1);
+
+  /** An invoke that has a version and waits for a slot of its function's reserved concurrency. */
+  private record Ready(Invoke invoke, FunctionEntity.InvokeTarget target, FunctionConfig version) {}
+
+  /**
+   * This node's lease of one function's reserved concurrency (or of the account's pool): slots held
+   * until {@code validUntil} (measured from when the request left, so it ends before the entity's own
+   * expiry). Slots are taken and released on any thread ({@link #tryTake}); the lease's size and
+   * expiry are set by the actor alone, and the fields below them are the actor's alone.
+   */
+  static final class Lease {
+    private volatile int held;
+    private volatile long validUntilNanos;
+    private final AtomicInteger running = new AtomicInteger();
+    private final AtomicInteger peak = new AtomicInteger();
+    boolean requesting;
+    int requested;
+    final List<Ready> waiting = new ArrayList<>();
+
+    /** Takes a slot if one is free and the lease has not expired; never more than {@code held} at once. */
+    boolean tryTake(long now) {
+      if (now - validUntilNanos >= 0) {
+        return false;
+      }
+      while (true) {
+        int inUse = running.get();
+        if (inUse >= held) {
+          return false;
+        }
+        if (running.compareAndSet(inUse, inUse + 1)) {
+          peak.accumulateAndGet(inUse + 1, Math::max);
+          return true;
+        }
+      }
+    }
+
+    void release() {
+      running.decrementAndGet();
+    }
+
+    void grant(int slots, long validUntil) {
+      validUntilNanos = validUntil;
+      held = slots;
+    }
+
+    int held() {
+      return held;
+    }
+
+    boolean valid(long now) {
+      return now - validUntilNanos < 0;
+    }
+
+    int inUse() {
+      return running.get();
+    }
+
+    /** The most in use at once since the last call, which starts the next period at what is in use now. */
+    int takePeak() {
+      return Math.max(inUse(), peak.getAndSet(inUse()));
+    }
+  }
+
+  private record CacheKey(String function, String qualifier) {}
+
+  private record Cached(FunctionEntity.InvokeTarget target, long fetchedNanos) {}
+
+  public record Settings(Duration targetTtl, Duration askTimeout, String accountId, Duration leaseTtl) {}
+
+  /**
+   * What callers' threads read to start warm invokes without the actor: the targets it resolved
+   * and its leases, both written by the actor only; and the start of an invocation, shared by both.
+   */
+  private static final class Shared {
+    final FunctionRuntime runtime;
+    final long targetTtlNanos;
+    final Map<CacheKey, Cached> targets = new ConcurrentHashMap<>();
+    final Map<String, Lease> leases = new ConcurrentHashMap<>();
+
+    Shared(FunctionRuntime runtime, long targetTtlNanos) {
+      this.runtime = runtime;
+      this.targetTtlNanos = targetTtlNanos;
+    }
+
+    FunctionEntity.InvokeTarget fresh(String functionName, String qualifier) {
+      Cached cached = targets.get(new CacheKey(functionName, qualifier));
+      return cached != null && System.nanoTime() - cached.fetchedNanos() < targetTtlNanos ? cached.target() : null;
+    }
+
+    /** True if {@code invoke} was answered or started here; false leaves it to the actor. */
+    boolean startWarm(Invoke invoke) {
+      FunctionEntity.InvokeTarget target = fresh(invoke.functionName(), invoke.qualifier());
+      if (target == null) {
+        return false;
+      }
+      FunctionConfig version = chooseVersion(target);
+      if (invoke.dryRun()) {
+        invoke.reply().complete(Result.of(null, version, target));
+        return true;
+      }
+      Integer reserved = target.reservedConcurrency();
+      if (reserved != null && reserved == 0) {
+        return false;
+      }
+      Lease lease = leases.get(reserved == null ? AccountEntity.POOL : version.functionName());
+      if (lease == null || !lease.tryTake(System.nanoTime())) {
+        return false;
+      }
+      start(lease, new Ready(invoke, target, version));
+      return true;
+    }
+
+    /** Runs {@code ready} on a slot already taken of {@code lease}, which it gives back when done. */
+    void start(Lease lease, Ready ready) {
+      Invoke invoke = ready.invoke();
+      FunctionConfig version = ready.version();
+      Invocation invocation = invoke.invocation();
+      Invocation withArn = new Invocation(invocation.requestId(), ready.target().functionArn(), invocation.payload(),
+          invocation.clientContext(), invocation.cognitoIdentity(), invocation.tailLog());
+      runtime.invoke(version, withArn).whenComplete((result, failure) -> {
+        lease.release();
+        invoke.reply().complete(failure == null ? Result.of(result, version, ready.target())
+            : platformFailure(invoke, version, failure));
+      });
+    }
+  }
+
+  private final ClusterSharding sharding;
+  private final Shared shared;
+  private final FunctionRuntime runtime;
+  private final Settings settings;
+  private final Map<CacheKey, Cached> targets;
+  private final Map<CacheKey, List<Invoke>> resolving = new HashMap<>();
+  private final Map<String, Lease> leases;
+  /** Invokes waiting for the other Dispatchers to say what they have spare, per lease key. */
+  private final Map<String, List<Ready>> seeking = new HashMap<>();
+  private Set<ActorRef<Command>> peers = Set.of();
+  private String url;
+  private final String holder;
+
+  private static Behavior<Command> create(ClusterSharding sharding, Shared shared, Settings settings) {
+    return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> {
+      Duration every = settings.leaseTtl().dividedBy(3);
+      timers.startTimerWithFixedDelay(RenewLeases.INSTANCE, every);
+      return new Dispatcher(ctx, sharding, shared, settings);
+    }));
+  }
+
+  private Dispatcher(ActorContext<Command> ctx, ClusterSharding sharding, Shared shared, Settings settings) {
+    super(ctx);
+    this.sharding = sharding;
+    this.shared = shared;
+    this.runtime = shared.runtime;
+    this.targets = shared.targets;
+    this.leases = shared.leases;
+    this.settings = settings;
+    this.holder = ctx.getSystem().address().toString();
+    ctx.getSystem().receptionist().tell(Receptionist.register(KEY, ctx.getSelf()));
+    ActorRef<Receptionist.Listing> listings = ctx.messageAdapter(Receptionist.Listing.class,
+        listing -> new PeersChanged(listing.getServiceInstances(KEY)));
+    ctx.getSystem().receptionist().tell(Receptionist.subscribe(KEY, listings));
+  }
+
+  @Override
+  public Receive<Command> createReceive() {
+    return newReceiveBuilder()
+        .onMessage(Invoke.class, this::onInvoke)
+        .onMessage(Resolved.class, this::onResolved)
+        .onMessage(Forget.class, this::onForget)
+        .onMessage(LeaseReply.class, this::onLeaseReply)
+        .onMessage(ReportLease.class, this::onReportLease)
+        .onMessage(Spare.class, this::onSpare)
+        .onMessage(PeersChanged.class, this::onPeersChanged)
+        .onMessage(Reachable.class, reachable -> {
+          url = reachable.url();
+          return this;
+        })
+        .onMessage(PeersAnswered.class, this::onPeersAnswered)
+        .onMessageEquals(RenewLeases.INSTANCE, this::onRenewLeases)
+        .build();
+  }
+
+  private Behavior<Command> onInvoke(Invoke invoke) {
+    CacheKey key = new CacheKey(invoke.functionName(), invoke.qualifier());
+    FunctionEntity.InvokeTarget cached = shared.fresh(invoke.functionName(), invoke.qualifier());
+    if (cached != null) {
+      run(invoke, cached);
+      return this;
+    }
+    List<Invoke> waiting = resolving.get(key);
+    if (waiting != null) {
+      waiting.add(invoke);
+      return this;
+    }
+    resolving.put(key, new ArrayList<>(List.of(invoke)));
+    getContext().pipeToSelf(Asks.on(
+        sharding.entityRefFor(FunctionEntity.TYPE_KEY, invoke.functionName())
+            .<Reply<FunctionEntity.InvokeTarget>>ask(
+                replyTo -> new FunctionEntity.ResolveInvokeTarget(invoke.qualifier(), replyTo), settings.askTimeout()),
+        getContext().getExecutionContext()),
+        (reply, failure) -> new Resolved(invoke, reply, failure));
+    return this;
+  }
+
+  private Behavior<Command> onResolved(Resolved resolved) {
+    CacheKey key = new CacheKey(resolved.invoke().functionName(), resolved.invoke().qualifier());
+    List<Invoke> waiting = resolving.remove(key);
+    if (waiting == null) {
+      waiting = List.of(resolved.invoke());
+    }
+    if (resolved.failure() != null) {
+      LambdaError error = LambdaError.of(LambdaException.service("Function " + key.function()
+          + " did not answer within " + settings.askTimeout().toSeconds()
+          + " s (the cluster may be rebalancing after a node left); retry."));
+      waiting.forEach(i -> i.reply().complete(Result.failed(error)));
+    } else if (resolved.reply().error() != null) {
+      waiting.forEach(i -> i.reply().complete(Result.failed(resolved.reply().error())));
+    } else {
+      FunctionEntity.InvokeTarget target = resolved.reply().value();
+      targets.put(key, new Cached(target, System.nanoTime()));
+      waiting.forEach(i -> run(i, target));
+    }
+    return this;
+  }
+
+  /** An alias with weighted routing runs its additional version on that share of invokes. */
+  private static FunctionConfig chooseVersion(FunctionEntity.InvokeTarget target) {
+    return target.additional() != null && ThreadLocalRandom.current().nextDouble() < target.additionalWeight()
+        ? target.additional() : target.primary();
+  }
+
+  private void run(Invoke invoke, FunctionEntity.InvokeTarget target) {
+    FunctionConfig version = chooseVersion(target);
+    if (invoke.dryRun()) {
+      invoke.reply().complete(Result.of(null, version, target));
+      return;
+    }
+    Integer reserved = target.reservedConcurrency();
+    Ready ready = new Ready(invoke, target, version);
+    if (reserved != null && reserved == 0) {
+      invoke.reply().complete(Result.refused(exceeded(version.functionName()), ready));
+      return;
+    }
+    acquireAndStart(reserved == null ? AccountEntity.POOL : version.functionName(), ready);
+  }
+
+  /** Starts {@code ready} on a free slot of lease {@code key}, or waits for the lease to grow. */
+  private void acquireAndStart(String key, Ready ready) {
+    Lease lease = leases.computeIfAbsent(key, k -> new Lease());
+    if (lease.tryTake(System.nanoTime())) {
+      shared.start(lease, ready);
+      return;
+    }
+    lease.waiting.add(ready);
+    requestLease(key, lease, lease.inUse() + lease.waiting.size());
+  }
+
+  /** Leases of reserved concurrency come from the function's entity, the account's pool from its AccountEntity. */
+  private void requestLease(String key, Lease lease, int wanted) {
+    if (lease.requesting) {
+      return;
+    }
+    lease.requesting = true;
+    lease.requested = wanted;
+    long sent = System.nanoTime();
+    int held = lease.held();
+    CompletionStage<Reply<Integer>> reply = key.equals(AccountEntity.POOL)
+        ? sharding.entityRefFor(AccountEntity.TYPE_KEY, settings.accountId())
+            .ask(r -> new AccountEntity.AcquireLease(holder, held, wanted, r), settings.askTimeout())
+        : sharding.entityRefFor(FunctionEntity.TYPE_KEY, key)
+            .ask(r -> new FunctionEntity.AcquireLease(holder, held, wanted, r), settings.askTimeout());
+    getContext().pipeToSelf(Asks.on(reply, getContext().getExecutionContext()),
+        (r, failure) -> new LeaseReply(key, sent, r, failure));
+  }
+
+  private Behavior<Command> onLeaseReply(LeaseReply reply) {
+    String key = reply.function();
+    Lease lease = leases.get(key);
+    if (lease == null) {
+      return this;
+    }
+    lease.requesting = false;
+    List<Ready> waiting = new ArrayList<>(lease.waiting);
+    lease.waiting.clear();
+    if (reply.failure() != null || reply.reply().error() != null) {
+      LambdaError error = reply.failure() != null
+          ? LambdaError.of(LambdaException.service("Concurrency for " + key + " was not granted within "
+              + settings.askTimeout().toSeconds() + " s (the cluster may be rebalancing); retry."))
+          : reply.reply().error();
+      waiting.forEach(r -> r.invoke().reply().complete(Result.failed(error)));
+      return this;
+    }
+    int granted = reply.reply().value();
+    if (granted < 0) {
+      // The function has no reserved concurrency any more: the account's pool applies.
+      lease.grant(0, reply.sentNanos());
+      leases.remove(key);
+      waiting.forEach(r -> acquireAndStart(AccountEntity.POOL, r));
+      return this;
+    }
+    lease.grant(granted, reply.sentNanos() + settings.leaseTtl().toNanos());
+    List<Ready> later = new ArrayList<>();
+    List<Ready> refused = new ArrayList<>();
+    for (Ready ready : waiting) {
+      if (lease.tryTake(System.nanoTime())) {
+        shared.start(lease, ready);
+      } else if (granted >= lease.requested) {
+        // Arrived after the request left: the entity may still have room for it.
+        later.add(ready);
+      } else {
+        refused.add(ready);
+      }
+    }
+    if (!later.isEmpty()) {
+      lease.waiting.addAll(later);
+      requestLease(key, lease, lease.inUse() + later.size());
+    }
+    forgetIdle(key, lease);
+    seekElsewhere(key, refused);
+    return this;
+  }
+
+  /**
+   * Invokes this node has no slot for: asks the other Dispatchers what they have free of the same
+   * lease, one round per key at a time however many invokes wait for it.
+   */
+  private void seekElsewhere(String key, List<Ready> refused) {
+    List<Ready> forwardable = new ArrayList<>();
+    for (Ready ready : refused) {
+      if (ready.invoke().forwarded() || peers.isEmpty()) {
+        ready.invoke().reply().complete(Result.refused(exceeded(key), ready));
+      } else {
+        forwardable.add(ready);
+      }
+    }
+    if (forwardable.isEmpty()) {
+      return;
+    }
+    List<Ready> already = seeking.get(key);
+    if (already != null) {
+      already.addAll(forwardable);
+      return;
+    }
+    seeking.put(key, forwardable);
+    Executor executor = getContext().getExecutionContext();
+    List<CompletableFuture<SpareSlots>> asks = peers.stream()
+        .map(peer -> Asks.on(AskPattern.<Command, SpareSlots>ask(peer, r -> new Spare(key, r), SPARE_TIMEOUT,
+            getContext().getSystem().scheduler()), executor).toCompletableFuture().exceptionally(failure -> null))
+        .toList();
+    getContext().pipeToSelf(CompletableFuture.allOf(asks.toArray(CompletableFuture[]::new))
+            .thenApply(v -> asks.stream().map(CompletableFuture::join).filter(Objects::nonNull).toList()),
+        (answers, failure) -> new PeersAnswered(key, answers == null ? List.of() : answers));
+  }
+
+  private Behavior<Command> onPeersAnswered(PeersAnswered answered) {
+    List<Ready> waiting = seeking.remove(answered.key());
+    if (waiting == null) {
+      return this;
+    }
+    List<String> targets = spread(answered.answers(), waiting.size());
+    for (int i = 0; i < waiting.size(); i++) {
+      waiting.get(i).invoke().reply().complete(i < targets.size() ? new Result(null, null, null, targets.get(i), null)
+          : Result.refused(exceeded(answered.key()), waiting.get(i)));
+    }
+    return this;
+  }
+
+  /** Up to {@code wanted} nodes to forward to, one per free slot, taking the nodes in turn. */
+  static List<String> spread(List<SpareSlots> answers, int wanted) {
+    int[] free = answers.stream().mapToInt(SpareSlots::free).toArray();
+    List<String> targets = new ArrayList<>();
+    boolean more = true;
+    while (more && targets.size() < wanted) {
+      more = false;
+      for (int i = 0; i < free.length && targets.size() < wanted; i++) {
+        if (free[i] > 0) {
+          free[i]--;
+          targets.add(answers.get(i).url());
+          more = true;
+        }
+      }
+    }
+    return targets;
+  }
+
+  /** Free slots only: a forwarded invoke must find room here, since it is never forwarded again. */
+  private Behavior<Command> onSpare(Spare spare) {
+    Lease lease = leases.get(spare.key());
+    int free = url == null || lease == null || !lease.valid(System.nanoTime()) ? 0
+        : lease.held() - lease.inUse() - lease.waiting.size();
+    spare.replyTo().tell(new SpareSlots(url, Math.max(0, free)));
+    return this;
+  }
+
+  private Behavior<Command> onPeersChanged(PeersChanged changed) {
+    Set<ActorRef<Command>> others = new HashSet<>(changed.dispatchers());
+    others.remove(getContext().getSelf());
+    peers = Set.copyOf(others);
+    return this;
+  }
+
+  private Behavior<Command> onReportLease(ReportLease report) {
+    Lease lease = leases.get(report.functionName());
+    int slots = lease == null ? 0 : Math.max(lease.inUse(), lease.valid(System.nanoTime()) ? lease.held() : 0);
+    report.replyTo().tell(new Holding(holder, slots));
+    return this;
+  }
+
+  /** Renews every lease at what was in use since the last renewal, so idle slots go back to the pool. */
+  private Behavior<Command> onRenewLeases() {
+    for (var entry : new ArrayList<>(leases.entrySet())) {
+      Lease lease = entry.getValue();
+      if (lease.held() == 0 && lease.inUse() == 0 && lease.waiting.isEmpty()) {
+        leases.remove(entry.getKey());
+        continue;
+      }
+      int wanted = lease.takePeak();
+      requestLease(entry.getKey(), lease, wanted);
+    }
+    return this;
+  }
+
+  private void forgetIdle(String key, Lease lease) {
+    if (lease.held() == 0 && lease.inUse() == 0 && lease.waiting.isEmpty() && !lease.requesting) {
+      leases.remove(key);
+    }
+  }
+
+  /** AWS's throttle: the account's pool, or the function's reserved concurrency. */
+  private static LambdaError exceeded(String key) {
+    return LambdaError.of(new LambdaException(429, "TooManyRequestsException", "Rate Exceeded.",
+        key.equals(AccountEntity.POOL) ? "ConcurrentInvocationLimitExceeded"
+            : "ReservedFunctionConcurrentInvocationLimitExceeded"));
+  }
+
+  private static Result platformFailure(Invoke invoke, FunctionConfig version, Throwable failure) {
+    Throwable cause = failure instanceof CompletionException && failure.getCause() != null ? failure.getCause()
+        : failure;
+    if (cause instanceof LambdaException e) {
+      return Result.failed(LambdaError.of(e));
+    }
+    LOG.warn("Invocation {} of {} failed in the platform", invoke.invocation().requestId(), version.functionName(),
+        cause);
+    return Result.failed(LambdaError.of(LambdaException.service("The invocation could not run on this node: "
+        + cause.getMessage())));
+  }
+
+  private Behavior<Command> onForget(Forget forget) {
+    targets.keySet().removeIf(k -> k.function().equals(forget.functionName()));
+    if (forget.deleted()) {
+      runtime.retire(forget.functionName());
+    }
+    return this;
+  }
+}

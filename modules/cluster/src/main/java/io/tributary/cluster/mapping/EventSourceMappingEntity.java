@@ -1,0 +1,255 @@
+package io.tributary.cluster.mapping;
+
+import io.tributary.api.EventSourceMapping;
+import io.tributary.api.LambdaError;
+import io.tributary.api.LambdaException;
+import io.tributary.cluster.ClusterMessage;
+import io.tributary.cluster.PersistedMessage;
+import io.tributary.cluster.Reply;
+import java.time.Clock;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.CompletionStage;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
+import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
+import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
+import org.apache.pekko.persistence.typed.PersistenceId;
+import org.apache.pekko.persistence.typed.RecoveryCompleted;
+import org.apache.pekko.persistence.typed.javadsl.CommandHandlerWithReply;
+import org.apache.pekko.persistence.typed.javadsl.EventHandler;
+import org.apache.pekko.persistence.typed.javadsl.EventSourcedBehaviorWithEnforcedReplies;
+import org.apache.pekko.persistence.typed.javadsl.ReplyEffect;
+import org.apache.pekko.persistence.typed.javadsl.RetentionCriteria;
+import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
+
+/**
+ * One event source mapping, by its UUID: the single writer of its configuration and state. After
+ * each persist, and before it replies, it writes the mapping's row in the {@link Registry}, which
+ * ListEventSourceMappings reads and every node's {@link MappingPollers} watch: that is how the
+ * pollers learn of a mapping, wherever it was created. The pollers report back what they reached
+ * ({@link Report}), which moves the transitional states on (Creating or Enabling → Enabled,
+ * Disabling → Disabled) and keeps {@code LastProcessingResult}.
+ */
+public final class EventSourceMappingEntity extends EventSourcedBehaviorWithEnforcedReplies<
+    EventSourceMappingEntity.Command, EventSourceMappingEntity.Event, EventSourceMappingEntity.State> {
+
+  public static final EntityTypeKey<Command> TYPE_KEY = EntityTypeKey.create(Command.class, "EventSourceMapping");
+
+  /** Where each mapping's current row is written (or removed), at write timestamp {@code seqNr}. */
+  public interface Registry {
+    CompletionStage<Void> save(String uuid, EventSourceMapping mapping, long seqNr);
+  }
+
+  public sealed interface Command extends ClusterMessage {}
+
+  public record Create(EventSourceMapping mapping, ActorRef<Reply<EventSourceMapping>> replyTo) implements Command {}
+
+  public record Get(ActorRef<Reply<EventSourceMapping>> replyTo) implements Command {}
+
+  public record Update(EventSourceMapping.Changes changes, ActorRef<Reply<EventSourceMapping>> replyTo)
+      implements Command {}
+
+  /**
+   * From a poller: the mapping cannot run as it is ({@code reason}, its StateTransitionReason: its
+   * function is gone), so it is disabled until a user enables it again.
+   */
+  public record Disable(String reason, String lastProcessingResult) implements Command {}
+
+  public record Delete(ActorRef<Reply<EventSourceMapping>> replyTo) implements Command {}
+
+  /**
+   * From a poller: the state its node reached ({@code Enabled} once it reads, {@code Disabled} once
+   * it stopped), and the last processing result, either possibly null.
+   */
+  public record Report(String state, String lastProcessingResult) implements Command {}
+
+  public sealed interface Event extends PersistedMessage {}
+
+  public record MappingCreated(EventSourceMapping mapping) implements Event {}
+
+  public record MappingUpdated(EventSourceMapping mapping) implements Event {}
+
+  public record MappingDeleted(String uuid) implements Event {}
+
+  /** {@code mapping} null: there is none (never created, or deleted). */
+  public record State(EventSourceMapping mapping) implements PersistedMessage {
+    State apply(Event event) {
+      if (event instanceof MappingCreated e) {
+        return new State(e.mapping());
+      } else if (event instanceof MappingUpdated e) {
+        return new State(e.mapping());
+      }
+      return new State(null);
+    }
+  }
+
+  private final String uuid;
+  private final Registry registry;
+  private final Clock clock;
+  private final ActorContext<Command> context;
+
+  public static void init(ClusterSharding sharding, Registry registry, Clock clock) {
+    sharding.init(Entity.of(TYPE_KEY, ctx -> create(ctx.getEntityId(), registry, clock)));
+  }
+
+  static Behavior<Command> create(String uuid, Registry registry, Clock clock) {
+    return Behaviors.setup(ctx -> new EventSourceMappingEntity(uuid, registry, clock, ctx));
+  }
+
+  private EventSourceMappingEntity(String uuid, Registry registry, Clock clock, ActorContext<Command> context) {
+    super(PersistenceId.of(TYPE_KEY.name(), uuid));
+    this.uuid = uuid;
+    this.registry = registry;
+    this.clock = clock;
+    this.context = context;
+  }
+
+  @Override
+  public State emptyState() {
+    return new State(null);
+  }
+
+  @Override
+  public RetentionCriteria retentionCriteria() {
+    return RetentionCriteria.snapshotEvery(100, 2);
+  }
+
+  @Override
+  public EventHandler<State, Event> eventHandler() {
+    return newEventHandlerBuilder().forAnyState().onAnyEvent(State::apply);
+  }
+
+  @Override
+  public SignalHandler<State> signalHandler() {
+    // A crash between persist and row leaves the row behind: rewrite it on recovery.
+    return newSignalHandlerBuilder().onSignal(RecoveryCompleted.instance(), state -> {
+      long seqNr = lastSequenceNumber(context);
+      if (seqNr > 0) {
+        save(state.mapping(), seqNr, null);
+      }
+    }).build();
+  }
+
+  @Override
+  public CommandHandlerWithReply<Command, Event, State> commandHandler() {
+    return newCommandHandlerWithReplyBuilder().forAnyState()
+        .onCommand(Create.class, this::onCreate)
+        .onCommand(Get.class, (state, get) -> Effect().reply(get.replyTo(), found(state)))
+        .onCommand(Update.class, this::onUpdate)
+        .onCommand(Delete.class, this::onDelete)
+        .onCommand(Report.class, this::onReport)
+        .onCommand(Disable.class, this::onDisable)
+        .build();
+  }
+
+  private Reply<EventSourceMapping> found(State state) {
+    return state.mapping() == null ? new Reply<>(null, LambdaError.of(notFound())) : Reply.ok(state.mapping());
+  }
+
+  private LambdaException notFound() {
+    return LambdaException.notFound("The resource you requested does not exist. (Service: Lambda, Status Code: 404,"
+        + " Event source mapping " + uuid + ")");
+  }
+
+  private ReplyEffect<Event, State> onCreate(State state, Create create) {
+    if (state.mapping() != null) {
+      return Effect().reply(create.replyTo(), new Reply<>(null, LambdaError.of(LambdaException.conflict(
+          "An event source mapping with UUID " + uuid + " already exists."))));
+    }
+    return persistThenReply(new MappingCreated(create.mapping()), create.replyTo());
+  }
+
+  private ReplyEffect<Event, State> onUpdate(State state, Update update) {
+    EventSourceMapping m = state.mapping();
+    if (m == null) {
+      return Effect().reply(update.replyTo(), found(state));
+    }
+    if (m.state().equals(EventSourceMapping.DELETING)) {
+      return Effect().reply(update.replyTo(), new Reply<>(null, LambdaError.of(new LambdaException(409,
+          "ResourceInUseException", "Cannot update the event source mapping because it is in use: it is being"
+          + " deleted."))));
+    }
+    Boolean asked = update.changes().enabled();
+    boolean enabled = asked == null ? m.enabled() : asked;
+    boolean changed = !m.updated(update.changes(), m.state(), m.stateTransitionReason(), m.lastModifiedMillis())
+        .equals(m);
+    // A running mapping with new settings is Updating until its pollers restart with them and report.
+    String next = enabled != m.enabled() ? (enabled ? EventSourceMapping.ENABLING : EventSourceMapping.DISABLING)
+        : enabled && changed ? EventSourceMapping.UPDATING : m.state();
+    EventSourceMapping updated = m.updated(update.changes(), next, "USER_INITIATED", clock.millis());
+    return persistThenReply(new MappingUpdated(updated), update.replyTo());
+  }
+
+  /** Straight to Disabled: the pollers stop on their next refresh, and none of them is reading meanwhile. */
+  private ReplyEffect<Event, State> onDisable(State state, Disable disable) {
+    EventSourceMapping m = state.mapping();
+    if (m == null || !m.enabled() || m.state().equals(EventSourceMapping.DELETING)) {
+      return Effect().noReply();
+    }
+    EventSourceMapping disabled = m.updated(new EventSourceMapping.Changes(null, null, null, false, null, null, null,
+        null, null, null, null, null, null), EventSourceMapping.DISABLED, disable.reason(), clock.millis())
+        .withState(EventSourceMapping.DISABLED, disable.reason(), disable.lastProcessingResult());
+    return Effect().persist(new MappingUpdated(disabled))
+        .thenRun(s -> save(s.mapping(), lastSequenceNumber(context), null))
+        .thenNoReply();
+  }
+
+  /** AWS answers a delete with the mapping in state Deleting; the pollers stop when its row goes. */
+  private ReplyEffect<Event, State> onDelete(State state, Delete delete) {
+    EventSourceMapping m = state.mapping();
+    if (m == null) {
+      return Effect().reply(delete.replyTo(), found(state));
+    }
+    EventSourceMapping deleting = m.withState(EventSourceMapping.DELETING, "USER_INITIATED", null);
+    return Effect().persist(new MappingDeleted(uuid))
+        .thenRun(s -> save(null, lastSequenceNumber(context), () -> delete.replyTo().tell(Reply.ok(deleting))))
+        .thenNoReply();
+  }
+
+  private ReplyEffect<Event, State> onReport(State state, Report report) {
+    EventSourceMapping m = state.mapping();
+    if (m == null) {
+      return Effect().noReply();
+    }
+    String next = m.state();
+    if (EventSourceMapping.ENABLED.equals(report.state()) && m.enabled()
+        && (next.equals(EventSourceMapping.CREATING) || next.equals(EventSourceMapping.ENABLING)
+            || next.equals(EventSourceMapping.UPDATING))) {
+      next = EventSourceMapping.ENABLED;
+    } else if (EventSourceMapping.DISABLED.equals(report.state()) && !m.enabled()
+        && next.equals(EventSourceMapping.DISABLING)) {
+      next = EventSourceMapping.DISABLED;
+    }
+    String result = report.lastProcessingResult() == null ? m.lastProcessingResult() : report.lastProcessingResult();
+    if (next.equals(m.state()) && Objects.equals(result, m.lastProcessingResult())) {
+      return Effect().noReply();
+    }
+    return Effect().persist(new MappingUpdated(m.withState(next, m.stateTransitionReason(), result)))
+        .thenRun(s -> save(s.mapping(), lastSequenceNumber(context), null))
+        .thenNoReply();
+  }
+
+  /** Persists, writes the registry row, then replies (as FunctionEntity does, for the same reasons). */
+  private ReplyEffect<Event, State> persistThenReply(Event event, ActorRef<Reply<EventSourceMapping>> replyTo) {
+    return Effect().persist(event)
+        .thenRun((State s) -> save(s.mapping(), lastSequenceNumber(context), () -> replyTo.tell(Reply.ok(s.mapping()))))
+        .thenNoReply();
+  }
+
+  /** A row that fails to be written is logged and repaired by the next persist or recovery. */
+  private void save(EventSourceMapping mapping, long seqNr, Runnable then) {
+    registry.save(uuid, mapping, seqNr).whenComplete((done, failure) -> {
+      if (failure != null) {
+        context.getSystem().log().warn("Registry row of event source mapping {} not written (repaired later): {}",
+            uuid, failure.toString());
+      }
+      if (then != null) {
+        then.run();
+      }
+    });
+  }
+}

@@ -1,0 +1,144 @@
+package io.tributary.cluster.serialization;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.tributary.api.AliasConfig;
+import io.tributary.api.EventInvokeConfig;
+import io.tributary.api.EventSourceMapping;
+import io.tributary.api.FunctionConfig;
+import io.tributary.api.PolicyStatement;
+import io.tributary.cluster.async.AsyncQueueEntity;
+import io.tributary.cluster.function.FunctionEntity;
+import io.tributary.cluster.mapping.EventSourceMappingEntity;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Reads the committed golden bytes of every persisted type and release. A golden file is written
+ * once, when its type or version is new ({@code -Dgolden.write=true} creates missing files and never
+ * touches existing ones); after that it is the contract that old journals stay readable.
+ */
+class PersistedSerializerTest {
+
+  private static final Path GOLDEN = Path.of("src/test/resources/golden");
+  private final PersistedSerializer serializer = new PersistedSerializer();
+
+  static final FunctionConfig CONFIG = new FunctionConfig("orders", "$LATEST", "java17",
+      "arn:aws:iam::000000000000:role/lambda", "com.example.Handler::handleRequest", "Orders", 30, 512,
+      Map.of("STAGE", "prod"), "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=", 1234,
+      "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855", List.of("x86_64"), 512, "PassThrough", null,
+      null, new FunctionConfig.LoggingConfig("Text", null, null, "/aws/lambda/orders"), "2026-11-22T10:00:00.000+0000",
+      "8f0e6d3c-6c55-4b43-a43e-7f4b0d2a9b11", "Active", "Successful");
+  static final AliasConfig ALIAS = new AliasConfig("live", "2", "live traffic", Map.of("1", 0.25), "rev-alias");
+  static final PolicyStatement STATEMENT = new PolicyStatement("s3-invoke", "", "lambda:InvokeFunction",
+      "s3.amazonaws.com", "arn:aws:lambda:us-east-1:000000000000:function:orders", "arn:aws:s3:::uploads", "000000000000",
+      null, null, null);
+
+  /** One example of each persisted type at version 1, as the golden files hold them. */
+  static Map<String, Object> v1Samples() {
+    FunctionConfig v1 = CONFIG.withVersion("1", "first", "rev-v1", "2026-11-22T10:01:00.000+0000");
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("FunctionCreated.v1", new FunctionEntity.FunctionCreated(CONFIG, Map.of("team", "payments")));
+    m.put("FunctionCodeUpdated.v1", new FunctionEntity.FunctionCodeUpdated(CONFIG));
+    m.put("FunctionConfigurationUpdated.v1", new FunctionEntity.FunctionConfigurationUpdated(CONFIG));
+    m.put("VersionPublished.v1", new FunctionEntity.VersionPublished(v1));
+    m.put("VersionDeleted.v1", new FunctionEntity.VersionDeleted("1"));
+    m.put("FunctionDeleted.v1", new FunctionEntity.FunctionDeleted("2026-11-22T10:02:00.000+0000"));
+    m.put("AliasCreated.v1", new FunctionEntity.AliasCreated(ALIAS));
+    m.put("AliasUpdated.v1", new FunctionEntity.AliasUpdated(ALIAS));
+    m.put("AliasDeleted.v1", new FunctionEntity.AliasDeleted("live"));
+    m.put("ConcurrencyPut.v1", new FunctionEntity.ConcurrencyPut(5));
+    m.put("ConcurrencyDeleted.v1", new FunctionEntity.ConcurrencyDeleted("2026-11-22T10:03:00.000+0000"));
+    m.put("PermissionAdded.v1", new FunctionEntity.PermissionAdded(STATEMENT, "rev-2"));
+    m.put("PermissionRemoved.v1", new FunctionEntity.PermissionRemoved("", "s3-invoke", "rev-3"));
+    m.put("TagsAdded.v1", new FunctionEntity.TagsAdded(Map.of("cost-center", "42")));
+    m.put("TagsRemoved.v1", new FunctionEntity.TagsRemoved(List.of("team")));
+    m.put("FunctionState.v1", new FunctionEntity.State(CONFIG, Map.of("1", v1), 1, Map.of("live", ALIAS), 5,
+        List.of(STATEMENT), Map.of("team", "payments"), Map.of()));
+    m.put("EventInvokeConfigPut.v1", new FunctionEntity.EventInvokeConfigPut("live",
+        new EventInvokeConfig(1, 3600, null, "arn:aws:lambda:us-east-1:000000000000:function:failures",
+            1_795_000_000_000L)));
+    m.put("EventInvokeConfigDeleted.v1", new FunctionEntity.EventInvokeConfigDeleted("live"));
+    m.put("EventAccepted.v1", new AsyncQueueEntity.EventAccepted("5e4f1c7a-3b2d-4c1e-9f8a-7d6c5b4a3f21", "live",
+        1_795_000_000_000L));
+    m.put("RetryScheduled.v1", new AsyncQueueEntity.RetryScheduled("5e4f1c7a-3b2d-4c1e-9f8a-7d6c5b4a3f21", 1,
+        1_795_000_060_000L));
+    m.put("EventFinished.v1", new AsyncQueueEntity.EventFinished("5e4f1c7a-3b2d-4c1e-9f8a-7d6c5b4a3f21",
+        "RetriesExhausted", 3, null));
+    m.put("EventsCommitted.v1", new AsyncQueueEntity.EventsCommitted(
+        List.of(new AsyncQueueEntity.EventFinished("0b9d3a52-8c41-4f7e-a1d2-6e5f4c3b2a19", "Success", 1, null)),
+        List.of(new AsyncQueueEntity.EventAccepted("5e4f1c7a-3b2d-4c1e-9f8a-7d6c5b4a3f21", "live", 1_795_000_000_000L),
+            new AsyncQueueEntity.EventAccepted("7c2e9f14-1a3b-4d5c-8e6f-0a1b2c3d4e5f", null, 1_795_000_000_001L))));
+    m.put("AsyncQueueSnapshot.v1", new AsyncQueueEntity.Snapshot(List.of(
+        new AsyncQueueEntity.Pending("5e4f1c7a-3b2d-4c1e-9f8a-7d6c5b4a3f21", "live", 1_795_000_000_000L, 1,
+            1_795_000_060_000L),
+        new AsyncQueueEntity.Pending("0b9d3a52-8c41-4f7e-a1d2-6e5f4c3b2a19", null, 1_795_000_001_000L, 0, 0)),
+        Map.of(), null));
+    EventSourceMapping mapping = new EventSourceMapping("1f0b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d",
+        "arn:aws:lambda:us-east-1:000000000000:function:orders", null, List.of("broker-1:9092", "broker-2:9092"),
+        List.of("orders"), null, 100, 0, "TRIM_HORIZON", true, "Enabled", "USER_INITIATED", "OK", 1_795_000_000_000L, null, null,
+        null, null, null, null, null);
+    m.put("MappingCreated.v1", new EventSourceMappingEntity.MappingCreated(mapping));
+    m.put("MappingUpdated.v1", new EventSourceMappingEntity.MappingUpdated(mapping));
+    m.put("MappingDeleted.v1", new EventSourceMappingEntity.MappingDeleted(mapping.uuid()));
+    m.put("MappingState.v1", new EventSourceMappingEntity.State(mapping));
+    return m;
+  }
+
+  @Test
+  void everyPersistedTypeHasAGoldenFileOfItsCurrentVersion() throws IOException {
+    writeMissingGoldenFilesIfAsked();
+    List<String> missing = new ArrayList<>();
+    for (String manifest : PersistedSerializer.MANIFESTS.keySet()) {
+      if (!Files.exists(GOLDEN.resolve(manifest + ".cbor"))) {
+        missing.add(manifest);
+      }
+    }
+    assertTrue(missing.isEmpty(), "No golden file for " + missing
+        + ": add a sample to v1Samples() and run once with -Dgolden.write=true");
+  }
+
+  @Test
+  void goldenFilesOfEveryReleaseStillReadAsTheirValues() throws IOException {
+    Map<String, Object> expected = v1Samples();
+    try (var files = Files.list(GOLDEN)) {
+      for (Path file : files.filter(f -> f.toString().endsWith(".cbor")).sorted().toList()) {
+        String manifest = file.getFileName().toString().replace(".cbor", "");
+        Object decoded = serializer.fromBinary(Files.readAllBytes(file), manifest);
+        assertEquals(expected.get(manifest), decoded, manifest);
+      }
+    }
+  }
+
+  @Test
+  void addedFieldsAreToleratedBothWays() throws IOException {
+    byte[] withExtra = PersistedSerializer.CBOR.writeValueAsBytes(Map.of("version", "3", "addedInAFutureRelease", true));
+    assertEquals(new FunctionEntity.VersionDeleted("3"), serializer.fromBinary(withExtra, "VersionDeleted.v1"));
+    byte[] withoutFields = PersistedSerializer.CBOR.writeValueAsBytes(Map.of("functionName", "f"));
+    FunctionConfig sparse = PersistedSerializer.CBOR.readValue(withoutFields, FunctionConfig.class);
+    assertEquals(3, sparse.timeout());
+    assertEquals(List.of("x86_64"), sparse.architectures());
+    assertEquals("/aws/lambda/f", sparse.loggingConfig().logGroup());
+  }
+
+  private void writeMissingGoldenFilesIfAsked() throws IOException {
+    if (!Boolean.getBoolean("golden.write")) {
+      return;
+    }
+    Files.createDirectories(GOLDEN);
+    for (Map.Entry<String, Object> sample : v1Samples().entrySet()) {
+      Path file = GOLDEN.resolve(sample.getKey() + ".cbor");
+      if (!Files.exists(file)) {
+        assertEquals(sample.getKey(), serializer.manifest(sample.getValue()));
+        Files.write(file, serializer.toBinary(sample.getValue()));
+      }
+    }
+  }
+}
