@@ -1,7 +1,9 @@
 package io.tributary.api;
 
-import com.fasterxml.jackson.core.io.JsonStringEncoder;
-import java.nio.charset.StandardCharsets;
+import com.fasterxml.jackson.annotation.JsonPropertyOrder;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.ObjectWriter;
 
 /**
  * What an invocation produced, as Invoke returns it: the payload (the handler's response, or the
@@ -12,13 +14,25 @@ public record InvocationResult(byte[] payload, String functionError, String logT
 
   public static final int MAX_RESPONSE_BYTES = 6_291_556;
 
+  @JsonPropertyOrder({"errorMessage", "errorType"})
+  private record ErrorDocument(String errorMessage, String errorType) {}
+
+  private static final ObjectWriter ERROR_DOCUMENT = new ObjectMapper().writerFor(ErrorDocument.class);
+
   public static InvocationResult unhandled(String errorType, String errorMessage, String logTail) {
-    String body = "{\"errorMessage\":\"" + quote(errorMessage) + "\",\"errorType\":\"" + quote(errorType) + "\"}";
-    return new InvocationResult(body.getBytes(StandardCharsets.UTF_8), "Unhandled", logTail);
+    return new InvocationResult(errorDocument(errorType, errorMessage), "Unhandled", logTail);
   }
 
-  private static String quote(String s) {
-    return new String(JsonStringEncoder.getInstance().quoteAsString(s));
+  /**
+   * AWS's error document, {@code {"errorMessage":…,"errorType":…}}: the payload of a function error
+   * and the body of the Runtime API's refusals.
+   */
+  public static byte[] errorDocument(String errorType, String errorMessage) {
+    try {
+      return ERROR_DOCUMENT.writeValueAsBytes(new ErrorDocument(errorMessage, errorType));
+    } catch (JsonProcessingException e) {
+      throw new IllegalStateException("two strings could not be written as JSON", e);
+    }
   }
 
   public boolean failed() {

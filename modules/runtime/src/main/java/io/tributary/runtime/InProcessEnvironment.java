@@ -1,5 +1,6 @@
 package io.tributary.runtime;
 
+import com.fasterxml.jackson.annotation.JsonPropertyOrder;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.ObjectReader;
 import com.fasterxml.jackson.databind.ObjectWriter;
@@ -398,15 +399,14 @@ final class InProcessEnvironment implements ExecutionEnvironment {
     });
   }
 
-  /** The error document AWS's Java runtime returns: message, type and stack trace. */
+  /** The error document AWS's Java runtime returns. */
+  @JsonPropertyOrder({"errorMessage", "errorType", "stackTrace"})
+  private record JavaError(String errorMessage, String errorType, List<String> stackTrace) {}
+
   private static InvocationResult errorResult(String type, String message, Throwable error) {
-    var body = JSON.createObjectNode();
-    body.put("errorMessage", message);
-    body.put("errorType", type);
-    var trace = body.putArray("stackTrace");
-    Arrays.stream(error.getStackTrace()).limit(50).forEach(frame -> trace.add(frame.toString()));
+    List<String> trace = Arrays.stream(error.getStackTrace()).limit(50).map(StackTraceElement::toString).toList();
     try {
-      return new InvocationResult(JSON.writeValueAsBytes(body), "Unhandled", null);
+      return new InvocationResult(OUTPUT.writeValueAsBytes(new JavaError(message, type, trace)), "Unhandled", null);
     } catch (IOException e) {
       StringWriter w = new StringWriter();
       error.printStackTrace(new PrintWriter(w));

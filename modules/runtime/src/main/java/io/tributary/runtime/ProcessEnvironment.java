@@ -56,7 +56,6 @@ final class ProcessEnvironment implements RuntimeApiServer.Channel, ExecutionEnv
                          ScheduledFuture<?> watchdog) {}
 
   private static final long MEMORY_CHECK_MS = 100;
-  private static final long PAGE_SIZE = 4096;
 
   final String id = HexFormat.of().formatHex(randomBytes());
   private final FunctionConfig function;
@@ -130,8 +129,8 @@ final class ProcessEnvironment implements RuntimeApiServer.Channel, ExecutionEnv
         Map.entry("AWS_LAMBDA_LOG_GROUP_NAME", function.loggingConfig().logGroup()),
         Map.entry("AWS_LAMBDA_LOG_STREAM_NAME", logStream)));
     if (!Files.isExecutable(taskRoot.resolve("bootstrap")) && function.runtime().startsWith("provided")) {
-      initError("Runtime.InvalidEntrypoint", ("{\"errorMessage\":\"Couldn't find valid bootstrap(s): ["
-          + taskRoot.resolve("bootstrap") + "]\",\"errorType\":\"Runtime.InvalidEntrypoint\"}").getBytes(StandardCharsets.UTF_8));
+      initError("Runtime.InvalidEntrypoint", error("Runtime.InvalidEntrypoint",
+          "Couldn't find valid bootstrap(s): [" + taskRoot.resolve("bootstrap") + "]"));
       return;
     }
     process = builder.start();
@@ -382,7 +381,7 @@ final class ProcessEnvironment implements RuntimeApiServer.Channel, ExecutionEnv
     if (c == null || p == null) {
       return;
     }
-    long rss = groupResidentBytes(p);
+    long rss = ResidentMemory.ofTree(p.toHandle());
     peakResidentBytes = Math.max(peakResidentBytes, rss);
     long limit = function.memorySize() * 1024L * 1024L;
     if (rss > limit) {
@@ -394,42 +393,14 @@ final class ProcessEnvironment implements RuntimeApiServer.Channel, ExecutionEnv
     }
   }
 
-  private static long groupResidentBytes(Process p) {
-    long total = residentBytes(p.pid());
-    for (ProcessHandle child : p.descendants().toList()) {
-      total += residentBytes(child.pid());
-    }
-    return total;
-  }
-
-  private static long residentBytes(long pid) {
-    try {
-      String[] statm = Files.readString(Path.of("/proc", Long.toString(pid), "statm")).trim().split(" ");
-      return Long.parseLong(statm[1]) * PAGE_SIZE;
-    } catch (IOException | RuntimeException e) {
-      return 0;
-    }
-  }
-
   private long maxMemoryUsedMb() {
     Process p = process;
     if (p == null) {
       return 0;
     }
     long sampled = Math.min(peakResidentBytes, function.memorySize() * 1024L * 1024L) / (1024 * 1024);
-    if (sampled > 0) {
-      return sampled;
-    }
-    try {
-      for (String line : Files.readAllLines(Path.of("/proc", Long.toString(p.pid()), "status"))) {
-        if (line.startsWith("VmHWM:")) {
-          return Long.parseLong(line.replaceAll("[^0-9]", "")) / 1024;
-        }
-      }
-    } catch (IOException | NumberFormatException e) {
-      // Exited between the response and this read.
-    }
-    return 0;
+    // Nothing sampled (an invocation shorter than one check, or a JVM): the process's own peak, 0 if it has exited.
+    return sampled > 0 ? sampled : ResidentMemory.peakOf(p.pid()) / (1024 * 1024);
   }
 
   @Override

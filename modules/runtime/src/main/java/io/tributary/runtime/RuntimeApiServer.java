@@ -142,6 +142,6 @@ final class RuntimeApiServer extends AllDirectives {
 
   private static HttpResponse error(StatusCode status, String type, String message) {
     return HttpResponse.create().withStatus(status).withEntity(HttpEntities.create(ContentTypes.APPLICATION_JSON,
-        "{\"errorMessage\":\"" + message + "\",\"errorType\":\"" + type + "\"}"));
+        InvocationResult.errorDocument(type, message)));
   }
 }
