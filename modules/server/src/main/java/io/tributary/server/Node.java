@@ -98,7 +98,7 @@ public final class Node {
           CodeStore codeStore = new CodeStore(session, keyspace);
           ClusterSharding sharding = ClusterSharding.get(system);
           LeaseHolders holders = (key, timeout) -> Dispatcher.holdings(system, key, timeout);
-          FunctionEntity.init(sharding, settings.arns(), registry, holders);
+          FunctionEntity.init(sharding, settings.arns(), registry, holders, FunctionEntity.Changes.NONE);
           AccountEntity.init(sharding, new AccountEntity.Settings(settings.accountConcurrency(),
               config.getDuration("tributary.concurrency.lease-ttl"), config.getDuration("tributary.concurrency.lease-margin"),
               config.getDuration("tributary.concurrency.pool-refresh")), registry::reservedTotal, holders);

@@ -71,6 +71,17 @@ public final class FunctionEntity
     CompletionStage<Void> save(String functionName, State state, long seqNr);
   }
 
+  /**
+   * Told after every persisted change, before the reply: the server wires it to every node's
+   * Dispatcher, which forgets the invoke targets it cached ({@code deleted}: the whole function is gone).
+   */
+  @FunctionalInterface
+  public interface Changes {
+    Changes NONE = (functionName, deleted) -> { };
+
+    void changed(String functionName, boolean deleted);
+  }
+
   // ---- protocol ----
 
   /** A message to or from a FunctionEntity; serialized with Kryo between nodes. */
@@ -325,13 +336,14 @@ public final class FunctionEntity
 
   // ---- behaviour ----
 
-  public static void init(ClusterSharding sharding, Arns arns, RegistryWriter registry, LeaseHolders holders) {
-    sharding.init(Entity.of(TYPE_KEY, ctx -> create(ctx.getEntityId(), arns, registry, holders)));
+  public static void init(ClusterSharding sharding, Arns arns, RegistryWriter registry, LeaseHolders holders,
+                          Changes changes) {
+    sharding.init(Entity.of(TYPE_KEY, ctx -> create(ctx.getEntityId(), arns, registry, holders, changes)));
   }
 
   public static Behavior<Command> create(String functionName, Arns arns, RegistryWriter registry,
-                                         LeaseHolders holders) {
-    return Behaviors.setup(ctx -> new FunctionEntity(functionName, arns, registry, holders, ctx));
+                                         LeaseHolders holders, Changes changes) {
+    return Behaviors.setup(ctx -> new FunctionEntity(functionName, arns, registry, holders, changes, ctx));
   }
 
   private final String functionName;
@@ -344,12 +356,14 @@ public final class FunctionEntity
   private static final Duration LEARN_TIMEOUT = Duration.ofSeconds(2);
   private final RegistryWriter registry;
   private final LeaseHolders holders;
+  private final Changes changes;
   private final ActorContext<Command> context;
 
   private FunctionEntity(String functionName, Arns arns, RegistryWriter registry, LeaseHolders holders,
-                         ActorContext<Command> context) {
+                         Changes changes, ActorContext<Command> context) {
     super(PersistenceId.of(TYPE_KEY.name(), functionName));
     this.holders = holders;
+    this.changes = changes;
     this.functionName = functionName;
     this.arns = arns;
     this.registry = registry;
@@ -869,6 +883,7 @@ public final class FunctionEntity
     return Effect().persist(events).thenRun((State s) -> {
       long seqNr = lastSequenceNumber(context);
       Reply<T> reply = Reply.ok(value.apply(s));
+      changes.changed(functionName, !s.exists());
       registry.save(functionName, s, seqNr).whenComplete((done, failure) -> {
         if (failure != null) {
           context.getSystem().log().warn("Registry row of function {} not written (repaired later): {}",

@@ -46,7 +46,7 @@ class FunctionEntityTest {
       registryWrites.add(seqNr);
       registryExists.add(state.exists());
       return CompletableFuture.completedFuture(null);
-    }, LeaseHolders.NONE));
+    }, LeaseHolders.NONE, FunctionEntity.Changes.NONE));
   }
 
   private static FunctionConfig config(String sha) {
