@@ -181,18 +181,19 @@ final class InvokeRoutes extends AllDirectives {
                                                  boolean forwarded) {
     return dispatcher.invoke(hop.function(), hop.qualifier(), invocation, dryRun, forwarded)
         .thenCompose(r -> {
-      if (r.forwardTo() != null) {
-        return forwarder.forward(r.forwardTo(), hop, invocation.payload())
+      if (r instanceof Dispatcher.Forward forward) {
+        return forwarder.forward(forward.url(), hop, invocation.payload())
             .exceptionally(failure -> Responses.error(LambdaException.service("The invoke was forwarded to "
-                + r.forwardTo() + ", the node with free concurrency, and the hop failed: " + failure.getMessage())));
+                + forward.url() + ", the node with free concurrency, and the hop failed: " + failure.getMessage())));
       }
-      if (r.error() != null) {
-        return CompletableFuture.completedFuture(Responses.error(r.error().toException()));
+      if (r instanceof Dispatcher.Refused refused) {
+        return CompletableFuture.completedFuture(Responses.error(refused.error().toException()));
       }
       if (dryRun) {
         return CompletableFuture.completedFuture(Responses.empty(204));
       }
-      return CompletableFuture.completedFuture(response(r.result(), r.executedVersion()));
+      Dispatcher.Ran ran = (Dispatcher.Ran) r;
+      return CompletableFuture.completedFuture(response(ran.result(), ran.executedVersion()));
     });
   }
 

@@ -263,7 +263,7 @@ public final class AsyncQueueEntity
    * {@code response} when the function never answered.
    */
   private record Outgoing(String condition, int attempts, List<Send> sends, String recordId, String functionArn,
-                          byte[] payload, Dispatcher.Result response, boolean deadLettered) {
+                          byte[] payload, Dispatcher.Ran response, boolean deadLettered) {
     /** {@code accepted}: whether the destination took it (false: it refused it for good). */
     Outgoing without(Send sent, boolean accepted) {
       List<Send> left = new ArrayList<>(sends);
@@ -534,11 +534,14 @@ public final class AsyncQueueEntity
     }
     Dispatcher.Result result = delivered.result();
     String qualifier = qualifierOf(pending);
-    if (result.async() != null) {
-      configs.put(qualifier, result.async());
+    Dispatcher.AsyncTarget async = result instanceof Dispatcher.Ran ran ? ran.async()
+        : result instanceof Dispatcher.Refused refused ? refused.async() : null;
+    if (async != null) {
+      configs.put(qualifier, async);
     }
-    if (result.error() != null) {
-      LambdaException error = result.error().toException();
+    if (!(result instanceof Dispatcher.Ran ran)) {
+      LambdaException error = result instanceof Dispatcher.Refused refused ? refused.error().toException()
+          : LambdaException.service("The event was not run on this node");
       if (error.status() == 429 || error.status() >= 500) {
         return backOff(state, id, error.errorType() + ": " + error.getMessage());
       }
@@ -548,12 +551,12 @@ public final class AsyncQueueEntity
     }
     backoffs.remove(id);
     notBefore.remove(id);
-    if (result.result().functionError() == null) {
-      return finish(pending, "Success", attempt, delivered.payload(), result);
+    if (ran.result().functionError() == null) {
+      return finish(pending, "Success", attempt, delivered.payload(), ran);
     }
     if (attempt > retryAttempts(qualifier)) {
       context.getLog().debug("Event {} of {} failed {} times: RetriesExhausted", id, functionName, attempt);
-      return finish(pending, "RetriesExhausted", attempt, delivered.payload(), result);
+      return finish(pending, "RetriesExhausted", attempt, delivered.payload(), ran);
     }
     long retryAt = deps.clock().millis() + deps.settings().schedule().afterFunctionError(attempt).toMillis();
     deps.metrics().retryScheduled();
@@ -587,7 +590,7 @@ public final class AsyncQueueEntity
    * owed (until then the event stays queued, so a crash sends again rather than losing it).
    */
   private Effect<Event, State> finish(Pending p, String condition, int attempts, byte[] payload,
-                                      Dispatcher.Result response) {
+                                      Dispatcher.Ran response) {
     Dispatcher.AsyncTarget async = configs.get(qualifierOf(p));
     List<Send> sends = new ArrayList<>();
     boolean success = condition.equals("Success");

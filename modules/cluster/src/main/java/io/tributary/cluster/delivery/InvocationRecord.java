@@ -28,7 +28,7 @@ public final class InvocationRecord {
    * answered (the event expired while throttled).
    */
   public static byte[] of(String requestId, String functionArn, String condition, int approximateInvokeCount,
-                   byte[] requestPayload, Dispatcher.Result response, long timestampMillis) {
+                   byte[] requestPayload, Dispatcher.Ran response, long timestampMillis) {
     ObjectNode record = JSON.createObjectNode();
     record.put("version", "1.0");
     record.put("timestamp", Instant.ofEpochMilli(timestampMillis).toString());
@@ -50,7 +50,7 @@ public final class InvocationRecord {
   }
 
   /** Adds {@code responseContext} when the function answered; says whether it did. */
-  private static boolean responseContext(ObjectNode record, Dispatcher.Result response) {
+  private static boolean responseContext(ObjectNode record, Dispatcher.Ran response) {
     if (response == null || response.result() == null) {
       return false;
     }
@@ -78,7 +78,7 @@ public final class InvocationRecord {
    * KafkaBatchInfo}, …). As in AWS, the records themselves are not in it.
    */
   public static byte[] batchFailure(String requestId, String functionArn, String condition, int approximateInvokeCount,
-                             Dispatcher.Result lastResponse, Map<String, Object> batchInfo, long timestampMillis) {
+                             Dispatcher.Ran lastResponse, Map<String, Object> batchInfo, long timestampMillis) {
     ObjectNode record = JSON.createObjectNode();
     requestContext(record, requestId, functionArn, condition, approximateInvokeCount);
     responseContext(record, lastResponse);
@@ -96,7 +96,7 @@ public final class InvocationRecord {
    * invoke's status: 200 for a function error; 500 when the function never answered) and the first
    * 1 KB of {@code ErrorMessage}.
    */
-  public static Map<String, Object> deadLetterAttributes(String requestId, String condition, Dispatcher.Result response) {
+  public static Map<String, Object> deadLetterAttributes(String requestId, String condition, Dispatcher.Ran response) {
     String message;
     int code;
     if (response != null && response.result() != null) {

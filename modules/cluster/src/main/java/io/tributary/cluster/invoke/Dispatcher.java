@@ -162,27 +162,38 @@ public final class Dispatcher extends AbstractBehavior<Dispatcher.Command> {
    */
   public record Forget(String functionName, boolean deleted) implements Command {}
 
+  /** What became of an invoke: it ran, it was refused, or it must go to another node. */
+  public sealed interface Result {}
+
   /**
-   * The invocation's outcome, an error, or ({@code forwardTo}) the base URL of a node to forward it
-   * to; with what the asynchronous queues apply to the invoked qualifier ({@code async}, null when
-   * the function was not resolved).
+   * It ran here ({@code result} null for a dry run) as {@code executedVersion}; {@code async} is what
+   * the asynchronous queues apply to the invoked qualifier.
    */
-  public record Result(InvocationResult result, String executedVersion, LambdaError error, String forwardTo,
-                       AsyncTarget async) {
+  public record Ran(InvocationResult result, String executedVersion, AsyncTarget async) implements Result {
 
-    static Result of(InvocationResult result, FunctionConfig version, FunctionEntity.InvokeTarget target) {
-      return new Result(result, version.version(), null, null, AsyncTarget.of(target, version));
-    }
-
-    static Result failed(LambdaError error) {
-      return new Result(null, null, error, null, null);
-    }
-
-    /** Refused (throttled) after the function was resolved: the queue still learns its configuration. */
-    static Result refused(LambdaError error, Ready ready) {
-      return new Result(null, null, error, null, AsyncTarget.of(ready.target(), ready.version()));
+    static Ran of(InvocationResult result, FunctionConfig version, FunctionEntity.InvokeTarget target) {
+      return new Ran(result, version.version(), AsyncTarget.of(target, version));
     }
   }
+
+  /**
+   * It did not run: an unknown function or qualifier, a throttle, a failure to run; {@code async} is
+   * known when the function was resolved before the refusal (null otherwise).
+   */
+  public record Refused(LambdaError error, AsyncTarget async) implements Result {
+
+    static Refused of(LambdaError error) {
+      return new Refused(error, null);
+    }
+
+    /** Throttled after the function was resolved: the queue still learns its configuration. */
+    static Refused throttled(LambdaError error, Ready ready) {
+      return new Refused(error, AsyncTarget.of(ready.target(), ready.version()));
+    }
+  }
+
+  /** Another node (base URL {@code url}) has a free slot: the HTTP layer sends the invoke there. */
+  public record Forward(String url) implements Result {}
 
   /**
    * The invoked qualifier's asynchronous configuration ({@code config}, null when it has none) and
@@ -308,7 +319,7 @@ public final class Dispatcher extends AbstractBehavior<Dispatcher.Command> {
       }
       FunctionConfig version = chooseVersion(target);
       if (invoke.dryRun()) {
-        invoke.reply().complete(Result.of(null, version, target));
+        invoke.reply().complete(Ran.of(null, version, target));
         return true;
       }
       Integer reserved = target.reservedConcurrency();
@@ -332,7 +343,7 @@ public final class Dispatcher extends AbstractBehavior<Dispatcher.Command> {
           invocation.clientContext(), invocation.cognitoIdentity(), invocation.tailLog());
       runtime.invoke(version, withArn).whenComplete((result, failure) -> {
         lease.release();
-        invoke.reply().complete(failure == null ? Result.of(result, version, ready.target())
+        invoke.reply().complete(failure == null ? Ran.of(result, version, ready.target())
             : platformFailure(invoke, version, failure));
       });
     }
@@ -425,9 +436,9 @@ public final class Dispatcher extends AbstractBehavior<Dispatcher.Command> {
       LambdaError error = LambdaError.of(LambdaException.service("Function " + key.function()
           + " did not answer within " + settings.askTimeout().toSeconds()
           + " s (the cluster may be rebalancing after a node left); retry."));
-      waiting.forEach(i -> i.reply().complete(Result.failed(error)));
+      waiting.forEach(i -> i.reply().complete(Refused.of(error)));
     } else if (resolved.reply().error() != null) {
-      waiting.forEach(i -> i.reply().complete(Result.failed(resolved.reply().error())));
+      waiting.forEach(i -> i.reply().complete(Refused.of(resolved.reply().error())));
     } else {
       FunctionEntity.InvokeTarget target = resolved.reply().value();
       targets.put(key, new Cached(target, System.nanoTime()));
@@ -445,13 +456,13 @@ public final class Dispatcher extends AbstractBehavior<Dispatcher.Command> {
   private void run(Invoke invoke, FunctionEntity.InvokeTarget target) {
     FunctionConfig version = chooseVersion(target);
     if (invoke.dryRun()) {
-      invoke.reply().complete(Result.of(null, version, target));
+      invoke.reply().complete(Ran.of(null, version, target));
       return;
     }
     Integer reserved = target.reservedConcurrency();
     Ready ready = new Ready(invoke, target, version);
     if (reserved != null && reserved == 0) {
-      invoke.reply().complete(Result.refused(exceeded(version.functionName()), ready));
+      invoke.reply().complete(Refused.throttled(exceeded(version.functionName()), ready));
       return;
     }
     acquireAndStart(reserved == null ? AccountEntity.POOL : version.functionName(), ready);
@@ -500,7 +511,7 @@ public final class Dispatcher extends AbstractBehavior<Dispatcher.Command> {
           ? LambdaError.of(LambdaException.service("Concurrency for " + key + " was not granted within "
               + settings.askTimeout().toSeconds() + " s (the cluster may be rebalancing); retry."))
           : reply.reply().error();
-      waiting.forEach(r -> r.invoke().reply().complete(Result.failed(error)));
+      waiting.forEach(r -> r.invoke().reply().complete(Refused.of(error)));
       return this;
     }
     int granted = reply.reply().value();
@@ -541,7 +552,7 @@ public final class Dispatcher extends AbstractBehavior<Dispatcher.Command> {
     List<Ready> forwardable = new ArrayList<>();
     for (Ready ready : refused) {
       if (ready.invoke().forwarded() || peers.isEmpty()) {
-        ready.invoke().reply().complete(Result.refused(exceeded(key), ready));
+        ready.invoke().reply().complete(Refused.throttled(exceeded(key), ready));
       } else {
         forwardable.add(ready);
       }
@@ -572,8 +583,8 @@ public final class Dispatcher extends AbstractBehavior<Dispatcher.Command> {
     }
     List<String> targets = spread(answered.answers(), waiting.size());
     for (int i = 0; i < waiting.size(); i++) {
-      waiting.get(i).invoke().reply().complete(i < targets.size() ? new Result(null, null, null, targets.get(i), null)
-          : Result.refused(exceeded(answered.key()), waiting.get(i)));
+      waiting.get(i).invoke().reply().complete(i < targets.size() ? new Forward(targets.get(i))
+          : Refused.throttled(exceeded(answered.key()), waiting.get(i)));
     }
     return this;
   }
@@ -650,11 +661,11 @@ public final class Dispatcher extends AbstractBehavior<Dispatcher.Command> {
     Throwable cause = failure instanceof CompletionException && failure.getCause() != null ? failure.getCause()
         : failure;
     if (cause instanceof LambdaException e) {
-      return Result.failed(LambdaError.of(e));
+      return Refused.of(LambdaError.of(e));
     }
     LOG.warn("Invocation {} of {} failed in the platform", invoke.invocation().requestId(), version.functionName(),
         cause);
-    return Result.failed(LambdaError.of(LambdaException.service("The invocation could not run on this node: "
+    return Refused.of(LambdaError.of(LambdaException.service("The invocation could not run on this node: "
         + cause.getMessage())));
   }
 

@@ -70,7 +70,7 @@ final class PollLoop {
     final Lane lane;
     final Read read;
     final long arrivalMillis;
-    Dispatcher.Result last;
+    Dispatcher.Ran last;
     int waits;
     long dueNanos;
 
@@ -469,8 +469,8 @@ final class PollLoop {
   private boolean settle(EventSource source, Held h, BatchProgress.Range r, Outcome outcome) {
     received(outcome);
     String shard = h.batch.shard();
-    if (outcome.result() != null && outcome.result().result() != null) {
-      h.last = outcome.result();
+    if (outcome.result() instanceof Dispatcher.Ran ran && ran.result() != null) {
+      h.last = ran;
     }
     if (outcome.problem() == null && h.lane != null && h.lane.window != null) {
       h.lane.window = h.lane.window.withState(outcome.state());
@@ -707,17 +707,20 @@ final class PollLoop {
   }
 
   private Outcome outcome(EventSource.Batch batch, Dispatcher.Result result) {
-    if (result.error() != null) {
-      LambdaException error = result.error().toException();
+    if (result instanceof Dispatcher.Refused refused) {
+      LambdaException error = refused.error().toException();
       return new Outcome(error.errorType() + ": " + error.getMessage(), Set.of(), false, result, null,
           error.status() == 404);
     }
-    if (result.result().functionError() != null) {
-      return Outcome.ran("Function call failed (" + result.result().functionError() + ")", Set.of(), result, null);
+    if (!(result instanceof Dispatcher.Ran ran)) {
+      return Outcome.notRun("Function call failed: the invoke was not run on this node", result);
+    }
+    if (ran.result().functionError() != null) {
+      return Outcome.ran("Function call failed (" + ran.result().functionError() + ")", Set.of(), result, null);
     }
     String state = null;
     if (batch != null && mapping.tumblingWindow() > 0) {
-      state = TumblingWindow.stateOf(result.result().payload());
+      state = TumblingWindow.stateOf(ran.result().payload());
       if (state == null) {
         return Outcome.ran("Function call failed (with a tumbling window its response must hold a state object:"
             + " {\"state\": {...}})", Set.of(), result, null);
@@ -727,7 +730,7 @@ final class PollLoop {
       return Outcome.ran(null, Set.of(), result, state);
     }
     String windowState = state;
-    return PartialBatchResponse.failedItems(result.result().payload(), batch.itemIds())
+    return PartialBatchResponse.failedItems(ran.result().payload(), batch.itemIds())
         .map(failed -> Outcome.ran(null, failed, result, windowState))
         .orElseGet(() -> Outcome.ran("Function call failed (its batchItemFailures response is malformed)", Set.of(),
             result, null));

@@ -18,7 +18,7 @@ class InvocationRecordTest {
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final String ARN = "arn:aws:lambda:us-east-1:000000000000:function:orders:$LATEST";
 
-  private static JsonNode record(String condition, int count, String request, Dispatcher.Result response)
+  private static JsonNode record(String condition, int count, String request, Dispatcher.Ran response)
       throws Exception {
     return JSON.readTree(InvocationRecord.of("req-1", ARN, condition, count,
         request == null ? null : request.getBytes(StandardCharsets.UTF_8), response, 1_795_000_000_123L));
@@ -51,8 +51,8 @@ class InvocationRecordTest {
     assertEquals(2, r.at("/requestPayload/1").asInt());
   }
 
-  private static Dispatcher.Result answered(InvocationResult result, String version) {
-    return new Dispatcher.Result(result, version, null, null, null);
+  private static Dispatcher.Ran answered(InvocationResult result, String version) {
+    return new Dispatcher.Ran(result, version, null);
   }
 
   @Test
