@@ -39,9 +39,12 @@ public final class EventSourceMappingEntity extends EventSourcedBehaviorWithEnfo
 
   public static final EntityTypeKey<Command> TYPE_KEY = EntityTypeKey.create(Command.class, "EventSourceMapping");
 
-  /** Where each mapping's current row is written (or removed), at write timestamp {@code seqNr}. */
+  /** Where each mapping's current row is written (or removed), at write timestamp {@code seqNr}, and read by every node's pollers. */
   public interface Registry {
     CompletionStage<Void> save(String uuid, EventSourceMapping mapping, long seqNr);
+
+    /** Every mapping of the account, as last saved. */
+    CompletionStage<List<EventSourceMapping>> all();
   }
 
   public sealed interface Command extends ClusterMessage {}

@@ -3,7 +3,6 @@ package io.tributary.cluster.mapping;
 import io.tributary.api.EventSource;
 import io.tributary.api.EventSourceMapping;
 import io.tributary.cluster.ClusterMessage;
-import io.tributary.cluster.store.MappingRegistry;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -24,7 +23,7 @@ import org.apache.pekko.cluster.MemberStatus;
 import org.apache.pekko.cluster.typed.Cluster;
 
 /**
- * One per node: runs a {@link QueuePoller} for every enabled mapping in the {@link MappingRegistry},
+ * One per node: runs a {@link QueuePoller} for every enabled mapping in the registry ({@link EventSourceMappingEntity.Registry}),
  * which it reads every {@code refresh}, and stops those whose mapping was disabled, changed or
  * deleted (a changed one starts again with its new settings). Every node runs pollers for every
  * mapping; the source decides who reads what (a Kafka consumer group spreads the partitions), so a
@@ -65,7 +64,7 @@ public final class MappingPollers {
   static final int MAX_QUEUE_LOOPS = 32;
 
   private final ActorContext<Command> context;
-  private final MappingRegistry registry;
+  private final EventSourceMappingEntity.Registry registry;
   private final QueuePoller.Deps deps;
   private final StreamCheckpoints checkpoints;
   private final Map<String, Running> running = new HashMap<>();
@@ -75,7 +74,7 @@ public final class MappingPollers {
   private final Map<String, Integer> listFailures = new HashMap<>();
   private int generation;
 
-  private MappingPollers(ActorContext<Command> context, MappingRegistry registry, QueuePoller.Deps deps,
+  private MappingPollers(ActorContext<Command> context, EventSourceMappingEntity.Registry registry, QueuePoller.Deps deps,
                          StreamCheckpoints checkpoints) {
     this.context = context;
     this.registry = registry;
@@ -83,7 +82,7 @@ public final class MappingPollers {
     this.checkpoints = checkpoints;
   }
 
-  public static Behavior<Command> create(MappingRegistry registry, QueuePoller.Deps deps,
+  public static Behavior<Command> create(EventSourceMappingEntity.Registry registry, QueuePoller.Deps deps,
                                          StreamCheckpoints checkpoints, Duration refresh) {
     return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> {
       ctx.getSystem().receptionist().tell(Receptionist.register(KEY, ctx.getSelf()));

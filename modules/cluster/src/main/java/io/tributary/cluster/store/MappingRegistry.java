@@ -58,6 +58,7 @@ public final class MappingRegistry implements EventSourceMappingEntity.Registry 
   }
 
   /** Every mapping of the account, in UUID order. */
+  @Override
   public CompletionStage<List<EventSourceMapping>> all() {
     List<EventSourceMapping> mappings = new ArrayList<>();
     return session.executeAsync(all.bind(account).setIdempotent(true)).thenCompose(rs -> collect(rs, mappings));

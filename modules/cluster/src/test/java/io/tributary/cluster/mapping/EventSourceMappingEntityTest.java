@@ -10,6 +10,7 @@ import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import java.util.function.Function;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
@@ -38,11 +39,20 @@ class EventSourceMappingEntityTest {
 
   @BeforeEach
   void setUp() {
-    kit = EventSourcedBehaviorTestKit.create(testKit.system(), EventSourceMappingEntity.create(UUID,
-        (uuid, mapping, seqNr) -> {
-          rows.add(mapping);
-          return CompletableFuture.completedFuture(null);
-        }, Clock.systemUTC()));
+    EventSourceMappingEntity.Registry registry = new EventSourceMappingEntity.Registry() {
+      @Override
+      public CompletionStage<Void> save(String uuid, EventSourceMapping mapping, long seqNr) {
+        rows.add(mapping);
+        return CompletableFuture.completedFuture(null);
+      }
+
+      @Override
+      public CompletionStage<List<EventSourceMapping>> all() {
+        return CompletableFuture.completedFuture(new ArrayList<>(rows));
+      }
+    };
+    kit = EventSourcedBehaviorTestKit.create(testKit.system(), EventSourceMappingEntity.create(UUID, registry,
+        Clock.systemUTC()));
   }
 
   private Reply<EventSourceMapping> run(
