@@ -15,17 +15,13 @@
 #
 # The node's JVM: $JAVA_HOME/bin/java, else `java` on PATH; extra JVM options in $JAVA_OPTS.
 set -Eeuo pipefail
-trap 'printf "dev: error: unexpected failure at %s line %s: %s\n" "${BASH_SOURCE[0]}" "$LINENO" "$BASH_COMMAND" >&2' ERR
-
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)"
 readonly ROOT
-readonly JAR=modules/server/target/tributary-server-0.1.0-SNAPSHOT.jar
-readonly LIB=modules/server/target/lib
-readonly MAIN_CLASS=io.tributary.server.Main
-readonly BUILD_LOG=.tributary/build.log
+# shellcheck source=deploy/lib/node.sh
+source "$ROOT/deploy/lib/node.sh"
+script_init dev
 
-say() { printf 'dev: %s\n' "$*"; }
-die() { printf 'dev: error: %s\n' "$*" >&2; exit 1; }
+readonly BUILD_LOG=.tributary/build.log
 
 build=1
 node_props=()
@@ -39,7 +35,7 @@ while [[ $# -gt 0 ]]; do
       [[ ${1#*=} =~ ^[0-9]+$ ]] || die "--port needs a port number"
       node_props+=("-Dtributary.http.port=${1#*=}"); shift ;;
     -D?*)       node_props+=("$1"); shift ;;
-    -h|--help)  sed -n '3,/^set -Eeuo/{/^set -Eeuo/d;s/^# \{0,1\}//;p}' "${BASH_SOURCE[0]}"; exit 0 ;;
+    -h|--help)  usage 0 ;;
     *)          die "unknown argument: $1 (see --help)" ;;
   esac
 done
@@ -71,14 +67,10 @@ for f in config/dev.conf config/logback.xml; do
   [[ -f $f ]] || die "$f is missing"
 done
 
-if [[ -n ${JAVA_HOME:-} && -x $JAVA_HOME/bin/java ]]; then
-  java="$JAVA_HOME/bin/java"
-else
-  java="$(command -v java)" || die "no java on PATH (install openjdk-17-jdk-headless or set JAVA_HOME)"
-fi
-java_major="$("$java" -version 2>&1 | sed -n '1s/.*version "\([0-9]*\).*/\1/p')"
-if ! [[ $java_major =~ ^[0-9]+$ ]] || (( java_major < 17 )); then
-  die "$java is Java ${java_major:-?}; Tributary needs Java 17 or later"
+find_java
+java_version="$(java_major "$java")"
+if ! [[ $java_version =~ ^[0-9]+$ ]] || (( java_version < 17 )); then
+  die "$java is Java ${java_version:-?}; Tributary needs Java 17 or later"
 fi
 
 # ---------------------------------------------------------------- cassandra
@@ -127,11 +119,9 @@ fi
 # ---------------------------------------------------------------- node
 # In the background (so that signals reach this script at once; a background job of a
 # script ignores SIGINT, so Ctrl-C reaches the node only as the SIGTERM sent above).
-read -r -a java_opts <<<"${JAVA_OPTS:-}" || true
+node_command "${node_props[@]}"
 say "starting the node ($MAIN_CLASS)"
-"$java" "${java_opts[@]}" -cp "$JAR:$LIB/*" \
-  -Dconfig.file=config/dev.conf -Dlogback.configurationFile=config/logback.xml \
-  "${node_props[@]}" "$MAIN_CLASS" &
+"${node_command[@]}" &
 node_pid=$!
 
 while :; do

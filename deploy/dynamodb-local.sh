@@ -20,71 +20,43 @@
 # no option to choose its bind address: it listens on every interface. It sends no telemetry
 # (-disableTelemetry). Environment: TRIBUTARY_DYNAMODB_START_TIMEOUT (seconds, default 60).
 set -Eeuo pipefail
-trap 'printf "dynamodb-local: error: unexpected failure at %s line %s: %s\n" "${BASH_SOURCE[0]}" "$LINENO" "$BASH_COMMAND" >&2' ERR
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)"
+readonly ROOT
+# shellcheck source=deploy/lib/server.sh
+source "$ROOT/deploy/lib/server.sh"
+script_init dynamodb-local
 
 readonly DYNAMODB_LOCAL_VERSION=2.6.1
 readonly MAIN_CLASS=com.amazonaws.services.dynamodbv2.local.main.ServerRunner
 readonly START_TIMEOUT="${TRIBUTARY_DYNAMODB_START_TIMEOUT:-60}"
 readonly STOP_TIMEOUT=60
-
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)"
-readonly ROOT
 readonly POM="$ROOT/deploy/dynamodb-local/pom.xml"
 readonly CP_FILE="$ROOT/.tributary/dynamodb-local-classpath.txt"
 # The native SQLite library of sqlite4java, copied out of the Maven repository (see the pom).
 readonly NATIVE_DIR="$ROOT/.tributary/dynamodb-local-native"
 readonly NATIVE_LIB=libsqlite4java-linux-amd64.so
 
-say() { printf 'dynamodb-local: %s\n' "$*"; }
-die() { printf 'dynamodb-local: error: %s\n' "$*" >&2; exit 1; }
-# shellcheck source=deploy/lib/jvm-server.sh
-source "$ROOT/deploy/lib/jvm-server.sh"
-
-usage() {
-  sed -n '2,/^set -Eeuo/{/^set -Eeuo/d;s/^# \{0,1\}//;p}' "${BASH_SOURCE[0]}"
-  exit "${1:-0}"
-}
-
-cmd=""
 dir="$PWD/.tributary/dynamodb-local"
 port=8000
 heap=256m
-need_value() { [[ $# -ge 2 && -n $2 ]] || die "option $1 needs a value (see --help)"; }
-while [[ $# -gt 0 ]]; do
-  case "$1" in
-    start|stop|status)
-      [[ -z $cmd ]] || die "one command at a time (got '$cmd' and '$1')"
-      cmd=$1; shift ;;
-    --dir)     need_value "$@"; dir=$2; shift 2 ;;
-    --port)    need_value "$@"; port=$2; shift 2 ;;
-    --heap)    need_value "$@"; heap=$2; shift 2 ;;
-    -h|--help) usage 0 ;;
-    *)         printf 'dynamodb-local: error: unknown argument: %s\n\n' "$1" >&2; usage 2 >&2 ;;
-  esac
-done
-[[ -n $cmd ]] || { printf 'dynamodb-local: error: missing command\n\n' >&2; usage 2 >&2; }
+parse_server_args --dir dir --port port --heap heap -- "$@"
 if ! [[ $port =~ ^[0-9]+$ ]] || (( port < 1 || port > 65535 )); then die "--port: not a port number: $port"; fi
 [[ $heap =~ ^[0-9]+[kKmMgG]?$ ]] || die "--heap: expected a JVM size such as 256m, got: $heap"
 
-[[ $dir == /* ]] || dir="$PWD/$dir"
-dir="$(realpath -m -- "$dir")"
-readonly dir
-readonly pid_file="$dir/dynamodb-local.pid"
-readonly log_dir="$dir/logs"
+server_dir
 # On the command line of the server, so that a pid is known to be this directory's server.
 readonly dir_marker="-Dtributary.dynamodb-local.dir=$dir"
+SERVER="DynamoDB Local"
+server_host=127.0.0.1
+server_ports=("$port")
+server_port_options=(--port)
+server_url="http://127.0.0.1:$port"
+server_logs=("$log_dir/stdout.log")
 
 running_pid() { recorded_pid "$pid_file" "$MAIN_CLASS" "$dir_marker"; }
 # The -port argument of the server with pid $1.
-running_port() { tr '\0' '\n' <"/proc/$1/cmdline" 2>/dev/null | sed -n '/^-port$/{n;p;q}' || true; }
-
-cmd_status() {
-  local pid
-  pid="$(running_pid)"
-  status_command "$pid" "$dir" "http://127.0.0.1:${pid:+$(running_port "$pid")}"
-}
-
-cmd_stop() { stop_command "$(running_pid)" "$pid_file" "$dir" "$STOP_TIMEOUT"; }
+served_port() { tr '\0' '\n' <"/proc/$1/cmdline" 2>/dev/null | sed -n '/^-port$/{n;p;q}' || true; }
+find_runtime() { find_java17 "DynamoDB Local $DYNAMODB_LOCAL_VERSION (as tested here)"; }
 
 # Copies the native library into NATIVE_DIR unless it is there and newer than the pom.
 copy_native_lib() {
@@ -105,23 +77,7 @@ copy_native_lib() {
   rm -rf -- "$tmp" "$mvn_log"
 }
 
-cmd_start() {
-  local java pid t0_us
-  find_java17 "DynamoDB Local $DYNAMODB_LOCAL_VERSION (as tested here)"
-  mkdir -p -- "$dir" "$log_dir"
-  exec 9>"$dir/.start.lock"
-  flock -w $((START_TIMEOUT + 30)) 9 || die "another 'dynamodb-local.sh start' holds $dir/.start.lock"
-
-  pid="$(running_pid)"
-  if [[ -n $pid ]]; then
-    [[ $(running_port "$pid") == "$port" ]] || die "the DynamoDB Local in $dir already runs (pid $pid) on port $(running_port "$pid"), not $port; stop it first"
-    say "already running, pid $pid, http://127.0.0.1:$port ($dir)"
-    return 0
-  fi
-  if port_open 127.0.0.1 "$port"; then
-    die "port 127.0.0.1:$port is already in use by another process$(port_owner "$port"). Stop it, or choose another with --port"
-  fi
-
+prepare_start() {
   build_classpath "$POM" "$CP_FILE" "DynamoDBLocal $DYNAMODB_LOCAL_VERSION"
   # sqlite4java finds its library in sqlite4java.library.path; DynamoDB Local loads it first
   # itself, from org.sqlite.lib.path (else it extracts a copy it bundles into java.io.tmpdir).
@@ -132,21 +88,9 @@ cmd_start() {
   else
     say "not Linux x86_64: DynamoDB Local will use the SQLite library it bundles (extracted into the temporary directory)"
   fi
-
   say "starting DynamoDB Local $DYNAMODB_LOCAL_VERSION: http://127.0.0.1:$port, in memory, heap $heap"
-  printf '\n===== %s start =====\n' "$(date '+%F %T')" >>"$log_dir/stdout.log"
-  t0_us=$(now_us)
-  local launched_pid launcher
-  launch_detached "$pid_file" "$log_dir/stdout.log" "DynamoDB Local" "$java" -Xms"$heap" -Xmx"$heap" -XX:+UseG1GC \
-    -XX:+ExitOnOutOfMemoryError "$dir_marker" "${native[@]}" -cp "$(cat "$CP_FILE")" "$MAIN_CLASS" \
-    -inMemory -sharedDb -port "$port" -disableTelemetry
-  pid=$launched_pid
-  await_ready DynamoDB-Local "$pid_file" "$pid" 127.0.0.1 "$port" "$START_TIMEOUT" "$log_dir/stdout.log"
-  say "ready on http://127.0.0.1:$port in $(seconds_since "$t0_us") s (pid $pid, log $log_dir/stdout.log)"
+  server_command=("$java" -Xms"$heap" -Xmx"$heap" -XX:+UseG1GC -XX:+ExitOnOutOfMemoryError "$dir_marker"
+    "${native[@]}" -cp "$(cat "$CP_FILE")" "$MAIN_CLASS" -inMemory -sharedDb -port "$port" -disableTelemetry)
 }
 
-case "$cmd" in
-  start)  cmd_start ;;
-  stop)   cmd_stop ;;
-  status) if cmd_status; then exit 0; else exit 1; fi ;;
-esac
+server_main

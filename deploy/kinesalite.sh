@@ -19,76 +19,58 @@
 # to 127.0.0.1 alone. Needs node and npm on PATH.
 # Environment: TRIBUTARY_KINESALITE_START_TIMEOUT (seconds, default 60).
 set -Eeuo pipefail
-trap 'printf "kinesalite: error: unexpected failure at %s line %s: %s\n" "${BASH_SOURCE[0]}" "$LINENO" "$BASH_COMMAND" >&2' ERR
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)"
+readonly ROOT
+# shellcheck source=deploy/lib/server.sh
+source "$ROOT/deploy/lib/server.sh"
+script_init kinesalite
 
 readonly KINESALITE_VERSION=3.3.3
 # AWS's default account limit is 200 shards a region (kinesalite's own default is 10, which a
 # test run's streams and their splits soon reach).
 readonly SHARD_LIMIT=1000
 readonly START_TIMEOUT="${TRIBUTARY_KINESALITE_START_TIMEOUT:-60}"
+# A start may wait for another one's npm install (up to 600 s) as well.
+readonly START_LOCK_WAIT=$((START_TIMEOUT + 630))
 readonly STOP_TIMEOUT=30
 readonly STREAM_MS=50
-
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)"
-readonly ROOT
 readonly NPM_PREFIX="$ROOT/.tributary/kinesalite-npm"
 readonly CLI="$NPM_PREFIX/node_modules/kinesalite/cli.js"
 # Written once npm has installed KINESALITE_VERSION completely.
 readonly STAMP="$NPM_PREFIX/installed-version"
 
-say() { printf 'kinesalite: %s\n' "$*"; }
-die() { printf 'kinesalite: error: %s\n' "$*" >&2; exit 1; }
-# shellcheck source=deploy/lib/jvm-server.sh
-source "$ROOT/deploy/lib/jvm-server.sh"
-
-usage() {
-  sed -n '2,/^set -Eeuo/{/^set -Eeuo/d;s/^# \{0,1\}//;p}' "${BASH_SOURCE[0]}"
-  exit "${1:-0}"
-}
-
-cmd=""
 dir="$PWD/.tributary/kinesalite"
 port=4567
-need_value() { [[ $# -ge 2 && -n $2 ]] || die "option $1 needs a value (see --help)"; }
-while [[ $# -gt 0 ]]; do
-  case "$1" in
-    start|stop|status)
-      [[ -z $cmd ]] || die "one command at a time (got '$cmd' and '$1')"
-      cmd=$1; shift ;;
-    --dir)     need_value "$@"; dir=$2; shift 2 ;;
-    --port)    need_value "$@"; port=$2; shift 2 ;;
-    -h|--help) usage 0 ;;
-    *)         printf 'kinesalite: error: unknown argument: %s\n\n' "$1" >&2; usage 2 >&2 ;;
-  esac
-done
-[[ -n $cmd ]] || { printf 'kinesalite: error: missing command\n\n' >&2; usage 2 >&2; }
+parse_server_args --dir dir --port port -- "$@"
 if ! [[ $port =~ ^[0-9]+$ ]] || (( port < 1 || port > 65535 )); then die "--port: not a port number: $port"; fi
 port=$((10#$port))
 
-[[ $dir == /* ]] || dir="$PWD/$dir"
-dir="$(realpath -m -- "$dir")"
-readonly dir
-readonly pid_file="$dir/kinesalite.pid"
+server_dir
 readonly port_file="$dir/kinesalite.port"
-readonly log_dir="$dir/logs"
 readonly log_file="$log_dir/kinesalite.log"
+SERVER=kinesalite
+server_host=127.0.0.1
+server_ports=("$port")
+server_url="http://127.0.0.1:$port"
+server_logs=("$log_file")
 
-recorded_port() { { tr -dc '0-9' <"$port_file"; } 2>/dev/null || true; }
+served_port() { { tr -dc '0-9' <"$port_file"; } 2>/dev/null || true; }
 # The server is started as `node $CLI --port=N …`: the pid in the pid file counts only while it
 # runs this project's cli.js with the port recorded for this directory.
 running_pid() {
   local p
-  p="$(recorded_port)"
+  p="$(served_port)"
   if [[ -z $p ]]; then rm -f -- "$pid_file"; return 0; fi
   recorded_pid "$pid_file" "$CLI" "--port=$p"
 }
 
-cmd_status() { status_command "$(running_pid)" "$dir" "http://127.0.0.1:$(recorded_port)"; }
-
-cmd_stop() { stop_command "$(running_pid)" "$pid_file" "$dir" "$STOP_TIMEOUT"; }
+# It listens on every interface, not on 127.0.0.1 alone.
+port_in_use() {
+  die "port $1 is already in use by another process$(port_owner "$1"). Stop it, or choose another with --port"
+}
 
 # Sets node to the node on PATH.
-find_node() {
+find_runtime() {
   node="$(command -v node)" || die "Node.js (node) is not on PATH: kinesalite $KINESALITE_VERSION runs on it"
 }
 
@@ -116,39 +98,13 @@ install_kinesalite() {
   exec 8>&-
 }
 
-cmd_start() {
-  local node pid t0_us
-  find_node
-  mkdir -p -- "$dir" "$log_dir"
-  exec 9>"$dir/.start.lock"
-  flock -w $((START_TIMEOUT + 630)) 9 || die "another 'kinesalite.sh start' holds $dir/.start.lock"
-
-  pid="$(running_pid)"
-  if [[ -n $pid ]]; then
-    [[ $(recorded_port) == "$port" ]] || die "the kinesalite in $dir already runs (pid $pid) on port $(recorded_port), not $port; stop it first"
-    say "already running, pid $pid, http://127.0.0.1:$port ($dir)"
-    return 0
-  fi
-  if port_open 127.0.0.1 "$port"; then
-    die "port $port is already in use by another process$(port_owner "$port"). Stop it, or choose another with --port"
-  fi
-
+prepare_start() {
   install_kinesalite
   printf '%s\n' "$port" >"$port_file"
   say "starting kinesalite $KINESALITE_VERSION: http://127.0.0.1:$port, in memory"
-  printf '\n===== %s start =====\n' "$(date '+%F %T')" >>"$log_file"
-  t0_us=$(now_us)
-  local launched_pid launcher
-  launch_detached "$pid_file" "$log_file" kinesalite "$node" "$CLI" "--port=$port" \
-    --createStreamMs "$STREAM_MS" --deleteStreamMs "$STREAM_MS" --updateStreamMs "$STREAM_MS" \
-    --shardLimit "$SHARD_LIMIT"
-  pid=$launched_pid
-  await_ready kinesalite "$pid_file" "$pid" 127.0.0.1 "$port" "$START_TIMEOUT" "$log_file"
-  say "ready on http://127.0.0.1:$port in $(seconds_since "$t0_us") s (pid $pid, log $log_file)"
+  server_command=("$node" "$CLI" "--port=$port"
+    --createStreamMs "$STREAM_MS" --deleteStreamMs "$STREAM_MS" --updateStreamMs "$STREAM_MS"
+    --shardLimit "$SHARD_LIMIT")
 }
 
-case "$cmd" in
-  start)  cmd_start ;;
-  stop)   cmd_stop ;;
-  status) if cmd_status; then exit 0; else exit 1; fi ;;
-esac
+server_main

@@ -14,30 +14,19 @@
 # The nodes' JVM: $JAVA_HOME/bin/java, else `java` on PATH; extra JVM options in $JAVA_OPTS.
 # Do not run deploy/dev.sh at the same time: both would use the same keyspaces.
 set -Eeuo pipefail
-trap 'printf "cluster: error: unexpected failure at %s line %s: %s\n" "${BASH_SOURCE[0]}" "$LINENO" "$BASH_COMMAND" >&2' ERR
-
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)"
 readonly ROOT
+# shellcheck source=deploy/lib/node.sh
+source "$ROOT/deploy/lib/node.sh"
+script_init cluster
+
 readonly NODES=3
-readonly JAR=modules/server/target/tributary-server-0.1.0-SNAPSHOT.jar
-readonly LIB=modules/server/target/lib
-readonly MAIN_CLASS=io.tributary.server.Main
 readonly CLUSTER_DIR=.tributary/cluster
 # Every node lists all three as seed nodes: a restarted node 1 (the first seed) then joins
 # the running cluster instead of forming a cluster of its own.
 readonly SEEDS=("pekko://tributary@127.0.0.1:25521" "pekko://tributary@127.0.0.1:25522" "pekko://tributary@127.0.0.1:25523")
 readonly READY_TIMEOUT="${TRIBUTARY_CLUSTER_READY_TIMEOUT:-120}"
 readonly STOP_TIMEOUT=60
-
-say() { printf 'cluster: %s\n' "$*"; }
-die() { printf 'cluster: error: %s\n' "$*" >&2; exit 1; }
-# shellcheck source=deploy/lib/jvm-server.sh
-source "$ROOT/deploy/lib/jvm-server.sh"
-
-usage() {
-  sed -n '2,/^set -Eeuo/{/^set -Eeuo/d;s/^# \{0,1\}//;p}' "${BASH_SOURCE[0]}"
-  exit "${1:-0}"
-}
 
 http_port()   { printf '%d' $((9000 + $1)); }
 artery_port() { printf '%d' $((25520 + $1)); }
@@ -47,31 +36,11 @@ log_file()    { printf '%s/node.log' "$(node_dir "$1")"; }
 health_url()  { printf 'http://127.0.0.1:%d/health/ready' "$(http_port "$1")"; }
 
 # Pid of node $1 if it runs (checked against its command line), else nothing.
-node_pid() {
-  local f pid
-  f="$(pid_file "$1")"
-  [[ -f $f ]] || return 0
-  pid="$(tr -dc '0-9' <"$f")"
-  if [[ -n $pid ]] && alive "$pid" \
-      && tr '\0' '\n' <"/proc/$pid/cmdline" 2>/dev/null | grep -qxF -- "-Dtributary.http.port=$(http_port "$1")"; then
-    printf '%s\n' "$pid"
-  else
-    rm -f -- "$f"
-  fi
-}
+node_pid() { recorded_pid "$(pid_file "$1")" "$MAIN_CLASS" "-Dtributary.http.port=$(http_port "$1")"; }
 
 ready() { curl -sf -o /dev/null --max-time 2 "$(health_url "$1")"; }
 
 valid_node() { [[ ${1:-} =~ ^[1-9][0-9]*$ ]] && (( $1 <= NODES )); }
-
-
-find_java() {
-  if [[ -n ${JAVA_HOME:-} && -x $JAVA_HOME/bin/java ]]; then
-    java="$JAVA_HOME/bin/java"
-  else
-    java="$(command -v java)" || die "no java on PATH (install openjdk-17-jdk-headless or set JAVA_HOME)"
-  fi
-}
 
 ensure_built() {
   if [[ -f $JAR && -d $LIB ]]; then return 0; fi
@@ -97,42 +66,20 @@ ensure_cassandra() {
 
 # Starts node $1 in the background, in its own process group.
 start_node() {
-  local i=$1 dir
-  dir="$(node_dir "$i")"
-  local http artery
+  local i=$1 http artery p launched_pid launcher
   http="$(http_port "$i")"; artery="$(artery_port "$i")"
-  local p
   for p in "$http" "$artery"; do
     if port_open 127.0.0.1 "$p"; then die "port 127.0.0.1:$p (node $i) is already in use by another process"; fi
   done
-  mkdir -p -- "$dir"
-  local -a java_opts=()
-  read -r -a java_opts <<<"${JAVA_OPTS:-}" || true
-  printf '\n===== %s start =====\n' "$(date '+%F %T')" >>"$(log_file "$i")"
-  rm -f -- "$(pid_file "$i")"
-  # shellcheck disable=SC2016  # expanded by the inner shell
-  setsid bash -c 'printf "%s\n" "$$" >"$1"; shift; exec "$@"' _ "$(pid_file "$i")" \
-    "$java" "${java_opts[@]}" -cp "$JAR:$LIB/*" \
-    -Dconfig.file=config/dev.conf -Dlogback.configurationFile=config/logback.xml \
-    -Dtributary.http.port="$http" \
+  mkdir -p -- "$(node_dir "$i")"
+  node_command -Dtributary.http.port="$http" \
     -Dpekko.remote.artery.canonical.port="$artery" \
     -Dpekko.cluster.seed-nodes.0="${SEEDS[0]}" \
     -Dpekko.cluster.seed-nodes.1="${SEEDS[1]}" \
-    -Dpekko.cluster.seed-nodes.2="${SEEDS[2]}" \
-    "$MAIN_CLASS" </dev/null >>"$(log_file "$i")" 2>&1 &
-  local n
-  for (( n = 0; n < 50; n++ )); do
-    [[ -s $(pid_file "$i") ]] && break
-    sleep 0.1
-  done
-  [[ -s $(pid_file "$i") ]] || die "node $i did not launch (log: $(log_file "$i"))"
-  say "node $i starting, pid $(tr -dc '0-9' <"$(pid_file "$i")"), http://127.0.0.1:$http, artery $artery"
-}
-
-show_log_tail() {
-  printf '\n----- last lines of %s -----\n' "$(log_file "$1")" >&2
-  tail -n 40 -- "$(log_file "$1")" >&2 || true
-  printf -- '-----\n' >&2
+    -Dpekko.cluster.seed-nodes.2="${SEEDS[2]}"
+  launch_detached "$(pid_file "$i")" "$(log_file "$i")" "${node_command[@]}" \
+    || die "node $i did not launch (log: $(log_file "$i"))"
+  say "node $i starting, pid $launched_pid, http://127.0.0.1:$http, artery $artery"
 }
 
 # Waits until every node in "$@" answers its readiness probe.
@@ -144,7 +91,7 @@ wait_ready() {
     for i in "$@"; do
       if [[ -z $(node_pid "$i") ]]; then
         printf '\n'
-        show_log_tail "$i"
+        show_tails "$(log_file "$i")"
         die "node $i exited during startup (log: $(log_file "$i"))"
       fi
       ready "$i" || pending+=("$i")
@@ -156,7 +103,7 @@ wait_ready() {
     fi
     if (( SECONDS - t0 >= READY_TIMEOUT )); then
       printf '\n'
-      for i in "${pending[@]}"; do show_log_tail "$i"; done
+      for i in "${pending[@]}"; do show_tails "$(log_file "$i")"; done
       die "node(s) ${pending[*]} not ready after ${READY_TIMEOUT} s (they are still running: see 'status', or 'stop')"
     fi
     (( (SECONDS - t0) % 3 )) || printf '.'

@@ -20,21 +20,24 @@
 # A `clean` among the arguments runs first, before Cassandra starts (it would otherwise
 # delete target/it-cassandra under the running node).
 set -Eeuo pipefail
-trap 'printf "test: error: unexpected failure at %s line %s: %s\n" "${BASH_SOURCE[0]}" "$LINENO" "$BASH_COMMAND" >&2' ERR
-
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)"
 readonly ROOT
+# shellcheck source=deploy/lib/script.sh
+source "$ROOT/deploy/lib/script.sh"
+script_init test
+
 readonly IT_DIR=target/it-cassandra KAFKA_DIR=target/it-kafka ELASTICMQ_DIR=target/it-elasticmq
 readonly KINESIS_DIR=target/it-kinesalite DYNAMODB_DIR=target/it-dynamodb
 readonly CQL_ADDRESS=127.0.0.1 CQL_PORT=9142 STORAGE_PORT=7100
 readonly KAFKA_PORT=9192 KAFKA_CONTROLLER_PORT=9193 SQS_PORT=9424 KINESIS_PORT=9567 DYNAMODB_PORT=9800
+# Each server's script and directory, in the order they start; they stop in the reverse order.
+readonly SERVERS=("cassandra:$IT_DIR" "kafka:$KAFKA_DIR" "elasticmq:$ELASTICMQ_DIR"
+  "kinesalite:$KINESIS_DIR" "dynamodb-local:$DYNAMODB_DIR")
 
-say() { printf 'test: %s\n' "$*"; }
-die() { printf 'test: error: %s\n' "$*" >&2; exit 1; }
 duration() { local s=$1; if (( s >= 60 )); then printf '%dm %02ds' $((s / 60)) $((s % 60)); else printf '%ds' "$s"; fi; }
 
 case "${1:-}" in
-  -h|--help) sed -n '3,/^set -Eeuo/{/^set -Eeuo/d;s/^# \{0,1\}//;p}' "${BASH_SOURCE[0]}"; exit 0 ;;
+  -h|--help) usage 0 ;;
 esac
 
 cd "$ROOT"
@@ -52,14 +55,12 @@ mvn_pid=""
 mvn_status=""
 
 finish() {
-  local status=$?
+  local status=$? i
   trap - ERR INT TERM
   if (( servers_started )); then
-    bash deploy/dynamodb-local.sh stop --dir "$DYNAMODB_DIR" || status=1
-    bash deploy/kinesalite.sh stop --dir "$KINESIS_DIR" || status=1
-    bash deploy/elasticmq.sh stop --dir "$ELASTICMQ_DIR" || status=1
-    bash deploy/kafka.sh stop --dir "$KAFKA_DIR" || status=1
-    bash deploy/cassandra.sh stop --dir "$IT_DIR" || status=1
+    for (( i = ${#SERVERS[@]} - 1; i >= 0; i-- )); do
+      bash "deploy/${SERVERS[i]%%:*}.sh" stop --dir "${SERVERS[i]#*:}" || status=1
+    done
   fi
   if [[ -n $mvn_status ]]; then
     say "finished in $(duration $((SECONDS - t0))), Maven exit status $mvn_status"
@@ -96,7 +97,7 @@ if (( clean )); then
 fi
 
 # A previous run killed with SIGKILL can leave its servers behind.
-for pair in cassandra:$IT_DIR kafka:$KAFKA_DIR elasticmq:$ELASTICMQ_DIR kinesalite:$KINESIS_DIR dynamodb-local:$DYNAMODB_DIR; do
+for pair in "${SERVERS[@]}"; do
   server=${pair%%:*} server_dir=${pair#*:}
   if bash "deploy/$server.sh" status --dir "$server_dir" >/dev/null 2>&1; then
     say "stopping the $server a previous run left in $server_dir"

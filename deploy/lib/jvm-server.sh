@@ -1,7 +1,8 @@
 # shellcheck shell=bash
-# Helpers shared by the scripts that run a server in its own JVM for development and tests
-# (deploy/cassandra.sh, deploy/kafka.sh, deploy/elasticmq.sh). Sourced, not run: the caller
-# defines say() and die() first, with its own prefix.
+# Processes for the scripts that run servers and nodes for development and tests: pids and pid
+# files, ports, launching in a process group of its own, waiting until ready, stopping; the
+# JDK 17 and the classpath that a server in its own JVM runs with. Sourced, not run, after
+# deploy/lib/script.sh (say, die); deploy/lib/server.sh builds the server scripts' commands on it.
 
 # True when a TCP connection to $1:$2 succeeds.
 # shellcheck disable=SC2016  # expanded by the inner shell
@@ -131,13 +132,15 @@ build_classpath() {
 }
 
 # Starts a command in its own session and process group, so that Ctrl-C in the caller's
-# terminal does not reach it and a stop can signal the whole group: $1 pid file, $2 output
-# log, $3 what it is (for messages), the rest the command. The inner shell writes its own pid (the pid the command keeps
-# after exec) whether or not setsid had to fork. Sets launched_pid, and launcher to the
-# background job's pid when that is the same process (so its exit status can be read).
+# terminal does not reach it and a stop can signal the whole group: $1 pid file, $2 output log
+# (a dated start line is appended to it first), the rest the command. The inner shell writes its
+# own pid (the pid the command keeps after exec) whether or not setsid had to fork. Sets
+# launched_pid, and launcher to the background job's pid when that is the same process (so its
+# exit status can be read); returns 1 if no pid was written within 5 s.
 launch_detached() {
-  local pidf=$1 out=$2 what=$3
-  shift 3
+  local pidf=$1 out=$2
+  shift 2
+  printf '\n===== %s start =====\n' "$(date '+%F %T')" >>"$out"
   rm -f -- "$pidf"
   # shellcheck disable=SC2016  # expanded by the inner shell
   setsid bash -c 'printf "%s\n" "$$" >"$1"; shift; exec "$@"' _ "$pidf" "$@" </dev/null >>"$out" 2>&1 9>&- &
@@ -148,7 +151,7 @@ launch_detached() {
     sleep 0.1
   done
   launched_pid="$(tr -dc '0-9' <"$pidf" 2>/dev/null || true)"
-  [[ -n $launched_pid ]] || die "could not launch $what (no pid written to $pidf)"
+  [[ -n $launched_pid ]] || return 1
   [[ $launched_pid == "$launcher" ]] || launcher=""
 }
 
@@ -200,27 +203,4 @@ await_ready() {
   fi
   rm -f -- "$pidf"
   die "$name exited during startup$exit_note; logs in $(dirname -- "$1")"
-}
-
-# The stop command: stops pid $1 (nothing when empty) of data directory $3, removing pid file $2;
-# SIGKILL after $4 seconds.
-stop_command() {
-  local pid=$1 pidf=$2 where=$3 limit=$4 stop_seconds
-  if [[ -z $pid ]]; then
-    say "not running ($where)"
-    return 0
-  fi
-  terminate_group "$pid" "$limit" "stopping pid $pid ($where) "
-  rm -f -- "$pidf"
-  say "stopped in $stop_seconds s"
-}
-
-# The status command: prints whether pid $1 runs, at $3 (an address), for data directory $2;
-# returns 1 when it does not.
-status_command() {
-  if [[ -z $1 ]]; then
-    say "stopped ($2)"
-    return 1
-  fi
-  say "running, pid $1, $3 ($2)"
 }
