@@ -25,9 +25,9 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
 import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
 import software.amazon.awssdk.core.SdkBytes;
@@ -68,32 +68,21 @@ class AsyncDestinationsIT {
   private static LambdaClient lambda;
   private static SqsClient sqs;
 
+  @RegisterExtension
+  static final NodeExtension NODE = new NodeExtension(KEYSPACE, Map.of(
+      "tributary.async.function-error-delays", List.of("1s", "1s"),
+      "tributary.async.backoff-min", "200ms",
+      "tributary.async.backoff-max", "1s",
+      "tributary.destinations.sqs.endpoints.us-east-1", SQS_ENDPOINT,
+      "tributary.destinations.kafka.clusters.default.bootstrap.servers", KAFKA,
+      "tributary.destinations.send-timeout", "2s"));
+
   @BeforeAll
   static void start() {
-    TestNode.dropKeyspaces(KEYSPACE);
-    node = TestNode.start(KEYSPACE, TestNode.freePort(), Map.of(
-        "tributary.async.function-error-delays", List.of("1s", "1s"),
-        "tributary.async.backoff-min", "200ms",
-        "tributary.async.backoff-max", "1s",
-        "tributary.destinations.sqs.endpoints.us-east-1", SQS_ENDPOINT,
-        "tributary.destinations.kafka.clusters.default.bootstrap.servers", KAFKA,
-        "tributary.destinations.send-timeout", "2s"));
-    lambda = node.client();
-    sqs = SqsClient.builder().endpointOverride(URI.create(SQS_ENDPOINT)).region(Region.US_EAST_1)
-        .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create("x", "x"))).build();
-  }
-
-  @AfterAll
-  static void stop() {
-    if (sqs != null) {
-      sqs.close();
-    }
-    if (lambda != null) {
-      lambda.close();
-    }
-    if (node != null) {
-      node.close();
-    }
+    node = NODE.node();
+    lambda = NODE.lambda();
+    sqs = NODE.closeAfter(SqsClient.builder().endpointOverride(URI.create(SQS_ENDPOINT)).region(Region.US_EAST_1)
+        .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create("x", "x"))).build());
   }
 
   private static void createEcho(String name, String deadLetterTarget) {

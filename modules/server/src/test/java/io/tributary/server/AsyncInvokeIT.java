@@ -15,9 +15,9 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Predicate;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import software.amazon.awssdk.core.SdkBytes;
 import software.amazon.awssdk.services.lambda.LambdaClient;
 import software.amazon.awssdk.services.lambda.model.InvalidRequestContentException;
@@ -54,22 +54,14 @@ class AsyncInvokeIT {
   private static TestNode node;
   private static LambdaClient lambda;
 
+  @RegisterExtension
+  static final NodeExtension NODE = new NodeExtension(KEYSPACE, FAST_RETRIES);
+
   @BeforeAll
   static void start() throws IOException {
-    TestNode.dropKeyspaces(KEYSPACE);
     Files.createDirectories(OUT);
-    node = TestNode.start(KEYSPACE, TestNode.freePort(), FAST_RETRIES);
-    lambda = node.client();
-  }
-
-  @AfterAll
-  static void stop() {
-    if (lambda != null) {
-      lambda.close();
-    }
-    if (node != null) {
-      node.close();
-    }
+    node = NODE.node();
+    lambda = NODE.lambda();
   }
 
   private static Path recorder(String name) throws IOException {
@@ -148,10 +140,9 @@ class AsyncInvokeIT {
     NodeProcess.sleep(1_000);
     assertTrue(ids.stream().allMatch(id -> lines(out, id).isEmpty()), "throttled: none has run yet");
 
-    node.close();
-    node = TestNode.start(KEYSPACE, node.port, FAST_RETRIES);
-    lambda.close();
-    lambda = node.client();
+    NODE.restart();
+    node = NODE.node();
+    lambda = NODE.lambda();
     lambda.deleteFunctionConcurrency(b -> b.functionName("durable"));
     for (String id : ids) {
       assertEquals(1, awaitLines(out, id, l -> !l.isEmpty()).size(), "event " + id + " ran once");

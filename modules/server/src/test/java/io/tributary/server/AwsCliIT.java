@@ -13,10 +13,10 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -44,18 +44,13 @@ class AwsCliIT {
     }
   }
 
+  @RegisterExtension
+  static final NodeExtension NODE = new NodeExtension(KEYSPACE);
+
   @BeforeAll
   static void start() {
     Assumptions.assumeTrue(Files.isExecutable(CLI), "no AWS CLI v2 at " + CLI + " (.ci/run installs Debian's awscli)");
-    TestNode.dropKeyspaces(KEYSPACE);
-    node = TestNode.start(KEYSPACE, TestNode.freePort());
-  }
-
-  @AfterAll
-  static void stop() {
-    if (node != null) {
-      node.close();
-    }
+    node = NODE.node();
   }
 
   /** {@code aws lambda ARGS}, or {@code aws logs ...} when the first argument is "logs". */

@@ -18,9 +18,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
 import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
 import software.amazon.awssdk.core.SdkBytes;
@@ -59,9 +59,11 @@ class DynamoDbStreamMappingIT {
   private static DynamoDbAsyncClient dynamodb;
   private static String streamArn;
 
+  @RegisterExtension
+  static final NodeExtension NODE = new NodeExtension(KEYSPACE, SETTINGS);
+
   @BeforeAll
   static void start() throws Exception {
-    TestNode.dropKeyspaces(KEYSPACE);
     Files.createDirectories(OUT.getParent());
     Files.deleteIfExists(OUT);
     dynamodb = DynamoDbAsyncClient.builder().endpointOverride(URI.create(DYNAMODB)).region(Region.US_EAST_1)
@@ -72,25 +74,15 @@ class DynamoDbStreamMappingIT {
             .provisionedThroughput(p -> p.readCapacityUnits(5L).writeCapacityUnits(5L))
             .streamSpecification(s -> s.streamEnabled(true).streamViewType(StreamViewType.NEW_AND_OLD_IMAGES)))
         .get(30, TimeUnit.SECONDS).tableDescription().latestStreamArn();
-    node = TestNode.start(KEYSPACE, TestNode.freePort(), SETTINGS);
-    lambda = node.client();
+    NODE.closeAfter(() -> {
+      dynamodb.deleteTable(b -> b.tableName(TABLE)).exceptionally(failure -> null).join();
+      dynamodb.close();
+    });
+    node = NODE.node();
+    lambda = NODE.lambda();
     lambda.createFunction(b -> b.functionName("table-consumer").runtime("provided.al2023").role(ROLE)
         .handler("unused").environment(e -> e.variables(Map.of("OUT", OUT.toString())))
         .code(c -> c.zipFile(SdkBytes.fromByteArray(Zips.withBootstrap(RECORDER)))));
-  }
-
-  @AfterAll
-  static void stop() {
-    if (lambda != null) {
-      lambda.close();
-    }
-    if (node != null) {
-      node.close();
-    }
-    if (dynamodb != null) {
-      dynamodb.deleteTable(b -> b.tableName(TABLE)).exceptionally(failure -> null).join();
-      dynamodb.close();
-    }
   }
 
   private static void put(String id, int total) throws Exception {
@@ -162,10 +154,9 @@ class DynamoDbStreamMappingIT {
     assertEquals("50", remove.at("/dynamodb/OldImage/total/N").asText());
     assertFalse(remove.get("dynamodb").has("NewImage"), remove.toString());
 
-    node.close();
-    node = TestNode.start(KEYSPACE, TestNode.freePort(), SETTINGS);
-    lambda.close();
-    lambda = node.client();
+    NODE.restart();
+    node = NODE.node();
+    lambda = NODE.lambda();
     put("order-7", 70);
     all = await(r -> r.size() >= 9);
     NodeProcess.sleep(1_000);

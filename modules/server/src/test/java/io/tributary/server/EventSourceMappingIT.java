@@ -26,9 +26,9 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.StringSerializer;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import software.amazon.awssdk.core.SdkBytes;
 import software.amazon.awssdk.services.lambda.LambdaClient;
 import software.amazon.awssdk.services.lambda.model.CreateEventSourceMappingRequest;
@@ -81,9 +81,11 @@ class EventSourceMappingIT {
   private static KafkaProducer<String, String> producer;
   private static int produced;
 
+  @RegisterExtension
+  static final NodeExtension NODE = new NodeExtension(KEYSPACE, SETTINGS);
+
   @BeforeAll
   static void start() throws Exception {
-    TestNode.dropKeyspaces(KEYSPACE);
     Files.createDirectories(OUT.getParent());
     Files.deleteIfExists(OUT);
     Properties p = new Properties();
@@ -92,25 +94,12 @@ class EventSourceMappingIT {
       admin.createTopics(List.of(new NewTopic(TOPIC, 3, (short) 1))).all().get();
     }
     p.put(ProducerConfig.ACKS_CONFIG, "all");
-    producer = new KafkaProducer<>(p, new StringSerializer(), new StringSerializer());
-    node = TestNode.start(KEYSPACE, TestNode.freePort(), SETTINGS);
-    lambda = node.client();
+    producer = NODE.closeAfter(new KafkaProducer<>(p, new StringSerializer(), new StringSerializer()));
+    node = NODE.node();
+    lambda = NODE.lambda();
     lambda.createFunction(b -> b.functionName("consumer").runtime("provided.al2023").role(ROLE).handler("unused")
         .environment(e -> e.variables(Map.of("OUT", OUT.toString())))
         .code(c -> c.zipFile(SdkBytes.fromByteArray(Zips.withBootstrap(RECORDER)))));
-  }
-
-  @AfterAll
-  static void stop() {
-    if (producer != null) {
-      producer.close();
-    }
-    if (lambda != null) {
-      lambda.close();
-    }
-    if (node != null) {
-      node.close();
-    }
   }
 
   private static void produce(int count) throws Exception {
@@ -235,10 +224,9 @@ class EventSourceMappingIT {
     awaitState(uuid, "Enabled");
 
     // A restart of the node: the mapping runs again with no request, from the committed offsets.
-    node.close();
-    node = TestNode.start(KEYSPACE, TestNode.freePort(), SETTINGS);
-    lambda.close();
-    lambda = node.client();
+    NODE.restart();
+    node = NODE.node();
+    lambda = NODE.lambda();
     int delivered = all.size();
     produce(6);
     all = await(r -> distinctValues(r) >= 72);

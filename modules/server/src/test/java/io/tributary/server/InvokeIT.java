@@ -9,9 +9,9 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.util.Base64;
 import java.util.Map;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import software.amazon.awssdk.core.SdkBytes;
 import software.amazon.awssdk.services.lambda.LambdaClient;
 import software.amazon.awssdk.services.lambda.model.InvalidParameterValueException;
@@ -34,24 +34,16 @@ class InvokeIT {
   private static TestNode node;
   private static LambdaClient lambda;
 
+  // Shorter than the defaults, so that an invoke outlives the request timeout of other operations,
+  // even on a server configured with that one.
+  @RegisterExtension
+  static final NodeExtension NODE = new NodeExtension(KEYSPACE, Map.of("pekko.http.server.request-timeout", "4s",
+      "tributary.http.request-timeout", "4s"));
+
   @BeforeAll
   static void start() {
-    TestNode.dropKeyspaces(KEYSPACE);
-    // Shorter than the defaults, so that an invoke outlives the request timeout of other operations,
-    // even on a server configured with that one.
-    node = TestNode.start(KEYSPACE, TestNode.freePort(), Map.of("pekko.http.server.request-timeout", "4s",
-        "tributary.http.request-timeout", "4s"));
-    lambda = node.client();
-  }
-
-  @AfterAll
-  static void stop() {
-    if (lambda != null) {
-      lambda.close();
-    }
-    if (node != null) {
-      node.close();
-    }
+    node = NODE.node();
+    lambda = NODE.lambda();
   }
 
   private static void create(String name, String runtime, String handler, byte[] zip, int timeout) {

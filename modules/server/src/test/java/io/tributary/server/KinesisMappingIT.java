@@ -21,9 +21,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
 import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
 import software.amazon.awssdk.core.SdkBytes;
@@ -63,9 +63,11 @@ class KinesisMappingIT {
   private static KinesisAsyncClient kinesis;
   private static final Map<String, Integer> sent = new HashMap<>();
 
+  @RegisterExtension
+  static final NodeExtension NODE = new NodeExtension(KEYSPACE, SETTINGS);
+
   @BeforeAll
   static void start() throws Exception {
-    TestNode.dropKeyspaces(KEYSPACE);
     Files.createDirectories(OUT.getParent());
     Files.deleteIfExists(OUT);
     System.setProperty("aws.cborEnabled", "false");
@@ -73,26 +75,16 @@ class KinesisMappingIT {
         .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create("x", "x")))
         .httpClientBuilder(NettyNioAsyncHttpClient.builder().protocol(Protocol.HTTP1_1)).build();
     kinesis.createStream(b -> b.streamName(STREAM).shardCount(2)).get(30, TimeUnit.SECONDS);
+    NODE.closeAfter(() -> {
+      kinesis.deleteStream(b -> b.streamName(STREAM)).exceptionally(failure -> null).join();
+      kinesis.close();
+    });
     awaitActive();
-    node = TestNode.start(KEYSPACE, TestNode.freePort(), SETTINGS);
-    lambda = node.client();
+    node = NODE.node();
+    lambda = NODE.lambda();
     lambda.createFunction(b -> b.functionName("stream-consumer").runtime("provided.al2023").role(ROLE)
         .handler("unused").environment(e -> e.variables(Map.of("OUT", OUT.toString())))
         .code(c -> c.zipFile(SdkBytes.fromByteArray(Zips.withBootstrap(RECORDER)))));
-  }
-
-  @AfterAll
-  static void stop() {
-    if (lambda != null) {
-      lambda.close();
-    }
-    if (node != null) {
-      node.close();
-    }
-    if (kinesis != null) {
-      kinesis.deleteStream(b -> b.streamName(STREAM)).exceptionally(failure -> null).join();
-      kinesis.close();
-    }
   }
 
   private static void awaitActive() throws Exception {
@@ -205,10 +197,9 @@ class KinesisMappingIT {
     assertTrue(shards.size() >= 3, "the parents and the children: " + shards);
     assertTrue(shards.findValue("LagMillis") != null, "how far behind, in time: " + shards);
 
-    node.close();
-    node = TestNode.start(KEYSPACE, TestNode.freePort(), SETTINGS);
-    lambda.close();
-    lambda = node.client();
+    NODE.restart();
+    node = NODE.node();
+    lambda = NODE.lambda();
     int delivered = all.size();
     put(18);
     all = await(r -> distinct(r) >= 138);

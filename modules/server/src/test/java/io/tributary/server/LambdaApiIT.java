@@ -15,9 +15,9 @@ import java.security.MessageDigest;
 import java.util.Base64;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import software.amazon.awssdk.core.SdkBytes;
 import software.amazon.awssdk.services.lambda.LambdaClient;
 import software.amazon.awssdk.services.lambda.model.*;
@@ -31,21 +31,13 @@ class LambdaApiIT {
   private static TestNode node;
   private static LambdaClient lambda;
 
+  @RegisterExtension
+  static final NodeExtension NODE = new NodeExtension(KEYSPACE);
+
   @BeforeAll
   static void start() {
-    TestNode.dropKeyspaces(KEYSPACE);
-    node = TestNode.start(KEYSPACE, TestNode.freePort());
-    lambda = node.client();
-  }
-
-  @AfterAll
-  static void stop() {
-    if (lambda != null) {
-      lambda.close();
-    }
-    if (node != null) {
-      node.close();
-    }
+    node = NODE.node();
+    lambda = NODE.lambda();
   }
 
   private static CreateFunctionResponse create(String name) {
@@ -245,10 +237,9 @@ class LambdaApiIT {
     create("durable");
     lambda.publishVersion(b -> b.functionName("durable"));
     lambda.createAlias(b -> b.functionName("durable").name("prod").functionVersion("1"));
-    node.close();
-    node = TestNode.start(KEYSPACE, node.port);
-    lambda.close();
-    lambda = node.client();
+    NODE.restart();
+    node = NODE.node();
+    lambda = NODE.lambda();
     assertEquals("1", lambda.getAlias(b -> b.functionName("durable").name("prod")).functionVersion());
     assertTrue(lambda.listFunctions().functions().stream().anyMatch(f -> f.functionName().equals("durable")));
     assertEquals(ZIP.length, lambda.getFunction(b -> b.functionName("durable")).configuration().codeSize());

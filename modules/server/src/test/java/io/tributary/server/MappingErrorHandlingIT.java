@@ -29,9 +29,9 @@ import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
 import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
 import software.amazon.awssdk.core.SdkBytes;
@@ -89,32 +89,21 @@ class MappingErrorHandlingIT {
   private static KafkaProducer<String, String> producer;
   private static Admin admin;
 
+  @RegisterExtension
+  static final NodeExtension NODE = new NodeExtension(KEYSPACE, SETTINGS);
+
   @BeforeAll
   static void start() throws Exception {
-    TestNode.dropKeyspaces(KEYSPACE);
     Files.createDirectories(DIR);
     Properties p = new Properties();
     p.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, KAFKA);
-    admin = Admin.create(p);
+    admin = NODE.closeAfter(Admin.create(p));
     p.put(ProducerConfig.ACKS_CONFIG, "all");
-    producer = new KafkaProducer<>(p, new StringSerializer(), new StringSerializer());
-    sqs = SqsClient.builder().endpointOverride(URI.create(SQS_ENDPOINT)).region(Region.US_EAST_1)
-        .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create("x", "x"))).build();
-    node = TestNode.start(KEYSPACE, TestNode.freePort(), SETTINGS);
-    lambda = node.client();
-  }
-
-  @AfterAll
-  static void stop() {
-    for (AutoCloseable c : new AutoCloseable[] {producer, admin, sqs, lambda, node}) {
-      try {
-        if (c != null) {
-          c.close();
-        }
-      } catch (Exception e) {
-        // closing what is left
-      }
-    }
+    producer = NODE.closeAfter(new KafkaProducer<>(p, new StringSerializer(), new StringSerializer()));
+    sqs = NODE.closeAfter(SqsClient.builder().endpointOverride(URI.create(SQS_ENDPOINT)).region(Region.US_EAST_1)
+        .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create("x", "x"))).build());
+    node = NODE.node();
+    lambda = NODE.lambda();
   }
 
   private static Path function(String name, String code, Map<String, String> env) throws IOException {
