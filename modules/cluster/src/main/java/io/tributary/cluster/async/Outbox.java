@@ -28,7 +28,8 @@ import java.util.concurrent.CompletionStage;
  *   <li>RetriesExhausted or EventAgeExceeded: its invocation record to {@code OnFailure}, and the
  *       event itself (with {@code RequestID}, {@code ErrorCode}, {@code ErrorMessage}) to the
  *       dead-letter target;</li>
- *   <li>nothing otherwise; it then finishes at once and the outbox never holds it.</li>
+ *   <li>nothing when its configuration names none of these; it then finishes at once and the
+ *       outbox never holds it. A {@code Dropped} event (function or payload gone) never comes here.</li>
  * </ul>
  *
  * <p>A function destination gets its record as an Event invoke ({@link EventInvoker}); any other

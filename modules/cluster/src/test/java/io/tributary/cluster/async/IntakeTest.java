@@ -43,7 +43,7 @@ class IntakeTest {
   private static final ActorTestKit testKit = ActorTestKit.create();
   private static final Instant NOW = Instant.parse("2026-12-01T10:00:00Z");
   private static final byte[] PAYLOAD = "{}".getBytes(StandardCharsets.UTF_8);
-  static final AsyncQueueEntity.Settings SETTINGS = new AsyncQueueEntity.Settings(4, 2, 2, Duration.ofHours(6),
+  private static final AsyncQueueEntity.Settings SETTINGS = new AsyncQueueEntity.Settings(4, 2, 2, Duration.ofHours(6),
       new RetrySchedule(List.of(Duration.ofMinutes(1), Duration.ofMinutes(2)), Duration.ofSeconds(1),
           Duration.ofMinutes(5)),
       Duration.ofHours(7), 0, Duration.ofSeconds(5), Duration.ofSeconds(3), Duration.ofHours(1), Duration.ofDays(1));
