@@ -4,7 +4,7 @@ import static org.apache.pekko.http.javadsl.server.PathMatchers.segment;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.tributary.api.Arns;
-import io.tributary.cluster.async.AsyncQueueEntity;
+import io.tributary.cluster.async.Intake;
 import io.tributary.cluster.function.FunctionEntity;
 import java.time.Clock;
 import java.util.concurrent.CompletionStage;
@@ -21,11 +21,11 @@ import org.apache.pekko.http.javadsl.server.Route;
 final class AsyncQueueRoutes extends AllDirectives {
 
   private final FunctionAsk asker;
-  private final AsyncQueueEntity.Intake intake;
+  private final Intake intake;
   private final Arns arns;
   private final Clock clock;
 
-  AsyncQueueRoutes(FunctionAsk asker, AsyncQueueEntity.Intake intake, Arns arns, Clock clock) {
+  AsyncQueueRoutes(FunctionAsk asker, Intake intake, Arns arns, Clock clock) {
     this.asker = asker;
     this.intake = intake;
     this.arns = arns;

@@ -7,7 +7,7 @@ import io.tributary.api.Arns;
 import io.tributary.api.Invocation;
 import io.tributary.api.InvocationResult;
 import io.tributary.api.LambdaException;
-import io.tributary.cluster.async.AsyncQueueEntity;
+import io.tributary.cluster.async.Intake;
 import io.tributary.cluster.invoke.Dispatcher;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -48,11 +48,11 @@ final class InvokeRoutes extends AllDirectives {
   private static final int MAX_CLIENT_CONTEXT_BYTES = 3583;
 
   private final Dispatcher.Invoker dispatcher;
-  private final AsyncQueueEntity.Intake intake;
+  private final Intake intake;
   private final Arns arns;
   private final InvokeForwarder forwarder;
 
-  InvokeRoutes(Dispatcher.Invoker dispatcher, AsyncQueueEntity.Intake intake,
+  InvokeRoutes(Dispatcher.Invoker dispatcher, Intake intake,
                Arns arns, InvokeForwarder forwarder) {
     this.dispatcher = dispatcher;
     this.intake = intake;

@@ -6,7 +6,7 @@ import io.tributary.api.Destination;
 import io.tributary.api.EventSource;
 import io.tributary.api.Invocation;
 import io.tributary.api.LambdaException;
-import io.tributary.cluster.async.AsyncQueueEntity;
+import io.tributary.cluster.async.Intake;
 import io.tributary.cluster.invoke.Dispatcher;
 import io.tributary.cluster.store.CodeStore;
 import io.tributary.cluster.store.FunctionRegistry;
@@ -79,12 +79,12 @@ public final class LambdaApi extends AllDirectives {
   private final AsyncQueueRoutes asyncQueues;
   private final LogsRoutes logs;
   private final Dispatcher.Invoker dispatcher;
-  private final AsyncQueueEntity.Intake intake;
+  private final Intake intake;
   private final Metrics metrics;
   private final BooleanSupplier ready;
 
   public LambdaApi(ActorSystem<?> system, ApiSettings settings, FunctionRegistry registry, CodeStore codeStore,
-                   LogStore logStore, Dispatcher.Invoker dispatcher, AsyncQueueEntity.Intake intake,
+                   LogStore logStore, Dispatcher.Invoker dispatcher, Intake intake,
                    Destination.Resolver destinations, MappingRegistry mappingRegistry, EventSource.Factory sources,
                    Metrics metrics, BooleanSupplier ready) {
     this.settings = settings;

@@ -4,6 +4,7 @@ import com.typesafe.config.Config;
 import io.tributary.cluster.async.AsyncMetrics;
 import io.tributary.cluster.async.AsyncQueueEntity;
 import io.tributary.cluster.async.EventQueueStore;
+import io.tributary.cluster.async.Intake;
 import io.tributary.cluster.async.QueueWaker;
 import io.tributary.cluster.concurrency.AccountEntity;
 import io.tributary.cluster.concurrency.LeaseHolders;
@@ -116,8 +117,7 @@ public final class Node {
           AsyncQueueEntity.Settings async = AsyncQueueEntity.Settings.fromConfig(config);
           EventQueueStore queues = new CassandraEventQueueStore(session, keyspace, async.payloadTtl(), async.recentPayloads(),
               async.outcomeRetention());
-          AsyncQueueEntity.Intake intake = new AsyncQueueEntity.Intake(system, sharding, queues, async,
-              Clock.systemUTC());
+          Intake intake = new Intake(system, sharding, queues, async, Clock.systemUTC());
           AsyncMetrics asyncMetrics = new AsyncMetrics();
           Connectors destinations = new Connectors(ConnectorsConfig.of(config));
           CoordinatedShutdown.get(Adapter.toClassic(system)).addTask(CoordinatedShutdown.PhaseServiceStop(),
@@ -125,7 +125,8 @@ public final class Node {
                 destinations.close();
                 return CompletableFuture.completedFuture(Done.getInstance());
               });
-          AsyncQueueEntity.init(sharding, new AsyncQueueEntity.Deps(async, queues, dispatcher, intake, destinations,
+          AsyncQueueEntity.init(sharding, new AsyncQueueEntity.Deps(async, queues,
+              AsyncQueueEntity.Deliverer.through(dispatcher), intake, destinations,
               asyncMetrics, settings.arns(), Clock.systemUTC()));
           QueueWaker.init(system, sharding, queues, async.partitions(), async.wakeInterval());
           MappingRegistry mappingRegistry = new MappingRegistry(session, keyspace, settings.arns().accountId());

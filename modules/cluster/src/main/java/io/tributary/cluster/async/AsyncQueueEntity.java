@@ -7,11 +7,9 @@ import io.tributary.api.EventInvokeConfig;
 import io.tributary.api.Invocation;
 import io.tributary.api.LambdaError;
 import io.tributary.api.LambdaException;
-import io.tributary.cluster.Asks;
 import io.tributary.cluster.ClusterMessage;
 import io.tributary.cluster.PersistedMessage;
 import io.tributary.cluster.Reply;
-import io.tributary.cluster.delivery.InvocationRecord;
 import io.tributary.cluster.delivery.RetrySchedule;
 import io.tributary.cluster.invoke.Dispatcher;
 import java.time.Clock;
@@ -23,23 +21,18 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
-import org.apache.pekko.Done;
 import org.apache.pekko.actor.typed.ActorRef;
-import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.PostStop;
+import org.apache.pekko.actor.typed.SupervisorStrategy;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
-import org.apache.pekko.cluster.sharding.typed.javadsl.EntityRef;
 import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
 import org.apache.pekko.persistence.typed.PersistenceId;
 import org.apache.pekko.persistence.typed.RecoveryCompleted;
@@ -47,6 +40,7 @@ import org.apache.pekko.persistence.typed.SnapshotAdapter;
 import org.apache.pekko.persistence.typed.javadsl.CommandHandler;
 import org.apache.pekko.persistence.typed.javadsl.Effect;
 import org.apache.pekko.persistence.typed.javadsl.EventHandler;
+import org.apache.pekko.persistence.typed.javadsl.EventHandlerBuilder;
 import org.apache.pekko.persistence.typed.javadsl.EventSourcedBehavior;
 import org.apache.pekko.persistence.typed.javadsl.RetentionCriteria;
 import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
@@ -56,9 +50,10 @@ import org.slf4j.LoggerFactory;
 /**
  * One partition of a function's asynchronous queue: the events accepted for it and not yet
  * finished. An accepted event is in the journal before the caller gets 202 (its payload in
- * {@link EventQueueStore}, so the journal's writes stay small); the entity delivers it through
- * its node's {@link Dispatcher} like a synchronous invoke, at most {@code inFlight} at a time,
- * and records each outcome:
+ * {@link EventQueueStore}, so the journal's writes stay small; the {@link Intake} stores it and
+ * picks the partition); the entity delivers it through its node's {@link Dispatcher} like a
+ * synchronous invoke ({@link Deliverer}), at most {@code inFlight} at a time, and records each
+ * outcome:
  *
  * <ul>
  *   <li>success, or a failure with no retry left → finished;</li>
@@ -66,13 +61,22 @@ import org.slf4j.LoggerFactory;
  *       a restart keeps it;</li>
  *   <li>a throttle or platform error → retried with the schedule's backoff, held in memory only
  *       (after a restart it is simply tried at once);</li>
- *   <li>older than the maximum event age → finished, {@code EventAgeExceeded}.</li>
+ *   <li>older than the maximum event age → finished, {@code EventAgeExceeded};</li>
+ *   <li>its function, qualifier or payload gone → finished, {@code Dropped}.</li>
  * </ul>
+ *
+ * <p>An event that ends owing an invocation record to a destination or itself to a dead-letter
+ * queue waits in the {@link Outbox} until every send is settled; only then is it finished.
+ * Finished and accepted events are journaled together by group commit ({@link #flush}); the
+ * outcomes journaled are then written for lookups by the {@link OutcomeWriter}.
  *
  * <p>A queue that holds events is listed in {@code event_queues} (written before the first event's
  * 202); its partition's {@link QueueWaker} wakes every listed queue every few seconds, so after a
  * restart or a node's death the queues resume delivering without waiting for a request. A queue
- * that stays empty for {@link #IDLE} unlists itself and passivates.
+ * that stays empty for {@link #IDLE} unlists itself and passivates. The queue has one shape of
+ * state (the events it holds), so every command is handled for any state. Time is read from
+ * {@link Deps#clock} only; a persistence failure restarts the partition with backoff, which
+ * replays its journal and delivers again what was running.
  */
 public final class AsyncQueueEntity
     extends EventSourcedBehavior<AsyncQueueEntity.Command, AsyncQueueEntity.Event, AsyncQueueEntity.State> {
@@ -84,12 +88,9 @@ public final class AsyncQueueEntity
   /** Events per journal write (one row, {@link EventsCommitted}): at most about 5 KB. */
   static final int BATCH = 32;
   static final Duration FINISH_DELAY = Duration.ofMillis(10);
-  static final Duration OUTCOME_DELAY = Duration.ofMillis(200);
   private static final String FINISH_TIMER = "finish";
   /** AWS's longest function timeout and a margin: a delivery always ends within it. */
   private static final Duration DELIVERY_TIMEOUT = Duration.ofSeconds(910);
-  /** What a dead-letter queue gets for an event whose payload is gone: a message body cannot be empty. */
-  private static final byte[] NULL = "null".getBytes(java.nio.charset.StandardCharsets.UTF_8);
 
   public sealed interface Command extends ClusterMessage {}
 
@@ -109,6 +110,7 @@ public final class AsyncQueueEntity
   /** Persists the outcomes decided and the events accepted since the last write, in one journal write. */
   private enum Flush implements Command { INSTANCE }
 
+  /** The {@link OutcomeWriter}'s timer fired. */
   private enum RecordOutcomes implements Command { INSTANCE }
 
   private record Unlisted(Throwable failure) implements Command {}
@@ -117,12 +119,25 @@ public final class AsyncQueueEntity
 
   private enum Idle implements Command { INSTANCE }
 
-  /** {@code payload} and {@code result} are both null when the payload is gone. */
-  private record Delivered(String requestId, byte[] payload, Dispatcher.Result result, Throwable failure)
-      implements Command {}
+  /** What came of delivering event {@code requestId}. */
+  private record Delivered(String requestId, Delivery delivery) implements Command {}
 
-  /** What a finished event owed to {@code send} was accepted, or not. */
-  private record RecordSent(String requestId, Send send, Throwable failure) implements Command {}
+  private sealed interface Delivery permits Answered, PayloadGone, NotDelivered {}
+
+  /** The Dispatcher answered: it ran the event, refused it, or would have sent it to another node. */
+  private record Answered(byte[] payload, Dispatcher.Result result) implements Delivery {}
+
+  /** The payload expired or was never stored: the event cannot be delivered. */
+  private record PayloadGone() implements Delivery {}
+
+  /** Reading the payload or invoking failed (or timed out): tried again after a backoff. */
+  private record NotDelivered(Throwable failure) implements Delivery {}
+
+  /** A send the outbox owes is due: when its event finished, then after each failure's backoff. */
+  private record SendDue(Outbox.Send send) implements Command {}
+
+  /** What came of a send of the outbox. */
+  private record RecordSent(Outbox.Send send, Outbox.Sent sent) implements Command {}
 
   public sealed interface Event extends PersistedMessage {}
 
@@ -180,31 +195,39 @@ public final class AsyncQueueEntity
                             long nextAttemptAtMillis, EventQueueStore.Finished ended) implements ClusterMessage {}
 
   /**
-   * Mutable, changed only by {@link #apply}; snapshots take a copy ({@link #snapshotAdapter}), so
+   * Mutable, changed only by {@link #EVENTS}; snapshots take a copy ({@link #snapshotAdapter}), so
    * the snapshot store never sees it change.
    */
   public static final class State {
     private final Map<String, Pending> pending = new LinkedHashMap<>();
-    private final Map<String, Long> finished = new HashMap<>();
+    private final Map<String, Long> byCondition = new HashMap<>();
     private long deadLettered;
 
-    State apply(Event event) {
-      if (event instanceof EventsCommitted e) {
-        e.finished().forEach(this::apply);
-        e.accepted().forEach(this::apply);
-      } else if (event instanceof EventAccepted e) {
-        pending.putIfAbsent(e.requestId(), new Pending(e.requestId(), e.qualifier(), e.acceptedAtMillis(), 0, 0));
-      } else if (event instanceof RetryScheduled e) {
-        pending.computeIfPresent(e.requestId(),
-            (id, p) -> new Pending(id, p.qualifier(), p.acceptedAtMillis(), e.attempts(), e.retryAtMillis()));
-      } else if (event instanceof EventFinished e) {
-        if (pending.remove(e.requestId()) != null) {
-          finished.merge(e.condition(), 1L, Long::sum);
-          if (Boolean.TRUE.equals(e.deadLettered())) {
-            deadLettered++;
-          }
+    State accepted(EventAccepted e) {
+      pending.putIfAbsent(e.requestId(), new Pending(e.requestId(), e.qualifier(), e.acceptedAtMillis(), 0, 0));
+      return this;
+    }
+
+    State retryScheduled(RetryScheduled e) {
+      pending.computeIfPresent(e.requestId(),
+          (id, p) -> new Pending(id, p.qualifier(), p.acceptedAtMillis(), e.attempts(), e.retryAtMillis()));
+      return this;
+    }
+
+    State finished(EventFinished e) {
+      if (pending.remove(e.requestId()) != null) {
+        byCondition.merge(e.condition(), 1L, Long::sum);
+        if (Boolean.TRUE.equals(e.deadLettered())) {
+          deadLettered++;
         }
       }
+      return this;
+    }
+
+    /** The outcomes first, as they were decided before the accepts they share a write with. */
+    State committed(EventsCommitted e) {
+      e.finished().forEach(this::finished);
+      e.accepted().forEach(this::accepted);
       return this;
     }
 
@@ -213,13 +236,13 @@ public final class AsyncQueueEntity
     }
 
     Snapshot snapshot() {
-      return new Snapshot(new ArrayList<>(pending.values()), finished, deadLettered);
+      return new Snapshot(new ArrayList<>(pending.values()), byCondition, deadLettered);
     }
 
     static State of(Snapshot snapshot) {
       State state = new State();
       snapshot.pending().forEach(p -> state.pending.put(p.requestId(), p));
-      state.finished.putAll(snapshot.finished());
+      state.byCondition.putAll(snapshot.finished());
       state.deadLettered = snapshot.deadLettered();
       return state;
     }
@@ -228,6 +251,16 @@ public final class AsyncQueueEntity
       return pending.containsKey(requestId);
     }
   }
+
+  /** How each journal event changes a partition's state; any other fails the replay. Holds nothing, so shared. */
+  static final EventHandler<State, Event> EVENTS = EventHandlerBuilder.<State, Event>builder().forAnyState()
+      .onEvent(EventsCommitted.class, State::committed)
+      .onEvent(EventAccepted.class, State::accepted)
+      .onEvent(RetryScheduled.class, State::retryScheduled)
+      .onEvent(EventFinished.class, State::finished)
+      .onAnyEvent((state, e) -> {
+        throw new IllegalStateException("Unexpected event " + e.getClass().getName() + " in an asynchronous queue");
+      });
 
   public record Settings(int partitions, int inFlight, int maximumRetryAttempts, Duration maximumEventAge,
                          RetrySchedule schedule, Duration payloadTtl, long recentPayloads, Duration wakeInterval,
@@ -252,24 +285,18 @@ public final class AsyncQueueEntity
   }
 
   /** Everything a queue needs from its node. */
-  public record Deps(Settings settings, EventQueueStore store, Dispatcher.Invoker dispatcher,
-                     Intake intake, Destination.Resolver destinations, AsyncMetrics metrics, Arns arns, Clock clock) {}
+  public record Deps(Settings settings, EventQueueStore store, Deliverer deliverer, Intake intake,
+                     Destination.Resolver destinations, AsyncMetrics metrics, Arns arns, Clock clock) {}
 
-  /** Something a finished event owes: its invocation record to a destination, or itself to its dead-letter queue. */
-  private record Send(String requestId, String target, boolean deadLetter) {}
+  /** How a partition runs an event: {@link #through} its node's Dispatcher; a fake in tests. */
+  @FunctionalInterface
+  public interface Deliverer {
+    CompletionStage<Dispatcher.Result> deliver(String functionName, String qualifier, Invocation invocation);
 
-  /**
-   * A finished event whose {@code sends} wait to be accepted; {@code payload} is null until read,
-   * {@code response} when the function never answered.
-   */
-  private record Outgoing(String condition, int attempts, List<Send> sends, String recordId, String functionArn,
-                          byte[] payload, Dispatcher.Ran response, boolean deadLettered) {
-    /** {@code accepted}: whether the destination took it (false: it refused it for good). */
-    Outgoing without(Send sent, boolean accepted) {
-      List<Send> left = new ArrayList<>(sends);
-      left.remove(sent);
-      return new Outgoing(condition, attempts, List.copyOf(left), recordId, functionArn, payload, response,
-          deadLettered || (accepted && sent.deadLetter()));
+    /** As a synchronous invoke on this node, never forwarded: the queue is already on the node that runs it. */
+    static Deliverer through(Dispatcher.Invoker dispatcher) {
+      return (functionName, qualifier, invocation) -> dispatcher.invoke(functionName, qualifier, invocation, false,
+          true);
     }
   }
 
@@ -282,22 +309,20 @@ public final class AsyncQueueEntity
   private final ActorContext<Command> context;
   private final TimerScheduler<Command> timers;
   private final ActorRef<ClusterSharding.ShardCommand> shard;
+  /** Being delivered, waiting in the outbox, or finished and waiting for the group commit. */
   private final Set<String> inFlight = new HashSet<>();
   /** Throttles and platform errors in a row, and when the event may be tried again: memory only. */
   private final Map<String, Integer> backoffs = new HashMap<>();
   private final Map<String, Long> notBefore = new HashMap<>();
   /** The last asynchronous configuration the Dispatcher reported per qualifier; absent: the node's defaults. */
   private final Map<String, Dispatcher.AsyncTarget> configs = new HashMap<>();
-  private final Map<String, Outgoing> outbox = new HashMap<>();
-  /** Failed sends in a row, per event and target. */
-  private final Map<Send, Integer> sendFailures = new HashMap<>();
+  private final Outbox outbox;
+  private final OutcomeWriter outcomes;
   /** Accepted, waiting for the group commit ({@link Flush}). */
   private final List<Enqueue> accepting = new ArrayList<>();
   private boolean flushScheduled;
   /** Finished, waiting for the group commit ({@link Flush}). */
   private final Map<String, EventFinished> finishing = new LinkedHashMap<>();
-  /** Journaled as finished, waiting to be written for lookups ({@link RecordOutcomes}). */
-  private final Map<String, EventQueueStore.Finished> unrecorded = new LinkedHashMap<>();
 
   public static void init(ClusterSharding sharding, Deps deps) {
     sharding.init(Entity.of(TYPE_KEY, ctx -> create(ctx.getEntityId(), deps, ctx.getShard())));
@@ -316,7 +341,8 @@ public final class AsyncQueueEntity
 
   private AsyncQueueEntity(String entityId, Deps deps, ActorContext<Command> context, TimerScheduler<Command> timers,
                            ActorRef<ClusterSharding.ShardCommand> shard) {
-    super(PersistenceId.of(TYPE_KEY.name(), entityId));
+    super(PersistenceId.of(TYPE_KEY.name(), entityId),
+        SupervisorStrategy.restartWithBackoff(Duration.ofMillis(200), Duration.ofSeconds(5), 0.2));
     this.entityId = entityId;
     this.functionName = entityId.substring(0, entityId.lastIndexOf('#'));
     this.partition = Integer.parseInt(entityId.substring(entityId.lastIndexOf('#') + 1));
@@ -324,6 +350,24 @@ public final class AsyncQueueEntity
     this.context = context;
     this.timers = timers;
     this.shard = shard;
+    this.outbox = new Outbox(functionName, deps.arns(), deps.store(), deps.destinations(), deps.intake()::accept,
+        deps.settings().schedule(), deps.clock());
+    this.outcomes = new OutcomeWriter(functionName, partition, deps.store(), deps.clock(), new OutcomeWriter.Timer() {
+      @Override
+      public boolean isActive() {
+        return timers.isTimerActive(RecordOutcomes.INSTANCE);
+      }
+
+      @Override
+      public void start(Duration delay) {
+        timers.startSingleTimer(RecordOutcomes.INSTANCE, delay);
+      }
+
+      @Override
+      public void cancel() {
+        timers.cancel(RecordOutcomes.INSTANCE);
+      }
+    });
   }
 
   @Override
@@ -361,34 +405,32 @@ public final class AsyncQueueEntity
   public SignalHandler<State> signalHandler() {
     return newSignalHandlerBuilder()
         .onSignal(RecoveryCompleted.instance(), this::onRecovered)
-        .onSignal(PostStop.instance(), state -> {
-          writeOutcomes();
-          deps.metrics().stopped(entityId);
-        })
+        .onSignal(PostStop.instance(), this::onStopped)
         .build();
   }
 
   @Override
   public EventHandler<State, Event> eventHandler() {
-    return newEventHandlerBuilder().forAnyState().onAnyEvent(State::apply);
+    return EVENTS;
   }
 
   @Override
   public CommandHandler<Command, Event, State> commandHandler() {
     return newCommandHandlerBuilder().forAnyState()
         .onCommand(Enqueue.class, this::onEnqueue)
+        .onCommand(Flush.class, this::onFlush)
         .onCommand(Listed.class, this::onListed)
-        .onCommand(Flush.class, (state, flush) -> flush(state))
-        .onCommand(RecordOutcomes.class, (state, record) -> Effect().none().thenRun(s -> writeOutcomes()))
         .onCommand(Delivered.class, this::onDelivered)
+        .onCommand(SendDue.class, this::onSendDue)
         .onCommand(RecordSent.class, this::onRecordSent)
-        .onCommand(Tick.class, (state, tick) -> expireOrDeliver(state))
-        .onCommand(Wake.class, (state, wake) -> Effect().none().thenRun(this::deliverDue))
+        .onCommand(RecordOutcomes.class, this::onRecordOutcomes)
+        .onCommand(Tick.class, this::onTick)
+        .onCommand(Wake.class, this::onWake)
         .onCommand(Idle.class, this::onIdle)
+        .onCommand(Unlisted.class, this::onUnlisted)
         .onCommand(Purge.class, this::onPurge)
         .onCommand(GetStats.class, this::onGetStats)
         .onCommand(GetEvent.class, this::onGetEvent)
-        .onCommand(Unlisted.class, this::onUnlisted)
         .build();
   }
 
@@ -397,12 +439,16 @@ public final class AsyncQueueEntity
       listed = true;
       deps.store().markQueued(partition, functionName).whenComplete((v, failure) -> {
         if (failure != null) {
-          context.getLog().warn("Could not list the queue of {} (partition {}): {}", functionName, partition,
-              failure.toString());
+          LOG.warn("Could not list the queue of {} (partition {}): {}", functionName, partition, failure.toString());
         }
       });
     }
     deliverDue(state);
+  }
+
+  private void onStopped(State state) {
+    outcomes.write();
+    deps.metrics().stopped(entityId);
   }
 
   /**
@@ -420,6 +466,10 @@ public final class AsyncQueueEntity
     }
     scheduleFlush();
     return Effect().none();
+  }
+
+  private Effect<Event, State> onFlush(State state, Flush flush) {
+    return flush(state);
   }
 
   private void scheduleFlush() {
@@ -484,7 +534,7 @@ public final class AsyncQueueEntity
         inFlight.remove(e.requestId());
         deps.metrics().finished(e.condition(), 1);
       }
-      recordOutcomes(done);
+      outcomes.record(done);
       if (!accepted.isEmpty()) {
         for (int i = 0; i < accepted.size(); i++) {
           deps.metrics().accepted();
@@ -521,18 +571,19 @@ public final class AsyncQueueEntity
     inFlight.remove(id);
     Pending pending = state.pending.get(id);
     if (pending == null) {
-      return Effect().none().thenRun(this::deliverDue);
+      return deliverDueAfter();
     }
-    int attempt = pending.attempts() + 1;
-    if (delivered.failure() != null) {
-      return backOff(state, id, "the delivery failed: " + delivered.failure());
+    if (delivered.delivery() instanceof NotDelivered failed) {
+      backOff(id, "the delivery failed: " + failed.failure());
+      return deliverDueAfter();
     }
-    if (delivered.result() == null) {
+    if (!(delivered.delivery() instanceof Answered answered)) {
       context.getLog().error("Event {} of {} is dropped: its payload is gone (expired or never stored)", id,
           functionName);
-      return finished(id, "Dropped", pending.attempts());
+      finished(id, "Dropped", pending.attempts());
+      return deliverDueAfter();
     }
-    Dispatcher.Result result = delivered.result();
+    Dispatcher.Result result = answered.result();
     String qualifier = qualifierOf(pending);
     Dispatcher.AsyncTarget async = result instanceof Dispatcher.Ran ran ? ran.async()
         : result instanceof Dispatcher.Refused refused ? refused.async() : null;
@@ -543,20 +594,25 @@ public final class AsyncQueueEntity
       LambdaException error = result instanceof Dispatcher.Refused refused ? refused.error().toException()
           : LambdaException.service("The event was not run on this node");
       if (error.status() == 429 || error.status() >= 500) {
-        return backOff(state, id, error.errorType() + ": " + error.getMessage());
+        backOff(id, error.errorType() + ": " + error.getMessage());
+      } else {
+        context.getLog().info("Event {} of {} is dropped: {} {}", id, functionName, error.errorType(),
+            error.getMessage());
+        finished(id, "Dropped", pending.attempts());
       }
-      context.getLog().info("Event {} of {} is dropped: {} {}", id, functionName, error.errorType(),
-          error.getMessage());
-      return finished(id, "Dropped", pending.attempts());
+      return deliverDueAfter();
     }
     backoffs.remove(id);
     notBefore.remove(id);
+    int attempt = pending.attempts() + 1;
     if (ran.result().functionError() == null) {
-      return finish(pending, "Success", attempt, delivered.payload(), ran);
+      finish(pending, "Success", attempt, answered.payload(), ran);
+      return deliverDueAfter();
     }
     if (attempt > retryAttempts(qualifier)) {
       context.getLog().debug("Event {} of {} failed {} times: RetriesExhausted", id, functionName, attempt);
-      return finish(pending, "RetriesExhausted", attempt, delivered.payload(), ran);
+      finish(pending, "RetriesExhausted", attempt, answered.payload(), ran);
+      return deliverDueAfter();
     }
     long retryAt = deps.clock().millis() + deps.settings().schedule().afterFunctionError(attempt).toMillis();
     deps.metrics().retryScheduled();
@@ -584,170 +640,12 @@ public final class AsyncQueueEntity
         ? config.maximumEventAgeInSeconds() * 1000L : deps.settings().maximumEventAge().toMillis();
   }
 
-  /**
-   * Finishes an event: at once when its configuration names no destination for {@code condition}
-   * and (for a failure) no dead-letter queue; otherwise once each of them has accepted what it is
-   * owed (until then the event stays queued, so a crash sends again rather than losing it).
-   */
-  private Effect<Event, State> finish(Pending p, String condition, int attempts, byte[] payload,
-                                      Dispatcher.Ran response) {
-    Dispatcher.AsyncTarget async = configs.get(qualifierOf(p));
-    List<Send> sends = new ArrayList<>();
-    boolean success = condition.equals("Success");
-    if (async != null && async.config() != null) {
-      String destination = success ? async.config().onSuccess() : async.config().onFailure();
-      if (destination != null) {
-        sends.add(new Send(p.requestId(), destination, false));
-      }
-    }
-    if (!success && async != null && async.deadLetterTarget() != null) {
-      sends.add(new Send(p.requestId(), async.deadLetterTarget(), true));
-    }
-    if (sends.isEmpty()) {
-      return finished(p.requestId(), condition, attempts);
-    }
-    inFlight.add(p.requestId());
-    outbox.put(p.requestId(), new Outgoing(condition, attempts, List.copyOf(sends), UUID.randomUUID().toString(),
-        deps.arns().functionArn(functionName, qualifierOf(p)), payload, response, false));
-    sends.forEach(send -> context.getSelf().tell(new RecordSent(p.requestId(), send, new RetryRecord())));
-    return Effect().none();
-  }
-
-  /** Not a failure: the record is due to be sent (again). */
-  private static final class RetryRecord extends Exception {
-    RetryRecord() {
-      super(null, null, false, false);
-    }
-  }
-
-  private Effect<Event, State> onGetStats(State state, GetStats get) {
-    long oldest = state.pending.values().stream().mapToLong(Pending::acceptedAtMillis).min().orElse(0);
-    int retrying = (int) state.pending.values().stream()
-        .filter(p -> !inFlight.contains(p.requestId()) && (p.attempts() > 0 || notBefore.containsKey(p.requestId())))
-        .count();
-    get.replyTo().tell(new QueueStats(state.size(), oldest, inFlight.size(), retrying, Map.copyOf(state.finished),
-        state.deadLettered));
-    return Effect().none();
-  }
-
-  private Effect<Event, State> onGetEvent(State state, GetEvent get) {
-    Pending p = state.pending.get(get.requestId());
-    get.replyTo().tell(p == null ? new EventStatus(false, false, 0, 0, 0, unrecorded.get(get.requestId()))
-        : new EventStatus(true, inFlight.contains(p.requestId()), p.attempts(), p.acceptedAtMillis(),
-            Math.max(p.retryAtMillis(), notBefore.getOrDefault(p.requestId(), 0L)), null));
-    return Effect().none();
-  }
-
-  /**
-   * Outcomes are kept for lookups by request id: those of up to {@link #OUTCOME_DELAY} of journal
-   * writes are written together, one single-partition batch, and answered from memory meanwhile. A
-   * failure only costs the lookup, so it is logged, not retried.
-   */
-  private void recordOutcomes(List<EventFinished> finished) {
-    long now = deps.clock().millis();
-    finished.forEach(e -> unrecorded.put(e.requestId(),
-        new EventQueueStore.Finished(e.requestId(), e.condition(), e.attempts(), now)));
-    if (unrecorded.size() >= BATCH) {
-      writeOutcomes();
-    } else if (!unrecorded.isEmpty() && !timers.isTimerActive(RecordOutcomes.INSTANCE)) {
-      timers.startSingleTimer(RecordOutcomes.INSTANCE, OUTCOME_DELAY);
-    }
-  }
-
-  private void writeOutcomes() {
-    timers.cancel(RecordOutcomes.INSTANCE);
-    if (unrecorded.isEmpty()) {
-      return;
-    }
-    List<EventQueueStore.Finished> batch = List.copyOf(unrecorded.values());
-    unrecorded.clear();
-    String function = functionName;
-    deps.store().recordOutcomes(function, partition, batch).whenComplete((v, failure) -> {
-      if (failure != null) {
-        LOG.debug("Could not record the outcomes of {} events of {} for lookups: {}", batch.size(), function,
-            failure.toString());
-      }
-    });
-  }
-
-  /** Every queued event is finished as Dropped, through the same group commit as any outcome. */
-  private Effect<Event, State> onPurge(State state, Purge purge) {
-    outbox.keySet().forEach(inFlight::remove);
-    outbox.clear();
-    sendFailures.clear();
-    List<Pending> dropped = state.pending.values().stream()
-        .filter(p -> !finishing.containsKey(p.requestId())).toList();
-    if (!dropped.isEmpty()) {
-      context.getLog().info("{} queued events of {} dropped: the function was deleted", dropped.size(), functionName);
-    }
-    dropped.forEach(p -> finished(p.requestId(), "Dropped", p.attempts()));
+  /** Nothing to persist; what is due starts once the command is handled. */
+  private Effect<Event, State> deliverDueAfter() {
     return Effect().none().thenRun(this::deliverDue);
   }
 
-  private Effect<Event, State> onRecordSent(State state, RecordSent sent) {
-    String id = sent.requestId();
-    Outgoing outgoing = outbox.get(id);
-    if (outgoing == null || !outgoing.sends().contains(sent.send())) {
-      return Effect().none();
-    }
-    Throwable failure = sent.failure() instanceof CompletionException && sent.failure().getCause() != null
-        ? sent.failure().getCause() : sent.failure();
-    String what = sent.send().deadLetter() ? "Dead-lettered event " + id : "The invocation record of event " + id;
-    if (failure == null || failure instanceof Destination.Rejected) {
-      if (failure != null) {
-        context.getLog().error("{} of {} is dropped: {} refused it for good: {}", what, functionName,
-            sent.send().target(), failure.getMessage());
-        deps.metrics().sendRejected();
-      }
-      sendFailures.remove(sent.send());
-      if (failure == null) {
-        deps.metrics().sent(sent.send().deadLetter());
-      }
-      Outgoing left = outgoing.without(sent.send(), failure == null);
-      if (!left.sends().isEmpty()) {
-        outbox.put(id, left);
-        return Effect().none();
-      }
-      outbox.remove(id);
-      inFlight.remove(id);
-      return finished(id, left.condition(), left.attempts(), left.deadLettered());
-    }
-    if (!(failure instanceof RetryRecord)) {
-      deps.metrics().sendFailed();
-      int failures = sendFailures.merge(sent.send(), 1, Integer::sum);
-      Duration delay = deps.settings().schedule().backoff(failures);
-      if (failures == 1 || failures % 10 == 0) {
-        context.getLog().warn("{} of {} could not reach {} ({} in a row; next try in {}): {}", what, functionName,
-            sent.send().target(), failures, delay, failure.toString());
-      }
-      context.scheduleOnce(delay, context.getSelf(), new RecordSent(id, sent.send(), new RetryRecord()));
-      return Effect().none();
-    }
-    CompletionStage<byte[]> payload = outgoing.payload() != null
-        ? CompletableFuture.completedFuture(outgoing.payload())
-        : deps.store().payload(id).thenApply(found -> found.orElse(null));
-    long now = deps.clock().millis();
-    context.pipeToSelf(payload.thenCompose(bytes -> send(id, outgoing, sent.send(), bytes, now)),
-        (done, failed) -> new RecordSent(id, sent.send(), failed));
-    return Effect().none();
-  }
-
-  /** A function destination gets the record as an Event invoke; any other goes through the node's connectors. */
-  private CompletionStage<?> send(String id, Outgoing outgoing, Send send, byte[] payload, long now) {
-    if (send.target().startsWith(deps.arns().functionArn(""))) {
-      Arns.FunctionRef target = deps.arns().parseFunction(send.target());
-      return deps.intake().accept(target.name(), target.qualifier(), outgoing.recordId(), InvocationRecord.of(id,
-          outgoing.functionArn(), outgoing.condition(), outgoing.attempts(), payload, outgoing.response(), now));
-    }
-    Destination.Message message = send.deadLetter()
-        ? new Destination.Message(id, payload == null ? NULL : payload,
-            InvocationRecord.deadLetterAttributes(id, outgoing.condition(), outgoing.response()))
-        : new Destination.Message(id, InvocationRecord.of(id, outgoing.functionArn(), outgoing.condition(),
-            outgoing.attempts(), payload, outgoing.response(), now), Map.of());
-    return deps.destinations().resolve(send.target()).send(message);
-  }
-
-  private Effect<Event, State> backOff(State state, String id, String why) {
+  private void backOff(String id, String why) {
     deps.metrics().backedOff();
     int failures = backoffs.merge(id, 1, Integer::sum);
     Duration delay = deps.settings().schedule().backoff(failures);
@@ -755,28 +653,93 @@ public final class AsyncQueueEntity
     if (failures == 1 || failures % 10 == 0) {
       context.getLog().debug("Event {} of {} waits {} ({} in a row): {}", id, functionName, delay, failures, why);
     }
-    return Effect().none().thenRun(this::deliverDue);
+  }
+
+  /**
+   * Finishes an event: at once when its configuration names no destination for {@code condition}
+   * and (for a failure) no dead-letter queue; otherwise once each of them has accepted what it is
+   * owed (until then the event stays queued and in flight, so a crash sends again rather than
+   * losing it).
+   */
+  private void finish(Pending p, String condition, int attempts, byte[] payload, Dispatcher.Ran response) {
+    List<Outbox.Send> sends = outbox.hold(p.requestId(), qualifierOf(p), condition, attempts,
+        configs.get(qualifierOf(p)), payload, response);
+    if (sends.isEmpty()) {
+      finished(p.requestId(), condition, attempts, false);
+      return;
+    }
+    inFlight.add(p.requestId());
+    sends.forEach(this::send);
+  }
+
+  private void finished(String id, String condition, int attempts) {
+    finished(id, condition, attempts, false);
   }
 
   /**
    * Group commit of outcomes, as of accepted events: the event stays in flight (never delivered
    * again) until its {@code EventFinished} is journaled with the others finished meanwhile.
    */
-  private Effect<Event, State> finished(String id, String condition, int attempts) {
-    return finished(id, condition, attempts, false);
-  }
-
-  private Effect<Event, State> finished(String id, String condition, int attempts, boolean deadLettered) {
+  private void finished(String id, String condition, int attempts, boolean deadLettered) {
     backoffs.remove(id);
     notBefore.remove(id);
     inFlight.add(id);
     finishing.putIfAbsent(id, new EventFinished(id, condition, attempts, deadLettered ? Boolean.TRUE : null));
     scheduleFinish();
-    return Effect().none().thenRun(this::deliverDue);
+  }
+
+  private void send(Outbox.Send send) {
+    context.pipeToSelf(outbox.send(send),
+        (sent, failure) -> new RecordSent(send, failure == null ? sent : new Outbox.Failed(failure)));
+  }
+
+  private Effect<Event, State> onSendDue(State state, SendDue due) {
+    if (outbox.owes(due.send())) {
+      send(due.send());
+    }
+    return Effect().none();
+  }
+
+  private Effect<Event, State> onRecordSent(State state, RecordSent sent) {
+    Outbox.Send send = sent.send();
+    Outbox.Next next = outbox.settle(send, sent.sent());
+    if (next instanceof Outbox.Stale) {
+      return Effect().none();
+    }
+    String what = send.deadLetter() ? "Dead-lettered event " + send.requestId()
+        : "The invocation record of event " + send.requestId();
+    if (sent.sent() instanceof Outbox.Accepted) {
+      deps.metrics().sent(send.deadLetter());
+    } else if (sent.sent() instanceof Outbox.Refused refused) {
+      context.getLog().error("{} of {} is dropped: {} refused it for good: {}", what, functionName, send.target(),
+          refused.reason());
+      deps.metrics().sendRejected();
+    } else if (sent.sent() instanceof Outbox.Failed failed && next instanceof Outbox.SendAgain again) {
+      deps.metrics().sendFailed();
+      if (again.failures() == 1 || again.failures() % 10 == 0) {
+        context.getLog().warn("{} of {} could not reach {} ({} in a row; next try in {}): {}", what, functionName,
+            send.target(), again.failures(), again.delay(), failed.cause().toString());
+      }
+      context.scheduleOnce(again.delay(), context.getSelf(), new SendDue(send));
+    }
+    if (next instanceof Outbox.Done done) {
+      finished(send.requestId(), done.condition(), done.attempts(), done.deadLettered());
+      return deliverDueAfter();
+    }
+    return Effect().none();
+  }
+
+  private Effect<Event, State> onRecordOutcomes(State state, RecordOutcomes record) {
+    outcomes.write();
+    return Effect().none();
+  }
+
+  private Effect<Event, State> onWake(State state, Wake wake) {
+    return deliverDueAfter();
   }
 
   /** Finishes the events past their maximum age that are not being delivered, then delivers what is due. */
-  private Effect<Event, State> expireOrDeliver(State state) {
+  private Effect<Event, State> onTick(State state, Tick tick) {
     long now = deps.clock().millis();
     List<Pending> expired = new ArrayList<>();
     for (Pending p : state.pending.values()) {
@@ -784,16 +747,15 @@ public final class AsyncQueueEntity
         expired.add(p);
       }
     }
-    if (expired.isEmpty()) {
-      return Effect().none().thenRun(this::deliverDue);
+    if (!expired.isEmpty()) {
+      context.getLog().info("{} events of {} reached their maximum age undelivered", expired.size(), functionName);
     }
-    context.getLog().info("{} events of {} reached their maximum age undelivered", expired.size(), functionName);
     for (Pending p : expired) {
       backoffs.remove(p.requestId());
       notBefore.remove(p.requestId());
       finish(p, "EventAgeExceeded", p.attempts(), null, null);
     }
-    return Effect().none().thenRun(this::deliverDue);
+    return deliverDueAfter();
   }
 
   /**
@@ -801,7 +763,7 @@ public final class AsyncQueueEntity
    * meanwhile lists the queue again, with a later write that wins.
    */
   private Effect<Event, State> onIdle(State state, Idle idle) {
-    writeOutcomes();
+    outcomes.write();
     if (state.size() == 0 && inFlight.isEmpty() && accepting.isEmpty()) {
       listed = false;
       context.pipeToSelf(deps.store().markEmpty(partition, functionName), (v, failure) -> new Unlisted(failure));
@@ -814,6 +776,35 @@ public final class AsyncQueueEntity
       shard.tell(new ClusterSharding.Passivate<>(context.getSelf()));
     }
     return Effect().none();
+  }
+
+  /** Every queued event is finished as Dropped, through the same group commit as any outcome. */
+  private Effect<Event, State> onPurge(State state, Purge purge) {
+    outbox.clear().forEach(inFlight::remove);
+    List<Pending> dropped = state.pending.values().stream()
+        .filter(p -> !finishing.containsKey(p.requestId())).toList();
+    if (!dropped.isEmpty()) {
+      context.getLog().info("{} queued events of {} dropped: the function was deleted", dropped.size(), functionName);
+    }
+    dropped.forEach(p -> finished(p.requestId(), "Dropped", p.attempts()));
+    return deliverDueAfter();
+  }
+
+  private Effect<Event, State> onGetStats(State state, GetStats get) {
+    long oldest = state.pending.values().stream().mapToLong(Pending::acceptedAtMillis).min().orElse(0);
+    int retrying = (int) state.pending.values().stream()
+        .filter(p -> !inFlight.contains(p.requestId()) && (p.attempts() > 0 || notBefore.containsKey(p.requestId())))
+        .count();
+    return Effect().reply(get.replyTo(), new QueueStats(state.size(), oldest, inFlight.size(), retrying,
+        Map.copyOf(state.byCondition), state.deadLettered));
+  }
+
+  private Effect<Event, State> onGetEvent(State state, GetEvent get) {
+    Pending p = state.pending.get(get.requestId());
+    return Effect().reply(get.replyTo(), p == null
+        ? new EventStatus(false, false, 0, 0, 0, outcomes.unwritten(get.requestId()))
+        : new EventStatus(true, inFlight.contains(p.requestId()), p.attempts(), p.acceptedAtMillis(),
+            Math.max(p.retryAtMillis(), notBefore.getOrDefault(p.requestId(), 0L)), null));
   }
 
   /** Starts what is due, up to the in-flight limit, and sets the timer for what comes due next. */
@@ -854,144 +845,17 @@ public final class AsyncQueueEntity
   }
 
   private void start(Pending p) {
-    inFlight.add(p.requestId());
-    CompletionStage<Delivered> delivery = deps.store().payload(p.requestId())
+    String id = p.requestId();
+    inFlight.add(id);
+    CompletionStage<Delivery> delivery = deps.store().payload(id)
         .thenCompose(payload -> payload.isEmpty()
-            ? CompletableFuture.completedFuture(new Delivered(p.requestId(), null, null, null))
-            : deps.dispatcher().invoke(functionName, p.qualifier(),
-                    new Invocation(p.requestId(), deps.arns().functionArn(functionName, p.qualifier()), payload.get(),
-                        null, null, false), false, true)
+            ? CompletableFuture.completedFuture(new PayloadGone())
+            : deps.deliverer().deliver(functionName, p.qualifier(),
+                    new Invocation(id, deps.arns().functionArn(functionName, p.qualifier()), payload.get(),
+                        null, null, false))
+                .toCompletableFuture()
                 .orTimeout(DELIVERY_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)
-                .thenApply(result -> new Delivered(p.requestId(), payload.get(), result, null)));
-    context.pipeToSelf(delivery, (delivered, failure) -> failure == null ? delivered
-        : new Delivered(p.requestId(), null, null, failure));
-  }
-
-  /**
-   * The accepting side, on every node: stores the payload, then queues the event on one of the
-   * function's partitions, chosen by its request id; completes once both are durable.
-   */
-  public static final class Intake {
-    private final ActorSystem<?> system;
-    private final ClusterSharding sharding;
-    private final EventQueueStore store;
-    private final int partitions;
-    private final Duration acceptTimeout;
-    private final Duration idempotencyWindow;
-    private final Clock clock;
-    private final StickyPartitions sticky;
-    /** Sharding makes a new reference on every call; the queue of a function's partition keeps one. */
-    private final Map<String, EntityRef<Command>> refs = new ConcurrentHashMap<>();
-
-    public Intake(ActorSystem<?> system, ClusterSharding sharding, EventQueueStore store, Settings settings,
-                  Clock clock) {
-      this.system = system;
-      this.sharding = sharding;
-      this.store = store;
-      this.partitions = settings.partitions();
-      this.acceptTimeout = settings.acceptTimeout();
-      this.idempotencyWindow = settings.idempotencyWindow();
-      this.clock = clock;
-      this.sticky = new StickyPartitions(partitions, settings.inFlight());
-    }
-
-    private EntityRef<Command> ref(String functionName, int partition) {
-      return refs.computeIfAbsent(entityId(functionName, partition), id -> sharding.entityRefFor(TYPE_KEY, id));
-    }
-
-    /** The request id of this node's next Event invoke of {@code functionName} ({@link StickyPartitions}). */
-    public String newRequestId(String functionName) {
-      return sticky.requestId(functionName);
-    }
-
-    /** The partitions' stats of {@code functionName}'s queue, added up. */
-    public CompletionStage<QueueStats> stats(String functionName) {
-      List<CompletableFuture<QueueStats>> asks = new ArrayList<>();
-      for (int partition = 0; partition < partitions; partition++) {
-        asks.add(Asks.on(ref(functionName, partition)
-            .<QueueStats>ask(GetStats::new, acceptTimeout.multipliedBy(3)), system.executionContext())
-            .toCompletableFuture());
-      }
-      return CompletableFuture.allOf(asks.toArray(CompletableFuture[]::new)).thenApply(v -> {
-        int depth = 0;
-        int inFlight = 0;
-        int retrying = 0;
-        long oldest = 0;
-        long deadLettered = 0;
-        Map<String, Long> finished = new java.util.TreeMap<>();
-        for (CompletableFuture<QueueStats> ask : asks) {
-          QueueStats s = ask.join();
-          depth += s.depth();
-          inFlight += s.inFlight();
-          retrying += s.retrying();
-          deadLettered += s.deadLettered();
-          if (s.oldestAcceptedAtMillis() > 0 && (oldest == 0 || s.oldestAcceptedAtMillis() < oldest)) {
-            oldest = s.oldestAcceptedAtMillis();
-          }
-          s.finished().forEach((condition, n) -> finished.merge(condition, n, Long::sum));
-        }
-        return new QueueStats(depth, oldest, inFlight, retrying, finished, deadLettered);
-      });
-    }
-
-    /** Where an event is: {@code queued} while a partition holds it, else how it {@code ended}, else neither. */
-    public record Whereabouts(EventStatus queued, EventQueueStore.Outcome ended) {}
-
-    /** Where event {@code requestId} of {@code functionName} is: still queued, or how it ended. */
-    public CompletionStage<Whereabouts> lookup(String functionName, String requestId) {
-      int partition = sticky.partitionOf(requestId);
-      return Asks.on(ref(functionName, partition)
-              .<EventStatus>ask(replyTo -> new GetEvent(requestId, replyTo), acceptTimeout.multipliedBy(3)),
-          system.executionContext())
-          .thenCompose(status -> status.queued() ? CompletableFuture.completedFuture(new Whereabouts(status, null))
-              : status.ended() != null
-                  ? CompletableFuture.completedFuture(new Whereabouts(null, status.ended().outcome(functionName)))
-              : store.outcome(functionName, partition, requestId, clock.instant())
-                  .thenApply(outcome -> new Whereabouts(null, outcome.orElse(null))));
-    }
-
-    /** Drops what every partition of {@code functionName}'s queue holds. */
-    public void purge(String functionName) {
-      sticky.forget(functionName);
-      for (int partition = 0; partition < partitions; partition++) {
-        ref(functionName, partition).tell(Purge.INSTANCE);
-        refs.remove(entityId(functionName, partition));
-      }
-    }
-
-    public CompletionStage<Done> accept(String functionName, String qualifier, String requestId, byte[] payload) {
-      long acceptedAt = clock.millis();
-      // By the request id, so that accepting the same request again finds the same partition, which dedupes it.
-      var queue = ref(functionName, sticky.partitionOf(requestId));
-      return store.putPayload(requestId, payload, acceptTimeout).thenCompose(v -> Asks.on(queue
-              .<Reply<Boolean>>ask(replyTo -> new Enqueue(requestId, qualifier, acceptedAt, replyTo),
-                  acceptTimeout), system.executionContext()))
-          .thenApply(reply -> {
-            if (reply.error() != null) {
-              throw reply.error().toException();
-            }
-            return Done.getInstance();
-          });
-    }
-
-    /**
-     * An Event invoke with a client token: the first request with the token within the window is
-     * accepted as usual; a repeat gets the first request's id and queues nothing, unless the first
-     * was never confirmed accepted, in which case it is accepted now under the first id (the queue
-     * dedupes it if it was). Completes with the request id to answer.
-     */
-    public CompletionStage<String> acceptOnce(String functionName, String qualifier, String requestId, byte[] payload,
-                                              String token) {
-      Duration window = idempotencyWindow;
-      return store.claim(functionName, token, requestId, window, acceptTimeout).thenCompose(claim -> {
-        if (claim.isPresent() && claim.get().accepted()) {
-          return CompletableFuture.completedFuture(claim.get().requestId());
-        }
-        String id = claim.map(EventQueueStore.Claim::requestId).orElse(requestId);
-        return accept(functionName, qualifier, id, payload)
-            .thenCompose(done -> store.confirm(functionName, token, id, window, acceptTimeout))
-            .thenApply(v -> id);
-      });
-    }
+                .thenApply(result -> new Answered(payload.get(), result)));
+    context.pipeToSelf(delivery, (done, failure) -> new Delivered(id, failure == null ? done : new NotDelivered(failure)));
   }
 }

@@ -160,9 +160,10 @@ public final class KryoSerializer extends JSerializer {
     r.put(172, AsyncQueueEntity.EventStatus.class);
     r.put(173, classNamed("io.tributary.cluster.async.AsyncQueueEntity$Flush"));
     // 174 was FlushFinished, merged into Flush: not reused.
-    r.put(175, classNamed("io.tributary.cluster.async.AsyncQueueEntity$Send"));
+    r.put(175, classNamed("io.tributary.cluster.async.Outbox$Send"));
     r.put(176, EventQueueStore.Finished.class);
     r.put(177, classNamed("io.tributary.cluster.async.AsyncQueueEntity$RecordOutcomes"));
+    r.put(178, classNamed("io.tributary.cluster.async.AsyncQueueEntity$SendDue"));
     r.put(180, EventSourceMappingEntity.Create.class);
     r.put(181, EventSourceMappingEntity.Get.class);
     r.put(182, EventSourceMappingEntity.Update.class);

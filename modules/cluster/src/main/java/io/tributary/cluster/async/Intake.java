@@ -1,0 +1,207 @@
+package io.tributary.cluster.async;
+
+import io.tributary.cluster.Asks;
+import io.tributary.cluster.Reply;
+import io.tributary.cluster.async.AsyncQueueEntity.Command;
+import io.tributary.cluster.async.AsyncQueueEntity.Enqueue;
+import io.tributary.cluster.async.AsyncQueueEntity.EventStatus;
+import io.tributary.cluster.async.AsyncQueueEntity.GetEvent;
+import io.tributary.cluster.async.AsyncQueueEntity.GetStats;
+import io.tributary.cluster.async.AsyncQueueEntity.Purge;
+import io.tributary.cluster.async.AsyncQueueEntity.QueueStats;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Function;
+import org.apache.pekko.Done;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
+import org.apache.pekko.cluster.sharding.typed.javadsl.EntityRef;
+
+/**
+ * The accepting side of the asynchronous queues, on every node: an Event invoke's payload is stored
+ * ({@link EventQueueStore#putPayload}), then the event is queued on one of its function's
+ * partitions ({@link AsyncQueueEntity.Enqueue}); {@link #accept} completes once both are durable,
+ * which is when the caller may get its 202.
+ *
+ * <p>The partition is the hash of the request id ({@link StickyPartitions#partitionOf}), so a lookup,
+ * a repeat of a client token or a purge finds it by the id alone; {@link #newRequestId} draws ids
+ * that land on this node's current partition of the function, so that accepts made together share
+ * that partition's group commits. A client token ({@link #acceptOnce}) is claimed in the store
+ * before the event is accepted and confirmed after: a repeat within the window answers the first
+ * request id, or accepts the event again under that id when the first was never confirmed, which
+ * its partition dedupes.
+ */
+public final class Intake {
+
+  /** How the intake reaches a function's queue partitions: {@link #sharded} on a node; actors a test spawns. */
+  interface Partitions {
+    <R> CompletionStage<R> ask(String entityId, Function<ActorRef<R>, Command> message, Duration timeout);
+
+    void tell(String entityId, Command command);
+
+    /** The intake is done with partition {@code entityId} for now (its function was deleted). */
+    void release(String entityId);
+
+    static Partitions sharded(ActorSystem<?> system, ClusterSharding sharding) {
+      return new Sharded(system, sharding);
+    }
+  }
+
+  private final Partitions partitions;
+  private final EventQueueStore store;
+  private final int count;
+  private final Duration acceptTimeout;
+  private final Duration idempotencyWindow;
+  private final Clock clock;
+  private final StickyPartitions sticky;
+
+  public Intake(ActorSystem<?> system, ClusterSharding sharding, EventQueueStore store,
+                AsyncQueueEntity.Settings settings, Clock clock) {
+    this(Partitions.sharded(system, sharding), store, settings, clock);
+  }
+
+  Intake(Partitions partitions, EventQueueStore store, AsyncQueueEntity.Settings settings, Clock clock) {
+    this.partitions = partitions;
+    this.store = store;
+    this.count = settings.partitions();
+    this.acceptTimeout = settings.acceptTimeout();
+    this.idempotencyWindow = settings.idempotencyWindow();
+    this.clock = clock;
+    this.sticky = new StickyPartitions(count, settings.inFlight());
+  }
+
+  /** The request id of this node's next Event invoke of {@code functionName} ({@link StickyPartitions}). */
+  public String newRequestId(String functionName) {
+    return sticky.requestId(functionName);
+  }
+
+  /** The partitions' stats of {@code functionName}'s queue, added up. */
+  public CompletionStage<QueueStats> stats(String functionName) {
+    List<CompletableFuture<QueueStats>> asks = new ArrayList<>();
+    for (int partition = 0; partition < count; partition++) {
+      asks.add(partitions.<QueueStats>ask(AsyncQueueEntity.entityId(functionName, partition), GetStats::new,
+          acceptTimeout.multipliedBy(3)).toCompletableFuture());
+    }
+    return CompletableFuture.allOf(asks.toArray(CompletableFuture[]::new)).thenApply(v -> {
+      int depth = 0;
+      int inFlight = 0;
+      int retrying = 0;
+      long oldest = 0;
+      long deadLettered = 0;
+      Map<String, Long> finished = new TreeMap<>();
+      for (CompletableFuture<QueueStats> ask : asks) {
+        QueueStats s = ask.join();
+        depth += s.depth();
+        inFlight += s.inFlight();
+        retrying += s.retrying();
+        deadLettered += s.deadLettered();
+        if (s.oldestAcceptedAtMillis() > 0 && (oldest == 0 || s.oldestAcceptedAtMillis() < oldest)) {
+          oldest = s.oldestAcceptedAtMillis();
+        }
+        s.finished().forEach((condition, n) -> finished.merge(condition, n, Long::sum));
+      }
+      return new QueueStats(depth, oldest, inFlight, retrying, finished, deadLettered);
+    });
+  }
+
+  /** Where an event is: {@code queued} while a partition holds it, else how it {@code ended}, else neither. */
+  public record Whereabouts(EventStatus queued, EventQueueStore.Outcome ended) {}
+
+  /** Where event {@code requestId} of {@code functionName} is: still queued, or how it ended. */
+  public CompletionStage<Whereabouts> lookup(String functionName, String requestId) {
+    int partition = sticky.partitionOf(requestId);
+    return partitions.<EventStatus>ask(AsyncQueueEntity.entityId(functionName, partition),
+            replyTo -> new GetEvent(requestId, replyTo), acceptTimeout.multipliedBy(3))
+        .thenCompose(status -> status.queued() ? CompletableFuture.completedFuture(new Whereabouts(status, null))
+            : status.ended() != null
+                ? CompletableFuture.completedFuture(new Whereabouts(null, status.ended().outcome(functionName)))
+            : store.outcome(functionName, partition, requestId, clock.instant())
+                .thenApply(outcome -> new Whereabouts(null, outcome.orElse(null))));
+  }
+
+  /** Drops what every partition of {@code functionName}'s queue holds. */
+  public void purge(String functionName) {
+    sticky.forget(functionName);
+    for (int partition = 0; partition < count; partition++) {
+      String entityId = AsyncQueueEntity.entityId(functionName, partition);
+      partitions.tell(entityId, Purge.INSTANCE);
+      partitions.release(entityId);
+    }
+  }
+
+  /** Accepts an Event invoke: completes once its payload and its event are durable, or fails. */
+  public CompletionStage<Done> accept(String functionName, String qualifier, String requestId, byte[] payload) {
+    long acceptedAt = clock.millis();
+    // By the request id, so that accepting the same request again finds the same partition, which dedupes it.
+    String queue = AsyncQueueEntity.entityId(functionName, sticky.partitionOf(requestId));
+    return store.putPayload(requestId, payload, acceptTimeout)
+        .thenCompose(v -> partitions.<Reply<Boolean>>ask(queue,
+            replyTo -> new Enqueue(requestId, qualifier, acceptedAt, replyTo), acceptTimeout))
+        .thenApply(reply -> {
+          if (reply.error() != null) {
+            throw reply.error().toException();
+          }
+          return Done.getInstance();
+        });
+  }
+
+  /**
+   * An Event invoke with a client token: the first request with the token within the window is
+   * accepted as usual; a repeat gets the first request's id and queues nothing, unless the first
+   * was never confirmed accepted, in which case it is accepted now under the first id (the queue
+   * dedupes it if it was). Completes with the request id to answer.
+   */
+  public CompletionStage<String> acceptOnce(String functionName, String qualifier, String requestId, byte[] payload,
+                                            String token) {
+    Duration window = idempotencyWindow;
+    return store.claim(functionName, token, requestId, window, acceptTimeout).thenCompose(claim -> {
+      if (claim.isPresent() && claim.get().accepted()) {
+        return CompletableFuture.completedFuture(claim.get().requestId());
+      }
+      String id = claim.map(EventQueueStore.Claim::requestId).orElse(requestId);
+      return accept(functionName, qualifier, id, payload)
+          .thenCompose(done -> store.confirm(functionName, token, id, window, acceptTimeout))
+          .thenApply(v -> id);
+    });
+  }
+
+  /** Through cluster sharding; every answer completes on the actor system's threads ({@link Asks}). */
+  private static final class Sharded implements Partitions {
+    private final ActorSystem<?> system;
+    private final ClusterSharding sharding;
+    /** Sharding makes a new reference on every call; the queue of a function's partition keeps one. */
+    private final Map<String, EntityRef<Command>> refs = new ConcurrentHashMap<>();
+
+    Sharded(ActorSystem<?> system, ClusterSharding sharding) {
+      this.system = system;
+      this.sharding = sharding;
+    }
+
+    private EntityRef<Command> ref(String entityId) {
+      return refs.computeIfAbsent(entityId, id -> sharding.entityRefFor(AsyncQueueEntity.TYPE_KEY, id));
+    }
+
+    @Override
+    public <R> CompletionStage<R> ask(String entityId, Function<ActorRef<R>, Command> message, Duration timeout) {
+      return Asks.on(ref(entityId).<R>ask(message::apply, timeout), system.executionContext());
+    }
+
+    @Override
+    public void tell(String entityId, Command command) {
+      ref(entityId).tell(command);
+    }
+
+    @Override
+    public void release(String entityId) {
+      refs.remove(entityId);
+    }
+  }
+}
