@@ -99,10 +99,12 @@ public final class Node {
           CodeStore codeStore = new CodeStore(session, keyspace);
           ClusterSharding sharding = ClusterSharding.get(system);
           LeaseHolders holders = (key, timeout) -> Dispatcher.holdings(system, key, timeout);
-          FunctionEntity.init(sharding, settings.arns(), registry, holders, FunctionEntity.Changes.NONE);
+          FunctionEntity.init(sharding, settings.arns(), registry, holders, FunctionEntity.Changes.NONE,
+              Clock.systemUTC());
           AccountEntity.init(sharding, new AccountEntity.Settings(settings.accountConcurrency(),
               config.getDuration("tributary.concurrency.lease-ttl"), config.getDuration("tributary.concurrency.lease-margin"),
-              config.getDuration("tributary.concurrency.pool-refresh")), registry::reservedTotal, holders);
+              config.getDuration("tributary.concurrency.pool-refresh")), registry::reservedTotal, holders,
+              Clock.systemUTC());
           LogStore logStore = new LogStore(session, keyspace, config.getDuration("tributary.logs.retention"),
               config.getDuration("tributary.logs.flush-interval"), config.getBytes("tributary.logs.max-buffered"));
           LocalRuntime runtime = LocalRuntime.start(system, runtimeSettings,

@@ -2,6 +2,7 @@ package io.tributary.cluster.concurrency;
 
 import io.tributary.cluster.ClusterMessage;
 import io.tributary.cluster.Reply;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -9,6 +10,7 @@ import java.util.concurrent.CompletionStage;
 import java.util.function.Supplier;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.SupervisorStrategy;
 import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
@@ -22,7 +24,13 @@ import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
  * concurrency, leased to the nodes' Dispatchers like a function's reserved slots (see
  * {@link LeaseLedger}). One sharded entity per account. It persists nothing: the reserved total is
  * read from the function registry (at start and every {@code refresh}), and the leases are
- * learned from the Dispatchers when it starts.
+ * learned from the Dispatchers when it starts. It grants nothing until it knows both: requests
+ * that come earlier wait, and are answered in order once it does.
+ *
+ * <p>A failure restarts it with backoff, which is the same as a start on another node: it learns
+ * the leases again from the Dispatchers (a question to every node, hence the backoff) and reads the
+ * pool's size again; requests it held are not answered and the Dispatchers ask again. Lease terms
+ * are read from the injected {@link Clock}.
  */
 public final class AccountEntity extends AbstractBehavior<AccountEntity.Command> {
 
@@ -48,29 +56,33 @@ public final class AccountEntity extends AbstractBehavior<AccountEntity.Command>
 
   private final Settings settings;
   private final Supplier<CompletionStage<Integer>> reservedTotal;
+  private final Clock clock;
   private final List<AcquireLease> stashed = new ArrayList<>();
   private LeaseLedger ledger;
   private int reserved = -1;
   private LeaseHolders.Holdings learned;
 
   public static void init(ClusterSharding sharding, Settings settings, Supplier<CompletionStage<Integer>> reservedTotal,
-                          LeaseHolders holders) {
-    sharding.init(Entity.of(TYPE_KEY, ctx -> create(settings, reservedTotal, holders)));
+                          LeaseHolders holders, Clock clock) {
+    sharding.init(Entity.of(TYPE_KEY, ctx -> create(settings, reservedTotal, holders, clock)));
   }
 
   static Behavior<Command> create(Settings settings, Supplier<CompletionStage<Integer>> reservedTotal,
-                                  LeaseHolders holders) {
-    return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> {
+                                  LeaseHolders holders, Clock clock) {
+    Behavior<Command> account = Behaviors.setup(ctx -> Behaviors.withTimers(timers -> {
       timers.startTimerWithFixedDelay(Refresh.INSTANCE, settings.refresh());
-      return new AccountEntity(ctx, settings, reservedTotal, holders);
+      return new AccountEntity(ctx, settings, reservedTotal, holders, clock);
     }));
+    return Behaviors.supervise(account)
+        .onFailure(SupervisorStrategy.restartWithBackoff(Duration.ofMillis(200), Duration.ofSeconds(5), 0.2));
   }
 
   private AccountEntity(ActorContext<Command> ctx, Settings settings, Supplier<CompletionStage<Integer>> reservedTotal,
-                        LeaseHolders holders) {
+                        LeaseHolders holders, Clock clock) {
     super(ctx);
     this.settings = settings;
     this.reservedTotal = reservedTotal;
+    this.clock = clock;
     ctx.pipeToSelf(holders.of(POOL, LEARN_TIMEOUT), (h, failure) -> new Learned(h));
     refresh();
   }
@@ -97,8 +109,7 @@ public final class AccountEntity extends AbstractBehavior<AccountEntity.Command>
       stashed.add(cmd);
       return this;
     }
-    long now = System.currentTimeMillis();
-    cmd.replyTo().tell(Reply.ok(ledger.acquire(cmd.holder(), cmd.held(), cmd.wanted(), now)));
+    cmd.replyTo().tell(Reply.ok(ledger.acquire(cmd.holder(), cmd.held(), cmd.wanted(), clock.millis())));
     return this;
   }
 
@@ -130,7 +141,7 @@ public final class AccountEntity extends AbstractBehavior<AccountEntity.Command>
     if (ledger != null || learned == null || reserved < 0) {
       return;
     }
-    long now = System.currentTimeMillis();
+    long now = clock.millis();
     ledger = new LeaseLedger(Math.max(0, settings.accountLimit() - reserved), settings.leaseTtl().toMillis(),
         settings.leaseMargin().toMillis(), !learned.complete(), now);
     learned.slots().forEach((holder, slots) -> ledger.restore(holder, slots, now));

@@ -14,8 +14,8 @@ import io.tributary.cluster.PersistedMessage;
 import io.tributary.cluster.Reply;
 import io.tributary.cluster.concurrency.LeaseHolders;
 import io.tributary.cluster.concurrency.LeaseLedger;
+import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
@@ -30,6 +30,7 @@ import java.util.concurrent.CompletionStage;
 import java.util.function.Function;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.SupervisorStrategy;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
@@ -38,6 +39,7 @@ import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
 import org.apache.pekko.persistence.typed.PersistenceId;
 import org.apache.pekko.persistence.typed.RecoveryCompleted;
 import org.apache.pekko.persistence.typed.javadsl.CommandHandlerWithReply;
+import org.apache.pekko.persistence.typed.javadsl.CommandHandlerWithReplyBuilder;
 import org.apache.pekko.persistence.typed.javadsl.EventHandler;
 import org.apache.pekko.persistence.typed.javadsl.EventSourcedBehaviorWithEnforcedReplies;
 import org.apache.pekko.persistence.typed.javadsl.ReplyEffect;
@@ -49,13 +51,22 @@ import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
  * concurrency, resource policy and tags. Sharded by function name and event-sourced in Cassandra.
  *
  * <p>Lifecycle: the entity is empty until {@link Create}; {@link Delete} without a qualifier returns
- * it to empty (a later create starts again at version 1, as on AWS). Every command answers, with a
- * {@link Reply} holding either a value or an AWS-shaped error; a rejected command persists nothing.
+ * it to empty (a later create starts again at version 1, as on AWS). Commands are routed by that
+ * state: while there is no function, Create is the only one that applies and every other command
+ * is answered with AWS's 404 (Function not found); once it exists, Create is a 409 and the others
+ * do their work. Leases of reserved concurrency ({@link AcquireLease}) are answered in both states.
+ * Every command answers, with a {@link Reply} holding either a value or an AWS-shaped error; a
+ * rejected command persists nothing.
  *
- * <p>After each persist, and again after recovery, the entity writes the function's row in the
- * registry that ListFunctions reads ({@link RegistryWriter}), and only then replies, so a create is listed on
- * the very next request. Rows are written with the event's sequence number as their Cassandra write
- * timestamp, so two writes that land out of order can never leave the older one visible.
+ * <p>After each persist the entity tells {@link Changes}, writes the function's row in the registry
+ * that ListFunctions reads ({@link RegistryWriter}), and only then replies, so a create is listed on
+ * the very next request; recovery writes the row again. Rows are written with the event's sequence
+ * number as their Cassandra write timestamp, so two writes that land out of order can never leave
+ * the older one visible.
+ *
+ * <p>A journal write that fails restarts the entity with backoff; it recovers from the journal, and
+ * the command whose events were not stored is not answered (its ask times out). LastModified and
+ * the lease terms are read from the injected {@link Clock}.
  */
 public final class FunctionEntity
     extends EventSourcedBehaviorWithEnforcedReplies<FunctionEntity.Command, FunctionEntity.Event, FunctionEntity.State> {
@@ -87,6 +98,11 @@ public final class FunctionEntity
   /** A message to or from a FunctionEntity; serialized with Kryo between nodes. */
   public sealed interface Command extends ClusterMessage {}
 
+  /** A command answered with a {@code Reply<T>}: all but the entity's own, so one handler can refuse them all. */
+  private interface Answered<T> {
+    ActorRef<Reply<T>> replyTo();
+  }
+
   /** A function as GetFunction shows it: the configuration of one qualifier, tags and concurrency. */
   public record FunctionView(FunctionConfig configuration, Integer reservedConcurrency, Map<String, String> tags)
       implements ClusterMessage {}
@@ -95,67 +111,79 @@ public final class FunctionEntity
   public record Policy(List<PolicyStatement> statements, String revisionId) implements ClusterMessage {}
 
   public record Create(FunctionConfig config, Map<String, String> tags, boolean publish,
-                       ActorRef<Reply<FunctionView>> replyTo) implements Command {}
+                       ActorRef<Reply<FunctionView>> replyTo) implements Command, Answered<FunctionView> {}
 
-  public record Get(String qualifier, ActorRef<Reply<FunctionView>> replyTo) implements Command {}
+  public record Get(String qualifier, ActorRef<Reply<FunctionView>> replyTo)
+      implements Command, Answered<FunctionView> {}
 
   public record UpdateCode(String codeSha256, long codeSize, String codeSha256Hex, List<String> architectures,
                            boolean publish, String revisionId, ActorRef<Reply<FunctionView>> replyTo)
-      implements Command {}
+      implements Command, Answered<FunctionView> {}
 
   public record UpdateConfiguration(ConfigurationPatch patch, String revisionId, ActorRef<Reply<FunctionView>> replyTo)
-      implements Command {}
+      implements Command, Answered<FunctionView> {}
 
-  public record Delete(String qualifier, ActorRef<Reply<Boolean>> replyTo) implements Command {}
+  public record Delete(String qualifier, ActorRef<Reply<Boolean>> replyTo) implements Command, Answered<Boolean> {}
 
   public record PublishVersion(String codeSha256, String description, String revisionId,
-                               ActorRef<Reply<FunctionConfig>> replyTo) implements Command {}
+                               ActorRef<Reply<FunctionConfig>> replyTo) implements Command, Answered<FunctionConfig> {}
 
-  public record ListVersions(ActorRef<Reply<List<FunctionConfig>>> replyTo) implements Command {}
+  public record ListVersions(ActorRef<Reply<List<FunctionConfig>>> replyTo)
+      implements Command, Answered<List<FunctionConfig>> {}
 
-  public record CreateAlias(AliasConfig alias, ActorRef<Reply<AliasConfig>> replyTo) implements Command {}
+  public record CreateAlias(AliasConfig alias, ActorRef<Reply<AliasConfig>> replyTo)
+      implements Command, Answered<AliasConfig> {}
 
-  public record GetAlias(String name, ActorRef<Reply<AliasConfig>> replyTo) implements Command {}
+  public record GetAlias(String name, ActorRef<Reply<AliasConfig>> replyTo) implements Command, Answered<AliasConfig> {}
 
   /** Null fields are left unchanged, as in AWS's UpdateAlias. */
   public record UpdateAlias(String name, String functionVersion, String description,
                             Map<String, Double> additionalVersionWeights, String revisionId,
-                            ActorRef<Reply<AliasConfig>> replyTo) implements Command {}
+                            ActorRef<Reply<AliasConfig>> replyTo) implements Command, Answered<AliasConfig> {}
 
-  public record DeleteAlias(String name, ActorRef<Reply<Boolean>> replyTo) implements Command {}
+  public record DeleteAlias(String name, ActorRef<Reply<Boolean>> replyTo) implements Command, Answered<Boolean> {}
 
-  public record ListAliases(String functionVersion, ActorRef<Reply<List<AliasConfig>>> replyTo) implements Command {}
+  public record ListAliases(String functionVersion, ActorRef<Reply<List<AliasConfig>>> replyTo)
+      implements Command, Answered<List<AliasConfig>> {}
 
-  public record PutConcurrency(int reservedConcurrentExecutions, ActorRef<Reply<Integer>> replyTo) implements Command {}
+  public record PutConcurrency(int reservedConcurrentExecutions, ActorRef<Reply<Integer>> replyTo)
+      implements Command, Answered<Integer> {}
 
-  public record GetConcurrency(ActorRef<Reply<Integer>> replyTo) implements Command {}
+  public record GetConcurrency(ActorRef<Reply<Integer>> replyTo) implements Command, Answered<Integer> {}
 
-  public record DeleteConcurrency(ActorRef<Reply<Boolean>> replyTo) implements Command {}
+  public record DeleteConcurrency(ActorRef<Reply<Boolean>> replyTo) implements Command, Answered<Boolean> {}
 
   public record AddPermission(PolicyStatement statement, String revisionId, ActorRef<Reply<PolicyStatement>> replyTo)
-      implements Command {}
+      implements Command, Answered<PolicyStatement> {}
 
   public record RemovePermission(String qualifier, String statementId, String revisionId,
-                                 ActorRef<Reply<Boolean>> replyTo) implements Command {}
+                                 ActorRef<Reply<Boolean>> replyTo) implements Command, Answered<Boolean> {}
 
-  public record GetPolicy(String qualifier, ActorRef<Reply<Policy>> replyTo) implements Command {}
+  public record GetPolicy(String qualifier, ActorRef<Reply<Policy>> replyTo) implements Command, Answered<Policy> {}
 
-  public record TagResource(Map<String, String> tags, ActorRef<Reply<Map<String, String>>> replyTo) implements Command {}
+  public record TagResource(Map<String, String> tags, ActorRef<Reply<Map<String, String>>> replyTo)
+      implements Command, Answered<Map<String, String>> {}
 
-  public record UntagResource(List<String> tagKeys, ActorRef<Reply<Map<String, String>>> replyTo) implements Command {}
+  public record UntagResource(List<String> tagKeys, ActorRef<Reply<Map<String, String>>> replyTo)
+      implements Command, Answered<Map<String, String>> {}
 
-  public record ListTags(ActorRef<Reply<Map<String, String>>> replyTo) implements Command {}
+  public record ListTags(ActorRef<Reply<Map<String, String>>> replyTo)
+      implements Command, Answered<Map<String, String>> {}
 
   /** {@code replace}: Put (the config replaces what was there); otherwise Update (it patches it). */
   public record PutEventInvokeConfig(String qualifier, EventInvokeConfig config, boolean replace,
-                                     ActorRef<Reply<EventInvokeConfig>> replyTo) implements Command {}
+                                     ActorRef<Reply<EventInvokeConfig>> replyTo)
+      implements Command, Answered<EventInvokeConfig> {}
 
-  public record GetEventInvokeConfig(String qualifier, ActorRef<Reply<EventInvokeConfig>> replyTo) implements Command {}
+  public record GetEventInvokeConfig(String qualifier, ActorRef<Reply<EventInvokeConfig>> replyTo)
+      implements Command, Answered<EventInvokeConfig> {}
 
-  public record DeleteEventInvokeConfig(String qualifier, ActorRef<Reply<Boolean>> replyTo) implements Command {}
+  public record DeleteEventInvokeConfig(String qualifier, ActorRef<Reply<Boolean>> replyTo)
+      implements Command, Answered<Boolean> {}
 
   /** Every qualifier's configuration, by qualifier. */
-  public record ListEventInvokeConfigs(ActorRef<Reply<Map<String, EventInvokeConfig>>> replyTo) implements Command {}
+  public record ListEventInvokeConfigs(ActorRef<Reply<Map<String, EventInvokeConfig>>> replyTo)
+      implements Command, Answered<Map<String, EventInvokeConfig>> {}
 
   /**
    * A Dispatcher's lease of reserved-concurrency slots: {@code held} is what it believes it holds,
@@ -163,13 +191,14 @@ public final class FunctionEntity
    * no reserved concurrency (the account's pool applies).
    */
   public record AcquireLease(String holder, int held, int wanted, ActorRef<Reply<Integer>> replyTo)
-      implements Command {}
+      implements Command, Answered<Integer> {}
 
   /** Local: what the Dispatchers of the cluster said they hold of this function's reserved concurrency. */
   private record LeasesLearned(Map<String, Integer> holdings, boolean complete) implements Command {}
 
   /** What an invoke of {@code qualifier} runs: read by Dispatchers, which cache it briefly. */
-  public record ResolveInvokeTarget(String qualifier, ActorRef<Reply<InvokeTarget>> replyTo) implements Command {}
+  public record ResolveInvokeTarget(String qualifier, ActorRef<Reply<InvokeTarget>> replyTo)
+      implements Command, Answered<InvokeTarget> {}
 
   /**
    * The version an invoke runs, and for a weighted alias the additional version with its weight;
@@ -253,78 +282,86 @@ public final class FunctionEntity
       return list;
     }
 
-    State apply(Event event) {
-      if (event instanceof FunctionCreated e) {
-        return new State(e.config(), Map.of(), 0, Map.of(), null, List.of(), e.tags(), Map.of());
-      } else if (event instanceof FunctionCodeUpdated e) {
-        return withLatest(e.config());
-      } else if (event instanceof FunctionConfigurationUpdated e) {
-        return withLatest(e.config());
-      } else if (event instanceof VersionPublished e) {
-        Map<String, FunctionConfig> v = new HashMap<>(versions);
-        v.put(e.version().version(), e.version());
-        return new State(latest, v, Long.parseLong(e.version().version()), aliases, reservedConcurrency, policy, tags,
-            eventInvokeConfigs);
-      } else if (event instanceof VersionDeleted e) {
-        Map<String, FunctionConfig> v = new HashMap<>(versions);
-        v.remove(e.version());
-        List<PolicyStatement> p = policy.stream().filter(s -> !s.qualifier().equals(e.version())).toList();
-        return new State(latest, v, lastVersion, aliases, reservedConcurrency, p, tags,
-            without(eventInvokeConfigs, e.version()));
-      } else if (event instanceof FunctionDeleted) {
-        return EMPTY;
-      } else if (event instanceof AliasCreated e) {
-        return withAlias(e.alias());
-      } else if (event instanceof AliasUpdated e) {
-        return withAlias(e.alias());
-      } else if (event instanceof AliasDeleted e) {
-        Map<String, AliasConfig> a = new HashMap<>(aliases);
-        a.remove(e.name());
-        List<PolicyStatement> p = policy.stream().filter(s -> !s.qualifier().equals(e.name())).toList();
-        return new State(latest, versions, lastVersion, a, reservedConcurrency, p, tags,
-            without(eventInvokeConfigs, e.name()));
-      } else if (event instanceof ConcurrencyPut e) {
-        return new State(latest, versions, lastVersion, aliases, e.reservedConcurrentExecutions(), policy, tags,
-            eventInvokeConfigs);
-      } else if (event instanceof ConcurrencyDeleted) {
-        return new State(latest, versions, lastVersion, aliases, null, policy, tags, eventInvokeConfigs);
-      } else if (event instanceof PermissionAdded e) {
-        List<PolicyStatement> p = new ArrayList<>(policy);
-        p.add(e.statement());
-        return new State(latest.withRevision(e.revisionId(), latest.lastModified()), versions, lastVersion, aliases,
-            reservedConcurrency, p, tags, eventInvokeConfigs);
-      } else if (event instanceof PermissionRemoved e) {
-        List<PolicyStatement> p = policy.stream()
-            .filter(s -> !(s.qualifier().equals(e.qualifier()) && s.sid().equals(e.statementId()))).toList();
-        return new State(latest.withRevision(e.revisionId(), latest.lastModified()), versions, lastVersion, aliases,
-            reservedConcurrency, p, tags, eventInvokeConfigs);
-      } else if (event instanceof TagsAdded e) {
-        Map<String, String> t = new TreeMap<>(tags);
-        t.putAll(e.tags());
-        return new State(latest, versions, lastVersion, aliases, reservedConcurrency, policy, t, eventInvokeConfigs);
-      } else if (event instanceof TagsRemoved e) {
-        Map<String, String> t = new TreeMap<>(tags);
-        e.tagKeys().forEach(t::remove);
-        return new State(latest, versions, lastVersion, aliases, reservedConcurrency, policy, t, eventInvokeConfigs);
-      } else if (event instanceof EventInvokeConfigPut e) {
-        Map<String, EventInvokeConfig> c = new TreeMap<>(eventInvokeConfigs);
-        c.put(e.qualifier(), e.config());
-        return new State(latest, versions, lastVersion, aliases, reservedConcurrency, policy, tags, c);
-      } else if (event instanceof EventInvokeConfigDeleted e) {
-        return new State(latest, versions, lastVersion, aliases, reservedConcurrency, policy, tags,
-            without(eventInvokeConfigs, e.qualifier()));
-      }
-      throw new IllegalStateException("Unknown event " + event.getClass());
+    static State created(FunctionConfig latest, Map<String, String> tags) {
+      return new State(latest, Map.of(), 0, Map.of(), null, List.of(), tags, Map.of());
     }
 
-    private State withLatest(FunctionConfig config) {
+    State withLatest(FunctionConfig config) {
       return new State(config, versions, lastVersion, aliases, reservedConcurrency, policy, tags, eventInvokeConfigs);
     }
 
-    private State withAlias(AliasConfig alias) {
+    State withVersion(FunctionConfig version) {
+      Map<String, FunctionConfig> v = new HashMap<>(versions);
+      v.put(version.version(), version);
+      return new State(latest, v, Long.parseLong(version.version()), aliases, reservedConcurrency, policy, tags,
+          eventInvokeConfigs);
+    }
+
+    /** A version goes with its policy statements and its asynchronous invocation configuration. */
+    State withoutVersion(String version) {
+      Map<String, FunctionConfig> v = new HashMap<>(versions);
+      v.remove(version);
+      return new State(latest, v, lastVersion, aliases, reservedConcurrency, withoutStatementsOf(version), tags,
+          without(eventInvokeConfigs, version));
+    }
+
+    State withAlias(AliasConfig alias) {
       Map<String, AliasConfig> a = new HashMap<>(aliases);
       a.put(alias.name(), alias);
       return new State(latest, versions, lastVersion, a, reservedConcurrency, policy, tags, eventInvokeConfigs);
+    }
+
+    /** An alias goes with its policy statements and its asynchronous invocation configuration. */
+    State withoutAlias(String name) {
+      Map<String, AliasConfig> a = new HashMap<>(aliases);
+      a.remove(name);
+      return new State(latest, versions, lastVersion, a, reservedConcurrency, withoutStatementsOf(name), tags,
+          without(eventInvokeConfigs, name));
+    }
+
+    State withReservedConcurrency(Integer reserved) {
+      return new State(latest, versions, lastVersion, aliases, reserved, policy, tags, eventInvokeConfigs);
+    }
+
+    State withStatement(PolicyStatement statement, String revisionId) {
+      List<PolicyStatement> p = new ArrayList<>(policy);
+      p.add(statement);
+      return new State(latest.withRevision(revisionId, latest.lastModified()), versions, lastVersion, aliases,
+          reservedConcurrency, p, tags, eventInvokeConfigs);
+    }
+
+    State withoutStatement(String qualifier, String statementId, String revisionId) {
+      List<PolicyStatement> p = policy.stream()
+          .filter(s -> !(s.qualifier().equals(qualifier) && s.sid().equals(statementId))).toList();
+      return new State(latest.withRevision(revisionId, latest.lastModified()), versions, lastVersion, aliases,
+          reservedConcurrency, p, tags, eventInvokeConfigs);
+    }
+
+    State withTags(Map<String, String> added) {
+      Map<String, String> t = new TreeMap<>(tags);
+      t.putAll(added);
+      return new State(latest, versions, lastVersion, aliases, reservedConcurrency, policy, t, eventInvokeConfigs);
+    }
+
+    State withoutTags(List<String> tagKeys) {
+      Map<String, String> t = new TreeMap<>(tags);
+      tagKeys.forEach(t::remove);
+      return new State(latest, versions, lastVersion, aliases, reservedConcurrency, policy, t, eventInvokeConfigs);
+    }
+
+    State withEventInvokeConfig(String qualifier, EventInvokeConfig config) {
+      Map<String, EventInvokeConfig> c = new TreeMap<>(eventInvokeConfigs);
+      c.put(qualifier, config);
+      return new State(latest, versions, lastVersion, aliases, reservedConcurrency, policy, tags, c);
+    }
+
+    State withoutEventInvokeConfig(String qualifier) {
+      return new State(latest, versions, lastVersion, aliases, reservedConcurrency, policy, tags,
+          without(eventInvokeConfigs, qualifier));
+    }
+
+    private List<PolicyStatement> withoutStatementsOf(String qualifier) {
+      return policy.stream().filter(s -> !s.qualifier().equals(qualifier)).toList();
     }
 
     private static Map<String, EventInvokeConfig> without(Map<String, EventInvokeConfig> configs, String qualifier) {
@@ -337,36 +374,40 @@ public final class FunctionEntity
   // ---- behaviour ----
 
   public static void init(ClusterSharding sharding, Arns arns, RegistryWriter registry, LeaseHolders holders,
-                          Changes changes) {
-    sharding.init(Entity.of(TYPE_KEY, ctx -> create(ctx.getEntityId(), arns, registry, holders, changes)));
+                          Changes changes, Clock clock) {
+    sharding.init(Entity.of(TYPE_KEY, ctx -> create(ctx.getEntityId(), arns, registry, holders, changes, clock)));
   }
 
   public static Behavior<Command> create(String functionName, Arns arns, RegistryWriter registry,
-                                         LeaseHolders holders, Changes changes) {
-    return Behaviors.setup(ctx -> new FunctionEntity(functionName, arns, registry, holders, changes, ctx));
+                                         LeaseHolders holders, Changes changes, Clock clock) {
+    return Behaviors.setup(ctx -> new FunctionEntity(functionName, arns, registry, holders, changes, clock, ctx));
   }
+
+  private static final Duration LEARN_TIMEOUT = Duration.ofSeconds(2);
 
   private final String functionName;
   private final Arns arns;
+  private final RegistryWriter registry;
+  private final LeaseHolders holders;
+  private final Changes changes;
+  private final Clock clock;
+  private final ActorContext<Command> context;
   private final Duration leaseTtl;
   private final Duration leaseMargin;
   /** In memory only: after a restart or move it is learned again from the Dispatchers (see LeaseLedger). */
   private LeaseLedger leases;
   private boolean learning;
-  private static final Duration LEARN_TIMEOUT = Duration.ofSeconds(2);
-  private final RegistryWriter registry;
-  private final LeaseHolders holders;
-  private final Changes changes;
-  private final ActorContext<Command> context;
 
   private FunctionEntity(String functionName, Arns arns, RegistryWriter registry, LeaseHolders holders,
-                         Changes changes, ActorContext<Command> context) {
-    super(PersistenceId.of(TYPE_KEY.name(), functionName));
-    this.holders = holders;
-    this.changes = changes;
+                         Changes changes, Clock clock, ActorContext<Command> context) {
+    super(PersistenceId.of(TYPE_KEY.name(), functionName),
+        SupervisorStrategy.restartWithBackoff(Duration.ofMillis(200), Duration.ofSeconds(5), 0.2));
     this.functionName = functionName;
     this.arns = arns;
     this.registry = registry;
+    this.holders = holders;
+    this.changes = changes;
+    this.clock = clock;
     this.context = context;
     var config = context.getSystem().settings().config();
     this.leaseTtl = config.getDuration("tributary.concurrency.lease-ttl");
@@ -392,18 +433,48 @@ public final class FunctionEntity
 
   @Override
   public EventHandler<State, Event> eventHandler() {
-    return newEventHandlerBuilder().forAnyState().onAnyEvent(State::apply);
+    return newEventHandlerBuilder().forAnyState()
+        .onEvent(FunctionCreated.class, (state, e) -> State.created(e.config(), e.tags()))
+        .onEvent(FunctionCodeUpdated.class, (state, e) -> state.withLatest(e.config()))
+        .onEvent(FunctionConfigurationUpdated.class, (state, e) -> state.withLatest(e.config()))
+        .onEvent(VersionPublished.class, (state, e) -> state.withVersion(e.version()))
+        .onEvent(VersionDeleted.class, (state, e) -> state.withoutVersion(e.version()))
+        .onEvent(FunctionDeleted.class, (state, e) -> State.EMPTY)
+        .onEvent(AliasCreated.class, (state, e) -> state.withAlias(e.alias()))
+        .onEvent(AliasUpdated.class, (state, e) -> state.withAlias(e.alias()))
+        .onEvent(AliasDeleted.class, (state, e) -> state.withoutAlias(e.name()))
+        .onEvent(ConcurrencyPut.class, (state, e) -> state.withReservedConcurrency(e.reservedConcurrentExecutions()))
+        .onEvent(ConcurrencyDeleted.class, (state, e) -> state.withReservedConcurrency(null))
+        .onEvent(PermissionAdded.class, (state, e) -> state.withStatement(e.statement(), e.revisionId()))
+        .onEvent(PermissionRemoved.class,
+            (state, e) -> state.withoutStatement(e.qualifier(), e.statementId(), e.revisionId()))
+        .onEvent(TagsAdded.class, (state, e) -> state.withTags(e.tags()))
+        .onEvent(TagsRemoved.class, (state, e) -> state.withoutTags(e.tagKeys()))
+        .onEvent(EventInvokeConfigPut.class, (state, e) -> state.withEventInvokeConfig(e.qualifier(), e.config()))
+        .onEvent(EventInvokeConfigDeleted.class, (state, e) -> state.withoutEventInvokeConfig(e.qualifier()))
+        .onAnyEvent((state, e) -> {
+          throw new IllegalStateException("Unexpected event " + e.getClass().getName() + " for function "
+              + functionName);
+        });
   }
 
+  /**
+   * Routed by whether the function exists, so no handler checks it again. The leases answer in
+   * either state: a function that does not exist has no reserved concurrency.
+   */
   @Override
   public CommandHandlerWithReply<Command, Event, State> commandHandler() {
-    return newCommandHandlerWithReplyBuilder()
-        .forAnyState()
+    CommandHandlerWithReplyBuilder<Command, Event, State> builder = newCommandHandlerWithReplyBuilder();
+    builder.forAnyState()
+        .onCommand(AcquireLease.class, this::onAcquireLease)
+        .onCommand(LeasesLearned.class, this::onLeasesLearned);
+    builder.forState(state -> !state.exists())
         .onCommand(Create.class, this::onCreate)
+        .onAnyCommand(this::onMissingFunction);
+    builder.forState(State::exists)
+        .onCommand(Create.class, this::onCreateExisting)
         .onCommand(Get.class, this::onGet)
         .onCommand(ResolveInvokeTarget.class, this::onResolveInvokeTarget)
-        .onCommand(AcquireLease.class, this::onAcquireLease)
-        .onCommand(LeasesLearned.class, this::onLeasesLearned)
         .onCommand(UpdateCode.class, this::onUpdateCode)
         .onCommand(UpdateConfiguration.class, this::onUpdateConfiguration)
         .onCommand(Delete.class, this::onDelete)
@@ -426,8 +497,8 @@ public final class FunctionEntity
         .onCommand(PutEventInvokeConfig.class, this::onPutEventInvokeConfig)
         .onCommand(GetEventInvokeConfig.class, this::onGetEventInvokeConfig)
         .onCommand(DeleteEventInvokeConfig.class, this::onDeleteEventInvokeConfig)
-        .onCommand(ListEventInvokeConfigs.class, this::onListEventInvokeConfigs)
-        .build();
+        .onCommand(ListEventInvokeConfigs.class, this::onListEventInvokeConfigs);
+    return builder.build();
   }
 
   private void onRecoveryCompleted(State state) {
@@ -441,10 +512,9 @@ public final class FunctionEntity
     }
   }
 
+  // ---- while there is no function ----
+
   private ReplyEffect<Event, State> onCreate(State state, Create cmd) {
-    if (state.exists()) {
-      return reject(cmd.replyTo(), LambdaException.conflict("Function already exist: " + functionName));
-    }
     String now = now();
     FunctionConfig config = cmd.config().withRevision(UUID.randomUUID().toString(), now);
     List<Event> events = new ArrayList<>();
@@ -458,16 +528,15 @@ public final class FunctionEntity
     return persistThenReply(events, cmd.replyTo(), s -> view(s, reply));
   }
 
-  private ReplyEffect<Event, State> onGet(State state, Get cmd) {
-    try {
-      return Effect().reply(cmd.replyTo(), Reply.ok(view(state, resolve(state, cmd.qualifier()))));
-    } catch (LambdaException e) {
-      return reject(cmd.replyTo(), e);
-    }
+  /** Every command but Create needs the function, and AWS answers each with the same 404. */
+  private ReplyEffect<Event, State> onMissingFunction(Command cmd) {
+    return reject(((Answered<?>) cmd).replyTo(), notFound(null));
   }
 
+  // ---- leases of reserved concurrency, in either state ----
+
   private ReplyEffect<Event, State> onAcquireLease(State state, AcquireLease cmd) {
-    Integer reserved = state.latest() == null ? null : state.reservedConcurrency();
+    Integer reserved = state.reservedConcurrency();
     if (reserved == null) {
       leases = null;
       return Effect().reply(cmd.replyTo(), Reply.ok(-1));
@@ -479,9 +548,9 @@ public final class FunctionEntity
       }
       return Effect().stash();
     }
-    long now = System.currentTimeMillis();
     leases.setLimit(reserved);
-    return Effect().reply(cmd.replyTo(), Reply.ok(leases.acquire(cmd.holder(), cmd.held(), cmd.wanted(), now)));
+    return Effect().reply(cmd.replyTo(),
+        Reply.ok(leases.acquire(cmd.holder(), cmd.held(), cmd.wanted(), clock.millis())));
   }
 
   /**
@@ -495,7 +564,7 @@ public final class FunctionEntity
 
   private ReplyEffect<Event, State> onLeasesLearned(State state, LeasesLearned learned) {
     learning = false;
-    long now = System.currentTimeMillis();
+    long now = clock.millis();
     Integer reserved = state.reservedConcurrency();
     leases = new LeaseLedger(reserved == null ? 0 : reserved, leaseTtl.toMillis(), leaseMargin.toMillis(),
         !learned.complete(), now);
@@ -505,6 +574,20 @@ public final class FunctionEntity
           + " {} s", functionName, (leaseTtl.plus(leaseMargin)).toSeconds());
     }
     return Effect().none().thenNoReply().thenUnstashAll();
+  }
+
+  // ---- once the function exists ----
+
+  private ReplyEffect<Event, State> onCreateExisting(State state, Create cmd) {
+    return reject(cmd.replyTo(), LambdaException.conflict("Function already exist: " + functionName));
+  }
+
+  private ReplyEffect<Event, State> onGet(State state, Get cmd) {
+    try {
+      return Effect().reply(cmd.replyTo(), Reply.ok(view(state, resolve(state, cmd.qualifier()))));
+    } catch (LambdaException e) {
+      return reject(cmd.replyTo(), e);
+    }
   }
 
   private ReplyEffect<Event, State> onResolveInvokeTarget(State state, ResolveInvokeTarget cmd) {
@@ -529,7 +612,7 @@ public final class FunctionEntity
 
   private ReplyEffect<Event, State> onUpdateCode(State state, UpdateCode cmd) {
     try {
-      FunctionConfig latest = latest(state);
+      FunctionConfig latest = state.latest();
       Validation.revisionMatches(cmd.revisionId(), latest.revisionId());
       String now = now();
       FunctionConfig updated = latest.withCode(cmd.codeSha256(), cmd.codeSize(), cmd.codeSha256Hex(),
@@ -564,7 +647,7 @@ public final class FunctionEntity
 
   private ReplyEffect<Event, State> onUpdateConfiguration(State state, UpdateConfiguration cmd) {
     try {
-      FunctionConfig latest = latest(state);
+      FunctionConfig latest = state.latest();
       Validation.revisionMatches(cmd.revisionId(), latest.revisionId());
       FunctionConfig updated = cmd.patch().applyTo(latest, UUID.randomUUID().toString(), now());
       return persistThenReply(List.of(new FunctionConfigurationUpdated(updated)), cmd.replyTo(), s -> view(s, updated));
@@ -575,7 +658,6 @@ public final class FunctionEntity
 
   private ReplyEffect<Event, State> onDelete(State state, Delete cmd) {
     try {
-      latest(state);
       String q = cmd.qualifier();
       if (q == null) {
         return persistThenReply(List.of(new FunctionDeleted(now())), cmd.replyTo(), s -> Boolean.TRUE);
@@ -601,7 +683,7 @@ public final class FunctionEntity
 
   private ReplyEffect<Event, State> onPublishVersion(State state, PublishVersion cmd) {
     try {
-      FunctionConfig latest = latest(state);
+      FunctionConfig latest = state.latest();
       Validation.revisionMatches(cmd.revisionId(), latest.revisionId());
       if (cmd.codeSha256() != null && !cmd.codeSha256().equals(latest.codeSha256())) {
         throw LambdaException.invalidParameter("CodeSHA256 (" + cmd.codeSha256()
@@ -621,19 +703,14 @@ public final class FunctionEntity
   }
 
   private ReplyEffect<Event, State> onListVersions(State state, ListVersions cmd) {
-    try {
-      List<FunctionConfig> all = new ArrayList<>();
-      all.add(latest(state));
-      all.addAll(state.publishedVersions());
-      return Effect().reply(cmd.replyTo(), Reply.ok(all));
-    } catch (LambdaException e) {
-      return reject(cmd.replyTo(), e);
-    }
+    List<FunctionConfig> all = new ArrayList<>();
+    all.add(state.latest());
+    all.addAll(state.publishedVersions());
+    return Effect().reply(cmd.replyTo(), Reply.ok(all));
   }
 
   private ReplyEffect<Event, State> onCreateAlias(State state, CreateAlias cmd) {
     try {
-      latest(state);
       AliasConfig alias = cmd.alias();
       if (state.aliases().containsKey(alias.name())) {
         throw LambdaException.conflict("Alias already exists: " + arns.functionArn(functionName, alias.name()));
@@ -681,46 +758,26 @@ public final class FunctionEntity
   }
 
   private ReplyEffect<Event, State> onListAliases(State state, ListAliases cmd) {
-    try {
-      latest(state);
-      List<AliasConfig> aliases = state.aliases().values().stream()
-          .filter(a -> cmd.functionVersion() == null || a.references(cmd.functionVersion()))
-          .sorted(Comparator.comparing(AliasConfig::name)).toList();
-      return Effect().reply(cmd.replyTo(), Reply.ok(aliases));
-    } catch (LambdaException e) {
-      return reject(cmd.replyTo(), e);
-    }
+    List<AliasConfig> aliases = state.aliases().values().stream()
+        .filter(a -> cmd.functionVersion() == null || a.references(cmd.functionVersion()))
+        .sorted(Comparator.comparing(AliasConfig::name)).toList();
+    return Effect().reply(cmd.replyTo(), Reply.ok(aliases));
   }
 
   private ReplyEffect<Event, State> onPutConcurrency(State state, PutConcurrency cmd) {
-    try {
-      latest(state);
-      int n = cmd.reservedConcurrentExecutions();
-      return persistThenReply(List.of(new ConcurrencyPut(n)), cmd.replyTo(), s -> n);
-    } catch (LambdaException e) {
-      return reject(cmd.replyTo(), e);
-    }
+    int n = cmd.reservedConcurrentExecutions();
+    return persistThenReply(List.of(new ConcurrencyPut(n)), cmd.replyTo(), s -> n);
   }
 
   private ReplyEffect<Event, State> onGetConcurrency(State state, GetConcurrency cmd) {
-    try {
-      latest(state);
-      return Effect().reply(cmd.replyTo(), Reply.ok(state.reservedConcurrency()));
-    } catch (LambdaException e) {
-      return reject(cmd.replyTo(), e);
-    }
+    return Effect().reply(cmd.replyTo(), Reply.ok(state.reservedConcurrency()));
   }
 
   private ReplyEffect<Event, State> onDeleteConcurrency(State state, DeleteConcurrency cmd) {
-    try {
-      latest(state);
-      if (state.reservedConcurrency() == null) {
-        return Effect().reply(cmd.replyTo(), Reply.ok(Boolean.TRUE));
-      }
-      return persistThenReply(List.of(new ConcurrencyDeleted(now())), cmd.replyTo(), s -> Boolean.TRUE);
-    } catch (LambdaException e) {
-      return reject(cmd.replyTo(), e);
+    if (state.reservedConcurrency() == null) {
+      return Effect().reply(cmd.replyTo(), Reply.ok(Boolean.TRUE));
     }
+    return persistThenReply(List.of(new ConcurrencyDeleted(now())), cmd.replyTo(), s -> Boolean.TRUE);
   }
 
   // ---- asynchronous invocation configuration ----
@@ -765,17 +822,11 @@ public final class FunctionEntity
   }
 
   private ReplyEffect<Event, State> onListEventInvokeConfigs(State state, ListEventInvokeConfigs cmd) {
-    try {
-      latest(state);
-      return Effect().reply(cmd.replyTo(), Reply.ok(state.eventInvokeConfigs()));
-    } catch (LambdaException e) {
-      return reject(cmd.replyTo(), e);
-    }
+    return Effect().reply(cmd.replyTo(), Reply.ok(state.eventInvokeConfigs()));
   }
 
   /** {@code $LATEST} when none is given; a version or alias must exist. */
   private String existingQualifier(State state, String qualifier) {
-    latest(state);
     String q = qualifier == null ? FunctionConfig.LATEST : qualifier;
     resolve(state, q);
     return q;
@@ -786,10 +837,11 @@ public final class FunctionEntity
         + " doesn't have an EventInvokeConfig");
   }
 
+  // ---- resource policy and tags ----
+
   private ReplyEffect<Event, State> onAddPermission(State state, AddPermission cmd) {
     try {
-      FunctionConfig latest = latest(state);
-      Validation.revisionMatches(cmd.revisionId(), latest.revisionId());
+      Validation.revisionMatches(cmd.revisionId(), state.latest().revisionId());
       PolicyStatement statement = cmd.statement();
       checkQualifierExists(state, statement.qualifier());
       boolean duplicate = state.policy().stream()
@@ -807,8 +859,7 @@ public final class FunctionEntity
 
   private ReplyEffect<Event, State> onRemovePermission(State state, RemovePermission cmd) {
     try {
-      FunctionConfig latest = latest(state);
-      Validation.revisionMatches(cmd.revisionId(), latest.revisionId());
+      Validation.revisionMatches(cmd.revisionId(), state.latest().revisionId());
       String qualifier = cmd.qualifier() == null ? "" : cmd.qualifier();
       checkQualifierExists(state, qualifier);
       boolean present = state.policy().stream()
@@ -826,57 +877,44 @@ public final class FunctionEntity
 
   private ReplyEffect<Event, State> onGetPolicy(State state, GetPolicy cmd) {
     try {
-      FunctionConfig latest = latest(state);
       String qualifier = cmd.qualifier() == null ? "" : cmd.qualifier();
       checkQualifierExists(state, qualifier);
       List<PolicyStatement> statements = state.policy().stream().filter(s -> s.qualifier().equals(qualifier)).toList();
       if (statements.isEmpty()) {
         throw LambdaException.notFound("The resource you requested does not exist.");
       }
-      return Effect().reply(cmd.replyTo(), Reply.ok(new Policy(statements, latest.revisionId())));
+      return Effect().reply(cmd.replyTo(), Reply.ok(new Policy(statements, state.latest().revisionId())));
     } catch (LambdaException e) {
       return reject(cmd.replyTo(), e);
     }
   }
 
   private ReplyEffect<Event, State> onTagResource(State state, TagResource cmd) {
-    try {
-      latest(state);
-      Map<String, String> merged = new TreeMap<>(state.tags());
-      merged.putAll(cmd.tags());
-      if (merged.size() > 50) {
-        throw LambdaException.invalidParameter("A function can have at most 50 tags; this request would leave "
-            + merged.size() + ".");
-      }
-      return persistThenReply(List.of(new TagsAdded(new TreeMap<>(cmd.tags()))), cmd.replyTo(), State::tags);
-    } catch (LambdaException e) {
-      return reject(cmd.replyTo(), e);
+    Map<String, String> merged = new TreeMap<>(state.tags());
+    merged.putAll(cmd.tags());
+    if (merged.size() > 50) {
+      return reject(cmd.replyTo(), LambdaException.invalidParameter("A function can have at most 50 tags; this "
+          + "request would leave " + merged.size() + "."));
     }
+    return persistThenReply(List.of(new TagsAdded(new TreeMap<>(cmd.tags()))), cmd.replyTo(), State::tags);
   }
 
   private ReplyEffect<Event, State> onUntagResource(State state, UntagResource cmd) {
-    try {
-      latest(state);
-      return persistThenReply(List.of(new TagsRemoved(List.copyOf(cmd.tagKeys()))), cmd.replyTo(), State::tags);
-    } catch (LambdaException e) {
-      return reject(cmd.replyTo(), e);
-    }
+    return persistThenReply(List.of(new TagsRemoved(List.copyOf(cmd.tagKeys()))), cmd.replyTo(), State::tags);
   }
 
   private ReplyEffect<Event, State> onListTags(State state, ListTags cmd) {
-    try {
-      latest(state);
-      return Effect().reply(cmd.replyTo(), Reply.ok(state.tags()));
-    } catch (LambdaException e) {
-      return reject(cmd.replyTo(), e);
-    }
+    return Effect().reply(cmd.replyTo(), Reply.ok(state.tags()));
   }
 
   // ---- helpers ----
 
   /**
-   * Persists, writes the registry row, then replies; a registry write that fails is logged and
-   * repaired at the next persist or recovery, since the events (the truth) are already stored.
+   * Persists, tells {@link Changes}, writes the registry row, and replies once the row is written,
+   * so the function is listed (or gone from the list) on the caller's very next request. The reply
+   * waits on that write, so it is told when the write completes rather than given as the effect's
+   * {@code thenReply}. A row that fails to be written is logged and repaired at the next persist or
+   * recovery, since the events (the truth) are already stored.
    */
   private <T> ReplyEffect<Event, State> persistThenReply(List<Event> events, ActorRef<Reply<T>> replyTo,
                                                          Function<State, T> value) {
@@ -898,22 +936,14 @@ public final class FunctionEntity
     return Effect().reply(replyTo, new Reply<>(null, LambdaError.of(e)));
   }
 
-  private FunctionConfig latest(State state) {
-    if (!state.exists()) {
-      throw LambdaException.notFound("Function not found: " + arns.functionArn(functionName));
-    }
-    return state.latest();
-  }
-
   private FunctionConfig lastPublished(State state) {
     return state.versions().get(Long.toString(state.lastVersion()));
   }
 
   /** The configuration a qualifier names: $LATEST (or none), a version, or an alias's primary version. */
   private FunctionConfig resolve(State state, String qualifier) {
-    FunctionConfig latest = latest(state);
     if (qualifier == null || qualifier.equals(FunctionConfig.LATEST)) {
-      return latest;
+      return state.latest();
     }
     FunctionConfig version = state.versions().get(qualifier);
     if (version != null) {
@@ -921,7 +951,8 @@ public final class FunctionEntity
     }
     AliasConfig alias = state.aliases().get(qualifier);
     if (alias != null) {
-      return alias.functionVersion().equals(FunctionConfig.LATEST) ? latest : state.versions().get(alias.functionVersion());
+      return alias.functionVersion().equals(FunctionConfig.LATEST)
+          ? state.latest() : state.versions().get(alias.functionVersion());
     }
     throw notFound(qualifier);
   }
@@ -933,7 +964,6 @@ public final class FunctionEntity
   }
 
   private AliasConfig alias(State state, String name) {
-    latest(state);
     AliasConfig alias = state.aliases().get(name);
     if (alias == null) {
       throw LambdaException.notFound("Alias not found: " + arns.functionArn(functionName, name));
@@ -943,7 +973,7 @@ public final class FunctionEntity
 
   private void checkAliasTargets(State state, String version, Map<String, Double> weights) {
     if (!version.equals(FunctionConfig.LATEST) && !state.versions().containsKey(version)) {
-      throw LambdaException.notFound("Function not found: " + arns.functionArn(functionName, version));
+      throw notFound(version);
     }
     if (weights.isEmpty()) {
       return;
@@ -961,11 +991,12 @@ public final class FunctionEntity
             + ". Function version " + w.getKey() + " is already included in routing configuration.");
       }
       if (!state.versions().containsKey(w.getKey())) {
-        throw LambdaException.notFound("Function not found: " + arns.functionArn(functionName, w.getKey()));
+        throw notFound(w.getKey());
       }
     }
   }
 
+  /** AWS's 404 for the function, or for one of its versions or aliases when {@code qualifier} is not null. */
   private LambdaException notFound(String qualifier) {
     return LambdaException.notFound("Function not found: " + arns.functionArn(functionName, qualifier));
   }
@@ -974,7 +1005,7 @@ public final class FunctionEntity
     return new FunctionView(config, state.reservedConcurrency(), new LinkedHashMap<>(state.tags()));
   }
 
-  private static String now() {
-    return LAST_MODIFIED.format(Instant.now());
+  private String now() {
+    return LAST_MODIFIED.format(clock.instant());
   }
 }

@@ -7,11 +7,13 @@ import io.tributary.cluster.ClusterMessage;
 import io.tributary.cluster.PersistedMessage;
 import io.tributary.cluster.Reply;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.CompletionStage;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.SupervisorStrategy;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
@@ -20,6 +22,7 @@ import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
 import org.apache.pekko.persistence.typed.PersistenceId;
 import org.apache.pekko.persistence.typed.RecoveryCompleted;
 import org.apache.pekko.persistence.typed.javadsl.CommandHandlerWithReply;
+import org.apache.pekko.persistence.typed.javadsl.CommandHandlerWithReplyBuilder;
 import org.apache.pekko.persistence.typed.javadsl.EventHandler;
 import org.apache.pekko.persistence.typed.javadsl.EventSourcedBehaviorWithEnforcedReplies;
 import org.apache.pekko.persistence.typed.javadsl.ReplyEffect;
@@ -33,6 +36,16 @@ import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
  * pollers learn of a mapping, wherever it was created. The pollers report back what they reached
  * ({@link Report}), which moves the transitional states on (Creating or Enabling → Enabled,
  * Disabling → Disabled) and keeps {@code LastProcessingResult}.
+ *
+ * <p>Commands are routed by state. A mapping that was never created and one that was deleted are
+ * the same state, none: Create applies, Get, Update and Delete answer AWS's 404, and the pollers'
+ * late reports are dropped. Deleting is never stored: AWS answers a delete with the mapping in state
+ * Deleting, and the entity persists the deletion and removes the row, which stops the pollers.
+ *
+ * <p>Replies to Create, Update and Delete wait for the registry row, so a mapping is listed (or
+ * gone) on the caller's next request: they are told when the write completes. A journal write that
+ * fails restarts the entity with backoff; it recovers from the journal, and the command whose event
+ * was not stored is not answered. LastModified is read from the injected {@link Clock}.
  */
 public final class EventSourceMappingEntity extends EventSourcedBehaviorWithEnforcedReplies<
     EventSourceMappingEntity.Command, EventSourceMappingEntity.Event, EventSourceMappingEntity.State> {
@@ -80,13 +93,10 @@ public final class EventSourceMappingEntity extends EventSourcedBehaviorWithEnfo
 
   /** {@code mapping} null: there is none (never created, or deleted). */
   public record State(EventSourceMapping mapping) implements PersistedMessage {
-    State apply(Event event) {
-      if (event instanceof MappingCreated e) {
-        return new State(e.mapping());
-      } else if (event instanceof MappingUpdated e) {
-        return new State(e.mapping());
-      }
-      return new State(null);
+    static final State NONE = new State(null);
+
+    boolean exists() {
+      return mapping != null;
     }
   }
 
@@ -104,7 +114,8 @@ public final class EventSourceMappingEntity extends EventSourcedBehaviorWithEnfo
   }
 
   private EventSourceMappingEntity(String uuid, Registry registry, Clock clock, ActorContext<Command> context) {
-    super(PersistenceId.of(TYPE_KEY.name(), uuid));
+    super(PersistenceId.of(TYPE_KEY.name(), uuid),
+        SupervisorStrategy.restartWithBackoff(Duration.ofMillis(200), Duration.ofSeconds(5), 0.2));
     this.uuid = uuid;
     this.registry = registry;
     this.clock = clock;
@@ -113,7 +124,7 @@ public final class EventSourceMappingEntity extends EventSourcedBehaviorWithEnfo
 
   @Override
   public State emptyState() {
-    return new State(null);
+    return State.NONE;
   }
 
   @Override
@@ -123,7 +134,14 @@ public final class EventSourceMappingEntity extends EventSourcedBehaviorWithEnfo
 
   @Override
   public EventHandler<State, Event> eventHandler() {
-    return newEventHandlerBuilder().forAnyState().onAnyEvent(State::apply);
+    return newEventHandlerBuilder().forAnyState()
+        .onEvent(MappingCreated.class, (state, e) -> new State(e.mapping()))
+        .onEvent(MappingUpdated.class, (state, e) -> new State(e.mapping()))
+        .onEvent(MappingDeleted.class, (state, e) -> State.NONE)
+        .onAnyEvent((state, e) -> {
+          throw new IllegalStateException("Unexpected event " + e.getClass().getName() + " for event source mapping "
+              + uuid);
+        });
   }
 
   @Override
@@ -139,43 +157,45 @@ public final class EventSourceMappingEntity extends EventSourcedBehaviorWithEnfo
 
   @Override
   public CommandHandlerWithReply<Command, Event, State> commandHandler() {
-    return newCommandHandlerWithReplyBuilder().forAnyState()
+    CommandHandlerWithReplyBuilder<Command, Event, State> builder = newCommandHandlerWithReplyBuilder();
+    builder.forState(state -> !state.exists())
         .onCommand(Create.class, this::onCreate)
-        .onCommand(Get.class, (state, get) -> Effect().reply(get.replyTo(), found(state)))
+        .onCommand(Get.class, get -> notFound(get.replyTo()))
+        .onCommand(Update.class, update -> notFound(update.replyTo()))
+        .onCommand(Delete.class, delete -> notFound(delete.replyTo()))
+        .onCommand(Report.class, report -> Effect().noReply())
+        .onCommand(Disable.class, disable -> Effect().noReply());
+    builder.forState(State::exists)
+        .onCommand(Create.class, this::onCreateExisting)
+        .onCommand(Get.class, (state, get) -> Effect().reply(get.replyTo(), Reply.ok(state.mapping())))
         .onCommand(Update.class, this::onUpdate)
         .onCommand(Delete.class, this::onDelete)
         .onCommand(Report.class, this::onReport)
-        .onCommand(Disable.class, this::onDisable)
-        .build();
+        .onCommand(Disable.class, this::onDisable);
+    return builder.build();
   }
 
-  private Reply<EventSourceMapping> found(State state) {
-    return state.mapping() == null ? new Reply<>(null, LambdaError.of(notFound())) : Reply.ok(state.mapping());
-  }
-
-  private LambdaException notFound() {
-    return LambdaException.notFound("The resource you requested does not exist. (Service: Lambda, Status Code: 404,"
-        + " Event source mapping " + uuid + ")");
-  }
+  // ---- while there is no mapping ----
 
   private ReplyEffect<Event, State> onCreate(State state, Create create) {
-    if (state.mapping() != null) {
-      return Effect().reply(create.replyTo(), new Reply<>(null, LambdaError.of(LambdaException.conflict(
-          "An event source mapping with UUID " + uuid + " already exists."))));
-    }
     return persistThenReply(new MappingCreated(create.mapping()), create.replyTo());
+  }
+
+  private ReplyEffect<Event, State> notFound(ActorRef<Reply<EventSourceMapping>> replyTo) {
+    return Effect().reply(replyTo, new Reply<>(null, LambdaError.of(LambdaException.notFound(
+        "The resource you requested does not exist. (Service: Lambda, Status Code: 404, Event source mapping "
+            + uuid + ")"))));
+  }
+
+  // ---- once it exists ----
+
+  private ReplyEffect<Event, State> onCreateExisting(State state, Create create) {
+    return Effect().reply(create.replyTo(), new Reply<>(null, LambdaError.of(LambdaException.conflict(
+        "An event source mapping with UUID " + uuid + " already exists."))));
   }
 
   private ReplyEffect<Event, State> onUpdate(State state, Update update) {
     EventSourceMapping m = state.mapping();
-    if (m == null) {
-      return Effect().reply(update.replyTo(), found(state));
-    }
-    if (m.state().equals(EventSourceMapping.DELETING)) {
-      return Effect().reply(update.replyTo(), new Reply<>(null, LambdaError.of(new LambdaException(409,
-          "ResourceInUseException", "Cannot update the event source mapping because it is in use: it is being"
-          + " deleted."))));
-    }
     Boolean asked = update.changes().enabled();
     boolean enabled = asked == null ? m.enabled() : asked;
     boolean changed = !m.updated(update.changes(), m.state(), m.stateTransitionReason(), m.lastModifiedMillis())
@@ -190,7 +210,7 @@ public final class EventSourceMappingEntity extends EventSourcedBehaviorWithEnfo
   /** Straight to Disabled: the pollers stop on their next refresh, and none of them is reading meanwhile. */
   private ReplyEffect<Event, State> onDisable(State state, Disable disable) {
     EventSourceMapping m = state.mapping();
-    if (m == null || !m.enabled() || m.state().equals(EventSourceMapping.DELETING)) {
+    if (!m.enabled()) {
       return Effect().noReply();
     }
     EventSourceMapping disabled = m.updated(new EventSourceMapping.Changes(null, null, null, false, null, null, null,
@@ -203,11 +223,7 @@ public final class EventSourceMappingEntity extends EventSourcedBehaviorWithEnfo
 
   /** AWS answers a delete with the mapping in state Deleting; the pollers stop when its row goes. */
   private ReplyEffect<Event, State> onDelete(State state, Delete delete) {
-    EventSourceMapping m = state.mapping();
-    if (m == null) {
-      return Effect().reply(delete.replyTo(), found(state));
-    }
-    EventSourceMapping deleting = m.withState(EventSourceMapping.DELETING, "USER_INITIATED", null);
+    EventSourceMapping deleting = state.mapping().withState(EventSourceMapping.DELETING, "USER_INITIATED", null);
     return Effect().persist(new MappingDeleted(uuid))
         .thenRun(s -> save(null, lastSequenceNumber(context), () -> delete.replyTo().tell(Reply.ok(deleting))))
         .thenNoReply();
@@ -215,9 +231,6 @@ public final class EventSourceMappingEntity extends EventSourcedBehaviorWithEnfo
 
   private ReplyEffect<Event, State> onReport(State state, Report report) {
     EventSourceMapping m = state.mapping();
-    if (m == null) {
-      return Effect().noReply();
-    }
     String next = m.state();
     if (EventSourceMapping.ENABLED.equals(report.state()) && m.enabled()
         && (next.equals(EventSourceMapping.CREATING) || next.equals(EventSourceMapping.ENABLING)
@@ -236,7 +249,7 @@ public final class EventSourceMappingEntity extends EventSourcedBehaviorWithEnfo
         .thenNoReply();
   }
 
-  /** Persists, writes the registry row, then replies (as FunctionEntity does, for the same reasons). */
+  /** Persists, writes the registry row, then replies: the reply waits on the write (see the class doc). */
   private ReplyEffect<Event, State> persistThenReply(Event event, ActorRef<Reply<EventSourceMapping>> replyTo) {
     return Effect().persist(event)
         .thenRun((State s) -> save(s.mapping(), lastSequenceNumber(context), () -> replyTo.tell(Reply.ok(s.mapping()))))

@@ -12,8 +12,11 @@ import io.tributary.api.ConfigurationPatch;
 import io.tributary.api.EventInvokeConfig;
 import io.tributary.api.FunctionConfig;
 import io.tributary.api.PolicyStatement;
+import io.tributary.cluster.ManualClock;
 import io.tributary.cluster.Reply;
 import io.tributary.cluster.concurrency.LeaseHolders;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -33,6 +36,7 @@ class FunctionEntityTest {
 
   private final List<Long> registryWrites = new CopyOnWriteArrayList<>();
   private final List<Boolean> registryExists = new CopyOnWriteArrayList<>();
+  private final ManualClock clock = new ManualClock(Instant.parse("2024-05-01T12:00:00Z"));
   private EventSourcedBehaviorTestKit<FunctionEntity.Command, FunctionEntity.Event, FunctionEntity.State> kit;
 
   @AfterAll
@@ -46,7 +50,7 @@ class FunctionEntityTest {
       registryWrites.add(seqNr);
       registryExists.add(state.exists());
       return CompletableFuture.completedFuture(null);
-    }, LeaseHolders.NONE, FunctionEntity.Changes.NONE));
+    }, LeaseHolders.NONE, FunctionEntity.Changes.NONE, clock));
   }
 
   private static FunctionConfig config(String sha) {
@@ -207,6 +211,54 @@ class FunctionEntityTest {
     Reply<FunctionEntity.FunctionView> r = run(ref -> new FunctionEntity.Get(null, ref));
     assertEquals(404, r.error().status());
     assertEquals("Function not found: arn:aws:lambda:us-east-1:000000000000:function:orders", r.error().message());
+    for (Reply<?> other : List.<Reply<?>>of(
+        this.<Boolean>run(ref -> new FunctionEntity.Delete("1", ref)),
+        this.<List<AliasConfig>>run(ref -> new FunctionEntity.ListAliases(null, ref)),
+        this.<Integer>run(ref -> new FunctionEntity.PutConcurrency(5, ref)),
+        this.<Map<String, String>>run(ref -> new FunctionEntity.TagResource(Map.of("a", "b"), ref)),
+        this.<FunctionEntity.InvokeTarget>run(ref -> new FunctionEntity.ResolveInvokeTarget("live", ref)))) {
+      assertEquals(r.error(), other.error());
+    }
     assertTrue(registryWrites.isEmpty());
+    assertEquals(-1, this.<Integer>run(ref -> new FunctionEntity.AcquireLease("node-a", 0, 1, ref)).getOrThrow(),
+        "no reserved concurrency: the account's pool applies");
+  }
+
+  @Test
+  void lastModifiedIsTheTimeOfTheChange() {
+    assertEquals("2024-05-01T12:00:00.000+0000", create(false).configuration().lastModified());
+    clock.advance(Duration.ofSeconds(90));
+    ConfigurationPatch patch = new ConfigurationPatch(null, null, null, "new", null, null, null, null, null, null, null,
+        null);
+    assertEquals("2024-05-01T12:01:30.000+0000", this.<FunctionEntity.FunctionView>run(
+        r -> new FunctionEntity.UpdateConfiguration(patch, null, r)).getOrThrow().configuration().lastModified());
+  }
+
+  @Test
+  void reservedConcurrencyIsLeasedUpToItsLimitAndALeaseNotRenewedIsFreedAfterItsTtlAndMargin() {
+    create(false);
+    this.<Integer>run(r -> new FunctionEntity.PutConcurrency(3, r)).getOrThrow();
+    assertEquals(2, this.<Integer>run(r -> new FunctionEntity.AcquireLease("node-a", 0, 2, r)).getOrThrow());
+    assertEquals(1, this.<Integer>run(r -> new FunctionEntity.AcquireLease("node-b", 0, 3, r)).getOrThrow());
+    var config = testKit.system().settings().config();
+    Duration ttl = config.getDuration("tributary.concurrency.lease-ttl");
+    Duration margin = config.getDuration("tributary.concurrency.lease-margin");
+    clock.advance(ttl.plus(margin));
+    assertEquals(1, this.<Integer>run(r -> new FunctionEntity.AcquireLease("node-b", 1, 3, r)).getOrThrow(),
+        "node-a's slots are kept until its lease and the margin have passed");
+    clock.advance(Duration.ofMillis(1));
+    assertEquals(3, this.<Integer>run(r -> new FunctionEntity.AcquireLease("node-b", 1, 3, r)).getOrThrow());
+  }
+
+  @Test
+  void aFailedJournalWriteRestartsTheEntityWhichRecoversAndAnswersAgain() {
+    create(false);
+    kit.persistenceTestKit().failNextPersisted();
+    TestProbe<Reply<Map<String, String>>> lost = testKit.createTestProbe();
+    kit.runCommand(new FunctionEntity.TagResource(Map.of("cost", "x"), lost.getRef()));
+    lost.expectNoMessage(Duration.ofMillis(300));
+    assertEquals(Map.of("team", "a"), kit.getState().tags(), "recovered without the tags that were not stored");
+    assertEquals(Map.of("cost", "x", "team", "a"), this.<Map<String, String>>run(
+        r -> new FunctionEntity.TagResource(Map.of("cost", "x"), r)).getOrThrow());
   }
 }

@@ -5,8 +5,10 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 
 import com.typesafe.config.ConfigFactory;
 import io.tributary.api.EventSourceMapping;
+import io.tributary.cluster.ManualClock;
 import io.tributary.cluster.Reply;
-import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -29,6 +31,7 @@ class EventSourceMappingEntityTest {
 
   /** The registry's rows as written: null for a removal. */
   private final List<EventSourceMapping> rows = new ArrayList<>();
+  private final ManualClock clock = new ManualClock(Instant.parse("2024-05-01T12:00:00Z"));
   private EventSourcedBehaviorTestKit<EventSourceMappingEntity.Command, EventSourceMappingEntity.Event,
       EventSourceMappingEntity.State> kit;
 
@@ -52,7 +55,7 @@ class EventSourceMappingEntityTest {
       }
     };
     kit = EventSourcedBehaviorTestKit.create(testKit.system(), EventSourceMappingEntity.create(UUID, registry,
-        Clock.systemUTC()));
+        clock));
   }
 
   private Reply<EventSourceMapping> run(
@@ -168,6 +171,25 @@ class EventSourceMappingEntityTest {
     assertEquals(0, kit.runCommand(new EventSourceMappingEntity.Disable("again", "again")).events().size());
     assertEquals(EventSourceMapping.ENABLING, run(r -> new EventSourceMappingEntity.Update(enabled(null, true), r))
         .getOrThrow().state(), "a user enables it again");
+  }
+
+  @Test
+  void anUpdateIsStampedWithTheTimeOfTheChange() {
+    create(true);
+    clock.advance(Duration.ofMinutes(5));
+    assertEquals(clock.millis(), run(r -> new EventSourceMappingEntity.Update(enabled(10, true), r)).getOrThrow()
+        .lastModifiedMillis());
+  }
+
+  @Test
+  void aFailedJournalWriteRestartsTheEntityWhichRecoversAndAnswersAgain() {
+    create(true);
+    kit.persistenceTestKit().failNextPersisted();
+    TestProbe<Reply<EventSourceMapping>> lost = testKit.createTestProbe();
+    kit.runCommand(new EventSourceMappingEntity.Update(enabled(10, true), lost.getRef()));
+    lost.expectNoMessage(Duration.ofMillis(300));
+    assertEquals(100, kit.getState().mapping().batchSize(), "recovered without the update that was not stored");
+    assertEquals(10, run(r -> new EventSourceMappingEntity.Update(enabled(10, true), r)).getOrThrow().batchSize());
   }
 
   @Test
