@@ -10,6 +10,7 @@ import io.tributary.api.LambdaException;
 import io.tributary.cluster.ClusterMessage;
 import io.tributary.cluster.PersistedMessage;
 import io.tributary.cluster.Reply;
+import io.tributary.cluster.Restarts;
 import io.tributary.cluster.delivery.RetrySchedule;
 import io.tributary.cluster.invoke.Dispatcher;
 import java.time.Clock;
@@ -27,7 +28,6 @@ import java.util.concurrent.TimeUnit;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.PostStop;
-import org.apache.pekko.actor.typed.SupervisorStrategy;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
@@ -341,8 +341,7 @@ public final class AsyncQueueEntity
 
   private AsyncQueueEntity(String entityId, Deps deps, ActorContext<Command> context, TimerScheduler<Command> timers,
                            ActorRef<ClusterSharding.ShardCommand> shard) {
-    super(PersistenceId.of(TYPE_KEY.name(), entityId),
-        SupervisorStrategy.restartWithBackoff(Duration.ofMillis(200), Duration.ofSeconds(5), 0.2));
+    super(PersistenceId.of(TYPE_KEY.name(), entityId), Restarts.BACKOFF);
     this.entityId = entityId;
     this.functionName = entityId.substring(0, entityId.lastIndexOf('#'));
     this.partition = Integer.parseInt(entityId.substring(entityId.lastIndexOf('#') + 1));

@@ -2,6 +2,7 @@ package io.tributary.cluster.concurrency;
 
 import io.tributary.cluster.ClusterMessage;
 import io.tributary.cluster.Reply;
+import io.tributary.cluster.Restarts;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -10,7 +11,6 @@ import java.util.concurrent.CompletionStage;
 import java.util.function.Supplier;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
-import org.apache.pekko.actor.typed.SupervisorStrategy;
 import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
@@ -73,8 +73,7 @@ public final class AccountEntity extends AbstractBehavior<AccountEntity.Command>
       timers.startTimerWithFixedDelay(Refresh.INSTANCE, settings.refresh());
       return new AccountEntity(ctx, settings, reservedTotal, holders, clock);
     }));
-    return Behaviors.supervise(account)
-        .onFailure(SupervisorStrategy.restartWithBackoff(Duration.ofMillis(200), Duration.ofSeconds(5), 0.2));
+    return Behaviors.supervise(account).onFailure(Restarts.BACKOFF);
   }
 
   private AccountEntity(ActorContext<Command> ctx, Settings settings, Supplier<CompletionStage<Integer>> reservedTotal,

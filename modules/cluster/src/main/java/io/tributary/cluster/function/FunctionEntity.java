@@ -12,6 +12,7 @@ import io.tributary.api.Validation;
 import io.tributary.cluster.ClusterMessage;
 import io.tributary.cluster.PersistedMessage;
 import io.tributary.cluster.Reply;
+import io.tributary.cluster.Restarts;
 import io.tributary.cluster.concurrency.LeaseHolders;
 import io.tributary.cluster.concurrency.LeaseLedger;
 import java.time.Clock;
@@ -30,7 +31,6 @@ import java.util.concurrent.CompletionStage;
 import java.util.function.Function;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
-import org.apache.pekko.actor.typed.SupervisorStrategy;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
@@ -400,8 +400,7 @@ public final class FunctionEntity
 
   private FunctionEntity(String functionName, Arns arns, RegistryWriter registry, LeaseHolders holders,
                          Changes changes, Clock clock, ActorContext<Command> context) {
-    super(PersistenceId.of(TYPE_KEY.name(), functionName),
-        SupervisorStrategy.restartWithBackoff(Duration.ofMillis(200), Duration.ofSeconds(5), 0.2));
+    super(PersistenceId.of(TYPE_KEY.name(), functionName), Restarts.BACKOFF);
     this.functionName = functionName;
     this.arns = arns;
     this.registry = registry;

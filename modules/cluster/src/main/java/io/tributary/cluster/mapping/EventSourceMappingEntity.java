@@ -6,6 +6,7 @@ import io.tributary.api.LambdaException;
 import io.tributary.cluster.ClusterMessage;
 import io.tributary.cluster.PersistedMessage;
 import io.tributary.cluster.Reply;
+import io.tributary.cluster.Restarts;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
@@ -13,7 +14,6 @@ import java.util.Objects;
 import java.util.concurrent.CompletionStage;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
-import org.apache.pekko.actor.typed.SupervisorStrategy;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
@@ -114,8 +114,7 @@ public final class EventSourceMappingEntity extends EventSourcedBehaviorWithEnfo
   }
 
   private EventSourceMappingEntity(String uuid, Registry registry, Clock clock, ActorContext<Command> context) {
-    super(PersistenceId.of(TYPE_KEY.name(), uuid),
-        SupervisorStrategy.restartWithBackoff(Duration.ofMillis(200), Duration.ofSeconds(5), 0.2));
+    super(PersistenceId.of(TYPE_KEY.name(), uuid), Restarts.BACKOFF);
     this.uuid = uuid;
     this.registry = registry;
     this.clock = clock;
