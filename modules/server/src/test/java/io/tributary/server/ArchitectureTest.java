@@ -37,7 +37,9 @@ class ArchitectureTest {
       Map.entry("Kafka clients", List.of("org.apache.kafka.clients.", "org.apache.kafka.common.")),
       Map.entry("AWS SDK", List.of("software.amazon.awssdk.")),
       Map.entry("Event Ruler", List.of("software.amazon.event.ruler.")),
-      Map.entry("SLF4J", List.of("org.slf4j.")));
+      Map.entry("SLF4J", List.of("org.slf4j.")),
+      Map.entry("Micrometer", List.of("io.micrometer.")),
+      Map.entry("Scala", List.of("scala.")));
   private static final Set<String> MODULES = Set.of("api", "runtime", "connectors", "cluster", "http", "server");
 
   /** module → the entries of its "depends on" column. */
