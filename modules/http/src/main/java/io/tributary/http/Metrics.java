@@ -1,86 +1,99 @@
 package io.tributary.http;
 
-import java.util.List;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Timer;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.LongAdder;
-import java.util.function.Supplier;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReferenceArray;
 
 /**
- * Request counts and latencies per API operation, in Prometheus's text exposition format:
- * {@code tributary_api_requests_total{operation,status}} and the histogram
- * {@code tributary_api_request_duration_seconds{operation}}.
+ * Request counts and latencies per API operation, kept in the node's Micrometer registry, and
+ * {@code /metrics}: everything in that registry in Prometheus's text format.
+ *
+ * <p>Meters: the counter {@code tributary.api.requests{operation,status}} (Prometheus:
+ * {@code tributary_api_requests_total}) and the timer {@code tributary.api.request.duration{operation}}
+ * ({@code tributary_api_request_duration_seconds}, a histogram with the fixed buckets below, plus
+ * Micrometer's {@code _max}).
+ *
+ * <p>Each operation's timer and counters are built once, its counters kept in an array indexed by
+ * HTTP status: a request costs a map read, an array read and the meters' own updates, with no tags
+ * assembled and no registry lookup.
  */
 public final class Metrics {
 
-  private static final double[] BUCKETS = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
+  private static final Duration[] BUCKETS = {millis(1), millis(2.5), millis(5), millis(10), millis(25), millis(50),
+      millis(100), millis(250), millis(500), millis(1000), millis(2500), millis(5000), millis(10_000)};
 
-  private record Key(String operation, int status) {}
+  private static final int STATUSES = 600;
 
-  /** Counts per bucket alone (the first bucket a duration fits), summed into Prometheus's cumulative ones when rendered. */
-  private static final class Histogram {
-    final LongAdder[] buckets = new LongAdder[BUCKETS.length];
-    final LongAdder count = new LongAdder();
-    final LongAdder sumNanos = new LongAdder();
+  /** One operation's meters. */
+  private final class Operation {
+    final String name;
+    final Timer duration;
+    final AtomicReferenceArray<Counter> byStatus = new AtomicReferenceArray<>(STATUSES);
 
-    Histogram() {
-      for (int i = 0; i < buckets.length; i++) {
-        buckets[i] = new LongAdder();
-      }
+    Operation(String name) {
+      this.name = name;
+      this.duration = Timer.builder("tributary.api.request.duration")
+          .description("Lambda API request latency by operation.")
+          .tag("operation", name)
+          .serviceLevelObjectives(BUCKETS)
+          .register(registry);
     }
 
-    void observe(long nanos) {
-      double seconds = nanos / 1e9;
-      for (int i = 0; i < BUCKETS.length; i++) {
-        if (seconds <= BUCKETS[i]) {
-          buckets[i].increment();
-          break;
-        }
+    Counter requests(int status) {
+      if (status < 0 || status >= STATUSES) {
+        return counter(status);
       }
-      count.increment();
-      sumNanos.add(nanos);
+      Counter counter = byStatus.get(status);
+      if (counter == null) {
+        counter = counter(status);
+        byStatus.compareAndSet(status, null, counter);
+      }
+      return counter;
+    }
+
+    private Counter counter(int status) {
+      return Counter.builder("tributary.api.requests")
+          .description("Lambda API requests by operation and HTTP status.")
+          .tag("operation", name)
+          .tag("status", Integer.toString(status))
+          .register(registry);
     }
   }
 
-  private final Map<Key, LongAdder> requests = new ConcurrentHashMap<>();
-  private final Map<String, Histogram> durations = new ConcurrentHashMap<>();
-  private final List<Supplier<String>> sources;
+  private final PrometheusMeterRegistry registry;
+  private final Map<String, Operation> operations = new ConcurrentHashMap<>();
 
-  /** {@code sources}: more metrics, already in the text format, appended to these. */
-  @SafeVarargs
-  public Metrics(Supplier<String>... sources) {
-    this.sources = List.of(sources);
+  /** {@code registry}: the node's, which {@link #render()} serves whole. */
+  public Metrics(PrometheusMeterRegistry registry) {
+    this.registry = registry;
+  }
+
+  /** With a registry of its own (tests, tools). */
+  public Metrics() {
+    this(new PrometheusMeterRegistry(PrometheusConfig.DEFAULT));
   }
 
   public void record(String operation, int status, long nanos) {
-    requests.computeIfAbsent(new Key(operation, status), k -> new LongAdder()).increment();
-    durations.computeIfAbsent(operation, k -> new Histogram()).observe(nanos);
+    Operation meters = operations.get(operation);
+    if (meters == null) {
+      meters = operations.computeIfAbsent(operation, Operation::new);
+    }
+    meters.requests(status).increment();
+    meters.duration.record(nanos, TimeUnit.NANOSECONDS);
   }
 
+  /** Every meter of the registry, in Prometheus's text format. */
   public String render() {
-    StringBuilder out = new StringBuilder();
-    out.append("# HELP tributary_api_requests_total Lambda API requests by operation and HTTP status.\n");
-    out.append("# TYPE tributary_api_requests_total counter\n");
-    requests.forEach((k, v) -> out.append("tributary_api_requests_total{operation=\"").append(k.operation())
-        .append("\",status=\"").append(k.status()).append("\"} ").append(v.sum()).append('\n'));
-    out.append("# HELP tributary_api_request_duration_seconds Lambda API request latency by operation.\n");
-    out.append("# TYPE tributary_api_request_duration_seconds histogram\n");
-    durations.forEach((op, h) -> {
-      long cumulative = 0;
-      for (int i = 0; i < BUCKETS.length; i++) {
-        cumulative += h.buckets[i].sum();
-        out.append("tributary_api_request_duration_seconds_bucket{operation=\"").append(op).append("\",le=\"")
-            .append(BUCKETS[i]).append("\"} ").append(cumulative).append('\n');
-      }
-      long count = h.count.sum();
-      out.append("tributary_api_request_duration_seconds_bucket{operation=\"").append(op).append("\",le=\"+Inf\"} ")
-          .append(count).append('\n');
-      out.append("tributary_api_request_duration_seconds_sum{operation=\"").append(op).append("\"} ")
-          .append(h.sumNanos.sum() / 1e9).append('\n');
-      out.append("tributary_api_request_duration_seconds_count{operation=\"").append(op).append("\"} ")
-          .append(count).append('\n');
-    });
-    sources.forEach(source -> out.append(source.get()));
-    return out.toString();
+    return registry.scrape();
+  }
+
+  private static Duration millis(double ms) {
+    return Duration.ofNanos(Math.round(ms * 1_000_000));
   }
 }

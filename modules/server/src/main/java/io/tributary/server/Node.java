@@ -1,6 +1,7 @@
 package io.tributary.server;
 
 import com.typesafe.config.Config;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.tributary.cluster.async.AsyncMetrics;
 import io.tributary.cluster.async.AsyncQueueEntity;
 import io.tributary.cluster.async.EventQueueStore;
@@ -74,6 +75,7 @@ public final class Node {
     RuntimeSettings runtimeSettings = RuntimeSettings.fromConfig(config);
     ApiSettings settings = ApiSettings.fromConfig(config).withRuntimes(runtimeSettings.interpreters().keySet());
     String keyspace = config.getString("tributary.cassandra.keyspace");
+    PrometheusMeterRegistry meters = NodeMetrics.get(system).registry();
     if (config.getStringList("pekko.cluster.seed-nodes").isEmpty()) {
       Cluster cluster = Cluster.get(system);
       cluster.manager().tell(Join.create(cluster.selfMember().address()));
@@ -120,7 +122,7 @@ public final class Node {
           EventQueueStore queues = new CassandraEventQueueStore(session, keyspace, async.payloadTtl(), async.recentPayloads(),
               async.outcomeRetention());
           Intake intake = new Intake(system, sharding, queues, async, Clock.systemUTC());
-          AsyncMetrics asyncMetrics = new AsyncMetrics();
+          AsyncMetrics asyncMetrics = new AsyncMetrics(meters);
           Connectors destinations = new Connectors(ConnectorsConfig.of(config));
           CoordinatedShutdown.get(Adapter.toClassic(system)).addTask(CoordinatedShutdown.PhaseServiceStop(),
               "tributary-destinations", () -> {
@@ -132,7 +134,7 @@ public final class Node {
               asyncMetrics, settings.arns(), Clock.systemUTC()));
           QueueWaker.init(system, sharding, queues, async.partitions(), async.wakeInterval());
           MappingRegistry mappingRegistry = new MappingRegistry(session, keyspace, settings.arns().accountId());
-          PollerStats pollerStats = new PollerStats();
+          PollerStats pollerStats = new PollerStats(meters);
           EventSourceMappingEntity.init(sharding, mappingRegistry, Clock.systemUTC());
           QueuePoller.Deps pollerDeps = new QueuePoller.Deps(destinations, dispatcher, sharding, new RetrySchedule(
               java.util.List.of(config.getDuration("tributary.mappings.backoff-min")),
@@ -154,7 +156,7 @@ public final class Node {
           Cluster cluster = Cluster.get(system);
           LambdaApi api = new LambdaApi(system, settings, registry, codeStore, logStore, dispatcher, intake,
               destinations, mappingRegistry, destinations,
-              new Metrics(() -> asyncMetrics.render() + pollerStats.render()),
+              new Metrics(meters),
               () -> !draining.get() && cluster.selfMember().status().equals(MemberStatus.up()));
           return Http.get(system).newServerAt(settings.host(), settings.port()).bind(api.handler());
         })

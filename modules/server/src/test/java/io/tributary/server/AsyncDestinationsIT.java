@@ -156,7 +156,7 @@ class AsyncDestinationsIT {
     String metrics = java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(
         URI.create(node.endpoint() + "/metrics")).build(), java.net.http.HttpResponse.BodyHandlers.ofString()).body();
     return metrics.lines().filter(l -> l.startsWith(name + " "))
-        .mapToLong(l -> Long.parseLong(l.substring(l.lastIndexOf(' ') + 1))).sum();
+        .mapToLong(l -> (long) Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).sum();
   }
 
   @Test

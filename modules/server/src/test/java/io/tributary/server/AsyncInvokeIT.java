@@ -338,7 +338,7 @@ class AsyncInvokeIT {
         java.net.URI.create(node.endpoint() + "/metrics")).build(),
         java.net.http.HttpResponse.BodyHandlers.ofString()).body();
     long succeeded = metrics.lines().filter(l -> l.startsWith("tributary_async_finished_total{condition=\"Success\"}"))
-        .mapToLong(l -> Long.parseLong(l.substring(l.lastIndexOf(' ') + 1))).sum();
+        .mapToLong(l -> (long) Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).sum();
     assertTrue(succeeded >= 3, metrics);
     assertTrue(metrics.contains("tributary_async_pending_events "), metrics);
     assertTrue(metrics.contains("tributary_async_backoffs_total "), "the throttled deliveries were put back");

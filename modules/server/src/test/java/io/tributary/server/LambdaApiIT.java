@@ -230,6 +230,11 @@ class LambdaApiIT {
     assertTrue(metrics.contains("tributary_api_requests_total{operation=\"CreateFunction\",status=\"201\"}"), metrics);
     assertTrue(metrics.contains("tributary_api_requests_total{operation=\"GetFunction\",status=\"404\"}"), metrics);
     assertTrue(metrics.contains("tributary_api_request_duration_seconds_count{operation=\"GetFunction\"}"), metrics);
+    for (String series : List.of("jvm_memory_used_bytes{", "jvm_threads_live_threads ",
+        "executor_pool_size_threads{name=\"pekko.actor.default-dispatcher\"}", "cassandra_session_cql_requests_seconds_count{",
+        "cassandra_nodes_pool_open_connections{")) {
+      assertTrue(metrics.contains("\n" + series), series + " in " + metrics);
+    }
   }
 
   @Test

@@ -1,27 +1,62 @@
 package io.tributary.cluster.async;
 
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.LongAdder;
 
 /**
- * This node's asynchronous queues in Prometheus's text format: events accepted, retried, backed off
- * and finished per condition (counters), and what the partitions hosted here hold and run now
- * (gauges). Per-function figures are in the queue view ({@code /tributary/functions/{fn}/async-queue}).
+ * This node's asynchronous queues as Micrometer meters: events accepted, retried, backed off and
+ * finished per condition (counters), and what the partitions hosted here hold and run now (gauges,
+ * read at each scrape). Per-function figures are in the queue view
+ * ({@code /tributary/functions/{fn}/async-queue}).
+ *
+ * <p>Prometheus names: a counter {@code tributary.async.accepted} is {@code tributary_async_accepted_total},
+ * a gauge {@code tributary.async.pending.events} is {@code tributary_async_pending_events}. Every counter
+ * is built once, here or on a condition's first event, so counting costs one add.
  */
 public final class AsyncMetrics {
 
   private record Held(int pending, int inFlight) {}
 
-  private final LongAdder accepted = new LongAdder();
-  private final LongAdder retries = new LongAdder();
-  private final LongAdder backoffs = new LongAdder();
-  private final Map<String, LongAdder> finished = new ConcurrentHashMap<>();
-  private final LongAdder records = new LongAdder();
-  private final LongAdder deadLetters = new LongAdder();
-  private final LongAdder sendFailures = new LongAdder();
-  private final LongAdder sendsRejected = new LongAdder();
+  private final MeterRegistry registry;
+  private final Counter accepted;
+  private final Counter retries;
+  private final Counter backoffs;
+  private final Map<String, Counter> finished = new ConcurrentHashMap<>();
+  private final Counter records;
+  private final Counter deadLetters;
+  private final Counter sendFailures;
+  private final Counter sendsRejected;
   private final Map<String, Held> partitions = new ConcurrentHashMap<>();
+
+  public AsyncMetrics(MeterRegistry registry) {
+    this.registry = registry;
+    accepted = counter("tributary.async.accepted", "Event invokes accepted by the queues on this node.");
+    retries = counter("tributary.async.retries", "Retries scheduled after function errors.");
+    backoffs = counter("tributary.async.backoffs", "Deliveries put back after a throttle or platform error.");
+    records = counter("tributary.async.records.sent", "Invocation records accepted by destinations.");
+    deadLetters = counter("tributary.async.dead.lettered", "Failed events accepted by dead-letter queues.");
+    sendFailures = counter("tributary.async.send.failures",
+        "Sends to destinations and dead-letter queues that failed and will be retried.");
+    sendsRejected = counter("tributary.async.sends.rejected",
+        "Sends that a destination or dead-letter queue refused for good (logged as errors).");
+    Gauge.builder("tributary.async.pending.events", partitions,
+            held -> held.values().stream().mapToLong(Held::pending).sum())
+        .description("Events queued in the partitions hosted on this node.").register(registry);
+    Gauge.builder("tributary.async.in.flight.events", partitions,
+            held -> held.values().stream().mapToLong(Held::inFlight).sum())
+        .description("Deliveries running from the partitions hosted on this node.").register(registry);
+    Gauge.builder("tributary.async.partitions", partitions, Map::size)
+        .description("Queue partitions running on this node.").register(registry);
+  }
+
+  /** Meters in a registry of their own, read by no one (tests). */
+  public AsyncMetrics() {
+    this(new SimpleMeterRegistry());
+  }
 
   void accepted() {
     accepted.increment();
@@ -36,7 +71,12 @@ public final class AsyncMetrics {
   }
 
   void finished(String condition, int events) {
-    finished.computeIfAbsent(condition, c -> new LongAdder()).add(events);
+    Counter counter = finished.get(condition);
+    if (counter == null) {
+      counter = finished.computeIfAbsent(condition, c -> Counter.builder("tributary.async.finished")
+          .description("Events finished, by condition.").tag("condition", c).register(registry));
+    }
+    counter.increment(events);
   }
 
   void sent(boolean deadLetter) {
@@ -59,44 +99,7 @@ public final class AsyncMetrics {
     partitions.remove(partition);
   }
 
-  public String render() {
-    StringBuilder out = new StringBuilder();
-    counter(out, "tributary_async_accepted_total", "Event invokes accepted by the queues on this node.",
-        accepted.sum());
-    counter(out, "tributary_async_retries_total", "Retries scheduled after function errors.", retries.sum());
-    counter(out, "tributary_async_backoffs_total", "Deliveries put back after a throttle or platform error.",
-        backoffs.sum());
-    out.append("# HELP tributary_async_finished_total Events finished, by condition.\n");
-    out.append("# TYPE tributary_async_finished_total counter\n");
-    finished.forEach((condition, n) -> out.append("tributary_async_finished_total{condition=\"").append(condition)
-        .append("\"} ").append(n.sum()).append('\n'));
-    counter(out, "tributary_async_records_sent_total", "Invocation records accepted by destinations.",
-        records.sum());
-    counter(out, "tributary_async_dead_lettered_total", "Failed events accepted by dead-letter queues.",
-        deadLetters.sum());
-    counter(out, "tributary_async_send_failures_total",
-        "Sends to destinations and dead-letter queues that failed and will be retried.", sendFailures.sum());
-    counter(out, "tributary_async_sends_rejected_total",
-        "Sends that a destination or dead-letter queue refused for good (logged as errors).", sendsRejected.sum());
-    gauge(out, "tributary_async_pending_events", "Events queued in the partitions hosted on this node.",
-        partitions.values().stream().mapToLong(Held::pending).sum());
-    gauge(out, "tributary_async_in_flight_events", "Deliveries running from the partitions hosted on this node.",
-        partitions.values().stream().mapToLong(Held::inFlight).sum());
-    gauge(out, "tributary_async_partitions", "Queue partitions running on this node.", partitions.size());
-    return out.toString();
-  }
-
-  private static void counter(StringBuilder out, String name, String help, long value) {
-    metric(out, name, help, "counter", value);
-  }
-
-  private static void gauge(StringBuilder out, String name, String help, long value) {
-    metric(out, name, help, "gauge", value);
-  }
-
-  private static void metric(StringBuilder out, String name, String help, String type, long value) {
-    out.append("# HELP ").append(name).append(' ').append(help).append('\n');
-    out.append("# TYPE ").append(name).append(' ').append(type).append('\n');
-    out.append(name).append(' ').append(value).append('\n');
+  private Counter counter(String name, String help) {
+    return Counter.builder(name).description(help).register(registry);
   }
 }
