@@ -36,18 +36,17 @@ import org.slf4j.LoggerFactory;
  * reads only in the order they were read, so the checkpoint never passes a record still to be
  * processed; a crash replays from the last checkpoint (at least once). With ParallelizationFactor
  * 1 the lane is the shard's only one, and each range it settles is checkpointed at once. Example,
- * ParallelizationFactor 2 and BatchSize 2, records {@code a1 b1 a2 b2 a3 b3 a4 b4} (key a to lane
- * 0, key b to lane 1):
+ * ParallelizationFactor 2 and BatchSize 2 (reads of up to 4 records), key a dealt to lane 0 and
+ * key b to lane 1, records {@code a1 b1 a2 b2 b3 b4}:
  * <pre>
- *   read 1 = a1 b1 a2 b2   lane 0 runs [a1 a2], lane 1 runs [b1 b2]           read 1 waits for 2
- *   read 2 = a3 b3 a4 b4   lane 0 queues [a3 a4], lane 1 queues [b3 b4]       read 2 waits for 2
+ *   read 1 = a1 b1 a2 b2   lane 0 runs [a1 a2], lane 1 runs [b1 b2]    read 1 waits for 2 batches
+ *   read 2 = b3 b4         lane 1 queues [b3 b4]                       read 2 waits for 1
  *   [b1 b2] done           read 1 waits for 1; lane 1 runs [b3 b4]
- *   [b3 b4] done           read 2 waits for 1; no checkpoint: read 1 is not settled
- *   [a1 a2] done           read 1 settled: checkpoint at b2; lane 0 runs [a3 a4]
- *   [a3 a4] done           read 2 settled: checkpoint at b4
+ *   [b3 b4] done           read 2 is settled, read 1 is not: no checkpoint (it would pass a1 a2)
+ *   [a1 a2] done           read 1 is settled: checkpoint at b2, then at b4 (read 2)
  * </pre>
- * Had the poller stopped before the fifth step, the next one would start at the checkpoint before
- * a1 and hand b1 to b4 to the function again (at least once), but could never skip a1 or a2.
+ * Had the poller stopped before the last step, the next one would start before a1 and hand b1 to
+ * b4 to the function again (at least once), but could never skip a1 or a2.
  *
  * <p><b>Tumbling windows.</b> With {@code TumblingWindowInSeconds}, each lane's batches are also
  * cut where the records' arrival times change windows ({@link TumblingWindow#runs}). A batch
