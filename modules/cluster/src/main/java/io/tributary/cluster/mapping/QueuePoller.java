@@ -14,7 +14,7 @@ import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 
 /**
  * Reads one mapping's whole source on this node (a Kafka consumer in the mapping's group, or
- * readers of an SQS queue) with {@code loops} threads, each running a {@link PollLoop}. The actor
+ * readers of an SQS queue) with {@code loops} threads, each running a {@link QueueLoop}. The actor
  * starts the threads and stops them: it takes no messages.
  */
 public final class QueuePoller {
@@ -49,7 +49,7 @@ public final class QueuePoller {
     return Behaviors.setup(ctx -> {
       AtomicBoolean running = new AtomicBoolean(true);
       for (int i = 0; i < loops; i++) {
-        Thread thread = new Thread(() -> new PollLoop(mapping, deps, running,
+        Thread thread = new Thread(() -> new QueueLoop(LoopContext.of(mapping, deps, running),
             () -> deps.sources().open(mapping)).run(), "poller-" + mapping.uuid() + "-" + i);
         thread.setDaemon(true);
         thread.start();
