@@ -17,6 +17,7 @@ import io.tributary.api.Invocation;
 import io.tributary.api.InvocationResult;
 import io.tributary.api.LambdaError;
 import io.tributary.api.LambdaException;
+import io.tributary.cluster.ManualClock;
 import io.tributary.cluster.Reply;
 import io.tributary.cluster.async.AsyncQueueEntity.Command;
 import io.tributary.cluster.async.AsyncQueueEntity.Enqueue;
@@ -86,7 +87,7 @@ class AsyncQueueEntityTest {
   private record Call(String functionName, String qualifier, Invocation invocation,
                       CompletableFuture<Dispatcher.Result> answer) {}
 
-  private final MovableClock clock = new MovableClock(T0.toEpochMilli());
+  private final ManualClock clock = new ManualClock(T0);
   private final InMemoryEventQueueStore store = new InMemoryEventQueueStore();
   private final InMemoryDestinations destinations = new InMemoryDestinations();
   private final BlockingQueue<Call> calls = new LinkedBlockingQueue<>();
@@ -294,37 +295,7 @@ class AsyncQueueEntityTest {
   }
 
   /** A clock the test moves: the partition reads all its time from it. */
-  private static final class MovableClock extends Clock {
-    private final AtomicLong millis;
 
-    MovableClock(long millis) {
-      this.millis = new AtomicLong(millis);
-    }
-
-    void advance(Duration by) {
-      millis.addAndGet(by.toMillis());
-    }
-
-    @Override
-    public ZoneId getZone() {
-      return ZoneOffset.UTC;
-    }
-
-    @Override
-    public Clock withZone(ZoneId zone) {
-      return this;
-    }
-
-    @Override
-    public long millis() {
-      return millis.get();
-    }
-
-    @Override
-    public Instant instant() {
-      return Instant.ofEpochMilli(millis());
-    }
-  }
 
   /** No function destinations in these tests: their path is {@link OutboxTest}'s. */
   private static final class NoPartitions implements Intake.Partitions {

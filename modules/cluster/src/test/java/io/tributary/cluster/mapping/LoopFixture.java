@@ -9,6 +9,7 @@ import io.tributary.api.EventSourceMapping;
 import io.tributary.api.Invocation;
 import io.tributary.api.InvocationResult;
 import io.tributary.api.LambdaError;
+import io.tributary.cluster.ManualClock;
 import io.tributary.cluster.delivery.RetrySchedule;
 import io.tributary.cluster.invoke.Dispatcher;
 import java.io.IOException;
@@ -146,39 +147,12 @@ final class LoopFixture implements AutoCloseable {
     }
   }
 
-  /** A clock the test sets. */
-  static final class TestClock extends Clock {
-    private final AtomicLong millis;
-
-    TestClock(long millis) {
-      this.millis = new AtomicLong(millis);
-    }
-
-    void set(long to) {
-      millis.set(to);
-    }
-
-    @Override
-    public ZoneId getZone() {
-      return ZoneOffset.UTC;
-    }
-
-    @Override
-    public Clock withZone(ZoneId zone) {
-      return this;
-    }
-
-    @Override
-    public Instant instant() {
-      return Instant.ofEpochMilli(millis.get());
-    }
-  }
 
   final FakeFunction function = new FakeFunction();
   final MemoryDestination destination = new MemoryDestination();
   final List<EventSourceMappingEntity.Command> told = new ArrayList<>();
   final PollerStats stats = new PollerStats();
-  final TestClock clock = new TestClock(1_000_000_000L);
+  final ManualClock clock = new ManualClock(Instant.ofEpochMilli(1_000_000_000L));
   final AtomicBoolean running = new AtomicBoolean(true);
   private Thread thread;
 

@@ -11,6 +11,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.tributary.api.EventSourceMapping;
 import io.tributary.cluster.mapping.LoopFixture.Call;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
@@ -150,7 +151,7 @@ class ShardLoopTest {
 
   @Test
   void aTumblingWindowCarriesItsStateFromBatchToBatchAndEndsWithAFinalInvoke() throws Exception {
-    fixture.clock.set(62_000);
+    fixture.clock.set(Instant.ofEpochMilli(62_000));
     stream.add(SHARD, "a1", "a", 1_000).add(SHARD, "a2", "a", 2_000).add(SHARD, "a3", "a", 3_000)
         .add(SHARD, "a4", "a", 61_000).closeForWrites();
     fixture.function.answers(call -> call.finalInvoke() ? ok("{}")
