@@ -12,8 +12,6 @@ import io.tributary.cluster.store.CodeStore;
 import io.tributary.cluster.store.FunctionRegistry;
 import io.tributary.cluster.store.LogStore;
 import io.tributary.cluster.store.MappingRegistry;
-import java.net.URLDecoder;
-import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
@@ -63,10 +61,6 @@ public final class LambdaApi extends AllDirectives {
   private static final Logger log = LoggerFactory.getLogger(LambdaApi.class);
   static final String REQUEST_ID = "x-amzn-RequestId";
 
-  private static final Set<String> CHANGES_INVOKES = Set.of("UpdateFunctionConfiguration",
-      "UpdateFunctionCode", "DeleteFunction", "CreateAlias", "UpdateAlias", "DeleteAlias", "PutFunctionConcurrency",
-      "DeleteFunctionConcurrency", "PutFunctionEventInvokeConfig", "UpdateFunctionEventInvokeConfig",
-      "DeleteFunctionEventInvokeConfig");
   private final ApiSettings settings;
   private final FunctionRoutes functions;
   private final CodeStore codeStore;
@@ -78,8 +72,6 @@ public final class LambdaApi extends AllDirectives {
   private final ActorSystem<?> system;
   private final AsyncQueueRoutes asyncQueues;
   private final LogsRoutes logs;
-  private final Dispatcher.Invoker dispatcher;
-  private final AsyncQueueEntity.Intake intake;
   private final Metrics metrics;
   private final BooleanSupplier ready;
 
@@ -103,8 +95,6 @@ public final class LambdaApi extends AllDirectives {
     this.asyncQueues = new AsyncQueueRoutes(asker, intake, settings.arns(), Clock.systemUTC());
     this.mappings = new EventSourceMappingRoutes(system, asker, mappingRegistry, sources, settings.arns(),
         Clock.systemUTC());
-    this.dispatcher = dispatcher;
-    this.intake = intake;
     this.verifier = new SigV4Verifier(settings.credentials(), java.time.Duration.ofMinutes(5));
     this.metrics = metrics;
     this.ready = ready;
@@ -141,7 +131,7 @@ public final class LambdaApi extends AllDirectives {
       response = CompletableFuture.failedFuture(e);
     }
     return response.exceptionally(failure -> failed(failure, requestId, "Invoke"))
-        .thenApply(r -> finish(request, "Invoke", requestId, start, r));
+        .thenApply(r -> finish("Invoke", requestId, start, r));
   }
 
   /**
@@ -155,13 +145,9 @@ public final class LambdaApi extends AllDirectives {
     }
   }
 
-  /** Every response: counted, the request id added, and what a change invalidates forgotten. */
-  private HttpResponse finish(HttpRequest request, String operation, String requestId, long start,
-      HttpResponse response) {
+  /** Every response: counted, and the request id added. */
+  private HttpResponse finish(String operation, String requestId, long start, HttpResponse response) {
     metrics.record(operation, response.status().intValue(), System.nanoTime() - start);
-    if (response.status().isSuccess() && CHANGES_INVOKES.contains(operation)) {
-      forget(request, operation.equals("DeleteFunction") && request.getUri().query().get("Qualifier").isEmpty());
-    }
     // An idempotent repeat answers with the first request's id, set by its route.
     return response.getHeader(REQUEST_ID).isPresent() ? response
         : response.addHeader(RawHeader.create(REQUEST_ID, requestId));
@@ -190,7 +176,7 @@ public final class LambdaApi extends AllDirectives {
           .orElseGet(Invocation::newRequestId);
       long limit = limit(operation);
       long start = System.nanoTime();
-      return mapResponse(response -> finish(request, operation, requestId, start, response),
+      return mapResponse(response -> finish(operation, requestId, start, response),
           () -> handleExceptions(errors(requestId, operation), () -> UNSIGNED.contains(operation) ? plain
           : hop || operation.equals("Invoke") ? signed(request, operation, requestId, limit, hop, operations)
           : withRequestTimeout(settings.requestTimeout(),
@@ -235,23 +221,6 @@ public final class LambdaApi extends AllDirectives {
     }
     return java.util.Optional.of(onComplete(request.discardEntityBytes(system).completionStage(), drained ->
         complete(Responses.error(tooLarge(limit, operation)))));
-  }
-
-  /** The Dispatcher of this node forgets what it cached about a function this request changed. */
-  private void forget(HttpRequest request, boolean deleted) {
-    String[] segments = request.getUri().getPathString().split("/");
-    if (segments.length > 3) {
-      try {
-        String name = settings.arns().parseFunction(URLDecoder.decode(segments[3],
-            StandardCharsets.UTF_8)).name();
-        dispatcher.ref().tell(new Dispatcher.Forget(name, deleted));
-        if (deleted) {
-          intake.purge(name);
-        }
-      } catch (LambdaException e) {
-        // Not a function path: nothing was cached under it.
-      }
-    }
   }
 
   private void authenticate(HttpRequest request, ByteString body) {

@@ -98,7 +98,6 @@ public final class Node {
           CodeStore codeStore = new CodeStore(session, keyspace);
           ClusterSharding sharding = ClusterSharding.get(system);
           LeaseHolders holders = (key, timeout) -> Dispatcher.holdings(system, key, timeout);
-          FunctionEntity.init(sharding, settings.arns(), registry, holders, FunctionEntity.Changes.NONE);
           AccountEntity.init(sharding, new AccountEntity.Settings(settings.accountConcurrency(),
               config.getDuration("tributary.concurrency.lease-ttl"), config.getDuration("tributary.concurrency.lease-margin"),
               config.getDuration("tributary.concurrency.pool-refresh")), registry::reservedTotal, holders);
@@ -118,6 +117,14 @@ public final class Node {
               async.outcomeRetention());
           AsyncQueueEntity.Intake intake = new AsyncQueueEntity.Intake(system, sharding, queues, async,
               Clock.systemUTC());
+          // After every persisted change every node's Dispatcher forgets the function; a deleted one's queue goes.
+          FunctionEntity.Changes forget = dispatcher.changes();
+          FunctionEntity.init(sharding, settings.arns(), registry, holders, (functionName, deleted) -> {
+            forget.changed(functionName, deleted);
+            if (deleted) {
+              intake.purge(functionName);
+            }
+          });
           AsyncMetrics asyncMetrics = new AsyncMetrics();
           Connectors destinations = new Connectors(ConnectorsConfig.of(config));
           CoordinatedShutdown.get(Adapter.toClassic(system)).addTask(CoordinatedShutdown.PhaseServiceStop(),
