@@ -18,6 +18,7 @@ import io.tributary.http.Operation.Call;
 import java.math.BigDecimal;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -577,7 +578,7 @@ final class EventSourceMappingRoutes {
                     .forEach(s -> shards.add(new Shard(s.shard(), node.node(), s.recordsProcessed(),
                         s.recordsDiscarded(), s.lastCheckpoint(), s.lag(), s.lagMillis(), s.lastError(),
                         s.lastError() == null ? null
-                            : java.time.Instant.ofEpochMilli(s.lastErrorAtMillis()).toString()))));
+                            : Instant.ofEpochMilli(s.lastErrorAtMillis()).toString()))));
             return Responses.json(200, new MappingShards(uuid, mapping.state(), mapping.lastProcessingResult(),
                 asks.size(), shards));
           });

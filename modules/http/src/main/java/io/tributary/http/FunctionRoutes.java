@@ -30,6 +30,7 @@ import io.tributary.http.Shapes.TracingConfig;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -517,7 +518,7 @@ final class FunctionRoutes {
   /** The zip of {@code Code} or of UpdateFunctionCode; the other sources name stores Tributary does not have. */
   private static CodePackage zipOf(String zipFile, JsonNode s3Bucket, JsonNode s3Key, JsonNode s3ObjectVersion,
                                    JsonNode imageUri) {
-    Map<String, JsonNode> unsupported = new java.util.LinkedHashMap<>();
+    Map<String, JsonNode> unsupported = new LinkedHashMap<>();
     unsupported.put("S3Bucket", s3Bucket);
     unsupported.put("S3Key", s3Key);
     unsupported.put("S3ObjectVersion", s3ObjectVersion);

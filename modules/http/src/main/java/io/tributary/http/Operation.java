@@ -1,7 +1,9 @@
 package io.tributary.http;
 
+import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletionStage;
@@ -112,7 +114,7 @@ record Operation(String name, String method, Path path, Limit limit, Access acce
           segments.add(segment.startsWith("{") && segment.endsWith("}") ? null : segment);
         }
       }
-      return new Path(pattern, java.util.Collections.unmodifiableList(segments), slash);
+      return new Path(pattern, Collections.unmodifiableList(segments), slash);
     }
 
     /**
@@ -153,7 +155,7 @@ record Operation(String name, String method, Path path, Limit limit, Access acce
       if (segment.indexOf('%') < 0) {
         return segment;
       }
-      java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream(segment.length());
+      ByteArrayOutputStream bytes = new ByteArrayOutputStream(segment.length());
       for (int i = 0; i < segment.length(); i++) {
         char c = segment.charAt(i);
         if (c == '%' && isHex(segment, i + 1) && isHex(segment, i + 2)) {
