@@ -4,7 +4,6 @@ import com.typesafe.config.Config;
 import io.tributary.api.Arns;
 import java.time.Duration;
 import java.util.LinkedHashMap;
-import java.util.LinkedHashSet;
 import java.util.Map;
 import java.util.Set;
 

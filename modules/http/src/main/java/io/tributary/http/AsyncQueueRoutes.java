@@ -1,16 +1,17 @@
 package io.tributary.http;
 
-import static org.apache.pekko.http.javadsl.server.PathMatchers.segment;
-
-import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.annotation.JsonInclude.Include;
+import com.fasterxml.jackson.annotation.JsonInclude;
 import io.tributary.api.Arns;
+import io.tributary.api.LambdaException;
 import io.tributary.cluster.async.Intake;
 import io.tributary.cluster.function.FunctionEntity;
 import java.time.Clock;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletionStage;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
-import org.apache.pekko.http.javadsl.server.AllDirectives;
-import org.apache.pekko.http.javadsl.server.Route;
 
 /**
  * {@code GET /tributary/functions/{fn}/async-queue} (Tributary's own, SigV4-signed like the rest):
@@ -18,7 +19,15 @@ import org.apache.pekko.http.javadsl.server.Route;
  * deliveries running, events waiting for a retry, and how many ended in each condition. And
  * {@code GET /tributary/functions/{fn}/async-events/{requestId}}: one event, queued or finished.
  */
-final class AsyncQueueRoutes extends AllDirectives {
+final class AsyncQueueRoutes {
+
+  record AsyncQueue(String functionName, long approximateDepth, long oldestEventAgeSeconds, long inFlight,
+                    long retrying, long deadLettered, Map<String, Long> outcomes) {}
+
+  /** One event: queued (Status, Attempts, AcceptedAt, NextAttemptAt) or finished (Status, Condition, Attempts, FinishedAt). */
+  @JsonInclude(Include.NON_NULL)
+  record AsyncEvent(String requestId, String functionName, String status, String condition, Integer attempts,
+                    String acceptedAt, String nextAttemptAt, String finishedAt) {}
 
   private final FunctionAsk asker;
   private final Intake intake;
@@ -32,39 +41,32 @@ final class AsyncQueueRoutes extends AllDirectives {
     this.clock = clock;
   }
 
-  Route route() {
-    return concat(
-        path(segment("tributary").slash("functions").slash(segment()).slash("async-queue"),
-            fn -> get(() -> completeWithFuture(queue(fn)))),
-        path(segment("tributary").slash("functions").slash(segment()).slash("async-events").slash(segment()),
-            (fn, requestId) -> get(() -> completeWithFuture(event(fn, requestId)))));
+  List<Operation> operations() {
+    return List.of(
+        Operation.get("GetAsyncQueue", "/tributary/functions/{FunctionName}/async-queue",
+            call -> queue(call.variable(0))),
+        Operation.get("GetAsyncEvent", "/tributary/functions/{FunctionName}/async-events/{RequestId}",
+            call -> event(call.variable(0), call.variable(1))));
   }
 
   /** One event by its request id: queued (with its attempts and next try) or finished (how, when). */
   private CompletionStage<HttpResponse> event(String reference, String requestId) {
     String name = FunctionRoutes.ref(arns, reference, null).name();
     return intake.lookup(name, requestId).thenApply(where -> {
-      ObjectNode o = JsonBody.MAPPER.createObjectNode();
-      o.put("RequestId", requestId);
-      o.put("FunctionName", name);
       if (where.queued() != null) {
         var q = where.queued();
-        o.put("Status", q.running() ? "Running" : q.attempts() > 0 ? "Retrying" : "Queued");
-        o.put("Attempts", q.attempts());
-        o.put("AcceptedAt", java.time.Instant.ofEpochMilli(q.acceptedAtMillis()).toString());
-        if (!q.running() && q.nextAttemptAtMillis() > clock.millis()) {
-          o.put("NextAttemptAt", java.time.Instant.ofEpochMilli(q.nextAttemptAtMillis()).toString());
-        }
-      } else if (where.ended() != null) {
-        o.put("Status", "Finished");
-        o.put("Condition", where.ended().condition());
-        o.put("Attempts", where.ended().attempts());
-        o.put("FinishedAt", where.ended().finishedAt().toString());
-      } else {
-        throw io.tributary.api.LambdaException.notFound("No event " + requestId + " of function " + name
-            + ": not accepted for it, or finished longer ago than tributary.async.outcome-retention.");
+        return Responses.json(200, new AsyncEvent(requestId, name,
+            q.running() ? "Running" : q.attempts() > 0 ? "Retrying" : "Queued", null, q.attempts(),
+            Instant.ofEpochMilli(q.acceptedAtMillis()).toString(),
+            !q.running() && q.nextAttemptAtMillis() > clock.millis()
+                ? Instant.ofEpochMilli(q.nextAttemptAtMillis()).toString() : null, null));
       }
-      return Responses.json(200, o);
+      if (where.ended() != null) {
+        return Responses.json(200, new AsyncEvent(requestId, name, "Finished", where.ended().condition(),
+            where.ended().attempts(), null, null, where.ended().finishedAt().toString()));
+      }
+      throw LambdaException.notFound("No event " + requestId + " of function " + name
+          + ": not accepted for it, or finished longer ago than tributary.async.outcome-retention.");
     });
   }
 
@@ -72,18 +74,9 @@ final class AsyncQueueRoutes extends AllDirectives {
     String name = FunctionRoutes.ref(arns, reference, null).name();
     return asker.<FunctionEntity.FunctionView>ask(name, r -> new FunctionEntity.Get(null, r))
         .thenCompose(exists -> intake.stats(name))
-        .thenApply(stats -> {
-          ObjectNode o = JsonBody.MAPPER.createObjectNode();
-          o.put("FunctionName", name);
-          o.put("ApproximateDepth", stats.depth());
-          o.put("OldestEventAgeSeconds", stats.oldestAcceptedAtMillis() == 0 ? 0
-              : Math.max(0, (clock.millis() - stats.oldestAcceptedAtMillis()) / 1000));
-          o.put("InFlight", stats.inFlight());
-          o.put("Retrying", stats.retrying());
-          o.put("DeadLettered", stats.deadLettered());
-          ObjectNode outcomes = o.putObject("Outcomes");
-          stats.finished().forEach(outcomes::put);
-          return Responses.json(200, o);
-        });
+        .thenApply(stats -> Responses.json(200, new AsyncQueue(name, stats.depth(),
+            stats.oldestAcceptedAtMillis() == 0 ? 0
+                : Math.max(0, (clock.millis() - stats.oldestAcceptedAtMillis()) / 1000),
+            stats.inFlight(), stats.retrying(), stats.deadLettered(), stats.finished())));
   }
 }

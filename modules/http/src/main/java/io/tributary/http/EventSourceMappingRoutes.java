@@ -1,9 +1,9 @@
 package io.tributary.http;
 
-import static org.apache.pekko.http.javadsl.server.PathMatchers.segment;
-
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonInclude.Include;
+import com.fasterxml.jackson.annotation.JsonProperty;
+import com.fasterxml.jackson.databind.JsonNode;
 import io.tributary.api.Arns;
 import io.tributary.api.EventSource;
 import io.tributary.api.EventSourceMapping;
@@ -14,9 +14,13 @@ import io.tributary.cluster.mapping.EventSourceMappingEntity;
 import io.tributary.cluster.mapping.MappingPollers;
 import io.tributary.cluster.mapping.PollerStats;
 import io.tributary.cluster.store.MappingRegistry;
+import io.tributary.http.Operation.Call;
 import java.math.BigDecimal;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -31,9 +35,6 @@ import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.javadsl.AskPattern;
 import org.apache.pekko.actor.typed.receptionist.Receptionist;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
-import org.apache.pekko.http.javadsl.server.AllDirectives;
-import org.apache.pekko.http.javadsl.server.Route;
-import org.apache.pekko.http.javadsl.unmarshalling.Unmarshaller;
 
 /**
  * Create/Get/Update/Delete/ListEventSourceMappings on {@code /2015-03-31/event-source-mappings},
@@ -42,20 +43,78 @@ import org.apache.pekko.http.javadsl.unmarshalling.Unmarshaller;
  * source gets AWS's "Unsupported … parameter" 400; members for features not built yet are refused
  * with a 400 that says so, never accepted and ignored.
  */
-final class EventSourceMappingRoutes extends AllDirectives {
+final class EventSourceMappingRoutes {
 
-  private static final Set<String> CREATE_FIELDS = Set.of("FunctionName", "Enabled", "BatchSize",
-      "MaximumBatchingWindowInSeconds", "StartingPosition", "Topics", "SelfManagedEventSource",
-      "SelfManagedKafkaEventSourceConfig", "EventSourceArn", "StartingPositionTimestamp", "FilterCriteria",
-      "FunctionResponseTypes", "DestinationConfig", "ScalingConfig", "MaximumRetryAttempts",
-      "BisectBatchOnFunctionError", "MaximumRecordAgeInSeconds", "ParallelizationFactor", "TumblingWindowInSeconds",
-      "Queues", "SourceAccessConfigurations", "Tags", "KMSKeyArn", "MetricsConfig", "ProvisionedPollerConfig",
-      "AmazonManagedKafkaEventSourceConfig", "DocumentDBEventSourceConfig");
-  private static final Set<String> UPDATE_FIELDS = Set.of("FunctionName", "Enabled", "BatchSize",
-      "MaximumBatchingWindowInSeconds", "FilterCriteria", "FunctionResponseTypes", "DestinationConfig",
-      "ScalingConfig", "MaximumRetryAttempts", "BisectBatchOnFunctionError", "MaximumRecordAgeInSeconds",
-      "ParallelizationFactor", "TumblingWindowInSeconds", "SourceAccessConfigurations", "KMSKeyArn", "MetricsConfig",
-      "ProvisionedPollerConfig", "DocumentDBEventSourceConfig");
+  // ---- request shapes ----
+
+  record CreateEventSourceMapping(String functionName, Boolean enabled, Integer batchSize,
+      Integer maximumBatchingWindowInSeconds, String startingPosition, List<String> topics,
+      SelfManagedEventSource selfManagedEventSource, SelfManagedKafkaEventSourceConfig selfManagedKafkaEventSourceConfig,
+      String eventSourceArn, Double startingPositionTimestamp, FilterCriteria filterCriteria,
+      List<String> functionResponseTypes, DestinationConfig destinationConfig, ScalingConfig scalingConfig,
+      Integer maximumRetryAttempts, Boolean bisectBatchOnFunctionError, Integer maximumRecordAgeInSeconds,
+      Integer parallelizationFactor, Integer tumblingWindowInSeconds, JsonNode queues,
+      JsonNode sourceAccessConfigurations, JsonNode tags, @JsonProperty("KMSKeyArn") JsonNode kmsKeyArn,
+      JsonNode metricsConfig, JsonNode provisionedPollerConfig, JsonNode amazonManagedKafkaEventSourceConfig,
+      @JsonProperty("DocumentDBEventSourceConfig") JsonNode documentDbEventSourceConfig) {}
+
+  record UpdateEventSourceMapping(String functionName, Boolean enabled, Integer batchSize,
+      Integer maximumBatchingWindowInSeconds, FilterCriteria filterCriteria, List<String> functionResponseTypes,
+      DestinationConfig destinationConfig, ScalingConfig scalingConfig, Integer maximumRetryAttempts,
+      Boolean bisectBatchOnFunctionError, Integer maximumRecordAgeInSeconds, Integer parallelizationFactor,
+      Integer tumblingWindowInSeconds, JsonNode sourceAccessConfigurations, @JsonProperty("KMSKeyArn") JsonNode kmsKeyArn,
+      JsonNode metricsConfig, JsonNode provisionedPollerConfig,
+      @JsonProperty("DocumentDBEventSourceConfig") JsonNode documentDbEventSourceConfig) {}
+
+  record SelfManagedEventSource(Endpoints endpoints) {}
+
+  record Endpoints(@JsonProperty("KAFKA_BOOTSTRAP_SERVERS") List<String> kafkaBootstrapServers) {}
+
+  record SelfManagedKafkaEventSourceConfig(String consumerGroupId) {}
+
+  record FilterCriteria(List<Filter> filters) {}
+
+  record Filter(String pattern) {}
+
+  /** A stream's on-failure destination; {@code OnSuccess} is refused whatever it holds. */
+  record DestinationConfig(@JsonInclude(Include.NON_NULL) JsonNode onSuccess, OnFailure onFailure) {}
+
+  record OnFailure(@JsonInclude(Include.NON_NULL) String destination) {}
+
+  record ScalingConfig(Integer maximumConcurrency) {}
+
+  // ---- response shapes ----
+
+  /** AWS's EventSourceMappingConfiguration: what a mapping's source takes, and only that. */
+  record EventSourceMappingConfiguration(@JsonProperty("UUID") String uuid, String eventSourceMappingArn,
+      @JsonInclude(Include.NON_NULL) String startingPosition,
+      @JsonInclude(Include.NON_NULL) BigDecimal startingPositionTimestamp, int batchSize,
+      int maximumBatchingWindowInSeconds, @JsonInclude(Include.NON_NULL) String eventSourceArn, String functionArn,
+      BigDecimal lastModified, String lastProcessingResult, String state, String stateTransitionReason,
+      @JsonInclude(Include.NON_NULL) FilterCriteria filterCriteria,
+      @JsonInclude(Include.NON_NULL) List<String> functionResponseTypes,
+      @JsonInclude(Include.NON_NULL) ScalingConfig scalingConfig,
+      @JsonInclude(Include.NON_NULL) Integer maximumRetryAttempts,
+      @JsonInclude(Include.NON_NULL) Integer maximumRecordAgeInSeconds,
+      @JsonInclude(Include.NON_NULL) Boolean bisectBatchOnFunctionError,
+      @JsonInclude(Include.NON_NULL) DestinationConfig destinationConfig,
+      @JsonInclude(Include.NON_NULL) Integer parallelizationFactor,
+      @JsonInclude(Include.NON_NULL) Integer tumblingWindowInSeconds,
+      @JsonInclude(Include.NON_NULL) List<String> topics,
+      @JsonInclude(Include.NON_NULL) SelfManagedEventSource selfManagedEventSource,
+      @JsonInclude(Include.NON_NULL) SelfManagedKafkaEventSourceConfig selfManagedKafkaEventSourceConfig) {}
+
+  record MappingList(List<EventSourceMappingConfiguration> eventSourceMappings,
+                     @JsonInclude(Include.NON_NULL) String nextMarker) {}
+
+  /** Tributary's operations view of a mapping's shards. */
+  record MappingShards(@JsonProperty("UUID") String uuid, String state, String lastProcessingResult, int nodesAsked,
+                       List<Shard> shards) {}
+
+  record Shard(String shard, String node, long recordsProcessed, long recordsDiscarded, String lastCheckpoint,
+               @JsonInclude(Include.NON_NULL) Long lag, @JsonInclude(Include.NON_NULL) Long lagMillis,
+               @JsonInclude(Include.NON_NULL) String lastError, @JsonInclude(Include.NON_NULL) String lastErrorAt) {}
+
   /** Accepted by AWS, not built here yet: refused rather than silently ignored. */
   private static final List<String> NOT_YET = List.of("Queues", "SourceAccessConfigurations", "KMSKeyArn",
       "MetricsConfig", "ProvisionedPollerConfig", "AmazonManagedKafkaEventSourceConfig", "DocumentDBEventSourceConfig");
@@ -87,52 +146,43 @@ final class EventSourceMappingRoutes extends AllDirectives {
     this.clock = clock;
   }
 
-  Route route() {
-    return concat(path(segment("tributary").slash("event-source-mappings").slash(segment()).slash("shards"),
-        uuid -> get(() -> completeWithFuture(shards(uuid)))), awsRoute());
+  List<Operation> operations() {
+    String mappings = "/2015-03-31/event-source-mappings/";
+    String mapping = "/2015-03-31/event-source-mappings/{UUID}";
+    return List.of(
+        Operation.post("CreateEventSourceMapping", mappings, this::create),
+        Operation.get("ListEventSourceMappings", mappings, call -> list(call.parameter("FunctionName"),
+            call.parameter("EventSourceArn"), call.query())),
+        Operation.get("GetEventSourceMapping", mapping, call -> ask(call.variable(0), EventSourceMappingEntity.Get::new)
+            .thenApply(m -> Responses.json(200, shape(m)))),
+        Operation.put("UpdateEventSourceMapping", mapping, this::update),
+        Operation.delete("DeleteEventSourceMapping", mapping, call -> ask(call.variable(0),
+            EventSourceMappingEntity.Delete::new).thenApply(m -> Responses.json(202, shape(m)))),
+        Operation.get("GetEventSourceMappingShards", "/tributary/event-source-mappings/{UUID}/shards",
+            call -> shards(call.variable(0))));
   }
 
-  private Route awsRoute() {
-    return pathPrefix(segment("2015-03-31").slash("event-source-mappings"), () -> concat(
-        pathEndOrSingleSlash(() -> concat(
-            post(() -> withBody(this::create)),
-            get(() -> parameterOptional("FunctionName", fn -> parameterOptional("EventSourceArn", source ->
-                parameterOptional("Marker", marker -> parameterOptional("MaxItems", max -> completeWithFuture(
-                    list(fn.orElse(null), source.orElse(null), marker.orElse(null), max.orElse(null)))))))))),
-        path(segment(), uuid -> concat(
-            get(() -> completeWithFuture(ask(uuid, EventSourceMappingEntity.Get::new)
-                .thenApply(m -> Responses.json(200, shape(m))))),
-            put(() -> withBody(body -> update(uuid, body))),
-            delete(() -> completeWithFuture(ask(uuid, EventSourceMappingEntity.Delete::new)
-                .thenApply(m -> Responses.json(202, shape(m)))))))));
-  }
-
-  private Route withBody(Function<byte[], CompletionStage<HttpResponse>> handler) {
-    return entity(Unmarshaller.entityToByteString(), body -> completeWithFuture(
-        CompletableFuture.completedFuture(body.toArray()).thenCompose(handler)));
-  }
-
-  private CompletionStage<HttpResponse> create(byte[] body) {
-    JsonBody b = JsonBody.parse(body, CREATE_FIELDS);
-    refuseNotYet(b);
-    String function = b.requiredString("FunctionName");
-    if (b.has("EventSourceArn")) {
-      String arn = b.string("EventSourceArn");
-      if (arn != null && arn.matches("arn:aws[a-zA-Z-]*:kinesis:.*")) {
-        return createShardedStreamMapping(b, function, arn, "Kinesis");
+  private CompletionStage<HttpResponse> create(Call call) {
+    CreateEventSourceMapping b = call.read(CreateEventSourceMapping.class);
+    Set<String> given = JsonBody.givenMembers(b);
+    refuseNotYet(given);
+    String function = required(b.functionName(), "FunctionName");
+    if (b.eventSourceArn() != null) {
+      String arn = b.eventSourceArn();
+      if (arn.matches("arn:aws[a-zA-Z-]*:kinesis:.*")) {
+        return createShardedStreamMapping(b, given, function, arn, "Kinesis");
       }
-      if (arn != null && arn.matches("arn:aws[a-zA-Z-]*:dynamodb:.*")) {
-        return createShardedStreamMapping(b, function, arn, "DynamoDB Streams");
+      if (arn.matches("arn:aws[a-zA-Z-]*:dynamodb:.*")) {
+        return createShardedStreamMapping(b, given, function, arn, "DynamoDB Streams");
       }
-      return createQueueMapping(b, function);
+      return createQueueMapping(b, given, function);
     }
-    JsonBody source = b.object("SelfManagedEventSource", Set.of("Endpoints"));
+    SelfManagedEventSource source = b.selfManagedEventSource();
     if (source == null) {
       throw LambdaException.invalidParameter("Give the source: SelfManagedEventSource with"
           + " Endpoints.KAFKA_BOOTSTRAP_SERVERS, and Topics.");
     }
-    List<String> brokers = source.object("Endpoints", Set.of("KAFKA_BOOTSTRAP_SERVERS"))
-        .stringList("KAFKA_BOOTSTRAP_SERVERS");
+    List<String> brokers = source.endpoints() == null ? null : source.endpoints().kafkaBootstrapServers();
     if (brokers == null || brokers.isEmpty() || brokers.size() > 10) {
       throw LambdaException.validation(brokers, "selfManagedEventSource.endpoints.KAFKA_BOOTSTRAP_SERVERS",
           "Member must have between 1 and 10 items");
@@ -142,7 +192,7 @@ final class EventSourceMappingRoutes extends AllDirectives {
         throw LambdaException.invalidParameter("The bootstrap server " + broker + " is not host:port.");
       }
     }
-    List<String> topics = b.stringList("Topics");
+    List<String> topics = b.topics();
     if (topics == null || topics.size() != 1) {
       throw LambdaException.invalidParameter("Topics must name exactly one topic.");
     }
@@ -151,32 +201,30 @@ final class EventSourceMappingRoutes extends AllDirectives {
           + " ^[^.]([a-zA-Z0-9\\-_.]+)");
     }
     Start start = start(b, "Kafka");
-    String group = null;
-    JsonBody kafka = b.object("SelfManagedKafkaEventSourceConfig", Set.of("ConsumerGroupId"));
-    if (kafka != null && kafka.string("ConsumerGroupId") != null) {
-      group = kafka.string("ConsumerGroupId");
-      if (!CONSUMER_GROUP.matcher(group).matches()) {
-        throw LambdaException.validation(group, "selfManagedKafkaEventSourceConfig.consumerGroupId",
-            "Member must satisfy regular expression pattern: [a-zA-Z0-9-\\/*:_+=.@-]*");
-      }
+    String group = b.selfManagedKafkaEventSourceConfig() == null ? null
+        : b.selfManagedKafkaEventSourceConfig().consumerGroupId();
+    if (group != null && !CONSUMER_GROUP.matcher(group).matches()) {
+      throw LambdaException.validation(group, "selfManagedKafkaEventSourceConfig.consumerGroupId",
+          "Member must satisfy regular expression pattern: [a-zA-Z0-9-\\/*:_+=.@-]*");
     }
-    int batchSize = b.has("BatchSize") ? batchSize(b.integer("BatchSize")) : 100;
-    int window = b.has("MaximumBatchingWindowInSeconds") ? window(b.integer("MaximumBatchingWindowInSeconds")) : 0;
-    boolean enabled = !Boolean.FALSE.equals(b.bool("Enabled"));
-    if (b.has("FunctionResponseTypes") && !b.stringList("FunctionResponseTypes").isEmpty()) {
+    int batchSize = b.batchSize() != null ? batchSize(b.batchSize()) : 100;
+    int window = b.maximumBatchingWindowInSeconds() != null ? window(b.maximumBatchingWindowInSeconds()) : 0;
+    boolean enabled = !Boolean.FALSE.equals(b.enabled());
+    if (b.functionResponseTypes() != null && !b.functionResponseTypes().isEmpty()) {
       throw kafkaResponseTypes();
     }
-    refuse(b, KINESIS_ONLY, "ScalingConfig");
-    return store(b, function, new EventSourceMapping(null, null, null, brokers, topics, group, batchSize, window,
-        start.position(), enabled, null, null, null, 0, filters(b), null,
-        onError(b, EventSourceMapping.OnError.DEFAULT), null, start.atMillis(), null, null));
+    refuse(given, KINESIS_ONLY, "ScalingConfig");
+    return store(function, new EventSourceMapping(null, null, null, brokers, topics, group, batchSize, window,
+        start.position(), enabled, null, null, null, 0, filters(b.filterCriteria()), null,
+        onError(b.maximumRetryAttempts(), b.maximumRecordAgeInSeconds(), b.bisectBatchOnFunctionError(),
+            b.destinationConfig(), EventSourceMapping.OnError.DEFAULT), null, start.atMillis(), null, null));
   }
 
   /** Where a stream mapping starts: {@code atMillis} for AT_TIMESTAMP. */
   private record Start(String position, Long atMillis) {}
 
-  private Start start(JsonBody b, String source) {
-    String position = b.string("StartingPosition");
+  private Start start(CreateEventSourceMapping b, String source) {
+    String position = b.startingPosition();
     boolean timestamps = !source.startsWith("DynamoDB");
     if (position == null) {
       throw LambdaException.invalidParameter("StartingPosition is required for a " + source + " source: TRIM_HORIZON"
@@ -190,7 +238,7 @@ final class EventSourceMappingRoutes extends AllDirectives {
       throw LambdaException.invalidParameter("StartingPosition AT_TIMESTAMP is not valid for a " + source + " source:"
           + " use TRIM_HORIZON or LATEST.");
     }
-    Double timestamp = b.number("StartingPositionTimestamp");
+    Double timestamp = b.startingPositionTimestamp();
     if (position.equals("AT_TIMESTAMP") != (timestamp != null)) {
       throw LambdaException.invalidParameter(timestamp == null
           ? "StartingPositionTimestamp (seconds since the epoch) is required with StartingPosition AT_TIMESTAMP."
@@ -208,26 +256,27 @@ final class EventSourceMappingRoutes extends AllDirectives {
    * A Kinesis or DynamoDB stream: a starting position, batches of 100 by default, the stream error
    * handling, partial batch responses (by sequence number).
    */
-  private CompletionStage<HttpResponse> createShardedStreamMapping(JsonBody b, String function, String arn,
-                                                                   String source) {
+  private CompletionStage<HttpResponse> createShardedStreamMapping(CreateEventSourceMapping b, Set<String> given,
+                                                                   String function, String arn, String source) {
     for (String kafkaOnly : List.of("Topics", "SelfManagedEventSource", "SelfManagedKafkaEventSourceConfig")) {
-      if (b.has(kafkaOnly)) {
+      if (given.contains(kafkaOnly)) {
         throw LambdaException.invalidParameter(kafkaOnly + " is not valid for a " + source + " event source; leave"
             + " it out.");
       }
     }
-    refuse(b, List.of(), "ScalingConfig");
+    refuse(given, List.of(), "ScalingConfig");
     sources.check(arn);
     Start start = start(b, source);
-    int batchSize = b.has("BatchSize") ? batchSize(b.integer("BatchSize")) : 100;
-    int window = b.has("MaximumBatchingWindowInSeconds") ? window(b.integer("MaximumBatchingWindowInSeconds")) : 0;
-    int parallelization = b.has("ParallelizationFactor") ? parallelization(b.integer("ParallelizationFactor")) : 1;
-    int tumbling = b.has("TumblingWindowInSeconds") ? tumbling(b.integer("TumblingWindowInSeconds")) : 0;
+    int batchSize = b.batchSize() != null ? batchSize(b.batchSize()) : 100;
+    int window = b.maximumBatchingWindowInSeconds() != null ? window(b.maximumBatchingWindowInSeconds()) : 0;
+    int parallelization = b.parallelizationFactor() != null ? parallelization(b.parallelizationFactor()) : 1;
+    int tumbling = b.tumblingWindowInSeconds() != null ? tumbling(b.tumblingWindowInSeconds()) : 0;
     oneBatchPerWindow(parallelization, tumbling);
-    return store(b, function, new EventSourceMapping(null, null, arn, null, null, null, batchSize, window,
-        start.position(), !Boolean.FALSE.equals(b.bool("Enabled")), null, null, null, 0, filters(b),
-        responseTypes(b), onError(b, EventSourceMapping.OnError.DEFAULT), null, start.atMillis(), parallelization,
-        tumbling));
+    return store(function, new EventSourceMapping(null, null, arn, null, null, null, batchSize, window,
+        start.position(), !Boolean.FALSE.equals(b.enabled()), null, null, null, 0, filters(b.filterCriteria()),
+        responseTypes(b.functionResponseTypes()), onError(b.maximumRetryAttempts(), b.maximumRecordAgeInSeconds(),
+            b.bisectBatchOnFunctionError(), b.destinationConfig(), EventSourceMapping.OnError.DEFAULT), null,
+        start.atMillis(), parallelization, tumbling));
   }
 
   private static int parallelization(Integer factor) {
@@ -248,8 +297,9 @@ final class EventSourceMappingRoutes extends AllDirectives {
   }
 
   /** An SQS queue: no starting position, batches of 10 by default, up to 10,000 with a batching window. */
-  private CompletionStage<HttpResponse> createQueueMapping(JsonBody b, String function) {
-    String arn = b.string("EventSourceArn");
+  private CompletionStage<HttpResponse> createQueueMapping(CreateEventSourceMapping b, Set<String> given,
+                                                           String function) {
+    String arn = b.eventSourceArn();
     if (!arn.matches("arn:aws[a-zA-Z-]*:sqs:.*")) {
       throw LambdaException.invalidParameter("EventSourceArn " + arn + " is not supported: this version of"
           + " Tributary reads SQS queues (arn:aws:sqs:<region>:<account>:<queue>), Kinesis streams"
@@ -259,18 +309,18 @@ final class EventSourceMappingRoutes extends AllDirectives {
     }
     for (String kafkaOnly : List.of("StartingPosition", "Topics", "SelfManagedEventSource",
         "SelfManagedKafkaEventSourceConfig")) {
-      if (b.has(kafkaOnly)) {
+      if (given.contains(kafkaOnly)) {
         throw LambdaException.invalidParameter(kafkaOnly + " is not valid for an SQS event source; leave it out.");
       }
     }
     sources.check(arn);
-    refuse(b, STREAM_ONLY, KINESIS_ONLY, "StartingPositionTimestamp");
-    int batchSize = b.has("BatchSize") ? batchSize(b.integer("BatchSize")) : 10;
-    int window = b.has("MaximumBatchingWindowInSeconds") ? window(b.integer("MaximumBatchingWindowInSeconds")) : 0;
+    refuse(given, STREAM_ONLY, KINESIS_ONLY, "StartingPositionTimestamp");
+    int batchSize = b.batchSize() != null ? batchSize(b.batchSize()) : 10;
+    int window = b.maximumBatchingWindowInSeconds() != null ? window(b.maximumBatchingWindowInSeconds()) : 0;
     queueBatching(batchSize, window);
-    return store(b, function, new EventSourceMapping(null, null, arn, null, null, null, batchSize, window, null,
-        !Boolean.FALSE.equals(b.bool("Enabled")), null, null, null, 0, filters(b), responseTypes(b), null,
-        maximumConcurrency(b), null, null, null));
+    return store(function, new EventSourceMapping(null, null, arn, null, null, null, batchSize, window, null,
+        !Boolean.FALSE.equals(b.enabled()), null, null, null, 0, filters(b.filterCriteria()),
+        responseTypes(b.functionResponseTypes()), null, maximumConcurrency(b.scalingConfig()), null, null, null));
   }
 
   private static void queueBatching(int batchSize, int window) {
@@ -284,7 +334,7 @@ final class EventSourceMappingRoutes extends AllDirectives {
    * Checks that the function exists and that this node can send to the on-failure destination,
    * then creates the mapping from {@code given} (its source and settings).
    */
-  private CompletionStage<HttpResponse> store(JsonBody b, String function, EventSourceMapping given) {
+  private CompletionStage<HttpResponse> store(String function, EventSourceMapping given) {
     Arns.FunctionRef ref = arns.parseFunction(function);
     String uuid = UUID.randomUUID().toString();
     boolean enabled = given.enabled();
@@ -312,43 +362,45 @@ final class EventSourceMappingRoutes extends AllDirectives {
   }
 
   /** Members are checked against the mapping's source, so the mapping is read first. */
-  private CompletionStage<HttpResponse> update(String uuid, byte[] body) {
-    JsonBody b = JsonBody.parse(body, UPDATE_FIELDS);
-    refuseNotYet(b);
-    Integer batchSize = b.has("BatchSize") ? batchSize(b.integer("BatchSize")) : null;
-    Integer window = b.has("MaximumBatchingWindowInSeconds") ? window(b.integer("MaximumBatchingWindowInSeconds"))
-        : null;
-    Boolean enabled = b.bool("Enabled");
-    List<String> filters = filters(b);
-    List<String> types = responseTypes(b);
-    Arns.FunctionRef function = b.has("FunctionName") ? arns.parseFunction(b.requiredString("FunctionName")) : null;
+  private CompletionStage<HttpResponse> update(Call call) {
+    String uuid = call.variable(0);
+    UpdateEventSourceMapping b = call.read(UpdateEventSourceMapping.class);
+    Set<String> given = JsonBody.givenMembers(b);
+    refuseNotYet(given);
+    Integer batchSize = b.batchSize() != null ? batchSize(b.batchSize()) : null;
+    Integer window = b.maximumBatchingWindowInSeconds() != null ? window(b.maximumBatchingWindowInSeconds()) : null;
+    Boolean enabled = b.enabled();
+    List<String> filters = filters(b.filterCriteria());
+    List<String> types = responseTypes(b.functionResponseTypes());
+    Arns.FunctionRef function = b.functionName() != null ? arns.parseFunction(b.functionName()) : null;
     return ask(uuid, EventSourceMappingEntity.Get::new).thenCompose(current -> {
       if (current.isStream()) {
-        refuse(b, current.isKafka() ? KINESIS_ONLY : List.of(), "ScalingConfig");
+        refuse(given, current.isKafka() ? KINESIS_ONLY : List.of(), "ScalingConfig");
         if (current.isKafka() && types != null && !types.isEmpty()) {
           throw kafkaResponseTypes();
         }
       } else {
-        refuse(b, STREAM_ONLY, KINESIS_ONLY);
+        refuse(given, STREAM_ONLY, KINESIS_ONLY);
         queueBatching(batchSize == null ? current.batchSize() : batchSize,
             window == null ? current.maximumBatchingWindowInSeconds() : window);
       }
       String functionArn = function == null ? null : arns.functionArn(function.name(), function.qualifier());
       EventSourceMapping.Changes changes;
       if (current.isStream()) {
-        EventSourceMapping.OnError errors = onError(b, current.errors());
+        EventSourceMapping.OnError errors = onError(b.maximumRetryAttempts(), b.maximumRecordAgeInSeconds(),
+            b.bisectBatchOnFunctionError(), b.destinationConfig(), current.errors());
         String onFailure = Objects.equals(errors.onFailure(), current.errors().onFailure()) ? null
             : errors.onFailure() == null ? EventSourceMapping.Changes.REMOVE : errors.onFailure();
-        Integer parallelization = b.has("ParallelizationFactor")
-            ? parallelization(b.integer("ParallelizationFactor")) : null;
-        Integer tumbling = b.has("TumblingWindowInSeconds") ? tumbling(b.integer("TumblingWindowInSeconds")) : null;
+        Integer parallelization = b.parallelizationFactor() != null ? parallelization(b.parallelizationFactor()) : null;
+        Integer tumbling = b.tumblingWindowInSeconds() != null ? tumbling(b.tumblingWindowInSeconds()) : null;
         oneBatchPerWindow(parallelization == null ? current.parallelization() : parallelization,
             tumbling == null ? current.tumblingWindow() : tumbling);
         changes = new EventSourceMapping.Changes(functionArn, batchSize, window, enabled, filters, types,
             errors.maximumRetryAttempts(), errors.maximumRecordAgeInSeconds(), errors.bisectBatchOnFunctionError(),
             onFailure, null, parallelization, tumbling);
       } else {
-        Integer concurrency = b.has("ScalingConfig") ? Objects.requireNonNullElse(maximumConcurrency(b), 0) : null;
+        Integer concurrency = b.scalingConfig() != null
+            ? Objects.requireNonNullElse(maximumConcurrency(b.scalingConfig()), 0) : null;
         changes = new EventSourceMapping.Changes(functionArn, batchSize, window, enabled, filters, types, null, null,
             null, null, concurrency, null, null);
       }
@@ -363,27 +415,23 @@ final class EventSourceMappingRoutes extends AllDirectives {
    * A stream's error handling: the members given, over {@code current}. AWS's ranges:
    * MaximumRetryAttempts −1 to 10,000, MaximumRecordAgeInSeconds −1 or 60 to 604,800.
    */
-  private static EventSourceMapping.OnError onError(JsonBody b, EventSourceMapping.OnError current) {
-    Integer retries = b.integer("MaximumRetryAttempts");
+  private static EventSourceMapping.OnError onError(Integer retries, Integer age, Boolean bisect,
+      DestinationConfig destinations, EventSourceMapping.OnError current) {
     if (retries != null && (retries < -1 || retries > 10_000)) {
       throw LambdaException.validation(retries, "maximumRetryAttempts", "Member must have value between -1 and"
           + " 10000");
     }
-    Integer age = b.integer("MaximumRecordAgeInSeconds");
     if (age != null && (age < -1 || age > 604_800 || (age >= 0 && age < 60))) {
       throw LambdaException.validation(age, "maximumRecordAgeInSeconds", "Member must be -1 (no limit) or have value"
           + " between 60 and 604800");
     }
-    Boolean bisect = b.bool("BisectBatchOnFunctionError");
     String onFailure = current.onFailure();
-    JsonBody destinations = b.object("DestinationConfig", Set.of("OnFailure", "OnSuccess"));
     if (destinations != null) {
-      if (destinations.has("OnSuccess")) {
+      if (JsonBody.given(destinations.onSuccess())) {
         throw LambdaException.invalidParameter("DestinationConfig.OnSuccess is not valid for an event source mapping:"
             + " AWS sends only the records of discarded batches, to OnFailure.");
       }
-      JsonBody failure = destinations.object("OnFailure", Set.of("Destination"));
-      onFailure = failure == null ? null : failure.string("Destination");
+      onFailure = destinations.onFailure() == null ? null : destinations.onFailure().destination();
       if (onFailure != null && onFailure.isEmpty()) {
         onFailure = null;
       }
@@ -394,9 +442,8 @@ final class EventSourceMappingRoutes extends AllDirectives {
   }
 
   /** {@code ScalingConfig.MaximumConcurrency} (2 to 1,000), or null when not given. */
-  private static Integer maximumConcurrency(JsonBody b) {
-    JsonBody scaling = b.object("ScalingConfig", Set.of("MaximumConcurrency"));
-    Integer max = scaling == null ? null : scaling.integer("MaximumConcurrency");
+  private static Integer maximumConcurrency(ScalingConfig scaling) {
+    Integer max = scaling == null ? null : scaling.maximumConcurrency();
     if (max != null && (max < 2 || max > 1000)) {
       throw LambdaException.validation(max, "scalingConfig.maximumConcurrency", "Member must have value between 2"
           + " and 1000");
@@ -405,10 +452,10 @@ final class EventSourceMappingRoutes extends AllDirectives {
   }
 
   /** AWS's answer to a member its source does not take. */
-  private static void refuse(JsonBody b, List<String> members, List<String> more, String... others) {
+  private static void refuse(Set<String> given, List<String> members, List<String> more, String... others) {
     for (List<String> group : List.of(members, more, List.of(others))) {
       for (String member : group) {
-        if (b.has(member)) {
+        if (given.contains(member)) {
           throw LambdaException.invalidParameter("Unsupported " + member + " parameter for given event source mapping"
               + " type.");
         }
@@ -416,8 +463,8 @@ final class EventSourceMappingRoutes extends AllDirectives {
     }
   }
 
-  private static void refuse(JsonBody b, List<String> members, String... others) {
-    refuse(b, members, List.of(), others);
+  private static void refuse(Set<String> given, List<String> members, String... others) {
+    refuse(given, members, List.of(), others);
   }
 
   private static LambdaException kafkaResponseTypes() {
@@ -425,43 +472,36 @@ final class EventSourceMappingRoutes extends AllDirectives {
         + " version of Tributary (it takes partial batch responses from SQS mappings); leave it out.");
   }
 
-  private CompletionStage<HttpResponse> list(String function, String source, String marker, String maxItems) {
-    int max = FunctionRoutes.maxItems(maxItems == null ? Map.of() : Map.of("MaxItems", maxItems));
+  private CompletionStage<HttpResponse> list(String function, String source, Map<String, String> query) {
+    Paging.Request request = Paging.request(query, 10_000);
     String functionArn = function == null ? null : arns.functionArn(arns.parseFunction(function).name(),
         arns.parseFunction(function).qualifier());
     return registry.all().thenApply(all -> {
       List<EventSourceMapping> matching = all.stream()
           .filter(m -> functionArn == null || m.functionArn().equals(functionArn))
           .filter(m -> source == null || source.equals(m.eventSourceArn()))
-          .filter(m -> marker == null || m.uuid().compareTo(marker) > 0)
           .toList();
-      ObjectNode o = JsonBody.MAPPER.createObjectNode();
-      ArrayNode page = o.putArray("EventSourceMappings");
-      matching.stream().limit(max).forEach(m -> page.add(shape(m)));
-      if (matching.size() > max) {
-        o.put("NextMarker", matching.get(max - 1).uuid());
-      }
-      return Responses.json(200, o);
+      Paging.Page<EventSourceMapping> page = Paging.page(matching, EventSourceMapping::uuid, request);
+      return Responses.json(200, new MappingList(page.items().stream().map(this::shape).toList(),
+          page.nextMarker()));
     });
   }
 
   /** {@code FilterCriteria.Filters[].Pattern}, checked by the same engine that applies them; null when absent. */
-  private List<String> filters(JsonBody b) {
-    JsonBody criteria = b.object("FilterCriteria", Set.of("Filters"));
+  private List<String> filters(FilterCriteria criteria) {
     if (criteria == null) {
       return null;
     }
-    List<String> patterns = new java.util.ArrayList<>();
-    for (JsonBody filter : criteria.objectList("Filters", Set.of("Pattern"))) {
-      patterns.add(filter.string("Pattern"));
+    List<String> patterns = new ArrayList<>();
+    for (Filter filter : criteria.filters() == null ? List.<Filter>of() : criteria.filters()) {
+      patterns.add(filter.pattern());
     }
     sources.checkFilters(patterns);
     return patterns;
   }
 
   /** {@code FunctionResponseTypes}: empty, or ReportBatchItemFailures; null when absent. */
-  private static List<String> responseTypes(JsonBody b) {
-    List<String> types = b.stringList("FunctionResponseTypes");
+  private static List<String> responseTypes(List<String> types) {
     if (types == null) {
       return null;
     }
@@ -474,13 +514,20 @@ final class EventSourceMappingRoutes extends AllDirectives {
     return types;
   }
 
-  private static void refuseNotYet(JsonBody b) {
+  private static void refuseNotYet(Set<String> given) {
     for (String member : NOT_YET) {
-      if (b.has(member)) {
+      if (given.contains(member)) {
         throw LambdaException.invalidParameter(member + " is not supported yet by this version of Tributary's event"
             + " source mappings; leave it out.");
       }
     }
+  }
+
+  private static String required(String value, String member) {
+    if (value == null) {
+      throw LambdaException.invalidParameter(member + " is required.");
+    }
+    return value;
   }
 
   private static int batchSize(Integer size) {
@@ -524,94 +571,44 @@ final class EventSourceMappingRoutes extends AllDirectives {
                   .toCompletableFuture().exceptionally(failure -> null))
               .toList();
           return CompletableFuture.allOf(asks.toArray(CompletableFuture[]::new)).thenApply(v -> {
-            ObjectNode o = JsonBody.MAPPER.createObjectNode();
-            o.put("UUID", uuid);
-            o.put("State", mapping.state());
-            o.put("LastProcessingResult", mapping.lastProcessingResult());
-            o.put("NodesAsked", asks.size());
-            ArrayNode shards = o.putArray("Shards");
-            asks.stream().map(CompletableFuture::join).filter(java.util.Objects::nonNull)
+            List<Shard> shards = new ArrayList<>();
+            asks.stream().map(CompletableFuture::join).filter(Objects::nonNull)
                 .forEach(node -> node.shards().stream()
-                    .sorted(java.util.Comparator.comparing(PollerStats.Shard::shard))
-                    .forEach(s -> {
-                      ObjectNode shard = shards.addObject();
-                      shard.put("Shard", s.shard());
-                      shard.put("Node", node.node());
-                      shard.put("RecordsProcessed", s.recordsProcessed());
-                      shard.put("RecordsDiscarded", s.recordsDiscarded());
-                      shard.put("LastCheckpoint", s.lastCheckpoint());
-                      if (s.lag() != null) {
-                        shard.put("Lag", s.lag());
-                      }
-                      if (s.lagMillis() != null) {
-                        shard.put("LagMillis", s.lagMillis());
-                      }
-                      if (s.lastError() != null) {
-                        shard.put("LastError", s.lastError());
-                        shard.put("LastErrorAt", java.time.Instant.ofEpochMilli(s.lastErrorAtMillis()).toString());
-                      }
-                    }));
-            return Responses.json(200, o);
+                    .sorted(Comparator.comparing(PollerStats.Shard::shard))
+                    .forEach(s -> shards.add(new Shard(s.shard(), node.node(), s.recordsProcessed(),
+                        s.recordsDiscarded(), s.lastCheckpoint(), s.lag(), s.lagMillis(), s.lastError(),
+                        s.lastError() == null ? null
+                            : Instant.ofEpochMilli(s.lastErrorAtMillis()).toString()))));
+            return Responses.json(200, new MappingShards(uuid, mapping.state(), mapping.lastProcessingResult(),
+                asks.size(), shards));
           });
         }));
   }
 
   /** AWS's EventSourceMappingConfiguration. */
-  ObjectNode shape(EventSourceMapping m) {
-    ObjectNode o = JsonBody.MAPPER.createObjectNode();
-    o.put("UUID", m.uuid());
-    o.put("EventSourceMappingArn", "arn:aws:lambda:" + arns.region() + ":" + arns.accountId()
-        + ":event-source-mapping:" + m.uuid());
-    if (m.startingPosition() != null) {
-      o.put("StartingPosition", m.startingPosition());
-    }
-    if (m.startingPositionTimestampMillis() != null) {
-      o.put("StartingPositionTimestamp", BigDecimal.valueOf(m.startingPositionTimestampMillis()).movePointLeft(3));
-    }
-    o.put("BatchSize", m.batchSize());
-    o.put("MaximumBatchingWindowInSeconds", m.maximumBatchingWindowInSeconds());
-    if (m.eventSourceArn() != null) {
-      o.put("EventSourceArn", m.eventSourceArn());
-    }
-    o.put("FunctionArn", m.functionArn());
-    o.put("LastModified", BigDecimal.valueOf(m.lastModifiedMillis()).movePointLeft(3));
-    o.put("LastProcessingResult", m.lastProcessingResult());
-    o.put("State", m.state());
-    o.put("StateTransitionReason", m.stateTransitionReason());
-    if (!m.filterPatterns().isEmpty()) {
-      ArrayNode filters = o.putObject("FilterCriteria").putArray("Filters");
-      m.filterPatterns().forEach(pattern -> filters.addObject().put("Pattern", pattern));
-    }
-    if (!m.isKafka()) {
-      ArrayNode types = o.putArray("FunctionResponseTypes");
-      m.functionResponseTypes().forEach(types::add);
-      if (m.maximumConcurrency() != null) {
-        o.putObject("ScalingConfig").put("MaximumConcurrency", m.maximumConcurrency());
-      }
-    }
-    if (m.isStream()) {
-      EventSourceMapping.OnError errors = m.errors();
-      o.put("MaximumRetryAttempts", errors.maximumRetryAttempts());
-      o.put("MaximumRecordAgeInSeconds", errors.maximumRecordAgeInSeconds());
-      o.put("BisectBatchOnFunctionError", errors.bisectBatchOnFunctionError());
-      ObjectNode onFailure = o.putObject("DestinationConfig").putObject("OnFailure");
-      if (errors.onFailure() != null) {
-        onFailure.put("Destination", errors.onFailure());
-      }
-    }
-    if (m.placesShards()) {
-      o.put("ParallelizationFactor", m.parallelization());
-      o.put("TumblingWindowInSeconds", m.tumblingWindow());
-    }
-    if (m.isKafka()) {
-      ArrayNode topics = o.putArray("Topics");
-      m.topics().forEach(topics::add);
-      ArrayNode servers = o.putObject("SelfManagedEventSource").putObject("Endpoints")
-          .putArray("KAFKA_BOOTSTRAP_SERVERS");
-      m.bootstrapServers().forEach(servers::add);
-      o.putObject("SelfManagedKafkaEventSourceConfig").put("ConsumerGroupId",
-          m.consumerGroupId() == null ? m.uuid() : m.consumerGroupId());
-    }
-    return o;
+  EventSourceMappingConfiguration shape(EventSourceMapping m) {
+    EventSourceMapping.OnError errors = m.errors();
+    return new EventSourceMappingConfiguration(m.uuid(),
+        "arn:aws:lambda:" + arns.region() + ":" + arns.accountId() + ":event-source-mapping:" + m.uuid(),
+        m.startingPosition(),
+        m.startingPositionTimestampMillis() == null ? null
+            : BigDecimal.valueOf(m.startingPositionTimestampMillis()).movePointLeft(3),
+        m.batchSize(), m.maximumBatchingWindowInSeconds(), m.eventSourceArn(), m.functionArn(),
+        BigDecimal.valueOf(m.lastModifiedMillis()).movePointLeft(3), m.lastProcessingResult(), m.state(),
+        m.stateTransitionReason(),
+        m.filterPatterns().isEmpty() ? null
+            : new FilterCriteria(m.filterPatterns().stream().map(Filter::new).toList()),
+        m.isKafka() ? null : m.functionResponseTypes(),
+        m.isKafka() || m.maximumConcurrency() == null ? null : new ScalingConfig(m.maximumConcurrency()),
+        m.isStream() ? errors.maximumRetryAttempts() : null,
+        m.isStream() ? errors.maximumRecordAgeInSeconds() : null,
+        m.isStream() ? errors.bisectBatchOnFunctionError() : null,
+        m.isStream() ? new DestinationConfig(null, new OnFailure(errors.onFailure())) : null,
+        m.placesShards() ? m.parallelization() : null,
+        m.placesShards() ? m.tumblingWindow() : null,
+        m.isKafka() ? m.topics() : null,
+        m.isKafka() ? new SelfManagedEventSource(new Endpoints(m.bootstrapServers())) : null,
+        m.isKafka() ? new SelfManagedKafkaEventSourceConfig(m.consumerGroupId() == null ? m.uuid()
+            : m.consumerGroupId()) : null);
   }
 }

@@ -1,9 +1,9 @@
 package io.tributary.http;
 
-import static org.apache.pekko.http.javadsl.server.PathMatchers.segment;
-
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonInclude.Include;
+import com.fasterxml.jackson.annotation.JsonProperty;
+import com.fasterxml.jackson.databind.JsonNode;
 import io.tributary.api.AliasConfig;
 import io.tributary.api.Arns;
 import io.tributary.api.CodePackage;
@@ -14,29 +14,32 @@ import io.tributary.api.LambdaException;
 import io.tributary.api.PolicyStatement;
 import io.tributary.api.Validation;
 import io.tributary.cluster.Reply;
-import io.tributary.cluster.function.FunctionEntity.Command;
 import io.tributary.cluster.function.FunctionEntity;
+import io.tributary.cluster.function.FunctionEntity.Command;
 import io.tributary.cluster.store.CodeStore;
 import io.tributary.cluster.store.FunctionRegistry;
-import java.nio.charset.StandardCharsets;
+import io.tributary.http.Operation.Call;
+import io.tributary.http.Operation.Limit;
+import io.tributary.http.Shapes.Alias;
+import io.tributary.http.Shapes.DeadLetterConfig;
+import io.tributary.http.Shapes.EphemeralStorage;
+import io.tributary.http.Shapes.FunctionConfiguration;
+import io.tributary.http.Shapes.LoggingConfig;
+import io.tributary.http.Shapes.RoutingConfig;
+import io.tributary.http.Shapes.TracingConfig;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
 import java.util.function.Function;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
-import org.apache.pekko.http.javadsl.model.HttpRequest;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
-import org.apache.pekko.http.javadsl.server.AllDirectives;
-import org.apache.pekko.http.javadsl.server.Route;
-import org.apache.pekko.http.javadsl.unmarshalling.Unmarshaller;
 
 /**
  * The Lambda control plane for functions: CRUD, code, versions, aliases, concurrency, resource
@@ -44,29 +47,80 @@ import org.apache.pekko.http.javadsl.unmarshalling.Unmarshaller;
  * validated here (shape and limits); everything that depends on the function's current state is
  * decided by its {@link FunctionEntity}.
  */
-final class FunctionRoutes extends AllDirectives {
+final class FunctionRoutes {
 
   /** Settings of the control plane that come from configuration. */
   record Settings(Set<String> runtimes, int accountConcurrency, int minimumUnreserved, Duration askTimeout) {}
 
-  private static final Set<String> CREATE_FIELDS = Set.of("FunctionName", "Runtime", "Role", "Handler", "Code",
-      "Description", "Timeout", "MemorySize", "Publish", "Environment", "TracingConfig", "KMSKeyArn", "Tags",
-      "Architectures", "EphemeralStorage", "LoggingConfig", "DeadLetterConfig", "PackageType", "Layers", "VpcConfig",
-      "FileSystemConfigs", "ImageConfig", "CodeSigningConfigArn", "SnapStart");
-  private static final Set<String> UPDATE_CONFIG_FIELDS = Set.of("Role", "Handler", "Description", "Timeout",
-      "MemorySize", "VpcConfig", "Environment", "Runtime", "DeadLetterConfig", "KMSKeyArn", "TracingConfig",
-      "RevisionId", "Layers", "FileSystemConfigs", "ImageConfig", "EphemeralStorage", "SnapStart", "LoggingConfig");
-  private static final Set<String> CODE_FIELDS = Set.of("ZipFile", "S3Bucket", "S3Key", "S3ObjectVersion", "ImageUri",
-      "SourceKMSKeyArn");
-  private static final Set<String> UPDATE_CODE_FIELDS = Set.of("ZipFile", "S3Bucket", "S3Key", "S3ObjectVersion",
-      "ImageUri", "Publish", "DryRun", "RevisionId", "Architectures", "SourceKMSKeyArn");
-  private static final Set<String> ALIAS_FIELDS = Set.of("Name", "FunctionVersion", "Description", "RoutingConfig",
-      "RevisionId");
-  private static final Set<String> PERMISSION_FIELDS = Set.of("StatementId", "Action", "Principal", "SourceArn",
-      "SourceAccount", "EventSourceToken", "RevisionId", "PrincipalOrgID", "FunctionUrlAuthType", "InvokedViaFunctionUrl");
-  private static final int PAGE_LIMIT = 50;
+  // ---- request shapes ----
 
-  private final ClusterSharding sharding;
+  record CreateFunction(String functionName, String runtime, String role, String handler, Code code,
+      String description, Integer timeout, Integer memorySize, Boolean publish, Shapes.Environment environment,
+      TracingConfig tracingConfig, @JsonProperty("KMSKeyArn") String kmsKeyArn, Map<String, String> tags,
+      List<String> architectures, EphemeralStorage ephemeralStorage, LoggingConfig loggingConfig,
+      DeadLetterConfig deadLetterConfig, String packageType, JsonNode layers, JsonNode vpcConfig,
+      JsonNode fileSystemConfigs, JsonNode imageConfig, JsonNode codeSigningConfigArn, SnapStart snapStart) {}
+
+  /** The deployment package: a zip in base64; the others name stores Tributary does not have. */
+  record Code(String zipFile, JsonNode s3Bucket, JsonNode s3Key, JsonNode s3ObjectVersion, JsonNode imageUri,
+              @JsonProperty("SourceKMSKeyArn") JsonNode sourceKmsKeyArn) {}
+
+  record SnapStart(String applyOn) {}
+
+  record UpdateFunctionConfiguration(String role, String handler, String description, Integer timeout,
+      Integer memorySize, JsonNode vpcConfig, Shapes.Environment environment, String runtime,
+      DeadLetterConfig deadLetterConfig, @JsonProperty("KMSKeyArn") String kmsKeyArn, TracingConfig tracingConfig,
+      String revisionId, JsonNode layers, JsonNode fileSystemConfigs, JsonNode imageConfig,
+      EphemeralStorage ephemeralStorage, SnapStart snapStart, LoggingConfig loggingConfig) {}
+
+  record UpdateFunctionCode(String zipFile, JsonNode s3Bucket, JsonNode s3Key, JsonNode s3ObjectVersion,
+      JsonNode imageUri, Boolean publish, Boolean dryRun, String revisionId, List<String> architectures,
+      @JsonProperty("SourceKMSKeyArn") JsonNode sourceKmsKeyArn) {}
+
+  record PublishVersion(String codeSha256, String description, String revisionId) {}
+
+  record AliasRequest(String name, String functionVersion, String description, RoutingConfig routingConfig,
+                      String revisionId) {}
+
+  record AddPermission(String statementId, String action, String principal, String sourceArn, String sourceAccount,
+      String eventSourceToken, String revisionId, @JsonProperty("PrincipalOrgID") String principalOrgId,
+      String functionUrlAuthType, JsonNode invokedViaFunctionUrl) {}
+
+  record PutFunctionConcurrency(Integer reservedConcurrentExecutions) {}
+
+  record TagResource(Map<String, String> tags) {}
+
+  // ---- response shapes ----
+
+  record GetFunction(FunctionConfiguration configuration, CodeLocation code,
+                     @JsonInclude(Include.NON_NULL) Map<String, String> tags,
+                     @JsonInclude(Include.NON_NULL) Concurrency concurrency) {}
+
+  record CodeLocation(String repositoryType, String location) {}
+
+  record Concurrency(@JsonInclude(Include.NON_NULL) Integer reservedConcurrentExecutions) {}
+
+  record FunctionList(List<FunctionConfiguration> functions, @JsonInclude(Include.NON_NULL) String nextMarker) {}
+
+  record VersionList(List<FunctionConfiguration> versions, @JsonInclude(Include.NON_NULL) String nextMarker) {}
+
+  record AliasList(List<Alias> aliases, @JsonInclude(Include.NON_NULL) String nextMarker) {}
+
+  record AccountSettings(AccountLimit accountLimit, AccountUsage accountUsage) {}
+
+  record AccountLimit(long totalCodeSize, long codeSizeUnzipped, long codeSizeZipped, int concurrentExecutions,
+                      int unreservedConcurrentExecutions) {}
+
+  record AccountUsage(long totalCodeSize, int functionCount) {}
+
+  /** AddPermission's answer: the statement as a JSON string, as AWS sends it. */
+  record AddedStatement(String statement) {}
+
+  /** GetPolicy's answer: the policy document as a JSON string. */
+  record Policy(String policy, String revisionId) {}
+
+  record Tags(Map<String, String> tags) {}
+
   private final FunctionRegistry registry;
   private final CodeStore codeStore;
   private final CodeUrls codeUrls;
@@ -74,14 +128,11 @@ final class FunctionRoutes extends AllDirectives {
   private final Destination.Resolver destinations;
   private final Shapes shapes;
   private final Settings settings;
-  private final Executor executor;
   private final FunctionAsk asker;
 
   FunctionRoutes(ClusterSharding sharding, FunctionRegistry registry, CodeStore codeStore, CodeUrls codeUrls, Arns arns,
                  Destination.Resolver destinations, Settings settings, Executor executor) {
-    this.sharding = sharding;
     this.destinations = destinations;
-    this.executor = executor;
     this.registry = registry;
     this.codeStore = codeStore;
     this.codeUrls = codeUrls;
@@ -91,127 +142,88 @@ final class FunctionRoutes extends AllDirectives {
     this.asker = new FunctionAsk(sharding, settings.askTimeout(), executor);
   }
 
-  Route route() {
-    return concat(
-        pathPrefix(segment("2015-03-31").slash("functions"), () -> concat(
-            pathEndOrSingleSlash(this::functionsCollection),
-            pathPrefix(segment(), this::function))),
-        path(segment("2017-10-31").slash("functions").slash(segment()).slash("concurrency"), fn -> concat(
-            put(() -> operation(b -> putConcurrency(fn, b))),
-            delete(() -> completeWithFuture(deleteConcurrency(fn))))),
-        path(segment("2019-09-30").slash("functions").slash(segment()).slash("concurrency"),
-            fn -> get(() -> completeWithFuture(getConcurrency(fn)))),
-        path(segment("2017-03-31").slash("tags").slash(segment()), this::tags),
-        pathPrefix(segment("2016-08-19").slash("account-settings"),
-            () -> pathEndOrSingleSlash(() -> get(() -> completeWithFuture(accountSettings())))));
-  }
-
-  private Route functionsCollection() {
-    return concat(
-        post(() -> operation(this::createFunction)),
-        get(() -> parameterMap(q -> completeWithFuture(listFunctions(q)))));
-  }
-
-  private Route function(String fn) {
-    return concat(
-        pathEnd(() -> concat(
-            get(() -> parameterMap(q -> completeWithFuture(getFunction(fn, q)))),
-            delete(() -> parameterMap(q -> completeWithFuture(deleteFunction(fn, q)))))),
-        path("configuration", () -> concat(
-            get(() -> parameterMap(q -> completeWithFuture(getConfiguration(fn, q)))),
-            put(() -> operation(b -> updateConfiguration(fn, b))))),
-        path("code", () -> put(() -> operation(b -> updateCode(fn, b)))),
-        path("versions", () -> concat(
-            post(() -> operation(b -> publishVersion(fn, b))),
-            get(() -> parameterMap(q -> completeWithFuture(listVersions(fn, q)))))),
-        pathPrefix("aliases", () -> aliases(fn)),
-        pathPrefix("policy", () -> policy(fn)));
-  }
-
-  private Route aliases(String fn) {
-    return concat(
-        pathEnd(() -> concat(
-            post(() -> operation(b -> createAlias(fn, b))),
-            get(() -> parameterMap(q -> completeWithFuture(listAliases(fn, q)))))),
-        path(segment(), alias -> concat(
-            get(() -> completeWithFuture(getAlias(fn, alias))),
-            put(() -> operation(b -> updateAlias(fn, alias, b))),
-            delete(() -> completeWithFuture(deleteAlias(fn, alias))))));
-  }
-
-  private Route policy(String fn) {
-    return concat(
-        pathEnd(() -> concat(
-            post(() -> parameterMap(q -> operation(b -> addPermission(fn, q, b)))),
-            get(() -> parameterMap(q -> completeWithFuture(getPolicy(fn, q)))))),
-        path(segment(), sid -> delete(() -> parameterMap(q -> completeWithFuture(removePermission(fn, sid, q))))));
-  }
-
-  private Route tags(String arn) {
-    return concat(
-        get(() -> completeWithFuture(listTags(arn))),
-        post(() -> operation(b -> tagResource(arn, b))),
-        delete(() -> parameterMultiMap(q -> completeWithFuture(untagResource(arn, q)))));
-  }
-
-  private Route operation(Function<byte[], CompletionStage<HttpResponse>> handler) {
-    return entity(Unmarshaller.entityToByteString(), body -> completeWithFuture(
-        CompletableFuture.completedFuture(body.toArray()).thenCompose(handler)));
+  List<Operation> operations() {
+    String functions = "/2015-03-31/functions/";
+    String function = "/2015-03-31/functions/{FunctionName}";
+    return List.of(
+        Operation.post("CreateFunction", functions, this::createFunction).limit(Limit.CODE),
+        Operation.get("ListFunctions", functions, call -> listFunctions(call.query())),
+        Operation.get("GetFunction", function, call -> getFunction(call.variable(0), call.query())),
+        Operation.delete("DeleteFunction", function, call -> deleteFunction(call.variable(0), call.query())),
+        Operation.get("GetFunctionConfiguration", function + "/configuration",
+            call -> getConfiguration(call.variable(0), call.query())),
+        Operation.put("UpdateFunctionConfiguration", function + "/configuration", this::updateConfiguration),
+        Operation.put("UpdateFunctionCode", function + "/code", this::updateCode).limit(Limit.CODE),
+        Operation.post("PublishVersion", function + "/versions", this::publishVersion),
+        Operation.get("ListVersionsByFunction", function + "/versions",
+            call -> listVersions(call.variable(0), call.query())),
+        Operation.post("CreateAlias", function + "/aliases", this::createAlias),
+        Operation.get("ListAliases", function + "/aliases", call -> listAliases(call.variable(0), call.query())),
+        Operation.get("GetAlias", function + "/aliases/{Name}", call -> getAlias(call.variable(0), call.variable(1))),
+        Operation.put("UpdateAlias", function + "/aliases/{Name}", this::updateAlias),
+        Operation.delete("DeleteAlias", function + "/aliases/{Name}",
+            call -> deleteAlias(call.variable(0), call.variable(1))),
+        Operation.post("AddPermission", function + "/policy", this::addPermission),
+        Operation.get("GetPolicy", function + "/policy", call -> getPolicy(call.variable(0), call.query())),
+        Operation.delete("RemovePermission", function + "/policy/{StatementId}",
+            call -> removePermission(call.variable(0), call.variable(1), call.query())),
+        Operation.put("PutFunctionConcurrency", "/2017-10-31/functions/{FunctionName}/concurrency",
+            this::putConcurrency),
+        Operation.delete("DeleteFunctionConcurrency", "/2017-10-31/functions/{FunctionName}/concurrency",
+            call -> deleteConcurrency(call.variable(0))),
+        Operation.get("GetFunctionConcurrency", "/2019-09-30/functions/{FunctionName}/concurrency",
+            call -> getConcurrency(call.variable(0))),
+        Operation.get("ListTags", "/2017-03-31/tags/{ARN}", call -> listTags(call.variable(0))),
+        Operation.post("TagResource", "/2017-03-31/tags/{ARN}", this::tagResource),
+        Operation.delete("UntagResource", "/2017-03-31/tags/{ARN}",
+            call -> untagResource(call.variable(0), call.request().getUri().query().toMultiMap())),
+        Operation.get("GetAccountSettings", "/2016-08-19/account-settings/", call -> accountSettings()));
   }
 
   // ---- functions ----
 
-  private CompletionStage<HttpResponse> createFunction(byte[] body) {
-    JsonBody b = JsonBody.parse(body, CREATE_FIELDS);
-    String name = Validation.functionName(b.string("FunctionName"));
-    refuseUnsupported(b);
-    String packageType = b.string("PackageType");
-    if (packageType != null && !packageType.equals("Zip")) {
-      throw LambdaException.invalidParameter("PackageType " + packageType + " is not supported by Tributary: "
+  private CompletionStage<HttpResponse> createFunction(Call call) {
+    CreateFunction b = call.read(CreateFunction.class);
+    String name = Validation.functionName(b.functionName());
+    refuseUnsupported(b.layers(), b.vpcConfig(), b.fileSystemConfigs(), b.imageConfig(), b.codeSigningConfigArn(),
+        b.snapStart());
+    if (b.packageType() != null && !b.packageType().equals("Zip")) {
+      throw LambdaException.invalidParameter("PackageType " + b.packageType() + " is not supported by Tributary: "
           + "container images cannot run here. Use PackageType Zip with Code.ZipFile.");
     }
-    String runtime = b.string("Runtime");
-    String handler = b.string("Handler");
-    if (runtime == null || handler == null) {
+    if (b.runtime() == null || b.handler() == null) {
       throw LambdaException.invalidParameter(
           "Runtime and Handler are mandatory parameters for functions created with deployment packages.");
     }
-    JsonBody code = b.object("Code", CODE_FIELDS);
+    Code code = b.code();
     if (code == null) {
       throw LambdaException.invalidParameter("Code is required: give the deployment package as Code.ZipFile (base64).");
     }
-    CodePackage zip = zipOf(code);
-    List<String> architectures = architectures(b.stringList("Architectures"));
-    FunctionConfig config = new FunctionConfig(name, FunctionConfig.LATEST, runtime(runtime), Validation.role(b.string("Role")),
-        Validation.handler(handler), Validation.description(b.string("Description")),
-        b.has("Timeout") ? Validation.timeout(b.integer("Timeout")) : FunctionConfig.DEFAULT_TIMEOUT,
-        b.has("MemorySize") ? Validation.memorySize(b.integer("MemorySize")) : FunctionConfig.DEFAULT_MEMORY_SIZE,
-        environment(b), zip.sha256Base64(), zip.size(), zip.sha256Hex(), architectures, ephemeralStorage(b),
-        tracingMode(b), b.string("KMSKeyArn"), deadLetterTarget(b), loggingConfig(b, name), null, null, null, null);
-    Map<String, String> tags = tags(b.stringMap("Tags"));
-    boolean publish = Boolean.TRUE.equals(b.bool("Publish"));
+    CodePackage zip = zipOf(code.zipFile(), code.s3Bucket(), code.s3Key(), code.s3ObjectVersion(), code.imageUri());
+    List<String> architectures = architectures(b.architectures());
+    FunctionConfig config = new FunctionConfig(name, FunctionConfig.LATEST, runtime(b.runtime()),
+        Validation.role(b.role()), Validation.handler(b.handler()), Validation.description(b.description()),
+        b.timeout() != null ? Validation.timeout(b.timeout()) : FunctionConfig.DEFAULT_TIMEOUT,
+        b.memorySize() != null ? Validation.memorySize(b.memorySize()) : FunctionConfig.DEFAULT_MEMORY_SIZE,
+        environment(b.environment()), zip.sha256Base64(), zip.size(), zip.sha256Hex(), architectures,
+        ephemeralStorage(b.ephemeralStorage()), tracingMode(b.tracingConfig()), b.kmsKeyArn(),
+        deadLetterTarget(b.deadLetterConfig()), loggingConfig(b.loggingConfig(), name), null, null, null, null);
+    Map<String, String> tags = tags(b.tags());
+    boolean publish = Boolean.TRUE.equals(b.publish());
     return codeStore.store(zip)
-        .thenCompose(stored -> this.<FunctionEntity.FunctionView>ask(name, r -> new FunctionEntity.Create(config, tags, publish, r)))
-        .thenApply(view -> Responses.json(201, configuration(view.configuration())));
+        .thenCompose(stored -> this.<FunctionEntity.FunctionView>ask(name,
+            r -> new FunctionEntity.Create(config, tags, publish, r)))
+        .thenApply(view -> Responses.json(201, shapes.configuration(view.configuration())));
   }
 
   private CompletionStage<HttpResponse> getFunction(String reference, Map<String, String> query) {
     Arns.FunctionRef ref = ref(reference, query.get("Qualifier"));
     return this.<FunctionEntity.FunctionView>ask(ref.name(), r -> new FunctionEntity.Get(ref.qualifier(), r))
-        .thenApply(view -> {
-          ObjectNode o = JsonBody.MAPPER.createObjectNode();
-          o.set("Configuration", shapes.functionConfiguration(view.configuration(), ref.qualifier()));
-          ObjectNode code = o.putObject("Code");
-          code.put("RepositoryType", "S3");
-          code.put("Location", codeUrls.url(view.configuration().codeSha256Hex()));
-          if (!view.tags().isEmpty()) {
-            o.set("Tags", Shapes.tags(view.tags()));
-          }
-          if (view.reservedConcurrency() != null) {
-            o.putObject("Concurrency").put("ReservedConcurrentExecutions", view.reservedConcurrency());
-          }
-          return Responses.json(200, o);
-        });
+        .thenApply(view -> Responses.json(200, new GetFunction(
+            shapes.functionConfiguration(view.configuration(), ref.qualifier()),
+            new CodeLocation("S3", codeUrls.url(view.configuration().codeSha256Hex())),
+            view.tags().isEmpty() ? null : view.tags(),
+            view.reservedConcurrency() == null ? null : new Concurrency(view.reservedConcurrency()))));
   }
 
   private CompletionStage<HttpResponse> getConfiguration(String reference, Map<String, String> query) {
@@ -221,16 +233,14 @@ final class FunctionRoutes extends AllDirectives {
   }
 
   private CompletionStage<HttpResponse> listFunctions(Map<String, String> query) {
-    int limit = maxItems(query);
     String version = query.get("FunctionVersion");
+    Paging.Request page = Paging.request(query, 10_000);
     if (version != null && !version.equals("ALL")) {
       throw LambdaException.validation(version, "functionVersion", "Member must satisfy enum value set: [ALL]");
     }
-    String after = decodeMarker(query.get("Marker"));
-    return registry.list(after, limit).thenApply(page -> {
-      ObjectNode o = JsonBody.MAPPER.createObjectNode();
-      ArrayNode functions = o.putArray("Functions");
-      for (FunctionRegistry.Entry e : page.entries()) {
+    return registry.list(page.after(), page.limit()).thenApply(listed -> {
+      List<FunctionConfiguration> functions = new ArrayList<>();
+      for (FunctionRegistry.Entry e : listed.entries()) {
         if (version == null) {
           functions.add(shapes.functionConfiguration(e.latest(), null));
         } else {
@@ -238,54 +248,52 @@ final class FunctionRoutes extends AllDirectives {
           e.versions().forEach(v -> functions.add(shapes.functionConfiguration(v, v.version())));
         }
       }
-      if (page.lastName() != null) {
-        o.put("NextMarker", encodeMarker(page.lastName()));
-      }
-      return Responses.json(200, o);
+      return Responses.json(200, new FunctionList(functions,
+          listed.lastName() == null ? null : Paging.marker(listed.lastName())));
     });
   }
 
-  private CompletionStage<HttpResponse> updateCode(String reference, byte[] body) {
-    JsonBody b = JsonBody.parse(body, UPDATE_CODE_FIELDS);
-    String name = ref(reference, null).name();
-    CodePackage zip = zipOf(b);
-    List<String> architectures = b.has("Architectures") ? architectures(b.stringList("Architectures")) : null;
-    boolean publish = Boolean.TRUE.equals(b.bool("Publish"));
-    String revisionId = b.string("RevisionId");
-    if (Boolean.TRUE.equals(b.bool("DryRun"))) {
+  private CompletionStage<HttpResponse> updateCode(Call call) {
+    UpdateFunctionCode b = call.read(UpdateFunctionCode.class);
+    String name = ref(call.variable(0), null).name();
+    CodePackage zip = zipOf(b.zipFile(), b.s3Bucket(), b.s3Key(), b.s3ObjectVersion(), b.imageUri());
+    List<String> architectures = architectures(b.architectures());
+    boolean publish = Boolean.TRUE.equals(b.publish());
+    String revisionId = b.revisionId();
+    if (Boolean.TRUE.equals(b.dryRun())) {
       return this.<FunctionEntity.FunctionView>ask(name, r -> new FunctionEntity.Get(null, r)).thenApply(view -> {
         Validation.revisionMatches(revisionId, view.configuration().revisionId());
         FunctionConfig c = view.configuration();
-        return Responses.json(200, configuration(c.withCode(zip.sha256Base64(), zip.size(), zip.sha256Hex(),
+        return Responses.json(200, shapes.configuration(c.withCode(zip.sha256Base64(), zip.size(), zip.sha256Hex(),
             c.revisionId(), c.lastModified())));
       });
     }
     return codeStore.store(zip)
         .thenCompose(stored -> this.<FunctionEntity.FunctionView>ask(name, r -> new FunctionEntity.UpdateCode(
             zip.sha256Base64(), zip.size(), zip.sha256Hex(), architectures, publish, revisionId, r)))
-        .thenApply(view -> Responses.json(200, configuration(view.configuration())));
+        .thenApply(view -> Responses.json(200, shapes.configuration(view.configuration())));
   }
 
-  private CompletionStage<HttpResponse> updateConfiguration(String reference, byte[] body) {
-    JsonBody b = JsonBody.parse(body, UPDATE_CONFIG_FIELDS);
-    String name = ref(reference, null).name();
-    refuseUnsupported(b);
+  private CompletionStage<HttpResponse> updateConfiguration(Call call) {
+    UpdateFunctionConfiguration b = call.read(UpdateFunctionConfiguration.class);
+    String name = ref(call.variable(0), null).name();
+    refuseUnsupported(b.layers(), b.vpcConfig(), b.fileSystemConfigs(), b.imageConfig(), null, b.snapStart());
     ConfigurationPatch patch = new ConfigurationPatch(
-        b.has("Runtime") ? runtime(b.string("Runtime")) : null,
-        b.has("Role") ? Validation.role(b.string("Role")) : null,
-        b.has("Handler") ? Validation.handler(b.string("Handler")) : null,
-        Validation.description(b.string("Description")),
-        b.has("Timeout") ? Validation.timeout(b.integer("Timeout")) : null,
-        b.has("MemorySize") ? Validation.memorySize(b.integer("MemorySize")) : null,
-        b.has("Environment") ? environment(b) : null,
-        b.has("EphemeralStorage") ? ephemeralStorage(b) : null,
-        b.has("TracingConfig") ? tracingMode(b) : null,
-        b.string("KMSKeyArn"),
-        deadLetterTarget(b),
-        b.has("LoggingConfig") ? loggingConfig(b, name) : null);
-    String revisionId = b.string("RevisionId");
-    return this.<FunctionEntity.FunctionView>ask(name, r -> new FunctionEntity.UpdateConfiguration(patch, revisionId, r))
-        .thenApply(view -> Responses.json(200, configuration(view.configuration())));
+        b.runtime() != null ? runtime(b.runtime()) : null,
+        b.role() != null ? Validation.role(b.role()) : null,
+        b.handler() != null ? Validation.handler(b.handler()) : null,
+        Validation.description(b.description()),
+        b.timeout() != null ? Validation.timeout(b.timeout()) : null,
+        b.memorySize() != null ? Validation.memorySize(b.memorySize()) : null,
+        b.environment() != null ? environment(b.environment()) : null,
+        b.ephemeralStorage() != null ? ephemeralStorage(b.ephemeralStorage()) : null,
+        b.tracingConfig() != null ? tracingMode(b.tracingConfig()) : null,
+        b.kmsKeyArn(),
+        deadLetterTarget(b.deadLetterConfig()),
+        b.loggingConfig() != null ? loggingConfig(b.loggingConfig(), name) : null);
+    return this.<FunctionEntity.FunctionView>ask(name,
+            r -> new FunctionEntity.UpdateConfiguration(patch, b.revisionId(), r))
+        .thenApply(view -> Responses.json(200, shapes.configuration(view.configuration())));
   }
 
   private CompletionStage<HttpResponse> deleteFunction(String reference, Map<String, String> query) {
@@ -296,39 +304,33 @@ final class FunctionRoutes extends AllDirectives {
 
   // ---- versions ----
 
-  private CompletionStage<HttpResponse> publishVersion(String reference, byte[] body) {
-    JsonBody b = JsonBody.parse(body, Set.of("CodeSha256", "Description", "RevisionId"));
-    String name = ref(reference, null).name();
-    String description = Validation.description(b.string("Description"));
-    return this.<FunctionConfig>ask(name, r -> new FunctionEntity.PublishVersion(b.string("CodeSha256"), description,
-            b.string("RevisionId"), r))
+  private CompletionStage<HttpResponse> publishVersion(Call call) {
+    PublishVersion b = call.read(PublishVersion.class);
+    String name = ref(call.variable(0), null).name();
+    String description = Validation.description(b.description());
+    return this.<FunctionConfig>ask(name, r -> new FunctionEntity.PublishVersion(b.codeSha256(), description,
+            b.revisionId(), r))
         .thenApply(version -> Responses.json(201, shapes.functionConfiguration(version, version.version())));
   }
 
   private CompletionStage<HttpResponse> listVersions(String reference, Map<String, String> query) {
     String name = ref(reference, null).name();
-    int limit = maxItems(query);
-    String after = decodeMarker(query.get("Marker"));
+    Paging.Request request = Paging.request(query, 10_000);
     return this.<List<FunctionConfig>>ask(name, FunctionEntity.ListVersions::new).thenApply(all -> {
-      List<FunctionConfig> page = page(all, FunctionConfig::version, after, limit);
-      ObjectNode o = JsonBody.MAPPER.createObjectNode();
-      ArrayNode versions = o.putArray("Versions");
-      page.forEach(v -> versions.add(shapes.functionConfiguration(v, v.version())));
-      if (page.size() == limit && !page.get(page.size() - 1).equals(all.get(all.size() - 1))) {
-        o.put("NextMarker", encodeMarker(page.get(page.size() - 1).version()));
-      }
-      return Responses.json(200, o);
+      Paging.Page<FunctionConfig> page = Paging.page(all, FunctionConfig::version, request);
+      return Responses.json(200, new VersionList(
+          page.items().stream().map(v -> shapes.functionConfiguration(v, v.version())).toList(), page.nextMarker()));
     });
   }
 
   // ---- aliases ----
 
-  private CompletionStage<HttpResponse> createAlias(String reference, byte[] body) {
-    JsonBody b = JsonBody.parse(body, ALIAS_FIELDS);
-    String name = ref(reference, null).name();
-    AliasConfig alias = new AliasConfig(Validation.aliasName(b.string("Name")),
-        Validation.version(b.string("FunctionVersion"), "functionVersion"), Validation.description(b.string("Description")),
-        routingWeights(b), null);
+  private CompletionStage<HttpResponse> createAlias(Call call) {
+    AliasRequest b = call.read(AliasRequest.class);
+    String name = ref(call.variable(0), null).name();
+    AliasConfig alias = new AliasConfig(Validation.aliasName(b.name()),
+        Validation.version(b.functionVersion(), "functionVersion"), Validation.description(b.description()),
+        routingWeights(b.routingConfig()), null);
     return this.<AliasConfig>ask(name, r -> new FunctionEntity.CreateAlias(alias, r))
         .thenApply(a -> Responses.json(201, shapes.alias(name, a)));
   }
@@ -340,14 +342,15 @@ final class FunctionRoutes extends AllDirectives {
         .thenApply(a -> Responses.json(200, shapes.alias(name, a)));
   }
 
-  private CompletionStage<HttpResponse> updateAlias(String reference, String alias, byte[] body) {
-    JsonBody b = JsonBody.parse(body, ALIAS_FIELDS);
-    String name = ref(reference, null).name();
+  private CompletionStage<HttpResponse> updateAlias(Call call) {
+    AliasRequest b = call.read(AliasRequest.class);
+    String name = ref(call.variable(0), null).name();
+    String alias = call.variable(1);
     Validation.aliasName(alias);
-    String version = b.has("FunctionVersion") ? Validation.version(b.string("FunctionVersion"), "functionVersion") : null;
-    Map<String, Double> weights = b.has("RoutingConfig") ? routingWeights(b) : null;
+    String version = b.functionVersion() != null ? Validation.version(b.functionVersion(), "functionVersion") : null;
+    Map<String, Double> weights = b.routingConfig() != null ? routingWeights(b.routingConfig()) : null;
     return this.<AliasConfig>ask(name, r -> new FunctionEntity.UpdateAlias(alias, version,
-            Validation.description(b.string("Description")), weights, b.string("RevisionId"), r))
+            Validation.description(b.description()), weights, b.revisionId(), r))
         .thenApply(a -> Responses.json(200, shapes.alias(name, a)));
   }
 
@@ -363,26 +366,20 @@ final class FunctionRoutes extends AllDirectives {
     if (version != null) {
       Validation.version(version, "functionVersion");
     }
-    int limit = maxItems(query);
-    String after = decodeMarker(query.get("Marker"));
+    Paging.Request request = Paging.request(query, 10_000);
     return this.<List<AliasConfig>>ask(name, r -> new FunctionEntity.ListAliases(version, r)).thenApply(all -> {
-      List<AliasConfig> page = page(all, AliasConfig::name, after, limit);
-      ObjectNode o = JsonBody.MAPPER.createObjectNode();
-      ArrayNode aliases = o.putArray("Aliases");
-      page.forEach(a -> aliases.add(shapes.alias(name, a)));
-      if (page.size() == limit && !page.get(page.size() - 1).equals(all.get(all.size() - 1))) {
-        o.put("NextMarker", encodeMarker(page.get(page.size() - 1).name()));
-      }
-      return Responses.json(200, o);
+      Paging.Page<AliasConfig> page = Paging.page(all, AliasConfig::name, request);
+      return Responses.json(200, new AliasList(page.items().stream().map(a -> shapes.alias(name, a)).toList(),
+          page.nextMarker()));
     });
   }
 
   // ---- concurrency and account ----
 
-  private CompletionStage<HttpResponse> putConcurrency(String reference, byte[] body) {
-    JsonBody b = JsonBody.parse(body, Set.of("ReservedConcurrentExecutions"));
-    String name = ref(reference, null).name();
-    Integer n = b.integer("ReservedConcurrentExecutions");
+  private CompletionStage<HttpResponse> putConcurrency(Call call) {
+    PutFunctionConcurrency b = call.read(PutFunctionConcurrency.class);
+    String name = ref(call.variable(0), null).name();
+    Integer n = b.reservedConcurrentExecutions();
     if (n == null) {
       throw LambdaException.validation(null, "reservedConcurrentExecutions", "Member must not be null");
     }
@@ -398,18 +395,13 @@ final class FunctionRoutes extends AllDirectives {
             + "UnreservedConcurrentExecution below its minimum value of [" + settings.minimumUnreserved() + "].");
       }
       return this.<Integer>ask(name, r -> new FunctionEntity.PutConcurrency(n, r));
-    }).thenApply(v -> Responses.json(200, JsonBody.MAPPER.createObjectNode().put("ReservedConcurrentExecutions", v)));
+    }).thenApply(v -> Responses.json(200, new Concurrency(v)));
   }
 
   private CompletionStage<HttpResponse> getConcurrency(String reference) {
     String name = ref(reference, null).name();
-    return this.<Integer>ask(name, FunctionEntity.GetConcurrency::new).thenApply(v -> {
-      ObjectNode o = JsonBody.MAPPER.createObjectNode();
-      if (v != null) {
-        o.put("ReservedConcurrentExecutions", v);
-      }
-      return Responses.json(200, o);
-    });
+    return this.<Integer>ask(name, FunctionEntity.GetConcurrency::new)
+        .thenApply(v -> Responses.json(200, new Concurrency(v)));
   }
 
   private CompletionStage<HttpResponse> deleteConcurrency(String reference) {
@@ -423,41 +415,32 @@ final class FunctionRoutes extends AllDirectives {
           .mapToInt(FunctionRegistry.Entry::reservedConcurrency).sum();
       long totalCode = entries.stream().mapToLong(e -> e.latest().codeSize()
           + e.versions().stream().mapToLong(FunctionConfig::codeSize).sum()).sum();
-      ObjectNode o = JsonBody.MAPPER.createObjectNode();
-      ObjectNode limit = o.putObject("AccountLimit");
-      limit.put("TotalCodeSize", 80_530_636_800L);
-      limit.put("CodeSizeUnzipped", CodePackage.MAX_UNZIPPED_BYTES);
-      limit.put("CodeSizeZipped", CodePackage.MAX_ZIPPED_BYTES);
-      limit.put("ConcurrentExecutions", settings.accountConcurrency());
-      limit.put("UnreservedConcurrentExecutions", settings.accountConcurrency() - reserved);
-      ObjectNode usage = o.putObject("AccountUsage");
-      usage.put("TotalCodeSize", totalCode);
-      usage.put("FunctionCount", entries.size());
-      return Responses.json(200, o);
+      return Responses.json(200, new AccountSettings(
+          new AccountLimit(80_530_636_800L, CodePackage.MAX_UNZIPPED_BYTES, CodePackage.MAX_ZIPPED_BYTES,
+              settings.accountConcurrency(), settings.accountConcurrency() - reserved),
+          new AccountUsage(totalCode, entries.size())));
     });
   }
 
   // ---- policy ----
 
-  private CompletionStage<HttpResponse> addPermission(String reference, Map<String, String> query, byte[] body) {
-    JsonBody b = JsonBody.parse(body, PERMISSION_FIELDS);
-    Arns.FunctionRef ref = ref(reference, query.get("Qualifier"));
-    String action = b.requiredString("Action");
+  private CompletionStage<HttpResponse> addPermission(Call call) {
+    AddPermission b = call.read(AddPermission.class);
+    Arns.FunctionRef ref = ref(call.variable(0), call.query().get("Qualifier"));
+    String action = required(b.action(), "Action");
     if (!action.matches("(lambda:[*]|lambda:[a-zA-Z]+|[*])")) {
       throw LambdaException.validation(action, "action",
           "Member must satisfy regular expression pattern: (lambda:[*]|lambda:[a-zA-Z]+|[*])");
     }
-    String principal = b.requiredString("Principal");
+    String principal = required(b.principal(), "Principal");
     if (!principal.matches("[^\\s]+")) {
       throw LambdaException.validation(principal, "principal", "Member must satisfy regular expression pattern: [^\\s]+");
     }
-    PolicyStatement statement = new PolicyStatement(Validation.statementId(b.string("StatementId")), ref.qualifier(),
-        action, principal, arns.functionArn(ref.name(), ref.qualifier()), b.string("SourceArn"),
-        b.string("SourceAccount"), b.string("EventSourceToken"), b.string("PrincipalOrgID"),
-        b.string("FunctionUrlAuthType"));
-    return this.<PolicyStatement>ask(ref.name(), r -> new FunctionEntity.AddPermission(statement, b.string("RevisionId"), r))
-        .thenApply(s -> Responses.json(201, JsonBody.MAPPER.createObjectNode().put("Statement",
-            shapes.statement(s).toString())));
+    PolicyStatement statement = new PolicyStatement(Validation.statementId(b.statementId()), ref.qualifier(),
+        action, principal, arns.functionArn(ref.name(), ref.qualifier()), b.sourceArn(), b.sourceAccount(),
+        b.eventSourceToken(), b.principalOrgId(), b.functionUrlAuthType());
+    return this.<PolicyStatement>ask(ref.name(), r -> new FunctionEntity.AddPermission(statement, b.revisionId(), r))
+        .thenApply(s -> Responses.json(201, new AddedStatement(Responses.text(shapes.statement(s)))));
   }
 
   private CompletionStage<HttpResponse> removePermission(String reference, String sid, Map<String, String> query) {
@@ -470,12 +453,8 @@ final class FunctionRoutes extends AllDirectives {
   private CompletionStage<HttpResponse> getPolicy(String reference, Map<String, String> query) {
     Arns.FunctionRef ref = ref(reference, query.get("Qualifier"));
     return this.<FunctionEntity.Policy>ask(ref.name(), r -> new FunctionEntity.GetPolicy(ref.qualifier(), r))
-        .thenApply(p -> {
-          ObjectNode o = JsonBody.MAPPER.createObjectNode();
-          o.put("Policy", shapes.policyDocument(p.statements()).toString());
-          o.put("RevisionId", p.revisionId());
-          return Responses.json(200, o);
-        });
+        .thenApply(p -> Responses.json(200, new Policy(Responses.text(shapes.policyDocument(p.statements())),
+            p.revisionId())));
   }
 
   // ---- tags ----
@@ -483,13 +462,13 @@ final class FunctionRoutes extends AllDirectives {
   private CompletionStage<HttpResponse> listTags(String arn) {
     String name = arns.parseTaggableFunctionArn(arn);
     return this.<Map<String, String>>ask(name, FunctionEntity.ListTags::new)
-        .thenApply(tags -> Responses.json(200, tagsBody(tags)));
+        .thenApply(tags -> Responses.json(200, new Tags(tags)));
   }
 
-  private CompletionStage<HttpResponse> tagResource(String arn, byte[] body) {
-    JsonBody b = JsonBody.parse(body, Set.of("Tags"));
-    String name = arns.parseTaggableFunctionArn(arn);
-    Map<String, String> tags = tags(b.stringMap("Tags"));
+  private CompletionStage<HttpResponse> tagResource(Call call) {
+    TagResource b = call.read(TagResource.class);
+    String name = arns.parseTaggableFunctionArn(call.variable(0));
+    Map<String, String> tags = tags(b.tags());
     if (tags.isEmpty()) {
       throw LambdaException.invalidParameter("Tags must name at least one tag.");
     }
@@ -529,36 +508,46 @@ final class FunctionRoutes extends AllDirectives {
     return new Arns.FunctionRef(ref.name(), qualifier == null || qualifier.isEmpty() ? null : qualifier);
   }
 
-  private ObjectNode configuration(FunctionConfig c) {
-    return shapes.functionConfiguration(c, c.version().equals(FunctionConfig.LATEST) ? null : c.version());
+  private static String required(String value, String member) {
+    if (value == null) {
+      throw LambdaException.invalidParameter(member + " is required.");
+    }
+    return value;
   }
 
-  private static CodePackage zipOf(JsonBody code) {
-    for (String unsupported : List.of("S3Bucket", "S3Key", "S3ObjectVersion", "ImageUri")) {
-      if (code.has(unsupported)) {
-        throw LambdaException.invalidParameter(unsupported + " is not supported by Tributary: there is no object "
+  /** The zip of {@code Code} or of UpdateFunctionCode; the other sources name stores Tributary does not have. */
+  private static CodePackage zipOf(String zipFile, JsonNode s3Bucket, JsonNode s3Key, JsonNode s3ObjectVersion,
+                                   JsonNode imageUri) {
+    Map<String, JsonNode> unsupported = new LinkedHashMap<>();
+    unsupported.put("S3Bucket", s3Bucket);
+    unsupported.put("S3Key", s3Key);
+    unsupported.put("S3ObjectVersion", s3ObjectVersion);
+    unsupported.put("ImageUri", imageUri);
+    unsupported.forEach((member, value) -> {
+      if (JsonBody.given(value)) {
+        throw LambdaException.invalidParameter(member + " is not supported by Tributary: there is no object "
             + "store or image registry here. Upload the deployment package as ZipFile (base64).");
       }
-    }
-    String zip = code.string("ZipFile");
-    if (zip == null) {
+    });
+    if (zipFile == null) {
       throw LambdaException.invalidParameter("ZipFile is required: the deployment package as a base64 zip.");
     }
-    return CodePackage.fromZip(CodePackage.decodeBase64(zip));
+    return CodePackage.fromZip(CodePackage.decodeBase64(zipFile));
   }
 
-  private static void refuseUnsupported(JsonBody b) {
-    b.refuseUnlessEmpty("Layers", "layers are not stored here; include the layer's files in the deployment package.");
-    b.refuseUnlessEmpty("VpcConfig", "functions run on the node's own network; remove VpcConfig.");
-    b.refuseUnlessEmpty("FileSystemConfigs", "there is no EFS here; remove FileSystemConfigs.");
-    b.refuseUnlessEmpty("ImageConfig", "container images cannot run here; remove ImageConfig.");
-    if (b.has("CodeSigningConfigArn")) {
+  private static void refuseUnsupported(JsonNode layers, JsonNode vpcConfig, JsonNode fileSystemConfigs,
+                                        JsonNode imageConfig, JsonNode codeSigningConfigArn, SnapStart snapStart) {
+    JsonBody.refuseUnlessEmpty(layers, "Layers",
+        "layers are not stored here; include the layer's files in the deployment package.");
+    JsonBody.refuseUnlessEmpty(vpcConfig, "VpcConfig", "functions run on the node's own network; remove VpcConfig.");
+    JsonBody.refuseUnlessEmpty(fileSystemConfigs, "FileSystemConfigs", "there is no EFS here; remove FileSystemConfigs.");
+    JsonBody.refuseUnlessEmpty(imageConfig, "ImageConfig", "container images cannot run here; remove ImageConfig.");
+    if (JsonBody.given(codeSigningConfigArn)) {
       throw LambdaException.invalidParameter("CodeSigningConfigArn is not supported by Tributary: code signing is not "
           + "checked here; remove CodeSigningConfigArn.");
     }
-    JsonBody snapStart = b.object("SnapStart", Set.of("ApplyOn"));
-    if (snapStart != null && snapStart.has("ApplyOn") && !"None".equals(snapStart.string("ApplyOn"))) {
-      throw LambdaException.invalidParameter("SnapStart.ApplyOn " + snapStart.string("ApplyOn")
+    if (snapStart != null && snapStart.applyOn() != null && !"None".equals(snapStart.applyOn())) {
+      throw LambdaException.invalidParameter("SnapStart.ApplyOn " + snapStart.applyOn()
           + " is not supported by Tributary; use None or remove SnapStart.");
     }
   }
@@ -583,26 +572,22 @@ final class FunctionRoutes extends AllDirectives {
     return architectures;
   }
 
-  private static Map<String, String> environment(JsonBody b) {
-    JsonBody env = b.object("Environment", Set.of("Variables"));
-    if (env == null) {
+  private static Map<String, String> environment(Shapes.Environment environment) {
+    if (environment == null || environment.variables() == null) {
       return Map.of();
     }
-    Map<String, String> variables = env.stringMap("Variables");
-    return variables == null ? Map.of() : Validation.environment(variables);
+    return Validation.environment(environment.variables());
   }
 
-  private static int ephemeralStorage(JsonBody b) {
-    JsonBody storage = b.object("EphemeralStorage", Set.of("Size"));
-    if (storage == null || !storage.has("Size")) {
+  private static int ephemeralStorage(EphemeralStorage storage) {
+    if (storage == null || storage.size() == null) {
       return FunctionConfig.DEFAULT_EPHEMERAL_STORAGE;
     }
-    return Validation.ephemeralStorage(storage.integer("Size"));
+    return Validation.ephemeralStorage(storage.size());
   }
 
-  private static String tracingMode(JsonBody b) {
-    JsonBody tracing = b.object("TracingConfig", Set.of("Mode"));
-    String mode = tracing == null ? null : tracing.string("Mode");
+  private static String tracingMode(TracingConfig tracing) {
+    String mode = tracing == null ? null : tracing.mode();
     if (mode != null && !Set.of("Active", "PassThrough").contains(mode)) {
       throw LambdaException.validation(mode, "tracingConfig.mode", "Member must satisfy enum value set: [Active, PassThrough]");
     }
@@ -610,38 +595,31 @@ final class FunctionRoutes extends AllDirectives {
   }
 
   /** In an update, {@code DeadLetterConfig: {}} removes the dead-letter queue, as in AWS. */
-  private String deadLetterTarget(JsonBody b) {
-    JsonBody dlq = b.object("DeadLetterConfig", Set.of("TargetArn"));
+  private String deadLetterTarget(DeadLetterConfig dlq) {
     if (dlq == null) {
       return null;
     }
-    String target = dlq.string("TargetArn");
-    return Validation.deadLetterTarget(target == null ? "" : target, destinations);
+    return Validation.deadLetterTarget(dlq.targetArn() == null ? "" : dlq.targetArn(), destinations);
   }
 
-  private static FunctionConfig.LoggingConfig loggingConfig(JsonBody b, String functionName) {
-    JsonBody logging = b.object("LoggingConfig", Set.of("LogFormat", "ApplicationLogLevel", "SystemLogLevel", "LogGroup"));
+  private static FunctionConfig.LoggingConfig loggingConfig(LoggingConfig logging, String functionName) {
     if (logging == null) {
       return null;
     }
-    String format = logging.string("LogFormat");
+    String format = logging.logFormat();
     if (format != null && !Set.of("Text", "JSON").contains(format)) {
       throw LambdaException.validation(format, "loggingConfig.logFormat", "Member must satisfy enum value set: [JSON, Text]");
     }
-    String group = logging.string("LogGroup");
-    return new FunctionConfig.LoggingConfig(format == null ? "Text" : format, logging.string("ApplicationLogLevel"),
-        logging.string("SystemLogLevel"), group == null ? "/aws/lambda/" + functionName : group);
+    String group = logging.logGroup();
+    return new FunctionConfig.LoggingConfig(format == null ? "Text" : format, logging.applicationLogLevel(),
+        logging.systemLogLevel(), group == null ? "/aws/lambda/" + functionName : group);
   }
 
-  private static Map<String, Double> routingWeights(JsonBody b) {
-    JsonBody routing = b.object("RoutingConfig", Set.of("AdditionalVersionWeights"));
-    if (routing == null) {
+  private static Map<String, Double> routingWeights(RoutingConfig routing) {
+    if (routing == null || routing.additionalVersionWeights() == null) {
       return Map.of();
     }
-    Map<String, Double> weights = routing.numberMap("AdditionalVersionWeights");
-    if (weights == null) {
-      return Map.of();
-    }
+    Map<String, Double> weights = routing.additionalVersionWeights();
     weights.forEach((version, weight) -> {
       if (!version.matches("[0-9]+")) {
         throw LambdaException.validation(version, "routingConfig.additionalVersionWeights",
@@ -672,59 +650,5 @@ final class FunctionRoutes extends AllDirectives {
       }
     });
     return new HashMap<>(tags);
-  }
-
-  private static ObjectNode tagsBody(Map<String, String> tags) {
-    ObjectNode o = JsonBody.MAPPER.createObjectNode();
-    o.set("Tags", Shapes.tags(tags));
-    return o;
-  }
-
-  /** A list's MaxItems (1–10,000); pages hold at most 50, as a server may choose. */
-  static int maxItems(Map<String, String> query) {
-    String raw = query.get("MaxItems");
-    if (raw == null) {
-      return PAGE_LIMIT;
-    }
-    int n;
-    try {
-      n = Integer.parseInt(raw);
-    } catch (NumberFormatException e) {
-      throw LambdaException.invalidParameter("MaxItems must be an integer from 1 to 10000, got '" + raw + "'.");
-    }
-    if (n < 1 || n > 10000) {
-      throw LambdaException.validation(n, "maxItems", "Member must have value between 1 and 10000");
-    }
-    return Math.min(n, PAGE_LIMIT);
-  }
-
-  private static <T> List<T> page(List<T> all, Function<T, String> key, String after, int limit) {
-    int start = 0;
-    if (after != null) {
-      start = all.size();
-      for (int i = 0; i < all.size(); i++) {
-        if (key.apply(all.get(i)).equals(after)) {
-          start = i + 1;
-          break;
-        }
-      }
-    }
-    return new ArrayList<>(all.subList(start, Math.min(all.size(), start + limit)));
-  }
-
-  private static String encodeMarker(String key) {
-    return Base64.getUrlEncoder().withoutPadding().encodeToString(key.getBytes(StandardCharsets.UTF_8));
-  }
-
-  private static String decodeMarker(String marker) {
-    if (marker == null || marker.isEmpty()) {
-      return null;
-    }
-    try {
-      return new String(Base64.getUrlDecoder().decode(marker), StandardCharsets.UTF_8);
-    } catch (IllegalArgumentException e) {
-      throw LambdaException.invalidParameter("Marker '" + marker + "' is not a marker this API returned: pass the "
-          + "NextMarker of the previous page unchanged.");
-    }
   }
 }

@@ -1,7 +1,5 @@
 package io.tributary.http;
 
-import static org.apache.pekko.http.javadsl.server.PathMatchers.segment;
-
 import com.fasterxml.jackson.core.JsonParser;
 import io.tributary.api.Arns;
 import io.tributary.api.Invocation;
@@ -13,6 +11,7 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.Base64;
 import java.util.Iterator;
+import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -23,8 +22,6 @@ import org.apache.pekko.http.javadsl.model.HttpHeader;
 import org.apache.pekko.http.javadsl.model.HttpRequest;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
 import org.apache.pekko.http.javadsl.model.headers.RawHeader;
-import org.apache.pekko.http.javadsl.server.AllDirectives;
-import org.apache.pekko.http.javadsl.server.Route;
 import org.apache.pekko.util.ByteString;
 
 /**
@@ -33,9 +30,9 @@ import org.apache.pekko.util.ByteString;
  * line, a REPORT line and a client's error all name the same id.
  *
  * <p>When this node's Dispatcher names another node to run the invoke, the payload goes there by
- * {@link InvokeForwarder}'s hop, which arrives at {@link #hopRoute} and keeps the request id.
+ * {@link InvokeForwarder}'s hop, which arrives as ForwardedInvoke and keeps the request id.
  */
-final class InvokeRoutes extends AllDirectives {
+final class InvokeRoutes {
 
   /** AWS's limit for a synchronous request payload. */
   static final int MAX_PAYLOAD_BYTES = 6 * 1024 * 1024;
@@ -69,15 +66,21 @@ final class InvokeRoutes extends AllDirectives {
   }
 
   /**
-   * An Invoke, read straight from the request: it is the hot path, and a directive per header and
-   * parameter cost more than the invoke's own work.
+   * Invoke, and the hop of one another node forwarded here. Both carry a payload and may run as long
+   * as the longest function; {@link LambdaApi#handler} answers a whole Invoke without the table.
    */
-  Route invoke(HttpRequest request, ByteString body, String requestId) {
-    return withRequestTimeout(InvokeForwarder.LONGEST_INVOKE, () -> completeWithFuture(respond(request, body,
-        requestId)));
+  List<Operation> operations() {
+    return List.of(
+        Operation.post("Invoke", "/2015-03-31/functions/{FunctionName}/invocations",
+            call -> respond(call.request(), call.body(), call.requestId())).limit(Operation.Limit.PAYLOAD),
+        Operation.post("ForwardedInvoke", InvokeForwarder.PATH, call -> hop(call.request(), call.body()))
+            .limit(Operation.Limit.PAYLOAD).access(Operation.Access.HOP));
   }
 
-  /** The same, for {@link LambdaApi#handler}; bad input throws LambdaException. */
+  /**
+   * An Invoke, read straight from the request: it is the hot path, and a directive per header and
+   * parameter cost more than the invoke's own work. Bad input throws LambdaException.
+   */
   CompletionStage<HttpResponse> respond(HttpRequest request, ByteString body, String requestId) {
     Iterator<String> segments = request.getUri().pathSegments().iterator();
     segments.next();
@@ -102,16 +105,13 @@ final class InvokeRoutes extends AllDirectives {
   }
 
   /** An invoke another node forwarded here: run on this node or refused, never forwarded again. */
-  Route hopRoute(HttpRequest request, ByteString body) {
-    return path(segment("tributary").slash("internal").slash("invoke"), () -> post(() ->
-        withRequestTimeout(InvokeForwarder.LONGEST_INVOKE, () -> {
-          byte[] payload = body.toArray();
-          InvokeForwarder.Hop hop = forwarder.verify(request, payload);
-          String context = hop.clientContext() == null ? null : decodeClientContext(hop.clientContext());
-          Invocation invocation = new Invocation(hop.requestId(), arns.functionArn(hop.function(), hop.qualifier()),
-              payload, context, null, hop.logType().equals("Tail"));
-          return completeWithFuture(dispatch(hop, invocation, false, true));
-        })));
+  private CompletionStage<HttpResponse> hop(HttpRequest request, ByteString body) {
+    byte[] payload = body.toArray();
+    InvokeForwarder.Hop hop = forwarder.verify(request, payload);
+    String context = hop.clientContext() == null ? null : decodeClientContext(hop.clientContext());
+    Invocation invocation = new Invocation(hop.requestId(), arns.functionArn(hop.function(), hop.qualifier()),
+        payload, context, null, hop.logType().equals("Tail"));
+    return dispatch(hop, invocation, false, true);
   }
 
   private CompletionStage<HttpResponse> invoke(String requestId, Arns.FunctionRef ref, Optional<String> type,

@@ -1,37 +1,90 @@
 package io.tributary.http;
 
+import com.fasterxml.jackson.annotation.JsonSetter;
+import com.fasterxml.jackson.annotation.Nulls;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JavaType;
+import com.fasterxml.jackson.databind.JsonMappingException;
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.MapperFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.databind.PropertyNamingStrategies;
+import com.fasterxml.jackson.databind.cfg.CoercionAction;
+import com.fasterxml.jackson.databind.cfg.CoercionInputShape;
+import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
+import com.fasterxml.jackson.databind.introspect.BeanPropertyDefinition;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import com.fasterxml.jackson.databind.type.LogicalType;
 import io.tributary.api.LambdaException;
 import java.io.IOException;
-import java.util.ArrayList;
+import java.math.BigDecimal;
 import java.util.Iterator;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
+import java.util.TreeSet;
+import java.util.stream.Collectors;
 
 /**
- * A JSON request body read the way AWS reads it: malformed JSON and members of the wrong type are
- * {@code InvalidRequestContentException}; members Tributary does not know are refused by name
- * rather than silently dropped.
+ * JSON bodies in AWS's shapes: requests read into records, responses written from them.
+ *
+ * <p>Members are named as AWS names them: a record component {@code functionName} is the member
+ * {@code FunctionName}; the few AWS spells otherwise ({@code KMSKeyArn}) say so with
+ * {@code @JsonProperty}. A request is read the way AWS reads it: malformed JSON and a member of the
+ * wrong type are {@code InvalidRequestContentException} naming the member and what it got; nothing
+ * is converted (a string is not a number, a number is not a string, {@code 1.5} is not an
+ * integer); a member Tributary does not know is refused by name with the members it accepts,
+ * never silently dropped. An explicit {@code null} is an absent member. A member Tributary accepts
+ * only when it asks for nothing ({@code Layers: []}) is a {@link JsonNode}, checked by
+ * {@link #refuseUnlessEmpty}.
  */
 final class JsonBody {
 
-  static final ObjectMapper MAPPER = new ObjectMapper();
+  static final ObjectMapper MAPPER = mapper();
 
-  private final ObjectNode node;
-  private final String path;
+  private JsonBody() {}
 
-  private JsonBody(ObjectNode node, String path) {
-    this.node = node;
-    this.path = path;
+  private static ObjectMapper mapper() {
+    JsonMapper mapper = JsonMapper.builder()
+        .propertyNamingStrategy(PropertyNamingStrategies.UPPER_CAMEL_CASE)
+        .disable(MapperFeature.ALLOW_COERCION_OF_SCALARS)
+        .disable(DeserializationFeature.ACCEPT_FLOAT_AS_INT)
+        .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+        .defaultSetterInfo(JsonSetter.Value.forContentNulls(Nulls.FAIL))
+        .build();
+    mapper.coercionConfigFor(LogicalType.Textual)
+        .setCoercion(CoercionInputShape.Integer, CoercionAction.Fail)
+        .setCoercion(CoercionInputShape.Float, CoercionAction.Fail)
+        .setCoercion(CoercionInputShape.Boolean, CoercionAction.Fail);
+    return mapper;
   }
 
-  static JsonBody parse(byte[] bytes, Set<String> allowed) {
+  /** The request body {@code bytes} as a {@code shape}; an empty body is {@code {}}. */
+  static <T> T read(byte[] bytes, Class<T> shape) {
+    JsonNode tree = tree(bytes);
+    JavaType type = MAPPER.constructType(shape);
+    // Members unknown at the top are named before anything else is read, as AWS does.
+    Set<String> accepted = accepted(type);
+    Iterator<String> names = tree.fieldNames();
+    while (names.hasNext()) {
+      String name = names.next();
+      if (!accepted.contains(name)) {
+        throw unknownMember(name, accepted);
+      }
+    }
+    try {
+      return MAPPER.treeToValue(tree, shape);
+    } catch (JsonMappingException e) {
+      throw refused(e, tree, type);
+    } catch (JsonProcessingException e) {
+      throw LambdaException.invalidRequestContent("Could not parse request body into json: "
+          + firstLine(e.getOriginalMessage()));
+    }
+  }
+
+  private static JsonNode tree(byte[] bytes) {
     if (bytes.length == 0) {
-      return new JsonBody(MAPPER.createObjectNode(), "");
+      return MAPPER.createObjectNode();
     }
     JsonNode tree;
     try {
@@ -40,174 +93,24 @@ final class JsonBody {
       throw LambdaException.invalidRequestContent("Could not parse request body into json: " + firstLine(e.getMessage()));
     }
     if (tree == null || tree.isMissingNode()) {
-      return new JsonBody(MAPPER.createObjectNode(), "");
+      return MAPPER.createObjectNode();
     }
     if (!tree.isObject()) {
       throw LambdaException.invalidRequestContent("Could not parse request body into json: expected a JSON object, got "
           + tree.getNodeType().toString().toLowerCase());
     }
-    return new JsonBody((ObjectNode) tree, "").allowOnly(allowed);
+    return tree;
   }
 
-  JsonBody allowOnly(Set<String> allowed) {
-    Iterator<String> names = node.fieldNames();
-    while (names.hasNext()) {
-      String name = names.next();
-      if (!allowed.contains(name)) {
-        throw LambdaException.invalidRequestContent("Unknown member " + path + name + " in the request body. "
-            + "Tributary accepts: " + String.join(", ", allowed.stream().sorted().toList()) + ".");
-      }
-    }
-    return this;
+  /** True when a member of free shape was given a value (not absent, not null). */
+  static boolean given(JsonNode value) {
+    return value != null && !value.isNull();
   }
 
-  boolean has(String name) {
-    JsonNode v = node.get(name);
-    return v != null && !v.isNull();
-  }
-
-  String string(String name) {
-    JsonNode v = value(name);
-    if (v == null) {
-      return null;
-    }
-    if (!v.isTextual()) {
-      throw wrongType(name, "a string", v);
-    }
-    return v.textValue();
-  }
-
-  String requiredString(String name) {
-    String v = string(name);
-    if (v == null) {
-      throw LambdaException.invalidParameter(path + name + " is required.");
-    }
-    return v;
-  }
-
-  Integer integer(String name) {
-    JsonNode v = value(name);
-    if (v == null) {
-      return null;
-    }
-    if (!v.isIntegralNumber() || !v.canConvertToInt()) {
-      throw wrongType(name, "an integer", v);
-    }
-    return v.intValue();
-  }
-
-  Double number(String name) {
-    JsonNode v = value(name);
-    if (v == null) {
-      return null;
-    }
-    if (!v.isNumber()) {
-      throw wrongType(name, "a number", v);
-    }
-    return v.doubleValue();
-  }
-
-  Boolean bool(String name) {
-    JsonNode v = value(name);
-    if (v == null) {
-      return null;
-    }
-    if (!v.isBoolean()) {
-      throw wrongType(name, "a boolean", v);
-    }
-    return v.booleanValue();
-  }
-
-  JsonBody object(String name, Set<String> allowed) {
-    JsonNode v = value(name);
-    if (v == null) {
-      return null;
-    }
-    if (!v.isObject()) {
-      throw wrongType(name, "an object", v);
-    }
-    return new JsonBody((ObjectNode) v, path + name + ".").allowOnly(allowed);
-  }
-
-  Map<String, String> stringMap(String name) {
-    JsonNode v = value(name);
-    if (v == null) {
-      return null;
-    }
-    if (!v.isObject()) {
-      throw wrongType(name, "an object of strings", v);
-    }
-    Map<String, String> map = new LinkedHashMap<>();
-    v.fields().forEachRemaining(e -> {
-      if (!e.getValue().isTextual()) {
-        throw wrongType(name + "." + e.getKey(), "a string", e.getValue());
-      }
-      map.put(e.getKey(), e.getValue().textValue());
-    });
-    return map;
-  }
-
-  Map<String, Double> numberMap(String name) {
-    JsonNode v = value(name);
-    if (v == null) {
-      return null;
-    }
-    if (!v.isObject()) {
-      throw wrongType(name, "an object of numbers", v);
-    }
-    Map<String, Double> map = new LinkedHashMap<>();
-    v.fields().forEachRemaining(e -> {
-      if (!e.getValue().isNumber()) {
-        throw wrongType(name + "." + e.getKey(), "a number", e.getValue());
-      }
-      map.put(e.getKey(), e.getValue().doubleValue());
-    });
-    return map;
-  }
-
-  List<String> stringList(String name) {
-    JsonNode v = value(name);
-    if (v == null) {
-      return null;
-    }
-    if (!v.isArray()) {
-      throw wrongType(name, "an array of strings", v);
-    }
-    List<String> list = new ArrayList<>();
-    for (JsonNode item : v) {
-      if (!item.isTextual()) {
-        throw wrongType(name, "an array of strings", v);
-      }
-      list.add(item.textValue());
-    }
-    return list;
-  }
-
-  /** An array of objects, each allowed only the given members; empty when absent. */
-  List<JsonBody> objectList(String name, Set<String> allowed) {
-    JsonNode v = value(name);
-    if (v == null) {
-      return List.of();
-    }
-    if (!v.isArray()) {
-      throw wrongType(name, "an array of objects", v);
-    }
-    List<JsonBody> list = new ArrayList<>();
-    int i = 0;
-    for (JsonNode item : v) {
-      if (!item.isObject()) {
-        throw wrongType(name, "an array of objects", v);
-      }
-      list.add(new JsonBody((ObjectNode) item, path + name + "." + (i++) + ".").allowOnly(allowed));
-    }
-    return list;
-  }
-
-  /** A member Tributary accepts only when it asks for nothing (an empty list or object). */
-  void refuseUnlessEmpty(String name, String why) {
-    JsonNode v = value(name);
-    if (v != null && !(v.isContainerNode() && allEmpty(v))) {
-      throw LambdaException.invalidParameter(path + name + " is not supported by Tributary: " + why);
+  /** A member Tributary accepts only when it asks for nothing (an empty list or object, or null). */
+  static void refuseUnlessEmpty(JsonNode value, String name, String why) {
+    if (given(value) && !(value.isContainerNode() && allEmpty(value))) {
+      throw LambdaException.invalidParameter(name + " is not supported by Tributary: " + why);
     }
   }
 
@@ -226,14 +129,104 @@ final class JsonBody {
     return v.isNull();
   }
 
-  private JsonNode value(String name) {
-    JsonNode v = node.get(name);
-    return v == null || v.isNull() ? null : v;
+  /** The members of a request that were given a value, by AWS's names, for checks that refuse members by name. */
+  static Set<String> givenMembers(Object request) {
+    Set<String> given = new TreeSet<>();
+    MAPPER.valueToTree(request).properties().forEach(member -> {
+      if (!member.getValue().isNull()) {
+        given.add(member.getKey());
+      }
+    });
+    return given;
   }
 
-  private LambdaException wrongType(String name, String expected, JsonNode actual) {
-    return LambdaException.invalidRequestContent("Could not parse request body into json: " + path + name
-        + " must be " + expected + ", got " + actual.getNodeType().toString().toLowerCase() + " " + abbreviate(actual));
+  /** The members a record of {@code type} accepts, by their JSON names. */
+  private static Set<String> accepted(JavaType type) {
+    return properties(type).stream().map(BeanPropertyDefinition::getName)
+        .collect(Collectors.toCollection(TreeSet::new));
+  }
+
+  private static List<BeanPropertyDefinition> properties(JavaType type) {
+    return MAPPER.getDeserializationConfig().introspect(type).findProperties();
+  }
+
+  private static LambdaException unknownMember(String member, Set<?> accepted) {
+    return LambdaException.invalidRequestContent("Unknown member " + member + " in the request body. "
+        + "Tributary accepts: " + String.join(", ", accepted.stream().map(String::valueOf).sorted().toList()) + ".");
+  }
+
+  /**
+   * AWS's error for what Jackson could not bind, named by its path in the body: a member of the
+   * wrong type ({@code Timeout must be an integer, got string "ten"}); in a list the list itself
+   * ({@code Architectures must be an array of strings, got array [1]}); in a map the entry
+   * ({@code Environment.Variables.STAGE must be a string, got number 1}).
+   */
+  private static LambdaException refused(JsonMappingException e, JsonNode tree, JavaType type) {
+    List<JsonMappingException.Reference> path = e.getPath();
+    StringBuilder name = new StringBuilder();
+    if (e instanceof UnrecognizedPropertyException unknown) {
+      for (JsonMappingException.Reference step : path.subList(0, path.size() - 1)) {
+        name.append(step.getFieldName() != null ? step.getFieldName() : Integer.toString(step.getIndex())).append('.');
+      }
+      return unknownMember(name + unknown.getPropertyName(), new TreeSet<>(unknown.getKnownPropertyIds()));
+    }
+    JavaType at = type;
+    JsonNode node = tree;
+    for (int i = 0; i < path.size() && at != null && node != null; i++) {
+      JsonMappingException.Reference step = path.get(i);
+      boolean last = i == path.size() - 1;
+      if (at.isCollectionLikeType()) {
+        if (last) {
+          return wrongType(name.toString(), at, node);
+        }
+        name.append('.').append(step.getIndex());
+        node = node.get(step.getIndex());
+        at = at.getContentType();
+      } else if (at.isMapLikeType()) {
+        name.append('.').append(step.getFieldName());
+        node = node.get(step.getFieldName());
+        at = at.getContentType();
+      } else {
+        name.append(name.length() == 0 ? "" : ".").append(step.getFieldName());
+        node = node.get(step.getFieldName());
+        at = properties(at).stream().filter(p -> p.getName().equals(step.getFieldName())).findFirst()
+            .map(BeanPropertyDefinition::getPrimaryType).orElse(null);
+      }
+    }
+    if (at == null || node == null || name.length() == 0) {
+      return LambdaException.invalidRequestContent("Could not parse request body into json: "
+          + firstLine(e.getOriginalMessage()));
+    }
+    return wrongType(name.toString(), at, node);
+  }
+
+  private static LambdaException wrongType(String name, JavaType expected, JsonNode actual) {
+    return LambdaException.invalidRequestContent("Could not parse request body into json: " + name + " must be "
+        + describe(expected) + ", got " + actual.getNodeType().toString().toLowerCase() + " " + abbreviate(actual));
+  }
+
+  private static String describe(JavaType type) {
+    if (type.isCollectionLikeType()) {
+      return type.getContentType().hasRawClass(String.class) ? "an array of strings" : "an array of objects";
+    }
+    if (type.isMapLikeType()) {
+      return type.getContentType().hasRawClass(String.class) ? "an object of strings"
+          : Number.class.isAssignableFrom(type.getContentType().getRawClass()) ? "an object of numbers" : "an object";
+    }
+    Class<?> raw = type.getRawClass();
+    if (raw == String.class) {
+      return "a string";
+    }
+    if (raw == Integer.class || raw == int.class || raw == Long.class || raw == long.class) {
+      return "an integer";
+    }
+    if (raw == Double.class || raw == double.class || raw == BigDecimal.class) {
+      return "a number";
+    }
+    if (raw == Boolean.class || raw == boolean.class) {
+      return "a boolean";
+    }
+    return "an object";
   }
 
   private static String abbreviate(JsonNode v) {
@@ -247,9 +240,5 @@ final class JsonBody {
     }
     int nl = message.indexOf('\n');
     return nl < 0 ? message : message.substring(0, nl);
-  }
-
-  static Map<String, Object> orderedMap() {
-    return new LinkedHashMap<>();
   }
 }

@@ -1,7 +1,5 @@
 package io.tributary.http;
 
-import static org.apache.pekko.http.javadsl.server.PathMatchers.segment;
-
 import io.tributary.api.Destination;
 import io.tributary.api.EventSource;
 import io.tributary.api.Invocation;
@@ -12,22 +10,24 @@ import io.tributary.cluster.store.CodeStore;
 import io.tributary.cluster.store.FunctionRegistry;
 import io.tributary.cluster.store.LogStore;
 import io.tributary.cluster.store.MappingRegistry;
-import java.net.URLDecoder;
-import java.nio.charset.StandardCharsets;
+import io.tributary.http.Operation.Access;
+import io.tributary.http.Operation.Limit;
 import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
+import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ExecutionException;
 import java.util.function.BooleanSupplier;
-import java.util.regex.Pattern;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.http.javadsl.model.ContentTypes;
-import org.apache.pekko.http.javadsl.model.HttpEntities;
 import org.apache.pekko.http.javadsl.model.HttpEntity;
 import org.apache.pekko.http.javadsl.model.HttpHeader;
 import org.apache.pekko.http.javadsl.model.HttpRequest;
@@ -42,7 +42,6 @@ import org.apache.pekko.http.javadsl.server.Route;
 import org.apache.pekko.http.javadsl.unmarshalling.Unmarshaller;
 import org.apache.pekko.http.scaladsl.model.EntityStreamSizeException;
 import org.apache.pekko.japi.function.Function;
-import org.apache.pekko.stream.javadsl.Source;
 import org.apache.pekko.util.ByteString;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -52,36 +51,28 @@ import org.slf4j.MDC;
  * The node's HTTP surface: the Lambda-compatible API behind SigV4, health, metrics and presigned
  * code downloads.
  *
- * <p>Every request gets an id, returned as {@code x-amzn-RequestId} and put in the MDC of every
- * log line about it. The body is read once, with the size limit of its route (a code upload may
- * carry a 50 MB zip in base64; anything else the 6 MB of an invoke), verified against its SigV4
- * signature, and handed on as a strict entity. Errors of any kind leave as AWS-shaped JSON: a
- * {@link LambdaException} as it is, an oversized body as 413, anything unexpected as a logged 500.
+ * <p>Every operation is declared once ({@link Operation}) by the routes that answer it; the table
+ * of them ({@link Operations}) names each request's operation, and from that declaration come its
+ * body limit, who may call it and the name its metrics and logs carry. Every request gets an id,
+ * returned as {@code x-amzn-RequestId} and put in the MDC of every log line about it. The body is
+ * read once, with the size limit of its operation (a code upload may carry a 50 MB zip in base64;
+ * an invoke 6 MB; anything else a small document), verified against its SigV4 signature, and handed
+ * to the operation. Errors of any kind leave as AWS-shaped JSON: a {@link LambdaException} as it is,
+ * an oversized body as 413, anything unexpected as a logged 500.
  */
 public final class LambdaApi extends AllDirectives {
 
   private static final Logger log = LoggerFactory.getLogger(LambdaApi.class);
   static final String REQUEST_ID = "x-amzn-RequestId";
 
-  private static final Set<String> CHANGES_INVOKES = Set.of("UpdateFunctionConfiguration",
-      "UpdateFunctionCode", "DeleteFunction", "CreateAlias", "UpdateAlias", "DeleteAlias", "PutFunctionConcurrency",
-      "DeleteFunctionConcurrency", "PutFunctionEventInvokeConfig", "UpdateFunctionEventInvokeConfig",
-      "DeleteFunctionEventInvokeConfig");
   private final ApiSettings settings;
-  private final FunctionRoutes functions;
-  private final CodeStore codeStore;
-  private final CodeUrls codeUrls;
   private final SigV4Verifier verifier;
   private final InvokeRoutes invokes;
-  private final EventInvokeConfigRoutes eventInvokeConfigs;
-  private final EventSourceMappingRoutes mappings;
+  private final Operations operations;
+  /** Invoke's declaration, for the requests {@link #handler} answers without the table. */
+  private final Operation invoke;
   private final ActorSystem<?> system;
-  private final AsyncQueueRoutes asyncQueues;
-  private final LogsRoutes logs;
-  private final Dispatcher.Invoker dispatcher;
-  private final Intake intake;
   private final Metrics metrics;
-  private final BooleanSupplier ready;
 
   public LambdaApi(ActorSystem<?> system, ApiSettings settings, FunctionRegistry registry, CodeStore codeStore,
                    LogStore logStore, Dispatcher.Invoker dispatcher, Intake intake,
@@ -89,29 +80,27 @@ public final class LambdaApi extends AllDirectives {
                    Metrics metrics, BooleanSupplier ready) {
     this.settings = settings;
     this.system = system;
-    this.codeStore = codeStore;
-    this.codeUrls = new CodeUrls(settings.advertisedUrl(), settings.credentials().values().iterator().next(),
+    CodeUrls codeUrls = new CodeUrls(settings.advertisedUrl(), settings.credentials().values().iterator().next(),
         Clock.systemUTC());
-    this.functions = new FunctionRoutes(ClusterSharding.get(system), registry, codeStore, codeUrls, settings.arns(),
-        destinations, new FunctionRoutes.Settings(settings.runtimes(), settings.accountConcurrency(), settings.minimumUnreserved(),
-            settings.askTimeout()), system.executionContext());
+    FunctionRoutes functions = new FunctionRoutes(ClusterSharding.get(system), registry, codeStore, codeUrls,
+        settings.arns(), destinations, new FunctionRoutes.Settings(settings.runtimes(), settings.accountConcurrency(),
+            settings.minimumUnreserved(), settings.askTimeout()), system.executionContext());
     this.invokes = new InvokeRoutes(dispatcher, intake, settings.arns(), new InvokeForwarder(system,
         settings.credentials().values().iterator().next(), Clock.systemUTC()));
-    this.logs = new LogsRoutes(logStore);
     FunctionAsk asker = new FunctionAsk(ClusterSharding.get(system), settings.askTimeout(), system.executionContext());
-    this.eventInvokeConfigs = new EventInvokeConfigRoutes(asker, settings.arns(), destinations, Clock.systemUTC());
-    this.asyncQueues = new AsyncQueueRoutes(asker, intake, settings.arns(), Clock.systemUTC());
-    this.mappings = new EventSourceMappingRoutes(system, asker, mappingRegistry, sources, settings.arns(),
-        Clock.systemUTC());
-    this.dispatcher = dispatcher;
-    this.intake = intake;
-    this.verifier = new SigV4Verifier(settings.credentials(), java.time.Duration.ofMinutes(5));
+    this.operations = Operations.of(
+        new NodeRoutes(codeStore, codeUrls, metrics, ready).operations(),
+        invokes.operations(),
+        functions.operations(),
+        new EventInvokeConfigRoutes(asker, settings.arns(), destinations, Clock.systemUTC()).operations(),
+        new AsyncQueueRoutes(asker, intake, settings.arns(), Clock.systemUTC()).operations(),
+        new EventSourceMappingRoutes(system, asker, mappingRegistry, sources, settings.arns(), Clock.systemUTC())
+            .operations(),
+        new LogsRoutes(logStore).operations());
+    this.invoke = operations.named("Invoke");
+    this.verifier = new SigV4Verifier(settings.credentials(), Duration.ofMinutes(5));
     this.metrics = metrics;
-    this.ready = ready;
   }
-
-  /** Operations answered without a signature: health, metrics and (signed by URL) code downloads. */
-  private static final Set<String> UNSIGNED = Set.of("Health", "Metrics", "DownloadCode");
 
   /**
    * What the node's server binds. An invoke whose body has arrived whole skips the routing DSL, whose
@@ -131,8 +120,9 @@ public final class LambdaApi extends AllDirectives {
     String requestId = Invocation.newRequestId();
     CompletionStage<HttpResponse> response;
     try {
-      if (body.size() > InvokeRoutes.MAX_PAYLOAD_BYTES) {
-        throw tooLarge(InvokeRoutes.MAX_PAYLOAD_BYTES, "Invoke");
+      long limit = limit(invoke, settings);
+      if (body.size() > limit) {
+        throw tooLarge(limit, invoke.name());
       }
       authenticate(request, body);
       request.getHeader(TimeoutAccess.class).ifPresent(t -> atLeast(t.timeoutAccess(), InvokeForwarder.LONGEST_INVOKE));
@@ -140,28 +130,24 @@ public final class LambdaApi extends AllDirectives {
     } catch (RuntimeException e) {
       response = CompletableFuture.failedFuture(e);
     }
-    return response.exceptionally(failure -> failed(failure, requestId, "Invoke"))
-        .thenApply(r -> finish(request, "Invoke", requestId, start, r));
+    return response.exceptionally(failure -> failed(failure, requestId, invoke.name()))
+        .thenApply(r -> finish(invoke.name(), requestId, start, r));
   }
 
   /**
    * The server's request timeout is set for invokes, so most need no change: rescheduling the timer
    * on every invoke cost a few percent of a warm one.
    */
-  private static void atLeast(org.apache.pekko.http.javadsl.TimeoutAccess timeout, java.time.Duration longest) {
+  private static void atLeast(org.apache.pekko.http.javadsl.TimeoutAccess timeout, Duration longest) {
     scala.concurrent.duration.Duration current = timeout.getTimeout();
     if (current.isFinite() && current.toMillis() < longest.toMillis()) {
       timeout.updateTimeout(longest);
     }
   }
 
-  /** Every response: counted, the request id added, and what a change invalidates forgotten. */
-  private HttpResponse finish(HttpRequest request, String operation, String requestId, long start,
-      HttpResponse response) {
+  /** Every response: counted, and the request id added. */
+  private HttpResponse finish(String operation, String requestId, long start, HttpResponse response) {
     metrics.record(operation, response.status().intValue(), System.nanoTime() - start);
-    if (response.status().isSuccess() && CHANGES_INVOKES.contains(operation)) {
-      forget(request, operation.equals("DeleteFunction") && request.getUri().query().get("Qualifier").isEmpty());
-    }
     // An idempotent repeat answers with the first request's id, set by its route.
     return response.getHeader(REQUEST_ID).isPresent() ? response
         : response.addHeader(RawHeader.create(REQUEST_ID, requestId));
@@ -172,55 +158,57 @@ public final class LambdaApi extends AllDirectives {
         + " operation");
   }
 
+  /** The largest body {@code operation} takes, in bytes. */
+  static long limit(Operation operation, ApiSettings settings) {
+    return switch (operation.limit()) {
+      case DOCUMENT -> settings.maxRequestBytes();
+      case CODE -> settings.maxCodeUploadBytes();
+      case PAYLOAD -> InvokeRoutes.MAX_PAYLOAD_BYTES;
+    };
+  }
+
   /** Built once: only what depends on the request is made per request. */
   private Route route() {
-    Route plain = concat(
-        path(segment("health").slash("alive"), () -> get(() -> complete("alive"))),
-        path(segment("health").slash("ready"), () -> get(() -> ready.getAsBoolean()
-            ? complete("ready") : complete(Responses.empty(503).withEntity("not ready")))),
-        path("metrics", () -> get(() -> complete(HttpResponse.create().withEntity(
-            HttpEntities.create(ContentTypes.TEXT_PLAIN_UTF8, metrics.render()))))),
-        path(segment("tributary").slash("code").slash(segment()), this::downloadCode));
-    Route operations = concat(logs.route(), functions.route(), eventInvokeConfigs.route(),
-        asyncQueues.route(), mappings.route(), extractRequest(this::unknownOperation));
     return extractRequest(request -> {
-      String operation = Operations.of(request);
-      boolean hop = operation.equals(Operations.FORWARDED_INVOKE);
-      String requestId = (hop ? InvokeForwarder.requestId(request) : java.util.Optional.<String>empty())
-          .orElseGet(Invocation::newRequestId);
-      long limit = limit(operation);
+      Operations.Match match = operations.resolve(request);
+      Operation operation = match.operation();
+      String requestId = (operation.access() == Access.HOP ? InvokeForwarder.requestId(request)
+          : Optional.<String>empty()).orElseGet(Invocation::newRequestId);
       long start = System.nanoTime();
-      return mapResponse(response -> finish(request, operation, requestId, start, response),
-          () -> handleExceptions(errors(requestId, operation), () -> UNSIGNED.contains(operation) ? plain
-          : hop || operation.equals("Invoke") ? signed(request, operation, requestId, limit, hop, operations)
-          : withRequestTimeout(settings.requestTimeout(),
-              () -> signed(request, operation, requestId, limit, hop, operations))));
+      return mapResponse(response -> finish(operation.name(), requestId, start, response),
+          () -> handleExceptions(errors(requestId, operation.name()), () -> switch (operation.access()) {
+            case OPEN -> run(operation, new Operation.Call(request, match.variables(), ByteString.emptyByteString(),
+                requestId));
+            case SIGNED, HOP -> operation.limit() == Limit.PAYLOAD ? read(request, match, requestId)
+                : withRequestTimeout(settings.requestTimeout(), () -> read(request, match, requestId));
+          }));
     });
   }
 
   /** An operation's body read within its limit, its signature checked, and the operation run. */
-  private Route signed(HttpRequest request, String operation, String requestId, long limit, boolean hop,
-      Route operations) {
-    return handleRejections(bodyRejections(operation), () -> refusedUpFront(request, limit, operation)
-              .orElseGet(() -> withSizeLimit(limit,
-              () -> entity(Unmarshaller.entityToByteString(), body -> {
-                if (hop) {
-                  return invokes.hopRoute(request, body);
-                }
-                authenticate(request, body);
-                return operation.equals("Invoke") ? invokes.invoke(request, body, requestId)
-                    : mapRequest(r -> r.withEntity(HttpEntities.create(request.entity().getContentType(), body)),
-                        () -> operations);
-              }))));
+  private Route read(HttpRequest request, Operations.Match match, String requestId) {
+    Operation operation = match.operation();
+    long limit = limit(operation, settings);
+    return handleRejections(bodyRejections(operation.name()), () -> refusedUpFront(request, limit, operation.name())
+        .orElseGet(() -> withSizeLimit(limit, () -> entity(Unmarshaller.entityToByteString(), body -> {
+          if (operation.access() == Access.SIGNED) {
+            authenticate(request, body);
+          }
+          Operation.Call call = new Operation.Call(request, match.variables(), body, requestId);
+          return operation.limit() == Limit.PAYLOAD
+              ? withRequestTimeout(InvokeForwarder.LONGEST_INVOKE, () -> run(operation, call))
+              : run(operation, call);
+        }))));
   }
 
-  /** Code uploads may carry a 50 MB zip in base64; invokes 6 MB; every other operation a small document. */
-  private long limit(String operation) {
-    return switch (operation) {
-      case "CreateFunction", "UpdateFunctionCode" -> settings.maxCodeUploadBytes();
-      case "Invoke", Operations.FORWARDED_INVOKE -> InvokeRoutes.MAX_PAYLOAD_BYTES;
-      default -> settings.maxRequestBytes();
-    };
+  private Route run(Operation operation, Operation.Call call) {
+    CompletionStage<HttpResponse> response;
+    try {
+      response = operation.handler().handle(call);
+    } catch (RuntimeException e) {
+      response = CompletableFuture.failedFuture(e);
+    }
+    return completeWithFuture(response);
   }
 
   /**
@@ -228,30 +216,13 @@ public final class LambdaApi extends AllDirectives {
    * answering while the client still sends makes the server close a connection with unread bytes,
    * which resets it, and the client can lose the 413 (seen in CI with a 7 MB invoke).
    */
-  private java.util.Optional<Route> refusedUpFront(HttpRequest request, long limit, String operation) {
-    java.util.OptionalLong length = request.entity().getContentLengthOption();
+  private Optional<Route> refusedUpFront(HttpRequest request, long limit, String operation) {
+    OptionalLong length = request.entity().getContentLengthOption();
     if (length.isEmpty() || length.getAsLong() <= limit) {
-      return java.util.Optional.empty();
+      return Optional.empty();
     }
-    return java.util.Optional.of(onComplete(request.discardEntityBytes(system).completionStage(), drained ->
+    return Optional.of(onComplete(request.discardEntityBytes(system).completionStage(), drained ->
         complete(Responses.error(tooLarge(limit, operation)))));
-  }
-
-  /** The Dispatcher of this node forgets what it cached about a function this request changed. */
-  private void forget(HttpRequest request, boolean deleted) {
-    String[] segments = request.getUri().getPathString().split("/");
-    if (segments.length > 3) {
-      try {
-        String name = settings.arns().parseFunction(URLDecoder.decode(segments[3],
-            StandardCharsets.UTF_8)).name();
-        dispatcher.ref().tell(new Dispatcher.Forget(name, deleted));
-        if (deleted) {
-          intake.purge(name);
-        }
-      } catch (LambdaException e) {
-        // Not a function path: nothing was cached under it.
-      }
-    }
   }
 
   private void authenticate(HttpRequest request, ByteString body) {
@@ -270,22 +241,7 @@ public final class LambdaApi extends AllDirectives {
     request.getHeader("Content-Length").ifPresentOrElse(h -> { }, () ->
         headers.add(Map.entry("content-length", Integer.toString(body.size()))));
     verifier.verify(request.method().name(), q < 0 ? raw : raw.substring(0, q), q < 0 ? null : raw.substring(q + 1),
-        headers, body.toArray(), java.time.Instant.now());
-  }
-
-  private Route downloadCode(String sha256Hex) {
-    return get(() -> parameterOptional("expires", expires -> parameterOptional("signature", signature -> {
-      if (!codeUrls.valid(sha256Hex, expires.orElse(null), signature.orElse(null))) {
-        return complete(Responses.error(new LambdaException(403, "AccessDeniedException",
-            "The code URL has expired or its signature is wrong: call GetFunction again for a fresh Code.Location.")));
-      }
-      return completeWithFuture(codeStore.find(sha256Hex).thenApply(found -> found
-          .map(stored -> HttpResponse.create().withEntity(HttpEntities.create(ContentTypes.APPLICATION_OCTET_STREAM,
-              stored.size(), Source.range(0, stored.chunks() - 1)
-                  .mapAsync(1, i -> codeStore.readChunk(sha256Hex, i))
-                  .map(ByteString::fromByteBuffer))))
-          .orElseGet(() -> Responses.error(LambdaException.notFound("No code package " + sha256Hex)))));
-    })));
+        headers, body.toArray(), Instant.now());
   }
 
   /** A body that cannot be read reaches the routes as a rejection; answer it in AWS's shape. */
@@ -299,12 +255,6 @@ public final class LambdaApi extends AllDirectives {
     }).build();
   }
 
-  private Route unknownOperation(HttpRequest request) {
-    return complete(Responses.error(new LambdaException(404, "UnknownOperationException",
-        "No Lambda operation matches " + request.method().name() + " " + request.getUri().path()
-            + ". Check the path and method against the Lambda API reference.")));
-  }
-
   private ExceptionHandler errors(String requestId, String operation) {
     return ExceptionHandler.newBuilder().matchAny(failure -> complete(failed(failure, requestId, operation))).build();
   }
@@ -312,8 +262,7 @@ public final class LambdaApi extends AllDirectives {
   /** AWS's error shape for a failure; what is not the caller's doing is logged with the request id. */
   private HttpResponse failed(Throwable failure, String requestId, String operation) {
     Throwable t = failure;
-    while ((t instanceof CompletionException || t instanceof java.util.concurrent.ExecutionException)
-        && t.getCause() != null) {
+    while ((t instanceof CompletionException || t instanceof ExecutionException) && t.getCause() != null) {
       t = t.getCause();
     }
     if (t instanceof LambdaException e) {
@@ -334,79 +283,6 @@ public final class LambdaApi extends AllDirectives {
   private static void withRequestId(String requestId, Runnable logging) {
     try (MDC.MDCCloseable ignored = MDC.putCloseable("requestId", requestId)) {
       logging.run();
-    }
-  }
-
-  /** The AWS operation name of a request, for metrics and logs; "Unknown" for anything else. */
-  static final class Operations {
-    static final String FORWARDED_INVOKE = "ForwardedInvoke";
-
-    private record Rule(String method, Pattern path, String operation) {}
-
-    private static final String FN = "/2015-03-31/functions/[^/]+";
-    private static final List<Rule> RULES = List.of(
-        new Rule("POST", Pattern.compile("/2015-03-31/functions/?"), "CreateFunction"),
-        new Rule("GET", Pattern.compile("/2015-03-31/functions/?"), "ListFunctions"),
-        new Rule("GET", Pattern.compile(FN), "GetFunction"),
-        new Rule("DELETE", Pattern.compile(FN), "DeleteFunction"),
-        new Rule("GET", Pattern.compile(FN + "/configuration"), "GetFunctionConfiguration"),
-        new Rule("POST", Pattern.compile(FN + "/invocations"), "Invoke"),
-        new Rule("PUT", Pattern.compile(FN + "/configuration"), "UpdateFunctionConfiguration"),
-        new Rule("PUT", Pattern.compile(FN + "/code"), "UpdateFunctionCode"),
-        new Rule("POST", Pattern.compile(FN + "/versions"), "PublishVersion"),
-        new Rule("GET", Pattern.compile(FN + "/versions"), "ListVersionsByFunction"),
-        new Rule("POST", Pattern.compile(FN + "/aliases"), "CreateAlias"),
-        new Rule("GET", Pattern.compile(FN + "/aliases"), "ListAliases"),
-        new Rule("GET", Pattern.compile(FN + "/aliases/[^/]+"), "GetAlias"),
-        new Rule("PUT", Pattern.compile(FN + "/aliases/[^/]+"), "UpdateAlias"),
-        new Rule("DELETE", Pattern.compile(FN + "/aliases/[^/]+"), "DeleteAlias"),
-        new Rule("POST", Pattern.compile(FN + "/policy"), "AddPermission"),
-        new Rule("GET", Pattern.compile(FN + "/policy"), "GetPolicy"),
-        new Rule("DELETE", Pattern.compile(FN + "/policy/[^/]+"), "RemovePermission"),
-        new Rule("PUT", Pattern.compile("/2017-10-31/functions/[^/]+/concurrency"), "PutFunctionConcurrency"),
-        new Rule("DELETE", Pattern.compile("/2017-10-31/functions/[^/]+/concurrency"), "DeleteFunctionConcurrency"),
-        new Rule("GET", Pattern.compile("/2019-09-30/functions/[^/]+/concurrency"), "GetFunctionConcurrency"),
-        new Rule("GET", Pattern.compile("/2017-03-31/tags/[^/]+"), "ListTags"),
-        new Rule("POST", Pattern.compile("/2017-03-31/tags/[^/]+"), "TagResource"),
-        new Rule("DELETE", Pattern.compile("/2017-03-31/tags/[^/]+"), "UntagResource"),
-        new Rule("GET", Pattern.compile("/2016-08-19/account-settings/?"), "GetAccountSettings"),
-        new Rule("PUT", Pattern.compile("/2019-09-25/functions/[^/]+/event-invoke-config"),
-            "PutFunctionEventInvokeConfig"),
-        new Rule("POST", Pattern.compile("/2019-09-25/functions/[^/]+/event-invoke-config"),
-            "UpdateFunctionEventInvokeConfig"),
-        new Rule("GET", Pattern.compile("/2019-09-25/functions/[^/]+/event-invoke-config"),
-            "GetFunctionEventInvokeConfig"),
-        new Rule("DELETE", Pattern.compile("/2019-09-25/functions/[^/]+/event-invoke-config"),
-            "DeleteFunctionEventInvokeConfig"),
-        new Rule("GET", Pattern.compile("/2019-09-25/functions/[^/]+/event-invoke-config/list"),
-            "ListFunctionEventInvokeConfigs"),
-        new Rule("POST", Pattern.compile("/2015-03-31/event-source-mappings/?"), "CreateEventSourceMapping"),
-        new Rule("GET", Pattern.compile("/2015-03-31/event-source-mappings/?"), "ListEventSourceMappings"),
-        new Rule("GET", Pattern.compile("/2015-03-31/event-source-mappings/[^/]+"), "GetEventSourceMapping"),
-        new Rule("PUT", Pattern.compile("/2015-03-31/event-source-mappings/[^/]+"), "UpdateEventSourceMapping"),
-        new Rule("DELETE", Pattern.compile("/2015-03-31/event-source-mappings/[^/]+"), "DeleteEventSourceMapping"),
-        new Rule("GET", Pattern.compile("/tributary/event-source-mappings/[^/]+/shards"), "GetEventSourceMappingShards"),
-        new Rule("GET", Pattern.compile("/health/(alive|ready)"), "Health"),
-        new Rule("POST", Pattern.compile("/"), "Logs"),
-        new Rule("GET", Pattern.compile("/metrics"), "Metrics"),
-        new Rule("GET", Pattern.compile("/tributary/code/[^/]+"), "DownloadCode"),
-        new Rule("POST", Pattern.compile(InvokeForwarder.PATH), FORWARDED_INVOKE),
-        new Rule("GET", Pattern.compile("/tributary/functions/[^/]+/async-queue"), "GetAsyncQueue"),
-        new Rule("GET", Pattern.compile("/tributary/functions/[^/]+/async-events/[^/]+"), "GetAsyncEvent"));
-
-    /** Once per request: rendering the path from the parsed URI is not free. */
-    static String of(HttpRequest request) {
-      String method = request.method().name();
-      String path = request.getUri().getPathString();
-      if (InvokeRoutes.isInvoke(method, path)) {
-        return "Invoke";
-      }
-      for (Rule rule : RULES) {
-        if (rule.method().equals(method) && rule.path().matcher(path).matches()) {
-          return rule.operation();
-        }
-      }
-      return "Unknown";
     }
   }
 }

@@ -1,8 +1,10 @@
 package io.tributary.http;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.databind.PropertyNamingStrategies;
+import com.fasterxml.jackson.databind.annotation.JsonNaming;
 import io.tributary.cluster.store.LogStore;
 import java.io.IOException;
 import java.util.ArrayList;
@@ -15,23 +17,37 @@ import org.apache.pekko.http.javadsl.model.HttpCharsets;
 import org.apache.pekko.http.javadsl.model.HttpEntities;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
 import org.apache.pekko.http.javadsl.model.MediaTypes;
-import org.apache.pekko.http.javadsl.server.AllDirectives;
-import org.apache.pekko.http.javadsl.server.Route;
-import org.apache.pekko.http.javadsl.unmarshalling.Unmarshaller;
 
 /**
  * Function logs through the CloudWatch Logs API (JSON 1.1: {@code POST /} with
  * {@code X-Amz-Target: Logs_20140328.<Operation>}), so {@code aws logs filter-log-events},
  * {@code aws logs get-log-events} and {@code aws logs tail} read them against the node's endpoint.
  * Only these reads of function log groups exist; other operations answer AWS's
- * {@code UnknownOperationException}.
+ * {@code UnknownOperationException}. Requests are read leniently, as CloudWatch Logs reads them
+ * (members Tributary does not use are ignored); answers are records in its lowerCamelCase shapes.
  */
-final class LogsRoutes extends AllDirectives {
+final class LogsRoutes {
 
   static final String TARGET_PREFIX = "Logs_20140328.";
   private static final ContentType.NonBinary JSON_11 = ContentTypes.create(
       MediaTypes.applicationWithFixedCharset("x-amz-json-1.1", HttpCharsets.UTF_8));
   private static final int MAX_LIMIT = 10_000;
+
+  @JsonNaming(PropertyNamingStrategies.LowerCamelCaseStrategy.class)
+  record FilteredEvent(String logStreamName, long timestamp, String message, long ingestionTime, String eventId) {}
+
+  @JsonNaming(PropertyNamingStrategies.LowerCamelCaseStrategy.class)
+  record FilterLogEvents(List<FilteredEvent> events, List<String> searchedLogStreams,
+                         @JsonInclude(JsonInclude.Include.NON_NULL) String nextToken) {}
+
+  @JsonNaming(PropertyNamingStrategies.LowerCamelCaseStrategy.class)
+  record OutputEvent(long timestamp, String message, long ingestionTime) {}
+
+  @JsonNaming(PropertyNamingStrategies.LowerCamelCaseStrategy.class)
+  record GetLogEvents(List<OutputEvent> events, String nextForwardToken, String nextBackwardToken) {}
+
+  /** The JSON 1.1 protocol's error document. */
+  record Error(@JsonProperty("__type") String type, @JsonProperty("message") String message) {}
 
   private final LogStore logs;
 
@@ -39,18 +55,19 @@ final class LogsRoutes extends AllDirectives {
     this.logs = logs;
   }
 
-  Route route() {
-    return pathSingleSlash(() -> post(() -> headerValueByName("X-Amz-Target", target ->
-        target.startsWith(TARGET_PREFIX)
-            ? entity(Unmarshaller.entityToByteString(), body ->
-                completeWithFuture(handle(target.substring(TARGET_PREFIX.length()), body.toArray())))
-            : reject())));
+  /** Every log operation is {@code POST /}, named by its X-Amz-Target header. */
+  List<Operation> operations() {
+    return List.of(Operation.post("Logs", "/", call -> call.request().getHeader("X-Amz-Target")
+        .map(target -> target.value())
+        .filter(target -> target.startsWith(TARGET_PREFIX))
+        .map(target -> handle(target.substring(TARGET_PREFIX.length()), call.body().toArray()))
+        .orElseGet(() -> done(Operations.unknown(call.request())))));
   }
 
   private CompletionStage<HttpResponse> handle(String operation, byte[] body) {
     JsonNode request;
     try {
-      request = JsonBody.MAPPER.readTree(body.length == 0 ? "{}".getBytes() : body);
+      request = body.length == 0 ? JsonBody.MAPPER.createObjectNode() : JsonBody.MAPPER.readTree(body);
     } catch (IOException e) {
       return done(error("SerializationException", "The request body is not valid JSON: " + String.valueOf(e.getMessage()).split("\n")[0]));
     }
@@ -75,18 +92,11 @@ final class LogsRoutes extends AllDirectives {
     int offset = offset(request.path("nextToken").asText(""));
     return logs.events(group, request.path("startTime").asLong(0), request.path("endTime").asLong(Long.MAX_VALUE),
         prefix, streams, request.path("filterPattern").asText("")).thenApply(events -> {
-          ObjectNode out = JsonBody.MAPPER.createObjectNode();
-          ArrayNode array = out.putArray("events");
           int end = Math.min(events.size(), offset + limit);
-          for (LogStore.Event e : events.subList(Math.min(offset, events.size()), end)) {
-            array.addObject().put("logStreamName", e.logStream()).put("timestamp", e.timestamp())
-                .put("message", e.message()).put("ingestionTime", e.ingestionTime()).put("eventId", e.eventId());
-          }
-          out.putArray("searchedLogStreams");
-          if (end < events.size()) {
-            out.put("nextToken", "f/" + end);
-          }
-          return ok(out);
+          List<FilteredEvent> page = events.subList(Math.min(offset, events.size()), end).stream()
+              .map(e -> new FilteredEvent(e.logStream(), e.timestamp(), e.message(), e.ingestionTime(), e.eventId()))
+              .toList();
+          return ok(new FilterLogEvents(page, List.of(), end < events.size() ? "f/" + end : null));
         });
   }
 
@@ -102,17 +112,11 @@ final class LogsRoutes extends AllDirectives {
     int offset = offset(request.path("nextToken").asText(""));
     return logs.events(group, request.path("startTime").asLong(0), request.path("endTime").asLong(Long.MAX_VALUE),
         null, List.of(stream), null).thenApply(events -> {
-          ObjectNode out = JsonBody.MAPPER.createObjectNode();
-          ArrayNode array = out.putArray("events");
           int start = Math.min(offset, events.size());
           int end = Math.min(events.size(), start + limit);
-          for (LogStore.Event e : events.subList(start, end)) {
-            array.addObject().put("timestamp", e.timestamp()).put("message", e.message())
-                .put("ingestionTime", e.ingestionTime());
-          }
-          out.put("nextForwardToken", "f/" + end);
-          out.put("nextBackwardToken", "b/" + start);
-          return ok(out);
+          List<OutputEvent> page = events.subList(start, end).stream()
+              .map(e -> new OutputEvent(e.timestamp(), e.message(), e.ingestionTime())).toList();
+          return ok(new GetLogEvents(page, "f/" + end, "b/" + start));
         });
   }
 
@@ -139,13 +143,13 @@ final class LogsRoutes extends AllDirectives {
     }
   }
 
-  private static HttpResponse ok(ObjectNode body) {
-    return HttpResponse.create().withEntity(HttpEntities.create(JSON_11, body.toString()));
+  private static HttpResponse ok(Object body) {
+    return HttpResponse.create().withEntity(HttpEntities.create(JSON_11, Responses.bytes(body)));
   }
 
   private static HttpResponse error(String type, String message) {
-    ObjectNode body = JsonBody.MAPPER.createObjectNode().put("__type", type).put("message", message);
-    return HttpResponse.create().withStatus(400).withEntity(HttpEntities.create(JSON_11, body.toString()));
+    return HttpResponse.create().withStatus(400)
+        .withEntity(HttpEntities.create(JSON_11, Responses.bytes(new Error(type, message))));
   }
 
   private static CompletionStage<HttpResponse> done(HttpResponse response) {

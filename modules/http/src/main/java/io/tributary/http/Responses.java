@@ -1,7 +1,8 @@
 package io.tributary.http;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonProperty;
+import com.fasterxml.jackson.core.JsonProcessingException;
 import io.tributary.api.LambdaException;
 import org.apache.pekko.http.javadsl.model.ContentTypes;
 import org.apache.pekko.http.javadsl.model.HttpEntities;
@@ -13,9 +14,30 @@ final class Responses {
 
   private Responses() {}
 
-  static HttpResponse json(int status, JsonNode body) {
+  /** AWS's error document. */
+  record ErrorDocument(String type, @JsonProperty("message") String message,
+               @JsonInclude(JsonInclude.Include.NON_NULL) String reason) {}
+
+  /** {@code body}, a record of an AWS shape, as the JSON of a response. */
+  static HttpResponse json(int status, Object body) {
     return HttpResponse.create().withStatus(status)
-        .withEntity(HttpEntities.create(ContentTypes.APPLICATION_JSON, body.toString()));
+        .withEntity(HttpEntities.create(ContentTypes.APPLICATION_JSON, bytes(body)));
+  }
+
+  static byte[] bytes(Object body) {
+    try {
+      return JsonBody.MAPPER.writeValueAsBytes(body);
+    } catch (JsonProcessingException e) {
+      throw new IllegalStateException("A response shape that Jackson cannot write: " + body.getClass(), e);
+    }
+  }
+
+  static String text(Object body) {
+    try {
+      return JsonBody.MAPPER.writeValueAsString(body);
+    } catch (JsonProcessingException e) {
+      throw new IllegalStateException("A response shape that Jackson cannot write: " + body.getClass(), e);
+    }
   }
 
   static HttpResponse empty(int status) {
@@ -23,12 +45,7 @@ final class Responses {
   }
 
   static HttpResponse error(LambdaException e) {
-    ObjectNode body = JsonBody.MAPPER.createObjectNode();
-    body.put("Type", e.faultType());
-    body.put("message", e.getMessage());
-    if (e.reason() != null) {
-      body.put("Reason", e.reason());
-    }
-    return json(e.status(), body).addHeader(RawHeader.create("X-Amzn-ErrorType", e.errorType()));
+    return json(e.status(), new ErrorDocument(e.faultType(), e.getMessage(), e.reason()))
+        .addHeader(RawHeader.create("X-Amzn-ErrorType", e.errorType()));
   }
 }

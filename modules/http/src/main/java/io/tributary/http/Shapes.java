@@ -1,15 +1,20 @@
 package io.tributary.http;
 
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonInclude.Include;
+import com.fasterxml.jackson.annotation.JsonProperty;
 import io.tributary.api.AliasConfig;
 import io.tributary.api.Arns;
 import io.tributary.api.FunctionConfig;
 import io.tributary.api.PolicyStatement;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
-/** Tributary's model rendered in AWS Lambda's JSON shapes (the 2015-03-31 API's member names). */
+/**
+ * Tributary's model in AWS Lambda's JSON shapes (the 2015-03-31 API's member names), as records in
+ * AWS's member order; a member AWS leaves out when it has no value is {@link Include#NON_NULL}.
+ */
 final class Shapes {
 
   private final Arns arns;
@@ -18,117 +23,99 @@ final class Shapes {
     this.arns = arns;
   }
 
+  /** AWS's {@code FunctionConfiguration}. */
+  record FunctionConfiguration(String functionName, String functionArn, String runtime, String role, String handler,
+      long codeSize, String description, int timeout, int memorySize, String lastModified, String codeSha256,
+      String version, @JsonInclude(Include.NON_NULL) Environment environment, TracingConfig tracingConfig,
+      String revisionId, String state, String lastUpdateStatus, String packageType, List<String> architectures,
+      EphemeralStorage ephemeralStorage, SnapStart snapStart, LoggingConfig loggingConfig,
+      @JsonProperty("KMSKeyArn") @JsonInclude(Include.NON_NULL) String kmsKeyArn,
+      @JsonInclude(Include.NON_NULL) DeadLetterConfig deadLetterConfig) {}
+
+  record Environment(Map<String, String> variables) {}
+
+  record TracingConfig(String mode) {}
+
+  record EphemeralStorage(Integer size) {}
+
+  record SnapStart(String applyOn, String optimizationStatus) {}
+
+  record LoggingConfig(String logFormat, @JsonInclude(Include.NON_NULL) String applicationLogLevel,
+                       @JsonInclude(Include.NON_NULL) String systemLogLevel, String logGroup) {}
+
+  record DeadLetterConfig(String targetArn) {}
+
+  /** AWS's {@code AliasConfiguration}. */
+  record Alias(String aliasArn, String name, String functionVersion, String description,
+               @JsonInclude(Include.NON_NULL) RoutingConfig routingConfig, String revisionId) {}
+
+  record RoutingConfig(Map<String, Double> additionalVersionWeights) {}
+
+  /** A statement of a resource-based policy in IAM's JSON: {@code Principal} is {@code "*"} or an object. */
+  record Statement(String sid, String effect, Object principal, String action, String resource,
+                   @JsonInclude(Include.NON_NULL) Condition condition) {}
+
+  /** IAM's condition operators, each a map of condition keys (in IAM's spelling) to values. */
+  record Condition(@JsonInclude(Include.NON_NULL) Map<String, String> arnLike,
+                   @JsonInclude(Include.NON_NULL) Map<String, String> stringEquals) {}
+
+  record PolicyDocument(String version, String id, List<Statement> statement) {}
+
   /** {@code FunctionConfiguration}; {@code arnQualifier} is the qualifier the FunctionArn shows, or null. */
-  ObjectNode functionConfiguration(FunctionConfig c, String arnQualifier) {
-    ObjectNode o = JsonBody.MAPPER.createObjectNode();
-    o.put("FunctionName", c.functionName());
-    o.put("FunctionArn", arns.functionArn(c.functionName(), arnQualifier));
-    o.put("Runtime", c.runtime());
-    o.put("Role", c.role());
-    o.put("Handler", c.handler());
-    o.put("CodeSize", c.codeSize());
-    o.put("Description", c.description());
-    o.put("Timeout", c.timeout());
-    o.put("MemorySize", c.memorySize());
-    o.put("LastModified", c.lastModified());
-    o.put("CodeSha256", c.codeSha256());
-    o.put("Version", c.version());
-    if (!c.environment().isEmpty()) {
-      ObjectNode variables = o.putObject("Environment").putObject("Variables");
-      c.environment().forEach(variables::put);
-    }
-    o.putObject("TracingConfig").put("Mode", c.tracingMode());
-    o.put("RevisionId", c.revisionId());
-    o.put("State", c.state());
-    o.put("LastUpdateStatus", c.lastUpdateStatus());
-    o.put("PackageType", "Zip");
-    ArrayNode archs = o.putArray("Architectures");
-    c.architectures().forEach(archs::add);
-    o.putObject("EphemeralStorage").put("Size", c.ephemeralStorageSize());
-    o.putObject("SnapStart").put("ApplyOn", "None").put("OptimizationStatus", "Off");
-    ObjectNode logging = o.putObject("LoggingConfig");
-    logging.put("LogFormat", c.loggingConfig().logFormat());
-    putIfSet(logging, "ApplicationLogLevel", c.loggingConfig().applicationLogLevel());
-    putIfSet(logging, "SystemLogLevel", c.loggingConfig().systemLogLevel());
-    logging.put("LogGroup", c.loggingConfig().logGroup());
-    putIfSet(o, "KMSKeyArn", c.kmsKeyArn());
-    if (c.deadLetterTargetArn() != null && !c.deadLetterTargetArn().isEmpty()) {
-      o.putObject("DeadLetterConfig").put("TargetArn", c.deadLetterTargetArn());
-    }
-    return o;
+  FunctionConfiguration functionConfiguration(FunctionConfig c, String arnQualifier) {
+    FunctionConfig.LoggingConfig logging = c.loggingConfig();
+    return new FunctionConfiguration(c.functionName(), arns.functionArn(c.functionName(), arnQualifier), c.runtime(),
+        c.role(), c.handler(), c.codeSize(), c.description(), c.timeout(), c.memorySize(), c.lastModified(),
+        c.codeSha256(), c.version(), c.environment().isEmpty() ? null : new Environment(c.environment()),
+        new TracingConfig(c.tracingMode()), c.revisionId(), c.state(), c.lastUpdateStatus(), "Zip",
+        c.architectures(), new EphemeralStorage(c.ephemeralStorageSize()), new SnapStart("None", "Off"),
+        new LoggingConfig(logging.logFormat(), logging.applicationLogLevel(), logging.systemLogLevel(),
+            logging.logGroup()), c.kmsKeyArn(),
+        c.deadLetterTargetArn() == null || c.deadLetterTargetArn().isEmpty() ? null
+            : new DeadLetterConfig(c.deadLetterTargetArn()));
   }
 
-  ObjectNode alias(String functionName, AliasConfig a) {
-    ObjectNode o = JsonBody.MAPPER.createObjectNode();
-    o.put("AliasArn", arns.functionArn(functionName, a.name()));
-    o.put("Name", a.name());
-    o.put("FunctionVersion", a.functionVersion());
-    o.put("Description", a.description());
-    if (!a.additionalVersionWeights().isEmpty()) {
-      ObjectNode weights = o.putObject("RoutingConfig").putObject("AdditionalVersionWeights");
-      a.additionalVersionWeights().forEach(weights::put);
-    }
-    o.put("RevisionId", a.revisionId());
-    return o;
+  /** The configuration of a version as its own operations show it: $LATEST's ARN unqualified. */
+  FunctionConfiguration configuration(FunctionConfig c) {
+    return functionConfiguration(c, c.version().equals(FunctionConfig.LATEST) ? null : c.version());
+  }
+
+  Alias alias(String functionName, AliasConfig a) {
+    return new Alias(arns.functionArn(functionName, a.name()), a.name(), a.functionVersion(), a.description(),
+        a.additionalVersionWeights().isEmpty() ? null : new RoutingConfig(a.additionalVersionWeights()),
+        a.revisionId());
   }
 
   /** A policy statement as IAM JSON, the way AWS renders AddPermission's result. */
-  ObjectNode statement(PolicyStatement s) {
-    ObjectNode o = JsonBody.MAPPER.createObjectNode();
-    o.put("Sid", s.sid());
-    o.put("Effect", "Allow");
-    ObjectNode principal = o.putObject("Principal");
+  Statement statement(PolicyStatement s) {
+    Object principal;
     if (s.principal().equals("*")) {
-      o.put("Principal", "*");
+      principal = "*";
     } else if (s.principal().matches("\\d{12}")) {
-      principal.put("AWS", "arn:aws:iam::" + s.principal() + ":root");
+      principal = Map.of("AWS", "arn:aws:iam::" + s.principal() + ":root");
     } else if (s.principal().startsWith("arn:")) {
-      principal.put("AWS", s.principal());
+      principal = Map.of("AWS", s.principal());
     } else {
-      principal.put("Service", s.principal());
+      principal = Map.of("Service", s.principal());
     }
-    o.put("Action", s.action());
-    o.put("Resource", s.resource());
-    ObjectNode condition = JsonBody.MAPPER.createObjectNode();
-    if (s.sourceArn() != null) {
-      condition.putObject("ArnLike").put("AWS:SourceArn", s.sourceArn());
-    }
-    if (s.sourceAccount() != null) {
-      condition.putObject("StringEquals").put("AWS:SourceAccount", s.sourceAccount());
-    }
-    if (s.principalOrgId() != null) {
-      ((ObjectNode) condition.with("StringEquals")).put("aws:PrincipalOrgID", s.principalOrgId());
-    }
-    if (s.eventSourceToken() != null) {
-      ((ObjectNode) condition.with("StringEquals")).put("lambda:EventSourceToken", s.eventSourceToken());
-    }
-    if (s.functionUrlAuthType() != null) {
-      ((ObjectNode) condition.with("StringEquals")).put("lambda:FunctionUrlAuthType", s.functionUrlAuthType());
-    }
-    if (!condition.isEmpty()) {
-      o.set("Condition", condition);
-    }
-    return o;
+    Map<String, String> arnLike = s.sourceArn() == null ? null : Map.of("AWS:SourceArn", s.sourceArn());
+    Map<String, String> stringEquals = new LinkedHashMap<>();
+    putIfSet(stringEquals, "AWS:SourceAccount", s.sourceAccount());
+    putIfSet(stringEquals, "aws:PrincipalOrgID", s.principalOrgId());
+    putIfSet(stringEquals, "lambda:EventSourceToken", s.eventSourceToken());
+    putIfSet(stringEquals, "lambda:FunctionUrlAuthType", s.functionUrlAuthType());
+    Condition condition = arnLike == null && stringEquals.isEmpty() ? null
+        : new Condition(arnLike, stringEquals.isEmpty() ? null : stringEquals);
+    return new Statement(s.sid(), "Allow", principal, s.action(), s.resource(), condition);
   }
 
-  ObjectNode policyDocument(List<PolicyStatement> statements) {
-    ObjectNode o = JsonBody.MAPPER.createObjectNode();
-    o.put("Version", "2012-10-17");
-    o.put("Id", "default");
-    ArrayNode list = o.putArray("Statement");
-    statements.forEach(s -> list.add(statement(s)));
-    return o;
+  PolicyDocument policyDocument(List<PolicyStatement> statements) {
+    return new PolicyDocument("2012-10-17", "default", statements.stream().map(this::statement).toList());
   }
 
-  static ObjectNode tags(Map<String, String> tags) {
-    ObjectNode o = JsonBody.MAPPER.createObjectNode();
-    tags.forEach(o::put);
-    return o;
-  }
-
-  private static void putIfSet(ObjectNode o, String name, String value) {
+  private static void putIfSet(Map<String, String> map, String key, String value) {
     if (value != null) {
-      o.put(name, value);
+      map.put(key, value);
     }
   }
 }

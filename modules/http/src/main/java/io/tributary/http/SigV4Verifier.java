@@ -1,5 +1,7 @@
 package io.tributary.http;
 
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
 import io.tributary.api.LambdaException;
 import java.io.ByteArrayOutputStream;
 import java.net.URLDecoder;
@@ -63,7 +65,9 @@ public final class SigV4Verifier {
   private static final String SERVICE = "lambda";
   /** The node also answers CloudWatch Logs calls for function logs, signed for "logs" with the same keys. */
   private static final java.util.Set<String> SERVICES = java.util.Set.of(SERVICE, "logs");
-  private final Map<String, byte[]> signingKeys = new java.util.concurrent.ConcurrentHashMap<>();
+  /** Signing keys a node keeps: one per access key, day, region and service in use, so a few. */
+  static final int SIGNING_KEYS_KEPT = 1_000;
+  private final Cache<String, byte[]> signingKeys = Caffeine.newBuilder().maximumSize(SIGNING_KEYS_KEPT).build();
   private static final String TERMINATOR = "aws4_request";
   private static final String UNSIGNED_PAYLOAD = "UNSIGNED-PAYLOAD";
   private static final Duration MAX_PRESIGNED_VALIDITY = Duration.ofDays(7);
@@ -140,24 +144,25 @@ public final class SigV4Verifier {
 
   /**
    * The key derived from the secret for one day, region and service: four HMACs that are the same
-   * for every request of that day, so they are computed once (the cache forgets all past 1,000).
+   * for every request of that day, so they are computed once and kept; past {@link #SIGNING_KEYS_KEPT}
+   * Caffeine evicts those least likely to be used again (any region is accepted, so callers choose
+   * how many keys there are).
    * The credential, {@code AKID/day/region/service/aws4_request}, names exactly that.
    */
   private byte[] signingKey(String secret, String credential, String[] scope) {
-    String cacheKey = credential;
-    byte[] cached = signingKeys.get(cacheKey);
-    if (cached != null) {
-      return cached;
-    }
-    byte[] key = ("AWS4" + secret).getBytes(StandardCharsets.UTF_8);
-    for (int i = 1; i < scope.length; i++) {
-      key = hmac(key, scope[i]);
-    }
-    if (signingKeys.size() > 1_000) {
-      signingKeys.clear();
-    }
-    signingKeys.put(cacheKey, key);
-    return key;
+    return signingKeys.get(credential, unused -> {
+      byte[] key = ("AWS4" + secret).getBytes(StandardCharsets.UTF_8);
+      for (int i = 1; i < scope.length; i++) {
+        key = hmac(key, scope[i]);
+      }
+      return key;
+    });
+  }
+
+  /** How many signing keys are kept now. */
+  long signingKeysKept() {
+    signingKeys.cleanUp();
+    return signingKeys.estimatedSize();
   }
 
   /** The signature parameters, from the Authorization header or from a presigned query. */

@@ -386,6 +386,22 @@ class SigV4VerifierTest {
     assertError("InvalidSignatureException", MISMATCH, wire.withPath(wire.path() + "x"), signedAt);
   }
 
+  @Test
+  void signingKeysKeptStayBoundedWhateverTheRegionsCallersSignFor() {
+    int regions = SigV4Verifier.SIGNING_KEYS_KEPT + 500;
+    for (int i = 0; i < regions; i++) {
+      String region = "region-" + i;
+      Wire wire = sign(request(SdkHttpMethod.GET, "/2015-03-31/functions"), new byte[0],
+          r -> r.putProperty(AwsV4HttpSigner.REGION_NAME, region));
+      assertEquals(KEY_ID, verify(wire, SIGNED_AT));
+    }
+    assertTrue(verifier.signingKeysKept() <= SigV4Verifier.SIGNING_KEYS_KEPT,
+        "kept " + verifier.signingKeysKept() + " signing keys");
+    Wire again = sign(request(SdkHttpMethod.GET, "/2015-03-31/functions"), new byte[0],
+        r -> r.putProperty(AwsV4HttpSigner.REGION_NAME, "region-0"));
+    assertEquals(KEY_ID, verify(again, SIGNED_AT), "an evicted key is derived again");
+  }
+
   private static SdkHttpRequest.Builder request(SdkHttpMethod method, String encodedPath) {
     return SdkHttpRequest.builder().method(method).protocol("http").host("localhost").port(9000).encodedPath(encodedPath);
   }

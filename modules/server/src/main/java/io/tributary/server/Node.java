@@ -101,8 +101,6 @@ public final class Node {
           CodeStore codeStore = new CodeStore(session, keyspace);
           ClusterSharding sharding = ClusterSharding.get(system);
           LeaseHolders holders = (key, timeout) -> Dispatcher.holdings(system, key, timeout);
-          FunctionEntity.init(sharding, settings.arns(), registry, holders, FunctionEntity.Changes.NONE,
-              Clock.systemUTC());
           AccountEntity.init(sharding, new AccountEntity.Settings(settings.accountConcurrency(),
               config.getDuration("tributary.concurrency.lease-ttl"), config.getDuration("tributary.concurrency.lease-margin"),
               config.getDuration("tributary.concurrency.pool-refresh")), registry::reservedTotal, holders,
@@ -122,6 +120,14 @@ public final class Node {
           EventQueueStore queues = new CassandraEventQueueStore(session, keyspace, async.payloadTtl(), async.recentPayloads(),
               async.outcomeRetention());
           Intake intake = new Intake(system, sharding, queues, async, Clock.systemUTC());
+          // After every persisted change every node's Dispatcher forgets the function; a deleted one's queue goes.
+          FunctionEntity.Changes forget = dispatcher.changes();
+          FunctionEntity.init(sharding, settings.arns(), registry, holders, (functionName, deleted) -> {
+            forget.changed(functionName, deleted);
+            if (deleted) {
+              intake.purge(functionName);
+            }
+          }, Clock.systemUTC());
           AsyncMetrics asyncMetrics = new AsyncMetrics(meters);
           Connectors destinations = new Connectors(ConnectorsConfig.of(config));
           CoordinatedShutdown.get(Adapter.toClassic(system)).addTask(CoordinatedShutdown.PhaseServiceStop(),

@@ -39,6 +39,7 @@ import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.AskPattern;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.Receive;
+import org.apache.pekko.actor.typed.pubsub.Topic;
 import org.apache.pekko.actor.typed.receptionist.Receptionist;
 import org.apache.pekko.actor.typed.receptionist.ServiceKey;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
@@ -55,6 +56,11 @@ import org.slf4j.LoggerFactory;
  * <p>Concurrency is exact across the cluster: each invocation takes a slot of a lease this node
  * holds, of the function's reserved concurrency (from its FunctionEntity) or of the account's
  * unreserved pool (from the AccountEntity); see {@link LeaseLedger} for the rules.
+ *
+ * <p>Every node's Dispatcher hears of every persisted change of a function through the topic
+ * {@value #CHANGES_TOPIC}: the FunctionEntity tells its {@link FunctionEntity.Changes} port, which
+ * {@link Invoker#changes()} publishes as a {@link Forget}, so the next invoke on any node resolves
+ * the function again instead of running a cached target until it expires.
  *
  * <p>An invoke this node cannot take a slot for goes to a node that has one free: the other
  * Dispatchers are asked what they have spare, and the answer names the node's address for
@@ -111,14 +117,21 @@ public final class Dispatcher extends AbstractBehavior<Dispatcher.Command> {
   public static final class Invoker {
     private final ActorRef<Command> ref;
     private final Shared shared;
+    private final ActorRef<Topic.Command<Forget>> changes;
 
-    private Invoker(ActorRef<Command> ref, Shared shared) {
+    private Invoker(ActorRef<Command> ref, Shared shared, ActorRef<Topic.Command<Forget>> changes) {
       this.ref = ref;
       this.shared = shared;
+      this.changes = changes;
     }
 
     public ActorRef<Command> ref() {
       return ref;
+    }
+
+    /** What a FunctionEntity tells after a change: every node's Dispatcher forgets the function. */
+    public FunctionEntity.Changes changes() {
+      return (functionName, deleted) -> changes.tell(Topic.publish(new Forget(functionName, deleted)));
     }
 
     /**
@@ -136,13 +149,22 @@ public final class Dispatcher extends AbstractBehavior<Dispatcher.Command> {
     }
   }
 
-  /** Starts the node's Dispatcher as a system actor named "dispatcher". */
+  /** The topic every node's Dispatcher subscribes to, and FunctionEntities publish their changes on. */
+  public static final String CHANGES_TOPIC = "tributary-function-changes";
+
+  /**
+   * Starts the node's Dispatcher as a system actor named "dispatcher", and this node's instance of
+   * the {@link #CHANGES_TOPIC} topic ("function-changes"), which it subscribes to.
+   */
   public static Invoker spawn(ActorSystem<?> system, ClusterSharding sharding, FunctionRuntime runtime,
       Settings settings) {
     Shared shared = new Shared(runtime, settings.targetTtl().toNanos());
+    ActorRef<Topic.Command<Forget>> changes = system.systemActorOf(Topic.create(Forget.class, CHANGES_TOPIC),
+        "function-changes", Props.empty());
     ActorRef<Command> ref = system.systemActorOf(create(sharding, shared, settings), "dispatcher",
         Props.empty());
-    return new Invoker(ref, shared);
+    changes.tell(Topic.subscribe(ref.narrow()));
+    return new Invoker(ref, shared, changes);
   }
 
   /** From a node that cannot take an invoke under lease {@code key}: how many slots this node has free. */
@@ -157,10 +179,10 @@ public final class Dispatcher extends AbstractBehavior<Dispatcher.Command> {
   public record Reachable(String url) implements Command {}
 
   /**
-   * Drops cached targets of a function this node changed, so its next invoke sees the change; a
-   * deleted function's environments on this node stop too.
+   * From the {@link #CHANGES_TOPIC} topic: a function changed, so its cached targets go and its next
+   * invoke sees the change; a deleted function's environments on this node stop too.
    */
-  public record Forget(String functionName, boolean deleted) implements Command {}
+  public record Forget(String functionName, boolean deleted) implements Command, ClusterMessage {}
 
   /** What became of an invoke: it ran, it was refused, or it must go to another node. */
   public sealed interface Result {}

@@ -175,6 +175,7 @@ public final class KryoSerializer extends JSerializer {
     r.put(188, EventSourceMappingEntity.Disable.class);
     r.put(189, ShardPoller.Run.class);
     r.put(190, ShardPoller.Halt.class);
+    r.put(191, Dispatcher.Forget.class);
     return Collections.unmodifiableMap(r);
   }
 

@@ -9,6 +9,7 @@ import io.tributary.cluster.Reply;
 import io.tributary.cluster.async.AsyncQueueEntity;
 import io.tributary.cluster.concurrency.AccountEntity;
 import io.tributary.cluster.function.FunctionEntity;
+import io.tributary.cluster.invoke.Dispatcher;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -54,7 +55,8 @@ class KryoSerializerTest {
             null, null, null, null), "rev", replyTo),
         new Reply<>(new FunctionEntity.FunctionView(PersistedSerializerTest.CONFIG, 3, Map.of("k", "v")), null),
         new Reply<>(null, new LambdaError(404, "ResourceNotFoundException", "gone", null)),
-        new Reply<>(List.of(PersistedSerializerTest.ALIAS), null));
+        new Reply<>(List.of(PersistedSerializerTest.ALIAS), null),
+        new Dispatcher.Forget("orders", true));
     for (Object message : messages) {
       assertEquals(KryoSerializer.IDENTIFIER, serialization.findSerializerFor(message).identifier());
       byte[] bytes = serialization.serialize(message).get();

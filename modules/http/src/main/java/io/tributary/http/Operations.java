@@ -1,0 +1,73 @@
+package io.tributary.http;
+
+import io.tributary.api.LambdaException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import org.apache.pekko.http.javadsl.model.HttpRequest;
+import org.apache.pekko.http.javadsl.model.HttpResponse;
+
+/**
+ * The node's operations, each declared once by the routes that answer it, and the lookup of the
+ * one a request asks for: by method and path, in one pass over the table. A request that matches
+ * none is {@link #UNKNOWN}: signed like any other, then answered with AWS's
+ * {@code UnknownOperationException}.
+ */
+final class Operations {
+
+  /** What a request that names no operation is counted as, and answered by. */
+  static final Operation UNKNOWN = new Operation("Unknown", "", Operation.Path.of("/"), Operation.Limit.DOCUMENT,
+      Operation.Access.SIGNED, call -> CompletableFuture.completedFuture(unknown(call.request())));
+
+  /** An operation and the variables of the request's path. */
+  record Match(Operation operation, List<String> variables) {}
+
+  private final List<Operation> all;
+
+  Operations(List<Operation> all) {
+    this.all = List.copyOf(all);
+  }
+
+  @SafeVarargs
+  static Operations of(List<Operation>... groups) {
+    List<Operation> all = new ArrayList<>();
+    for (List<Operation> group : groups) {
+      all.addAll(group);
+    }
+    return new Operations(all);
+  }
+
+  List<Operation> all() {
+    return all;
+  }
+
+  /** Once per request: the first operation of the request's method whose path matches. */
+  Match resolve(HttpRequest request) {
+    return resolve(request.method().name(), request.getUri().getPathString());
+  }
+
+  Match resolve(String method, String path) {
+    String[] segments = Operation.Path.split(path);
+    for (Operation operation : all) {
+      if (operation.method().equals(method)) {
+        List<String> variables = operation.path().match(segments);
+        if (variables != null) {
+          return new Match(operation, variables);
+        }
+      }
+    }
+    return new Match(UNKNOWN, List.of());
+  }
+
+  /** The operation named {@code name}; there must be one. */
+  Operation named(String name) {
+    return all.stream().filter(o -> o.name().equals(name)).findFirst()
+        .orElseThrow(() -> new IllegalArgumentException("No operation " + name));
+  }
+
+  static HttpResponse unknown(HttpRequest request) {
+    return Responses.error(new LambdaException(404, "UnknownOperationException",
+        "No Lambda operation matches " + request.method().name() + " " + request.getUri().path()
+            + ". Check the path and method against the Lambda API reference."));
+  }
+}
