@@ -120,17 +120,6 @@ class DynamoDbStreamMappingIT {
     return r.get("eventName").asText() + " " + r.at("/dynamodb/Keys/id/S").asText();
   }
 
-  private static JsonNode awaitShards(String uuid, Predicate<JsonNode> done) throws Exception {
-    long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-    JsonNode shards = JSON.readTree(node.signedGet("/tributary/event-source-mappings/" + uuid + "/shards"))
-        .get("Shards");
-    while (!done.test(shards) && System.nanoTime() < deadline) {
-      NodeProcess.sleep(100);
-      shards = JSON.readTree(node.signedGet("/tributary/event-source-mappings/" + uuid + "/shards")).get("Shards");
-    }
-    return shards;
-  }
-
   @Test
   void itemChangesReachTheFunctionInOrderInAwsShapeAndResumeAfterARestart() throws Exception {
     for (int i = 1; i <= 6; i++) {
@@ -168,7 +157,7 @@ class DynamoDbStreamMappingIT {
     // The function has answered for the last record, but the poller checkpoints just after: a
     // restart before that would replay the batch, as at-least-once allows.
     String last = remove.at("/dynamodb/SequenceNumber").asText();
-    JsonNode shards = awaitShards(created.uuid(), s -> s.findValuesAsText("LastCheckpoint").contains(last));
+    JsonNode shards = node.awaitShards(created.uuid(), s -> s.findValuesAsText("LastCheckpoint").contains(last));
     assertTrue(shards.findValuesAsText("LastCheckpoint").contains(last), "checkpointed at " + last + ": " + shards);
     NODE.restart();
     node = NODE.node();

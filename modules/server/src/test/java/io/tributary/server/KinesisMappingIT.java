@@ -157,17 +157,6 @@ class KinesisMappingIT {
     }
   }
 
-  private static JsonNode awaitShards(String uuid, Predicate<JsonNode> done) throws Exception {
-    long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-    JsonNode shards = JSON.readTree(node.signedGet("/tributary/event-source-mappings/" + uuid + "/shards"))
-        .get("Shards");
-    while (!done.test(shards) && System.nanoTime() < deadline) {
-      NodeProcess.sleep(500);
-      shards = JSON.readTree(node.signedGet("/tributary/event-source-mappings/" + uuid + "/shards")).get("Shards");
-    }
-    return shards;
-  }
-
   @Test
   void recordsReachTheFunctionInOrderPerKeyThroughASplitAndARestart() throws Exception {
     put(60);
@@ -193,7 +182,7 @@ class KinesisMappingIT {
     all = await(r -> distinct(r) >= 120);
     assertEquals(120, distinct(all), "the records of the split shard's children too");
     assertOrderPerKey(all);
-    JsonNode shards = awaitShards(created.uuid(), s -> s.size() >= 3 && s.findValue("LagMillis") != null);
+    JsonNode shards = node.awaitShards(created.uuid(), s -> s.size() >= 3 && s.findValue("LagMillis") != null);
     assertTrue(shards.size() >= 3, "the parents and the children: " + shards);
     assertTrue(shards.findValue("LagMillis") != null, "how far behind, in time: " + shards);
 

@@ -3,6 +3,8 @@ package io.tributary.server;
 import com.datastax.oss.driver.api.core.CqlSession;
 import com.datastax.oss.driver.api.core.config.DriverConfigLoader;
 import com.datastax.oss.driver.api.core.config.OptionsMap;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import java.io.IOException;
@@ -12,6 +14,7 @@ import java.net.ServerSocket;
 import java.net.URI;
 import java.time.Duration;
 import java.util.Map;
+import java.util.function.Predicate;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
@@ -26,6 +29,7 @@ import software.amazon.awssdk.services.lambda.LambdaClient;
 final class TestNode implements AutoCloseable {
 
   static final String ACCESS_KEY = "AKIATRIBUTARYLOCAL01";
+  private static final ObjectMapper SHARDS_JSON = new ObjectMapper();
   static final String SECRET_KEY = "tributary-local-secret-do-not-use-in-production";
 
   final ActorSystem<Void> system;
@@ -122,6 +126,21 @@ final class TestNode implements AutoCloseable {
       throw new IllegalStateException("GET " + path + ": " + response.statusCode() + " " + response.body());
     }
     return response.body();
+  }
+
+  /**
+   * The {@code Shards} of an event source mapping's operations view, asked until {@code done}
+   * holds or 30 s have passed; the last answer either way.
+   */
+  JsonNode awaitShards(String uuid, Predicate<JsonNode> done) throws Exception {
+    long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+    String path = "/tributary/event-source-mappings/" + uuid + "/shards";
+    JsonNode shards = SHARDS_JSON.readTree(signedGet(path)).get("Shards");
+    while (!done.test(shards) && System.nanoTime() < deadline) {
+      NodeProcess.sleep(200);
+      shards = SHARDS_JSON.readTree(signedGet(path)).get("Shards");
+    }
+    return shards;
   }
 
   LambdaClient clientWithoutRetries() {
