@@ -8,10 +8,11 @@
 #   --port N       HTTP port of the API (-Dtributary.http.port=N; default from config)
 #   -Dkey=value    further system properties for the node (they override config/dev.conf)
 #
-# Builds, starts Cassandra through deploy/cassandra.sh (data in .tributary/cassandra,
-# 127.0.0.1:9042) unless it already runs, then runs the node in the foreground; the node
-# prints its endpoint and credentials. Ctrl-C (or SIGTERM) stops the node, letting it drain,
-# then stops Cassandra if this script started it. A second Ctrl-C kills the node at once.
+# Builds, installs Node.js 22 and 24 for functions (deploy/runtimes.sh), starts Cassandra
+# through deploy/cassandra.sh (data in .tributary/cassandra, 127.0.0.1:9042) unless it already
+# runs, then runs the node in the foreground; the node prints its endpoint and credentials.
+# Ctrl-C (or SIGTERM) stops the node, letting it drain, then stops Cassandra if this script
+# started it. A second Ctrl-C kills the node at once.
 #
 # The node's JVM: $JAVA_HOME/bin/java, else `java` on PATH; extra JVM options in $JAVA_OPTS.
 set -Eeuo pipefail
@@ -72,6 +73,9 @@ java_version="$(java_major "$java")"
 if ! [[ $java_version =~ ^[0-9]+$ ]] || (( java_version < 17 )); then
   die "$java is Java ${java_version:-?}; Tributary needs Java 17 or later"
 fi
+
+# Node.js 22 and 24 for nodejs22.x/24.x functions; without npm they run on the closest Node.
+bash deploy/runtimes.sh --optional
 
 # ---------------------------------------------------------------- cassandra
 cassandra_started=0

@@ -11,7 +11,7 @@
 #   ElasticMQ   target/it-elasticmq   http://127.0.0.1:9424 (SQS)
 #   kinesalite  target/it-kinesalite  http://127.0.0.1:9567 (Kinesis; a Node.js process, from npm)
 #   DynamoDB Local target/it-dynamodb http://127.0.0.1:9800 (DynamoDB and DynamoDB Streams)
-# then runs `mvn -B verify -Dtributary.it.cassandra=127.0.0.1:9142
+# installs Node.js 22 and 24 for the functions (deploy/runtimes.sh), then runs `mvn -B verify -Dtributary.it.cassandra=127.0.0.1:9142
 # -Dtributary.it.kafka=127.0.0.1:9192 -Dtributary.it.sqs=http://127.0.0.1:9424
 # -Dtributary.it.kinesis=http://127.0.0.1:9567 -Dtributary.it.dynamodb=http://127.0.0.1:9800
 # [arguments]`
@@ -105,6 +105,9 @@ for pair in "${SERVERS[@]}"; do
   fi
   rm -rf -- "$server_dir"
 done
+
+# nodejs22.x and nodejs24.x functions of the tests run on their own Node, installed from npm.
+bash deploy/runtimes.sh || die "Node.js 22 and 24 could not be installed (see above)"
 
 servers_started=1
 bash deploy/cassandra.sh start --dir "$IT_DIR" --address "$CQL_ADDRESS" \

@@ -2,12 +2,15 @@ package io.tributary.http;
 
 import com.typesafe.config.Config;
 import io.tributary.api.Arns;
+import io.tributary.api.Runtimes;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.Set;
 
-/** The {@code tributary.*} settings the API layer reads (defaults and comments in reference.conf). */
+/**
+ * The {@code tributary.*} settings the API layer reads (defaults and comments in reference.conf),
+ * and the runtime ids the node's interpreters offer.
+ */
 public record ApiSettings(
     String host,
     int port,
@@ -15,7 +18,7 @@ public record ApiSettings(
     Arns arns,
     Map<String, String> credentials,
     boolean authEnabled,
-    Set<String> runtimes,
+    Map<String, Runtimes.Offer> runtimes,
     int accountConcurrency,
     int minimumUnreserved,
     Duration askTimeout,
@@ -37,27 +40,14 @@ public record ApiSettings(
     String advertised = c.getString("http.advertised-url");
     return new ApiSettings(host, port, advertised.isEmpty() ? "http://" + host + ":" + port : advertised,
         new Arns(c.getString("region"), c.getString("account-id")), credentials, c.getBoolean("auth.enabled"),
-        runtimes(c), c.getInt("concurrency.account-limit"),
+        Map.of(), c.getInt("concurrency.account-limit"),
         c.getInt("concurrency.minimum-unreserved"), c.getDuration("http.ask-timeout"),
         c.getDuration("http.request-timeout"), c.getBytes("http.max-request-size"), c.getBytes("http.max-code-upload-size"));
   }
 
-  /** The same settings offering exactly {@code available} runtime ids (those whose interpreter is installed). */
-  public ApiSettings withRuntimes(Set<String> available) {
-    return new ApiSettings(host, port, advertisedUrl, arns, credentials, authEnabled, Set.copyOf(available),
+  /** The same settings offering exactly the runtime ids of {@code offers} (the node's interpreters). */
+  public ApiSettings withRuntimes(Map<String, Runtimes.Offer> offers) {
+    return new ApiSettings(host, port, advertisedUrl, arns, credentials, authEnabled, Map.copyOf(offers),
         accountConcurrency, minimumUnreserved, askTimeout, requestTimeout, maxRequestBytes, maxCodeUploadBytes);
-  }
-
-  /** The runtime ids this node can run: those with an interpreter in {@code tributary.runtime.interpreters}. */
-  private static Set<String> runtimes(Config c) {
-    Set<String> runtimes = new java.util.TreeSet<>();
-    if (c.hasPath("runtime.interpreters")) {
-      c.getConfig("runtime.interpreters").root().forEach((id, value) -> {
-        if (!String.valueOf(value.unwrapped()).isBlank()) {
-          runtimes.add(id);
-        }
-      });
-    }
-    return runtimes;
   }
 }

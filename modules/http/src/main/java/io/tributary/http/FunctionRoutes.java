@@ -1,7 +1,7 @@
 package io.tributary.http;
 
-import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonInclude.Include;
+import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.tributary.api.AliasConfig;
@@ -12,10 +12,11 @@ import io.tributary.api.Destination;
 import io.tributary.api.FunctionConfig;
 import io.tributary.api.LambdaException;
 import io.tributary.api.PolicyStatement;
+import io.tributary.api.Runtimes;
 import io.tributary.api.Validation;
 import io.tributary.cluster.Reply;
-import io.tributary.cluster.function.FunctionEntity;
 import io.tributary.cluster.function.FunctionEntity.Command;
+import io.tributary.cluster.function.FunctionEntity;
 import io.tributary.cluster.store.CodeStore;
 import io.tributary.cluster.store.FunctionRegistry;
 import io.tributary.http.Operation.Call;
@@ -40,6 +41,8 @@ import java.util.function.Function;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The Lambda control plane for functions: CRUD, code, versions, aliases, concurrency, resource
@@ -49,8 +52,11 @@ import org.apache.pekko.http.javadsl.model.HttpResponse;
  */
 final class FunctionRoutes {
 
+  private static final Logger log = LoggerFactory.getLogger(FunctionRoutes.class);
+
   /** Settings of the control plane that come from configuration. */
-  record Settings(Set<String> runtimes, int accountConcurrency, int minimumUnreserved, Duration askTimeout) {}
+  record Settings(Map<String, Runtimes.Offer> runtimes, int accountConcurrency, int minimumUnreserved,
+                  Duration askTimeout) {}
 
   // ---- request shapes ----
 
@@ -137,7 +143,7 @@ final class FunctionRoutes {
     this.codeStore = codeStore;
     this.codeUrls = codeUrls;
     this.arns = arns;
-    this.shapes = new Shapes(arns);
+    this.shapes = new Shapes(arns, settings.runtimes());
     this.settings = settings;
     this.asker = new FunctionAsk(sharding, settings.askTimeout(), executor);
   }
@@ -201,7 +207,7 @@ final class FunctionRoutes {
     }
     CodePackage zip = zipOf(code.zipFile(), code.s3Bucket(), code.s3Key(), code.s3ObjectVersion(), code.imageUri());
     List<String> architectures = architectures(b.architectures());
-    FunctionConfig config = new FunctionConfig(name, FunctionConfig.LATEST, runtime(b.runtime()),
+    FunctionConfig config = new FunctionConfig(name, FunctionConfig.LATEST, runtime(b.runtime(), name),
         Validation.role(b.role()), Validation.handler(b.handler()), Validation.description(b.description()),
         b.timeout() != null ? Validation.timeout(b.timeout()) : FunctionConfig.DEFAULT_TIMEOUT,
         b.memorySize() != null ? Validation.memorySize(b.memorySize()) : FunctionConfig.DEFAULT_MEMORY_SIZE,
@@ -279,7 +285,7 @@ final class FunctionRoutes {
     String name = ref(call.variable(0), null).name();
     refuseUnsupported(b.layers(), b.vpcConfig(), b.fileSystemConfigs(), b.imageConfig(), null, b.snapStart());
     ConfigurationPatch patch = new ConfigurationPatch(
-        b.runtime() != null ? runtime(b.runtime()) : null,
+        b.runtime() != null ? runtime(b.runtime(), name) : null,
         b.role() != null ? Validation.role(b.role()) : null,
         b.handler() != null ? Validation.handler(b.handler()) : null,
         Validation.description(b.description()),
@@ -552,11 +558,12 @@ final class FunctionRoutes {
     }
   }
 
-  private String runtime(String runtime) {
-    if (!settings.runtimes().contains(runtime)) {
-      throw LambdaException.invalidParameter("The runtime parameter of " + runtime + " is not supported by this "
-          + "Tributary: no interpreter is configured for it (tributary.runtime.interpreters). Supported runtimes: "
-          + settings.runtimes().stream().sorted().toList() + ".");
+  /** A runtime this node offers; one that runs on another release than its own is accepted with a warning. */
+  private String runtime(String runtime, String functionName) {
+    Runtimes.Offer offer = Runtimes.check(runtime, settings.runtimes());
+    if (!offer.exact()) {
+      log.warn("Function {} uses {}, which this node runs on {}: no interpreter of that release is installed "
+          + "(tributary.runtime.interpreters)", functionName, runtime, offer.runtimeVersion());
     }
     return runtime;
   }

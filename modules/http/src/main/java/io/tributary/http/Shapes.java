@@ -1,12 +1,13 @@
 package io.tributary.http;
 
-import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonInclude.Include;
+import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import io.tributary.api.AliasConfig;
 import io.tributary.api.Arns;
 import io.tributary.api.FunctionConfig;
 import io.tributary.api.PolicyStatement;
+import io.tributary.api.Runtimes;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -18,9 +19,16 @@ import java.util.Map;
 final class Shapes {
 
   private final Arns arns;
+  private final Map<String, Runtimes.Offer> runtimes;
 
   Shapes(Arns arns) {
+    this(arns, Map.of());
+  }
+
+  /** {@code runtimes}: the node's offers, whose versions {@code RuntimeVersionConfig} names. */
+  Shapes(Arns arns, Map<String, Runtimes.Offer> runtimes) {
     this.arns = arns;
+    this.runtimes = runtimes;
   }
 
   /** AWS's {@code FunctionConfiguration}. */
@@ -28,7 +36,8 @@ final class Shapes {
       long codeSize, String description, int timeout, int memorySize, String lastModified, String codeSha256,
       String version, @JsonInclude(Include.NON_NULL) Environment environment, TracingConfig tracingConfig,
       String revisionId, String state, String lastUpdateStatus, String packageType, List<String> architectures,
-      EphemeralStorage ephemeralStorage, SnapStart snapStart, LoggingConfig loggingConfig,
+      EphemeralStorage ephemeralStorage, SnapStart snapStart,
+      @JsonInclude(Include.NON_NULL) RuntimeVersionConfig runtimeVersionConfig, LoggingConfig loggingConfig,
       @JsonProperty("KMSKeyArn") @JsonInclude(Include.NON_NULL) String kmsKeyArn,
       @JsonInclude(Include.NON_NULL) DeadLetterConfig deadLetterConfig) {}
 
@@ -39,6 +48,9 @@ final class Shapes {
   record EphemeralStorage(Integer size) {}
 
   record SnapStart(String applyOn, String optimizationStatus) {}
+
+  /** The interpreter version that runs the function on this node (absent when the node runs none). */
+  record RuntimeVersionConfig(String runtimeVersionArn) {}
 
   record LoggingConfig(String logFormat, @JsonInclude(Include.NON_NULL) String applicationLogLevel,
                        @JsonInclude(Include.NON_NULL) String systemLogLevel, String logGroup) {}
@@ -69,10 +81,16 @@ final class Shapes {
         c.codeSha256(), c.version(), c.environment().isEmpty() ? null : new Environment(c.environment()),
         new TracingConfig(c.tracingMode()), c.revisionId(), c.state(), c.lastUpdateStatus(), "Zip",
         c.architectures(), new EphemeralStorage(c.ephemeralStorageSize()), new SnapStart("None", "Off"),
+        runtimeVersion(c.runtime()),
         new LoggingConfig(logging.logFormat(), logging.applicationLogLevel(), logging.systemLogLevel(),
             logging.logGroup()), c.kmsKeyArn(),
         c.deadLetterTargetArn() == null || c.deadLetterTargetArn().isEmpty() ? null
             : new DeadLetterConfig(c.deadLetterTargetArn()));
+  }
+
+  private RuntimeVersionConfig runtimeVersion(String runtime) {
+    Runtimes.Offer offer = runtimes.get(runtime);
+    return offer == null ? null : new RuntimeVersionConfig(offer.runtimeVersionArn(arns.region()));
   }
 
   /** The configuration of a version as its own operations show it: $LATEST's ARN unqualified. */

@@ -27,7 +27,7 @@ class OperationsTest {
       new NodeRoutes(null, null, null, () -> true).operations(),
       new InvokeRoutes(null, null, ARNS, null).operations(),
       new FunctionRoutes(null, null, null, null, ARNS, null,
-          new FunctionRoutes.Settings(Set.of(), 1000, 100, Duration.ofSeconds(5)), null).operations(),
+          new FunctionRoutes.Settings(Map.of(), 1000, 100, Duration.ofSeconds(5)), null).operations(),
       new EventInvokeConfigRoutes(null, ARNS, null, null).operations(),
       new AsyncQueueRoutes(null, null, ARNS, null).operations(),
       new EventSourceMappingRoutes(null, null, null, null, ARNS, null).operations(),
@@ -142,7 +142,7 @@ class OperationsTest {
   @Test
   void bodyLimitsFollowTheOperation() {
     ApiSettings settings = new ApiSettings("127.0.0.1", 9000, "http://127.0.0.1:9000", ARNS, Map.of("k", "s"), true,
-        Set.of(), 1000, 100, Duration.ofSeconds(5), Duration.ofSeconds(30), 1_000, 70_000_000);
+        Map.of(), 1000, 100, Duration.ofSeconds(5), Duration.ofSeconds(30), 1_000, 70_000_000);
     for (Operation operation : TABLE.all()) {
       long expected = switch (operation.name()) {
         case "CreateFunction", "UpdateFunctionCode" -> 70_000_000;

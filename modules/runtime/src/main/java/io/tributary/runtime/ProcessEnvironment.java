@@ -107,6 +107,8 @@ final class ProcessEnvironment implements RuntimeApiServer.Channel, ExecutionEnv
   private void launch(List<String> command, String region, Path taskRoot, Path bootstraps, int port)
       throws IOException {
     logStream = logStreamName();
+    settings.interpreters().of(function.runtime()).ifPresent(i -> initOutput.line("INIT_START Runtime Version: "
+        + i.offer().runtimeVersion() + "\tRuntime Version ARN: " + i.offer().runtimeVersionArn(region)));
     ProcessBuilder builder = new ProcessBuilder(command).directory(taskRoot.toFile()).redirectErrorStream(true);
     Map<String, String> env = builder.environment();
     env.clear();

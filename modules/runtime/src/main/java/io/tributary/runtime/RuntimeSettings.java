@@ -1,23 +1,27 @@
 package io.tributary.runtime;
 
 import com.typesafe.config.Config;
+import com.typesafe.config.ConfigValueType;
 import io.tributary.api.FunctionConfig;
 import io.tributary.api.LambdaException;
-import java.nio.file.Files;
+import io.tributary.api.Runtimes.Language;
+import io.tributary.api.Runtimes;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.EnumMap;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
-import java.util.TreeMap;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
+import java.util.Optional;
+import java.util.Set;
 
 /**
  * {@code tributary.runtime}: where code is unpacked, how long environments live, and which
- * interpreter runs each runtime id on this node. A runtime id without an interpreter here is not
- * offered by this node (CreateFunction rejects it).
+ * interpreter runs each runtime id on this node ({@link Interpreters}). A runtime id without an
+ * interpreter here is not offered by this node (CreateFunction rejects it).
  */
 public record RuntimeSettings(
     Path workDir,
@@ -25,28 +29,44 @@ public record RuntimeSettings(
     Duration initTimeout,
     int logBytesPerInvocation,
     int inProcessDispatcherSlots,
-    Map<String, String> interpreters) {
-
-  private static final Logger log = LoggerFactory.getLogger(RuntimeSettings.class);
+    Interpreters interpreters) {
 
   public static RuntimeSettings fromConfig(Config config) {
     Config c = config.getConfig("tributary.runtime");
-    Map<String, String> interpreters = new TreeMap<>();
-    c.getConfig("interpreters").root().forEach((id, value) -> {
-      String command = String.valueOf(value.unwrapped()).trim();
-      if (command.isEmpty()) {
-        return;
-      }
-      if (id.startsWith("provided") || installed(command)) {
-        interpreters.put(id, command);
-      } else {
-        log.warn("Runtime {} is not offered by this node: its interpreter {} is not installed"
-            + " (tributary.runtime.interpreters)", id, command);
-      }
-    });
     return new RuntimeSettings(Path.of(c.getString("work-dir")).toAbsolutePath(), c.getDuration("idle-timeout"),
         c.getDuration("init-timeout"), (int) c.getBytes("log-bytes-per-invocation").longValue(),
-        Math.min(c.getInt("in-process-dispatcher-slots"), dispatcherThreads(config) - 1), Map.copyOf(interpreters));
+        Math.min(c.getInt("in-process-dispatcher-slots"), dispatcherThreads(config) - 1), interpreters(c));
+  }
+
+  /**
+   * The candidates of {@code interpreters}: a list of commands per language, {@code provided.*} ids
+   * enabled by any value, and (as configured before candidates were lists) a runtime id whose
+   * command is one more candidate of its language.
+   */
+  private static Interpreters interpreters(Config c) {
+    Map<Language, List<String>> candidates = new EnumMap<>(Language.class);
+    Set<String> provided = new HashSet<>();
+    c.getConfig("interpreters").root().forEach((key, value) -> {
+      Optional<Language> language = Arrays.stream(Language.values())
+          .filter(l -> l.name().toLowerCase(Locale.ROOT).equals(key)).findFirst();
+      Optional<Runtimes.Target> target = Runtimes.target(key);
+      if (language.isPresent() && value.valueType() == ConfigValueType.LIST) {
+        candidates.computeIfAbsent(language.get(), l -> new ArrayList<>())
+            .addAll(c.getStringList("interpreters." + key));
+      } else if (target.isPresent() && value.valueType() == ConfigValueType.STRING
+          && !String.valueOf(value.unwrapped()).isBlank()) {
+        if (target.get().language() == Language.PROVIDED) {
+          provided.add(key);
+        } else {
+          candidates.computeIfAbsent(target.get().language(), l -> new ArrayList<>())
+              .add(0, String.valueOf(value.unwrapped()).trim());
+        }
+      } else if (!(value.valueType() == ConfigValueType.STRING && String.valueOf(value.unwrapped()).isBlank())) {
+        throw new IllegalArgumentException("tributary.runtime.interpreters." + key + " is neither a language "
+            + "(python, nodejs, java: a list of commands) nor a runtime id Tributary runs (a command)");
+      }
+    });
+    return Interpreters.discover(candidates, provided, c.getBoolean("exact-interpreters"));
   }
 
   /**
@@ -64,22 +84,12 @@ public record RuntimeSettings(
     return Math.min(Math.max(scaled, pool.getInt("parallelism-min")), pool.getInt("parallelism-max"));
   }
 
-  private static boolean installed(String command) {
-    if (command.contains("/")) {
-      return Files.isExecutable(Path.of(command));
-    }
-    String path = System.getenv().getOrDefault("PATH", "") + ":/usr/local/bin:/usr/bin:/bin";
-    return Arrays.stream(path.split(":")).filter(d -> !d.isEmpty())
-        .anyMatch(dir -> Files.isExecutable(Path.of(dir, command)));
-  }
-
   /** The command that starts an environment of {@code fn}, before {@code setsid}. */
   List<String> command(FunctionConfig fn, Path taskRoot, Path bootstraps, JvmSupport jvm) {
-    String interpreter = interpreters.get(fn.runtime());
-    if (interpreter == null) {
-      throw LambdaException.invalidParameter("The runtime " + fn.runtime() + " is not configured on this node"
-          + " (tributary.runtime.interpreters). Configured: " + interpreters.keySet() + ".");
-    }
+    String interpreter = interpreters.of(fn.runtime()).map(Interpreters.Interpreter::command).orElseThrow(() ->
+        LambdaException.invalidParameter("The runtime " + fn.runtime() + " is not offered by this node"
+            + " (tributary.runtime.interpreters). It runs: " + Runtimes.installed(interpreters.offers().values())
+            + "."));
     List<String> command = new ArrayList<>();
     if (fn.runtime().startsWith("provided")) {
       command.add(taskRoot.resolve("bootstrap").toString());

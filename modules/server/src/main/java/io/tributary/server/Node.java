@@ -73,7 +73,7 @@ public final class Node {
   public static CompletionStage<Node> start(ActorSystem<?> system) {
     Config config = system.settings().config();
     RuntimeSettings runtimeSettings = RuntimeSettings.fromConfig(config);
-    ApiSettings settings = ApiSettings.fromConfig(config).withRuntimes(runtimeSettings.interpreters().keySet());
+    ApiSettings settings = ApiSettings.fromConfig(config).withRuntimes(runtimeSettings.interpreters().offers());
     String keyspace = config.getString("tributary.cassandra.keyspace");
     PrometheusMeterRegistry meters = NodeMetrics.get(system).registry();
     if (config.getStringList("pekko.cluster.seed-nodes").isEmpty()) {
