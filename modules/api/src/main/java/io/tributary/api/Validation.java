@@ -183,6 +183,17 @@ public final class Validation {
     return sid;
   }
 
+  /** PutFunctionRecursionConfig's {@code RecursiveLoop}. */
+  public static String recursiveLoop(String recursiveLoop) {
+    if (recursiveLoop == null) {
+      throw LambdaException.validation(null, "recursiveLoop", "Member must not be null");
+    }
+    if (!recursiveLoop.equals("Allow") && !recursiveLoop.equals("Terminate")) {
+      throw LambdaException.validation(recursiveLoop, "recursiveLoop", "Member must satisfy enum value set: [Allow, Terminate]");
+    }
+    return recursiveLoop;
+  }
+
   public static void revisionMatches(String expected, String actual) {
     if (expected != null && !expected.equals(actual)) {
       throw LambdaException.preconditionFailed("The Revision Id provided does not match the latest Revision Id. "

@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.tributary.api.AliasConfig;
 import io.tributary.api.Arns;
 import io.tributary.api.CodePackage;
+import io.tributary.api.CodeSigning;
 import io.tributary.api.ConfigurationPatch;
 import io.tributary.api.Destination;
 import io.tributary.api.FunctionConfig;
@@ -548,9 +549,10 @@ final class FunctionRoutes {
     JsonBody.refuseUnlessEmpty(vpcConfig, "VpcConfig", "functions run on the node's own network; remove VpcConfig.");
     JsonBody.refuseUnlessEmpty(fileSystemConfigs, "FileSystemConfigs", "there is no EFS here; remove FileSystemConfigs.");
     JsonBody.refuseUnlessEmpty(imageConfig, "ImageConfig", "container images cannot run here; remove ImageConfig.");
-    if (JsonBody.given(codeSigningConfigArn)) {
-      throw LambdaException.invalidParameter("CodeSigningConfigArn is not supported by Tributary: code signing is not "
-          + "checked here; remove CodeSigningConfigArn.");
+    String signing = JsonBody.given(codeSigningConfigArn)
+        ? (codeSigningConfigArn.isTextual() ? codeSigningConfigArn.asText() : codeSigningConfigArn.toString()) : "";
+    if (!signing.isEmpty()) {
+      throw CodeSigning.attachRefused(CodeSigning.arn(signing));
     }
     if (snapStart != null && snapStart.applyOn() != null && !"None".equals(snapStart.applyOn())) {
       throw LambdaException.invalidParameter("SnapStart.ApplyOn " + snapStart.applyOn()

@@ -43,6 +43,11 @@ final class InvokeRoutes {
   /** AWS's limit for an asynchronous (Event) payload since October 2025. */
   static final int MAX_EVENT_PAYLOAD_BYTES = 1024 * 1024;
   private static final int MAX_CLIENT_CONTEXT_BYTES = 3583;
+  /** AWS's limit for the legacy InvokeAsync's payload: 256 KB (an Event Invoke takes up to 1 MB). */
+  static final int MAX_INVOKE_ASYNC_PAYLOAD_BYTES = 256 * 1024;
+
+  /** InvokeAsync's answer, AWS's {@code {"Status":202}}. */
+  record InvokeAsyncAnswer(int status) {}
 
   private final Dispatcher.Invoker dispatcher;
   private final Intake intake;
@@ -66,13 +71,15 @@ final class InvokeRoutes {
   }
 
   /**
-   * Invoke, and the hop of one another node forwarded here. Both carry a payload and may run as long
+   * Invoke, the legacy InvokeAsync, and the hop of one another node forwarded here. Both carry a payload and may run as long
    * as the longest function; {@link LambdaApi#handler} answers a whole Invoke without the table.
    */
   List<Operation> operations() {
     return List.of(
         Operation.post("Invoke", "/2015-03-31/functions/{FunctionName}/invocations",
             call -> respond(call.request(), call.body(), call.requestId())).limit(Operation.Limit.PAYLOAD),
+        Operation.post("InvokeAsync", "/2014-11-13/functions/{FunctionName}/invoke-async/", this::invokeAsync)
+            .limit(Operation.Limit.PAYLOAD),
         Operation.post("ForwardedInvoke", InvokeForwarder.PATH, call -> hop(call.request(), call.body()))
             .limit(Operation.Limit.PAYLOAD).access(Operation.Access.HOP));
   }
@@ -124,7 +131,8 @@ final class InvokeRoutes {
     }
     if (invocationType.equals("Event")) {
       // The event's id, in the 202 and everywhere after, comes from the intake: it picks the partition.
-      return enqueue(intake.newRequestId(ref.name()), ref, body, token.map(InvokeRoutes::checkToken).orElse(null));
+      return enqueue(intake.newRequestId(ref.name()), ref, body, token.map(InvokeRoutes::checkToken).orElse(null),
+          MAX_EVENT_PAYLOAD_BYTES);
     }
     String log = logType.orElse("None");
     if (!log.equals("None") && !log.equals("Tail")) {
@@ -145,13 +153,24 @@ final class InvokeRoutes {
   }
 
   /**
+   * The legacy InvokeAsync (the body is the event, the function name may carry a qualifier): the
+   * same queue as an Event Invoke, with AWS's smaller payload limit and AWS's {@code {"Status":202}}.
+   */
+  private CompletionStage<HttpResponse> invokeAsync(Operation.Call call) {
+    Arns.FunctionRef ref = FunctionRoutes.ref(arns, call.variable(0), null);
+    return enqueue(intake.newRequestId(ref.name()), ref, call.body(), null, MAX_INVOKE_ASYNC_PAYLOAD_BYTES)
+        .thenApply(response -> response.status().intValue() != 202 ? response : response.withEntity(
+            HttpEntities.create(ContentTypes.APPLICATION_JSON, Responses.bytes(new InvokeAsyncAnswer(202)))));
+  }
+
+  /**
    * An Event invoke: checked like a DryRun (function and qualifier exist), then its payload and its
    * place in the queue are written; 202 only once both are durable.
    */
   private CompletionStage<HttpResponse> enqueue(String requestId, Arns.FunctionRef ref, ByteString body,
-                                                String token) {
-    if (body.size() > MAX_EVENT_PAYLOAD_BYTES) {
-      throw LambdaException.requestTooLarge("Request must be smaller than " + MAX_EVENT_PAYLOAD_BYTES
+                                                String token, int maxPayloadBytes) {
+    if (body.size() > maxPayloadBytes) {
+      throw LambdaException.requestTooLarge("Request must be smaller than " + maxPayloadBytes
           + " bytes for the InvokeAsync operation");
     }
     byte[] payload = body.isEmpty() ? "{}".getBytes(StandardCharsets.UTF_8) : body.toArray();

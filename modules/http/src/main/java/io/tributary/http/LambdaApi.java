@@ -93,6 +93,8 @@ public final class LambdaApi extends AllDirectives {
         invokes.operations(),
         functions.operations(),
         new EventInvokeConfigRoutes(asker, settings.arns(), destinations, Clock.systemUTC()).operations(),
+        new CodeSigningRoutes(asker, settings.arns()).operations(),
+        new FunctionSettingsRoutes(asker, settings.arns()).operations(),
         new AsyncQueueRoutes(asker, intake, settings.arns(), Clock.systemUTC()).operations(),
         new EventSourceMappingRoutes(system, asker, mappingRegistry, sources, settings.arns(), Clock.systemUTC())
             .operations(),

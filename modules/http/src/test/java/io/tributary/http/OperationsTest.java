@@ -21,6 +21,8 @@ class OperationsTest {
 
   private static final Arns ARNS = new Arns("us-east-1", "000000000000");
   private static final String ARN = "arn%3Aaws%3Alambda%3Aus-east-1%3A000000000000%3Afunction%3Aorders";
+  private static final String CSC =
+      "arn%3Aaws%3Alambda%3Aus-east-1%3A000000000000%3Acode-signing-config%3Acsc-0123456789abcdef0";
 
   /** The table as LambdaApi builds it; the routes' collaborators are not needed to declare operations. */
   private static final Operations TABLE = Operations.of(
@@ -29,6 +31,8 @@ class OperationsTest {
       new FunctionRoutes(null, null, null, null, ARNS, null,
           new FunctionRoutes.Settings(Map.of(), 1000, 100, Duration.ofSeconds(5)), null).operations(),
       new EventInvokeConfigRoutes(null, ARNS, null, null).operations(),
+      new CodeSigningRoutes(null, ARNS).operations(),
+      new FunctionSettingsRoutes(null, ARNS).operations(),
       new AsyncQueueRoutes(null, null, ARNS, null).operations(),
       new EventSourceMappingRoutes(null, null, null, null, ARNS, null).operations(),
       new LogsRoutes(null).operations());
@@ -90,6 +94,21 @@ class OperationsTest {
       new Sample("GET", "/tributary/code/abc123", "DownloadCode"),
       new Sample("POST", "/", "Logs"),
       new Sample("POST", "/tributary/internal/invoke", "ForwardedInvoke"),
+      new Sample("POST", "/2014-11-13/functions/orders/invoke-async/", "InvokeAsync"),
+      new Sample("POST", "/2014-11-13/functions/orders/invoke-async", "InvokeAsync"),
+      new Sample("GET", "/2020-06-30/functions/orders/code-signing-config", "GetFunctionCodeSigningConfig"),
+      new Sample("PUT", "/2020-06-30/functions/orders/code-signing-config", "PutFunctionCodeSigningConfig"),
+      new Sample("DELETE", "/2020-06-30/functions/orders/code-signing-config", "DeleteFunctionCodeSigningConfig"),
+      new Sample("POST", "/2020-04-22/code-signing-configs/", "CreateCodeSigningConfig"),
+      new Sample("GET", "/2020-04-22/code-signing-configs/", "ListCodeSigningConfigs"),
+      new Sample("GET", "/2020-04-22/code-signing-configs/" + CSC, "GetCodeSigningConfig"),
+      new Sample("PUT", "/2020-04-22/code-signing-configs/" + CSC, "UpdateCodeSigningConfig"),
+      new Sample("DELETE", "/2020-04-22/code-signing-configs/" + CSC, "DeleteCodeSigningConfig"),
+      new Sample("GET", "/2020-04-22/code-signing-configs/" + CSC + "/functions", "ListFunctionsByCodeSigningConfig"),
+      new Sample("GET", "/2021-07-20/functions/orders/runtime-management-config", "GetRuntimeManagementConfig"),
+      new Sample("PUT", "/2021-07-20/functions/orders/runtime-management-config", "PutRuntimeManagementConfig"),
+      new Sample("GET", "/2024-08-31/functions/orders/recursion-config", "GetFunctionRecursionConfig"),
+      new Sample("PUT", "/2024-08-31/functions/orders/recursion-config", "PutFunctionRecursionConfig"),
       // Near misses: a slash too many or too few, another method, a segment left empty.
       new Sample("GET", "/2015-03-31/functions/orders/", "Unknown"),
       new Sample("GET", "/2015-03-31/functions//configuration", "Unknown"),
@@ -146,7 +165,7 @@ class OperationsTest {
     for (Operation operation : TABLE.all()) {
       long expected = switch (operation.name()) {
         case "CreateFunction", "UpdateFunctionCode" -> 70_000_000;
-        case "Invoke", "ForwardedInvoke" -> 6 * 1024 * 1024;
+        case "Invoke", "ForwardedInvoke", "InvokeAsync" -> 6 * 1024 * 1024;
         default -> 1_000;
       };
       assertEquals(expected, LambdaApi.limit(operation, settings), operation.name());

@@ -8,6 +8,7 @@ import io.tributary.api.FunctionConfig;
 import io.tributary.api.LambdaError;
 import io.tributary.api.LambdaException;
 import io.tributary.api.PolicyStatement;
+import io.tributary.api.RuntimeManagementConfig;
 import io.tributary.api.Validation;
 import io.tributary.cluster.ClusterMessage;
 import io.tributary.cluster.PersistedMessage;
@@ -48,7 +49,9 @@ import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
 
 /**
  * One function: its {@code $LATEST} configuration, published versions, aliases, reserved
- * concurrency, resource policy and tags. Sharded by function name and event-sourced in Cassandra.
+ * concurrency, resource policy, tags, and the settings stored for AWS's API that change nothing at
+ * invoke yet (runtime management per version, recursive loop detection). Sharded by function name
+ * and event-sourced in Cassandra.
  *
  * <p>Lifecycle: the entity is empty until {@link Create}; {@link Delete} without a qualifier returns
  * it to empty (a later create starts again at version 1, as on AWS). Commands are routed by that
@@ -185,6 +188,20 @@ public final class FunctionEntity
   public record ListEventInvokeConfigs(ActorRef<Reply<Map<String, EventInvokeConfig>>> replyTo)
       implements Command, Answered<Map<String, EventInvokeConfig>> {}
 
+  /** {@code qualifier}: null or {@code $LATEST}, or a published version. */
+  public record PutRuntimeManagementConfig(String qualifier, RuntimeManagementConfig config,
+                                           ActorRef<Reply<RuntimeManagementConfig>> replyTo)
+      implements Command, Answered<RuntimeManagementConfig> {}
+
+  /** The stored configuration, or {@link RuntimeManagementConfig#DEFAULT} when none was put. */
+  public record GetRuntimeManagementConfig(String qualifier, ActorRef<Reply<RuntimeManagementConfig>> replyTo)
+      implements Command, Answered<RuntimeManagementConfig> {}
+
+  public record PutRecursionConfig(String recursiveLoop, ActorRef<Reply<String>> replyTo)
+      implements Command, Answered<String> {}
+
+  public record GetRecursionConfig(ActorRef<Reply<String>> replyTo) implements Command, Answered<String> {}
+
   /**
    * A Dispatcher's lease of reserved-concurrency slots: {@code held} is what it believes it holds,
    * {@code wanted} what it needs now. The reply is the slots granted, or -1 when the function has
@@ -248,6 +265,11 @@ public final class FunctionEntity
 
   public record EventInvokeConfigDeleted(String qualifier) implements Event {}
 
+  /** The runtime management configuration of {@code qualifier} ({@code $LATEST} or a version). */
+  public record RuntimeManagementConfigPut(String qualifier, RuntimeManagementConfig config) implements Event {}
+
+  public record RecursionConfigPut(String recursiveLoop) implements Event {}
+
   // ---- state ----
 
   /** The whole function; {@code latest == null} means there is no function of this name. */
@@ -259,9 +281,15 @@ public final class FunctionEntity
       Integer reservedConcurrency,
       List<PolicyStatement> policy,
       Map<String, String> tags,
-      Map<String, EventInvokeConfig> eventInvokeConfigs) implements PersistedMessage {
+      Map<String, EventInvokeConfig> eventInvokeConfigs,
+      Map<String, RuntimeManagementConfig> runtimeManagementConfigs,
+      String recursiveLoop) implements PersistedMessage {
 
-    public static final State EMPTY = new State(null, Map.of(), 0, Map.of(), null, List.of(), Map.of(), Map.of());
+    /** AWS's default for {@code RecursiveLoop}. */
+    public static final String TERMINATE = "Terminate";
+
+    public static final State EMPTY = new State(null, Map.of(), 0, Map.of(), null, List.of(), Map.of(), Map.of(),
+        Map.of(), null);
 
     public State {
       versions = versions == null ? Map.of() : versions;
@@ -269,6 +297,8 @@ public final class FunctionEntity
       policy = policy == null ? List.of() : policy;
       tags = tags == null ? Map.of() : tags;
       eventInvokeConfigs = eventInvokeConfigs == null ? Map.of() : eventInvokeConfigs;
+      runtimeManagementConfigs = runtimeManagementConfigs == null ? Map.of() : runtimeManagementConfigs;
+      recursiveLoop = recursiveLoop == null ? TERMINATE : recursiveLoop;
     }
 
     public boolean exists() {
@@ -283,32 +313,37 @@ public final class FunctionEntity
     }
 
     static State created(FunctionConfig latest, Map<String, String> tags) {
-      return new State(latest, Map.of(), 0, Map.of(), null, List.of(), tags, Map.of());
+      return new State(latest, Map.of(), 0, Map.of(), null, List.of(), tags, Map.of(), Map.of(), null);
     }
 
     State withLatest(FunctionConfig config) {
-      return new State(config, versions, lastVersion, aliases, reservedConcurrency, policy, tags, eventInvokeConfigs);
+      return new State(config, versions, lastVersion, aliases, reservedConcurrency, policy, tags, eventInvokeConfigs,
+          runtimeManagementConfigs, recursiveLoop);
     }
 
     State withVersion(FunctionConfig version) {
       Map<String, FunctionConfig> v = new HashMap<>(versions);
       v.put(version.version(), version);
       return new State(latest, v, Long.parseLong(version.version()), aliases, reservedConcurrency, policy, tags,
-          eventInvokeConfigs);
+          eventInvokeConfigs, runtimeManagementConfigs, recursiveLoop);
     }
 
-    /** A version goes with its policy statements and its asynchronous invocation configuration. */
+    /**
+     * A version goes with its policy statements, its asynchronous invocation configuration and its
+     * runtime management configuration.
+     */
     State withoutVersion(String version) {
       Map<String, FunctionConfig> v = new HashMap<>(versions);
       v.remove(version);
       return new State(latest, v, lastVersion, aliases, reservedConcurrency, withoutStatementsOf(version), tags,
-          without(eventInvokeConfigs, version));
+          without(eventInvokeConfigs, version), without(runtimeManagementConfigs, version), recursiveLoop);
     }
 
     State withAlias(AliasConfig alias) {
       Map<String, AliasConfig> a = new HashMap<>(aliases);
       a.put(alias.name(), alias);
-      return new State(latest, versions, lastVersion, a, reservedConcurrency, policy, tags, eventInvokeConfigs);
+      return new State(latest, versions, lastVersion, a, reservedConcurrency, policy, tags, eventInvokeConfigs,
+          runtimeManagementConfigs, recursiveLoop);
     }
 
     /** An alias goes with its policy statements and its asynchronous invocation configuration. */
@@ -316,56 +351,72 @@ public final class FunctionEntity
       Map<String, AliasConfig> a = new HashMap<>(aliases);
       a.remove(name);
       return new State(latest, versions, lastVersion, a, reservedConcurrency, withoutStatementsOf(name), tags,
-          without(eventInvokeConfigs, name));
+          without(eventInvokeConfigs, name), runtimeManagementConfigs, recursiveLoop);
     }
 
     State withReservedConcurrency(Integer reserved) {
-      return new State(latest, versions, lastVersion, aliases, reserved, policy, tags, eventInvokeConfigs);
+      return new State(latest, versions, lastVersion, aliases, reserved, policy, tags, eventInvokeConfigs,
+          runtimeManagementConfigs, recursiveLoop);
     }
 
     State withStatement(PolicyStatement statement, String revisionId) {
       List<PolicyStatement> p = new ArrayList<>(policy);
       p.add(statement);
       return new State(latest.withRevision(revisionId, latest.lastModified()), versions, lastVersion, aliases,
-          reservedConcurrency, p, tags, eventInvokeConfigs);
+          reservedConcurrency, p, tags, eventInvokeConfigs, runtimeManagementConfigs, recursiveLoop);
     }
 
     State withoutStatement(String qualifier, String statementId, String revisionId) {
       List<PolicyStatement> p = policy.stream()
           .filter(s -> !(s.qualifier().equals(qualifier) && s.sid().equals(statementId))).toList();
       return new State(latest.withRevision(revisionId, latest.lastModified()), versions, lastVersion, aliases,
-          reservedConcurrency, p, tags, eventInvokeConfigs);
+          reservedConcurrency, p, tags, eventInvokeConfigs, runtimeManagementConfigs, recursiveLoop);
     }
 
     State withTags(Map<String, String> added) {
       Map<String, String> t = new TreeMap<>(tags);
       t.putAll(added);
-      return new State(latest, versions, lastVersion, aliases, reservedConcurrency, policy, t, eventInvokeConfigs);
+      return new State(latest, versions, lastVersion, aliases, reservedConcurrency, policy, t, eventInvokeConfigs,
+          runtimeManagementConfigs, recursiveLoop);
     }
 
     State withoutTags(List<String> tagKeys) {
       Map<String, String> t = new TreeMap<>(tags);
       tagKeys.forEach(t::remove);
-      return new State(latest, versions, lastVersion, aliases, reservedConcurrency, policy, t, eventInvokeConfigs);
+      return new State(latest, versions, lastVersion, aliases, reservedConcurrency, policy, t, eventInvokeConfigs,
+          runtimeManagementConfigs, recursiveLoop);
     }
 
     State withEventInvokeConfig(String qualifier, EventInvokeConfig config) {
       Map<String, EventInvokeConfig> c = new TreeMap<>(eventInvokeConfigs);
       c.put(qualifier, config);
-      return new State(latest, versions, lastVersion, aliases, reservedConcurrency, policy, tags, c);
+      return new State(latest, versions, lastVersion, aliases, reservedConcurrency, policy, tags, c,
+          runtimeManagementConfigs, recursiveLoop);
     }
 
     State withoutEventInvokeConfig(String qualifier) {
       return new State(latest, versions, lastVersion, aliases, reservedConcurrency, policy, tags,
-          without(eventInvokeConfigs, qualifier));
+          without(eventInvokeConfigs, qualifier), runtimeManagementConfigs, recursiveLoop);
+    }
+
+    State withRuntimeManagementConfig(String qualifier, RuntimeManagementConfig config) {
+      Map<String, RuntimeManagementConfig> c = new TreeMap<>(runtimeManagementConfigs);
+      c.put(qualifier, config);
+      return new State(latest, versions, lastVersion, aliases, reservedConcurrency, policy, tags, eventInvokeConfigs, c,
+          recursiveLoop);
+    }
+
+    State withRecursiveLoop(String loop) {
+      return new State(latest, versions, lastVersion, aliases, reservedConcurrency, policy, tags, eventInvokeConfigs,
+          runtimeManagementConfigs, loop);
     }
 
     private List<PolicyStatement> withoutStatementsOf(String qualifier) {
       return policy.stream().filter(s -> !s.qualifier().equals(qualifier)).toList();
     }
 
-    private static Map<String, EventInvokeConfig> without(Map<String, EventInvokeConfig> configs, String qualifier) {
-      Map<String, EventInvokeConfig> c = new TreeMap<>(configs);
+    private static <T> Map<String, T> without(Map<String, T> configs, String qualifier) {
+      Map<String, T> c = new TreeMap<>(configs);
       c.remove(qualifier);
       return c;
     }
@@ -451,6 +502,9 @@ public final class FunctionEntity
         .onEvent(TagsRemoved.class, (state, e) -> state.withoutTags(e.tagKeys()))
         .onEvent(EventInvokeConfigPut.class, (state, e) -> state.withEventInvokeConfig(e.qualifier(), e.config()))
         .onEvent(EventInvokeConfigDeleted.class, (state, e) -> state.withoutEventInvokeConfig(e.qualifier()))
+        .onEvent(RuntimeManagementConfigPut.class,
+            (state, e) -> state.withRuntimeManagementConfig(e.qualifier(), e.config()))
+        .onEvent(RecursionConfigPut.class, (state, e) -> state.withRecursiveLoop(e.recursiveLoop()))
         .onAnyEvent((state, e) -> {
           throw new IllegalStateException("Unexpected event " + e.getClass().getName() + " for function "
               + functionName);
@@ -496,7 +550,11 @@ public final class FunctionEntity
         .onCommand(PutEventInvokeConfig.class, this::onPutEventInvokeConfig)
         .onCommand(GetEventInvokeConfig.class, this::onGetEventInvokeConfig)
         .onCommand(DeleteEventInvokeConfig.class, this::onDeleteEventInvokeConfig)
-        .onCommand(ListEventInvokeConfigs.class, this::onListEventInvokeConfigs);
+        .onCommand(ListEventInvokeConfigs.class, this::onListEventInvokeConfigs)
+        .onCommand(PutRuntimeManagementConfig.class, this::onPutRuntimeManagementConfig)
+        .onCommand(GetRuntimeManagementConfig.class, this::onGetRuntimeManagementConfig)
+        .onCommand(PutRecursionConfig.class, this::onPutRecursionConfig)
+        .onCommand(GetRecursionConfig.class, this::onGetRecursionConfig);
     return builder.build();
   }
 
@@ -834,6 +892,53 @@ public final class FunctionEntity
   private LambdaException noEventInvokeConfig(String qualifier) {
     return LambdaException.notFound("The function " + arns.functionArn(functionName, qualifier)
         + " doesn't have an EventInvokeConfig");
+  }
+
+  // ---- runtime management and recursion ----
+
+  private ReplyEffect<Event, State> onPutRuntimeManagementConfig(State state, PutRuntimeManagementConfig cmd) {
+    try {
+      String qualifier = versionQualifier(state, cmd.qualifier());
+      RuntimeManagementConfig config = cmd.config();
+      return persistThenReply(List.of(new RuntimeManagementConfigPut(qualifier, config)), cmd.replyTo(), s -> config);
+    } catch (LambdaException e) {
+      return reject(cmd.replyTo(), e);
+    }
+  }
+
+  private ReplyEffect<Event, State> onGetRuntimeManagementConfig(State state, GetRuntimeManagementConfig cmd) {
+    try {
+      String qualifier = versionQualifier(state, cmd.qualifier());
+      return Effect().reply(cmd.replyTo(),
+          Reply.ok(state.runtimeManagementConfigs().getOrDefault(qualifier, RuntimeManagementConfig.DEFAULT)));
+    } catch (LambdaException e) {
+      return reject(cmd.replyTo(), e);
+    }
+  }
+
+  private ReplyEffect<Event, State> onPutRecursionConfig(State state, PutRecursionConfig cmd) {
+    String loop = cmd.recursiveLoop();
+    return persistThenReply(List.of(new RecursionConfigPut(loop)), cmd.replyTo(), s -> loop);
+  }
+
+  private ReplyEffect<Event, State> onGetRecursionConfig(State state, GetRecursionConfig cmd) {
+    return Effect().reply(cmd.replyTo(), Reply.ok(state.recursiveLoop()));
+  }
+
+  /**
+   * {@code $LATEST} when none is given, or a published version: AWS keeps a runtime management
+   * configuration per version, and an alias names none of its own.
+   */
+  private String versionQualifier(State state, String qualifier) {
+    String q = qualifier == null ? FunctionConfig.LATEST : qualifier;
+    if (q.equals(FunctionConfig.LATEST) || state.versions().containsKey(q)) {
+      return q;
+    }
+    if (state.aliases().containsKey(q)) {
+      throw LambdaException.invalidParameter("The Qualifier " + q + " is an alias: a runtime management "
+          + "configuration belongs to $LATEST or a published version. Give the version the alias points to.");
+    }
+    throw notFound(q);
   }
 
   // ---- resource policy and tags ----

@@ -12,6 +12,7 @@ import io.tributary.api.EventInvokeConfig;
 import io.tributary.api.FunctionConfig;
 import io.tributary.api.LambdaError;
 import io.tributary.api.PolicyStatement;
+import io.tributary.api.RuntimeManagementConfig;
 import io.tributary.cluster.Reply;
 import io.tributary.cluster.async.AsyncQueueEntity;
 import io.tributary.cluster.async.EventQueueStore;
@@ -176,6 +177,11 @@ public final class KryoSerializer extends JSerializer {
     r.put(189, ShardPoller.Run.class);
     r.put(190, ShardPoller.Halt.class);
     r.put(191, Dispatcher.Forget.class);
+    r.put(200, RuntimeManagementConfig.class);
+    r.put(201, FunctionEntity.PutRuntimeManagementConfig.class);
+    r.put(202, FunctionEntity.GetRuntimeManagementConfig.class);
+    r.put(203, FunctionEntity.PutRecursionConfig.class);
+    r.put(204, FunctionEntity.GetRecursionConfig.class);
     return Collections.unmodifiableMap(r);
   }
 

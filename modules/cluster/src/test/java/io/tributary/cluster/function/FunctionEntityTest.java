@@ -12,6 +12,7 @@ import io.tributary.api.ConfigurationPatch;
 import io.tributary.api.EventInvokeConfig;
 import io.tributary.api.FunctionConfig;
 import io.tributary.api.PolicyStatement;
+import io.tributary.api.RuntimeManagementConfig;
 import io.tributary.cluster.ManualClock;
 import io.tributary.cluster.Reply;
 import io.tributary.cluster.concurrency.LeaseHolders;
@@ -192,6 +193,47 @@ class FunctionEntityTest {
     this.<Boolean>run(r -> new FunctionEntity.Delete("1", r)).getOrThrow();
     assertEquals(Map.of(), this.<Map<String, EventInvokeConfig>>run(FunctionEntity.ListEventInvokeConfigs::new)
         .getOrThrow(), "deleting a version deletes its configuration");
+  }
+
+  @Test
+  void runtimeManagementConfigsArePerVersionGoWithTheirVersionAndRecursionDefaultsToTerminate() {
+    create(true);
+    String pinned = "arn:aws:lambda:us-east-1::runtime:python-3.11.7";
+    assertEquals(RuntimeManagementConfig.DEFAULT, this.<RuntimeManagementConfig>run(
+        r -> new FunctionEntity.GetRuntimeManagementConfig(null, r)).getOrThrow());
+    this.<RuntimeManagementConfig>run(r -> new FunctionEntity.PutRuntimeManagementConfig("1",
+        new RuntimeManagementConfig("Manual", pinned), r)).getOrThrow();
+    this.<RuntimeManagementConfig>run(r -> new FunctionEntity.PutRuntimeManagementConfig("$LATEST",
+        new RuntimeManagementConfig("FunctionUpdate", null), r)).getOrThrow();
+    assertEquals(pinned, this.<RuntimeManagementConfig>run(
+        r -> new FunctionEntity.GetRuntimeManagementConfig("1", r)).getOrThrow().runtimeVersionArn());
+    assertEquals("FunctionUpdate", this.<RuntimeManagementConfig>run(
+        r -> new FunctionEntity.GetRuntimeManagementConfig(null, r)).getOrThrow().updateRuntimeOn());
+
+    this.<AliasConfig>run(r -> new FunctionEntity.CreateAlias(new AliasConfig("live", "1", null, Map.of(), null), r))
+        .getOrThrow();
+    Reply<RuntimeManagementConfig> alias = run(r -> new FunctionEntity.PutRuntimeManagementConfig("live",
+        RuntimeManagementConfig.DEFAULT, r));
+    assertEquals("InvalidParameterValueException", alias.error().errorType());
+    Reply<RuntimeManagementConfig> missing = run(r -> new FunctionEntity.GetRuntimeManagementConfig("7", r));
+    assertEquals(404, missing.error().status());
+    assertEquals(2, kit.getState().runtimeManagementConfigs().size(), "refused puts store nothing");
+
+    this.<Boolean>run(r -> new FunctionEntity.DeleteAlias("live", r)).getOrThrow();
+    this.<Boolean>run(r -> new FunctionEntity.Delete("1", r)).getOrThrow();
+    assertEquals(List.of("$LATEST"), List.copyOf(kit.getState().runtimeManagementConfigs().keySet()));
+
+    assertEquals("Terminate", this.<String>run(FunctionEntity.GetRecursionConfig::new).getOrThrow());
+    assertEquals("Allow", this.<String>run(r -> new FunctionEntity.PutRecursionConfig("Allow", r)).getOrThrow());
+    kit.restart();
+    assertEquals("Allow", this.<String>run(FunctionEntity.GetRecursionConfig::new).getOrThrow());
+    assertEquals("FunctionUpdate", kit.getState().runtimeManagementConfigs().get("$LATEST").updateRuntimeOn());
+
+    this.<Boolean>run(r -> new FunctionEntity.Delete(null, r)).getOrThrow();
+    create(false);
+    assertEquals("Terminate", this.<String>run(FunctionEntity.GetRecursionConfig::new).getOrThrow(),
+        "a function created again under the same name starts from AWS's defaults");
+    assertTrue(kit.getState().runtimeManagementConfigs().isEmpty());
   }
 
   @Test

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.tributary.api.ConfigurationPatch;
 import io.tributary.api.LambdaError;
+import io.tributary.api.RuntimeManagementConfig;
 import io.tributary.cluster.Reply;
 import io.tributary.cluster.async.AsyncQueueEntity;
 import io.tributary.cluster.concurrency.AccountEntity;
@@ -56,7 +57,11 @@ class KryoSerializerTest {
         new Reply<>(new FunctionEntity.FunctionView(PersistedSerializerTest.CONFIG, 3, Map.of("k", "v")), null),
         new Reply<>(null, new LambdaError(404, "ResourceNotFoundException", "gone", null)),
         new Reply<>(List.of(PersistedSerializerTest.ALIAS), null),
-        new Dispatcher.Forget("orders", true));
+        new Dispatcher.Forget("orders", true),
+        new FunctionEntity.PutRuntimeManagementConfig("1",
+            new RuntimeManagementConfig("Manual", "arn:aws:lambda:us-east-1::runtime:python-3.11.7"),
+            testKit.<Reply<RuntimeManagementConfig>>createTestProbe().getRef()),
+        new Reply<>(RuntimeManagementConfig.DEFAULT, null));
     for (Object message : messages) {
       assertEquals(KryoSerializer.IDENTIFIER, serialization.findSerializerFor(message).identifier());
       byte[] bytes = serialization.serialize(message).get();
