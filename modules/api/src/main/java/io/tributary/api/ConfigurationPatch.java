@@ -5,6 +5,7 @@ import java.util.Map;
 /**
  * The fields an UpdateFunctionConfiguration request set; null means "leave as it is", as in AWS,
  * where an absent member keeps its value and an empty {@code Environment} clears the variables.
+ * {@code loggingConfig} may itself be partial: its members merge onto the current ones.
  */
 public record ConfigurationPatch(
     String runtime,
@@ -26,7 +27,7 @@ public record ConfigurationPatch(
         or(memorySize, c.memorySize()), or(environment, c.environment()), c.codeSha256(), c.codeSize(),
         c.codeSha256Hex(), c.architectures(), or(ephemeralStorageSize, c.ephemeralStorageSize()),
         or(tracingMode, c.tracingMode()), or(kmsKeyArn, c.kmsKeyArn()), or(deadLetterTargetArn, c.deadLetterTargetArn()),
-        or(loggingConfig, c.loggingConfig()), now, revisionId, c.state(), c.lastUpdateStatus());
+        loggingConfig == null ? c.loggingConfig() : loggingConfig.over(c.loggingConfig()), now, revisionId, c.state(), c.lastUpdateStatus());
   }
 
   private static <T> T or(T value, T current) {

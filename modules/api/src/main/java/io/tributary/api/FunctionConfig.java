@@ -8,8 +8,8 @@ import java.util.Map;
  * own names. It is the persisted form too: a field added later must get a default in the compact
  * constructor, because events written before it exist read it as null.
  *
- * <p>Fields Tributary accepts without acting on them yet (TracingConfig, KMSKeyArn, LoggingConfig,
- * DeadLetterConfig, EphemeralStorage, Architectures) are kept and echoed, as AWS does.
+ * <p>Fields Tributary accepts without acting on them yet (TracingConfig, KMSKeyArn, DeadLetterConfig,
+ * EphemeralStorage, Architectures) are kept and echoed, as AWS does.
  */
 public record FunctionConfig(
     String functionName,
@@ -54,10 +54,36 @@ public record FunctionConfig(
     lastUpdateStatus = lastUpdateStatus == null ? "Successful" : lastUpdateStatus;
   }
 
-  /** Lambda's {@code LoggingConfig}; the defaults are AWS's. */
+  /**
+   * Lambda's {@code LoggingConfig}; the defaults are AWS's. As a request it may be partial (null members
+   * are absent): {@link #over} merges it onto the function's current one.
+   */
   public record LoggingConfig(String logFormat, String applicationLogLevel, String systemLogLevel, String logGroup) {
     public static LoggingConfig defaults(String functionName) {
       return new LoggingConfig("Text", null, null, "/aws/lambda/" + functionName);
+    }
+
+    /**
+     * This request's members over {@code current}, as CreateFunction and UpdateFunctionConfiguration
+     * merge them: an absent member keeps its value; levels exist only with {@code LogFormat: JSON}, where
+     * an absent one is {@code INFO}; a function switched to {@code Text} loses its levels. Levels asked
+     * for with {@code Text} are refused with AWS's InvalidParameterValueException.
+     */
+    public LoggingConfig over(LoggingConfig current) {
+      String format = logFormat != null ? logFormat : current.logFormat();
+      if (!"JSON".equals(format) && (applicationLogLevel != null || systemLogLevel != null)) {
+        throw LambdaException.invalidParameter("LogLevel is not supported when LogFormat is set to \"Text\". Remove"
+            + " LogLevel from your request or change the LogFormat to \"Json\" and try again.");
+      }
+      boolean json = "JSON".equals(format);
+      return new LoggingConfig(format,
+          json ? first(applicationLogLevel, current.applicationLogLevel(), "INFO") : null,
+          json ? first(systemLogLevel, current.systemLogLevel(), "INFO") : null,
+          logGroup != null ? logGroup : current.logGroup());
+    }
+
+    private static String first(String asked, String current, String otherwise) {
+      return asked != null ? asked : current != null ? current : otherwise;
     }
   }
 

@@ -57,10 +57,17 @@ public final class Runtimes {
    */
   public record Offer(String runtime, String runtimeVersion, boolean exact) {
 
-    /** The runtime version's ARN as GetFunction and INIT_START show it; AWS's name a build by hash. */
     public String runtimeVersionArn(String region) {
-      return "arn:aws:lambda:" + region + "::runtime:" + runtimeVersion.replace(':', '-');
+      return Runtimes.runtimeVersionArn(region, runtimeVersion);
     }
+  }
+
+  /**
+   * The ARN of a runtime version ({@code python:3.11.2}) as GetFunction and INIT_START show it,
+   * {@code arn:aws:lambda:<region>::runtime:python-3.11.2}; AWS's name a build by hash.
+   */
+  public static String runtimeVersionArn(String region, String runtimeVersion) {
+    return "arn:aws:lambda:" + region + "::runtime:" + runtimeVersion.replace(':', '-');
   }
 
   /** The runnable languages' target of {@code runtime}, empty for ids Tributary cannot run (ruby, dotnet, go). */

@@ -54,6 +54,8 @@ import org.slf4j.LoggerFactory;
 final class FunctionRoutes {
 
   private static final Logger log = LoggerFactory.getLogger(FunctionRoutes.class);
+  private static final List<String> APPLICATION_LOG_LEVELS = List.of("TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL");
+  private static final List<String> SYSTEM_LOG_LEVELS = List.of("DEBUG", "INFO", "WARN");
 
   /** Settings of the control plane that come from configuration. */
   record Settings(Map<String, Runtimes.Offer> runtimes, int accountConcurrency, int minimumUnreserved,
@@ -214,7 +216,9 @@ final class FunctionRoutes {
         b.memorySize() != null ? Validation.memorySize(b.memorySize()) : FunctionConfig.DEFAULT_MEMORY_SIZE,
         environment(b.environment()), zip.sha256Base64(), zip.size(), zip.sha256Hex(), architectures,
         ephemeralStorage(b.ephemeralStorage()), tracingMode(b.tracingConfig()), b.kmsKeyArn(),
-        deadLetterTarget(b.deadLetterConfig()), loggingConfig(b.loggingConfig(), name), null, null, null, null);
+        deadLetterTarget(b.deadLetterConfig()),
+        b.loggingConfig() != null ? loggingConfig(b.loggingConfig()).over(FunctionConfig.LoggingConfig.defaults(name))
+            : null, null, null, null, null);
     Map<String, String> tags = tags(b.tags());
     boolean publish = Boolean.TRUE.equals(b.publish());
     return codeStore.store(zip)
@@ -297,7 +301,7 @@ final class FunctionRoutes {
         b.tracingConfig() != null ? tracingMode(b.tracingConfig()) : null,
         b.kmsKeyArn(),
         deadLetterTarget(b.deadLetterConfig()),
-        b.loggingConfig() != null ? loggingConfig(b.loggingConfig(), name) : null);
+        b.loggingConfig() != null ? loggingConfig(b.loggingConfig()) : null);
     return this.<FunctionEntity.FunctionView>ask(name,
             r -> new FunctionEntity.UpdateConfiguration(patch, b.revisionId(), r))
         .thenApply(view -> Responses.json(200, shapes.configuration(view.configuration())));
@@ -611,17 +615,32 @@ final class FunctionRoutes {
     return Validation.deadLetterTarget(dlq.targetArn() == null ? "" : dlq.targetArn(), destinations);
   }
 
-  private static FunctionConfig.LoggingConfig loggingConfig(LoggingConfig logging, String functionName) {
-    if (logging == null) {
-      return null;
-    }
+  /** The request's LoggingConfig, checked member by member as AWS's model does; absent members stay null. */
+  private static FunctionConfig.LoggingConfig loggingConfig(LoggingConfig logging) {
     String format = logging.logFormat();
     if (format != null && !Set.of("Text", "JSON").contains(format)) {
       throw LambdaException.validation(format, "loggingConfig.logFormat", "Member must satisfy enum value set: [JSON, Text]");
     }
+    String application = logging.applicationLogLevel();
+    if (application != null && !APPLICATION_LOG_LEVELS.contains(application)) {
+      throw LambdaException.validation(application, "loggingConfig.applicationLogLevel",
+          "Member must satisfy enum value set: " + APPLICATION_LOG_LEVELS);
+    }
+    String system = logging.systemLogLevel();
+    if (system != null && !SYSTEM_LOG_LEVELS.contains(system)) {
+      throw LambdaException.validation(system, "loggingConfig.systemLogLevel",
+          "Member must satisfy enum value set: " + SYSTEM_LOG_LEVELS);
+    }
     String group = logging.logGroup();
-    return new FunctionConfig.LoggingConfig(format == null ? "Text" : format, logging.applicationLogLevel(),
-        logging.systemLogLevel(), group == null ? "/aws/lambda/" + functionName : group);
+    if (group != null && (group.isEmpty() || group.length() > 512)) {
+      throw LambdaException.validation(group, "loggingConfig.logGroup",
+          "Member must have length between 1 and 512");
+    }
+    if (group != null && !group.matches("[\\.\\-_/#A-Za-z0-9]+")) {
+      throw LambdaException.validation(group, "loggingConfig.logGroup",
+          "Member must satisfy regular expression pattern: [\\.\\-_/#A-Za-z0-9]+");
+    }
+    return new FunctionConfig.LoggingConfig(format, application, system, group);
   }
 
   private static Map<String, Double> routingWeights(RoutingConfig routing) {

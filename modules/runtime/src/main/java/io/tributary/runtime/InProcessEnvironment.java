@@ -4,11 +4,13 @@ import com.fasterxml.jackson.annotation.JsonPropertyOrder;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.ObjectReader;
 import com.fasterxml.jackson.databind.ObjectWriter;
+import io.tributary.api.Arns;
 import io.tributary.api.FunctionConfig;
 import io.tributary.api.FunctionLog;
 import io.tributary.api.Invocation;
 import io.tributary.api.InvocationResult;
 import io.tributary.api.LogSink;
+import io.tributary.api.Runtimes;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -78,6 +80,7 @@ final class InProcessEnvironment implements ExecutionEnvironment {
   private final ExecutorService thread;
   private final Handler handler;
   private final String logStream;
+  private final LogLines lines;
   private final Class<?> contextType;
   private final Class<?> loggerType;
   /** Null unless this function's mode is {@link #SHARED_MODE}. */
@@ -117,6 +120,7 @@ final class InProcessEnvironment implements ExecutionEnvironment {
     this.logs = logs;
     this.settings = settings;
     this.timer = timer;
+    this.lines = LogLines.of(function.loggingConfig());
     this.logStream = java.time.LocalDate.now(java.time.ZoneOffset.UTC).toString().replace('-', '/') + "/["
         + function.version() + "]" + Long.toHexString(System.nanoTime());
     this.loader = new URLClassLoader("function-" + function.functionName(), urls(taskRoot, lambdaCore),
@@ -209,11 +213,17 @@ final class InProcessEnvironment implements ExecutionEnvironment {
 
   @Override
   public CompletionStage<InvocationResult> invoke(Invocation invocation) {
-    InvocationLog log = new InvocationLog(settings.logBytesPerInvocation());
-    log.start(invocation.requestId(), function.version());
-    long start = System.nanoTime();
+    InvocationLog log = new InvocationLog(settings.logBytesPerInvocation(), lines);
     Double init = initDurationMs;
     initDurationMs = null;
+    if (init != null) {
+      // In-process handlers run on the node's own JVM, whatever java* id the function names.
+      String version = "java:" + System.getProperty("java.version");
+      log.initStart(version, Runtimes.runtimeVersionArn(Arns.regionOf(invocation.invokedFunctionArn()), version),
+          function.functionName(), function.version());
+    }
+    log.start(invocation.requestId(), function.version(), invocation.invokedFunctionArn());
+    long start = System.nanoTime();
     if (handler == null) {
       dead = true;
       String type = initFailure instanceof ClassNotFoundException ? "java.lang.ClassNotFoundException"
@@ -346,7 +356,8 @@ final class InProcessEnvironment implements ExecutionEnvironment {
 
   private InvocationResult withTail(InvocationResult result, InvocationLog log, Invocation invocation, long start,
       Double init) {
-    log.end(invocation.requestId(), (System.nanoTime() - start) / 1e6, function.memorySize(), 0, init);
+    log.end(invocation.requestId(), (System.nanoTime() - start) / 1e6, function.memorySize(), 0, init,
+        LogLines.status(result));
     logs.accept(new FunctionLog(function.loggingConfig().logGroup(), logStream,
         System.currentTimeMillis() - (System.nanoTime() - start) / 1_000_000, log.text()));
     return new InvocationResult(result.payload(), result.functionError(), invocation.tailLog() ? log.tailText() : null);
@@ -379,7 +390,7 @@ final class InProcessEnvironment implements ExecutionEnvironment {
       case "getInvokedFunctionArn" -> invocation.invokedFunctionArn();
       case "getRemainingTimeInMillis" -> (int) Math.max(0, deadline - System.currentTimeMillis());
       case "getMemoryLimitInMB" -> function.memorySize();
-      case "getLogger" -> logger[0] != null ? logger[0] : (logger[0] = logger(log));
+      case "getLogger" -> logger[0] != null ? logger[0] : (logger[0] = logger(log, invocation.requestId()));
       case "toString" -> "Context(" + invocation.requestId() + ")";
       case "hashCode" -> System.identityHashCode(proxy);
       case "equals" -> proxy == args[0];
@@ -387,12 +398,27 @@ final class InProcessEnvironment implements ExecutionEnvironment {
     };
   }
 
-  /** The context's LambdaLogger: what the handler logs goes into its invocation's log. */
-  private Object logger(InvocationLog log) {
+  /**
+   * The context's LambdaLogger: what the handler logs goes into its invocation's log, formatted and
+   * filtered as AWS's Java runtime does for the function's LoggingConfig ({@link LogLines#javaLoggerLine});
+   * byte[] messages are written as they are.
+   */
+  private Object logger(InvocationLog log, String requestId) {
     return Proxy.newProxyInstance(loader, new Class<?>[] {loggerType}, (proxy, method, args) -> {
       if (method.getName().equals("log") && args != null && args.length >= 1) {
-        Object message = args[0];
-        byte[] bytes = message instanceof byte[] b ? b : String.valueOf(message).getBytes(StandardCharsets.UTF_8);
+        String level = args.length >= 2 && args[1] != null ? args[1].toString() : null;
+        byte[] bytes;
+        if (!lines.javaLevelKept(level)) {
+          return null;
+        } else if (args[0] instanceof byte[] b) {
+          bytes = b;
+        } else {
+          String line = lines.javaLoggerLine(java.time.Instant.now(), String.valueOf(args[0]), level, requestId);
+          if (line == null) {
+            return null;
+          }
+          bytes = line.getBytes(StandardCharsets.UTF_8);
+        }
         log.append(bytes, 0, bytes.length);
       }
       return null;

@@ -1,18 +1,31 @@
 package io.tributary.runtime;
 
+import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
+import java.time.Instant;
 import java.util.Arrays;
 
 /**
  * The output of one invocation: bounded, so a handler that prints gigabytes costs a fixed amount
  * of memory (the first {@code limit} bytes are kept, the rest only counted, as in a truncated log).
  * The last 4 KB are kept apart for {@code X-Amz-Log-Result}.
+ *
+ * <p>The platform's lines are written in the function's LogFormat and kept or dropped by its
+ * SystemLogLevel ({@link LogLines}). What the function prints ({@link #append}) passes the platform's
+ * ApplicationLogLevel filter when one applies: then output is cut into lines first, and a line is judged
+ * once its newline arrives (or when the invocation ends, or at {@link #MAX_LINE} bytes without one).
  */
 final class InvocationLog {
 
   static final int TAIL_BYTES = 4096;
 
+  /** A longer application line is judged by its first {@code MAX_LINE} bytes. */
+  static final int MAX_LINE = 256 * 1024;
+
   private final int limit;
+  private final LogLines lines;
+  /** The application line being assembled; only while the application filter applies. */
+  private final ByteArrayOutputStream partial;
   private byte[] kept = new byte[256];
   private int keptLength;
   private long dropped;
@@ -20,12 +33,65 @@ final class InvocationLog {
   private byte[] tail;
   private long total;
   private String footer = "";
+  /** Whether the output so far ends mid-line: a platform line then starts on a line of its own. */
+  private boolean midLine;
 
   InvocationLog(int limit) {
-    this.limit = limit;
+    this(limit, LogLines.TEXT);
   }
 
+  InvocationLog(int limit, LogLines lines) {
+    this.limit = limit;
+    this.lines = lines;
+    this.partial = lines.filtersApplication() ? new ByteArrayOutputStream() : null;
+  }
+
+  /** What the function printed: through the application filter when one applies. */
   synchronized void append(byte[] bytes, int offset, int length) {
+    if (partial == null) {
+      keep(bytes, offset, length);
+      return;
+    }
+    int from = offset;
+    for (int i = offset; i < offset + length; i++) {
+      if (bytes[i] == '\n') {
+        partial.write(bytes, from, i + 1 - from);
+        judgeLine();
+        from = i + 1;
+      }
+    }
+    partial.write(bytes, from, offset + length - from);
+    if (partial.size() >= MAX_LINE) {
+      judgeLine();
+    }
+  }
+
+  /** Output already judged (the init phase's, copied into the first invocation's log): kept as it is. */
+  synchronized void appendJudged(byte[] bytes, int offset, int length) {
+    flushPartial();
+    keep(bytes, offset, length);
+  }
+
+  private void judgeLine() {
+    byte[] line = partial.toByteArray();
+    partial.reset();
+    int end = line.length > 0 && line[line.length - 1] == '\n' ? line.length - 1 : line.length;
+    if (lines.keeps(new String(line, 0, end, StandardCharsets.UTF_8))) {
+      keep(line, 0, line.length);
+    }
+  }
+
+  /** A line cut short by the end of the invocation is judged as it is. */
+  private void flushPartial() {
+    if (partial != null && partial.size() > 0) {
+      judgeLine();
+    }
+  }
+
+  private void keep(byte[] bytes, int offset, int length) {
+    if (length > 0) {
+      midLine = bytes[offset + length - 1] != '\n';
+    }
     int room = Math.min(length, limit - keptLength);
     if (keptLength + room > kept.length) {
       kept = Arrays.copyOf(kept, Math.min(limit, Math.max(kept.length * 2, keptLength + room)));
@@ -57,28 +123,53 @@ final class InvocationLog {
     System.arraycopy(bytes, offset + first, tail, 0, length - first);
   }
 
-  void line(String text) {
-    byte[] bytes = (text + "\n").getBytes(StandardCharsets.UTF_8);
-    append(bytes, 0, bytes.length);
+  /** A line of the platform's own (an error, a timeout): never filtered. */
+  synchronized void line(String text) {
+    flushPartial();
+    byte[] bytes = ((midLine ? "\n" : "") + text + "\n").getBytes(StandardCharsets.UTF_8);
+    keep(bytes, 0, bytes.length);
+  }
+
+  /**
+   * The init line: {@code INIT_START Runtime Version: python:3.11.7\tRuntime Version ARN: …} in Text,
+   * {@code platform.initStart} in JSON; nothing when SystemLogLevel drops it.
+   */
+  void initStart(String runtimeVersion, String runtimeVersionArn, String functionName, String functionVersion) {
+    String text = lines.initStart(Instant.now(), runtimeVersion, runtimeVersionArn, functionName, functionVersion);
+    if (text != null) {
+      line(text);
+    }
   }
 
   void start(String requestId, String version) {
-    line("START RequestId: " + requestId + " Version: " + version);
+    start(requestId, version, null);
   }
 
-  /** END and REPORT as Lambda prints them; {@code initDurationMs} only after a cold start (else null). */
-  void end(String requestId, double durationMs, int memorySize, long maxMemoryUsedMb, Double initDurationMs) {
-    StringBuilder report = new StringBuilder()
-        .append("END RequestId: ").append(requestId).append('\n')
-        .append("REPORT RequestId: ").append(requestId)
-        .append("\tDuration: ").append(twoDecimals(durationMs)).append(" ms")
-        .append("\tBilled Duration: ").append((long) Math.ceil(durationMs)).append(" ms")
-        .append("\tMemory Size: ").append(memorySize).append(" MB")
-        .append("\tMax Memory Used: ").append(maxMemoryUsedMb).append(" MB");
-    if (initDurationMs != null) {
-      report.append("\tInit Duration: ").append(twoDecimals(initDurationMs)).append(" ms");
+  /** START / platform.start ({@code functionArn}: the ARN invoked, shown in JSON only). */
+  void start(String requestId, String version, String functionArn) {
+    String text = lines.start(Instant.now(), requestId, version, functionArn);
+    if (text != null) {
+      line(text);
     }
-    finish(report.append('\n').toString());
+  }
+
+  void end(String requestId, double durationMs, int memorySize, long maxMemoryUsedMb, Double initDurationMs) {
+    end(requestId, durationMs, memorySize, maxMemoryUsedMb, initDurationMs, "success");
+  }
+
+  /**
+   * END and REPORT as Lambda prints them, or platform.report; {@code initDurationMs} only after a cold start
+   * (else null); {@code status}: success, error or timeout.
+   */
+  void end(String requestId, double durationMs, int memorySize, long maxMemoryUsedMb, Double initDurationMs,
+      String status) {
+    String text = lines.end(Instant.now(), requestId, durationMs, memorySize, maxMemoryUsedMb, initDurationMs, status);
+    synchronized (this) {
+      flushPartial();
+      if (text != null) {
+        finish((midLine ? "\n" : "") + text + "\n");
+      }
+    }
   }
 
   /** {@code %.2f} without a Formatter: REPORT lines are written on every invocation. */
@@ -89,17 +180,18 @@ final class InvocationLog {
   }
 
   /** The platform's closing lines (END, REPORT): kept even when the output was cut. */
-  private synchronized void finish(String lines) {
-    byte[] bytes = lines.getBytes(StandardCharsets.UTF_8);
+  private synchronized void finish(String closing) {
+    byte[] bytes = closing.getBytes(StandardCharsets.UTF_8);
     int room = Math.min(bytes.length, limit - keptLength);
-    append(bytes, 0, bytes.length);
+    keep(bytes, 0, bytes.length);
     if (room < bytes.length) {
-      footer = lines;
+      footer = closing;
     }
   }
 
   /** The last 4 KB, as Lambda returns them base64-encoded in {@code X-Amz-Log-Result}. */
   synchronized byte[] tail() {
+    flushPartial();
     int n = (int) Math.min(total, TAIL_BYTES);
     if (tail == null) {
       return Arrays.copyOfRange(kept, keptLength - n, keptLength);
@@ -117,6 +209,7 @@ final class InvocationLog {
   }
 
   synchronized String text() {
+    flushPartial();
     String text = new String(Arrays.copyOf(kept, keptLength), StandardCharsets.UTF_8);
     return dropped == 0 ? text : text + "\n[" + dropped + " bytes of output dropped]\n" + footer;
   }

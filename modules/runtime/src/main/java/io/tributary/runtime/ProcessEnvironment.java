@@ -66,6 +66,7 @@ final class ProcessEnvironment implements RuntimeApiServer.Channel, ExecutionEnv
   private final LogSink logs;
   private String logStream = "";
   private final InvocationLog initOutput;
+  private final LogLines lines;
   private Process process;
   private ServerBinding binding;
   private CompletableFuture<RuntimeApiServer.NextEvent> waitingNext;
@@ -83,7 +84,8 @@ final class ProcessEnvironment implements RuntimeApiServer.Channel, ExecutionEnv
     this.logs = logs;
     this.settings = settings;
     this.timer = timer;
-    this.initOutput = new InvocationLog(settings.logBytesPerInvocation());
+    this.lines = LogLines.of(function.loggingConfig());
+    this.initOutput = new InvocationLog(settings.logBytesPerInvocation(), lines);
   }
 
   static CompletionStage<ProcessEnvironment> start(FunctionConfig function, String region, Path taskRoot,
@@ -107,8 +109,8 @@ final class ProcessEnvironment implements RuntimeApiServer.Channel, ExecutionEnv
   private void launch(List<String> command, String region, Path taskRoot, Path bootstraps, int port)
       throws IOException {
     logStream = logStreamName();
-    settings.interpreters().of(function.runtime()).ifPresent(i -> initOutput.line("INIT_START Runtime Version: "
-        + i.offer().runtimeVersion() + "\tRuntime Version ARN: " + i.offer().runtimeVersionArn(region)));
+    settings.interpreters().of(function.runtime()).ifPresent(i -> initOutput.initStart(i.offer().runtimeVersion(),
+        i.offer().runtimeVersionArn(region), function.functionName(), function.version()));
     ProcessBuilder builder = new ProcessBuilder(command).directory(taskRoot.toFile()).redirectErrorStream(true);
     Map<String, String> env = builder.environment();
     env.clear();
@@ -129,7 +131,11 @@ final class ProcessEnvironment implements RuntimeApiServer.Channel, ExecutionEnv
         Map.entry("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", Integer.toString(function.memorySize())),
         Map.entry("AWS_LAMBDA_INITIALIZATION_TYPE", "on-demand"),
         Map.entry("AWS_LAMBDA_LOG_GROUP_NAME", function.loggingConfig().logGroup()),
-        Map.entry("AWS_LAMBDA_LOG_STREAM_NAME", logStream)));
+        Map.entry("AWS_LAMBDA_LOG_STREAM_NAME", logStream),
+        Map.entry("AWS_LAMBDA_LOG_FORMAT", lines.formatVariable())));
+    if (lines.levelVariable() != null) {
+      env.put("AWS_LAMBDA_LOG_LEVEL", lines.levelVariable());
+    }
     if (!Files.isExecutable(taskRoot.resolve("bootstrap")) && function.runtime().startsWith("provided")) {
       initError("Runtime.InvalidEntrypoint", error("Runtime.InvalidEntrypoint",
           "Couldn't find valid bootstrap(s): [" + taskRoot.resolve("bootstrap") + "]"));
@@ -178,9 +184,9 @@ final class ProcessEnvironment implements RuntimeApiServer.Channel, ExecutionEnv
         return dispatch(invocation);
       }
       Throwable cause = failure instanceof java.util.concurrent.CompletionException ? failure.getCause() : failure;
-      InvocationLog invocationLog = new InvocationLog(settings.logBytesPerInvocation());
+      InvocationLog invocationLog = new InvocationLog(settings.logBytesPerInvocation(), lines);
       byte[] output = initOutput.text().getBytes(StandardCharsets.UTF_8);
-      invocationLog.append(output, 0, output.length);
+      invocationLog.appendJudged(output, 0, output.length);
       if (cause instanceof InitFailure init) {
         invocationLog.line("INIT_REPORT Init Duration: " + millis(System.nanoTime() - createdNanos)
             + " ms\tPhase: init\tStatus: error\tError Type: " + init.errorType);
@@ -195,7 +201,7 @@ final class ProcessEnvironment implements RuntimeApiServer.Channel, ExecutionEnv
     String requestId = invocation.requestId();
     long start = System.nanoTime();
     long deadline = System.currentTimeMillis() + function.timeout() * 1000L;
-    InvocationLog invocationLog = new InvocationLog(settings.logBytesPerInvocation());
+    InvocationLog invocationLog = new InvocationLog(settings.logBytesPerInvocation(), lines);
     CompletableFuture<InvocationResult> result = new CompletableFuture<>();
     CompletableFuture<RuntimeApiServer.NextEvent> waiting;
     RuntimeApiServer.NextEvent event = new RuntimeApiServer.NextEvent(requestId, deadline,
@@ -207,10 +213,10 @@ final class ProcessEnvironment implements RuntimeApiServer.Channel, ExecutionEnv
       }
       if (firstInvocation) {
         byte[] output = initOutput.text().getBytes(StandardCharsets.UTF_8);
-        invocationLog.append(output, 0, output.length);
+        invocationLog.appendJudged(output, 0, output.length);
         firstInvocation = false;
       }
-      invocationLog.start(requestId, function.version());
+      invocationLog.start(requestId, function.version(), invocation.invokedFunctionArn());
       ScheduledFuture<?> timeout = timer.schedule(() -> timedOut(requestId), function.timeout(), TimeUnit.SECONDS);
       // JVMs are bounded by their heap flags; everything else by the group's resident memory.
       ScheduledFuture<?> watchdog = function.runtime().startsWith("java") ? null
@@ -348,7 +354,8 @@ final class ProcessEnvironment implements RuntimeApiServer.Channel, ExecutionEnv
       init = cold ? initDurationMs : null;
       initDurationMs = null;
     }
-    c.log().end(requestId, (System.nanoTime() - c.startNanos()) / 1e6, function.memorySize(), maxMemoryUsedMb(), init);
+    c.log().end(requestId, (System.nanoTime() - c.startNanos()) / 1e6, function.memorySize(), maxMemoryUsedMb(), init,
+        LogLines.status(outcome));
     logs.accept(new FunctionLog(function.loggingConfig().logGroup(), logStream, c.startMillis(), c.log().text()));
     c.result().complete(new InvocationResult(outcome.payload(), outcome.functionError(),
         c.tail() ? c.log().tailText() : null));

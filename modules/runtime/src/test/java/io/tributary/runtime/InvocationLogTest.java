@@ -1,8 +1,10 @@
 package io.tributary.runtime;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.tributary.api.FunctionConfig.LoggingConfig;
 import java.nio.charset.StandardCharsets;
 import org.junit.jupiter.api.Test;
 
@@ -72,5 +74,55 @@ class InvocationLogTest {
     assertEquals("3.00", InvocationLog.twoDecimals(2.999));
     assertEquals("1000.10", InvocationLog.twoDecimals(1000.1));
     assertEquals("0.00", InvocationLog.twoDecimals(0));
+  }
+
+  private static void print(InvocationLog log, String output) {
+    byte[] bytes = output.getBytes(StandardCharsets.UTF_8);
+    log.append(bytes, 0, bytes.length);
+  }
+
+  @Test
+  void applicationLevelWarnDropsInfoLinesEvenWhenALineArrivesInPieces() {
+    InvocationLog log = new InvocationLog(64 * 1024,
+        LogLines.of(new LoggingConfig("JSON", "WARN", "INFO", "/aws/lambda/f")));
+    log.start("r1", "$LATEST", "arn:f");
+    print(log, "plain print\n{\"level\":\"WA");
+    print(log, "RN\",\"message\":\"kept\"}\n{\"level\":\"DEBUG\",\"message\":\"dropped\"}\n");
+    print(log, "{\"level\":\"ERROR\",\"message\":\"no newline before the end\"}");
+    log.end("r1", 2.5, 128, 30, null, "success");
+    String[] lines = log.text().split("\n");
+    assertEquals(4, lines.length, log.text());
+    assertTrue(lines[0].contains("\"type\":\"platform.start\""), lines[0]);
+    assertEquals("{\"level\":\"WARN\",\"message\":\"kept\"}", lines[1]);
+    assertEquals("{\"level\":\"ERROR\",\"message\":\"no newline before the end\"}", lines[2]);
+    assertTrue(lines[3].contains("\"type\":\"platform.report\""), lines[3]);
+    assertEquals(log.text(), log.tailText());
+  }
+
+  @Test
+  void theInitOutputIsJudgedOnceAndPlatformLinesNeverByTheApplicationLevel() {
+    LogLines lines = LogLines.of(new LoggingConfig("JSON", "ERROR", "INFO", "/aws/lambda/f"));
+    InvocationLog init = new InvocationLog(64 * 1024, lines);
+    init.initStart("python:3.11.7", "arn:aws:lambda:us-east-1::runtime:abc", "f", "$LATEST");
+    print(init, "importing...\n{\"level\":\"ERROR\",\"message\":\"init went wrong\"}\n");
+    InvocationLog first = new InvocationLog(64 * 1024, lines);
+    byte[] copied = init.text().getBytes(StandardCharsets.UTF_8);
+    first.appendJudged(copied, 0, copied.length);
+    first.line("RequestId: r1 Error: Runtime exited with error: exit status 1");
+    String text = first.text();
+    assertTrue(text.startsWith("{\"time\":"), text);
+    assertTrue(text.contains("\"type\":\"platform.initStart\""), text);
+    assertFalse(text.contains("importing"), text);
+    assertTrue(text.contains("init went wrong"), text);
+    assertTrue(text.contains("Runtime exited with error"), "the platform's own error lines are never filtered: " + text);
+  }
+
+  @Test
+  void aTextLogKeepsEveryLineAsPrinted() {
+    InvocationLog log = new InvocationLog(1024, LogLines.of(LoggingConfig.defaults("f")));
+    log.initStart("python:3.11.7", "arn:aws:lambda:us-east-1::runtime:abc", "f", "$LATEST");
+    print(log, "{\"level\":\"DEBUG\"}\nhalf a li");
+    assertEquals("INIT_START Runtime Version: python:3.11.7\tRuntime Version ARN: arn:aws:lambda:us-east-1::runtime:abc\n"
+        + "{\"level\":\"DEBUG\"}\nhalf a li", log.text());
   }
 }

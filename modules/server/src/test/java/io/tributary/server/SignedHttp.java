@@ -5,6 +5,7 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.util.Map;
 import java.util.Set;
 import software.amazon.awssdk.http.ContentStreamProvider;
 import software.amazon.awssdk.http.SdkHttpMethod;
@@ -30,9 +31,17 @@ final class SignedHttp {
   }
 
   HttpResponse<String> send(String method, String pathAndQuery, byte[] bytes, boolean sign) throws Exception {
+    return send(method, pathAndQuery, bytes, sign, Map.of());
+  }
+
+  /** With {@code headers} signed too, e.g. the {@code X-Amz-Target} of the CloudWatch Logs API. */
+  HttpResponse<String> send(String method, String pathAndQuery, byte[] bytes, boolean sign, Map<String, String> headers)
+      throws Exception {
     URI uri = URI.create(endpoint + pathAndQuery);
-    SdkHttpRequest request = SdkHttpRequest.builder().method(SdkHttpMethod.fromValue(method)).uri(uri)
-        .putHeader("Content-Type", "application/json").build();
+    SdkHttpRequest.Builder unsigned = SdkHttpRequest.builder().method(SdkHttpMethod.fromValue(method)).uri(uri)
+        .putHeader("Content-Type", "application/json");
+    headers.forEach(unsigned::putHeader);
+    SdkHttpRequest request = unsigned.build();
     HttpRequest.Builder out = HttpRequest.newBuilder(uri).method(method, HttpRequest.BodyPublishers.ofByteArray(bytes));
     if (sign) {
       SignedRequest signed = AwsV4HttpSigner.create().sign(r -> r
@@ -48,6 +57,7 @@ final class SignedHttp {
       });
     } else {
       out.header("Content-Type", "application/json");
+      headers.forEach(out::header);
     }
     return http.send(out.build(), HttpResponse.BodyHandlers.ofString());
   }

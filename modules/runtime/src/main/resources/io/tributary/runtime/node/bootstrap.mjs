@@ -94,7 +94,42 @@ function formatted(err) {
   }
 }
 
-const logError = (label, err) => console.error(label, formatted(err));
+const JSON_FORMAT = process.env.AWS_LAMBDA_LOG_FORMAT?.toUpperCase() === 'JSON';
+
+// In JSON format AWS's runtime logs the error itself, as one JSON line's message.
+const logError = (label, err) => (JSON_FORMAT
+  ? console.error(err instanceof Error ? err : new Error(str(err)))
+  : console.error(label, formatted(err)));
+
+// An Error inside a JSON log line, as AWS's runtime writes it.
+const jsonErrorReplacer = (_, value) => (!(value instanceof Error) ? value : {
+  errorType: value?.constructor?.name ?? 'UnknownError',
+  errorMessage: value.message,
+  stackTrace: typeof value.stack === 'string' ? value.stack.split('\n') : value.stack,
+  ...value,
+});
+
+// AWS's JSON log line: one argument is the message as it is (objects stay objects), several are formatted.
+function jsonLine(level, params) {
+  const result = { timestamp: new Date().toISOString(), level, requestId: globalThis[REQUEST_ID] };
+  if (params.length === 1) {
+    result.message = params[0];
+    try {
+      return JSON.stringify(result, jsonErrorReplacer);
+    } catch {
+      result.message = util.format(result.message);
+      return JSON.stringify(result);
+    }
+  }
+  result.message = util.format(...params);
+  const error = params.find((p) => p instanceof Error);
+  if (error) {
+    result.errorType = error?.constructor?.name ?? 'UnknownError';
+    result.errorMessage = error.message;
+    result.stackTrace = typeof error.stack === 'string' ? error.stack.split('\n') : [];
+  }
+  return JSON.stringify(result);
+}
 
 const postError = (urlPath, err) => {
   const rapid = toRapid(err);
@@ -108,9 +143,12 @@ function patchConsole() {
   for (const [method, level] of Object.entries(methods)) {
     const rank = levels.indexOf(level);
     const stream = rank >= 3 ? process.stderr : process.stdout;
-    console[method] = rank < min ? () => {} : (...args) => {
-      stream.write(`${new Date().toISOString()}\t${globalThis[REQUEST_ID]}\t${level}\t${util.format(...args)}\n`);
-    };
+    // JSON lines all go to stdout, as in AWS's runtime; JSON.stringify keeps a multi-line message on one line.
+    console[method] = rank < min ? () => {} : JSON_FORMAT
+      ? (...args) => process.stdout.write(`${jsonLine(level, args)}\n`)
+      : (...args) => {
+        stream.write(`${new Date().toISOString()}\t${globalThis[REQUEST_ID]}\t${level}\t${util.format(...args)}\n`);
+      };
   }
 }
 

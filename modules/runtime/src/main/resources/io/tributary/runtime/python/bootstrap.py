@@ -75,7 +75,43 @@ def error_from_exception(exc, request_id):
     return make_error(type(exc).__name__, str(exc), request_id, traceback.format_list(frames))
 
 
+JSON_FORMAT = (os.environ.get("AWS_LAMBDA_LOG_FORMAT") or "").upper() == "JSON"
+# AWS's runtime maps Lambda's TRACE to logging's DEBUG; FATAL is a logging level name already.
+LOG_LEVEL = {"TRACE": "DEBUG"}.get((os.environ.get("AWS_LAMBDA_LOG_LEVEL") or "").upper(),
+                                   (os.environ.get("AWS_LAMBDA_LOG_LEVEL") or "").upper())
+_RESERVED = {"name", "msg", "args", "levelname", "levelno", "pathname", "filename", "module", "exc_info", "exc_text",
+             "stack_info", "lineno", "funcName", "created", "msecs", "relativeCreated", "thread", "threadName",
+             "processName", "process", "aws_request_id", "tenant_id", "_frame_type", "taskName"}
+
+
+class JsonFormatter(logging.Formatter):
+    """A logging record as AWS's Python runtime writes it in JSON format: one object per line."""
+
+    def format(self, record):
+        levelno = min(50, max(0, record.levelno)) // 10 * 10
+        exc = record.exc_info
+        result = {
+            "timestamp": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created))
+                         + f".{int(record.msecs):03d}Z",
+            "level": logging.getLevelName(levelno),
+            "message": record.getMessage(),
+            "logger": record.name,
+            "stackTrace": traceback.format_tb(exc[2]) if exc else None,
+            "errorType": exc[0].__name__ if exc else None,
+            "errorMessage": str(exc[1]) if exc else None,
+            "requestId": getattr(record, "aws_request_id", None),
+            "location": f"{record.pathname}:{record.funcName}:{record.lineno}" if exc else None,
+        }
+        result.update((k, v) for k, v in record.__dict__.items() if k not in _RESERVED and k not in result)
+        return json.dumps({k: v for k, v in result.items() if v is not None}, ensure_ascii=False, default=str)
+
+
 def log_error(error):
+    if JSON_FORMAT:
+        # AWS's runtime: the error document with a timestamp (seconds, no zone) and the level, on one line.
+        line = {"timestamp": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime()), "level": "ERROR", **error}
+        sys.stdout.write(json.dumps(line) + "\n")
+        return
     lines = [f"[ERROR] {error['errorType']}: {error['errorMessage']}", "Traceback (most recent call last):"]
     for element in error["stackTrace"]:
         lines.extend(element.splitlines())
@@ -88,13 +124,19 @@ def setup_logging():
         record.aws_request_id = _request_id
         return True
 
-    formatter = logging.Formatter("[%(levelname)s]\t%(asctime)s.%(msecs)03dZ\t%(aws_request_id)s\t%(message)s",
-                                  "%Y-%m-%dT%H:%M:%S")
-    formatter.converter = time.gmtime
+    if JSON_FORMAT:
+        formatter = JsonFormatter()
+    else:
+        formatter = logging.Formatter("[%(levelname)s]\t%(asctime)s.%(msecs)03dZ\t%(aws_request_id)s\t%(message)s",
+                                      "%Y-%m-%dT%H:%M:%S")
+        formatter.converter = time.gmtime
     handler = logging.StreamHandler(sys.stdout)
     handler.setFormatter(formatter)
     handler.addFilter(add_request_id)
-    logging.getLogger().addHandler(handler)
+    root = logging.getLogger()
+    if LOG_LEVEL in logging.getLevelNamesMapping():
+        root.setLevel(LOG_LEVEL)
+    root.addHandler(handler)
 
 
 def load_handler(name):
