@@ -120,8 +120,10 @@ class InvokeIT {
         .code(c -> c.zipFile(SdkBytes.fromByteArray(zip))));
     InvokeResponse inProcess = invoke("java-in-process", null, "{\"name\":\"Bo\"}");
     assertEquals("\"Hello Bo from Java 17\"", inProcess.payload().asUtf8String());
-    assertTrue(new String(Base64.getDecoder().decode(inProcess.logResult()), StandardCharsets.UTF_8)
-        .contains("REPORT RequestId: " + inProcess.responseMetadata().requestId()));
+    String inProcessLog = new String(Base64.getDecoder().decode(inProcess.logResult()), StandardCharsets.UTF_8);
+    assertTrue(inProcessLog.contains("REPORT RequestId: " + inProcess.responseMetadata().requestId()), inProcessLog);
+    assertTrue(inProcessLog.contains("INIT_START Runtime Version: java:" + System.getProperty("java.version") + "\t"),
+        "in-process handlers run on the node's JVM: " + inProcessLog);
   }
 
   @Test
