@@ -176,6 +176,9 @@ public final class KryoSerializer extends JSerializer {
     r.put(189, ShardPoller.Run.class);
     r.put(190, ShardPoller.Halt.class);
     r.put(191, Dispatcher.Forget.class);
+    r.put(200, EventSourceMappingEntity.TagResource.class);
+    r.put(201, EventSourceMappingEntity.UntagResource.class);
+    r.put(202, EventSourceMappingEntity.ListTags.class);
     return Collections.unmodifiableMap(r);
   }
 

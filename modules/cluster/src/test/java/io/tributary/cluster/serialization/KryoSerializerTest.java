@@ -10,6 +10,7 @@ import io.tributary.cluster.async.AsyncQueueEntity;
 import io.tributary.cluster.concurrency.AccountEntity;
 import io.tributary.cluster.function.FunctionEntity;
 import io.tributary.cluster.invoke.Dispatcher;
+import io.tributary.cluster.mapping.EventSourceMappingEntity;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -35,7 +36,7 @@ class KryoSerializerTest {
   void everyEntityCommandHasAFixedKryoId() {
     List<Class<?>> unregistered = new ArrayList<>();
     for (Class<?> protocol : List.of(FunctionEntity.Command.class, AccountEntity.Command.class,
-        AsyncQueueEntity.Command.class)) {
+        AsyncQueueEntity.Command.class, EventSourceMappingEntity.Command.class)) {
       for (Class<?> command : protocol.getPermittedSubclasses()) {
         if (!KryoSerializer.REGISTRATIONS.containsValue(command)) {
           unregistered.add(command);
@@ -49,6 +50,7 @@ class KryoSerializerTest {
   void commandsAndRepliesSurviveTheWireWithTheirReplyAddress() {
     Serialization serialization = SerializationExtension.get(Adapter.toClassic(testKit.system()));
     ActorRef<Reply<FunctionEntity.FunctionView>> replyTo = testKit.<Reply<FunctionEntity.FunctionView>>createTestProbe().getRef();
+    ActorRef<Reply<Map<String, String>>> tagsReplyTo = testKit.<Reply<Map<String, String>>>createTestProbe().getRef();
     List<Object> messages = Arrays.asList(
         new FunctionEntity.Create(PersistedSerializerTest.CONFIG, Map.of("a", "b"), true, replyTo),
         new FunctionEntity.UpdateConfiguration(new ConfigurationPatch(null, null, null, "d", 5, null, Map.of(), null,
@@ -56,7 +58,9 @@ class KryoSerializerTest {
         new Reply<>(new FunctionEntity.FunctionView(PersistedSerializerTest.CONFIG, 3, Map.of("k", "v")), null),
         new Reply<>(null, new LambdaError(404, "ResourceNotFoundException", "gone", null)),
         new Reply<>(List.of(PersistedSerializerTest.ALIAS), null),
-        new Dispatcher.Forget("orders", true));
+        new Dispatcher.Forget("orders", true),
+        new EventSourceMappingEntity.TagResource(Map.of("team", "orders"), tagsReplyTo),
+        new EventSourceMappingEntity.UntagResource(List.of("team"), tagsReplyTo));
     for (Object message : messages) {
       assertEquals(KryoSerializer.IDENTIFIER, serialization.findSerializerFor(message).identifier());
       byte[] bytes = serialization.serialize(message).get();
