@@ -17,14 +17,16 @@ public record Arns(String region, String accountId) {
    * capacity provider, by full ARN. Groups: 2 region, 3 account, 4 function name, 5 its qualifier,
    * 6 code signing config id, 7 mapping UUID, 8 capacity provider name.
    */
-  private static final String TAGGABLE_PATTERN = "arn:(aws[a-zA-Z-]*):lambda:([a-z]{2}(?:(?:-gov)|(?:-iso(?:[a-z]?)))?-[a-z]+-\\d{1}):(\\d{12}):"
+  private static final String TAGGABLE_PATTERN = "arn:(aws[a-zA-Z-]*):lambda:"
+      + "([a-z]{2}(?:(?:-gov)|(?:-iso(?:[a-z]?)))?-[a-z]+-\\d{1}):(\\d{12}):"
       + "(?:function:([a-zA-Z0-9-_]+)(?::(\\$LATEST|[a-zA-Z0-9-_]+))?|code-signing-config:(csc-[a-z0-9]{17})"
       + "|event-source-mapping:([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})"
       + "|capacity-provider:([a-zA-Z0-9-_]+))";
   private static final Pattern TAGGABLE = Pattern.compile(TAGGABLE_PATTERN);
   /** The pattern as AWS's model writes it, for the ValidationException. */
-  private static final String TAGGABLE_AS_AWS_WRITES_IT = "arn:(aws[a-zA-Z-]*):lambda:[a-z]{2}((-gov)|(-iso([a-z]?)))?"
-      + "-[a-z]+-\\d{1}:\\d{12}:(function:[a-zA-Z0-9-_]+(:(\\$LATEST|[a-zA-Z0-9-_]+))?|code-signing-config:csc-[a-z0-9]{17}"
+  private static final String TAGGABLE_AS_AWS_WRITES_IT = "arn:(aws[a-zA-Z-]*):lambda:"
+      + "[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\\d{1}:\\d{12}:(function:[a-zA-Z0-9-_]+(:(\\$LATEST|[a-zA-Z0-9-_]+))?"
+      + "|code-signing-config:csc-[a-z0-9]{17}"
       + "|event-source-mapping:[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
       + "|capacity-provider:[a-zA-Z0-9-_]+)";
 

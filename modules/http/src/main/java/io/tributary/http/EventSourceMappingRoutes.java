@@ -42,7 +42,9 @@ import org.apache.pekko.http.javadsl.model.HttpResponse;
  * AWS's paths, shapes and status codes (202 for create, update and delete). Sources: self-managed
  * Kafka, SQS queues, Kinesis and DynamoDB streams. A member AWS does not take for the mapping's
  * source gets AWS's "Unsupported … parameter" 400; members for features not built yet are refused
- * with a 400 that says so, never accepted and ignored.
+ * with a 400 that says so, never accepted and ignored. {@code Tags} on create go to the mapping's
+ * entity; the tag operations on its {@code EventSourceMappingArn} are FunctionRoutes' (one set for
+ * every taggable ARN).
  */
 final class EventSourceMappingRoutes {
 
@@ -55,8 +57,8 @@ final class EventSourceMappingRoutes {
       List<String> functionResponseTypes, DestinationConfig destinationConfig, ScalingConfig scalingConfig,
       Integer maximumRetryAttempts, Boolean bisectBatchOnFunctionError, Integer maximumRecordAgeInSeconds,
       Integer parallelizationFactor, Integer tumblingWindowInSeconds, JsonNode queues,
-      JsonNode sourceAccessConfigurations, Map<String, String> tags, @JsonProperty("KMSKeyArn") JsonNode kmsKeyArn,
-      JsonNode metricsConfig, JsonNode provisionedPollerConfig, JsonNode amazonManagedKafkaEventSourceConfig,
+      JsonNode sourceAccessConfigurations, Map<String, String> tags,
+      @JsonProperty("KMSKeyArn") JsonNode kmsKeyArn, JsonNode metricsConfig, JsonNode provisionedPollerConfig, JsonNode amazonManagedKafkaEventSourceConfig,
       @JsonProperty("DocumentDBEventSourceConfig") JsonNode documentDbEventSourceConfig) {}
 
   record UpdateEventSourceMapping(String functionName, Boolean enabled, Integer batchSize,
@@ -215,8 +217,8 @@ final class EventSourceMappingRoutes {
       throw kafkaResponseTypes();
     }
     refuse(given, KINESIS_ONLY, "ScalingConfig");
-    return store(function, mappingTags(b), new EventSourceMapping(null, null, null, brokers, topics, group, batchSize, window,
-        start.position(), enabled, null, null, null, 0, filters(b.filterCriteria()), null,
+    return store(function, mappingTags(b), new EventSourceMapping(null, null, null, brokers, topics, group, batchSize,
+        window, start.position(), enabled, null, null, null, 0, filters(b.filterCriteria()), null,
         onError(b.maximumRetryAttempts(), b.maximumRecordAgeInSeconds(), b.bisectBatchOnFunctionError(),
             b.destinationConfig(), EventSourceMapping.OnError.DEFAULT), null, start.atMillis(), null, null));
   }
@@ -273,8 +275,8 @@ final class EventSourceMappingRoutes {
     int parallelization = b.parallelizationFactor() != null ? parallelization(b.parallelizationFactor()) : 1;
     int tumbling = b.tumblingWindowInSeconds() != null ? tumbling(b.tumblingWindowInSeconds()) : 0;
     oneBatchPerWindow(parallelization, tumbling);
-    return store(function, mappingTags(b), new EventSourceMapping(null, null, arn, null, null, null, batchSize, window,
-        start.position(), !Boolean.FALSE.equals(b.enabled()), null, null, null, 0, filters(b.filterCriteria()),
+    return store(function, mappingTags(b), new EventSourceMapping(null, null, arn, null, null, null, batchSize,
+        window, start.position(), !Boolean.FALSE.equals(b.enabled()), null, null, null, 0, filters(b.filterCriteria()),
         responseTypes(b.functionResponseTypes()), onError(b.maximumRetryAttempts(), b.maximumRecordAgeInSeconds(),
             b.bisectBatchOnFunctionError(), b.destinationConfig(), EventSourceMapping.OnError.DEFAULT), null,
         start.atMillis(), parallelization, tumbling));
@@ -319,8 +321,8 @@ final class EventSourceMappingRoutes {
     int batchSize = b.batchSize() != null ? batchSize(b.batchSize()) : 10;
     int window = b.maximumBatchingWindowInSeconds() != null ? window(b.maximumBatchingWindowInSeconds()) : 0;
     queueBatching(batchSize, window);
-    return store(function, mappingTags(b), new EventSourceMapping(null, null, arn, null, null, null, batchSize, window, null,
-        !Boolean.FALSE.equals(b.enabled()), null, null, null, 0, filters(b.filterCriteria()),
+    return store(function, mappingTags(b), new EventSourceMapping(null, null, arn, null, null, null, batchSize,
+        window, null, !Boolean.FALSE.equals(b.enabled()), null, null, null, 0, filters(b.filterCriteria()),
         responseTypes(b.functionResponseTypes()), null, maximumConcurrency(b.scalingConfig()), null, null, null));
   }
 

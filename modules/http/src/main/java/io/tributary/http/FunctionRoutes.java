@@ -44,9 +44,9 @@ import org.apache.pekko.http.javadsl.model.HttpResponse;
 
 /**
  * The Lambda control plane for functions: CRUD, code, versions, aliases, concurrency, resource
- * policies, tags and account settings, on AWS's paths and with AWS's JSON shapes. Requests are
- * validated here (shape and limits); everything that depends on the function's current state is
- * decided by its {@link FunctionEntity}.
+ * policies, tags (of functions and, by their ARN, of event source mappings) and account settings,
+ * on AWS's paths and with AWS's JSON shapes. Requests are validated here (shape and limits);
+ * everything that depends on the function's current state is decided by its {@link FunctionEntity}.
  */
 final class FunctionRoutes {
 

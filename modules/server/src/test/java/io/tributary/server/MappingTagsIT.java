@@ -47,7 +47,8 @@ class MappingTagsIT {
             """))))));
   }
 
-  private static CreateEventSourceMappingResponse createMapping(Consumer<CreateEventSourceMappingRequest.Builder> more) {
+  private static CreateEventSourceMappingResponse createMapping(
+      Consumer<CreateEventSourceMappingRequest.Builder> more) {
     return NODE.lambda().createEventSourceMapping(b -> {
       b.functionName(FUNCTION).enabled(false).topics("tags-it")
           .selfManagedEventSource(s -> s.endpointsWithStrings(

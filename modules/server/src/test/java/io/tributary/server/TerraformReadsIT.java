@@ -279,7 +279,8 @@ class TerraformReadsIT {
     ResourceNotFoundException gone = null;
     while (gone == null && System.nanoTime() < deadline) {
       try {
-        assertEquals("Deleting", lambda.getEventSourceMapping(b -> b.uuid(uuid)).state(), "the delete waiter's pending");
+        assertEquals("Deleting", lambda.getEventSourceMapping(b -> b.uuid(uuid)).state(),
+            "the delete waiter's pending state");
         NodeProcess.sleep(250);
       } catch (ResourceNotFoundException e) {
         gone = e;
