@@ -8,9 +8,39 @@ import java.util.regex.Pattern;
  * the parsing of the {@code FunctionName} path parameter, which AWS accepts as a name
  * ({@code my-function}), a partial ARN ({@code 123456789012:function:my-function}) or a full ARN
  * ({@code arn:aws:lambda:us-east-1:123456789012:function:my-function}), each optionally ending in
- * {@code :qualifier}.
+ * {@code :qualifier}; and of the ARNs the tag operations take ({@link #parseTaggable}).
  */
 public record Arns(String region, String accountId) {
+
+  /**
+   * AWS's {@code TaggableResource}: a function, a code signing config, an event source mapping or a
+   * capacity provider, by full ARN. Groups: 2 region, 3 account, 4 function name, 5 its qualifier,
+   * 6 code signing config id, 7 mapping UUID, 8 capacity provider name.
+   */
+  private static final String TAGGABLE_PATTERN = "arn:(aws[a-zA-Z-]*):lambda:"
+      + "([a-z]{2}(?:(?:-gov)|(?:-iso(?:[a-z]?)))?-[a-z]+-\\d{1}):(\\d{12}):"
+      + "(?:function:([a-zA-Z0-9-_]+)(?::(\\$LATEST|[a-zA-Z0-9-_]+))?|code-signing-config:(csc-[a-z0-9]{17})"
+      + "|event-source-mapping:([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})"
+      + "|capacity-provider:([a-zA-Z0-9-_]+))";
+  private static final Pattern TAGGABLE = Pattern.compile(TAGGABLE_PATTERN);
+  /** The pattern as AWS's model writes it, for the ValidationException. */
+  private static final String TAGGABLE_AS_AWS_WRITES_IT = "arn:(aws[a-zA-Z-]*):lambda:"
+      + "[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\\d{1}:\\d{12}:(function:[a-zA-Z0-9-_]+(:(\\$LATEST|[a-zA-Z0-9-_]+))?"
+      + "|code-signing-config:csc-[a-z0-9]{17}"
+      + "|event-source-mapping:[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
+      + "|capacity-provider:[a-zA-Z0-9-_]+)";
+
+  /** What a tagging ARN names. */
+  public sealed interface Taggable {
+    /** An unqualified function, by name. */
+    record Function(String name) implements Taggable {}
+
+    /** An event source mapping, by UUID. */
+    record Mapping(String uuid) implements Taggable {}
+
+    /** A code signing config or a capacity provider: kinds AWS tags that this installation holds none of. */
+    record Unheld(String arn) implements Taggable {}
+  }
 
   private static final Pattern FULL = Pattern.compile(
       "arn:aws[a-zA-Z-]*:lambda:([a-z0-9-]+):(\\d{12}):function:([a-zA-Z0-9-_]+)(?::([a-zA-Z0-9$_-]+))?");
@@ -35,6 +65,11 @@ public record Arns(String region, String accountId) {
 
   public String functionArn(String functionName, String qualifier) {
     return qualifier == null ? functionArn(functionName) : functionArn(functionName) + ":" + qualifier;
+  }
+
+  /** AWS's ARN of an event source mapping. */
+  public String eventSourceMappingArn(String uuid) {
+    return "arn:aws:lambda:" + region + ":" + accountId + ":event-source-mapping:" + uuid;
   }
 
   public FunctionRef parseFunction(String reference) {
@@ -66,15 +101,29 @@ public record Arns(String region, String accountId) {
         + "(arn:(aws[a-zA-Z-]*)?:lambda:)?([a-z]{2}(-gov)?-[a-z]+-\\d{1}:)?(\\d{12}:)?(function:)?([a-zA-Z0-9-_]+)(:(\\$LATEST|[a-zA-Z0-9-_]+))?");
   }
 
-  /** The function named by a tagging ARN, which must be a full, unqualified function ARN. */
-  public String parseTaggableFunctionArn(String arn) {
-    Matcher m = FULL.matcher(arn == null ? "" : arn);
-    if (!m.matches() || m.group(4) != null) {
-      throw LambdaException.invalidParameter("Resource " + arn + " is not a function ARN. Tag the unqualified function ARN, "
-          + "for example " + functionArn("my-function") + ".");
+  /**
+   * The resource a tag operation's {@code Resource} names. An ARN outside AWS's pattern is AWS's
+   * ValidationException; one of another region or account is not found here (404), as for
+   * functions; a qualified function ARN is refused as AWS refuses it: tags belong to the function.
+   */
+  public Taggable parseTaggable(String arn) {
+    Matcher m = TAGGABLE.matcher(arn == null ? "" : arn);
+    if (arn == null || arn.length() > 256 || !m.matches()) {
+      throw LambdaException.validation(arn, "resource", "Member must satisfy regular expression pattern: "
+          + TAGGABLE_AS_AWS_WRITES_IT);
     }
-    checkOwner(arn, m.group(1), m.group(2));
-    return m.group(3);
+    checkOwner(arn, m.group(2), m.group(3));
+    if (m.group(4) != null) {
+      if (m.group(5) != null) {
+        throw LambdaException.invalidParameter("Resource " + arn + " is a qualified function ARN. Tag the unqualified "
+            + "function ARN, for example " + functionArn(m.group(4)) + ": tags belong to the function.");
+      }
+      return new Taggable.Function(ref(m.group(4), null, arn).name());
+    }
+    if (m.group(7) != null) {
+      return new Taggable.Mapping(m.group(7));
+    }
+    return new Taggable.Unheld(arn);
   }
 
   /** A bare function name, {@code [a-zA-Z0-9-_]+}: what nearly every invoke names, checked without a regex. */

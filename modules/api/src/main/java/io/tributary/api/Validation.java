@@ -2,6 +2,7 @@ package io.tributary.api;
 
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.regex.Pattern;
 
 /** AWS's limits on function parameters, with AWS's error types and wording. */
@@ -17,7 +18,35 @@ public final class Validation {
   private static final Pattern ENV_KEY = Pattern.compile("[a-zA-Z]([a-zA-Z0-9_])+");
   private static final Pattern STATEMENT_ID = Pattern.compile("([a-zA-Z0-9-_.]+)");
 
+  /** AWS's limit of tags on one resource (a function, an event source mapping). */
+  public static final int MAX_TAGS = 50;
+
   private Validation() {}
+
+  /**
+   * Tags as AWS takes them on any resource: at most {@value #MAX_TAGS}, keys of 1 to 128 characters
+   * not starting with {@code aws:} (AWS's own), values of at most 256; {@code resource} names the
+   * kind in the message ("A function"). Null is none.
+   */
+  public static Map<String, String> tags(Map<String, String> tags, String resource) {
+    if (tags == null) {
+      return Map.of();
+    }
+    if (tags.size() > MAX_TAGS) {
+      throw LambdaException.invalidParameter(resource + " can have at most " + MAX_TAGS + " tags; the request has "
+          + tags.size() + ".");
+    }
+    tags.forEach((k, v) -> {
+      if (k.isEmpty() || k.length() > 128 || k.startsWith("aws:")) {
+        throw LambdaException.invalidParameter("Tag key '" + k + "' is invalid: keys are 1-128 characters and may not "
+            + "start with aws:.");
+      }
+      if (v.length() > 256) {
+        throw LambdaException.invalidParameter("The value of tag '" + k + "' is longer than 256 characters.");
+      }
+    });
+    return new TreeMap<>(tags);
+  }
 
   public static String functionName(String name) {
     if (name == null || !FUNCTION_NAME.matcher(name).matches()) {

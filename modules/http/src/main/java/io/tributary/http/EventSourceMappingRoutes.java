@@ -8,6 +8,7 @@ import io.tributary.api.Arns;
 import io.tributary.api.EventSource;
 import io.tributary.api.EventSourceMapping;
 import io.tributary.api.LambdaException;
+import io.tributary.api.Validation;
 import io.tributary.cluster.Reply;
 import io.tributary.cluster.function.FunctionEntity;
 import io.tributary.cluster.mapping.EventSourceMappingEntity;
@@ -41,7 +42,9 @@ import org.apache.pekko.http.javadsl.model.HttpResponse;
  * AWS's paths, shapes and status codes (202 for create, update and delete). Sources: self-managed
  * Kafka, SQS queues, Kinesis and DynamoDB streams. A member AWS does not take for the mapping's
  * source gets AWS's "Unsupported … parameter" 400; members for features not built yet are refused
- * with a 400 that says so, never accepted and ignored.
+ * with a 400 that says so, never accepted and ignored. {@code Tags} on create go to the mapping's
+ * entity; the tag operations on its {@code EventSourceMappingArn} are FunctionRoutes' (one set for
+ * every taggable ARN).
  */
 final class EventSourceMappingRoutes {
 
@@ -54,8 +57,8 @@ final class EventSourceMappingRoutes {
       List<String> functionResponseTypes, DestinationConfig destinationConfig, ScalingConfig scalingConfig,
       Integer maximumRetryAttempts, Boolean bisectBatchOnFunctionError, Integer maximumRecordAgeInSeconds,
       Integer parallelizationFactor, Integer tumblingWindowInSeconds, JsonNode queues,
-      JsonNode sourceAccessConfigurations, JsonNode tags, @JsonProperty("KMSKeyArn") JsonNode kmsKeyArn,
-      JsonNode metricsConfig, JsonNode provisionedPollerConfig, JsonNode amazonManagedKafkaEventSourceConfig,
+      JsonNode sourceAccessConfigurations, Map<String, String> tags,
+      @JsonProperty("KMSKeyArn") JsonNode kmsKeyArn, JsonNode metricsConfig, JsonNode provisionedPollerConfig, JsonNode amazonManagedKafkaEventSourceConfig,
       @JsonProperty("DocumentDBEventSourceConfig") JsonNode documentDbEventSourceConfig) {}
 
   record UpdateEventSourceMapping(String functionName, Boolean enabled, Integer batchSize,
@@ -214,8 +217,8 @@ final class EventSourceMappingRoutes {
       throw kafkaResponseTypes();
     }
     refuse(given, KINESIS_ONLY, "ScalingConfig");
-    return store(function, new EventSourceMapping(null, null, null, brokers, topics, group, batchSize, window,
-        start.position(), enabled, null, null, null, 0, filters(b.filterCriteria()), null,
+    return store(function, mappingTags(b), new EventSourceMapping(null, null, null, brokers, topics, group, batchSize,
+        window, start.position(), enabled, null, null, null, 0, filters(b.filterCriteria()), null,
         onError(b.maximumRetryAttempts(), b.maximumRecordAgeInSeconds(), b.bisectBatchOnFunctionError(),
             b.destinationConfig(), EventSourceMapping.OnError.DEFAULT), null, start.atMillis(), null, null));
   }
@@ -272,8 +275,8 @@ final class EventSourceMappingRoutes {
     int parallelization = b.parallelizationFactor() != null ? parallelization(b.parallelizationFactor()) : 1;
     int tumbling = b.tumblingWindowInSeconds() != null ? tumbling(b.tumblingWindowInSeconds()) : 0;
     oneBatchPerWindow(parallelization, tumbling);
-    return store(function, new EventSourceMapping(null, null, arn, null, null, null, batchSize, window,
-        start.position(), !Boolean.FALSE.equals(b.enabled()), null, null, null, 0, filters(b.filterCriteria()),
+    return store(function, mappingTags(b), new EventSourceMapping(null, null, arn, null, null, null, batchSize,
+        window, start.position(), !Boolean.FALSE.equals(b.enabled()), null, null, null, 0, filters(b.filterCriteria()),
         responseTypes(b.functionResponseTypes()), onError(b.maximumRetryAttempts(), b.maximumRecordAgeInSeconds(),
             b.bisectBatchOnFunctionError(), b.destinationConfig(), EventSourceMapping.OnError.DEFAULT), null,
         start.atMillis(), parallelization, tumbling));
@@ -318,8 +321,8 @@ final class EventSourceMappingRoutes {
     int batchSize = b.batchSize() != null ? batchSize(b.batchSize()) : 10;
     int window = b.maximumBatchingWindowInSeconds() != null ? window(b.maximumBatchingWindowInSeconds()) : 0;
     queueBatching(batchSize, window);
-    return store(function, new EventSourceMapping(null, null, arn, null, null, null, batchSize, window, null,
-        !Boolean.FALSE.equals(b.enabled()), null, null, null, 0, filters(b.filterCriteria()),
+    return store(function, mappingTags(b), new EventSourceMapping(null, null, arn, null, null, null, batchSize,
+        window, null, !Boolean.FALSE.equals(b.enabled()), null, null, null, 0, filters(b.filterCriteria()),
         responseTypes(b.functionResponseTypes()), null, maximumConcurrency(b.scalingConfig()), null, null, null));
   }
 
@@ -334,7 +337,7 @@ final class EventSourceMappingRoutes {
    * Checks that the function exists and that this node can send to the on-failure destination,
    * then creates the mapping from {@code given} (its source and settings).
    */
-  private CompletionStage<HttpResponse> store(String function, EventSourceMapping given) {
+  private CompletionStage<HttpResponse> store(String function, Map<String, String> tags, EventSourceMapping given) {
     Arns.FunctionRef ref = arns.parseFunction(function);
     String uuid = UUID.randomUUID().toString();
     boolean enabled = given.enabled();
@@ -347,8 +350,13 @@ final class EventSourceMappingRoutes {
         given.parallelizationFactor(), given.tumblingWindowInSeconds());
     checkOnFailure(mapping);
     return functionExists(ref)
-        .thenCompose(exists -> ask(uuid, r -> new EventSourceMappingEntity.Create(mapping, r)))
+        .thenCompose(exists -> ask(uuid, r -> new EventSourceMappingEntity.Create(mapping, tags, r)))
         .thenApply(m -> Responses.json(202, shape(m)));
+  }
+
+  /** {@code Tags} on create, under AWS's limits; kept by the mapping's entity, listed by ListTags on its ARN. */
+  private static Map<String, String> mappingTags(CreateEventSourceMapping b) {
+    return Validation.tags(b.tags(), "An event source mapping");
   }
 
   private CompletionStage<FunctionEntity.FunctionView> functionExists(Arns.FunctionRef ref) {
@@ -546,9 +554,14 @@ final class EventSourceMappingRoutes {
     return value;
   }
 
+  /** Whether {@code uuid} has the shape of the UUIDs this node gives mappings (lower-case hex). */
+  static boolean isUuid(String uuid) {
+    return UUID_SHAPE.matcher(uuid).matches();
+  }
+
   private CompletionStage<EventSourceMapping> ask(String uuid,
       Function<ActorRef<Reply<EventSourceMapping>>, EventSourceMappingEntity.Command> command) {
-    if (!UUID_SHAPE.matcher(uuid).matches()) {
+    if (!isUuid(uuid)) {
       return CompletableFuture.failedFuture(LambdaException.notFound("The resource you requested does not exist."
           + " (Event source mapping " + uuid + ")"));
     }
@@ -589,7 +602,7 @@ final class EventSourceMappingRoutes {
   EventSourceMappingConfiguration shape(EventSourceMapping m) {
     EventSourceMapping.OnError errors = m.errors();
     return new EventSourceMappingConfiguration(m.uuid(),
-        "arn:aws:lambda:" + arns.region() + ":" + arns.accountId() + ":event-source-mapping:" + m.uuid(),
+        arns.eventSourceMappingArn(m.uuid()),
         m.startingPosition(),
         m.startingPositionTimestampMillis() == null ? null
             : BigDecimal.valueOf(m.startingPositionTimestampMillis()).movePointLeft(3),

@@ -18,6 +18,7 @@ import io.tributary.api.Validation;
 import io.tributary.cluster.Reply;
 import io.tributary.cluster.function.FunctionEntity.Command;
 import io.tributary.cluster.function.FunctionEntity;
+import io.tributary.cluster.mapping.EventSourceMappingEntity;
 import io.tributary.cluster.store.CodeStore;
 import io.tributary.cluster.store.FunctionRegistry;
 import io.tributary.http.Operation.Call;
@@ -31,11 +32,11 @@ import io.tributary.http.Shapes.RoutingConfig;
 import io.tributary.http.Shapes.TracingConfig;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
 import java.util.function.Function;
@@ -47,9 +48,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The Lambda control plane for functions: CRUD, code, versions, aliases, concurrency, resource
- * policies, tags and account settings, on AWS's paths and with AWS's JSON shapes. Requests are
- * validated here (shape and limits); everything that depends on the function's current state is
- * decided by its {@link FunctionEntity}.
+ * policies, tags (of functions and, by their ARN, of event source mappings) and account settings,
+ * on AWS's paths and with AWS's JSON shapes. Requests are validated here (shape and limits);
+ * everything that depends on the function's current state is decided by its {@link FunctionEntity}.
  */
 final class FunctionRoutes {
 
@@ -219,7 +220,7 @@ final class FunctionRoutes {
         deadLetterTarget(b.deadLetterConfig()),
         b.loggingConfig() != null ? loggingConfig(b.loggingConfig()).over(FunctionConfig.LoggingConfig.defaults(name))
             : null, null, null, null, null);
-    Map<String, String> tags = tags(b.tags());
+    Map<String, String> tags = Validation.tags(b.tags(), "A function");
     boolean publish = Boolean.TRUE.equals(b.publish());
     return codeStore.store(zip)
         .thenCompose(stored -> this.<FunctionEntity.FunctionView>ask(name,
@@ -470,31 +471,52 @@ final class FunctionRoutes {
 
   // ---- tags ----
 
+  /*
+   * One set of tag operations for every ARN AWS tags: by the ARN's kind, a function's tags are its
+   * FunctionEntity's, a mapping's its EventSourceMappingEntity's; a kind this node holds none of is
+   * not found.
+   */
+
   private CompletionStage<HttpResponse> listTags(String arn) {
-    String name = arns.parseTaggableFunctionArn(arn);
-    return this.<Map<String, String>>ask(name, FunctionEntity.ListTags::new)
+    return askTags(arns.parseTaggable(arn), FunctionEntity.ListTags::new, EventSourceMappingEntity.ListTags::new)
         .thenApply(tags -> Responses.json(200, new Tags(tags)));
   }
 
   private CompletionStage<HttpResponse> tagResource(Call call) {
     TagResource b = call.read(TagResource.class);
-    String name = arns.parseTaggableFunctionArn(call.variable(0));
-    Map<String, String> tags = tags(b.tags());
+    Arns.Taggable resource = arns.parseTaggable(call.variable(0));
+    Map<String, String> tags = Validation.tags(b.tags(), resource instanceof Arns.Taggable.Mapping
+        ? "An event source mapping" : "A function");
     if (tags.isEmpty()) {
       throw LambdaException.invalidParameter("Tags must name at least one tag.");
     }
-    return this.<Map<String, String>>ask(name, r -> new FunctionEntity.TagResource(tags, r))
-        .thenApply(t -> Responses.empty(204));
+    return askTags(resource, r -> new FunctionEntity.TagResource(tags, r),
+        r -> new EventSourceMappingEntity.TagResource(tags, r)).thenApply(t -> Responses.empty(204));
   }
 
   private CompletionStage<HttpResponse> untagResource(String arn, Map<String, List<String>> query) {
-    String name = arns.parseTaggableFunctionArn(arn);
+    Arns.Taggable resource = arns.parseTaggable(arn);
     List<String> keys = query.getOrDefault("tagKeys", List.of());
     if (keys.isEmpty()) {
       throw LambdaException.invalidParameter("tagKeys must name at least one tag key.");
     }
-    return this.<Map<String, String>>ask(name, r -> new FunctionEntity.UntagResource(keys, r))
-        .thenApply(t -> Responses.empty(204));
+    return askTags(resource, r -> new FunctionEntity.UntagResource(keys, r),
+        r -> new EventSourceMappingEntity.UntagResource(keys, r)).thenApply(t -> Responses.empty(204));
+  }
+
+  private CompletionStage<Map<String, String>> askTags(Arns.Taggable resource,
+      Function<ActorRef<Reply<Map<String, String>>>, Command> ofFunction,
+      Function<ActorRef<Reply<Map<String, String>>>, EventSourceMappingEntity.Command> ofMapping) {
+    if (resource instanceof Arns.Taggable.Function f) {
+      return ask(f.name(), ofFunction);
+    }
+    if (resource instanceof Arns.Taggable.Mapping m && EventSourceMappingRoutes.isUuid(m.uuid())) {
+      return asker.ask(EventSourceMappingEntity.TYPE_KEY, m.uuid(), "Event source mapping " + m.uuid(), ofMapping);
+    }
+    String what = resource instanceof Arns.Taggable.Mapping m ? "Event source mapping " + m.uuid()
+        : ((Arns.Taggable.Unheld) resource).arn();
+    return CompletableFuture.failedFuture(LambdaException.notFound("The resource you requested does not exist. ("
+        + what + ")"));
   }
 
   // ---- helpers ----
@@ -659,24 +681,5 @@ final class FunctionRoutes {
       }
     });
     return weights;
-  }
-
-  private static Map<String, String> tags(Map<String, String> tags) {
-    if (tags == null) {
-      return Map.of();
-    }
-    if (tags.size() > 50) {
-      throw LambdaException.invalidParameter("A function can have at most 50 tags; the request has " + tags.size() + ".");
-    }
-    tags.forEach((k, v) -> {
-      if (k.isEmpty() || k.length() > 128 || k.startsWith("aws:")) {
-        throw LambdaException.invalidParameter("Tag key '" + k + "' is invalid: keys are 1-128 characters and may not "
-            + "start with aws:.");
-      }
-      if (v.length() > 256) {
-        throw LambdaException.invalidParameter("The value of tag '" + k + "' is longer than 256 characters.");
-      }
-    });
-    return new HashMap<>(tags);
   }
 }

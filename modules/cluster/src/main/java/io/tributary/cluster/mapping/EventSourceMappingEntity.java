@@ -3,6 +3,7 @@ package io.tributary.cluster.mapping;
 import io.tributary.api.EventSourceMapping;
 import io.tributary.api.LambdaError;
 import io.tributary.api.LambdaException;
+import io.tributary.api.Validation;
 import io.tributary.cluster.ClusterMessage;
 import io.tributary.cluster.PersistedMessage;
 import io.tributary.cluster.Reply;
@@ -10,7 +11,9 @@ import io.tributary.cluster.Restarts;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
+import java.util.TreeMap;
 import java.util.concurrent.CompletionStage;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
@@ -42,6 +45,11 @@ import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
  * late reports are dropped. Deleting is never stored: AWS answers a delete with the mapping in state
  * Deleting, and the entity persists the deletion and removes the row, which stops the pollers.
  *
+ * <p>The mapping's tags (TagResource, UntagResource, ListTags on its ARN, and {@code Tags} on create)
+ * live in the entity's state beside the mapping, never in its registry row: a tag changes nothing the
+ * pollers read, so tagging a running mapping does not restart them. A deleted mapping's tags go with
+ * it; a mapping created later under another UUID starts with none.
+ *
  * <p>Replies to Create, Update and Delete wait for the registry row, so a mapping is listed (or
  * gone) on the caller's next request: they are told when the write completes. A journal write that
  * fails restarts the entity with backoff; it recovers from the journal, and the command whose event
@@ -62,7 +70,9 @@ public final class EventSourceMappingEntity extends EventSourcedBehaviorWithEnfo
 
   public sealed interface Command extends ClusterMessage {}
 
-  public record Create(EventSourceMapping mapping, ActorRef<Reply<EventSourceMapping>> replyTo) implements Command {}
+  /** {@code tags}: the request's {@code Tags}, already checked against AWS's limits; empty for none. */
+  public record Create(EventSourceMapping mapping, Map<String, String> tags,
+                       ActorRef<Reply<EventSourceMapping>> replyTo) implements Command {}
 
   public record Get(ActorRef<Reply<EventSourceMapping>> replyTo) implements Command {}
 
@@ -83,20 +93,62 @@ public final class EventSourceMappingEntity extends EventSourcedBehaviorWithEnfo
    */
   public record Report(String state, String lastProcessingResult) implements Command {}
 
+  /** Adds or replaces {@code tags} (checked by the caller); answers the mapping's tags after it. */
+  public record TagResource(Map<String, String> tags, ActorRef<Reply<Map<String, String>>> replyTo)
+      implements Command {}
+
+  /** Removes the tags with these keys (absent keys are no error, as on AWS); answers the tags after it. */
+  public record UntagResource(List<String> tagKeys, ActorRef<Reply<Map<String, String>>> replyTo)
+      implements Command {}
+
+  public record ListTags(ActorRef<Reply<Map<String, String>>> replyTo) implements Command {}
+
   public sealed interface Event extends PersistedMessage {}
 
-  public record MappingCreated(EventSourceMapping mapping) implements Event {}
+  /** {@code tags} was added after the first release: events stored before it read as untagged. */
+  public record MappingCreated(EventSourceMapping mapping, Map<String, String> tags) implements Event {
+    public MappingCreated {
+      tags = tags == null ? Map.of() : new TreeMap<>(tags);
+    }
+  }
 
   public record MappingUpdated(EventSourceMapping mapping) implements Event {}
 
   public record MappingDeleted(String uuid) implements Event {}
 
-  /** {@code mapping} null: there is none (never created, or deleted). */
-  public record State(EventSourceMapping mapping) implements PersistedMessage {
-    static final State NONE = new State(null);
+  public record MappingTagsAdded(Map<String, String> tags) implements Event {}
+
+  public record MappingTagsRemoved(List<String> tagKeys) implements Event {}
+
+  /**
+   * {@code mapping} null: there is none (never created, or deleted), and no tags. {@code tags} was
+   * added after the first release: snapshots taken before it read as untagged.
+   */
+  public record State(EventSourceMapping mapping, Map<String, String> tags) implements PersistedMessage {
+    static final State NONE = new State(null, Map.of());
+
+    public State {
+      tags = tags == null ? Map.of() : tags;
+    }
 
     boolean exists() {
       return mapping != null;
+    }
+
+    State withMapping(EventSourceMapping updated) {
+      return new State(updated, tags);
+    }
+
+    State withTags(Map<String, String> added) {
+      Map<String, String> t = new TreeMap<>(tags);
+      t.putAll(added);
+      return new State(mapping, t);
+    }
+
+    State withoutTags(List<String> tagKeys) {
+      Map<String, String> t = new TreeMap<>(tags);
+      tagKeys.forEach(t::remove);
+      return new State(mapping, t);
     }
   }
 
@@ -134,9 +186,11 @@ public final class EventSourceMappingEntity extends EventSourcedBehaviorWithEnfo
   @Override
   public EventHandler<State, Event> eventHandler() {
     return newEventHandlerBuilder().forAnyState()
-        .onEvent(MappingCreated.class, (state, e) -> new State(e.mapping()))
-        .onEvent(MappingUpdated.class, (state, e) -> new State(e.mapping()))
+        .onEvent(MappingCreated.class, (state, e) -> new State(e.mapping(), e.tags()))
+        .onEvent(MappingUpdated.class, (state, e) -> state.withMapping(e.mapping()))
         .onEvent(MappingDeleted.class, (state, e) -> State.NONE)
+        .onEvent(MappingTagsAdded.class, (state, e) -> state.withTags(e.tags()))
+        .onEvent(MappingTagsRemoved.class, (state, e) -> state.withoutTags(e.tagKeys()))
         .onAnyEvent((state, e) -> {
           throw new IllegalStateException("Unexpected event " + e.getClass().getName() + " for event source mapping "
               + uuid);
@@ -162,6 +216,9 @@ public final class EventSourceMappingEntity extends EventSourcedBehaviorWithEnfo
         .onCommand(Get.class, get -> notFound(get.replyTo()))
         .onCommand(Update.class, update -> notFound(update.replyTo()))
         .onCommand(Delete.class, delete -> notFound(delete.replyTo()))
+        .onCommand(TagResource.class, tag -> notFound(tag.replyTo()))
+        .onCommand(UntagResource.class, untag -> notFound(untag.replyTo()))
+        .onCommand(ListTags.class, list -> notFound(list.replyTo()))
         .onCommand(Report.class, report -> Effect().noReply())
         .onCommand(Disable.class, disable -> Effect().noReply());
     builder.forState(State::exists)
@@ -169,6 +226,9 @@ public final class EventSourceMappingEntity extends EventSourcedBehaviorWithEnfo
         .onCommand(Get.class, (state, get) -> Effect().reply(get.replyTo(), Reply.ok(state.mapping())))
         .onCommand(Update.class, this::onUpdate)
         .onCommand(Delete.class, this::onDelete)
+        .onCommand(TagResource.class, this::onTagResource)
+        .onCommand(UntagResource.class, this::onUntagResource)
+        .onCommand(ListTags.class, (state, list) -> Effect().reply(list.replyTo(), Reply.ok(state.tags())))
         .onCommand(Report.class, this::onReport)
         .onCommand(Disable.class, this::onDisable);
     return builder.build();
@@ -177,10 +237,10 @@ public final class EventSourceMappingEntity extends EventSourcedBehaviorWithEnfo
   // ---- while there is no mapping ----
 
   private ReplyEffect<Event, State> onCreate(State state, Create create) {
-    return persistThenReply(new MappingCreated(create.mapping()), create.replyTo());
+    return persistThenReply(new MappingCreated(create.mapping(), create.tags()), create.replyTo());
   }
 
-  private ReplyEffect<Event, State> notFound(ActorRef<Reply<EventSourceMapping>> replyTo) {
+  private <T> ReplyEffect<Event, State> notFound(ActorRef<Reply<T>> replyTo) {
     return Effect().reply(replyTo, new Reply<>(null, LambdaError.of(LambdaException.notFound(
         "The resource you requested does not exist. (Service: Lambda, Status Code: 404, Event source mapping "
             + uuid + ")"))));
@@ -226,6 +286,24 @@ public final class EventSourceMappingEntity extends EventSourcedBehaviorWithEnfo
     return Effect().persist(new MappingDeleted(uuid))
         .thenRun(s -> save(null, lastSequenceNumber(context), () -> delete.replyTo().tell(Reply.ok(deleting))))
         .thenNoReply();
+  }
+
+  /** The limit counts the tags the mapping would have after the request, as AWS counts them. */
+  private ReplyEffect<Event, State> onTagResource(State state, TagResource tag) {
+    Map<String, String> merged = new TreeMap<>(state.tags());
+    merged.putAll(tag.tags());
+    if (merged.size() > Validation.MAX_TAGS) {
+      return Effect().reply(tag.replyTo(), new Reply<>(null, LambdaError.of(LambdaException.invalidParameter(
+          "An event source mapping can have at most " + Validation.MAX_TAGS + " tags; this request would leave "
+              + merged.size() + ". Remove some with UntagResource first."))));
+    }
+    return Effect().persist(new MappingTagsAdded(new TreeMap<>(tag.tags())))
+        .thenReply(tag.replyTo(), s -> Reply.ok(s.tags()));
+  }
+
+  private ReplyEffect<Event, State> onUntagResource(State state, UntagResource untag) {
+    return Effect().persist(new MappingTagsRemoved(List.copyOf(untag.tagKeys())))
+        .thenReply(untag.replyTo(), s -> Reply.ok(s.tags()));
   }
 
   private ReplyEffect<Event, State> onReport(State state, Report report) {

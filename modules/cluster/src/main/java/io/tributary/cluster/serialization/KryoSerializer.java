@@ -182,6 +182,9 @@ public final class KryoSerializer extends JSerializer {
     r.put(202, FunctionEntity.GetRuntimeManagementConfig.class);
     r.put(203, FunctionEntity.PutRecursionConfig.class);
     r.put(204, FunctionEntity.GetRecursionConfig.class);
+    r.put(205, EventSourceMappingEntity.TagResource.class);
+    r.put(206, EventSourceMappingEntity.UntagResource.class);
+    r.put(207, EventSourceMappingEntity.ListTags.class);
     return Collections.unmodifiableMap(r);
   }
 

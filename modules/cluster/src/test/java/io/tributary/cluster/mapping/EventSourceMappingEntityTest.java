@@ -11,6 +11,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.function.Function;
@@ -65,11 +66,23 @@ class EventSourceMappingEntityTest {
     return probe.receiveMessage();
   }
 
+  private Reply<Map<String, String>> tags(
+      Function<ActorRef<Reply<Map<String, String>>>, EventSourceMappingEntity.Command> command) {
+    TestProbe<Reply<Map<String, String>>> probe = testKit.createTestProbe();
+    kit.runCommand(command.apply(probe.getRef()));
+    return probe.receiveMessage();
+  }
+
   private EventSourceMapping create(boolean enabled) {
+    return create(enabled, Map.of());
+  }
+
+  private EventSourceMapping create(boolean enabled, Map<String, String> tags) {
     return run(r -> new EventSourceMappingEntity.Create(new EventSourceMapping(UUID,
         "arn:aws:lambda:us-east-1:000000000000:function:orders", null, List.of("b:9092"), List.of("orders"), null,
         100, 0, "TRIM_HORIZON", enabled, enabled ? EventSourceMapping.CREATING : EventSourceMapping.DISABLED,
-        "USER_INITIATED", EventSourceMapping.NO_RECORDS, 0, null, null, null, null, null, null, null), r)).getOrThrow();
+        "USER_INITIATED", EventSourceMapping.NO_RECORDS, 0, null, null, null, null, null, null, null), tags, r))
+        .getOrThrow();
   }
 
   private static EventSourceMapping.Changes enabled(Integer batchSize, boolean enabled) {
@@ -195,6 +208,53 @@ class EventSourceMappingEntityTest {
   @Test
   void aSecondCreateWithTheSameUuidIsAConflict() {
     create(true);
-    assertEquals(409, run(r -> new EventSourceMappingEntity.Create(kit.getState().mapping(), r)).error().status());
+    assertEquals(409, run(r -> new EventSourceMappingEntity.Create(kit.getState().mapping(), Map.of(), r)).error().status());
+  }
+
+  @Test
+  void tagsGivenAtCreateAreListedAddedToAndRemovedWithoutTouchingTheRow() {
+    create(true, Map.of("team", "orders"));
+    int rowsBefore = rows.size();
+    assertEquals(Map.of("team", "orders"), tags(EventSourceMappingEntity.ListTags::new).getOrThrow());
+    assertEquals(Map.of("team", "orders", "stage", "prod"),
+        tags(r -> new EventSourceMappingEntity.TagResource(Map.of("stage", "prod"), r)).getOrThrow());
+    assertEquals(Map.of("team", "payments", "stage", "prod"),
+        tags(r -> new EventSourceMappingEntity.TagResource(Map.of("team", "payments"), r)).getOrThrow(),
+        "a key given again takes the new value");
+    assertEquals(Map.of("stage", "prod"),
+        tags(r -> new EventSourceMappingEntity.UntagResource(List.of("team", "absent"), r)).getOrThrow());
+    assertEquals(rowsBefore, rows.size(), "tags are not in the row the pollers watch");
+  }
+
+  @Test
+  void tagsSurviveRecoveryAndGoWithADeletedMapping() {
+    create(true, Map.of("team", "orders"));
+    tags(r -> new EventSourceMappingEntity.TagResource(Map.of("stage", "prod"), r));
+    kit.restart();
+    assertEquals(Map.of("team", "orders", "stage", "prod"), kit.getState().tags());
+    run(EventSourceMappingEntity.Delete::new);
+    Reply<Map<String, String>> gone = tags(EventSourceMappingEntity.ListTags::new);
+    assertEquals(404, gone.error().status());
+    assertEquals("ResourceNotFoundException", gone.error().errorType());
+    assertEquals(404, tags(r -> new EventSourceMappingEntity.TagResource(Map.of("a", "b"), r)).error().status());
+    create(true);
+    assertEquals(Map.of(), tags(EventSourceMappingEntity.ListTags::new).getOrThrow(), "a new mapping starts untagged");
+  }
+
+  @Test
+  void moreThanFiftyTagsInAllAreRefusedAndNothingIsStored() {
+    Map<String, String> fortyNine = new java.util.TreeMap<>();
+    for (int i = 0; i < 49; i++) {
+      fortyNine.put("k" + i, "v");
+    }
+    create(true, fortyNine);
+    TestProbe<Reply<Map<String, String>>> probe = testKit.createTestProbe();
+    var result = kit.runCommand(new EventSourceMappingEntity.TagResource(Map.of("x", "1", "y", "2"), probe.getRef()));
+    Reply<Map<String, String>> refused = probe.receiveMessage();
+    assertEquals(400, refused.error().status());
+    assertEquals("InvalidParameterValueException", refused.error().errorType());
+    assertEquals(0, result.events().size());
+    assertEquals(49, kit.getState().tags().size());
+    assertEquals(50, tags(r -> new EventSourceMappingEntity.TagResource(Map.of("x", "1"), r)).getOrThrow().size());
   }
 }

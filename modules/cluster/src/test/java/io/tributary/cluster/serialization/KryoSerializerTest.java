@@ -11,6 +11,7 @@ import io.tributary.cluster.async.AsyncQueueEntity;
 import io.tributary.cluster.concurrency.AccountEntity;
 import io.tributary.cluster.function.FunctionEntity;
 import io.tributary.cluster.invoke.Dispatcher;
+import io.tributary.cluster.mapping.EventSourceMappingEntity;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -36,7 +37,7 @@ class KryoSerializerTest {
   void everyEntityCommandHasAFixedKryoId() {
     List<Class<?>> unregistered = new ArrayList<>();
     for (Class<?> protocol : List.of(FunctionEntity.Command.class, AccountEntity.Command.class,
-        AsyncQueueEntity.Command.class)) {
+        AsyncQueueEntity.Command.class, EventSourceMappingEntity.Command.class)) {
       for (Class<?> command : protocol.getPermittedSubclasses()) {
         if (!KryoSerializer.REGISTRATIONS.containsValue(command)) {
           unregistered.add(command);
@@ -50,6 +51,7 @@ class KryoSerializerTest {
   void commandsAndRepliesSurviveTheWireWithTheirReplyAddress() {
     Serialization serialization = SerializationExtension.get(Adapter.toClassic(testKit.system()));
     ActorRef<Reply<FunctionEntity.FunctionView>> replyTo = testKit.<Reply<FunctionEntity.FunctionView>>createTestProbe().getRef();
+    ActorRef<Reply<Map<String, String>>> tagsReplyTo = testKit.<Reply<Map<String, String>>>createTestProbe().getRef();
     List<Object> messages = Arrays.asList(
         new FunctionEntity.Create(PersistedSerializerTest.CONFIG, Map.of("a", "b"), true, replyTo),
         new FunctionEntity.UpdateConfiguration(new ConfigurationPatch(null, null, null, "d", 5, null, Map.of(), null,
@@ -61,7 +63,9 @@ class KryoSerializerTest {
         new FunctionEntity.PutRuntimeManagementConfig("1",
             new RuntimeManagementConfig("Manual", "arn:aws:lambda:us-east-1::runtime:python-3.11.7"),
             testKit.<Reply<RuntimeManagementConfig>>createTestProbe().getRef()),
-        new Reply<>(RuntimeManagementConfig.DEFAULT, null));
+        new Reply<>(RuntimeManagementConfig.DEFAULT, null),
+        new EventSourceMappingEntity.TagResource(Map.of("team", "orders"), tagsReplyTo),
+        new EventSourceMappingEntity.UntagResource(List.of("team"), tagsReplyTo));
     for (Object message : messages) {
       assertEquals(KryoSerializer.IDENTIFIER, serialization.findSerializerFor(message).identifier());
       byte[] bytes = serialization.serialize(message).get();

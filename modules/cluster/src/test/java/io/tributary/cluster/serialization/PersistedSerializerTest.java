@@ -89,10 +89,13 @@ class PersistedSerializerTest {
         "arn:aws:lambda:us-east-1:000000000000:function:orders", null, List.of("broker-1:9092", "broker-2:9092"),
         List.of("orders"), null, 100, 0, "TRIM_HORIZON", true, "Enabled", "USER_INITIATED", "OK", 1_795_000_000_000L, null, null,
         null, null, null, null, null);
-    m.put("MappingCreated.v1", new EventSourceMappingEntity.MappingCreated(mapping));
+    // Written before mappings had tags: they read as untagged.
+    m.put("MappingCreated.v1", new EventSourceMappingEntity.MappingCreated(mapping, Map.of()));
     m.put("MappingUpdated.v1", new EventSourceMappingEntity.MappingUpdated(mapping));
     m.put("MappingDeleted.v1", new EventSourceMappingEntity.MappingDeleted(mapping.uuid()));
-    m.put("MappingState.v1", new EventSourceMappingEntity.State(mapping));
+    m.put("MappingState.v1", new EventSourceMappingEntity.State(mapping, Map.of()));
+    m.put("MappingTagsAdded.v1", new EventSourceMappingEntity.MappingTagsAdded(Map.of("team", "orders")));
+    m.put("MappingTagsRemoved.v1", new EventSourceMappingEntity.MappingTagsRemoved(List.of("stage")));
     return m;
   }
 
