@@ -199,8 +199,9 @@ class LambdaApiIT {
 
     assertThrows(InvalidParameterValueException.class, () -> lambda.createFunction(b -> b.functionName("notzip")
         .runtime("provided.al2023").role(ROLE).handler("h").code(c -> c.zipFile(SdkBytes.fromUtf8String("plain text")))));
-    assertThrows(InvalidParameterValueException.class, () -> lambda.createFunction(b -> b.functionName("cobol")
+    LambdaException cobol = assertThrows(LambdaException.class, () -> lambda.createFunction(b -> b.functionName("cobol")
         .runtime("cobol85").role(ROLE).handler("h").code(c -> c.zipFile(SdkBytes.fromByteArray(ZIP)))));
+    assertEquals("ValidationException", cobol.awsErrorDetails().errorCode(), "not one of Lambda's runtime ids");
     LambdaException timeout = assertThrows(LambdaException.class, () -> lambda.createFunction(b -> b.functionName("slow")
         .runtime("provided.al2023").role(ROLE).handler("h").timeout(901).code(c -> c.zipFile(SdkBytes.fromByteArray(ZIP)))));
     assertEquals(400, timeout.statusCode());
