@@ -12,8 +12,6 @@ import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.URI;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
 import java.util.function.Predicate;
@@ -79,7 +77,8 @@ final class TestNode implements AutoCloseable {
         "pekko.coordinated-shutdown.exit-jvm", "off",
         "pekko.coordinated-shutdown.run-by-jvm-shutdown-hook", "off")))
         .withFallback(ConfigFactory.parseString("datastax-java-driver.basic.contact-points = [\"" + cassandra() + "\"]\n"
-            + "tributary.runtime.interpreters.nodejs = [\"node\", \"" + projectRoot()
+            // Tests run in their module's directory, not the root where deploy/runtimes.sh installs Node 22 and 24.
+            + "tributary.runtime.interpreters.nodejs = [\"node\", \"" + NodeProcess.projectRoot()
             + "/.tributary/runtimes/node-*/node_modules/node-linux-*/bin/node\"]"))
         .withFallback(ConfigFactory.load());
     ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), "tributary", overrides);
@@ -90,21 +89,6 @@ final class TestNode implements AutoCloseable {
       system.terminate();
       throw new IllegalStateException("Node did not start", e);
     }
-  }
-
-  /**
-   * The project's root, where deploy/runtimes.sh installs Node 22 and 24 (tests run in their
-   * module's directory, not the root the node's defaults look from).
-   */
-  static Path projectRoot() {
-    Path dir = Path.of("").toAbsolutePath();
-    while (dir != null && !Files.exists(dir.resolve("deploy/runtimes.sh"))) {
-      dir = dir.getParent();
-    }
-    if (dir == null) {
-      throw new IllegalStateException("no project root (with deploy/runtimes.sh) above " + Path.of("").toAbsolutePath());
-    }
-    return dir;
   }
 
   static int freePort() {
