@@ -141,6 +141,10 @@ final class InvocationLog {
     }
   }
 
+  void initFailed(double durationMs, String errorType) {
+    line(lines.initFailed(Instant.now(), durationMs, errorType));
+  }
+
   void start(String requestId, String version) {
     start(requestId, version, null);
   }

@@ -137,6 +137,12 @@ final class LogLines {
   record InitStart(String initializationType, String phase, String runtimeVersion, String runtimeVersionArn,
                    String functionName, String functionVersion) {}
 
+  @JsonPropertyOrder({"initializationType", "phase", "status", "errorType", "metrics"})
+  record InitReport(String initializationType, String phase, String status, String errorType,
+                    InitMetrics metrics) {}
+
+  record InitMetrics(double durationMs) {}
+
   @JsonPropertyOrder({"requestId", "functionArn", "version"})
   @JsonInclude(JsonInclude.Include.NON_NULL)
   record Start(String requestId, String functionArn, String version) {}
@@ -169,6 +175,19 @@ final class LogLines {
     }
     return event(at, "platform.initStart", new InitStart("on-demand", "init", runtimeVersion, runtimeVersionArn,
         functionName, functionVersion));
+  }
+
+  /**
+   * The report of an init that failed ({@code INIT_REPORT … Status: error} / {@code platform.initReport});
+   * a failure, so kept at every system level.
+   */
+  String initFailed(Instant at, double durationMs, String errorType) {
+    if (!json) {
+      return "INIT_REPORT Init Duration: " + InvocationLog.twoDecimals(durationMs)
+          + " ms\tPhase: init\tStatus: error\tError Type: " + errorType;
+    }
+    return event(at, "platform.initReport", new InitReport("on-demand", "init", "error", errorType,
+        new InitMetrics(threeDecimals(durationMs))));
   }
 
   /** {@code START} / {@code platform.start}; null when the system level drops it. */

@@ -188,8 +188,7 @@ final class ProcessEnvironment implements RuntimeApiServer.Channel, ExecutionEnv
       byte[] output = initOutput.text().getBytes(StandardCharsets.UTF_8);
       invocationLog.appendJudged(output, 0, output.length);
       if (cause instanceof InitFailure init) {
-        invocationLog.line("INIT_REPORT Init Duration: " + millis(System.nanoTime() - createdNanos)
-            + " ms\tPhase: init\tStatus: error\tError Type: " + init.errorType);
+        invocationLog.initFailed((System.nanoTime() - createdNanos) / 1e6, init.errorType);
         return CompletableFuture.completedFuture(new InvocationResult(init.body, "Unhandled",
             invocation.tailLog() ? invocationLog.tailText() : null));
       }
@@ -454,10 +453,6 @@ final class ProcessEnvironment implements RuntimeApiServer.Channel, ExecutionEnv
 
   private static byte[] error(String type, String message) {
     return InvocationResult.unhandled(type, message, null).payload();
-  }
-
-  private static String millis(long nanos) {
-    return InvocationLog.twoDecimals(nanos / 1e6);
   }
 
   private static String traceId() {

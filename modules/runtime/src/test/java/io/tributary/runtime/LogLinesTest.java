@@ -71,6 +71,16 @@ class LogLinesTest {
   }
 
   @Test
+  void aFailedInitIsReportedInEitherFormatAtEveryLevel() {
+    assertEquals("INIT_REPORT Init Duration: 12.35 ms\tPhase: init\tStatus: error\tError Type: Runtime.ExitError",
+        LogLines.TEXT.initFailed(AT, 12.345, "Runtime.ExitError"));
+    assertEquals("{\"time\":\"2026-12-07T09:45:50.000Z\",\"type\":\"platform.initReport\",\"record\":{"
+        + "\"initializationType\":\"on-demand\",\"phase\":\"init\",\"status\":\"error\","
+        + "\"errorType\":\"Runtime.ExitError\",\"metrics\":{\"durationMs\":12.345}}}",
+        json("INFO", "WARN").initFailed(AT, 12.345, "Runtime.ExitError"));
+  }
+
+  @Test
   void applicationLinesAreJudgedByTheirJsonLevelElseInfo() {
     LogLines warn = json("WARN", "INFO");
     assertTrue(warn.filtersApplication());
