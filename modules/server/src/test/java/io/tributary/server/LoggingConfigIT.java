@@ -254,6 +254,20 @@ class LoggingConfigIT {
   }
 
   @Test
+  void aFailedInitIsReportedAsPlatformInitReportEvenWithSystemLevelWarn() {
+    create("init-fails", "provided.al2023", "unused", Zips.withBootstrap("#!/bin/sh\necho starting\nexit 3\n"),
+        l -> l.logFormat("JSON").systemLogLevel("WARN"), Map.of());
+    InvokeResponse failed = invoke("init-fails", "{}");
+    assertEquals("Unhandled", failed.functionError());
+    JsonNode report = only(json(tail(failed)), "type", "platform.initReport").path("record");
+    assertEquals("error", report.path("status").asText());
+    assertEquals("Runtime.ExitError", report.path("errorType").asText());
+    assertTrue(report.path("metrics").path("durationMs").asDouble() > 0, report.toString());
+    assertTrue(json(tail(failed)).stream().noneMatch(n -> n.path("type").asText().equals("platform.initStart")),
+        "WARN drops the routine init line: " + tail(failed));
+  }
+
+  @Test
   void badLoggingConfigIsRefusedAsAwsRefusesItAndNothingIsStored() {
     assertRefused("ValidationException", "loggingConfig.logFormat", l -> l.logFormat("Json"));
     assertRefused("ValidationException", "loggingConfig.applicationLogLevel",
