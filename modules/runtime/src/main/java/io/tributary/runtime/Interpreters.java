@@ -72,6 +72,7 @@ public final class Interpreters {
    * {@code provided.*} ids enabled; they run the function's own {@code bootstrap}.
    */
   static Interpreters discover(Map<Language, List<String>> candidates, Set<String> provided, boolean exactOnly) {
+    long start = System.nanoTime();
     List<CompletableFuture<Optional<Installed>>> probes = new ArrayList<>();
     Set<Path> seen = new HashSet<>();
     // The probes wait on processes, not on the CPU: all at once.
@@ -92,7 +93,7 @@ public final class Interpreters {
     }
     List<Installed> installed = probes.stream().map(CompletableFuture::join).flatMap(Optional::stream).toList();
     Interpreters interpreters = resolve(installed, provided, exactOnly);
-    interpreters.report(installed);
+    interpreters.report(installed, (System.nanoTime() - start) / 1_000_000);
     return interpreters;
   }
 
@@ -152,11 +153,17 @@ public final class Interpreters {
     return offers;
   }
 
-  /** One line of what was found, and a warning for every id that runs on another release than its own. */
-  private void report(List<Installed> installed) {
-    log.info("Interpreters: {}. Runtimes offered: {}", installed.stream()
-        .map(i -> i.language().name().toLowerCase(java.util.Locale.ROOT) + " " + i.versionText() + " (" + i.command()
-            + ")").toList(), byRuntime.keySet());
+  /**
+   * One line of the interpreters in use (of those found, the ones some id runs on), and a warning
+   * for every id that runs on another release than its own.
+   */
+  private void report(List<Installed> installed, long millis) {
+    Set<String> used = new HashSet<>();
+    byRuntime.values().forEach(i -> used.add(i.command()));
+    log.info("Runtimes offered: {}; on interpreters {} ({} candidates found and asked in {} ms)", byRuntime.keySet(),
+        installed.stream().filter(i -> used.contains(i.command())).map(i -> i.language().name()
+            .toLowerCase(java.util.Locale.ROOT) + " " + i.versionText() + " (" + i.command() + ")").toList(),
+        installed.size(), millis);
     List<String> closest = byRuntime.values().stream().filter(i -> !i.offer().exact())
         .map(i -> i.offer().runtime() + " on " + i.offer().runtimeVersion()).toList();
     if (!closest.isEmpty()) {
