@@ -154,22 +154,20 @@ public final class Interpreters {
   }
 
   /**
-   * One line of the interpreters in use (of those found, the ones some id runs on), and a warning
-   * for every id that runs on another release than its own.
+   * One line: the ids offered, the interpreters in use (of those found, the ones some id runs on),
+   * and the ids that run on another release than their own. Informational: with exact
+   * interpreters off, that is what was asked for; each function created on such an id is warned of.
    */
   private void report(List<Installed> installed, long millis) {
     Set<String> used = new HashSet<>();
     byRuntime.values().forEach(i -> used.add(i.command()));
-    log.info("Runtimes offered: {}; on interpreters {} ({} candidates found and asked in {} ms)", byRuntime.keySet(),
+    log.info("Runtimes offered: {}; on interpreters {}; on the closest release, not their own: {} ({} candidates "
+        + "found and asked in {} ms)", byRuntime.keySet(),
         installed.stream().filter(i -> used.contains(i.command())).map(i -> i.language().name()
             .toLowerCase(java.util.Locale.ROOT) + " " + i.versionText() + " (" + i.command() + ")").toList(),
+        byRuntime.values().stream().filter(i -> !i.offer().exact())
+            .map(i -> i.offer().runtime() + " on " + i.offer().runtimeVersion()).toList(),
         installed.size(), millis);
-    List<String> closest = byRuntime.values().stream().filter(i -> !i.offer().exact())
-        .map(i -> i.offer().runtime() + " on " + i.offer().runtimeVersion()).toList();
-    if (!closest.isEmpty()) {
-      log.warn("No interpreter of their own release for {}: they run on the closest installed "
-          + "(tributary.runtime.exact-interpreters = on refuses them instead)", closest);
-    }
   }
 
   /** The command's version, or empty (with the reason logged) when it cannot say. */
