@@ -91,10 +91,12 @@ public final class Interpreters {
     } finally {
       pool.shutdown();
     }
-    List<Installed> installed = probes.stream().map(CompletableFuture::join).flatMap(Optional::stream).toList();
-    Interpreters interpreters = resolve(installed, provided, exactOnly);
-    interpreters.report(installed, (System.nanoTime() - start) / 1_000_000);
-    return interpreters;
+    Set<Path> interpreters = new HashSet<>();
+    List<Installed> installed = probes.stream().map(CompletableFuture::join).flatMap(Optional::stream)
+        .filter(i -> interpreters.add(realPath(Path.of(i.command())))).toList();
+    Interpreters offered = resolve(installed, provided, exactOnly);
+    offered.report(installed, (System.nanoTime() - start) / 1_000_000);
+    return offered;
   }
 
   /** The runtime ids {@code installed} and {@code provided} can run, each on its chosen interpreter. */
@@ -180,8 +182,7 @@ public final class Interpreters {
         Matcher release = JAVA_RELEASE.matcher(Files.readString(realPath(file).getParent().resolveSibling("release")));
         text = release.find() ? release.group(1) : "";
       } else {
-        Process p = new ProcessBuilder(command, language == Language.JAVA ? "-version" : "--version")
-            .redirectErrorStream(true).start();
+        Process p = new ProcessBuilder(askVersion(language, command)).redirectErrorStream(true).start();
         text = new String(p.getInputStream().readNBytes(4096), StandardCharsets.UTF_8);
         if (!p.waitFor(10, TimeUnit.SECONDS)) {
           p.destroyForcibly();
@@ -196,7 +197,8 @@ public final class Interpreters {
       if (version.isEmpty()) {
         log.warn("Interpreter {} is skipped: it did not print a version ({})", command, text.strip());
       }
-      return version.map(v -> new Installed(language, command, v));
+      String executable = executable(text).orElse(command);
+      return version.map(v -> new Installed(language, executable, v));
     } catch (IOException e) {
       log.warn("Interpreter {} is skipped: {}", command, e.getMessage());
       return Optional.empty();
@@ -204,6 +206,30 @@ public final class Interpreters {
       Thread.currentThread().interrupt();
       return Optional.empty();
     }
+  }
+
+  /**
+   * How to ask {@code command} its version. Python and Node also say which file runs, so that a
+   * wrapper (a pyenv shim: a shell script, 35 ms more for every cold start) is replaced by the
+   * interpreter it starts.
+   */
+  private static List<String> askVersion(Language language, String command) {
+    return switch (language) {
+      case PYTHON -> List.of(command, "-c", "import platform, sys; print(platform.python_version()); "
+          + "print(sys.executable)");
+      case NODEJS -> List.of(command, "-p", "process.version + '\\n' + process.execPath");
+      default -> List.of(command, "-version");
+    };
+  }
+
+  /** The interpreter's own file, where the answer to {@link #askVersion} names one (its second line). */
+  static Optional<String> executable(String answer) {
+    String[] lines = answer.strip().split("\n");
+    if (lines.length != 2 || !lines[1].startsWith("/")) {
+      return Optional.empty();
+    }
+    Path file = Path.of(lines[1].strip());
+    return Files.isExecutable(file) ? Optional.of(file.toString()) : Optional.empty();
   }
 
   /** {@code 3.11.7}, {@code v22.23.5}, {@code 17.0.15}, {@code 25}, and Java 8's {@code 1.8.0_392}. */

@@ -89,6 +89,15 @@ class InterpretersTest {
   }
 
   @Test
+  void aWrapperIsReplacedByTheInterpreterItSays(@TempDir Path dir) throws IOException {
+    Path python = Files.createFile(dir.resolve("python3.12"), PosixFilePermissions.asFileAttribute(
+        PosixFilePermissions.fromString("rwxr-xr-x")));
+    assertEquals(Optional.of(python.toString()), Interpreters.executable("3.12.1\n" + python + "\n"));
+    assertEquals(Optional.empty(), Interpreters.executable("openjdk version \"17.0.15\" 2025-04-15"));
+    assertEquals(Optional.empty(), Interpreters.executable("3.12.1\n" + dir.resolve("gone")));
+  }
+
+  @Test
   void aStarInACandidateMatchesDirectoryEntries(@TempDir Path dir) throws IOException {
     for (String jdk : List.of("jdk-21", "jdk-17", "docs")) {
       Files.createDirectories(dir.resolve(jdk).resolve("bin"));

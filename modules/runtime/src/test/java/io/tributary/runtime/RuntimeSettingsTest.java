@@ -23,6 +23,8 @@ class RuntimeSettingsTest {
     Map<String, Offer> offers = offers("");
     assertTrue(offers.get("java17").exact(), "the node's own JDK: " + offers);
     assertTrue(offers.get("python3.11").runtimeVersion().startsWith("python:3."), offers.toString());
+    assertTrue(RuntimeSettings.fromConfig(ConfigFactory.load()).interpreters().of("python3.11").orElseThrow()
+        .command().startsWith("/"), "an interpreter's own file, not a name for the environment's PATH");
     assertTrue(offers.containsKey("nodejs20.x"), offers.toString());
     assertTrue(offers.get("provided.al2023").exact());
   }
