@@ -5,6 +5,7 @@ import io.tributary.api.FunctionLog;
 import io.tributary.api.Invocation;
 import io.tributary.api.InvocationResult;
 import io.tributary.api.LogSink;
+import java.io.FileInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -77,6 +78,9 @@ final class ProcessEnvironment implements RuntimeApiServer.Channel, ExecutionEnv
   private volatile boolean dead;
   private volatile long peakResidentBytes;
   private volatile long lastOutputNanos = System.nanoTime() - 1_000_000_000L;
+  /** True while the reader holds output it has read but not yet appended. */
+  private volatile boolean pumping;
+  private volatile FileInputStream pipe;
 
   private ProcessEnvironment(FunctionConfig function, RuntimeSettings settings, ScheduledExecutorService timer,
       LogSink logs) {
@@ -142,7 +146,8 @@ final class ProcessEnvironment implements RuntimeApiServer.Channel, ExecutionEnv
       return;
     }
     process = builder.start();
-    Thread pump = new Thread(() -> pumpOutput(process.getInputStream()), "env-output-" + id);
+    Process started = process;
+    Thread pump = new Thread(() -> pumpOutput(started.getInputStream(), started.pid()), "env-output-" + id);
     pump.setDaemon(true);
     pump.start();
     process.onExit().thenAccept(p -> exited(p.exitValue()));
@@ -160,20 +165,61 @@ final class ProcessEnvironment implements RuntimeApiServer.Channel, ExecutionEnv
     return LocalDate.now(ZoneOffset.UTC).toString().replace('-', '/') + "/[" + function.version() + "]" + id;
   }
 
-  private void pumpOutput(InputStream in) {
+  private void pumpOutput(InputStream in, long pid) {
+    pipe = openPipe(pid);
     byte[] buffer = new byte[8192];
     try (in) {
       int n;
       while ((n = in.read(buffer)) >= 0) {
+        pumping = true;
         InvocationLog sink;
         synchronized (this) {
           sink = current != null ? current.log() : initOutput;
         }
         sink.append(buffer, 0, n);
         lastOutputNanos = System.nanoTime();
+        pumping = false;
       }
     } catch (IOException e) {
       // The group was killed: its pipe closes under the reader.
+    } finally {
+      pumping = false;
+      closePipe();
+    }
+  }
+
+  /**
+   * A second handle on the output pipe, through the runtime's own stdout in /proc, only to ask how
+   * many bytes wait in it (FIONREAD): the reader's stream cannot be asked while it blocks. Opened
+   * while the runtime holds the pipe's write end, so the open cannot wait for a writer.
+   */
+  private static FileInputStream openPipe(long pid) {
+    try {
+      return new FileInputStream("/proc/" + pid + "/fd/1");
+    } catch (IOException e) {
+      return null;
+    }
+  }
+
+  private synchronized void closePipe() {
+    FileInputStream p = pipe;
+    pipe = null;
+    if (p != null) {
+      try {
+        p.close();
+      } catch (IOException e) {
+        // Nothing was written through it.
+      }
+    }
+  }
+
+  /** Bytes written to the output pipe that the reader has not taken yet; 0 if that cannot be told. */
+  private int pendingOutput() {
+    FileInputStream p = pipe;
+    try {
+      return p == null ? 0 : p.available();
+    } catch (IOException e) {
+      return 0;
     }
   }
 
@@ -362,11 +408,22 @@ final class ProcessEnvironment implements RuntimeApiServer.Channel, ExecutionEnv
   }
 
   /**
-   * Output written just before the response may still be on its way through the pipe; the reader
-   * holds the stream's lock while it blocks, so instead of asking the pipe we wait until the reader
-   * has been quiet for a millisecond (at most 20 ms).
+   * Output the runtime wrote before it answered is in the pipe by the time the answer arrives, but
+   * the reader may not have taken it yet (on a busy machine it waits for a core): wait until the
+   * pipe is empty and the reader has appended what it took (at most 50 ms). Then, for output still
+   * flowing from other processes of the group, until the reader has been quiet for a millisecond
+   * (at most 20 ms more).
    */
   private void settleOutput() {
+    long drained = System.nanoTime() + 50_000_000L;
+    while ((pendingOutput() > 0 || pumping) && System.nanoTime() < drained) {
+      try {
+        Thread.sleep(0, 100_000);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return;
+      }
+    }
     long deadline = System.nanoTime() + 20_000_000L;
     while (System.nanoTime() - lastOutputNanos < 1_000_000L && System.nanoTime() < deadline) {
       Thread.onSpinWait();
