@@ -127,11 +127,11 @@ final class QueueLoop {
   private void work(EventSource source, StreamBatch h) {
     while (loop.running() && !h.progress.done()) {
       BatchProgress.Range r = h.progress.head();
-      int old = settler.expired(h, r);
-      if (old > 0) {
-        if (!settler.discard(source, h, h.progress.expire(old), StreamSettler.RECORD_AGE_EXCEEDED)) {
-          return;
-        }
+      StreamSettler.Expiry expiry = settler.discardExpired(source, h, r);
+      if (expiry == StreamSettler.Expiry.STOPPED) {
+        return;
+      }
+      if (expiry == StreamSettler.Expiry.DISCARDED) {
         continue;
       }
       StreamSettler.Settled settled = settler.settle(source, h, r, await(invoker.invoke(h.part(source, r), null)));

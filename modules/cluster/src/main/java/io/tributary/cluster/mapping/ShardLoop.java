@@ -287,11 +287,11 @@ final class ShardLoop {
     StreamBatch h = dealt.batch();
     while (loop.running() && !h.progress.done()) {
       BatchProgress.Range r = h.progress.head();
-      int old = settler.expired(h, r);
-      if (old > 0) {
-        if (!settler.discard(source, h, h.progress.expire(old), StreamSettler.RECORD_AGE_EXCEEDED)) {
-          return;
-        }
+      StreamSettler.Expiry expiry = settler.discardExpired(source, h, r);
+      if (expiry == StreamSettler.Expiry.STOPPED) {
+        return;
+      }
+      if (expiry == StreamSettler.Expiry.DISCARDED) {
         continue;
       }
       long gen = generation;

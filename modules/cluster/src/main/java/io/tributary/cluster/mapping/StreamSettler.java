@@ -34,7 +34,7 @@ final class StreamSettler {
   private static final Logger log = LoggerFactory.getLogger(StreamSettler.class);
   private static final Duration SEND_TIMEOUT = Duration.ofSeconds(60);
   static final String RETRIES_EXHAUSTED = "RetryAttemptsExhausted";
-  static final String RECORD_AGE_EXCEEDED = "RecordAgeExceeded";
+  private static final String RECORD_AGE_EXCEEDED = "RecordAgeExceeded";
 
   /** What a batch does after an outcome: its next range at once, a retry after {@code dueNanos}, or nothing (the loop stopped). */
   enum Settled { GO_ON, RETRY_LATER, STOPPED }
@@ -47,9 +47,20 @@ final class StreamSettler {
     this.checkpointsRanges = checkpointsRanges;
   }
 
-  /** How many records at the head of range {@code r} are past the mapping's maximum record age. */
-  int expired(StreamBatch h, BatchProgress.Range r) {
-    return h.expired(r, loop.clock.millis(), loop.mapping.errors().maximumRecordAgeInSeconds());
+  /** What {@link #discardExpired} did with the head of a range. */
+  enum Expiry { NONE, DISCARDED, STOPPED }
+
+  /**
+   * Gives up the records at the head of range {@code r} that are past the mapping's maximum record
+   * age, as {@link #discard} does: NONE when none is (invoke the range), DISCARDED when some were
+   * (look at the batch's head again), STOPPED when the loop stopped first.
+   */
+  Expiry discardExpired(EventSource source, StreamBatch h, BatchProgress.Range r) {
+    int old = h.expired(r, loop.clock.millis(), loop.mapping.errors().maximumRecordAgeInSeconds());
+    if (old == 0) {
+      return Expiry.NONE;
+    }
+    return discard(source, h, h.progress.expire(old), RECORD_AGE_EXCEEDED) ? Expiry.DISCARDED : Expiry.STOPPED;
   }
 
   /** Takes up the outcome of invoking range {@code r} of {@code h}. */
