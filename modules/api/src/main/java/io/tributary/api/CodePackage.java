@@ -70,8 +70,11 @@ public final class CodePackage {
   private final String sha256Hex;
   private final String sha256Base64;
 
-  private CodePackage(byte[] bytes, byte[] sha256) {
+  private final long unzippedSize;
+
+  private CodePackage(byte[] bytes, byte[] sha256, long unzippedSize) {
     this.bytes = bytes;
+    this.unzippedSize = unzippedSize;
     this.sha256Hex = HexFormat.of().formatHex(sha256);
     this.sha256Base64 = Base64.getEncoder().encodeToString(sha256);
   }
@@ -94,8 +97,9 @@ public final class CodePackage {
               + " is " + zip.length + " bytes. Remove unneeded files or dependencies from the"
               + " package.");
     }
-    new Validation(zip).run();
-    return new CodePackage(zip, sha256(zip));
+    Validation validation = new Validation(zip);
+    validation.run();
+    return new CodePackage(zip, sha256(zip), validation.inflatedTotal);
   }
 
   /**
@@ -124,6 +128,11 @@ public final class CodePackage {
   /** {@code CodeSize}: the zip's length in bytes. */
   public long size() {
     return bytes.length;
+  }
+
+  /** The bytes of all its files once unzipped, which the 250 MB limit counts with the function's layers. */
+  public long unzippedSize() {
+    return unzippedSize;
   }
 
   /** {@code CodeSha256}: the base64 SHA-256 of the zip bytes, as AWS reports it. */

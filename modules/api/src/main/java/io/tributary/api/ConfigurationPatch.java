@@ -1,5 +1,6 @@
 package io.tributary.api;
 
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -19,15 +20,17 @@ public record ConfigurationPatch(
     String tracingMode,
     String kmsKeyArn,
     String deadLetterTargetArn,
-    FunctionConfig.LoggingConfig loggingConfig) {
+    FunctionConfig.LoggingConfig loggingConfig,
+    List<FunctionConfig.Layer> layers) {
 
   public FunctionConfig applyTo(FunctionConfig c, String revisionId, String now) {
     return new FunctionConfig(c.functionName(), c.version(), or(runtime, c.runtime()), or(role, c.role()),
         or(handler, c.handler()), or(description, c.description()), or(timeout, c.timeout()),
         or(memorySize, c.memorySize()), or(environment, c.environment()), c.codeSha256(), c.codeSize(),
-        c.codeSha256Hex(), c.architectures(), or(ephemeralStorageSize, c.ephemeralStorageSize()),
+        c.codeSha256Hex(), c.codeUnzippedSize(), c.architectures(), or(ephemeralStorageSize, c.ephemeralStorageSize()),
         or(tracingMode, c.tracingMode()), or(kmsKeyArn, c.kmsKeyArn()), or(deadLetterTargetArn, c.deadLetterTargetArn()),
-        loggingConfig == null ? c.loggingConfig() : loggingConfig.over(c.loggingConfig()), now, revisionId, c.state(), c.lastUpdateStatus());
+        loggingConfig == null ? c.loggingConfig() : loggingConfig.over(c.loggingConfig()),
+        or(layers, c.layers()), now, revisionId, c.state(), c.lastUpdateStatus());
   }
 
   private static <T> T or(T value, T current) {

@@ -8,6 +8,9 @@ import java.util.Map;
  * own names. It is the persisted form too: a field added later must get a default in the compact
  * constructor, because events written before it exist read it as null.
  *
+ * <p>{@code codeUnzippedSize} and each layer's sizes and hash are Tributary's own: what the 250 MB limit
+ * counts and where a node finds the content (0 for code stored before it was recorded).
+ *
  * <p>Fields Tributary accepts without acting on them yet (TracingConfig, KMSKeyArn, DeadLetterConfig,
  * EphemeralStorage, Architectures) are kept and echoed, as AWS does.
  */
@@ -24,12 +27,14 @@ public record FunctionConfig(
     String codeSha256,
     long codeSize,
     String codeSha256Hex,
+    long codeUnzippedSize,
     List<String> architectures,
     int ephemeralStorageSize,
     String tracingMode,
     String kmsKeyArn,
     String deadLetterTargetArn,
     LoggingConfig loggingConfig,
+    List<Layer> layers,
     String lastModified,
     String revisionId,
     String state,
@@ -50,6 +55,7 @@ public record FunctionConfig(
     ephemeralStorageSize = ephemeralStorageSize == 0 ? DEFAULT_EPHEMERAL_STORAGE : ephemeralStorageSize;
     tracingMode = tracingMode == null ? "PassThrough" : tracingMode;
     loggingConfig = loggingConfig == null ? LoggingConfig.defaults(functionName) : loggingConfig;
+    layers = layers == null ? List.of() : List.copyOf(layers);
     state = state == null ? "Active" : state;
     lastUpdateStatus = lastUpdateStatus == null ? "Successful" : lastUpdateStatus;
   }
@@ -87,22 +93,45 @@ public record FunctionConfig(
     }
   }
 
-  public FunctionConfig withVersion(String newVersion, String newDescription, String newRevisionId, String now) {
-    return new FunctionConfig(functionName, newVersion, runtime, role, handler, newDescription, timeout, memorySize,
-        environment, codeSha256, codeSize, codeSha256Hex, architectures, ephemeralStorageSize, tracingMode, kmsKeyArn,
-        deadLetterTargetArn, loggingConfig, now, newRevisionId, state, lastUpdateStatus);
+  /**
+   * A layer version the function uses: its ARN as AWS shows it ({@code arn:…:layer:name:N}), its zip's
+   * size, and what a node needs to find and count its content.
+   */
+  public record Layer(String arn, long codeSize, String codeSha256Hex, long unzippedSize) {}
+
+  /** Most layers a function may use, as in AWS. */
+  public static final int MAX_LAYERS = 5;
+
+  /**
+   * AWS's check that the function's code and its layers, unzipped, fit in 250 MB together.
+   *
+   * @throws LambdaException 400 {@code InvalidParameterValueException} with AWS's message
+   */
+  public void checkUnzippedSize() {
+    long total = codeUnzippedSize + layers.stream().mapToLong(Layer::unzippedSize).sum();
+    if (!layers.isEmpty() && total > CodePackage.MAX_UNZIPPED_BYTES) {
+      throw LambdaException.invalidParameter("Function code combined with layers exceeds the maximum allowed size of "
+          + CodePackage.MAX_UNZIPPED_BYTES + " bytes. The actual size is " + total + " bytes.");
+    }
   }
 
-  public FunctionConfig withCode(String newSha256, long newSize, String newSha256Hex, String newRevisionId, String now) {
+  public FunctionConfig withVersion(String newVersion, String newDescription, String newRevisionId, String now) {
+    return new FunctionConfig(functionName, newVersion, runtime, role, handler, newDescription, timeout, memorySize,
+        environment, codeSha256, codeSize, codeSha256Hex, codeUnzippedSize, architectures, ephemeralStorageSize,
+        tracingMode, kmsKeyArn, deadLetterTargetArn, loggingConfig, layers, now, newRevisionId, state, lastUpdateStatus);
+  }
+
+  public FunctionConfig withCode(String newSha256, long newSize, String newSha256Hex, long newUnzippedSize,
+      String newRevisionId, String now) {
     return new FunctionConfig(functionName, version, runtime, role, handler, description, timeout, memorySize,
-        environment, newSha256, newSize, newSha256Hex, architectures, ephemeralStorageSize, tracingMode, kmsKeyArn,
-        deadLetterTargetArn, loggingConfig, now, newRevisionId, state, lastUpdateStatus);
+        environment, newSha256, newSize, newSha256Hex, newUnzippedSize, architectures, ephemeralStorageSize, tracingMode,
+        kmsKeyArn, deadLetterTargetArn, loggingConfig, layers, now, newRevisionId, state, lastUpdateStatus);
   }
 
   public FunctionConfig withRevision(String newRevisionId, String now) {
     return new FunctionConfig(functionName, version, runtime, role, handler, description, timeout, memorySize,
-        environment, codeSha256, codeSize, codeSha256Hex, architectures, ephemeralStorageSize, tracingMode, kmsKeyArn,
-        deadLetterTargetArn, loggingConfig, now, newRevisionId, state, lastUpdateStatus);
+        environment, codeSha256, codeSize, codeSha256Hex, codeUnzippedSize, architectures, ephemeralStorageSize,
+        tracingMode, kmsKeyArn, deadLetterTargetArn, loggingConfig, layers, now, newRevisionId, state, lastUpdateStatus);
   }
 
   /**

@@ -215,11 +215,11 @@ final class FunctionRoutes {
         Validation.role(b.role()), Validation.handler(b.handler()), Validation.description(b.description()),
         b.timeout() != null ? Validation.timeout(b.timeout()) : FunctionConfig.DEFAULT_TIMEOUT,
         b.memorySize() != null ? Validation.memorySize(b.memorySize()) : FunctionConfig.DEFAULT_MEMORY_SIZE,
-        environment(b.environment()), zip.sha256Base64(), zip.size(), zip.sha256Hex(), architectures,
+        environment(b.environment()), zip.sha256Base64(), zip.size(), zip.sha256Hex(), zip.unzippedSize(), architectures,
         ephemeralStorage(b.ephemeralStorage()), tracingMode(b.tracingConfig()), b.kmsKeyArn(),
         deadLetterTarget(b.deadLetterConfig()),
         b.loggingConfig() != null ? loggingConfig(b.loggingConfig()).over(FunctionConfig.LoggingConfig.defaults(name))
-            : null, null, null, null, null);
+            : null, null, null, null, null, null);
     Map<String, String> tags = Validation.tags(b.tags(), "A function");
     boolean publish = Boolean.TRUE.equals(b.publish());
     return codeStore.store(zip)
@@ -276,13 +276,13 @@ final class FunctionRoutes {
       return this.<FunctionEntity.FunctionView>ask(name, r -> new FunctionEntity.Get(null, r)).thenApply(view -> {
         Validation.revisionMatches(revisionId, view.configuration().revisionId());
         FunctionConfig c = view.configuration();
-        return Responses.json(200, shapes.configuration(c.withCode(zip.sha256Base64(), zip.size(), zip.sha256Hex(),
+        return Responses.json(200, shapes.configuration(c.withCode(zip.sha256Base64(), zip.size(), zip.sha256Hex(), zip.unzippedSize(),
             c.revisionId(), c.lastModified())));
       });
     }
     return codeStore.store(zip)
         .thenCompose(stored -> this.<FunctionEntity.FunctionView>ask(name, r -> new FunctionEntity.UpdateCode(
-            zip.sha256Base64(), zip.size(), zip.sha256Hex(), architectures, publish, revisionId, r)))
+            zip.sha256Base64(), zip.size(), zip.sha256Hex(), zip.unzippedSize(), architectures, publish, revisionId, r)))
         .thenApply(view -> Responses.json(200, shapes.configuration(view.configuration())));
   }
 
@@ -302,7 +302,8 @@ final class FunctionRoutes {
         b.tracingConfig() != null ? tracingMode(b.tracingConfig()) : null,
         b.kmsKeyArn(),
         deadLetterTarget(b.deadLetterConfig()),
-        b.loggingConfig() != null ? loggingConfig(b.loggingConfig()) : null);
+        b.loggingConfig() != null ? loggingConfig(b.loggingConfig()) : null,
+        null);
     return this.<FunctionEntity.FunctionView>ask(name,
             r -> new FunctionEntity.UpdateConfiguration(patch, b.revisionId(), r))
         .thenApply(view -> Responses.json(200, shapes.configuration(view.configuration())));

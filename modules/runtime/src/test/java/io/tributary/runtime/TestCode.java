@@ -31,8 +31,8 @@ final class TestCode implements CodeSource {
     CodePackage pkg = CodePackage.fromZip(zip(files));
     zips.put(pkg.sha256Hex(), pkg.bytes());
     return new FunctionConfig(name, null, runtime, "arn:aws:iam::000000000000:role/r", handler, null, timeout, 128,
-        Map.of("GREETING", "hello"), pkg.sha256Base64(), pkg.size(), pkg.sha256Hex(), null, 0, null, null, null, null,
-        "2026-11-22T00:00:00.000+0000", "rev-" + pkg.sha256Hex().substring(0, 8), null, null);
+        Map.of("GREETING", "hello"), pkg.sha256Base64(), pkg.size(), pkg.sha256Hex(), pkg.unzippedSize(), null, 0, null, null,
+        null, null, null, "2026-11-22T00:00:00.000+0000", "rev-" + pkg.sha256Hex().substring(0, 8), null, null);
   }
 
   /** A Java function whose zip holds the compiled test classes of {@code classes} at its root, as AWS expects. */
@@ -54,8 +54,8 @@ final class TestCode implements CodeSource {
     CodePackage pkg = CodePackage.fromZip(zipBytes(files));
     zips.put(pkg.sha256Hex(), pkg.bytes());
     return new FunctionConfig(name, null, runtime, "arn:aws:iam::000000000000:role/r", handler, null, timeout, 256,
-        environment, pkg.sha256Base64(), pkg.size(), pkg.sha256Hex(), null, 0, null, null, null, null,
-        "2026-11-22T00:00:00.000+0000", "rev-" + pkg.sha256Hex().substring(0, 8), null, null);
+        environment, pkg.sha256Base64(), pkg.size(), pkg.sha256Hex(), pkg.unzippedSize(), null, 0, null, null,
+        null, null, null, "2026-11-22T00:00:00.000+0000", "rev-" + pkg.sha256Hex().substring(0, 8), null, null);
   }
 
   static byte[] zipBytes(Map<String, byte[]> files) {

@@ -119,8 +119,8 @@ public final class FunctionEntity
   public record Get(String qualifier, ActorRef<Reply<FunctionView>> replyTo)
       implements Command, Answered<FunctionView> {}
 
-  public record UpdateCode(String codeSha256, long codeSize, String codeSha256Hex, List<String> architectures,
-                           boolean publish, String revisionId, ActorRef<Reply<FunctionView>> replyTo)
+  public record UpdateCode(String codeSha256, long codeSize, String codeSha256Hex, long unzippedSize,
+                           List<String> architectures, boolean publish, String revisionId, ActorRef<Reply<FunctionView>> replyTo)
       implements Command, Answered<FunctionView> {}
 
   public record UpdateConfiguration(ConfigurationPatch patch, String revisionId, ActorRef<Reply<FunctionView>> replyTo)
@@ -572,6 +572,11 @@ public final class FunctionEntity
   // ---- while there is no function ----
 
   private ReplyEffect<Event, State> onCreate(State state, Create cmd) {
+    try {
+      cmd.config().checkUnzippedSize();
+    } catch (LambdaException e) {
+      return reject(cmd.replyTo(), e);
+    }
     String now = now();
     FunctionConfig config = cmd.config().withRevision(UUID.randomUUID().toString(), now);
     List<Event> events = new ArrayList<>();
@@ -672,16 +677,17 @@ public final class FunctionEntity
       FunctionConfig latest = state.latest();
       Validation.revisionMatches(cmd.revisionId(), latest.revisionId());
       String now = now();
-      FunctionConfig updated = latest.withCode(cmd.codeSha256(), cmd.codeSize(), cmd.codeSha256Hex(),
+      FunctionConfig updated = latest.withCode(cmd.codeSha256(), cmd.codeSize(), cmd.codeSha256Hex(), cmd.unzippedSize(),
           UUID.randomUUID().toString(), now);
       if (cmd.architectures() != null && !cmd.architectures().isEmpty()) {
         updated = new FunctionConfig(updated.functionName(), updated.version(), updated.runtime(), updated.role(),
             updated.handler(), updated.description(), updated.timeout(), updated.memorySize(), updated.environment(),
-            updated.codeSha256(), updated.codeSize(), updated.codeSha256Hex(), cmd.architectures(),
-            updated.ephemeralStorageSize(), updated.tracingMode(), updated.kmsKeyArn(), updated.deadLetterTargetArn(),
-            updated.loggingConfig(), updated.lastModified(), updated.revisionId(), updated.state(),
+            updated.codeSha256(), updated.codeSize(), updated.codeSha256Hex(), updated.codeUnzippedSize(),
+            cmd.architectures(), updated.ephemeralStorageSize(), updated.tracingMode(), updated.kmsKeyArn(),
+            updated.deadLetterTargetArn(), updated.loggingConfig(), updated.layers(), updated.lastModified(), updated.revisionId(), updated.state(),
             updated.lastUpdateStatus());
       }
+      updated.checkUnzippedSize();
       List<Event> events = new ArrayList<>();
       events.add(new FunctionCodeUpdated(updated));
       FunctionConfig shown = updated;
@@ -707,6 +713,7 @@ public final class FunctionEntity
       FunctionConfig latest = state.latest();
       Validation.revisionMatches(cmd.revisionId(), latest.revisionId());
       FunctionConfig updated = cmd.patch().applyTo(latest, UUID.randomUUID().toString(), now());
+      updated.checkUnzippedSize();
       return persistThenReply(List.of(new FunctionConfigurationUpdated(updated)), cmd.replyTo(), s -> view(s, updated));
     } catch (LambdaException e) {
       return reject(cmd.replyTo(), e);

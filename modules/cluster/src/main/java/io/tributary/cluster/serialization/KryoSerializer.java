@@ -10,6 +10,7 @@ import io.tributary.api.AliasConfig;
 import io.tributary.api.ConfigurationPatch;
 import io.tributary.api.EventInvokeConfig;
 import io.tributary.api.FunctionConfig;
+import io.tributary.api.LayerVersion;
 import io.tributary.api.LambdaError;
 import io.tributary.api.PolicyStatement;
 import io.tributary.api.RuntimeManagementConfig;
@@ -185,6 +186,8 @@ public final class KryoSerializer extends JSerializer {
     r.put(205, EventSourceMappingEntity.TagResource.class);
     r.put(206, EventSourceMappingEntity.UntagResource.class);
     r.put(207, EventSourceMappingEntity.ListTags.class);
+    r.put(208, FunctionConfig.Layer.class);
+    r.put(209, LayerVersion.class);
     return Collections.unmodifiableMap(r);
   }
 

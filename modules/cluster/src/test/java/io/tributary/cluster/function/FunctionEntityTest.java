@@ -56,7 +56,8 @@ class FunctionEntityTest {
 
   private static FunctionConfig config(String sha) {
     return new FunctionConfig("orders", null, "python3.11", "arn:aws:iam::000000000000:role/r", "app.handler", null,
-        30, 256, Map.of("STAGE", "test"), sha, 100, "ab", null, 0, null, null, null, null, null, null, null, null);
+        30, 256, Map.of("STAGE", "test"), sha, 100, "ab", 1000, null, 0, null, null, null, null, null, null, null, null,
+        null);
   }
 
   private <T> Reply<T> run(java.util.function.Function<org.apache.pekko.actor.typed.ActorRef<Reply<T>>, FunctionEntity.Command> cmd) {
@@ -84,7 +85,8 @@ class FunctionEntityTest {
   @Test
   void aStaleRevisionIdIsRefusedAndChangesNothing() {
     String revision = create(false).configuration().revisionId();
-    ConfigurationPatch patch = new ConfigurationPatch(null, null, null, "new", 60, null, null, null, null, null, null, null);
+    ConfigurationPatch patch = new ConfigurationPatch(null, null, null, "new", 60, null, null, null, null, null, null, null,
+        null);
     Reply<FunctionEntity.FunctionView> stale = run(r -> new FunctionEntity.UpdateConfiguration(patch, "not-" + revision, r));
     assertEquals(412, stale.error().status());
     assertEquals(30, kit.getState().latest().timeout());
@@ -101,7 +103,7 @@ class FunctionEntityTest {
     create(true);
     FunctionConfig again = this.<FunctionConfig>run(r -> new FunctionEntity.PublishVersion(null, null, null, r)).getOrThrow();
     assertEquals("1", again.version());
-    this.<FunctionEntity.FunctionView>run(r -> new FunctionEntity.UpdateCode("sha-2", 5, "cd", null, false, null, r)).getOrThrow();
+    this.<FunctionEntity.FunctionView>run(r -> new FunctionEntity.UpdateCode("sha-2", 5, "cd", 50, null, false, null, r)).getOrThrow();
     FunctionConfig second = this.<FunctionConfig>run(r -> new FunctionEntity.PublishVersion("sha-2", "v2", null, r)).getOrThrow();
     assertEquals("2", second.version());
     assertEquals("sha-2", second.codeSha256());
@@ -113,7 +115,7 @@ class FunctionEntityTest {
   @Test
   void aVersionAnAliasRoutesToCannotBeDeletedAndDeletionStartsVersionsAgain() {
     create(true);
-    this.<FunctionEntity.FunctionView>run(r -> new FunctionEntity.UpdateCode("sha-2", 5, "cd", null, true, null, r)).getOrThrow();
+    this.<FunctionEntity.FunctionView>run(r -> new FunctionEntity.UpdateCode("sha-2", 5, "cd", 50, null, true, null, r)).getOrThrow();
     AliasConfig live = this.<AliasConfig>run(r -> new FunctionEntity.CreateAlias(
         new AliasConfig("live", "2", null, Map.of("1", 0.1), null), r)).getOrThrow();
     assertEquals(Map.of("1", 0.1), live.additionalVersionWeights());
@@ -136,7 +138,7 @@ class FunctionEntityTest {
   @Test
   void anAliasResolvesToItsVersionsConfiguration() {
     create(true);
-    this.<FunctionEntity.FunctionView>run(r -> new FunctionEntity.UpdateCode("sha-2", 5, "cd", null, false, null, r)).getOrThrow();
+    this.<FunctionEntity.FunctionView>run(r -> new FunctionEntity.UpdateCode("sha-2", 5, "cd", 50, null, false, null, r)).getOrThrow();
     this.<AliasConfig>run(r -> new FunctionEntity.CreateAlias(new AliasConfig("prod", "1", "p", null, null), r)).getOrThrow();
     FunctionConfig viaAlias = this.<FunctionEntity.FunctionView>run(r -> new FunctionEntity.Get("prod", r)).getOrThrow().configuration();
     assertEquals("1", viaAlias.version());
@@ -271,7 +273,7 @@ class FunctionEntityTest {
     assertEquals("2024-05-01T12:00:00.000+0000", create(false).configuration().lastModified());
     clock.advance(Duration.ofSeconds(90));
     ConfigurationPatch patch = new ConfigurationPatch(null, null, null, "new", null, null, null, null, null, null, null,
-        null);
+        null, null);
     assertEquals("2024-05-01T12:01:30.000+0000", this.<FunctionEntity.FunctionView>run(
         r -> new FunctionEntity.UpdateConfiguration(patch, null, r)).getOrThrow().configuration().lastModified());
   }

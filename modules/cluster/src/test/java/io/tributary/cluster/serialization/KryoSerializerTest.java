@@ -55,7 +55,7 @@ class KryoSerializerTest {
     List<Object> messages = Arrays.asList(
         new FunctionEntity.Create(PersistedSerializerTest.CONFIG, Map.of("a", "b"), true, replyTo),
         new FunctionEntity.UpdateConfiguration(new ConfigurationPatch(null, null, null, "d", 5, null, Map.of(), null,
-            null, null, null, null), "rev", replyTo),
+            null, null, null, null, null), "rev", replyTo),
         new Reply<>(new FunctionEntity.FunctionView(PersistedSerializerTest.CONFIG, 3, Map.of("k", "v")), null),
         new Reply<>(null, new LambdaError(404, "ResourceNotFoundException", "gone", null)),
         new Reply<>(List.of(PersistedSerializerTest.ALIAS), null),

@@ -34,8 +34,10 @@ class PersistedSerializerTest {
   static final FunctionConfig CONFIG = new FunctionConfig("orders", "$LATEST", "java17",
       "arn:aws:iam::000000000000:role/lambda", "com.example.Handler::handleRequest", "Orders", 30, 512,
       Map.of("STAGE", "prod"), "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=", 1234,
-      "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855", List.of("x86_64"), 512, "PassThrough", null,
-      null, new FunctionConfig.LoggingConfig("Text", null, null, "/aws/lambda/orders"), "2026-11-22T10:00:00.000+0000",
+      "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855", 0, List.of("x86_64"), 512, "PassThrough",
+      null, null, new FunctionConfig.LoggingConfig("Text", null, null, "/aws/lambda/orders"),
+      // Written before layers and unzipped sizes were recorded: they read as none and 0.
+      null, "2026-11-22T10:00:00.000+0000",
       "8f0e6d3c-6c55-4b43-a43e-7f4b0d2a9b11", "Active", "Successful");
   static final AliasConfig ALIAS = new AliasConfig("live", "2", "live traffic", Map.of("1", 0.25), "rev-alias");
   static final PolicyStatement STATEMENT = new PolicyStatement("s3-invoke", "", "lambda:InvokeFunction",
