@@ -95,6 +95,8 @@ public final class LambdaApi extends AllDirectives {
         new EventInvokeConfigRoutes(asker, settings.arns(), destinations, Clock.systemUTC()).operations(),
         new CodeSigningRoutes(asker, settings.arns()).operations(),
         new FunctionSettingsRoutes(asker, settings.arns()).operations(),
+        new ProvisionedConcurrencyRoutes(system, asker, registry, settings.arns(), settings.accountConcurrency(),
+            settings.minimumUnreserved()).operations(),
         new AsyncQueueRoutes(asker, intake, settings.arns(), Clock.systemUTC()).operations(),
         new EventSourceMappingRoutes(system, asker, mappingRegistry, sources, settings.arns(), Clock.systemUTC())
             .operations(),

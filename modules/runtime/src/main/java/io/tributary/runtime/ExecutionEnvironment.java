@@ -10,6 +10,18 @@ interface ExecutionEnvironment {
   /** Runs one invocation; function errors, timeouts and crashes complete normally with their error document. */
   CompletionStage<InvocationResult> invoke(Invocation invocation);
 
+  /**
+   * Completes once init is over: with null when it succeeded, or with the init error as
+   * {@code "<errorType>: <errorMessage>"} (the environment is then dead).
+   */
+  CompletionStage<String> initialized();
+
+  /**
+   * Marks an environment initialized ahead of demand: its init is not part of its first invocation
+   * (no Init Duration in that REPORT), as on AWS.
+   */
+  default void provisioned() {}
+
   /** True once the environment cannot run another invocation (it timed out, crashed or was stopped). */
   boolean isDead();
 

@@ -446,6 +446,17 @@ final class InProcessEnvironment implements ExecutionEnvironment {
   }
 
   @Override
+  public CompletionStage<String> initialized() {
+    return CompletableFuture.completedFuture(initFailure == null ? null
+        : initFailure.getClass().getName() + ": " + initFailure.getMessage());
+  }
+
+  @Override
+  public void provisioned() {
+    initDurationMs = null;
+  }
+
+  @Override
   public boolean isDead() {
     return dead;
   }

@@ -39,6 +39,10 @@ import org.slf4j.LoggerFactory;
  * environment is reused, otherwise one is cold-started; each runs one invocation at a time.
  * Idle environments expire after {@code idle-timeout}. A new revision of a function (changed code
  * or configuration) starts new environments; the old ones stop once idle.
+ *
+ * <p>A pool may also keep provisioned environments ({@link #provision}): initialized ahead of demand,
+ * never expired for idleness, replaced when one dies, and handed out only by {@link #invokeProvisioned},
+ * which the caller tries before taking on-demand concurrency.
  */
 public final class LocalRuntime implements FunctionRuntime {
 
@@ -54,6 +58,15 @@ public final class LocalRuntime implements FunctionRuntime {
     final Set<ExecutionEnvironment> all = new HashSet<>();
     final AtomicBoolean hungOnDispatcher = new AtomicBoolean();
     boolean retired;
+    /** Read without the lock by invokeProvisioned, to answer at once for pools that have none. */
+    volatile int provisionedWanted;
+    final Set<ExecutionEnvironment> provisioned = new HashSet<>();
+    final Deque<ExecutionEnvironment> provisionedIdle = new ArrayDeque<>();
+    int provisionedStarting;
+    FunctionConfig provisionedConfig;
+    String provisionedArn;
+    String generation;
+    String failure;
   }
 
   private final RuntimeSettings settings;
@@ -114,27 +127,32 @@ public final class LocalRuntime implements FunctionRuntime {
     if (stopping) {
       return CompletableFuture.failedFuture(LambdaException.service("This node is shutting down; retry."));
     }
+    Pool pool = pool(function);
+    ExecutionEnvironment warm = takeIdle(pool);
+    CompletionStage<ExecutionEnvironment> env = warm != null
+        ? CompletableFuture.completedFuture(warm)
+        : coldStart(function, Arns.regionOf(invocation.invokedFunctionArn()), pool, false);
+    Pool owner = pool;
+    return env.thenCompose(e -> e.invoke(invocation).whenComplete((result, failure) -> release(owner, e)));
+  }
+
+  private Pool pool(FunctionConfig function) {
     Key key = new Key(function.functionName(), function.version(), function.revisionId());
     Pool pool = pools.get(key);
     if (pool == null) {
       retireOthers(key);
       pool = pools.computeIfAbsent(key, k -> new Pool());
     }
-    ExecutionEnvironment warm = takeIdle(pool);
-    CompletionStage<ExecutionEnvironment> env = warm != null
-        ? CompletableFuture.completedFuture(warm)
-        : coldStart(function, invocation, pool);
-    Pool owner = pool;
-    return env.thenCompose(e -> e.invoke(invocation).whenComplete((result, failure) -> release(owner, e)));
+    return pool;
   }
 
-  private CompletionStage<ExecutionEnvironment> coldStart(FunctionConfig function, Invocation invocation, Pool pool) {
-    String region = Arns.regionOf(invocation.invokedFunctionArn());
+  private CompletionStage<ExecutionEnvironment> coldStart(FunctionConfig function, String region, Pool pool,
+      boolean provisioned) {
     return code.taskRoot(function.codeSha256Hex())
         .<ExecutionEnvironment>thenCompose(root -> InProcessEnvironment.selected(function)
             ? CompletableFuture.supplyAsync(() -> inProcess(function, root, pool), blocking)
-            : ProcessEnvironment.start(function, region, root, bootstraps, jvm, settings, server, timer, logs)
-                .thenApply(env -> env))
+            : ProcessEnvironment.start(function, region, root, bootstraps, jvm, settings, server, timer, logs,
+                provisioned).thenApply(env -> env))
         .thenApply(env -> {
           synchronized (pool) {
             pool.all.add(env);
@@ -181,6 +199,157 @@ public final class LocalRuntime implements FunctionRuntime {
     }
   }
 
+  // ---- provisioned environments ----
+
+  @Override
+  public void provision(FunctionConfig version, String functionArn, int count, String generation) {
+    if (stopping) {
+      return;
+    }
+    Key key = new Key(version.functionName(), version.version(), version.revisionId());
+    Pool pool = count == 0 ? pools.get(key) : pool(version);
+    if (pool == null) {
+      return;
+    }
+    List<ExecutionEnvironment> surplus = new ArrayList<>();
+    int start;
+    synchronized (pool) {
+      if (!generation.equals(pool.generation)) {
+        pool.generation = generation;
+        pool.failure = null;
+      }
+      pool.provisionedWanted = count;
+      pool.provisionedConfig = version;
+      pool.provisionedArn = functionArn;
+      while (pool.provisioned.size() > count && !pool.provisionedIdle.isEmpty()) {
+        ExecutionEnvironment env = pool.provisionedIdle.pollLast();
+        pool.provisioned.remove(env);
+        pool.all.remove(env);
+        surplus.add(env);
+      }
+      start = startsWanted(pool);
+    }
+    surplus.forEach(ExecutionEnvironment::destroy);
+    for (int i = 0; i < start; i++) {
+      startProvisioned(pool);
+    }
+  }
+
+  /** How many more to start now; counted as starting. None after a failure until a new generation. */
+  private static int startsWanted(Pool pool) {
+    if (pool.retired || pool.failure != null) {
+      return 0;
+    }
+    int more = Math.max(0, pool.provisionedWanted - pool.provisioned.size() - pool.provisionedStarting);
+    pool.provisionedStarting += more;
+    return more;
+  }
+
+  private void startProvisioned(Pool pool) {
+    FunctionConfig version;
+    String arn;
+    synchronized (pool) {
+      version = pool.provisionedConfig;
+      arn = pool.provisionedArn;
+    }
+    coldStart(version, Arns.regionOf(arn), pool, true)
+        .thenCompose(env -> env.initialized().thenApply(failure -> {
+          if (failure != null) {
+            throw new IllegalStateException(failure);
+          }
+          return env;
+        }).whenComplete((ok, failure) -> {
+          if (failure != null) {
+            env.destroy();
+          }
+        }))
+        .whenComplete((env, failure) -> {
+          boolean keep;
+          synchronized (pool) {
+            pool.provisionedStarting--;
+            keep = failure == null && !pool.retired && !stopping
+                && pool.provisioned.size() < pool.provisionedWanted;
+            if (keep) {
+              env.provisioned();
+              pool.provisioned.add(env);
+              pool.provisionedIdle.addFirst(env);
+            } else if (failure != null) {
+              pool.failure = reason(failure);
+            }
+            if (env != null && !keep) {
+              pool.all.remove(env);
+            }
+          }
+          if (failure != null) {
+            log.warn("A provisioned environment of {}:{} failed to initialize: {}", version.functionName(),
+                version.version(), reason(failure));
+          } else if (!keep) {
+            env.destroy();
+          }
+        });
+  }
+
+  private static String reason(Throwable failure) {
+    Throwable cause = failure instanceof java.util.concurrent.CompletionException && failure.getCause() != null
+        ? failure.getCause() : failure;
+    return cause instanceof IllegalStateException && cause.getCause() == null ? cause.getMessage()
+        : cause.toString();
+  }
+
+  @Override
+  public Provisioned provisioned(String functionName, String version) {
+    int ready = 0;
+    String failure = null;
+    for (var entry : pools.entrySet()) {
+      if (entry.getKey().function().equals(functionName) && entry.getKey().version().equals(version)) {
+        Pool pool = entry.getValue();
+        synchronized (pool) {
+          ready += pool.provisioned.size();
+          failure = failure != null ? failure : pool.failure;
+        }
+      }
+    }
+    return new Provisioned(ready, failure);
+  }
+
+  @Override
+  public CompletionStage<InvocationResult> invokeProvisioned(FunctionConfig function, Invocation invocation) {
+    Pool pool = pools.get(new Key(function.functionName(), function.version(), function.revisionId()));
+    if (pool == null || pool.provisionedWanted == 0 || stopping) {
+      return null;
+    }
+    ExecutionEnvironment env;
+    synchronized (pool) {
+      env = pool.provisionedIdle.pollFirst();
+    }
+    if (env == null) {
+      return null;
+    }
+    return env.invoke(invocation).whenComplete((result, failure) -> releaseProvisioned(pool, env));
+  }
+
+  /** Back to idle; one that died is replaced, one over the wanted count stops. */
+  private void releaseProvisioned(Pool pool, ExecutionEnvironment env) {
+    boolean keep;
+    int start = 0;
+    synchronized (pool) {
+      keep = !env.isDead() && !pool.retired && !stopping && pool.provisioned.size() <= pool.provisionedWanted;
+      if (keep) {
+        pool.provisionedIdle.addFirst(env);
+      } else {
+        pool.provisioned.remove(env);
+        pool.all.remove(env);
+        start = startsWanted(pool);
+      }
+    }
+    if (!keep) {
+      env.destroy();
+    }
+    for (int i = 0; i < start; i++) {
+      startProvisioned(pool);
+    }
+  }
+
   private void retireOthers(Key current) {
     pools.forEach((key, pool) -> {
       if (key.function().equals(current.function()) && key.version().equals(current.version()) && !key.equals(current)) {
@@ -203,8 +372,11 @@ public final class LocalRuntime implements FunctionRuntime {
     synchronized (pool) {
       pool.retired = true;
       pool.idle.forEach(i -> idle.add(i.env()));
+      idle.addAll(pool.provisionedIdle);
       idle.forEach(pool.all::remove);
+      pool.provisioned.removeAll(pool.provisionedIdle);
       pool.idle.clear();
+      pool.provisionedIdle.clear();
     }
     pools.remove(key, pool);
     idle.forEach(ExecutionEnvironment::destroy);

@@ -1,5 +1,6 @@
 package io.tributary.runtime;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.tributary.api.FunctionConfig;
 import io.tributary.api.FunctionLog;
 import io.tributary.api.Invocation;
@@ -50,6 +51,16 @@ final class ProcessEnvironment implements RuntimeApiServer.Channel, ExecutionEnv
       this.errorType = errorType;
       this.body = body;
     }
+
+    /** {@code "<errorType>: <errorMessage>"} of the error document, or its type alone. */
+    String reason() {
+      try {
+        String message = JSON.readTree(body).path("errorMessage").asText("");
+        return message.isEmpty() ? errorType : errorType + ": " + message;
+      } catch (IOException e) {
+        return errorType;
+      }
+    }
   }
 
   private record Current(String requestId, long startNanos, long startMillis, InvocationLog log, boolean tail,
@@ -57,6 +68,7 @@ final class ProcessEnvironment implements RuntimeApiServer.Channel, ExecutionEnv
                          ScheduledFuture<?> watchdog) {}
 
   private static final long MEMORY_CHECK_MS = 100;
+  private static final ObjectMapper JSON = new ObjectMapper();
 
   final String id = HexFormat.of().formatHex(randomBytes());
   private final FunctionConfig function;
@@ -81,10 +93,13 @@ final class ProcessEnvironment implements RuntimeApiServer.Channel, ExecutionEnv
   /** True while the reader holds output it has read but not yet appended. */
   private volatile boolean pumping;
   private volatile FileInputStream pipe;
+  /** Initialized ahead of demand (provisioned concurrency): init is logged on its own, not with an invocation. */
+  private final boolean provisioned;
 
   private ProcessEnvironment(FunctionConfig function, RuntimeSettings settings, ScheduledExecutorService timer,
-      LogSink logs) {
+      LogSink logs, boolean provisioned) {
     this.function = function;
+    this.provisioned = provisioned;
     this.logs = logs;
     this.settings = settings;
     this.timer = timer;
@@ -94,8 +109,8 @@ final class ProcessEnvironment implements RuntimeApiServer.Channel, ExecutionEnv
 
   static CompletionStage<ProcessEnvironment> start(FunctionConfig function, String region, Path taskRoot,
       Path bootstraps, JvmSupport jvm, RuntimeSettings settings, RuntimeApiServer server,
-      ScheduledExecutorService timer, LogSink logs) {
-    ProcessEnvironment env = new ProcessEnvironment(function, settings, timer, logs);
+      ScheduledExecutorService timer, LogSink logs, boolean provisioned) {
+    ProcessEnvironment env = new ProcessEnvironment(function, settings, timer, logs, provisioned);
     List<String> command = new ArrayList<>(List.of("setsid"));
     command.addAll(settings.command(function, taskRoot, bootstraps, jvm));
     return server.open(env).thenApply(binding -> {
@@ -133,7 +148,7 @@ final class ProcessEnvironment implements RuntimeApiServer.Channel, ExecutionEnv
         Map.entry("AWS_LAMBDA_FUNCTION_NAME", function.functionName()),
         Map.entry("AWS_LAMBDA_FUNCTION_VERSION", function.version()),
         Map.entry("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", Integer.toString(function.memorySize())),
-        Map.entry("AWS_LAMBDA_INITIALIZATION_TYPE", "on-demand"),
+        Map.entry("AWS_LAMBDA_INITIALIZATION_TYPE", provisioned ? "provisioned-concurrency" : "on-demand"),
         Map.entry("AWS_LAMBDA_LOG_GROUP_NAME", function.loggingConfig().logGroup()),
         Map.entry("AWS_LAMBDA_LOG_STREAM_NAME", logStream),
         Map.entry("AWS_LAMBDA_LOG_FORMAT", lines.formatVariable())));
@@ -144,6 +159,9 @@ final class ProcessEnvironment implements RuntimeApiServer.Channel, ExecutionEnv
       initError("Runtime.InvalidEntrypoint", error("Runtime.InvalidEntrypoint",
           "Couldn't find valid bootstrap(s): [" + taskRoot.resolve("bootstrap") + "]"));
       return;
+    }
+    if (provisioned) {
+      ready.thenRun(this::logProvisionedInit);
     }
     process = builder.start();
     Process started = process;
@@ -224,6 +242,32 @@ final class ProcessEnvironment implements RuntimeApiServer.Channel, ExecutionEnv
   }
 
   @Override
+  public CompletionStage<String> initialized() {
+    return ready.handle((ok, failure) -> {
+      if (failure == null) {
+        return null;
+      }
+      Throwable cause = failure instanceof java.util.concurrent.CompletionException ? failure.getCause() : failure;
+      return cause instanceof InitFailure init ? init.reason() : String.valueOf(cause);
+    });
+  }
+
+  /**
+   * A provisioned environment's init output goes to its log stream once init is over, as AWS logs
+   * the init phase of provisioned concurrency; its first invocation then starts as a warm one.
+   */
+  private void logProvisionedInit() {
+    String text;
+    synchronized (this) {
+      firstInvocation = false;
+      text = initOutput.text();
+    }
+    if (!text.isEmpty()) {
+      logs.accept(new FunctionLog(function.loggingConfig().logGroup(), logStream, System.currentTimeMillis(), text));
+    }
+  }
+
+  @Override
   public CompletionStage<InvocationResult> invoke(Invocation invocation) {
     return ready.handle((ok, failure) -> failure).thenCompose(failure -> {
       if (failure == null) {
@@ -284,7 +328,7 @@ final class ProcessEnvironment implements RuntimeApiServer.Channel, ExecutionEnv
   public CompletionStage<RuntimeApiServer.NextEvent> next() {
     CompletableFuture<RuntimeApiServer.NextEvent> waiting;
     synchronized (this) {
-      if (!ready.isDone()) {
+      if (!ready.isDone() && !provisioned) {
         initDurationMs = (System.nanoTime() - createdNanos) / 1e6;
       }
       if (dead) {

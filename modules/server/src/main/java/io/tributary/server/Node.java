@@ -18,6 +18,7 @@ import io.tributary.cluster.mapping.PollerStats;
 import io.tributary.cluster.mapping.QueuePoller;
 import io.tributary.cluster.mapping.ShardPoller;
 import io.tributary.cluster.mapping.StreamCheckpoints;
+import io.tributary.cluster.provisioned.Provisioner;
 import io.tributary.cluster.store.CassandraEventQueueStore;
 import io.tributary.cluster.store.CassandraStreamCheckpoints;
 import io.tributary.cluster.store.CodeStore;
@@ -103,7 +104,7 @@ public final class Node {
           LeaseHolders holders = (key, timeout) -> Dispatcher.holdings(system, key, timeout);
           AccountEntity.init(sharding, new AccountEntity.Settings(settings.accountConcurrency(),
               config.getDuration("tributary.concurrency.lease-ttl"), config.getDuration("tributary.concurrency.lease-margin"),
-              config.getDuration("tributary.concurrency.pool-refresh")), registry::reservedTotal, holders,
+              config.getDuration("tributary.concurrency.pool-refresh")), registry::withheldTotal, holders,
               Clock.systemUTC());
           LogStore logStore = new LogStore(session, keyspace, config.getDuration("tributary.logs.retention"),
               config.getDuration("tributary.logs.flush-interval"), config.getBytes("tributary.logs.max-buffered"));
@@ -128,6 +129,8 @@ public final class Node {
               intake.purge(functionName);
             }
           }, Clock.systemUTC());
+          Provisioner.spawn(system, sharding, runtime, registry::withProvisionedConcurrency, dispatcher,
+              new Provisioner.Settings(config.getDuration("tributary.provisioned.refresh"), settings.askTimeout()));
           AsyncMetrics asyncMetrics = new AsyncMetrics(meters);
           Connectors destinations = new Connectors(ConnectorsConfig.of(config));
           CoordinatedShutdown.get(Adapter.toClassic(system)).addTask(CoordinatedShutdown.PhaseServiceStop(),

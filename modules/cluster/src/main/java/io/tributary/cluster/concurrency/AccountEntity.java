@@ -21,7 +21,7 @@ import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
 
 /**
  * The account's unreserved concurrency pool: the account limit less every function's reserved
- * concurrency, leased to the nodes' Dispatchers like a function's reserved slots (see
+ * concurrency (or, for a function without, its provisioned concurrency, held apart on its nodes), leased to the nodes' Dispatchers like a function's reserved slots (see
  * {@link LeaseLedger}). One sharded entity per account. It persists nothing: the reserved total is
  * read from the function registry (at start and every {@code refresh}), and the leases are
  * learned from the Dispatchers when it starts. It grants nothing until it knows both: requests

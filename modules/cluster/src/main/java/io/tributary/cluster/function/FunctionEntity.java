@@ -8,6 +8,7 @@ import io.tributary.api.FunctionConfig;
 import io.tributary.api.LambdaError;
 import io.tributary.api.LambdaException;
 import io.tributary.api.PolicyStatement;
+import io.tributary.api.ProvisionedConcurrencyConfig;
 import io.tributary.api.RuntimeManagementConfig;
 import io.tributary.api.Validation;
 import io.tributary.cluster.ClusterMessage;
@@ -202,6 +203,27 @@ public final class FunctionEntity
 
   public record GetRecursionConfig(ActorRef<Reply<String>> replyTo) implements Command, Answered<String> {}
 
+  /** Sets the provisioned concurrency of a published version or an alias (AWS's rules: see the handler). */
+  public record PutProvisionedConcurrency(String qualifier, int requested, ActorRef<Reply<Provisioned>> replyTo)
+      implements Command, Answered<Provisioned> {}
+
+  public record GetProvisionedConcurrency(String qualifier, ActorRef<Reply<Provisioned>> replyTo)
+      implements Command, Answered<Provisioned> {}
+
+  /** Idempotent, as on AWS: a qualifier without provisioned concurrency is not an error. */
+  public record DeleteProvisionedConcurrency(String qualifier, ActorRef<Reply<Boolean>> replyTo)
+      implements Command, Answered<Boolean> {}
+
+  public record ListProvisionedConcurrency(ActorRef<Reply<List<Provisioned>>> replyTo)
+      implements Command, Answered<List<Provisioned>> {}
+
+  /**
+   * A qualifier's provisioned concurrency, with the ARN it was set on and the version whose
+   * environments it keeps initialized (an alias's version as of now).
+   */
+  public record Provisioned(String qualifier, String functionArn, FunctionConfig version,
+                            ProvisionedConcurrencyConfig config) implements ClusterMessage {}
+
   /**
    * A Dispatcher's lease of reserved-concurrency slots: {@code held} is what it believes it holds,
    * {@code wanted} what it needs now. The reply is the slots granted, or -1 when the function has
@@ -270,6 +292,10 @@ public final class FunctionEntity
 
   public record RecursionConfigPut(String recursiveLoop) implements Event {}
 
+  public record ProvisionedConcurrencyPut(String qualifier, ProvisionedConcurrencyConfig config) implements Event {}
+
+  public record ProvisionedConcurrencyDeleted(String qualifier) implements Event {}
+
   // ---- state ----
 
   /** The whole function; {@code latest == null} means there is no function of this name. */
@@ -283,13 +309,14 @@ public final class FunctionEntity
       Map<String, String> tags,
       Map<String, EventInvokeConfig> eventInvokeConfigs,
       Map<String, RuntimeManagementConfig> runtimeManagementConfigs,
-      String recursiveLoop) implements PersistedMessage {
+      String recursiveLoop,
+      Map<String, ProvisionedConcurrencyConfig> provisionedConcurrency) implements PersistedMessage {
 
     /** AWS's default for {@code RecursiveLoop}. */
     public static final String TERMINATE = "Terminate";
 
     public static final State EMPTY = new State(null, Map.of(), 0, Map.of(), null, List.of(), Map.of(), Map.of(),
-        Map.of(), null);
+        Map.of(), null, Map.of());
 
     public State {
       versions = versions == null ? Map.of() : versions;
@@ -299,6 +326,7 @@ public final class FunctionEntity
       eventInvokeConfigs = eventInvokeConfigs == null ? Map.of() : eventInvokeConfigs;
       runtimeManagementConfigs = runtimeManagementConfigs == null ? Map.of() : runtimeManagementConfigs;
       recursiveLoop = recursiveLoop == null ? TERMINATE : recursiveLoop;
+      provisionedConcurrency = provisionedConcurrency == null ? Map.of() : provisionedConcurrency;
     }
 
     public boolean exists() {
@@ -313,102 +341,120 @@ public final class FunctionEntity
     }
 
     static State created(FunctionConfig latest, Map<String, String> tags) {
-      return new State(latest, Map.of(), 0, Map.of(), null, List.of(), tags, Map.of(), Map.of(), null);
+      return new State(latest, Map.of(), 0, Map.of(), null, List.of(), tags, Map.of(), Map.of(), null, Map.of());
     }
 
     State withLatest(FunctionConfig config) {
       return new State(config, versions, lastVersion, aliases, reservedConcurrency, policy, tags, eventInvokeConfigs,
-          runtimeManagementConfigs, recursiveLoop);
+          runtimeManagementConfigs, recursiveLoop, provisionedConcurrency);
     }
 
     State withVersion(FunctionConfig version) {
       Map<String, FunctionConfig> v = new HashMap<>(versions);
       v.put(version.version(), version);
       return new State(latest, v, Long.parseLong(version.version()), aliases, reservedConcurrency, policy, tags,
-          eventInvokeConfigs, runtimeManagementConfigs, recursiveLoop);
+          eventInvokeConfigs, runtimeManagementConfigs, recursiveLoop, provisionedConcurrency);
     }
 
     /**
-     * A version goes with its policy statements, its asynchronous invocation configuration and its
-     * runtime management configuration.
+     * A version goes with its policy statements, its asynchronous invocation configuration, its
+     * runtime management configuration and its provisioned concurrency.
      */
     State withoutVersion(String version) {
       Map<String, FunctionConfig> v = new HashMap<>(versions);
       v.remove(version);
       return new State(latest, v, lastVersion, aliases, reservedConcurrency, withoutStatementsOf(version), tags,
-          without(eventInvokeConfigs, version), without(runtimeManagementConfigs, version), recursiveLoop);
+          without(eventInvokeConfigs, version), without(runtimeManagementConfigs, version), recursiveLoop,
+          without(provisionedConcurrency, version));
     }
 
     State withAlias(AliasConfig alias) {
       Map<String, AliasConfig> a = new HashMap<>(aliases);
       a.put(alias.name(), alias);
       return new State(latest, versions, lastVersion, a, reservedConcurrency, policy, tags, eventInvokeConfigs,
-          runtimeManagementConfigs, recursiveLoop);
+          runtimeManagementConfigs, recursiveLoop, provisionedConcurrency);
     }
 
-    /** An alias goes with its policy statements and its asynchronous invocation configuration. */
+    /** An alias goes with its policy statements, its asynchronous invocation and provisioned concurrency configurations. */
     State withoutAlias(String name) {
       Map<String, AliasConfig> a = new HashMap<>(aliases);
       a.remove(name);
       return new State(latest, versions, lastVersion, a, reservedConcurrency, withoutStatementsOf(name), tags,
-          without(eventInvokeConfigs, name), runtimeManagementConfigs, recursiveLoop);
+          without(eventInvokeConfigs, name), runtimeManagementConfigs, recursiveLoop,
+          without(provisionedConcurrency, name));
     }
 
     State withReservedConcurrency(Integer reserved) {
       return new State(latest, versions, lastVersion, aliases, reserved, policy, tags, eventInvokeConfigs,
-          runtimeManagementConfigs, recursiveLoop);
+          runtimeManagementConfigs, recursiveLoop, provisionedConcurrency);
     }
 
     State withStatement(PolicyStatement statement, String revisionId) {
       List<PolicyStatement> p = new ArrayList<>(policy);
       p.add(statement);
       return new State(latest.withRevision(revisionId, latest.lastModified()), versions, lastVersion, aliases,
-          reservedConcurrency, p, tags, eventInvokeConfigs, runtimeManagementConfigs, recursiveLoop);
+          reservedConcurrency, p, tags, eventInvokeConfigs, runtimeManagementConfigs, recursiveLoop, provisionedConcurrency);
     }
 
     State withoutStatement(String qualifier, String statementId, String revisionId) {
       List<PolicyStatement> p = policy.stream()
           .filter(s -> !(s.qualifier().equals(qualifier) && s.sid().equals(statementId))).toList();
       return new State(latest.withRevision(revisionId, latest.lastModified()), versions, lastVersion, aliases,
-          reservedConcurrency, p, tags, eventInvokeConfigs, runtimeManagementConfigs, recursiveLoop);
+          reservedConcurrency, p, tags, eventInvokeConfigs, runtimeManagementConfigs, recursiveLoop, provisionedConcurrency);
     }
 
     State withTags(Map<String, String> added) {
       Map<String, String> t = new TreeMap<>(tags);
       t.putAll(added);
       return new State(latest, versions, lastVersion, aliases, reservedConcurrency, policy, t, eventInvokeConfigs,
-          runtimeManagementConfigs, recursiveLoop);
+          runtimeManagementConfigs, recursiveLoop, provisionedConcurrency);
     }
 
     State withoutTags(List<String> tagKeys) {
       Map<String, String> t = new TreeMap<>(tags);
       tagKeys.forEach(t::remove);
       return new State(latest, versions, lastVersion, aliases, reservedConcurrency, policy, t, eventInvokeConfigs,
-          runtimeManagementConfigs, recursiveLoop);
+          runtimeManagementConfigs, recursiveLoop, provisionedConcurrency);
     }
 
     State withEventInvokeConfig(String qualifier, EventInvokeConfig config) {
       Map<String, EventInvokeConfig> c = new TreeMap<>(eventInvokeConfigs);
       c.put(qualifier, config);
       return new State(latest, versions, lastVersion, aliases, reservedConcurrency, policy, tags, c,
-          runtimeManagementConfigs, recursiveLoop);
+          runtimeManagementConfigs, recursiveLoop, provisionedConcurrency);
     }
 
     State withoutEventInvokeConfig(String qualifier) {
       return new State(latest, versions, lastVersion, aliases, reservedConcurrency, policy, tags,
-          without(eventInvokeConfigs, qualifier), runtimeManagementConfigs, recursiveLoop);
+          without(eventInvokeConfigs, qualifier), runtimeManagementConfigs, recursiveLoop, provisionedConcurrency);
     }
 
     State withRuntimeManagementConfig(String qualifier, RuntimeManagementConfig config) {
       Map<String, RuntimeManagementConfig> c = new TreeMap<>(runtimeManagementConfigs);
       c.put(qualifier, config);
       return new State(latest, versions, lastVersion, aliases, reservedConcurrency, policy, tags, eventInvokeConfigs, c,
-          recursiveLoop);
+          recursiveLoop, provisionedConcurrency);
     }
 
     State withRecursiveLoop(String loop) {
       return new State(latest, versions, lastVersion, aliases, reservedConcurrency, policy, tags, eventInvokeConfigs,
-          runtimeManagementConfigs, loop);
+          runtimeManagementConfigs, loop, provisionedConcurrency);
+    }
+
+    State withProvisionedConcurrency(String qualifier, ProvisionedConcurrencyConfig config) {
+      Map<String, ProvisionedConcurrencyConfig> c = new TreeMap<>(provisionedConcurrency);
+      if (config == null) {
+        c.remove(qualifier);
+      } else {
+        c.put(qualifier, config);
+      }
+      return new State(latest, versions, lastVersion, aliases, reservedConcurrency, policy, tags, eventInvokeConfigs,
+          runtimeManagementConfigs, recursiveLoop, c);
+    }
+
+    /** Environments the function keeps initialized in all: they count against its reserved concurrency. */
+    public int provisionedTotal() {
+      return provisionedConcurrency.values().stream().mapToInt(ProvisionedConcurrencyConfig::requested).sum();
     }
 
     private List<PolicyStatement> withoutStatementsOf(String qualifier) {
@@ -505,6 +551,10 @@ public final class FunctionEntity
         .onEvent(RuntimeManagementConfigPut.class,
             (state, e) -> state.withRuntimeManagementConfig(e.qualifier(), e.config()))
         .onEvent(RecursionConfigPut.class, (state, e) -> state.withRecursiveLoop(e.recursiveLoop()))
+        .onEvent(ProvisionedConcurrencyPut.class,
+            (state, e) -> state.withProvisionedConcurrency(e.qualifier(), e.config()))
+        .onEvent(ProvisionedConcurrencyDeleted.class,
+            (state, e) -> state.withProvisionedConcurrency(e.qualifier(), null))
         .onAnyEvent((state, e) -> {
           throw new IllegalStateException("Unexpected event " + e.getClass().getName() + " for function "
               + functionName);
@@ -554,7 +604,11 @@ public final class FunctionEntity
         .onCommand(PutRuntimeManagementConfig.class, this::onPutRuntimeManagementConfig)
         .onCommand(GetRuntimeManagementConfig.class, this::onGetRuntimeManagementConfig)
         .onCommand(PutRecursionConfig.class, this::onPutRecursionConfig)
-        .onCommand(GetRecursionConfig.class, this::onGetRecursionConfig);
+        .onCommand(GetRecursionConfig.class, this::onGetRecursionConfig)
+        .onCommand(PutProvisionedConcurrency.class, this::onPutProvisionedConcurrency)
+        .onCommand(GetProvisionedConcurrency.class, this::onGetProvisionedConcurrency)
+        .onCommand(DeleteProvisionedConcurrency.class, this::onDeleteProvisionedConcurrency)
+        .onCommand(ListProvisionedConcurrency.class, this::onListProvisionedConcurrency);
     return builder.build();
   }
 
@@ -610,9 +664,14 @@ public final class FunctionEntity
       }
       return Effect().stash();
     }
-    leases.setLimit(reserved);
+    leases.setLimit(onDemand(state));
     return Effect().reply(cmd.replyTo(),
         Reply.ok(leases.acquire(cmd.holder(), cmd.held(), cmd.wanted(), clock.millis())));
+  }
+
+  /** The reserved slots left for on-demand environments: provisioned ones are held apart, on their nodes. */
+  private static int onDemand(State state) {
+    return Math.max(0, state.reservedConcurrency() - state.provisionedTotal());
   }
 
   /**
@@ -628,7 +687,7 @@ public final class FunctionEntity
     learning = false;
     long now = clock.millis();
     Integer reserved = state.reservedConcurrency();
-    leases = new LeaseLedger(reserved == null ? 0 : reserved, leaseTtl.toMillis(), leaseMargin.toMillis(),
+    leases = new LeaseLedger(reserved == null ? 0 : onDemand(state), leaseTtl.toMillis(), leaseMargin.toMillis(),
         !learned.complete(), now);
     learned.holdings().forEach((holder, slots) -> leases.restore(holder, slots, now));
     if (!learned.complete()) {
@@ -830,6 +889,11 @@ public final class FunctionEntity
 
   private ReplyEffect<Event, State> onPutConcurrency(State state, PutConcurrency cmd) {
     int n = cmd.reservedConcurrentExecutions();
+    if (n < state.provisionedTotal()) {
+      return reject(cmd.replyTo(), LambdaException.invalidParameter("Specified ReservedConcurrentExecutions for "
+          + "function [" + n + "] is less than its provisioned concurrency [" + state.provisionedTotal() + "]: lower "
+          + "the provisioned concurrency of its versions and aliases first."));
+    }
     return persistThenReply(List.of(new ConcurrencyPut(n)), cmd.replyTo(), s -> n);
   }
 
@@ -930,6 +994,118 @@ public final class FunctionEntity
 
   private ReplyEffect<Event, State> onGetRecursionConfig(State state, GetRecursionConfig cmd) {
     return Effect().reply(cmd.replyTo(), Reply.ok(state.recursiveLoop()));
+  }
+
+  // ---- provisioned concurrency ----
+
+  /**
+   * AWS's rules: only a published version or an alias of one; an alias and the version it points to
+   * cannot both have it; with reserved concurrency, all of the function's provisioned concurrency
+   * fits in it. The account-wide check (unreserved ≥ its minimum) is the HTTP layer's, which reads
+   * the registry, as for reserved concurrency.
+   */
+  private ReplyEffect<Event, State> onPutProvisionedConcurrency(State state, PutProvisionedConcurrency cmd) {
+    try {
+      String q = cmd.qualifier();
+      if (q.equals(FunctionConfig.LATEST)) {
+        throw LambdaException.invalidParameter(UNPUBLISHED);
+      }
+      FunctionConfig version = provisionedVersion(state, q);
+      AliasConfig alias = state.aliases().get(q);
+      if (alias != null && state.provisionedConcurrency().containsKey(alias.functionVersion())) {
+        throw LambdaException.conflict(
+            "Alias can't be used for Provisioned Concurrency configuration on an already Provisioned version");
+      }
+      if (alias == null && state.aliases().values().stream()
+          .anyMatch(a -> a.functionVersion().equals(q) && state.provisionedConcurrency().containsKey(a.name()))) {
+        throw LambdaException.conflict("Version is pointed by a Provisioned Concurrency alias");
+      }
+      ProvisionedConcurrencyConfig before = state.provisionedConcurrency().get(q);
+      int total = state.provisionedTotal() - (before == null ? 0 : before.requested()) + cmd.requested();
+      if (state.reservedConcurrency() != null && total > state.reservedConcurrency()) {
+        throw LambdaException.invalidParameter(
+            "Requested Provisioned Concurrency should not be greater than the reservedConcurrentExecution for function");
+      }
+      ProvisionedConcurrencyConfig config = new ProvisionedConcurrencyConfig(cmd.requested(), now());
+      String arn = arns.functionArn(functionName, q);
+      return persistThenReply(List.of(new ProvisionedConcurrencyPut(q, config)), cmd.replyTo(),
+          s -> new Provisioned(q, arn, version, config));
+    } catch (LambdaException e) {
+      return reject(cmd.replyTo(), e);
+    }
+  }
+
+  private ReplyEffect<Event, State> onGetProvisionedConcurrency(State state, GetProvisionedConcurrency cmd) {
+    try {
+      Provisioned provisioned = provisioned(state, provisionedQualifier(state, cmd.qualifier()));
+      if (provisioned == null) {
+        throw new LambdaException(404, "ProvisionedConcurrencyConfigNotFoundException",
+            "No Provisioned Concurrency Config found for this function");
+      }
+      return Effect().reply(cmd.replyTo(), Reply.ok(provisioned));
+    } catch (LambdaException e) {
+      return reject(cmd.replyTo(), e);
+    }
+  }
+
+  private ReplyEffect<Event, State> onDeleteProvisionedConcurrency(State state, DeleteProvisionedConcurrency cmd) {
+    try {
+      String q = provisionedQualifier(state, cmd.qualifier());
+      if (!state.provisionedConcurrency().containsKey(q)) {
+        return Effect().reply(cmd.replyTo(), Reply.ok(Boolean.TRUE));
+      }
+      return persistThenReply(List.of(new ProvisionedConcurrencyDeleted(q)), cmd.replyTo(), s -> Boolean.TRUE);
+    } catch (LambdaException e) {
+      return reject(cmd.replyTo(), e);
+    }
+  }
+
+  private ReplyEffect<Event, State> onListProvisionedConcurrency(State state, ListProvisionedConcurrency cmd) {
+    List<Provisioned> all = state.provisionedConcurrency().keySet().stream()
+        .map(q -> provisioned(state, q)).filter(java.util.Objects::nonNull).toList();
+    return Effect().reply(cmd.replyTo(), Reply.ok(all));
+  }
+
+  private static final String UNPUBLISHED =
+      "Provisioned Concurrency Configs cannot be applied to unpublished function versions.";
+
+  /** Get and Delete name an existing alias or published version, with AWS's errors. */
+  private String provisionedQualifier(State state, String qualifier) {
+    if (qualifier.equals(FunctionConfig.LATEST)) {
+      throw LambdaException.invalidParameter("The function resource provided must be an alias or a published version.");
+    }
+    provisionedVersion(state, qualifier);
+    return qualifier;
+  }
+
+  /** The published version {@code qualifier} names (an alias's current one), with AWS's not-found texts. */
+  private FunctionConfig provisionedVersion(State state, String qualifier) {
+    AliasConfig alias = state.aliases().get(qualifier);
+    if (alias != null) {
+      FunctionConfig version = state.versions().get(alias.functionVersion());
+      if (version == null) {
+        throw LambdaException.invalidParameter(UNPUBLISHED);
+      }
+      return version;
+    }
+    FunctionConfig version = state.versions().get(qualifier);
+    if (version != null) {
+      return version;
+    }
+    throw LambdaException.notFound(qualifier.matches("[0-9]+")
+        ? "Function not found: " + arns.functionArn(functionName, qualifier)
+        : "Cannot find alias arn: " + arns.functionArn(functionName, qualifier));
+  }
+
+  /** Null when {@code qualifier} has no provisioned concurrency, or no longer names a published version. */
+  private Provisioned provisioned(State state, String qualifier) {
+    ProvisionedConcurrencyConfig config = state.provisionedConcurrency().get(qualifier);
+    if (config == null) {
+      return null;
+    }
+    AliasConfig alias = state.aliases().get(qualifier);
+    FunctionConfig version = state.versions().get(alias == null ? qualifier : alias.functionVersion());
+    return version == null ? null : new Provisioned(qualifier, arns.functionArn(functionName, qualifier), version, config);
   }
 
   /**

@@ -129,6 +129,11 @@ public final class Dispatcher extends AbstractBehavior<Dispatcher.Command> {
       return ref;
     }
 
+    /** Subscribes {@code subscriber} to every function change this Dispatcher hears of. */
+    public void subscribe(ActorRef<Forget> subscriber) {
+      changes.tell(Topic.subscribe(subscriber));
+    }
+
     /** What a FunctionEntity tells after a change: every node's Dispatcher forgets the function. */
     public FunctionEntity.Changes changes() {
       return (functionName, deleted) -> changes.tell(Topic.publish(new Forget(functionName, deleted)));
@@ -344,6 +349,10 @@ public final class Dispatcher extends AbstractBehavior<Dispatcher.Command> {
         invoke.reply().complete(Ran.of(null, version, target));
         return true;
       }
+      Ready ready = new Ready(invoke, target, version);
+      if (startProvisioned(ready)) {
+        return true;
+      }
       Integer reserved = target.reservedConcurrency();
       if (reserved != null && reserved == 0) {
         return false;
@@ -352,22 +361,41 @@ public final class Dispatcher extends AbstractBehavior<Dispatcher.Command> {
       if (lease == null || !lease.tryTake(System.nanoTime())) {
         return false;
       }
-      start(lease, new Ready(invoke, target, version));
+      start(lease, ready);
       return true;
     }
 
     /** Runs {@code ready} on a slot already taken of {@code lease}, which it gives back when done. */
     void start(Lease lease, Ready ready) {
-      Invoke invoke = ready.invoke();
-      FunctionConfig version = ready.version();
-      Invocation invocation = invoke.invocation();
-      Invocation withArn = new Invocation(invocation.requestId(), ready.target().functionArn(), invocation.payload(),
-          invocation.clientContext(), invocation.cognitoIdentity(), invocation.tailLog());
-      runtime.invoke(version, withArn).whenComplete((result, failure) -> {
+      runtime.invoke(ready.version(), withArn(ready)).whenComplete((result, failure) -> {
         lease.release();
-        invoke.reply().complete(failure == null ? Ran.of(result, version, ready.target())
-            : platformFailure(invoke, version, failure));
+        settle(ready, result, failure);
       });
+    }
+
+    /**
+     * Runs {@code ready} on an idle provisioned environment of its version, if this node has one. It
+     * takes no lease slot: provisioned concurrency is held apart from the on-demand limits.
+     */
+    boolean startProvisioned(Ready ready) {
+      CompletionStage<InvocationResult> running = runtime.invokeProvisioned(ready.version(), withArn(ready));
+      if (running == null) {
+        return false;
+      }
+      running.whenComplete((result, failure) -> settle(ready, result, failure));
+      return true;
+    }
+
+    private static Invocation withArn(Ready ready) {
+      Invocation invocation = ready.invoke().invocation();
+      return new Invocation(invocation.requestId(), ready.target().functionArn(), invocation.payload(),
+          invocation.clientContext(), invocation.cognitoIdentity(), invocation.tailLog());
+    }
+
+    private static void settle(Ready ready, InvocationResult result, Throwable failure) {
+      Invoke invoke = ready.invoke();
+      invoke.reply().complete(failure == null ? Ran.of(result, ready.version(), ready.target())
+          : platformFailure(invoke, ready.version(), failure));
     }
   }
 
@@ -483,6 +511,9 @@ public final class Dispatcher extends AbstractBehavior<Dispatcher.Command> {
     }
     Integer reserved = target.reservedConcurrency();
     Ready ready = new Ready(invoke, target, version);
+    if (shared.startProvisioned(ready)) {
+      return;
+    }
     if (reserved != null && reserved == 0) {
       invoke.reply().complete(Refused.throttled(exceeded(version.functionName()), ready));
       return;

@@ -10,9 +10,10 @@ import io.tributary.api.AliasConfig;
 import io.tributary.api.ConfigurationPatch;
 import io.tributary.api.EventInvokeConfig;
 import io.tributary.api.FunctionConfig;
-import io.tributary.api.LayerVersion;
 import io.tributary.api.LambdaError;
+import io.tributary.api.LayerVersion;
 import io.tributary.api.PolicyStatement;
+import io.tributary.api.ProvisionedConcurrencyConfig;
 import io.tributary.api.RuntimeManagementConfig;
 import io.tributary.cluster.Reply;
 import io.tributary.cluster.async.AsyncQueueEntity;
@@ -25,6 +26,7 @@ import io.tributary.cluster.mapping.EventSourceMappingEntity;
 import io.tributary.cluster.mapping.MappingPollers;
 import io.tributary.cluster.mapping.PollerStats;
 import io.tributary.cluster.mapping.ShardPoller;
+import io.tributary.cluster.provisioned.Provisioner;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;
@@ -188,6 +190,15 @@ public final class KryoSerializer extends JSerializer {
     r.put(207, EventSourceMappingEntity.ListTags.class);
     r.put(208, FunctionConfig.Layer.class);
     r.put(209, LayerVersion.class);
+    // 210–229: layers.
+    r.put(230, ProvisionedConcurrencyConfig.class);
+    r.put(231, FunctionEntity.PutProvisionedConcurrency.class);
+    r.put(232, FunctionEntity.GetProvisionedConcurrency.class);
+    r.put(233, FunctionEntity.DeleteProvisionedConcurrency.class);
+    r.put(234, FunctionEntity.ListProvisionedConcurrency.class);
+    r.put(235, FunctionEntity.Provisioned.class);
+    r.put(236, Provisioner.Report.class);
+    r.put(237, Provisioner.Allocation.class);
     return Collections.unmodifiableMap(r);
   }
 

@@ -7,13 +7,17 @@ import com.datastax.oss.driver.api.core.cql.Row;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.type.TypeReference;
 import io.tributary.api.FunctionConfig;
+import io.tributary.api.ProvisionedConcurrencyConfig;
 import io.tributary.cluster.function.FunctionEntity;
 import io.tributary.cluster.serialization.PersistedSerializer;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.stream.Collectors;
 
 /**
  * The read model behind ListFunctions and GetAccountSettings: one row per function in one partition
@@ -23,13 +27,25 @@ import java.util.concurrent.CompletionStage;
  */
 public final class FunctionRegistry implements FunctionEntity.RegistryWriter {
 
-  /** One function as listed: its {@code $LATEST}, its published versions, its reserved concurrency. */
-  public record Entry(FunctionConfig latest, List<FunctionConfig> versions, Integer reservedConcurrency) {}
+  /**
+   * One function as listed: its {@code $LATEST}, its published versions, its reserved concurrency, and
+   * its provisioned concurrency per qualifier.
+   */
+  public record Entry(FunctionConfig latest, List<FunctionConfig> versions, Integer reservedConcurrency,
+                      Map<String, ProvisionedConcurrencyConfig> provisioned) {
+
+    /** What the function holds apart from the account's shared pool: its reservation, or else what it provisions. */
+    public int withheld() {
+      return reservedConcurrency != null ? reservedConcurrency
+          : provisioned.values().stream().mapToInt(ProvisionedConcurrencyConfig::requested).sum();
+    }
+  }
 
   /** A page of entries, and the name to continue after, or null at the end. */
   public record Page(List<Entry> entries, String lastName) {}
 
   private static final TypeReference<List<FunctionConfig>> VERSIONS = new TypeReference<>() {};
+  private static final TypeReference<Map<String, ProvisionedConcurrencyConfig>> PROVISIONED = new TypeReference<>() {};
 
   private final CqlSession session;
   private final String account;
@@ -42,17 +58,19 @@ public final class FunctionRegistry implements FunctionEntity.RegistryWriter {
     this.session = session;
     this.account = account;
     this.upsert = session.prepare("INSERT INTO " + keyspace + ".functions (account, function_name, latest, versions, "
-        + "reserved_concurrency) VALUES (?, ?, ?, ?, ?) USING TIMESTAMP ?");
+        + "reserved_concurrency, provisioned) VALUES (?, ?, ?, ?, ?, ?) USING TIMESTAMP ?");
     this.delete = session.prepare("DELETE FROM " + keyspace + ".functions USING TIMESTAMP ? WHERE account = ? AND function_name = ?");
-    this.page = session.prepare("SELECT latest, versions, reserved_concurrency, function_name FROM " + keyspace
+    this.page = session.prepare("SELECT latest, versions, reserved_concurrency, provisioned, function_name FROM " + keyspace
         + ".functions WHERE account = ? AND function_name > ? LIMIT ?");
-    this.firstPage = session.prepare("SELECT latest, versions, reserved_concurrency, function_name FROM " + keyspace
+    this.firstPage = session.prepare("SELECT latest, versions, reserved_concurrency, provisioned, function_name FROM " + keyspace
         + ".functions WHERE account = ? LIMIT ?");
   }
 
   public static List<String> tableDefinitions(String keyspace) {
     return List.of("CREATE TABLE IF NOT EXISTS " + keyspace + ".functions (account text, function_name text, "
-        + "latest text, versions text, reserved_concurrency int, PRIMARY KEY (account, function_name))");
+        + "latest text, versions text, reserved_concurrency int, provisioned text, PRIMARY KEY (account, function_name))",
+        // Tables created before provisioned concurrency lack the column.
+        "ALTER TABLE " + keyspace + ".functions ADD IF NOT EXISTS provisioned text");
   }
 
   /** Writes (or, for a deleted function, removes) the row, at write timestamp {@code seqNr}. */
@@ -64,7 +82,10 @@ public final class FunctionRegistry implements FunctionEntity.RegistryWriter {
     try {
       String latest = PersistedSerializer.JSON.writeValueAsString(state.latest());
       String versions = PersistedSerializer.JSON.writeValueAsString(state.publishedVersions());
-      return session.executeAsync(upsert.bind(account, functionName, latest, versions, state.reservedConcurrency(), seqNr))
+      String provisioned = state.provisionedConcurrency().isEmpty() ? null
+          : PersistedSerializer.JSON.writeValueAsString(state.provisionedConcurrency());
+      return session.executeAsync(upsert.bind(account, functionName, latest, versions, state.reservedConcurrency(),
+              provisioned, seqNr))
           .thenApply(rs -> null);
     } catch (JsonProcessingException e) {
       return CompletableFuture.failedFuture(e);
@@ -85,12 +106,21 @@ public final class FunctionRegistry implements FunctionEntity.RegistryWriter {
     });
   }
 
-  /** Every function of the account, for account-wide sums. */
-  /** The sum of every function's reserved concurrency: the part of the account limit not in its shared pool. */
-  public CompletionStage<Integer> reservedTotal() {
-    return all().thenApply(entries -> entries.stream()
-        .mapToInt(e -> e.reservedConcurrency() == null ? 0 : e.reservedConcurrency()).sum());
+  /**
+   * The part of the account limit not in its shared pool: every function's reserved concurrency, or
+   * for a function without, its provisioned concurrency (held apart on the nodes that run it).
+   */
+  public CompletionStage<Integer> withheldTotal() {
+    return all().thenApply(entries -> entries.stream().mapToInt(Entry::withheld).sum());
   }
+
+  /** The functions that have provisioned concurrency, for the nodes that keep it initialized. */
+  public CompletionStage<Set<String>> withProvisionedConcurrency() {
+    return all().thenApply(entries -> entries.stream().filter(e -> !e.provisioned().isEmpty())
+        .map(e -> e.latest().functionName()).collect(Collectors.toSet()));
+  }
+
+  /** Every function of the account, for account-wide sums. */
 
   public CompletionStage<List<Entry>> all() {
     return session.executeAsync(firstPage.bind(account, Integer.MAX_VALUE).setPageSize(500))
@@ -109,7 +139,10 @@ public final class FunctionRegistry implements FunctionEntity.RegistryWriter {
       String v = row.getString("versions");
       List<FunctionConfig> versions = v == null ? List.of() : PersistedSerializer.JSON.readValue(v, VERSIONS);
       Integer reserved = row.isNull("reserved_concurrency") ? null : row.getInt("reserved_concurrency");
-      return new Entry(latest, versions, reserved);
+      String p = row.getString("provisioned");
+      Map<String, ProvisionedConcurrencyConfig> provisioned = p == null ? Map.of()
+          : PersistedSerializer.JSON.readValue(p, PROVISIONED);
+      return new Entry(latest, versions, reserved, provisioned);
     } catch (JsonProcessingException e) {
       throw new UncheckedIOException(e);
     }

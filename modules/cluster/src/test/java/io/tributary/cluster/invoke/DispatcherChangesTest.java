@@ -65,6 +65,20 @@ class DispatcherChangesTest {
     }
 
     @Override
+    public void provision(FunctionConfig version, String functionArn, int count, String generation) {
+    }
+
+    @Override
+    public Provisioned provisioned(String functionName, String version) {
+      return new Provisioned(0, null);
+    }
+
+    @Override
+    public CompletionStage<InvocationResult> invokeProvisioned(FunctionConfig version, Invocation invocation) {
+      return null;
+    }
+
+    @Override
     public CompletionStage<Void> shutdown() {
       return CompletableFuture.completedFuture(null);
     }
