@@ -295,6 +295,27 @@ class FunctionEntityTest {
   }
 
   @Test
+  void provisionedConcurrencyIsHeldApartFromTheReservedSlotsLeasedOnDemandAndGoesWithItsVersion() {
+    create(true);
+    this.<Integer>run(r -> new FunctionEntity.PutConcurrency(3, r)).getOrThrow();
+    FunctionEntity.Provisioned provisioned = this.<FunctionEntity.Provisioned>run(
+        r -> new FunctionEntity.PutProvisionedConcurrency("1", 2, r)).getOrThrow();
+    assertEquals("1", provisioned.version().version());
+    assertEquals("arn:aws:lambda:us-east-1:000000000000:function:orders:1", provisioned.functionArn());
+    assertEquals(1, this.<Integer>run(r -> new FunctionEntity.AcquireLease("node-a", 0, 3, r)).getOrThrow(),
+        "of 3 reserved, 2 are provisioned: 1 is left on demand");
+    assertEquals("InvalidParameterValueException", this.<Integer>run(
+        r -> new FunctionEntity.PutConcurrency(1, r)).error().errorType());
+    assertEquals(3, this.<Integer>run(r -> new FunctionEntity.GetConcurrency(r)).getOrThrow(),
+        "a refused put changes nothing");
+
+    this.<Boolean>run(r -> new FunctionEntity.Delete("1", r)).getOrThrow();
+    assertEquals(List.of(), this.<List<FunctionEntity.Provisioned>>run(FunctionEntity.ListProvisionedConcurrency::new)
+        .getOrThrow(), "a deleted version's provisioned concurrency goes with it");
+    assertEquals(0, kit.getState().provisionedTotal());
+  }
+
+  @Test
   void aFailedJournalWriteRestartsTheEntityWhichRecoversAndAnswersAgain() {
     create(false);
     kit.persistenceTestKit().failNextPersisted();
