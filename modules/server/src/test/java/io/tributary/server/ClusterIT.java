@@ -608,6 +608,62 @@ class ClusterIT {
 
   @Test
   @Order(9)
+  void provisionedEnvironmentsAreSpreadOverTheNodesAndALostNodesShareComesBackOnTheOthers() throws Exception {
+    try (LambdaClient one = node(1).client()) {
+      // The account's 8 slots: the reserved function (absent when this test runs alone) gives its 5 back
+      // so that 3 can be provisioned.
+      try {
+        one.deleteFunctionConcurrency(b -> b.functionName("reserved"));
+      } catch (ResourceNotFoundException e) {
+        // Nothing reserved.
+      }
+      one.createFunction(b -> b.functionName("provisioned").runtime("python3.11").role(ROLE).handler("app.handler")
+          .publish(true).code(c -> c.zipFile(SdkBytes.fromByteArray(Zips.of(Map.of("app.py", """
+              import os
+              def handler(event, context):
+                  return os.environ["AWS_LAMBDA_INITIALIZATION_TYPE"]
+              """))))));
+      one.createAlias(b -> b.functionName("provisioned").name("live").functionVersion("1"));
+      one.putProvisionedConcurrencyConfig(b -> b.functionName("provisioned").qualifier("live")
+          .provisionedConcurrentExecutions(3));
+      assertEquals(3, awaitReady(one));
+    }
+    // One environment on each node: each serves the invokes it receives without a cold start.
+    for (int n = 1; n <= 3; n++) {
+      try (LambdaClient client = node(n).client()) {
+        assertEquals("\"provisioned-concurrency\"", client.invoke(b -> b.functionName("provisioned").qualifier("live"))
+            .payload().asUtf8String(), "node " + n);
+      }
+    }
+
+    node(3).kill();
+    try (LambdaClient one = node(1).client(); LambdaClient two = node(2).client()) {
+      assertEquals(3, awaitReady(two), "nodes 1 and 2 hold the share node 3 had");
+      for (LambdaClient client : List.of(one, two, one, two)) {
+        assertEquals("\"provisioned-concurrency\"", client.invoke(b -> b.functionName("provisioned").qualifier("live"))
+            .payload().asUtf8String());
+      }
+      one.deleteProvisionedConcurrencyConfig(b -> b.functionName("provisioned").qualifier("live"));
+    }
+    node(3).start().awaitReady(READY);
+  }
+
+  /** Polls GetProvisionedConcurrencyConfig until READY (at most 90 s); the Allocated count then. */
+  private static int awaitReady(LambdaClient client) {
+    long deadline = System.nanoTime() + Duration.ofSeconds(90).toNanos();
+    while (true) {
+      var config = eventually(() -> client.getProvisionedConcurrencyConfig(b -> b.functionName("provisioned")
+          .qualifier("live")));
+      if (config.statusAsString().equals("READY")) {
+        return config.allocatedProvisionedConcurrentExecutions();
+      }
+      assertTrue(System.nanoTime() < deadline, "still " + config.statusAsString() + " " + config.statusReason());
+      NodeProcess.sleep(250);
+    }
+  }
+
+  @Test
+  @Order(10)
   void aNodeStoppedWithSigtermFinishesWhatItAcceptedAndHandsItsFunctionsOver() throws Exception {
     AtomicBoolean stop = new AtomicBoolean(false);
     AtomicInteger served = new AtomicInteger();
