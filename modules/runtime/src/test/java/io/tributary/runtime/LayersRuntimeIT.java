@@ -60,6 +60,9 @@ class LayersRuntimeIT {
   static void start() throws IOException {
     optBefore = opt();
     runtime = new TestRuntime("layers-it", work, "tributary.runtime.init-timeout = 20s\n"
+        // Tests run in their module's directory, not the root where deploy/runtimes.sh installs Node 22 and 24.
+        + "tributary.runtime.interpreters.nodejs = [\"node\", \"" + projectRoot()
+        + "/.tributary/runtimes/node-*/node_modules/node-linux-*/bin/node\"]\n"
         + (Files.isExecutable(ProcessRuntimeIT.JAVA25)
             ? "tributary.runtime.interpreters.java25 = \"" + ProcessRuntimeIT.JAVA25 + "\"" : ""));
     code = runtime.code;
@@ -154,6 +157,43 @@ class LayersRuntimeIT {
     assertEquals("nodejs/node20", answer.get("where").asText(), "the runtime's own nodeNN directory comes first");
     assertEquals(tree(modules).resolve("nodejs/node_modules/layerpkg/index.js").toString(),
         answer.get("file").asText());
+  }
+
+  @Test
+  @Order(3)
+  void anEsModuleHandlerImportsALayersPackagesByBareNameAsOnAwsNode18AndLater() throws Exception {
+    esModuleImports("esm-node20", "nodejs20.x");
+  }
+
+  @Test
+  @Order(3)
+  void anEsModuleHandlerImportsALayersPackagesOnNode22() throws Exception {
+    assumeTrue(runtime.offers().get("nodejs22.x") != null && runtime.offers().get("nodejs22.x").exact(),
+        "needs Node 22 (deploy/runtimes.sh)");
+    esModuleImports("esm-node22", "nodejs22.x");
+  }
+
+  private static void esModuleImports(String name, String runtimeId) throws Exception {
+    Layer modules = code.textLayer("esmlibs", Map.of(
+        "nodejs/node_modules/esmpkg/package.json",
+        "{\"name\": \"esmpkg\", \"type\": \"module\", \"exports\": {\"import\": \"./index.js\"}}\n",
+        "nodejs/node_modules/esmpkg/index.js", "export const where = 'an ES module of a layer';\n",
+        "nodejs/node_modules/cjspkg/index.js", "module.exports = { name: 'a CommonJS module of a layer' };\n"));
+    FunctionConfig fn = TestCode.withLayers(code.function(name, runtimeId, "index.handler", 5, Map.of("index.mjs", """
+        import { where } from 'esmpkg';
+        import cjs from 'cjspkg';
+        export const handler = async () => ({ where, cjs: cjs.name, version: process.version });
+        """)), Map.of(), modules);
+    JsonNode answer = invoke(fn, "{}");
+    assertEquals("an ES module of a layer", answer.get("where").asText(), answer.toString());
+    assertEquals("a CommonJS module of a layer", answer.get("cjs").asText());
+
+    FunctionConfig missing = TestCode.withLayers(code.function(name + "-missing", runtimeId, "index.handler", 5,
+        Map.of("index.mjs", "import 'nowhere';\nexport const handler = async () => 1;\n")), Map.of(), modules);
+    InvocationResult failed = runtime.invoke(missing, "{}");
+    String text = new String(failed.payload(), StandardCharsets.UTF_8);
+    assertTrue(text.contains("Runtime.ImportModuleError") && text.contains("nowhere"),
+        "a package in no layer is still the runtime's import error: " + text);
   }
 
   private static Layer jarLayer() throws IOException {
@@ -297,6 +337,14 @@ class LayersRuntimeIT {
   @Order(100)
   void nothingWasWrittenUnderTheHostsOpt() throws IOException {
     assertEquals(optBefore, opt());
+  }
+
+  private static Path projectRoot() {
+    Path dir = Path.of("").toAbsolutePath();
+    while (dir.getParent() != null && !Files.isRegularFile(dir.resolve("config/logback.xml"))) {
+      dir = dir.getParent();
+    }
+    return dir;
   }
 
   /** /opt's entries two levels deep with their modification times (empty when there is no /opt). */
