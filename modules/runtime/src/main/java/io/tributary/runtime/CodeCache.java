@@ -91,10 +91,11 @@ final class CodeCache {
   }
 
   private static void extract(Path zipFile, Path tree, Map<String, Integer> modes) throws IOException {
+    Path realTree = tree.toRealPath();
     try (ZipFile zip = new ZipFile(zipFile.toFile())) {
       for (ZipEntry entry : java.util.Collections.list(zip.entries())) {
         Path target = tree.resolve(entry.getName()).normalize();
-        if (!target.startsWith(tree)) {
+        if (!target.startsWith(tree) || !existingAncestor(target.getParent()).toRealPath().startsWith(realTree)) {
           throw new IOException("zip entry outside the package: " + entry.getName());
         }
         int mode = modes.getOrDefault(entry.getName(), 0);
@@ -115,6 +116,18 @@ final class CodeCache {
         }
       }
     }
+  }
+
+  /**
+   * The deepest of {@code dir} and its parents that exists: where an entry's path leaves the package
+   * if an earlier entry made it a symlink to elsewhere, which the entry would otherwise be written through.
+   */
+  private static Path existingAncestor(Path dir) {
+    Path existing = dir;
+    while (!Files.exists(existing, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+      existing = existing.getParent();
+    }
+    return existing;
   }
 
   /** Entry name → unix mode from the central directory (java.util.zip does not expose it). */

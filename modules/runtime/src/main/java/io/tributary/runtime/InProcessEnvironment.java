@@ -48,9 +48,10 @@ import org.slf4j.LoggerFactory;
 
 /**
  * A trusted Java handler run inside the node's JVM: the fast path for internal services. Each
- * environment has its own classloader (the function's classes, its {@code lib/*.jar} and its own
- * copy of aws-lambda-java-core over the JDK's platform classes, so statics are per environment as on
- * AWS and nothing of the node leaks in) and its own thread, one invocation at a time.
+ * environment has its own classloader (the function's classes, its {@code lib/*.jar}, its layers'
+ * {@code java/lib/*.jar} and its own copy of aws-lambda-java-core over the JDK's platform classes, so
+ * statics are per environment as on AWS and nothing of the node leaks in) and its own thread, one
+ * invocation at a time.
  *
  * <p>In mode {@code in-process-shared}, a handler that has proven quick runs on the node's dispatcher
  * instead of this thread ({@link QuickHandlers}).
@@ -105,14 +106,20 @@ final class InProcessEnvironment implements ExecutionEnvironment {
     return SHARED_MODE.equals(function.environment().get(MODE_VARIABLE));
   }
 
-  /** {@code quick}: null for an environment that always runs on its own thread. */
-  static InProcessEnvironment start(FunctionConfig function, Path taskRoot, Path lambdaCore, RuntimeSettings settings,
-      ScheduledExecutorService timer, LogSink logs, QuickHandlers quick, AtomicBoolean hungOnDispatcher) {
-    return new InProcessEnvironment(function, taskRoot, lambdaCore, settings, timer, logs, quick, hungOnDispatcher);
+  /**
+   * {@code layers}: the function's merged layer tree ({@link LayerTree}), null when it has none;
+   * {@code quick}: null for an environment that always runs on its own thread.
+   */
+  static InProcessEnvironment start(FunctionConfig function, Path taskRoot, Path layers, Path lambdaCore,
+      RuntimeSettings settings, ScheduledExecutorService timer, LogSink logs, QuickHandlers quick,
+      AtomicBoolean hungOnDispatcher) {
+    return new InProcessEnvironment(function, taskRoot, layers, lambdaCore, settings, timer, logs, quick,
+        hungOnDispatcher);
   }
 
-  private InProcessEnvironment(FunctionConfig function, Path taskRoot, Path lambdaCore, RuntimeSettings settings,
-      ScheduledExecutorService timer, LogSink logs, QuickHandlers quick, AtomicBoolean hungOnDispatcher) {
+  private InProcessEnvironment(FunctionConfig function, Path taskRoot, Path layers, Path lambdaCore,
+      RuntimeSettings settings, ScheduledExecutorService timer, LogSink logs, QuickHandlers quick,
+      AtomicBoolean hungOnDispatcher) {
     long start = System.nanoTime();
     this.function = function;
     this.quick = quick;
@@ -123,7 +130,7 @@ final class InProcessEnvironment implements ExecutionEnvironment {
     this.lines = LogLines.of(function.loggingConfig());
     this.logStream = java.time.LocalDate.now(java.time.ZoneOffset.UTC).toString().replace('-', '/') + "/["
         + function.version() + "]" + Long.toHexString(System.nanoTime());
-    this.loader = new URLClassLoader("function-" + function.functionName(), urls(taskRoot, lambdaCore),
+    this.loader = new URLClassLoader("function-" + function.functionName(), urls(taskRoot, layers, lambdaCore),
         ClassLoader.getPlatformClassLoader());
     this.thread = Executors.newSingleThreadExecutor(r -> {
       Thread t = new Thread(r, "in-process-" + function.functionName());
@@ -152,7 +159,8 @@ final class InProcessEnvironment implements ExecutionEnvironment {
     this.initDurationMs = (System.nanoTime() - start) / 1e6;
   }
 
-  private static URL[] urls(Path taskRoot, Path lambdaCore) {
+  /** The class path of a process environment ({@link JvmSupport#command}), with this node's aws-lambda-java-core. */
+  private static URL[] urls(Path taskRoot, Path layers, Path lambdaCore) {
     List<URL> urls = new ArrayList<>();
     try {
       urls.add(taskRoot.toUri().toURL());
@@ -163,6 +171,9 @@ final class InProcessEnvironment implements ExecutionEnvironment {
             urls.add(jar.toUri().toURL());
           }
         }
+      }
+      for (Path jar : LayerTree.javaLibraries(layers)) {
+        urls.add(jar.toUri().toURL());
       }
       urls.add(lambdaCore.toUri().toURL());
     } catch (IOException e) {

@@ -75,15 +75,20 @@ record JvmSupport(String classpath, Path jniLibrary) {
     }
   }
 
-  /** The JVM command of an environment: heap from MemorySize, the function's classes and lib/*.jar first. */
-  List<String> command(String java, int memorySize, Path taskRoot, String handler) {
+  /**
+   * The JVM command of an environment: heap from MemorySize; on the class path the function's classes
+   * and lib/*.jar first, then its layers' java/lib/*.jar ({@code layers} null when it has none), as AWS's
+   * {@code /var/task:/var/task/lib/*:/opt/java/lib/*}.
+   */
+  List<String> command(String java, int memorySize, Path taskRoot, Path layers, String handler) {
     List<String> command = new ArrayList<>(List.of(java,
         "-Xmx" + Math.max(64, memorySize * 85 / 100) + "m",
         "-XX:+UseSerialGC",
         "-XX:TieredStopAtLevel=1",
         "-Xshare:auto",
         "-Dcom.amazonaws.services.lambda.runtime.api.client.runtimeapi.NativeClient.JNI=" + jniLibrary,
-        "-cp", taskRoot + ":" + taskRoot.resolve("lib") + "/*:" + classpath,
+        "-cp", taskRoot + ":" + taskRoot.resolve("lib") + "/*:"
+            + (layers == null ? "" : layers.resolve("java/lib") + "/*:") + classpath,
         MAIN_CLASS, handler));
     return command;
   }

@@ -73,6 +73,7 @@ public final class LocalRuntime implements FunctionRuntime {
   private final LogSink logs;
   private final RuntimeApiServer server;
   private final CodeCache code;
+  private final LayerTree layers;
   private final Path bootstraps;
   private final JvmSupport jvm;
   private final ScheduledExecutorService timer;
@@ -93,6 +94,7 @@ public final class LocalRuntime implements FunctionRuntime {
     this.blocking = Executors.newFixedThreadPool(2, daemon("runtime-unpack"));
     this.quick = new QuickHandlers(system.executionContext(), settings.inProcessDispatcherSlots());
     this.code = new CodeCache(settings.workDir().resolve("code"), source, blocking);
+    this.layers = new LayerTree(settings.workDir().resolve("layers"), code, blocking);
     this.bootstraps = settings.workDir().resolve("bootstraps");
     this.jvm = JvmSupport.locate(settings.workDir());
   }
@@ -148,11 +150,12 @@ public final class LocalRuntime implements FunctionRuntime {
 
   private CompletionStage<ExecutionEnvironment> coldStart(FunctionConfig function, String region, Pool pool,
       boolean provisioned) {
+    CompletableFuture<Path> tree = layers.of(function.layers()).toCompletableFuture();
     return code.taskRoot(function.codeSha256Hex())
-        .<ExecutionEnvironment>thenCompose(root -> InProcessEnvironment.selected(function)
-            ? CompletableFuture.supplyAsync(() -> inProcess(function, root, pool), blocking)
-            : ProcessEnvironment.start(function, region, root, bootstraps, jvm, settings, server, timer, logs,
-                provisioned).thenApply(env -> env))
+        .<ExecutionEnvironment>thenCompose(root -> tree.thenCompose(layerTree -> InProcessEnvironment.selected(function)
+            ? CompletableFuture.supplyAsync(() -> inProcess(function, root, layerTree, pool), blocking)
+            : ProcessEnvironment.start(function, region, root, layerTree, bootstraps, jvm, settings, server, timer,
+                logs, provisioned).thenApply(env -> env)))
         .thenApply(env -> {
           synchronized (pool) {
             pool.all.add(env);
@@ -161,13 +164,13 @@ public final class LocalRuntime implements FunctionRuntime {
         });
   }
 
-  private ExecutionEnvironment inProcess(FunctionConfig function, Path root, Pool pool) {
+  private ExecutionEnvironment inProcess(FunctionConfig function, Path root, Path layerTree, Pool pool) {
     Path core = InProcessEnvironment.lambdaCoreJar(jvm);
     if (core == null) {
       throw LambdaException.service("This node was built without aws-lambda-java-core: in-process Java functions"
           + " cannot run on it.");
     }
-    return InProcessEnvironment.start(function, root, core, settings, timer, logs,
+    return InProcessEnvironment.start(function, root, layerTree, core, settings, timer, logs,
         InProcessEnvironment.sharesThreads(function) ? quick : null, pool.hungOnDispatcher);
   }
 

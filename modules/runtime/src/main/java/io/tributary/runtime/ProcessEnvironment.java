@@ -10,7 +10,6 @@ import java.io.FileInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.LocalDate;
 import java.time.ZoneOffset;
@@ -19,6 +18,7 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ScheduledExecutorService;
@@ -107,16 +107,17 @@ final class ProcessEnvironment implements RuntimeApiServer.Channel, ExecutionEnv
     this.initOutput = new InvocationLog(settings.logBytesPerInvocation(), lines);
   }
 
+  /** {@code layers}: the function's merged layer tree ({@link LayerTree}), null when it has none. */
   static CompletionStage<ProcessEnvironment> start(FunctionConfig function, String region, Path taskRoot,
-      Path bootstraps, JvmSupport jvm, RuntimeSettings settings, RuntimeApiServer server,
+      Path layers, Path bootstraps, JvmSupport jvm, RuntimeSettings settings, RuntimeApiServer server,
       ScheduledExecutorService timer, LogSink logs, boolean provisioned) {
     ProcessEnvironment env = new ProcessEnvironment(function, settings, timer, logs, provisioned);
     List<String> command = new ArrayList<>(List.of("setsid"));
-    command.addAll(settings.command(function, taskRoot, bootstraps, jvm));
+    command.addAll(settings.command(function, taskRoot, layers, bootstraps, jvm));
     return server.open(env).thenApply(binding -> {
       env.binding = binding;
       try {
-        env.launch(command, region, taskRoot, bootstraps, binding.localAddress().getPort());
+        env.launch(command, region, taskRoot, layers, bootstraps, binding.localAddress().getPort());
       } catch (IOException e) {
         binding.unbind();
         throw new IllegalStateException("could not start " + command + ": " + e.getMessage(), e);
@@ -125,18 +126,21 @@ final class ProcessEnvironment implements RuntimeApiServer.Channel, ExecutionEnv
     });
   }
 
-  private void launch(List<String> command, String region, Path taskRoot, Path bootstraps, int port)
+  private void launch(List<String> command, String region, Path taskRoot, Path layers, Path bootstraps, int port)
       throws IOException {
     logStream = logStreamName();
-    settings.interpreters().of(function.runtime()).ifPresent(i -> initOutput.initStart(i.offer().runtimeVersion(),
+    Optional<Interpreters.Interpreter> interpreter = settings.interpreters().of(function.runtime());
+    interpreter.ifPresent(i -> initOutput.initStart(i.offer().runtimeVersion(),
         i.offer().runtimeVersionArn(region), function.functionName(), function.version()));
     ProcessBuilder builder = new ProcessBuilder(command).directory(taskRoot.toFile()).redirectErrorStream(true);
     Map<String, String> env = builder.environment();
     env.clear();
+    // AWS's unreserved variables: the function's own value wins (its PATH replaces the one with /opt/bin).
+    env.put("LANG", "en_US.UTF-8");
+    env.putAll(LayerTree.searchPaths(function.runtime(), interpreter.map(i -> i.offer().runtimeVersion()).orElse(null),
+        taskRoot, layers));
     env.putAll(function.environment());
     env.putAll(Map.ofEntries(
-        Map.entry("PATH", "/usr/local/bin:/usr/bin:/bin"),
-        Map.entry("LANG", "en_US.UTF-8"),
         Map.entry("TZ", ":UTC"),
         Map.entry("_HANDLER", function.handler() == null ? "" : function.handler()),
         Map.entry("AWS_LAMBDA_RUNTIME_API", "127.0.0.1:" + port),
@@ -155,9 +159,10 @@ final class ProcessEnvironment implements RuntimeApiServer.Channel, ExecutionEnv
     if (lines.levelVariable() != null) {
       env.put("AWS_LAMBDA_LOG_LEVEL", lines.levelVariable());
     }
-    if (!Files.isExecutable(taskRoot.resolve("bootstrap")) && function.runtime().startsWith("provided")) {
+    if (function.runtime().startsWith("provided") && RuntimeSettings.bootstrap(taskRoot, layers).isEmpty()) {
       initError("Runtime.InvalidEntrypoint", error("Runtime.InvalidEntrypoint",
-          "Couldn't find valid bootstrap(s): [" + taskRoot.resolve("bootstrap") + "]"));
+          "Couldn't find valid bootstrap(s): [" + taskRoot.resolve("bootstrap")
+              + (layers == null ? "" : " " + layers.resolve("bootstrap")) + "]"));
       return;
     }
     if (provisioned) {

@@ -6,6 +6,7 @@ import io.tributary.api.FunctionConfig;
 import io.tributary.api.LambdaException;
 import io.tributary.api.Runtimes.Language;
 import io.tributary.api.Runtimes;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -15,8 +16,10 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
+import java.util.stream.Stream;
 
 /**
  * {@code tributary.runtime}: where code is unpacked, how long environments live, and which
@@ -84,15 +87,18 @@ public record RuntimeSettings(
     return Math.min(Math.max(scaled, pool.getInt("parallelism-min")), pool.getInt("parallelism-max"));
   }
 
-  /** The command that starts an environment of {@code fn}, before {@code setsid}. */
-  List<String> command(FunctionConfig fn, Path taskRoot, Path bootstraps, JvmSupport jvm) {
+  /**
+   * The command that starts an environment of {@code fn}, before {@code setsid}; {@code layers} is its
+   * merged layer tree, null when it has none.
+   */
+  List<String> command(FunctionConfig fn, Path taskRoot, Path layers, Path bootstraps, JvmSupport jvm) {
     String interpreter = interpreters.of(fn.runtime()).map(Interpreters.Interpreter::command).orElseThrow(() ->
         LambdaException.invalidParameter("The runtime " + fn.runtime() + " is not offered by this node"
             + " (tributary.runtime.interpreters). It runs: " + Runtimes.installed(interpreters.offers().values())
             + "."));
     List<String> command = new ArrayList<>();
     if (fn.runtime().startsWith("provided")) {
-      command.add(taskRoot.resolve("bootstrap").toString());
+      command.add(bootstrap(taskRoot, layers).orElse(taskRoot.resolve("bootstrap")).toString());
     } else if (fn.runtime().startsWith("python")) {
       command.addAll(List.of(interpreter, "-u", bootstraps.resolve("python/bootstrap.py").toString()));
     } else if (fn.runtime().startsWith("nodejs")) {
@@ -104,10 +110,19 @@ public record RuntimeSettings(
         throw LambdaException.service("This node was built without AWS's Lambda runtime interface client: "
             + fn.runtime() + " functions cannot run on it.");
       }
-      command.addAll(jvm.command(interpreter, fn.memorySize(), taskRoot, fn.handler()));
+      command.addAll(jvm.command(interpreter, fn.memorySize(), taskRoot, layers, fn.handler()));
     } else {
       throw LambdaException.invalidParameter("The runtime " + fn.runtime() + " cannot run on this node.");
     }
     return command;
+  }
+
+  /**
+   * The executable a provided* environment runs: the function's own {@code bootstrap}, else a layer's
+   * (AWS runs {@code /opt/bootstrap} when the function has none); empty when neither is executable.
+   */
+  static Optional<Path> bootstrap(Path taskRoot, Path layers) {
+    return Stream.of(taskRoot, layers).filter(Objects::nonNull).map(dir -> dir.resolve("bootstrap"))
+        .filter(file -> Files.isRegularFile(file) && Files.isExecutable(file)).findFirst();
   }
 }

@@ -20,11 +20,18 @@ final class TestRuntime implements AutoCloseable {
   final java.util.List<io.tributary.api.FunctionLog> logs = new java.util.concurrent.CopyOnWriteArrayList<>();
   private final ActorSystem<Void> system;
   private final LocalRuntime runtime;
+  private final RuntimeSettings settings;
 
   TestRuntime(String name, Path work, String extraConfig) {
     system = ActorSystem.create(Behaviors.empty(), name, ConfigFactory.parseString(
         "tributary.runtime.work-dir = \"" + work + "\"\n" + extraConfig).withFallback(ConfigFactory.load()));
-    runtime = LocalRuntime.start(system, RuntimeSettings.fromConfig(system.settings().config()), code, logs::add);
+    settings = RuntimeSettings.fromConfig(system.settings().config());
+    runtime = LocalRuntime.start(system, settings, code, logs::add);
+  }
+
+  /** The runtime ids this node offers, with the interpreter each runs on. */
+  java.util.Map<String, io.tributary.api.Runtimes.Offer> offers() {
+    return settings.interpreters().offers();
   }
 
   InvocationResult invoke(FunctionConfig fn, String payload) throws Exception {

@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import util from 'node:util';
-import { createRequire } from 'node:module';
+import module, { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 
 const require = createRequire(import.meta.url);
@@ -298,8 +298,52 @@ async function fatal(label, err, status) {
   process.exit(status);
 }
 
+// AWS's Node.js 18+ runtimes search NODE_PATH's folders for ES module imports too (Node itself
+// only does for require): an ES module handler imports a layer's packages by bare name. Each
+// node_modules folder of NODE_PATH is tried as if imported from a file beside it, once the usual
+// resolution has found nothing. Only functions with such folders (layers) get the hook: Node 22.15+
+// runs it in-thread at no measurable cost; older Nodes run hooks in a thread of their own, about 45 ms
+// more per cold start.
+// Specifiers that are not bare names: relative, absolute, package imports (#) and URLs (node:, file:).
+const NOT_BARE = /^(\.|\/|#)|^[a-zA-Z][a-zA-Z\d+.-]*:/;
+const LAYER_RESOLVE = `
+let parents = [];
+export async function initialize(data) { parents = data.parents; }
+export async function resolve(specifier, context, nextResolve) {
+  try { return await nextResolve(specifier, context); } catch (err) {
+    if (err?.code !== 'ERR_MODULE_NOT_FOUND' || ${NOT_BARE}.test(specifier)) throw err;
+    for (const parentURL of parents) {
+      try { return await nextResolve(specifier, { ...context, parentURL }); } catch {}
+    }
+    throw err;
+  }
+}`;
+
+function searchNodePathOnImport() {
+  const parents = (process.env.NODE_PATH ?? '').split(path.delimiter)
+    .filter((dir) => path.basename(dir) === 'node_modules' && fs.existsSync(dir))
+    .map((dir) => pathToFileURL(path.join(path.dirname(dir), 'index.mjs')).href);
+  if (parents.length === 0) return;
+  if (module.registerHooks) {
+    module.registerHooks({
+      resolve(specifier, context, nextResolve) {
+        try { return nextResolve(specifier, context); } catch (err) {
+          if (err?.code !== 'ERR_MODULE_NOT_FOUND' || NOT_BARE.test(specifier)) throw err;
+          for (const parentURL of parents) {
+            try { return nextResolve(specifier, { ...context, parentURL }); } catch { /* the next folder */ }
+          }
+          throw err;
+        }
+      },
+    });
+  } else {
+    module.register(`data:text/javascript,${encodeURIComponent(LAYER_RESOLVE)}`, { data: { parents } });
+  }
+}
+
 async function main() {
   patchConsole();
+  searchNodePathOnImport();
   process.on('uncaughtException', (err) => fatal('Uncaught Exception', err, 129));
   process.on('unhandledRejection', (reason, promise) => {
     const err = Object.assign(runtimeError('Runtime.UnhandledPromiseRejection', str(reason)), { reason: str(reason), promise });

@@ -13,6 +13,7 @@ import importlib
 import json
 import logging
 import os
+import site
 import sys
 import time
 import traceback
@@ -239,6 +240,10 @@ def invoke(client, handler, headers, body):
 def main():
     client = RuntimeClient(os.environ["AWS_LAMBDA_RUNTIME_API"])
     sys.path.insert(0, os.environ.get("LAMBDA_TASK_ROOT") or os.getcwd())
+    # As AWS's runtime does for its layers' site-packages: their .pth files take effect.
+    for entry in os.environ.get("PYTHONPATH", "").split(os.pathsep):
+        if entry.endswith("site-packages") and os.path.isdir(entry):
+            site.addsitedir(entry)
     setup_logging()
     try:
         handler = load_handler(os.environ.get("_HANDLER", ""))
