@@ -475,6 +475,15 @@ public final class InvokeBenchmark {
     }
   }
 
+  /** The no-op Java handler {@code bench.Noop}, as a deployment package. */
+  static byte[] noopJava() throws IOException {
+    return javaHandler();
+  }
+
+  static byte[] zipOf(Map<String, String> files) {
+    return zip(files);
+  }
+
   private static byte[] javaHandler() throws IOException {
     return javaHandler("Noop", """
         package bench;
