@@ -8,6 +8,7 @@ import io.tributary.cluster.async.Intake;
 import io.tributary.cluster.invoke.Dispatcher;
 import io.tributary.cluster.store.CodeStore;
 import io.tributary.cluster.store.FunctionRegistry;
+import io.tributary.cluster.store.LayerRegistry;
 import io.tributary.cluster.store.LogStore;
 import io.tributary.cluster.store.MappingRegistry;
 import io.tributary.http.Operation.Access;
@@ -77,7 +78,7 @@ public final class LambdaApi extends AllDirectives {
   public LambdaApi(ActorSystem<?> system, ApiSettings settings, FunctionRegistry registry, CodeStore codeStore,
                    LogStore logStore, Dispatcher.Invoker dispatcher, Intake intake,
                    Destination.Resolver destinations, MappingRegistry mappingRegistry, EventSource.Factory sources,
-                   Metrics metrics, BooleanSupplier ready) {
+                   LayerRegistry layerRegistry, Metrics metrics, BooleanSupplier ready) {
     this.settings = settings;
     this.system = system;
     CodeUrls codeUrls = new CodeUrls(settings.advertisedUrl(), settings.credentials().values().iterator().next(),
@@ -98,6 +99,7 @@ public final class LambdaApi extends AllDirectives {
         new AsyncQueueRoutes(asker, intake, settings.arns(), Clock.systemUTC()).operations(),
         new EventSourceMappingRoutes(system, asker, mappingRegistry, sources, settings.arns(), Clock.systemUTC())
             .operations(),
+        new LayerRoutes(asker, layerRegistry, codeStore, codeUrls, settings.arns()).operations(),
         new LogsRoutes(logStore).operations());
     this.invoke = operations.named("Invoke");
     this.verifier = new SigV4Verifier(settings.credentials(), Duration.ofMinutes(5));
