@@ -21,6 +21,7 @@ import io.tributary.cluster.function.FunctionEntity;
 import io.tributary.cluster.mapping.EventSourceMappingEntity;
 import io.tributary.cluster.store.CodeStore;
 import io.tributary.cluster.store.FunctionRegistry;
+import io.tributary.cluster.store.LayerRegistry;
 import io.tributary.http.Operation.Call;
 import io.tributary.http.Operation.Limit;
 import io.tributary.http.Shapes.Alias;
@@ -47,9 +48,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The Lambda control plane for functions: CRUD, code, versions, aliases, concurrency, resource
- * policies, tags (of functions and, by their ARN, of event source mappings) and account settings,
- * on AWS's paths and with AWS's JSON shapes. Requests are validated here (shape and limits);
+ * The Lambda control plane for functions: CRUD, code, layers (checked and resolved by
+ * {@link LayerRoutes#functionLayers}), versions, aliases, concurrency, resource policies, tags (of
+ * functions and, by their ARN, of event source mappings) and account settings, on AWS's paths and
+ * with AWS's JSON shapes. Requests are validated here (shape and limits);
  * everything that depends on the function's current state is decided by its {@link FunctionEntity}.
  */
 final class FunctionRoutes {
@@ -132,6 +134,7 @@ final class FunctionRoutes {
   record Tags(Map<String, String> tags) {}
 
   private final FunctionRegistry registry;
+  private final LayerRegistry layers;
   private final CodeStore codeStore;
   private final CodeUrls codeUrls;
   private final Arns arns;
@@ -140,10 +143,11 @@ final class FunctionRoutes {
   private final Settings settings;
   private final FunctionAsk asker;
 
-  FunctionRoutes(ClusterSharding sharding, FunctionRegistry registry, CodeStore codeStore, CodeUrls codeUrls, Arns arns,
-                 Destination.Resolver destinations, Settings settings, Executor executor) {
+  FunctionRoutes(ClusterSharding sharding, FunctionRegistry registry, LayerRegistry layers, CodeStore codeStore,
+                 CodeUrls codeUrls, Arns arns, Destination.Resolver destinations, Settings settings, Executor executor) {
     this.destinations = destinations;
     this.registry = registry;
+    this.layers = layers;
     this.codeStore = codeStore;
     this.codeUrls = codeUrls;
     this.arns = arns;
@@ -422,11 +426,12 @@ final class FunctionRoutes {
     return this.<Boolean>ask(name, FunctionEntity.DeleteConcurrency::new).thenApply(done -> Responses.empty(204));
   }
 
+  /** TotalCodeSize counts every function version's zip and every layer version's, as AWS counts them. */
   private CompletionStage<HttpResponse> accountSettings() {
-    return registry.all().thenApply(entries -> {
+    return registry.all().thenCombine(layers.codeSize(), (entries, layerCode) -> {
       int reserved = entries.stream().filter(e -> e.reservedConcurrency() != null)
           .mapToInt(FunctionRegistry.Entry::reservedConcurrency).sum();
-      long totalCode = entries.stream().mapToLong(e -> e.latest().codeSize()
+      long totalCode = layerCode + entries.stream().mapToLong(e -> e.latest().codeSize()
           + e.versions().stream().mapToLong(FunctionConfig::codeSize).sum()).sum();
       return Responses.json(200, new AccountSettings(
           new AccountLimit(80_530_636_800L, CodePackage.MAX_UNZIPPED_BYTES, CodePackage.MAX_ZIPPED_BYTES,

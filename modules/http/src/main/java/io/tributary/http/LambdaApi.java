@@ -83,8 +83,8 @@ public final class LambdaApi extends AllDirectives {
     this.system = system;
     CodeUrls codeUrls = new CodeUrls(settings.advertisedUrl(), settings.credentials().values().iterator().next(),
         Clock.systemUTC());
-    FunctionRoutes functions = new FunctionRoutes(ClusterSharding.get(system), registry, codeStore, codeUrls,
-        settings.arns(), destinations, new FunctionRoutes.Settings(settings.runtimes(), settings.accountConcurrency(),
+    FunctionRoutes functions = new FunctionRoutes(ClusterSharding.get(system), registry, layerRegistry, codeStore,
+        codeUrls, settings.arns(), destinations, new FunctionRoutes.Settings(settings.runtimes(), settings.accountConcurrency(),
             settings.minimumUnreserved(), settings.askTimeout()), system.executionContext());
     this.invokes = new InvokeRoutes(dispatcher, intake, settings.arns(), new InvokeForwarder(system,
         settings.credentials().values().iterator().next(), Clock.systemUTC()));

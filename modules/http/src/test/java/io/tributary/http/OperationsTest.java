@@ -29,7 +29,7 @@ class OperationsTest {
   private static final Operations TABLE = Operations.of(
       new NodeRoutes(null, null, null, () -> true).operations(),
       new InvokeRoutes(null, null, ARNS, null).operations(),
-      new FunctionRoutes(null, null, null, null, ARNS, null,
+      new FunctionRoutes(null, null, null, null, null, ARNS, null,
           new FunctionRoutes.Settings(Map.of(), 1000, 100, Duration.ofSeconds(5)), null).operations(),
       new EventInvokeConfigRoutes(null, ARNS, null, null).operations(),
       new CodeSigningRoutes(null, ARNS).operations(),

@@ -126,6 +126,7 @@ class LayersIT {
   @Test
   void versionsArePublishedReadListedAndDeletedAsOnAwsAndANumberIsNeverReused() throws Exception {
     byte[] zip = zip("python/libs.py", "VERSION = 1\n");
+    long codeBefore = lambda().getAccountSettings().accountUsage().totalCodeSize();
     PublishLayerVersionResponse first = publish("libs", zip, b -> b.description("shared libs")
         .compatibleRuntimes(Runtime.PYTHON3_12, Runtime.PYTHON3_13).compatibleArchitectures(Architecture.ARM64)
         .licenseInfo("MIT"));
@@ -143,6 +144,8 @@ class LayersIT {
     byte[] downloaded = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(first.content().location()))
         .build(), HttpResponse.BodyHandlers.ofByteArray()).body();
     assertArrayEquals(zip, downloaded, "Content.Location is a presigned download of the zip");
+    assertEquals(codeBefore + zip.length, lambda().getAccountSettings().accountUsage().totalCodeSize(),
+        "TotalCodeSize counts layer archives too, as AWS's does");
 
     PublishLayerVersionResponse bare = publish("libs");
     assertEquals(2, bare.version());

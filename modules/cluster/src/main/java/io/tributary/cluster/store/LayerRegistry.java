@@ -104,6 +104,22 @@ public final class LayerRegistry implements LayerEntity.RegistryWriter {
         : CompletableFuture.completedFuture(new Page(into, null));
   }
 
+  /** The bytes of every layer version's zip: GetAccountSettings counts them with the functions' code. */
+  public CompletionStage<Long> codeSize() {
+    return session.executeAsync(first.bind(account).setPageSize(FETCH).setIdempotent(true))
+        .thenCompose(rs -> sum(rs, 0));
+  }
+
+  private CompletionStage<Long> sum(AsyncResultSet rs, long sum) {
+    long total = sum;
+    for (Row row : rs.currentPage()) {
+      total += versions(row).stream().mapToLong(LayerVersion::codeSize).sum();
+    }
+    long soFar = total;
+    return rs.hasMorePages() ? rs.fetchNextPage().thenCompose(next -> sum(next, soFar))
+        : CompletableFuture.completedFuture(soFar);
+  }
+
   private static List<LayerVersion> versions(Row row) {
     try {
       return PersistedSerializer.JSON.readValue(row.getString("versions"), VERSIONS);
