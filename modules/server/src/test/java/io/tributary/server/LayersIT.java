@@ -119,6 +119,12 @@ class LayersIT {
     return lambda().getFunctionConfiguration(b -> b.functionName(created.functionName()));
   }
 
+  private static List<String> fieldNames(JsonNode object) {
+    List<String> names = new ArrayList<>();
+    object.fieldNames().forEachRemaining(names::add);
+    return names;
+  }
+
   private static List<String> layerArns(List<Layer> layers) {
     return layers.stream().map(Layer::arn).toList();
   }
@@ -163,6 +169,10 @@ class LayersIT {
     assertEquals(2, byArn.version());
     assertEquals(LAYERS + "libs", byArn.layerArn());
     assertEquals(List.of(2L, 1L), versions("libs"), "newest first");
+    JsonNode raw = JSON.readTree(NODE.node().signedGet("/2018-10-31/layers/libs/versions/1"));
+    assertEquals(List.of("Content", "LayerArn", "LayerVersionArn", "Description", "CreatedDate", "Version",
+        "CompatibleRuntimes", "LicenseInfo", "CompatibleArchitectures"), fieldNames(raw), "AWS's members, in its order");
+    assertEquals(List.of("Location", "CodeSha256", "CodeSize"), fieldNames(raw.get("Content")));
 
     assertEquals(204, lambda().deleteLayerVersion(b -> b.layerName("libs").versionNumber(2L)).sdkHttpResponse()
         .statusCode());
@@ -369,7 +379,7 @@ class LayersIT {
   }
 
   @Test
-  void aFunctionUsesUpToFiveLayersOfThisAccountInOrderAndKeepsThemWhenAVersionIsDeleted() {
+  void aFunctionUsesUpToFiveLayersOfThisAccountInOrderAndKeepsThemWhenAVersionIsDeleted() throws Exception {
     long sizeA = publish("fn-a").content().codeSize();
     long sizeB = publish("fn-b").content().codeSize();
     publish("fn-c");
@@ -380,6 +390,8 @@ class LayersIT {
     assertEquals(List.of(sizeB, sizeA), created.layers().stream().map(Layer::codeSize).toList());
     assertEquals(layerArns(created.layers()),
         layerArns(lambda().getFunction(b -> b.functionName("layered")).configuration().layers()));
+    JsonNode raw = JSON.readTree(NODE.node().signedGet("/2015-03-31/functions/layered/configuration"));
+    assertEquals(List.of("Arn", "CodeSize"), fieldNames(raw.get("Layers").get(0)), "AWS's Layer, as a function lists it");
 
     var updated = lambda().updateFunctionConfiguration(b -> b.functionName("layered")
         .layers(LAYERS + "fn-c:2"));
