@@ -51,8 +51,8 @@ import org.slf4j.LoggerFactory;
  * The Lambda control plane for functions: CRUD, code, layers (checked and resolved by
  * {@link LayerRoutes#functionLayers}), versions, aliases, concurrency, resource policies, tags (of
  * functions and, by their ARN, of event source mappings) and account settings, on AWS's paths and
- * with AWS's JSON shapes. Requests are validated here (shape and limits);
- * everything that depends on the function's current state is decided by its {@link FunctionEntity}.
+ * with AWS's JSON shapes. Requests are validated here (shape and limits); everything that depends on
+ * the function's current state is decided by its {@link FunctionEntity}.
  */
 final class FunctionRoutes {
 

@@ -84,8 +84,9 @@ public final class LambdaApi extends AllDirectives {
     CodeUrls codeUrls = new CodeUrls(settings.advertisedUrl(), settings.credentials().values().iterator().next(),
         Clock.systemUTC());
     FunctionRoutes functions = new FunctionRoutes(ClusterSharding.get(system), registry, layerRegistry, codeStore,
-        codeUrls, settings.arns(), destinations, new FunctionRoutes.Settings(settings.runtimes(), settings.accountConcurrency(),
-            settings.minimumUnreserved(), settings.askTimeout()), system.executionContext());
+        codeUrls, settings.arns(), destinations, new FunctionRoutes.Settings(settings.runtimes(),
+            settings.accountConcurrency(), settings.minimumUnreserved(), settings.askTimeout()),
+        system.executionContext());
     this.invokes = new InvokeRoutes(dispatcher, intake, settings.arns(), new InvokeForwarder(system,
         settings.credentials().values().iterator().next(), Clock.systemUTC()));
     FunctionAsk asker = new FunctionAsk(ClusterSharding.get(system), settings.askTimeout(), system.executionContext());
