@@ -72,6 +72,16 @@ public record Arns(String region, String accountId) {
     return "arn:aws:lambda:" + region + ":" + accountId + ":event-source-mapping:" + uuid;
   }
 
+  /** AWS's ARN of a layer, {@code arn:aws:lambda:<region>:<account>:layer:<name>}. */
+  public String layerArn(String layerName) {
+    return "arn:aws:lambda:" + region + ":" + accountId + ":layer:" + layerName;
+  }
+
+  /** AWS's ARN of one version of a layer: the layer's ARN and {@code :<version>}. */
+  public String layerVersionArn(String layerName, long version) {
+    return layerArn(layerName) + ":" + version;
+  }
+
   public FunctionRef parseFunction(String reference) {
     if (reference == null || reference.isEmpty() || reference.length() > 170) {
       throw LambdaException.validation(reference, "functionName",

@@ -21,6 +21,7 @@ import io.tributary.cluster.function.FunctionEntity;
 import io.tributary.cluster.mapping.EventSourceMappingEntity;
 import io.tributary.cluster.store.CodeStore;
 import io.tributary.cluster.store.FunctionRegistry;
+import io.tributary.cluster.store.LayerRegistry;
 import io.tributary.http.Operation.Call;
 import io.tributary.http.Operation.Limit;
 import io.tributary.http.Shapes.Alias;
@@ -47,10 +48,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The Lambda control plane for functions: CRUD, code, versions, aliases, concurrency, resource
- * policies, tags (of functions and, by their ARN, of event source mappings) and account settings,
- * on AWS's paths and with AWS's JSON shapes. Requests are validated here (shape and limits);
- * everything that depends on the function's current state is decided by its {@link FunctionEntity}.
+ * The Lambda control plane for functions: CRUD, code, layers (checked and resolved by
+ * {@link LayerRoutes#functionLayers}), versions, aliases, concurrency, resource policies, tags (of
+ * functions and, by their ARN, of event source mappings) and account settings, on AWS's paths and
+ * with AWS's JSON shapes. Requests are validated here (shape and limits); everything that depends on
+ * the function's current state is decided by its {@link FunctionEntity}.
  */
 final class FunctionRoutes {
 
@@ -68,7 +70,7 @@ final class FunctionRoutes {
       String description, Integer timeout, Integer memorySize, Boolean publish, Shapes.Environment environment,
       TracingConfig tracingConfig, @JsonProperty("KMSKeyArn") String kmsKeyArn, Map<String, String> tags,
       List<String> architectures, EphemeralStorage ephemeralStorage, LoggingConfig loggingConfig,
-      DeadLetterConfig deadLetterConfig, String packageType, JsonNode layers, JsonNode vpcConfig,
+      DeadLetterConfig deadLetterConfig, String packageType, List<String> layers, JsonNode vpcConfig,
       JsonNode fileSystemConfigs, JsonNode imageConfig, JsonNode codeSigningConfigArn, SnapStart snapStart) {}
 
   /** The deployment package: a zip in base64; the others name stores Tributary does not have. */
@@ -80,7 +82,7 @@ final class FunctionRoutes {
   record UpdateFunctionConfiguration(String role, String handler, String description, Integer timeout,
       Integer memorySize, JsonNode vpcConfig, Shapes.Environment environment, String runtime,
       DeadLetterConfig deadLetterConfig, @JsonProperty("KMSKeyArn") String kmsKeyArn, TracingConfig tracingConfig,
-      String revisionId, JsonNode layers, JsonNode fileSystemConfigs, JsonNode imageConfig,
+      String revisionId, List<String> layers, JsonNode fileSystemConfigs, JsonNode imageConfig,
       EphemeralStorage ephemeralStorage, SnapStart snapStart, LoggingConfig loggingConfig) {}
 
   record UpdateFunctionCode(String zipFile, JsonNode s3Bucket, JsonNode s3Key, JsonNode s3ObjectVersion,
@@ -132,6 +134,7 @@ final class FunctionRoutes {
   record Tags(Map<String, String> tags) {}
 
   private final FunctionRegistry registry;
+  private final LayerRegistry layers;
   private final CodeStore codeStore;
   private final CodeUrls codeUrls;
   private final Arns arns;
@@ -140,10 +143,11 @@ final class FunctionRoutes {
   private final Settings settings;
   private final FunctionAsk asker;
 
-  FunctionRoutes(ClusterSharding sharding, FunctionRegistry registry, CodeStore codeStore, CodeUrls codeUrls, Arns arns,
-                 Destination.Resolver destinations, Settings settings, Executor executor) {
+  FunctionRoutes(ClusterSharding sharding, FunctionRegistry registry, LayerRegistry layers, CodeStore codeStore,
+                 CodeUrls codeUrls, Arns arns, Destination.Resolver destinations, Settings settings, Executor executor) {
     this.destinations = destinations;
     this.registry = registry;
+    this.layers = layers;
     this.codeStore = codeStore;
     this.codeUrls = codeUrls;
     this.arns = arns;
@@ -195,8 +199,7 @@ final class FunctionRoutes {
   private CompletionStage<HttpResponse> createFunction(Call call) {
     CreateFunction b = call.read(CreateFunction.class);
     String name = Validation.functionName(b.functionName());
-    refuseUnsupported(b.layers(), b.vpcConfig(), b.fileSystemConfigs(), b.imageConfig(), b.codeSigningConfigArn(),
-        b.snapStart());
+    refuseUnsupported(b.vpcConfig(), b.fileSystemConfigs(), b.imageConfig(), b.codeSigningConfigArn(), b.snapStart());
     if (b.packageType() != null && !b.packageType().equals("Zip")) {
       throw LambdaException.invalidParameter("PackageType " + b.packageType() + " is not supported by Tributary: "
           + "container images cannot run here. Use PackageType Zip with Code.ZipFile.");
@@ -222,9 +225,9 @@ final class FunctionRoutes {
             : null, null, null, null, null, null);
     Map<String, String> tags = Validation.tags(b.tags(), "A function");
     boolean publish = Boolean.TRUE.equals(b.publish());
-    return codeStore.store(zip)
-        .thenCompose(stored -> this.<FunctionEntity.FunctionView>ask(name,
-            r -> new FunctionEntity.Create(config, tags, publish, r)))
+    return LayerRoutes.functionLayers(asker, arns, b.layers())
+        .thenCompose(layers -> codeStore.store(zip).thenCompose(stored -> this.<FunctionEntity.FunctionView>ask(name,
+            r -> new FunctionEntity.Create(layers == null ? config : withLayers(config, layers), tags, publish, r))))
         .thenApply(view -> Responses.json(201, shapes.configuration(view.configuration())));
   }
 
@@ -289,7 +292,7 @@ final class FunctionRoutes {
   private CompletionStage<HttpResponse> updateConfiguration(Call call) {
     UpdateFunctionConfiguration b = call.read(UpdateFunctionConfiguration.class);
     String name = ref(call.variable(0), null).name();
-    refuseUnsupported(b.layers(), b.vpcConfig(), b.fileSystemConfigs(), b.imageConfig(), null, b.snapStart());
+    refuseUnsupported(b.vpcConfig(), b.fileSystemConfigs(), b.imageConfig(), null, b.snapStart());
     ConfigurationPatch patch = new ConfigurationPatch(
         b.runtime() != null ? runtime(b.runtime(), name) : null,
         b.role() != null ? Validation.role(b.role()) : null,
@@ -304,8 +307,9 @@ final class FunctionRoutes {
         deadLetterTarget(b.deadLetterConfig()),
         b.loggingConfig() != null ? loggingConfig(b.loggingConfig()) : null,
         null);
-    return this.<FunctionEntity.FunctionView>ask(name,
-            r -> new FunctionEntity.UpdateConfiguration(patch, b.revisionId(), r))
+    return LayerRoutes.functionLayers(asker, arns, b.layers())
+        .thenCompose(layers -> this.<FunctionEntity.FunctionView>ask(name, r -> new FunctionEntity.UpdateConfiguration(
+            layers == null ? patch : withLayers(patch, layers), b.revisionId(), r)))
         .thenApply(view -> Responses.json(200, shapes.configuration(view.configuration())));
   }
 
@@ -422,11 +426,12 @@ final class FunctionRoutes {
     return this.<Boolean>ask(name, FunctionEntity.DeleteConcurrency::new).thenApply(done -> Responses.empty(204));
   }
 
+  /** TotalCodeSize counts every function version's zip and every layer version's, as AWS counts them. */
   private CompletionStage<HttpResponse> accountSettings() {
-    return registry.all().thenApply(entries -> {
+    return registry.all().thenCombine(layers.codeSize(), (entries, layerCode) -> {
       int reserved = entries.stream().filter(e -> e.reservedConcurrency() != null)
           .mapToInt(FunctionRegistry.Entry::reservedConcurrency).sum();
-      long totalCode = entries.stream().mapToLong(e -> e.latest().codeSize()
+      long totalCode = layerCode + entries.stream().mapToLong(e -> e.latest().codeSize()
           + e.versions().stream().mapToLong(FunctionConfig::codeSize).sum()).sum();
       return Responses.json(200, new AccountSettings(
           new AccountLimit(80_530_636_800L, CodePackage.MAX_UNZIPPED_BYTES, CodePackage.MAX_ZIPPED_BYTES,
@@ -569,10 +574,8 @@ final class FunctionRoutes {
     return CodePackage.fromZip(CodePackage.decodeBase64(zipFile));
   }
 
-  private static void refuseUnsupported(JsonNode layers, JsonNode vpcConfig, JsonNode fileSystemConfigs,
-                                        JsonNode imageConfig, JsonNode codeSigningConfigArn, SnapStart snapStart) {
-    JsonBody.refuseUnlessEmpty(layers, "Layers",
-        "layers are not stored here; include the layer's files in the deployment package.");
+  private static void refuseUnsupported(JsonNode vpcConfig, JsonNode fileSystemConfigs, JsonNode imageConfig,
+                                        JsonNode codeSigningConfigArn, SnapStart snapStart) {
     JsonBody.refuseUnlessEmpty(vpcConfig, "VpcConfig", "functions run on the node's own network; remove VpcConfig.");
     JsonBody.refuseUnlessEmpty(fileSystemConfigs, "FileSystemConfigs", "there is no EFS here; remove FileSystemConfigs.");
     JsonBody.refuseUnlessEmpty(imageConfig, "ImageConfig", "container images cannot run here; remove ImageConfig.");
@@ -585,6 +588,19 @@ final class FunctionRoutes {
       throw LambdaException.invalidParameter("SnapStart.ApplyOn " + snapStart.applyOn()
           + " is not supported by Tributary; use None or remove SnapStart.");
     }
+  }
+
+  /** {@code config} using {@code layers} (resolved by {@link LayerRoutes#functionLayers}) instead of its own. */
+  private static FunctionConfig withLayers(FunctionConfig config, List<FunctionConfig.Layer> layers) {
+    return new ConfigurationPatch(null, null, null, null, null, null, null, null, null, null, null, null, layers)
+        .applyTo(config, config.revisionId(), config.lastModified());
+  }
+
+  /** {@code patch} that also sets the function's layers ({@code []}: none). */
+  private static ConfigurationPatch withLayers(ConfigurationPatch p, List<FunctionConfig.Layer> layers) {
+    return new ConfigurationPatch(p.runtime(), p.role(), p.handler(), p.description(), p.timeout(), p.memorySize(),
+        p.environment(), p.ephemeralStorageSize(), p.tracingMode(), p.kmsKeyArn(), p.deadLetterTargetArn(),
+        p.loggingConfig(), layers);
   }
 
   /** A runtime this node offers; one that runs on another release than its own is accepted with a warning. */

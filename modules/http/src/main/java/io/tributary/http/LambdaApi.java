@@ -8,6 +8,7 @@ import io.tributary.cluster.async.Intake;
 import io.tributary.cluster.invoke.Dispatcher;
 import io.tributary.cluster.store.CodeStore;
 import io.tributary.cluster.store.FunctionRegistry;
+import io.tributary.cluster.store.LayerRegistry;
 import io.tributary.cluster.store.LogStore;
 import io.tributary.cluster.store.MappingRegistry;
 import io.tributary.http.Operation.Access;
@@ -77,14 +78,15 @@ public final class LambdaApi extends AllDirectives {
   public LambdaApi(ActorSystem<?> system, ApiSettings settings, FunctionRegistry registry, CodeStore codeStore,
                    LogStore logStore, Dispatcher.Invoker dispatcher, Intake intake,
                    Destination.Resolver destinations, MappingRegistry mappingRegistry, EventSource.Factory sources,
-                   Metrics metrics, BooleanSupplier ready) {
+                   LayerRegistry layerRegistry, Metrics metrics, BooleanSupplier ready) {
     this.settings = settings;
     this.system = system;
     CodeUrls codeUrls = new CodeUrls(settings.advertisedUrl(), settings.credentials().values().iterator().next(),
         Clock.systemUTC());
-    FunctionRoutes functions = new FunctionRoutes(ClusterSharding.get(system), registry, codeStore, codeUrls,
-        settings.arns(), destinations, new FunctionRoutes.Settings(settings.runtimes(), settings.accountConcurrency(),
-            settings.minimumUnreserved(), settings.askTimeout()), system.executionContext());
+    FunctionRoutes functions = new FunctionRoutes(ClusterSharding.get(system), registry, layerRegistry, codeStore,
+        codeUrls, settings.arns(), destinations, new FunctionRoutes.Settings(settings.runtimes(),
+            settings.accountConcurrency(), settings.minimumUnreserved(), settings.askTimeout()),
+        system.executionContext());
     this.invokes = new InvokeRoutes(dispatcher, intake, settings.arns(), new InvokeForwarder(system,
         settings.credentials().values().iterator().next(), Clock.systemUTC()));
     FunctionAsk asker = new FunctionAsk(ClusterSharding.get(system), settings.askTimeout(), system.executionContext());
@@ -100,6 +102,7 @@ public final class LambdaApi extends AllDirectives {
         new AsyncQueueRoutes(asker, intake, settings.arns(), Clock.systemUTC()).operations(),
         new EventSourceMappingRoutes(system, asker, mappingRegistry, sources, settings.arns(), Clock.systemUTC())
             .operations(),
+        new LayerRoutes(asker, layerRegistry, codeStore, codeUrls, settings.arns()).operations(),
         new LogsRoutes(logStore).operations());
     this.invoke = operations.named("Invoke");
     this.verifier = new SigV4Verifier(settings.credentials(), Duration.ofMinutes(5));

@@ -20,6 +20,9 @@ import org.apache.pekko.util.ByteString;
  * variables, each variable one non-empty segment, percent-decoded. A path that ends in {@code /}
  * matches with or without that slash ({@code /2015-03-31/functions/} is both
  * {@code /2015-03-31/functions} and {@code /2015-03-31/functions/}); {@code /} is the root alone.
+ * A path may end in one query parameter that AWS's model writes into it
+ * ({@code /2018-10-31/layers?find=LayerVersion}): the request must carry that parameter with that
+ * value, and then it is this operation rather than the one of the same path without it.
  */
 record Operation(String name, String method, Path path, Limit limit, Access access, Handler handler) {
 
@@ -99,22 +102,44 @@ record Operation(String name, String method, Path path, Limit limit, Access acce
     return new Operation(name, method, path, limit, newAccess, handler);
   }
 
-  /** A path pattern: its segments ({@code null} for a variable), and whether a trailing slash may follow. */
-  record Path(String pattern, List<String> segments, boolean optionalSlash) {
+  /**
+   * A path pattern: its segments ({@code null} for a variable), whether a trailing slash may follow,
+   * and the query parameter it names ({@code find=LayerVersion}), or null.
+   */
+  record Path(String pattern, List<String> segments, boolean optionalSlash, String query) {
 
     static Path of(String pattern) {
       if (!pattern.startsWith("/")) {
         throw new IllegalArgumentException("A path starts with /: " + pattern);
       }
-      boolean slash = pattern.length() > 1 && pattern.endsWith("/");
-      String body = pattern.substring(1, slash ? pattern.length() - 1 : pattern.length());
+      int q = pattern.indexOf('?');
+      String query = q < 0 ? null : pattern.substring(q + 1);
+      String path = q < 0 ? pattern : pattern.substring(0, q);
+      boolean slash = path.length() > 1 && path.endsWith("/");
+      String body = path.substring(1, slash ? path.length() - 1 : path.length());
       List<String> segments = new ArrayList<>();
       if (!body.isEmpty()) {
         for (String segment : body.split("/", -1)) {
           segments.add(segment.startsWith("{") && segment.endsWith("}") ? null : segment);
         }
       }
-      return new Path(pattern, Collections.unmodifiableList(segments), slash);
+      return new Path(pattern, Collections.unmodifiableList(segments), slash, query);
+    }
+
+    /** Whether a request's raw query (null: none) carries the parameter this path names, if it names one. */
+    boolean accepts(String rawQuery) {
+      if (query == null) {
+        return true;
+      }
+      if (rawQuery == null) {
+        return false;
+      }
+      for (String parameter : rawQuery.split("&")) {
+        if (parameter.equals(query)) {
+          return true;
+        }
+      }
+      return false;
     }
 
     /**

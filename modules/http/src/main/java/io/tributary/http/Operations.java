@@ -2,6 +2,7 @@ package io.tributary.http;
 
 import io.tributary.api.LambdaException;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import org.apache.pekko.http.javadsl.model.HttpRequest;
@@ -23,9 +24,14 @@ final class Operations {
   record Match(Operation operation, List<String> variables) {}
 
   private final List<Operation> all;
+  /** {@link #all}, those whose path names a query parameter first, so the first match is the one to take. */
+  private final List<Operation> lookup;
 
   Operations(List<Operation> all) {
     this.all = List.copyOf(all);
+    List<Operation> lookup = new ArrayList<>(all);
+    lookup.sort(Comparator.comparing(o -> o.path().query() == null));
+    this.lookup = List.copyOf(lookup);
   }
 
   @SafeVarargs
@@ -41,15 +47,25 @@ final class Operations {
     return all;
   }
 
-  /** Once per request: the first operation of the request's method whose path matches. */
+  /**
+   * Once per request: the first operation of the request's method whose path matches, where a path
+   * that names a query parameter the request carries comes before the same path without one.
+   */
   Match resolve(HttpRequest request) {
-    return resolve(request.method().name(), request.getUri().getPathString());
+    return resolve(request.method().name(), request.getUri().getPathString(),
+        request.getUri().rawQueryString().orElse(null));
   }
 
-  Match resolve(String method, String path) {
+  /** The same for a request target: a path and an optional {@code ?query}. */
+  Match resolve(String method, String target) {
+    int q = target.indexOf('?');
+    return q < 0 ? resolve(method, target, null) : resolve(method, target.substring(0, q), target.substring(q + 1));
+  }
+
+  Match resolve(String method, String path, String rawQuery) {
     String[] segments = Operation.Path.split(path);
-    for (Operation operation : all) {
-      if (operation.method().equals(method)) {
+    for (Operation operation : lookup) {
+      if (operation.method().equals(method) && operation.path().accepts(rawQuery)) {
         List<String> variables = operation.path().match(segments);
         if (variables != null) {
           return new Match(operation, variables);

@@ -35,13 +35,17 @@ final class Shapes {
   record FunctionConfiguration(String functionName, String functionArn, String runtime, String role, String handler,
       long codeSize, String description, int timeout, int memorySize, String lastModified, String codeSha256,
       String version, @JsonInclude(Include.NON_NULL) Environment environment, TracingConfig tracingConfig,
-      String revisionId, String state, String lastUpdateStatus, String packageType, List<String> architectures,
+      String revisionId, @JsonInclude(Include.NON_NULL) List<Layer> layers, String state, String lastUpdateStatus,
+      String packageType, List<String> architectures,
       EphemeralStorage ephemeralStorage, SnapStart snapStart,
       @JsonInclude(Include.NON_NULL) RuntimeVersionConfig runtimeVersionConfig, LoggingConfig loggingConfig,
       @JsonProperty("KMSKeyArn") @JsonInclude(Include.NON_NULL) String kmsKeyArn,
       @JsonInclude(Include.NON_NULL) DeadLetterConfig deadLetterConfig) {}
 
   record Environment(Map<String, String> variables) {}
+
+  /** A layer version the function uses, as FunctionConfiguration lists it (absent when it uses none). */
+  record Layer(String arn, long codeSize) {}
 
   record TracingConfig(String mode) {}
 
@@ -79,7 +83,9 @@ final class Shapes {
     return new FunctionConfiguration(c.functionName(), arns.functionArn(c.functionName(), arnQualifier), c.runtime(),
         c.role(), c.handler(), c.codeSize(), c.description(), c.timeout(), c.memorySize(), c.lastModified(),
         c.codeSha256(), c.version(), c.environment().isEmpty() ? null : new Environment(c.environment()),
-        new TracingConfig(c.tracingMode()), c.revisionId(), c.state(), c.lastUpdateStatus(), "Zip",
+        new TracingConfig(c.tracingMode()), c.revisionId(),
+        c.layers().isEmpty() ? null : c.layers().stream().map(l -> new Layer(l.arn(), l.codeSize())).toList(),
+        c.state(), c.lastUpdateStatus(), "Zip",
         c.architectures(), new EphemeralStorage(c.ephemeralStorageSize()), new SnapStart("None", "Off"),
         runtimeVersion(c.runtime()),
         new LoggingConfig(logging.logFormat(), logging.applicationLogLevel(), logging.systemLogLevel(),

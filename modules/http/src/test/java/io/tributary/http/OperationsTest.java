@@ -21,6 +21,7 @@ class OperationsTest {
 
   private static final Arns ARNS = new Arns("us-east-1", "000000000000");
   private static final String ARN = "arn%3Aaws%3Alambda%3Aus-east-1%3A000000000000%3Afunction%3Aorders";
+  private static final String LAYER_ARN = "arn%3Aaws%3Alambda%3Aus-east-1%3A000000000000%3Alayer%3Alibs";
   private static final String CSC =
       "arn%3Aaws%3Alambda%3Aus-east-1%3A000000000000%3Acode-signing-config%3Acsc-0123456789abcdef0";
 
@@ -28,17 +29,27 @@ class OperationsTest {
   private static final Operations TABLE = Operations.of(
       new NodeRoutes(null, null, null, () -> true).operations(),
       new InvokeRoutes(null, null, ARNS, null).operations(),
-      new FunctionRoutes(null, null, null, null, ARNS, null,
+      new FunctionRoutes(null, null, null, null, null, ARNS, null,
           new FunctionRoutes.Settings(Map.of(), 1000, 100, Duration.ofSeconds(5)), null).operations(),
       new EventInvokeConfigRoutes(null, ARNS, null, null).operations(),
       new CodeSigningRoutes(null, ARNS).operations(),
       new FunctionSettingsRoutes(null, ARNS).operations(),
       new AsyncQueueRoutes(null, null, ARNS, null).operations(),
       new EventSourceMappingRoutes(null, null, null, null, ARNS, null).operations(),
+      new LayerRoutes(null, null, null, null, ARNS).operations(),
       new LogsRoutes(null).operations());
 
-  /** A request, and the operation its metrics have always named. */
-  private record Sample(String method, String path, String operation) {}
+  /** A request (its path, and a query when it names the operation), and the operation its metrics have always named. */
+  private record Sample(String method, String target, String operation) {
+
+    String path() {
+      return target.contains("?") ? target.substring(0, target.indexOf('?')) : target;
+    }
+
+    String query() {
+      return target.contains("?") ? target.substring(target.indexOf('?') + 1) : null;
+    }
+  }
 
   private static final List<Sample> SAMPLES = List.of(
       new Sample("POST", "/2015-03-31/functions", "CreateFunction"),
@@ -109,6 +120,20 @@ class OperationsTest {
       new Sample("PUT", "/2021-07-20/functions/orders/runtime-management-config", "PutRuntimeManagementConfig"),
       new Sample("GET", "/2024-08-31/functions/orders/recursion-config", "GetFunctionRecursionConfig"),
       new Sample("PUT", "/2024-08-31/functions/orders/recursion-config", "PutFunctionRecursionConfig"),
+      new Sample("POST", "/2018-10-31/layers/libs/versions", "PublishLayerVersion"),
+      new Sample("GET", "/2018-10-31/layers/libs/versions", "ListLayerVersions"),
+      new Sample("GET", "/2018-10-31/layers/libs/versions?CompatibleRuntime=python3.12&MaxItems=2", "ListLayerVersions"),
+      new Sample("GET", "/2018-10-31/layers/libs/versions/3", "GetLayerVersion"),
+      new Sample("GET", "/2018-10-31/layers/" + LAYER_ARN + "/versions/3", "GetLayerVersion"),
+      new Sample("DELETE", "/2018-10-31/layers/libs/versions/3", "DeleteLayerVersion"),
+      new Sample("GET", "/2018-10-31/layers?find=LayerVersion&Arn=" + LAYER_ARN + "%3A3", "GetLayerVersionByArn"),
+      new Sample("GET", "/2018-10-31/layers?Arn=" + LAYER_ARN + "%3A3&find=LayerVersion", "GetLayerVersionByArn"),
+      new Sample("GET", "/2018-10-31/layers", "ListLayers"),
+      new Sample("GET", "/2018-10-31/layers?CompatibleArchitecture=arm64&Marker=bGlicw", "ListLayers"),
+      new Sample("GET", "/2018-10-31/layers?find=Layer", "ListLayers"),
+      new Sample("POST", "/2018-10-31/layers/libs/versions/3/policy", "AddLayerVersionPermission"),
+      new Sample("GET", "/2018-10-31/layers/libs/versions/3/policy", "GetLayerVersionPolicy"),
+      new Sample("DELETE", "/2018-10-31/layers/libs/versions/3/policy/s1", "RemoveLayerVersionPermission"),
       // Near misses: a slash too many or too few, another method, a segment left empty.
       new Sample("GET", "/2015-03-31/functions/orders/", "Unknown"),
       new Sample("GET", "/2015-03-31/functions//configuration", "Unknown"),
@@ -118,25 +143,32 @@ class OperationsTest {
       new Sample("POST", "/metrics", "Unknown"),
       new Sample("GET", "/health/other", "Unknown"),
       new Sample("GET", "/", "Unknown"),
-      new Sample("GET", "/2015-03-31/event-source-mappings//", "Unknown"));
+      new Sample("GET", "/2015-03-31/event-source-mappings//", "Unknown"),
+      new Sample("POST", "/2018-10-31/layers?find=LayerVersion", "Unknown"),
+      new Sample("GET", "/2018-10-31/layers/libs", "Unknown"));
 
   @Test
   void everyRequestNamesTheOperationItAlwaysDid() {
     for (Sample sample : SAMPLES) {
-      assertEquals(sample.operation(), TABLE.resolve(sample.method(), sample.path()).operation().name(),
-          sample.method() + " " + sample.path());
+      assertEquals(sample.operation(), TABLE.resolve(sample.method(), sample.target()).operation().name(),
+          sample.method() + " " + sample.target());
     }
   }
 
+  /** A path that names a query parameter is more specific than the same path without: only the most specific count. */
   @Test
   void eachRequestMatchesOneDeclarationAtMost() {
     for (Sample sample : SAMPLES) {
       String[] segments = Operation.Path.split(sample.path());
-      List<String> matching = TABLE.all().stream()
-          .filter(o -> o.method().equals(sample.method()) && o.path().match(segments) != null)
+      List<Operation> candidates = TABLE.all().stream()
+          .filter(o -> o.method().equals(sample.method()) && o.path().match(segments) != null
+              && o.path().accepts(sample.query()))
+          .toList();
+      boolean queried = candidates.stream().anyMatch(o -> o.path().query() != null);
+      List<String> matching = candidates.stream().filter(o -> !queried || o.path().query() != null)
           .map(o -> o.name() + " " + o.path().pattern()).toList();
       assertEquals(sample.operation().equals("Unknown") ? 0 : 1, matching.size(),
-          sample.method() + " " + sample.path() + " matches " + matching);
+          sample.method() + " " + sample.target() + " matches " + matching);
     }
   }
 
@@ -156,6 +188,8 @@ class OperationsTest {
     assertEquals(List.of("orders", "a+b c/d"),
         TABLE.resolve("GET", "/2015-03-31/functions/orders/aliases/a+b%20c%2Fd").variables());
     assertEquals(List.of("f\u00e9"), TABLE.resolve("GET", "/2015-03-31/functions/f%C3%A9").variables());
+    assertEquals(List.of("arn:aws:lambda:us-east-1:000000000000:layer:libs", "3"),
+        TABLE.resolve("GET", "/2018-10-31/layers/" + LAYER_ARN + "/versions/3").variables());
   }
 
   @Test
@@ -164,7 +198,7 @@ class OperationsTest {
         Map.of(), 1000, 100, Duration.ofSeconds(5), Duration.ofSeconds(30), 1_000, 70_000_000);
     for (Operation operation : TABLE.all()) {
       long expected = switch (operation.name()) {
-        case "CreateFunction", "UpdateFunctionCode" -> 70_000_000;
+        case "CreateFunction", "UpdateFunctionCode", "PublishLayerVersion" -> 70_000_000;
         case "Invoke", "ForwardedInvoke", "InvokeAsync" -> 6 * 1024 * 1024;
         default -> 1_000;
       };

@@ -12,6 +12,7 @@ import io.tributary.cluster.concurrency.LeaseHolders;
 import io.tributary.cluster.delivery.RetrySchedule;
 import io.tributary.cluster.function.FunctionEntity;
 import io.tributary.cluster.invoke.Dispatcher;
+import io.tributary.cluster.layer.LayerEntity;
 import io.tributary.cluster.mapping.EventSourceMappingEntity;
 import io.tributary.cluster.mapping.MappingPollers;
 import io.tributary.cluster.mapping.PollerStats;
@@ -23,6 +24,7 @@ import io.tributary.cluster.store.CassandraEventQueueStore;
 import io.tributary.cluster.store.CassandraStreamCheckpoints;
 import io.tributary.cluster.store.CodeStore;
 import io.tributary.cluster.store.FunctionRegistry;
+import io.tributary.cluster.store.LayerRegistry;
 import io.tributary.cluster.store.LogStore;
 import io.tributary.cluster.store.MappingRegistry;
 import io.tributary.cluster.store.Schema;
@@ -145,6 +147,8 @@ public final class Node {
           MappingRegistry mappingRegistry = new MappingRegistry(session, keyspace, settings.arns().accountId());
           PollerStats pollerStats = new PollerStats(meters);
           EventSourceMappingEntity.init(sharding, mappingRegistry, Clock.systemUTC());
+          LayerRegistry layerRegistry = new LayerRegistry(session, keyspace, settings.arns().accountId());
+          LayerEntity.init(sharding, settings.arns(), layerRegistry, Clock.systemUTC());
           QueuePoller.Deps pollerDeps = new QueuePoller.Deps(destinations, dispatcher, sharding, new RetrySchedule(
               java.util.List.of(config.getDuration("tributary.mappings.backoff-min")),
               config.getDuration("tributary.mappings.backoff-min"),
@@ -164,7 +168,7 @@ public final class Node {
               });
           Cluster cluster = Cluster.get(system);
           LambdaApi api = new LambdaApi(system, settings, registry, codeStore, logStore, dispatcher, intake,
-              destinations, mappingRegistry, destinations,
+              destinations, mappingRegistry, destinations, layerRegistry,
               new Metrics(meters),
               () -> !draining.get() && cluster.selfMember().status().equals(MemberStatus.up()));
           return Http.get(system).newServerAt(settings.host(), settings.port()).bind(api.handler());

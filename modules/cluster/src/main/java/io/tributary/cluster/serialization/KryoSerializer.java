@@ -22,6 +22,7 @@ import io.tributary.cluster.concurrency.AccountEntity;
 import io.tributary.cluster.concurrency.LeaseHolders;
 import io.tributary.cluster.function.FunctionEntity;
 import io.tributary.cluster.invoke.Dispatcher;
+import io.tributary.cluster.layer.LayerEntity;
 import io.tributary.cluster.mapping.EventSourceMappingEntity;
 import io.tributary.cluster.mapping.MappingPollers;
 import io.tributary.cluster.mapping.PollerStats;
@@ -190,7 +191,16 @@ public final class KryoSerializer extends JSerializer {
     r.put(207, EventSourceMappingEntity.ListTags.class);
     r.put(208, FunctionConfig.Layer.class);
     r.put(209, LayerVersion.class);
-    // 210–229: layers.
+    r.put(210, LayerEntity.Publish.class);
+    r.put(211, LayerEntity.GetVersion.class);
+    r.put(212, LayerEntity.ListVersions.class);
+    r.put(213, LayerEntity.DeleteVersion.class);
+    r.put(214, LayerEntity.AddPermission.class);
+    r.put(215, LayerEntity.RemovePermission.class);
+    r.put(216, LayerEntity.GetPolicy.class);
+    r.put(217, LayerEntity.Policy.class);
+    r.put(218, LayerEntity.Permission.class);
+    // 219–229: free for layers.
     r.put(230, ProvisionedConcurrencyConfig.class);
     r.put(231, FunctionEntity.PutProvisionedConcurrency.class);
     r.put(232, FunctionEntity.GetProvisionedConcurrency.class);

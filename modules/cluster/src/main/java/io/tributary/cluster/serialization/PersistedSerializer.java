@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.dataformat.cbor.databind.CBORMapper;
 import io.tributary.cluster.async.AsyncQueueEntity;
 import io.tributary.cluster.function.FunctionEntity;
+import io.tributary.cluster.layer.LayerEntity;
 import io.tributary.cluster.mapping.EventSourceMappingEntity;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -50,6 +51,10 @@ public final class PersistedSerializer extends SerializerWithStringManifest {
       m.put(event.getSimpleName() + ".v1", event);
     }
     m.put("MappingState.v1", EventSourceMappingEntity.State.class);
+    for (Class<?> event : LayerEntity.Event.class.getPermittedSubclasses()) {
+      m.put(event.getSimpleName() + ".v1", event);
+    }
+    m.put("LayerState.v1", LayerEntity.State.class);
     return Collections.unmodifiableMap(m);
   }
 

@@ -27,6 +27,7 @@ public final class Schema {
     all.addAll(CassandraEventQueueStore.tableDefinitions(keyspace));
     all.addAll(MappingRegistry.tableDefinitions(keyspace));
     all.addAll(CassandraStreamCheckpoints.tableDefinitions(keyspace));
+    all.addAll(LayerRegistry.tableDefinitions(keyspace));
     return all;
   }
 

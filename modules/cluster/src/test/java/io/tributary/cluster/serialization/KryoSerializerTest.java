@@ -5,12 +5,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.tributary.api.ConfigurationPatch;
 import io.tributary.api.LambdaError;
+import io.tributary.api.LayerVersion;
 import io.tributary.api.RuntimeManagementConfig;
 import io.tributary.cluster.Reply;
 import io.tributary.cluster.async.AsyncQueueEntity;
 import io.tributary.cluster.concurrency.AccountEntity;
 import io.tributary.cluster.function.FunctionEntity;
 import io.tributary.cluster.invoke.Dispatcher;
+import io.tributary.cluster.layer.LayerEntity;
 import io.tributary.cluster.mapping.EventSourceMappingEntity;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -37,7 +39,7 @@ class KryoSerializerTest {
   void everyEntityCommandHasAFixedKryoId() {
     List<Class<?>> unregistered = new ArrayList<>();
     for (Class<?> protocol : List.of(FunctionEntity.Command.class, AccountEntity.Command.class,
-        AsyncQueueEntity.Command.class, EventSourceMappingEntity.Command.class)) {
+        AsyncQueueEntity.Command.class, EventSourceMappingEntity.Command.class, LayerEntity.Command.class)) {
       for (Class<?> command : protocol.getPermittedSubclasses()) {
         if (!KryoSerializer.REGISTRATIONS.containsValue(command)) {
           unregistered.add(command);
@@ -65,7 +67,14 @@ class KryoSerializerTest {
             testKit.<Reply<RuntimeManagementConfig>>createTestProbe().getRef()),
         new Reply<>(RuntimeManagementConfig.DEFAULT, null),
         new EventSourceMappingEntity.TagResource(Map.of("team", "orders"), tagsReplyTo),
-        new EventSourceMappingEntity.UntagResource(List.of("team"), tagsReplyTo));
+        new EventSourceMappingEntity.UntagResource(List.of("team"), tagsReplyTo),
+        new LayerEntity.Publish(PersistedSerializerTest.LAYER_VERSION,
+            testKit.<Reply<LayerVersion>>createTestProbe().getRef()),
+        new LayerEntity.AddPermission(1, PersistedSerializerTest.LAYER_STATEMENT, "rev",
+            testKit.<Reply<LayerEntity.Permission>>createTestProbe().getRef()),
+        new Reply<>(List.of(PersistedSerializerTest.LAYER_VERSION), null),
+        new Reply<>(new LayerEntity.Policy(List.of(PersistedSerializerTest.LAYER_STATEMENT), "rev"), null),
+        new Reply<>(new LayerEntity.Permission(PersistedSerializerTest.LAYER_STATEMENT, "rev"), null));
     for (Object message : messages) {
       assertEquals(KryoSerializer.IDENTIFIER, serialization.findSerializerFor(message).identifier());
       byte[] bytes = serialization.serialize(message).get();

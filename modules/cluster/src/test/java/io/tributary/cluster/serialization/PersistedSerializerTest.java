@@ -7,11 +7,13 @@ import io.tributary.api.AliasConfig;
 import io.tributary.api.EventInvokeConfig;
 import io.tributary.api.EventSourceMapping;
 import io.tributary.api.FunctionConfig;
+import io.tributary.api.LayerVersion;
 import io.tributary.api.PolicyStatement;
 import io.tributary.api.ProvisionedConcurrencyConfig;
 import io.tributary.api.RuntimeManagementConfig;
 import io.tributary.cluster.async.AsyncQueueEntity;
 import io.tributary.cluster.function.FunctionEntity;
+import io.tributary.cluster.layer.LayerEntity;
 import io.tributary.cluster.mapping.EventSourceMappingEntity;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -44,6 +46,12 @@ class PersistedSerializerTest {
   static final PolicyStatement STATEMENT = new PolicyStatement("s3-invoke", "", "lambda:InvokeFunction",
       "s3.amazonaws.com", "arn:aws:lambda:us-east-1:000000000000:function:orders", "arn:aws:s3:::uploads", "000000000000",
       null, null, null);
+
+  static final LayerVersion LAYER_VERSION = new LayerVersion("shared-libs", 2, "requests and its deps",
+      List.of("python3.12", "python3.13"), List.of("x86_64"), "MIT", "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=",
+      4321, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855", 98765, "2026-12-07T12:00:00.000+0000");
+  static final PolicyStatement LAYER_STATEMENT = new PolicyStatement("org-readers", "", "lambda:GetLayerVersion", "*",
+      "arn:aws:lambda:us-east-1:000000000000:layer:shared-libs:2", null, null, null, "o-a1b2c3d4e5", null);
 
   /** One example of each persisted type at version 1, as the golden files hold them. */
   static Map<String, Object> v1Samples() {
@@ -102,6 +110,12 @@ class PersistedSerializerTest {
     m.put("MappingState.v1", new EventSourceMappingEntity.State(mapping, Map.of()));
     m.put("MappingTagsAdded.v1", new EventSourceMappingEntity.MappingTagsAdded(Map.of("team", "orders")));
     m.put("MappingTagsRemoved.v1", new EventSourceMappingEntity.MappingTagsRemoved(List.of("stage")));
+    m.put("LayerVersionPublished.v1", new LayerEntity.LayerVersionPublished(LAYER_VERSION));
+    m.put("LayerVersionDeleted.v1", new LayerEntity.LayerVersionDeleted(1));
+    m.put("LayerPermissionAdded.v1", new LayerEntity.LayerPermissionAdded(2, LAYER_STATEMENT, "rev-layer-1"));
+    m.put("LayerPermissionRemoved.v1", new LayerEntity.LayerPermissionRemoved(2, "org-readers", "rev-layer-2"));
+    m.put("LayerState.v1", new LayerEntity.State(Map.of(2L, LAYER_VERSION), 2,
+        Map.of(2L, new LayerEntity.Policy(List.of(LAYER_STATEMENT), "rev-layer-1"))));
     return m;
   }
 
