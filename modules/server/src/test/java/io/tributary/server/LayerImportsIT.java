@@ -2,14 +2,11 @@ package io.tributary.server;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
-import java.util.zip.ZipEntry;
-import java.util.zip.ZipOutputStream;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -106,9 +103,9 @@ class LayerImportsIT {
               }
             }
             """));
-    byte[] jar = zip(Map.of("lib/Greeter.class", classes.get("lib/Greeter.class")));
-    String layer = publish("java-lib", zip(Map.of("java/lib/greeter.jar", jar)));
-    byte[] function = zip(Map.of("fn/Hello.class", classes.get("fn/Hello.class")));
+    byte[] jar = Zips.ofBytes(Map.of("lib/Greeter.class", classes.get("lib/Greeter.class")));
+    String layer = publish("java-lib", Zips.ofBytes(Map.of("java/lib/greeter.jar", jar)));
+    byte[] function = Zips.ofBytes(Map.of("fn/Hello.class", classes.get("fn/Hello.class")));
     for (String mode : List.of("process", "in-process")) {
       String name = "java-layers-" + mode;
       lambda.createFunction(b -> b.functionName(name).runtime("java17").role(ROLE).handler("fn.Hello").memorySize(512)
@@ -140,17 +137,5 @@ class LayerImportsIT {
       }
     }
     return classes;
-  }
-
-  private static byte[] zip(Map<String, byte[]> files) throws IOException {
-    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-    try (ZipOutputStream zip = new ZipOutputStream(bytes)) {
-      for (var file : files.entrySet()) {
-        zip.putNextEntry(new ZipEntry(file.getKey()));
-        zip.write(file.getValue());
-        zip.closeEntry();
-      }
-    }
-    return bytes.toByteArray();
   }
 }

@@ -45,17 +45,24 @@ final class Zips {
 
   /** A package of plain files (mode 0644), such as a Python or Node.js handler. */
   static byte[] of(java.util.Map<String, String> files) {
+    java.util.Map<String, byte[]> bytes = new java.util.LinkedHashMap<>();
+    files.forEach((name, text) -> bytes.put(name, text.getBytes(StandardCharsets.UTF_8)));
+    return withUnixMode(ofBytes(bytes), 0100644);
+  }
+
+  /** A zip of {@code files} as given (class files, jars), without unix modes. */
+  static byte[] ofBytes(java.util.Map<String, byte[]> files) {
     ByteArrayOutputStream bytes = new ByteArrayOutputStream();
     try (ZipOutputStream zip = new ZipOutputStream(bytes)) {
       for (var file : files.entrySet()) {
         zip.putNextEntry(new ZipEntry(file.getKey()));
-        zip.write(file.getValue().getBytes(StandardCharsets.UTF_8));
+        zip.write(file.getValue());
         zip.closeEntry();
       }
     } catch (IOException e) {
       throw new IllegalStateException(e);
     }
-    return withUnixMode(bytes.toByteArray(), 0100644);
+    return bytes.toByteArray();
   }
 
   /**
