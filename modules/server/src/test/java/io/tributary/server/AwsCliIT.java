@@ -131,6 +131,42 @@ class AwsCliIT {
   }
 
   @Test
+  void theReadmesLayerAndProvisionedConcurrencyExamples() throws Exception {
+    Path layer = home.resolve("layer.zip");
+    Files.write(layer, Zips.of(Map.of("python/shared.py", "GREETING = \"hi\"\n")));
+    Path code = home.resolve("greeter.zip");
+    Files.write(code, Zips.of(Map.of("app.py", """
+        import shared
+        def handler(event, context):
+            return shared.GREETING
+        """)));
+    ok("create-function", "--function-name", "greeter", "--runtime", "python3.11", "--handler", "app.handler",
+        "--role", ROLE, "--zip-file", "fileb://" + code);
+    JsonNode published = ok("publish-layer-version", "--layer-name", "shared", "--zip-file", "fileb://" + layer,
+        "--compatible-runtimes", "python3.11");
+    String arn = published.get("LayerVersionArn").asText();
+    assertEquals("arn:aws:lambda:us-east-1:000000000000:layer:shared:1", arn);
+    ok("update-function-configuration", "--function-name", "greeter", "--layers", arn);
+    assertEquals("shared", ok("list-layers").get("Layers").get(0).get("LayerName").asText());
+    assertEquals(1, ok("list-layer-versions", "--layer-name", "shared").get("LayerVersions").size());
+    ok("add-layer-version-permission", "--layer-name", "shared", "--version-number", "1", "--statement-id", "all",
+        "--action", "lambda:GetLayerVersion", "--principal", "*");
+    assertEquals("1", ok("publish-version", "--function-name", "greeter").get("Version").asText());
+    ok("create-alias", "--function-name", "greeter", "--name", "live", "--function-version", "1");
+    assertEquals("IN_PROGRESS", ok("put-provisioned-concurrency-config", "--function-name", "greeter", "--qualifier",
+        "live", "--provisioned-concurrent-executions", "1").get("Status").asText());
+    JsonNode status = JSON.nullNode();
+    for (int attempt = 0; attempt < 60 && !status.path("Status").asText().equals("READY"); attempt++) {
+      Thread.sleep(500);
+      status = ok("get-provisioned-concurrency-config", "--function-name", "greeter", "--qualifier", "live");
+    }
+    assertEquals(1, status.get("AllocatedProvisionedConcurrentExecutions").asInt(), status.toString());
+    Path out = home.resolve("greeting.json");
+    ok("invoke", "--function-name", "greeter", "--qualifier", "live", out.toString());
+    assertEquals("\"hi\"", Files.readString(out));
+  }
+
+  @Test
   void theReadmeExamplesWorkUnchanged() throws Exception {
     Path zip = home.resolve("function.zip");
     Files.write(zip, Zips.withBootstrap("#!/bin/sh\necho hello\n"));
