@@ -5,6 +5,7 @@ import io.tributary.api.Arns;
 import io.tributary.api.ConfigurationPatch;
 import io.tributary.api.EventInvokeConfig;
 import io.tributary.api.FunctionConfig;
+import io.tributary.api.FunctionUrlConfig;
 import io.tributary.api.LambdaError;
 import io.tributary.api.LambdaException;
 import io.tributary.api.PolicyStatement;
@@ -224,6 +225,38 @@ public final class FunctionEntity
   public record Provisioned(String qualifier, String functionArn, FunctionConfig version,
                             ProvisionedConcurrencyConfig config) implements ClusterMessage {}
 
+  /** {@code qualifier}: an alias, or null for the unqualified function ({@code $LATEST}). */
+  public record CreateFunctionUrlConfig(String qualifier, String authType, FunctionUrlConfig.Cors cors,
+                                        String invokeMode, ActorRef<Reply<Url>> replyTo)
+      implements Command, Answered<Url> {}
+
+  public record GetFunctionUrlConfig(String qualifier, ActorRef<Reply<Url>> replyTo)
+      implements Command, Answered<Url> {}
+
+  /** Null members keep their value. */
+  public record UpdateFunctionUrlConfig(String qualifier, String authType, FunctionUrlConfig.Cors cors,
+                                        String invokeMode, ActorRef<Reply<Url>> replyTo)
+      implements Command, Answered<Url> {}
+
+  public record DeleteFunctionUrlConfig(String qualifier, ActorRef<Reply<Boolean>> replyTo)
+      implements Command, Answered<Boolean> {}
+
+  public record ListFunctionUrlConfigs(ActorRef<Reply<List<Url>>> replyTo)
+      implements Command, Answered<List<Url>> {}
+
+  /**
+   * What a request to a URL needs, read by the nodes' URL endpoints (which cache it briefly): the
+   * configuration of the URL {@code urlId} names, and the function's resource policy. Not found
+   * when the function has no URL of that id (any more).
+   */
+  public record ResolveUrl(String qualifier, String urlId, ActorRef<Reply<UrlTarget>> replyTo)
+      implements Command, Answered<UrlTarget> {}
+
+  /** A URL: the qualifier it is on ({@code $LATEST} or an alias), the function ARN it invokes, its configuration. */
+  public record Url(String qualifier, String functionArn, FunctionUrlConfig config) implements ClusterMessage {}
+
+  public record UrlTarget(Url url, List<PolicyStatement> policy) implements ClusterMessage {}
+
   /**
    * A Dispatcher's lease of reserved-concurrency slots: {@code held} is what it believes it holds,
    * {@code wanted} what it needs now. The reply is the slots granted, or -1 when the function has
@@ -296,6 +329,10 @@ public final class FunctionEntity
 
   public record ProvisionedConcurrencyDeleted(String qualifier) implements Event {}
 
+  public record FunctionUrlConfigPut(String qualifier, FunctionUrlConfig config) implements Event {}
+
+  public record FunctionUrlConfigDeleted(String qualifier) implements Event {}
+
   // ---- state ----
 
   /** The whole function; {@code latest == null} means there is no function of this name. */
@@ -310,13 +347,14 @@ public final class FunctionEntity
       Map<String, EventInvokeConfig> eventInvokeConfigs,
       Map<String, RuntimeManagementConfig> runtimeManagementConfigs,
       String recursiveLoop,
-      Map<String, ProvisionedConcurrencyConfig> provisionedConcurrency) implements PersistedMessage {
+      Map<String, ProvisionedConcurrencyConfig> provisionedConcurrency,
+      Map<String, FunctionUrlConfig> urls) implements PersistedMessage {
 
     /** AWS's default for {@code RecursiveLoop}. */
     public static final String TERMINATE = "Terminate";
 
     public static final State EMPTY = new State(null, Map.of(), 0, Map.of(), null, List.of(), Map.of(), Map.of(),
-        Map.of(), null, Map.of());
+        Map.of(), null, Map.of(), Map.of());
 
     public State {
       versions = versions == null ? Map.of() : versions;
@@ -327,6 +365,7 @@ public final class FunctionEntity
       runtimeManagementConfigs = runtimeManagementConfigs == null ? Map.of() : runtimeManagementConfigs;
       recursiveLoop = recursiveLoop == null ? TERMINATE : recursiveLoop;
       provisionedConcurrency = provisionedConcurrency == null ? Map.of() : provisionedConcurrency;
+      urls = urls == null ? Map.of() : urls;
     }
 
     public boolean exists() {
@@ -341,19 +380,19 @@ public final class FunctionEntity
     }
 
     static State created(FunctionConfig latest, Map<String, String> tags) {
-      return new State(latest, Map.of(), 0, Map.of(), null, List.of(), tags, Map.of(), Map.of(), null, Map.of());
+      return new State(latest, Map.of(), 0, Map.of(), null, List.of(), tags, Map.of(), Map.of(), null, Map.of(), Map.of());
     }
 
     State withLatest(FunctionConfig config) {
       return new State(config, versions, lastVersion, aliases, reservedConcurrency, policy, tags, eventInvokeConfigs,
-          runtimeManagementConfigs, recursiveLoop, provisionedConcurrency);
+          runtimeManagementConfigs, recursiveLoop, provisionedConcurrency, urls);
     }
 
     State withVersion(FunctionConfig version) {
       Map<String, FunctionConfig> v = new HashMap<>(versions);
       v.put(version.version(), version);
       return new State(latest, v, Long.parseLong(version.version()), aliases, reservedConcurrency, policy, tags,
-          eventInvokeConfigs, runtimeManagementConfigs, recursiveLoop, provisionedConcurrency);
+          eventInvokeConfigs, runtimeManagementConfigs, recursiveLoop, provisionedConcurrency, urls);
     }
 
     /**
@@ -365,80 +404,80 @@ public final class FunctionEntity
       v.remove(version);
       return new State(latest, v, lastVersion, aliases, reservedConcurrency, withoutStatementsOf(version), tags,
           without(eventInvokeConfigs, version), without(runtimeManagementConfigs, version), recursiveLoop,
-          without(provisionedConcurrency, version));
+          without(provisionedConcurrency, version), urls);
     }
 
     State withAlias(AliasConfig alias) {
       Map<String, AliasConfig> a = new HashMap<>(aliases);
       a.put(alias.name(), alias);
       return new State(latest, versions, lastVersion, a, reservedConcurrency, policy, tags, eventInvokeConfigs,
-          runtimeManagementConfigs, recursiveLoop, provisionedConcurrency);
+          runtimeManagementConfigs, recursiveLoop, provisionedConcurrency, urls);
     }
 
-    /** An alias goes with its policy statements, its asynchronous invocation and provisioned concurrency configurations. */
+    /** An alias goes with its policy statements, its asynchronous invocation and provisioned concurrency configurations, and its URL. */
     State withoutAlias(String name) {
       Map<String, AliasConfig> a = new HashMap<>(aliases);
       a.remove(name);
       return new State(latest, versions, lastVersion, a, reservedConcurrency, withoutStatementsOf(name), tags,
           without(eventInvokeConfigs, name), runtimeManagementConfigs, recursiveLoop,
-          without(provisionedConcurrency, name));
+          without(provisionedConcurrency, name), without(urls, name));
     }
 
     State withReservedConcurrency(Integer reserved) {
       return new State(latest, versions, lastVersion, aliases, reserved, policy, tags, eventInvokeConfigs,
-          runtimeManagementConfigs, recursiveLoop, provisionedConcurrency);
+          runtimeManagementConfigs, recursiveLoop, provisionedConcurrency, urls);
     }
 
     State withStatement(PolicyStatement statement, String revisionId) {
       List<PolicyStatement> p = new ArrayList<>(policy);
       p.add(statement);
       return new State(latest.withRevision(revisionId, latest.lastModified()), versions, lastVersion, aliases,
-          reservedConcurrency, p, tags, eventInvokeConfigs, runtimeManagementConfigs, recursiveLoop, provisionedConcurrency);
+          reservedConcurrency, p, tags, eventInvokeConfigs, runtimeManagementConfigs, recursiveLoop, provisionedConcurrency, urls);
     }
 
     State withoutStatement(String qualifier, String statementId, String revisionId) {
       List<PolicyStatement> p = policy.stream()
           .filter(s -> !(s.qualifier().equals(qualifier) && s.sid().equals(statementId))).toList();
       return new State(latest.withRevision(revisionId, latest.lastModified()), versions, lastVersion, aliases,
-          reservedConcurrency, p, tags, eventInvokeConfigs, runtimeManagementConfigs, recursiveLoop, provisionedConcurrency);
+          reservedConcurrency, p, tags, eventInvokeConfigs, runtimeManagementConfigs, recursiveLoop, provisionedConcurrency, urls);
     }
 
     State withTags(Map<String, String> added) {
       Map<String, String> t = new TreeMap<>(tags);
       t.putAll(added);
       return new State(latest, versions, lastVersion, aliases, reservedConcurrency, policy, t, eventInvokeConfigs,
-          runtimeManagementConfigs, recursiveLoop, provisionedConcurrency);
+          runtimeManagementConfigs, recursiveLoop, provisionedConcurrency, urls);
     }
 
     State withoutTags(List<String> tagKeys) {
       Map<String, String> t = new TreeMap<>(tags);
       tagKeys.forEach(t::remove);
       return new State(latest, versions, lastVersion, aliases, reservedConcurrency, policy, t, eventInvokeConfigs,
-          runtimeManagementConfigs, recursiveLoop, provisionedConcurrency);
+          runtimeManagementConfigs, recursiveLoop, provisionedConcurrency, urls);
     }
 
     State withEventInvokeConfig(String qualifier, EventInvokeConfig config) {
       Map<String, EventInvokeConfig> c = new TreeMap<>(eventInvokeConfigs);
       c.put(qualifier, config);
       return new State(latest, versions, lastVersion, aliases, reservedConcurrency, policy, tags, c,
-          runtimeManagementConfigs, recursiveLoop, provisionedConcurrency);
+          runtimeManagementConfigs, recursiveLoop, provisionedConcurrency, urls);
     }
 
     State withoutEventInvokeConfig(String qualifier) {
       return new State(latest, versions, lastVersion, aliases, reservedConcurrency, policy, tags,
-          without(eventInvokeConfigs, qualifier), runtimeManagementConfigs, recursiveLoop, provisionedConcurrency);
+          without(eventInvokeConfigs, qualifier), runtimeManagementConfigs, recursiveLoop, provisionedConcurrency, urls);
     }
 
     State withRuntimeManagementConfig(String qualifier, RuntimeManagementConfig config) {
       Map<String, RuntimeManagementConfig> c = new TreeMap<>(runtimeManagementConfigs);
       c.put(qualifier, config);
       return new State(latest, versions, lastVersion, aliases, reservedConcurrency, policy, tags, eventInvokeConfigs, c,
-          recursiveLoop, provisionedConcurrency);
+          recursiveLoop, provisionedConcurrency, urls);
     }
 
     State withRecursiveLoop(String loop) {
       return new State(latest, versions, lastVersion, aliases, reservedConcurrency, policy, tags, eventInvokeConfigs,
-          runtimeManagementConfigs, loop, provisionedConcurrency);
+          runtimeManagementConfigs, loop, provisionedConcurrency, urls);
     }
 
     State withProvisionedConcurrency(String qualifier, ProvisionedConcurrencyConfig config) {
@@ -449,7 +488,18 @@ public final class FunctionEntity
         c.put(qualifier, config);
       }
       return new State(latest, versions, lastVersion, aliases, reservedConcurrency, policy, tags, eventInvokeConfigs,
-          runtimeManagementConfigs, recursiveLoop, c);
+          runtimeManagementConfigs, recursiveLoop, c, urls);
+    }
+
+    State withUrl(String qualifier, FunctionUrlConfig config) {
+      Map<String, FunctionUrlConfig> u = new TreeMap<>(urls);
+      if (config == null) {
+        u.remove(qualifier);
+      } else {
+        u.put(qualifier, config);
+      }
+      return new State(latest, versions, lastVersion, aliases, reservedConcurrency, policy, tags, eventInvokeConfigs,
+          runtimeManagementConfigs, recursiveLoop, provisionedConcurrency, u);
     }
 
     /** Environments the function keeps initialized in all: they count against its reserved concurrency. */
@@ -555,6 +605,8 @@ public final class FunctionEntity
             (state, e) -> state.withProvisionedConcurrency(e.qualifier(), e.config()))
         .onEvent(ProvisionedConcurrencyDeleted.class,
             (state, e) -> state.withProvisionedConcurrency(e.qualifier(), null))
+        .onEvent(FunctionUrlConfigPut.class, (state, e) -> state.withUrl(e.qualifier(), e.config()))
+        .onEvent(FunctionUrlConfigDeleted.class, (state, e) -> state.withUrl(e.qualifier(), null))
         .onAnyEvent((state, e) -> {
           throw new IllegalStateException("Unexpected event " + e.getClass().getName() + " for function "
               + functionName);
@@ -608,7 +660,13 @@ public final class FunctionEntity
         .onCommand(PutProvisionedConcurrency.class, this::onPutProvisionedConcurrency)
         .onCommand(GetProvisionedConcurrency.class, this::onGetProvisionedConcurrency)
         .onCommand(DeleteProvisionedConcurrency.class, this::onDeleteProvisionedConcurrency)
-        .onCommand(ListProvisionedConcurrency.class, this::onListProvisionedConcurrency);
+        .onCommand(ListProvisionedConcurrency.class, this::onListProvisionedConcurrency)
+        .onCommand(CreateFunctionUrlConfig.class, this::onCreateUrl)
+        .onCommand(GetFunctionUrlConfig.class, this::onGetUrl)
+        .onCommand(UpdateFunctionUrlConfig.class, this::onUpdateUrl)
+        .onCommand(DeleteFunctionUrlConfig.class, this::onDeleteUrl)
+        .onCommand(ListFunctionUrlConfigs.class, this::onListUrls)
+        .onCommand(ResolveUrl.class, this::onResolveUrl);
     return builder.build();
   }
 
@@ -994,6 +1052,88 @@ public final class FunctionEntity
 
   private ReplyEffect<Event, State> onGetRecursionConfig(State state, GetRecursionConfig cmd) {
     return Effect().reply(cmd.replyTo(), Reply.ok(state.recursiveLoop()));
+  }
+
+  // ---- function URLs ----
+
+  private static final String NO_SUCH_RESOURCE = "The resource you requested does not exist.";
+
+  private ReplyEffect<Event, State> onCreateUrl(State state, CreateFunctionUrlConfig cmd) {
+    String q = urlQualifier(cmd.qualifier());
+    String arn = arns.functionArn(functionName, cmd.qualifier());
+    if (state.urls().containsKey(q)) {
+      return reject(cmd.replyTo(), LambdaException.conflict("Failed to create function url config for [functionArn = "
+          + arn + "]. Error message:  FunctionUrlConfig exists for this Lambda function"));
+    }
+    if (!q.equals(FunctionConfig.LATEST) && !state.aliases().containsKey(q)) {
+      return reject(cmd.replyTo(), LambdaException.notFound("Function does not exist"));
+    }
+    String now = now();
+    FunctionUrlConfig config = new FunctionUrlConfig(newUrlId(), cmd.authType(), cmd.cors(), cmd.invokeMode(), now, now);
+    return persistThenReply(List.of(new FunctionUrlConfigPut(q, config)), cmd.replyTo(), s -> new Url(q, arn, config));
+  }
+
+  private ReplyEffect<Event, State> onGetUrl(State state, GetFunctionUrlConfig cmd) {
+    String q = urlQualifier(cmd.qualifier());
+    FunctionUrlConfig config = state.urls().get(q);
+    if (config == null) {
+      return reject(cmd.replyTo(), LambdaException.notFound(NO_SUCH_RESOURCE));
+    }
+    return Effect().reply(cmd.replyTo(), Reply.ok(new Url(q, arns.functionArn(functionName, cmd.qualifier()), config)));
+  }
+
+  private ReplyEffect<Event, State> onUpdateUrl(State state, UpdateFunctionUrlConfig cmd) {
+    String q = urlQualifier(cmd.qualifier());
+    if (!q.equals(FunctionConfig.LATEST) && !state.aliases().containsKey(q)) {
+      return reject(cmd.replyTo(), LambdaException.notFound("Function does not exist"));
+    }
+    FunctionUrlConfig before = state.urls().get(q);
+    if (before == null) {
+      return reject(cmd.replyTo(), LambdaException.notFound(NO_SUCH_RESOURCE));
+    }
+    FunctionUrlConfig config = before.updated(cmd.authType(), cmd.cors(), cmd.invokeMode(), now());
+    String arn = arns.functionArn(functionName, cmd.qualifier());
+    return persistThenReply(List.of(new FunctionUrlConfigPut(q, config)), cmd.replyTo(), s -> new Url(q, arn, config));
+  }
+
+  private ReplyEffect<Event, State> onDeleteUrl(State state, DeleteFunctionUrlConfig cmd) {
+    String q = urlQualifier(cmd.qualifier());
+    if (!state.urls().containsKey(q)) {
+      return reject(cmd.replyTo(), LambdaException.notFound(NO_SUCH_RESOURCE));
+    }
+    return persistThenReply(List.of(new FunctionUrlConfigDeleted(q)), cmd.replyTo(), s -> Boolean.TRUE);
+  }
+
+  private ReplyEffect<Event, State> onListUrls(State state, ListFunctionUrlConfigs cmd) {
+    List<Url> all = state.urls().entrySet().stream().map(e -> new Url(e.getKey(),
+        arns.functionArn(functionName, e.getKey().equals(FunctionConfig.LATEST) ? null : e.getKey()), e.getValue()))
+        .toList();
+    return Effect().reply(cmd.replyTo(), Reply.ok(all));
+  }
+
+  private ReplyEffect<Event, State> onResolveUrl(State state, ResolveUrl cmd) {
+    String q = urlQualifier(cmd.qualifier());
+    FunctionUrlConfig config = state.urls().get(q);
+    if (config == null || !config.urlId().equals(cmd.urlId())) {
+      return reject(cmd.replyTo(), LambdaException.notFound(NO_SUCH_RESOURCE));
+    }
+    Url url = new Url(q, arns.functionArn(functionName, q.equals(FunctionConfig.LATEST) ? null : q), config);
+    return Effect().reply(cmd.replyTo(), Reply.ok(new UrlTarget(url, state.policy())));
+  }
+
+  private static String urlQualifier(String qualifier) {
+    return qualifier == null ? FunctionConfig.LATEST : qualifier;
+  }
+
+  /** 32 lower-case letters and digits, as AWS's url-ids: a DNS label that names nothing else. */
+  private static String newUrlId() {
+    String alphabet = "abcdefghijklmnopqrstuvwxyz0123456789";
+    java.security.SecureRandom random = new java.security.SecureRandom();
+    StringBuilder id = new StringBuilder(32);
+    for (int i = 0; i < 32; i++) {
+      id.append(alphabet.charAt(random.nextInt(alphabet.length())));
+    }
+    return id.toString();
   }
 
   // ---- provisioned concurrency ----

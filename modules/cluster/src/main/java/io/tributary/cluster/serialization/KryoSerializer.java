@@ -10,6 +10,7 @@ import io.tributary.api.AliasConfig;
 import io.tributary.api.ConfigurationPatch;
 import io.tributary.api.EventInvokeConfig;
 import io.tributary.api.FunctionConfig;
+import io.tributary.api.FunctionUrlConfig;
 import io.tributary.api.LambdaError;
 import io.tributary.api.LayerVersion;
 import io.tributary.api.PolicyStatement;
@@ -209,6 +210,17 @@ public final class KryoSerializer extends JSerializer {
     r.put(235, FunctionEntity.Provisioned.class);
     r.put(236, Provisioner.Report.class);
     r.put(237, Provisioner.Allocation.class);
+    // 240–249: resource policies.
+    r.put(250, FunctionUrlConfig.class);
+    r.put(251, FunctionUrlConfig.Cors.class);
+    r.put(252, FunctionEntity.CreateFunctionUrlConfig.class);
+    r.put(253, FunctionEntity.GetFunctionUrlConfig.class);
+    r.put(254, FunctionEntity.UpdateFunctionUrlConfig.class);
+    r.put(255, FunctionEntity.DeleteFunctionUrlConfig.class);
+    r.put(256, FunctionEntity.ListFunctionUrlConfigs.class);
+    r.put(257, FunctionEntity.ResolveUrl.class);
+    r.put(258, FunctionEntity.Url.class);
+    r.put(259, FunctionEntity.UrlTarget.class);
     return Collections.unmodifiableMap(r);
   }
 

@@ -53,6 +53,8 @@ public final class FunctionRegistry implements FunctionEntity.RegistryWriter {
   private final PreparedStatement delete;
   private final PreparedStatement page;
   private final PreparedStatement firstPage;
+  private final PreparedStatement upsertUrl;
+  private final PreparedStatement selectUrl;
 
   public FunctionRegistry(CqlSession session, String keyspace, String account) {
     this.session = session;
@@ -62,12 +64,17 @@ public final class FunctionRegistry implements FunctionEntity.RegistryWriter {
     this.delete = session.prepare("DELETE FROM " + keyspace + ".functions USING TIMESTAMP ? WHERE account = ? AND function_name = ?");
     this.page = session.prepare("SELECT latest, versions, reserved_concurrency, provisioned, function_name FROM " + keyspace
         + ".functions WHERE account = ? AND function_name > ? LIMIT ?");
+    this.upsertUrl = session.prepare("INSERT INTO " + keyspace + ".function_urls (url_id, function_name, qualifier) "
+        + "VALUES (?, ?, ?) USING TIMESTAMP ?");
+    this.selectUrl = session.prepare("SELECT function_name, qualifier FROM " + keyspace + ".function_urls WHERE url_id = ?");
     this.firstPage = session.prepare("SELECT latest, versions, reserved_concurrency, provisioned, function_name FROM " + keyspace
         + ".functions WHERE account = ? LIMIT ?");
   }
 
   public static List<String> tableDefinitions(String keyspace) {
-    return List.of("CREATE TABLE IF NOT EXISTS " + keyspace + ".functions (account text, function_name text, "
+    return List.of(
+        "CREATE TABLE IF NOT EXISTS " + keyspace + ".function_urls (url_id text PRIMARY KEY, function_name text, "
+        + "qualifier text)","CREATE TABLE IF NOT EXISTS " + keyspace + ".functions (account text, function_name text, "
         + "latest text, versions text, reserved_concurrency int, provisioned text, PRIMARY KEY (account, function_name))",
         // Tables created before provisioned concurrency lack the column.
         "ALTER TABLE " + keyspace + ".functions ADD IF NOT EXISTS provisioned text");
@@ -84,12 +91,33 @@ public final class FunctionRegistry implements FunctionEntity.RegistryWriter {
       String versions = PersistedSerializer.JSON.writeValueAsString(state.publishedVersions());
       String provisioned = state.provisionedConcurrency().isEmpty() ? null
           : PersistedSerializer.JSON.writeValueAsString(state.provisionedConcurrency());
-      return session.executeAsync(upsert.bind(account, functionName, latest, versions, state.reservedConcurrency(),
-              provisioned, seqNr))
-          .thenApply(rs -> null);
+      CompletableFuture<?>[] writes = new CompletableFuture<?>[state.urls().size() + 1];
+      writes[0] = session.executeAsync(upsert.bind(account, functionName, latest, versions,
+          state.reservedConcurrency(), provisioned, seqNr)).toCompletableFuture();
+      int i = 1;
+      for (var url : state.urls().entrySet()) {
+        writes[i++] = session.executeAsync(upsertUrl.bind(url.getValue().urlId(), functionName, url.getKey(), seqNr))
+            .toCompletableFuture();
+      }
+      return CompletableFuture.allOf(writes).thenApply(v -> null);
     } catch (JsonProcessingException e) {
       return CompletableFuture.failedFuture(e);
     }
+  }
+
+  /** The function and qualifier a URL's id names. */
+  public record UrlOwner(String functionName, String qualifier) {}
+
+  /**
+   * Who owns URL {@code urlId}, if any: rows are written with the function's, and a deleted URL's row
+   * stays, so the owner's entity has the last word (FunctionEntity.ResolveUrl).
+   */
+  public CompletionStage<java.util.Optional<UrlOwner>> urlOwner(String urlId) {
+    return session.executeAsync(selectUrl.bind(urlId)).thenApply(rs -> {
+      Row row = rs.one();
+      return row == null ? java.util.Optional.empty()
+          : java.util.Optional.of(new UrlOwner(row.getString("function_name"), row.getString("qualifier")));
+    });
   }
 
   /** At most {@code limit} functions in name order, after {@code afterName} (null: from the start). */

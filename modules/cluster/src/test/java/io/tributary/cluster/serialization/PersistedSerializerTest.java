@@ -7,6 +7,7 @@ import io.tributary.api.AliasConfig;
 import io.tributary.api.EventInvokeConfig;
 import io.tributary.api.EventSourceMapping;
 import io.tributary.api.FunctionConfig;
+import io.tributary.api.FunctionUrlConfig;
 import io.tributary.api.LayerVersion;
 import io.tributary.api.PolicyStatement;
 import io.tributary.api.ProvisionedConcurrencyConfig;
@@ -73,7 +74,7 @@ class PersistedSerializerTest {
     m.put("TagsAdded.v1", new FunctionEntity.TagsAdded(Map.of("cost-center", "42")));
     m.put("TagsRemoved.v1", new FunctionEntity.TagsRemoved(List.of("team")));
     m.put("FunctionState.v1", new FunctionEntity.State(CONFIG, Map.of("1", v1), 1, Map.of("live", ALIAS), 5,
-        List.of(STATEMENT), Map.of("team", "payments"), Map.of(), Map.of(), null, null));
+        List.of(STATEMENT), Map.of("team", "payments"), Map.of(), Map.of(), null, null, null));
     m.put("EventInvokeConfigPut.v1", new FunctionEntity.EventInvokeConfigPut("live",
         new EventInvokeConfig(1, 3600, null, "arn:aws:lambda:us-east-1:000000000000:function:failures",
             1_795_000_000_000L)));
@@ -84,6 +85,11 @@ class PersistedSerializerTest {
     m.put("ProvisionedConcurrencyPut.v1", new FunctionEntity.ProvisionedConcurrencyPut("live",
         new ProvisionedConcurrencyConfig(4, "2026-12-07T12:00:00.000+0000")));
     m.put("ProvisionedConcurrencyDeleted.v1", new FunctionEntity.ProvisionedConcurrencyDeleted("live"));
+    m.put("FunctionUrlConfigPut.v1", new FunctionEntity.FunctionUrlConfigPut("live", new FunctionUrlConfig(
+        "k3x9q2m7w4z8r1t6y5u0p3a2s7d9f1g4", "NONE", new FunctionUrlConfig.Cors(true, List.of("x-custom"),
+            List.of("GET", "POST"), List.of("https://app.example.com"), List.of("x-request-id"), 300),
+        "BUFFERED", "2026-12-07T13:00:00.000+0000", "2026-12-07T13:05:00.000+0000")));
+    m.put("FunctionUrlConfigDeleted.v1", new FunctionEntity.FunctionUrlConfigDeleted("live"));
     m.put("EventAccepted.v1", new AsyncQueueEntity.EventAccepted("5e4f1c7a-3b2d-4c1e-9f8a-7d6c5b4a3f21", "live",
         1_795_000_000_000L));
     m.put("RetryScheduled.v1", new AsyncQueueEntity.RetryScheduled("5e4f1c7a-3b2d-4c1e-9f8a-7d6c5b4a3f21", 1,
