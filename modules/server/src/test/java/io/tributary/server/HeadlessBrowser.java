@@ -40,7 +40,7 @@ import org.opentest4j.TestAbortedException;
  * a broken machine. It then starts {@code chromedriver} on a free loopback port, waits for its
  * {@code /status} to be ready, and creates one session: Chromium with {@code --headless=new},
  * {@code --no-sandbox} (the tests run as root), {@code --disable-gpu},
- * {@code --disable-dev-shm-usage} and a fresh profile. Everything the browser writes (profile,
+ * {@code --disable-dev-shm-usage}, {@code --no-proxy-server} and a fresh profile. Everything the browser writes (profile,
  * crash database, since {@code HOME} points there too, and chromedriver's log) is in one
  * temporary directory. {@link #close()} deletes the session (chromedriver quits the browser),
  * stops chromedriver, kills whatever is left (chromedriver's descendants, and any process whose
@@ -376,7 +376,9 @@ final class HeadlessBrowser implements AutoCloseable {
     Map<String, Object> chromeOptions = Map.of(
         "binary", CHROMIUM.toString(),
         "args", List.of("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-            "--user-data-dir=" + dir.resolve("profile"), "--no-first-run", "--no-default-browser-check"));
+            "--user-data-dir=" + dir.resolve("profile"), "--no-first-run", "--no-default-browser-check",
+            // Tests talk to loopback only; a CI machine's http_proxy must not take their requests.
+            "--no-proxy-server"));
     Map<String, Object> capabilities = Map.of(
         "browserName", "chrome",
         "pageLoadStrategy", "normal",

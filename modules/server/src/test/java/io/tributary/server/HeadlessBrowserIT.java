@@ -83,6 +83,16 @@ class HeadlessBrowserIT {
   }
 
   @Test
+  void aFunctionUrlStyleLocalhostNameReachesTheLoopbackServerWithoutDns() {
+    api.route("/named", request -> Response.text(200, "host " + request.header("host"))
+        .with(ALLOW_ORIGIN, page.origin()));
+    String host = "abcdefghijklmnopqrstuvwxyz012345.lambda-url.us-east-1.localhost:" + api.port();
+
+    assertEquals("host " + host, fetchUrl("http://" + host + "/named", Map.of()).answered().body(),
+        "Chromium resolves *.localhost to loopback itself and sends the name as Host");
+  }
+
+  @Test
   void withoutTheOriginAllowedTheRequestIsSentButItsAnswerHidden() {
     api.route("/private", request -> Response.text(200, "secret"));
     api.route("/elsewhere", request -> Response.text(200, "secret").with(ALLOW_ORIGIN, "http://127.0.0.1:1"));
@@ -230,8 +240,12 @@ class HeadlessBrowserIT {
   }
 
   private static Fetched fetch(String path, Map<String, ?> init) {
+    return fetchUrl(api.url(path), init);
+  }
+
+  private static Fetched fetchUrl(String url, Map<String, ?> init) {
     long t0 = System.nanoTime();
-    Fetched fetched = browser.fetch(api.url(path), init);
+    Fetched fetched = browser.fetch(url, init);
     synchronized (FETCH_MILLIS) {
       FETCH_MILLIS.add((System.nanoTime() - t0) / 1_000_000);
     }

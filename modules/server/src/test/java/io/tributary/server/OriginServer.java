@@ -73,6 +73,12 @@ final class OriginServer implements AutoCloseable {
     }
   }
 
+  static {
+    // The JDK server writes headers and body apart; with Nagle on, each answer then waits out the
+    // client's 40 ms delayed ACK. Read once, when the JVM's first HttpServer starts.
+    System.setProperty("sun.net.httpserver.nodelay", "true");
+  }
+
   private static final String PAGE = """
       <!doctype html>
       <html><head><meta charset="utf-8"><title>tributary test page</title></head>
@@ -111,7 +117,12 @@ final class OriginServer implements AutoCloseable {
 
   /** {@code http://127.0.0.1:<port>}, as a browser writes it in {@code Origin}. */
   String origin() {
-    return "http://127.0.0.1:" + server.getAddress().getPort();
+    return "http://127.0.0.1:" + port();
+  }
+
+  /** The port it listens on, at 127.0.0.1. */
+  int port() {
+    return server.getAddress().getPort();
   }
 
   /** The absolute URL of {@code path} on this origin. */
