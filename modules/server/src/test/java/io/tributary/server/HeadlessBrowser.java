@@ -40,14 +40,14 @@ import org.opentest4j.TestAbortedException;
  * a broken machine. It then starts {@code chromedriver} on a free loopback port, waits for its
  * {@code /status} to be ready, and creates one session: Chromium with {@code --headless=new},
  * {@code --no-sandbox} (the tests run as root), {@code --disable-gpu},
- * {@code --disable-dev-shm-usage}, {@code --no-proxy-server} and a fresh profile. Everything the browser writes (profile,
- * crash database, since {@code HOME} points there too, and chromedriver's log) is in one
- * temporary directory. {@link #close()} deletes the session (chromedriver quits the browser),
- * stops chromedriver, kills whatever is left (chromedriver's descendants, and any process whose
- * command line names the temporary directory, such as Chromium's crash handlers, which detach from
- * their parent), and removes the directory. A JVM that exits without {@code close()} runs the same
- * clean-up from a shutdown hook. One browser serves a whole test class: starting one takes about
- * a second, a fetch a few milliseconds.
+ * {@code --disable-dev-shm-usage}, {@code --no-proxy-server} and a fresh profile. Everything the
+ * browser writes (profile, crash database, since {@code HOME} points there too, and chromedriver's
+ * log) is in one temporary directory. {@link #close()} deletes the session (chromedriver quits the
+ * browser), stops chromedriver, kills whatever is left (chromedriver's descendants, and any process
+ * whose command line names the temporary directory, such as Chromium's crash handlers, which detach
+ * from their parent), and removes the directory. A JVM that exits without {@code close()} runs the
+ * same clean-up from a shutdown hook (a JVM killed with {@code SIGKILL} leaves the browser running).
+ * One browser serves a whole test class: starting one takes about a second, a fetch 15 to 25 ms.
  *
  * <p>Use. {@link #open(String)} loads a page (its origin is the origin of every script run next);
  * {@link #executeAsync(String, Object...)} runs a script there and returns the JSON value it passes
@@ -55,8 +55,8 @@ import org.opentest4j.TestAbortedException;
  * case, a {@code fetch} from the page, with the browser's console lines that explain a refusal. A
  * test class takes its browser from a {@link PerClass} extension, which starts it when a test first
  * asks and closes it after the class; a missing browser then skips only the tests that ask for it,
- * each reported as skipped with the reason (JUnit reports nothing for a class aborted in
- * {@code @BeforeAll}, so the skip would go unseen):
+ * each reported as skipped with the reason (Failsafe reports a class aborted in {@code @BeforeAll}
+ * as no tests run, so that skip would go unseen):
  *
  * <pre>
  * &#64;RegisterExtension static final HeadlessBrowser.PerClass BROWSER = new HeadlessBrowser.PerClass();
