@@ -81,6 +81,19 @@ import java.util.regex.Pattern;
  * Bool condition fails, {@code url} is for another action, so it is an implicit deny. Without
  * {@code invoke} (a URL set up before October 2025), the second check is an implicit deny: 403.
  *
+ * <p><b>Callers</b> hand it the function's statements as FunctionEntity keeps them (every
+ * qualifier's: each applies only to its own ARN) and log {@link Decision#reason()} on a refusal:
+ * <pre>{@code
+ * PolicyEvaluator evaluator = new PolicyEvaluator(IdentityPolicies.UNRESTRICTED);
+ * // a function URL request (AuthType NONE: anonymous; AWS_IAM: the signer)
+ * Decision url = evaluator.functionUrl(policy, Caller.anonymous(), functionArn, "NONE");
+ * // a push source: an EventBridge rule's target
+ * Decision push = evaluator.serviceInvoke(policy, "events.amazonaws.com", functionArn, ruleArn, ruleAccount);
+ * // anything else
+ * Decision d = evaluator.evaluate(Statement.of(policy), Request.of(caller, INVOKE_FUNCTION, functionArn)
+ *     .with(PRINCIPAL_ORG_ID, orgId));
+ * }</pre>
+ *
  * <p>Not modelled: {@code NotPrincipal}, {@code NotAction}, {@code NotResource}, policy variables
  * ({@code ${aws:username}} is compared literally), multivalued keys ({@code ForAnyValue:},
  * {@code ForAllValues:}), the {@code Null}, numeric, date and IP operators (a statement with one is
@@ -421,42 +434,34 @@ public final class PolicyEvaluator {
   /** Decides {@code request} against {@code statements} (a whole policy: every qualifier's statements may be given). */
   public Decision evaluate(List<Statement> statements, Request request) {
     String allowedBy = null;
-    List<String> notApplied = new ArrayList<>();
     for (int i = 0; i < statements.size(); i++) {
       Statement s = statements.get(i);
-      String mismatch = mismatch(s, request);
-      if (mismatch == null && s.effect() == Effect.DENY) {
-        return new ExplicitDeny(request, s.name(i));
-      }
-      if (s.effect() == Effect.ALLOW) {
-        if (mismatch == null) {
-          allowedBy = allowedBy == null ? s.name(i) : allowedBy;
-        } else {
-          notApplied.add(s.name(i) + " " + mismatch);
+      if (mismatch(s, request) == APPLIES) {
+        if (s.effect() == Effect.DENY) {
+          return new ExplicitDeny(request, s.name(i));
         }
+        allowedBy = allowedBy == null ? s.name(i) : allowedBy;
       }
     }
-    String why = statements.isEmpty() ? "the function has no resource-based policy"
-        : notApplied.isEmpty() ? "no Allow statement"
-        : "no statement allows it (" + String.join("; ", notApplied) + ")";
     String functionAccount = Arn.account(request.resource());
     String callerAccount = callerAccount(request.caller());
     if (callerAccount == null) {
-      return allowedBy != null ? new AllowedByStatement(request, allowedBy) : new ImplicitDeny(request, why);
+      return allowedBy != null ? new AllowedByStatement(request, allowedBy)
+          : new ImplicitDeny(request, noStatement(statements, request));
     }
-    boolean identity = identities.allow(request);
     if (callerAccount.equals(functionAccount)) {
       if (allowedBy != null) {
         return new AllowedByStatement(request, allowedBy);
       }
-      return identity ? new AllowedByIdentity(request, functionAccount)
-          : new ImplicitDeny(request, "its identity-based policies do not allow it and " + why);
+      return identities.allow(request) ? new AllowedByIdentity(request, functionAccount)
+          : new ImplicitDeny(request, "its identity-based policies do not allow it and "
+              + noStatement(statements, request));
     }
     if (allowedBy == null) {
       return new ImplicitDeny(request, "a caller of account " + callerAccount + ", not the function's account "
-          + functionAccount + ", needs a statement, and " + why);
+          + functionAccount + ", needs a statement, and " + noStatement(statements, request));
     }
-    return identity ? new AllowedByStatement(request, allowedBy)
+    return identities.allow(request) ? new AllowedByStatement(request, allowedBy)
         : new ImplicitDeny(request, "statement " + allowedBy + " allows it, but a caller of another account also "
             + "needs its own identity-based policies to allow it, and they do not");
   }
@@ -491,24 +496,57 @@ public final class PolicyEvaluator {
         .with(SOURCE_ARN, sourceArn).with(SOURCE_ACCOUNT, sourceAccount));
   }
 
-  /** The first part of {@code s} that does not match {@code request}, said for a log line; null if it applies. */
-  private static String mismatch(Statement s, Request request) {
+  private static final int APPLIES = -1;
+  private static final int PRINCIPAL = -2;
+  private static final int ACTION = -3;
+  private static final int RESOURCE = -4;
+
+  /**
+   * The first part of {@code s} that does not match {@code request}: {@link #PRINCIPAL},
+   * {@link #ACTION}, {@link #RESOURCE} or the index of the condition; {@link #APPLIES} if none.
+   */
+  private static int mismatch(Statement s, Request request) {
     if (s.principals().stream().noneMatch(p -> principalMatches(p, request.caller()))) {
-      return "is for principal " + String.join(", ", s.principals().stream().map(Principal::id).toList());
+      return PRINCIPAL;
     }
     if (s.actions().stream().noneMatch(a -> glob(a, request.action(), true))) {
-      return "is for action " + String.join(", ", s.actions());
+      return ACTION;
     }
     if (s.resources().stream().noneMatch(r -> r.equals("*") || Arn.like(r, request.resource()))) {
-      return "is for resource " + String.join(", ", s.resources());
+      return RESOURCE;
     }
-    for (Condition c : s.conditions()) {
-      if (!c.holds(request.context())) {
-        String actual = request.context().get(c.key());
-        return "needs " + c + (actual == null ? " (the request has no " + c.key() + ")" : " (got " + actual + ")");
+    for (int i = 0; i < s.conditions().size(); i++) {
+      if (!s.conditions().get(i).holds(request.context())) {
+        return i;
       }
     }
-    return null;
+    return APPLIES;
+  }
+
+  /** Why no statement allows {@code request}: each Allow statement and the first part of it that did not match. */
+  private static String noStatement(List<Statement> statements, Request request) {
+    if (statements.isEmpty()) {
+      return "the function has no resource-based policy";
+    }
+    List<String> reasons = new ArrayList<>();
+    for (int i = 0; i < statements.size(); i++) {
+      Statement s = statements.get(i);
+      int part = mismatch(s, request);
+      if (s.effect() == Effect.ALLOW && part != APPLIES) {
+        reasons.add(s.name(i) + " " + switch (part) {
+          case PRINCIPAL -> "is for principal "
+              + String.join(", ", s.principals().stream().map(Principal::id).toList());
+          case ACTION -> "is for action " + String.join(", ", s.actions());
+          case RESOURCE -> "is for resource " + String.join(", ", s.resources());
+          default -> {
+            Condition c = s.conditions().get(part);
+            String actual = request.context().get(c.key());
+            yield "needs " + c + (actual == null ? " (the request has no " + c.key() + ")" : " (got " + actual + ")");
+          }
+        });
+      }
+    }
+    return reasons.isEmpty() ? "no Allow statement" : "no statement allows it (" + String.join("; ", reasons) + ")";
   }
 
   private static boolean principalMatches(Principal p, Caller caller) {
