@@ -1,8 +1,15 @@
 package io.tributary.api;
 
 /**
- * One statement of a function's resource-based policy, as AddPermission creates it. Tributary
- * stores and returns policies; it does not evaluate them (there is no IAM).
+ * One statement of a function's (or a layer version's) resource-based policy, as AddPermission
+ * creates it: always {@code Allow}, one principal, one action, the ARN of the qualifier it was
+ * added on as its resource, and the conditions AddPermission's members stand for ({@code
+ * SourceArn}, {@code SourceAccount}, {@code EventSourceToken}, {@code PrincipalOrgID}, {@code
+ * FunctionUrlAuthType}, {@code InvokedViaFunctionUrl}). GetPolicy renders it as IAM JSON; the
+ * evaluator in {@code io.tributary.cluster.policy} reads it as the same IAM statement.
+ *
+ * <p>Persisted inside {@code PermissionAdded} events: {@code invokedViaFunctionUrl} came later and
+ * reads as {@code false} from older events.
  */
 public record PolicyStatement(
     String sid,
@@ -14,7 +21,8 @@ public record PolicyStatement(
     String sourceAccount,
     String eventSourceToken,
     String principalOrgId,
-    String functionUrlAuthType) {
+    String functionUrlAuthType,
+    boolean invokedViaFunctionUrl) {
 
   public PolicyStatement {
     qualifier = qualifier == null ? "" : qualifier;

@@ -96,7 +96,7 @@ final class FunctionRoutes {
 
   record AddPermission(String statementId, String action, String principal, String sourceArn, String sourceAccount,
       String eventSourceToken, String revisionId, @JsonProperty("PrincipalOrgID") String principalOrgId,
-      String functionUrlAuthType, JsonNode invokedViaFunctionUrl) {}
+      String functionUrlAuthType, Boolean invokedViaFunctionUrl) {}
 
   record PutFunctionConcurrency(Integer reservedConcurrentExecutions) {}
 
@@ -454,9 +454,23 @@ final class FunctionRoutes {
     if (!principal.matches("[^\\s]+")) {
       throw LambdaException.validation(principal, "principal", "Member must satisfy regular expression pattern: [^\\s]+");
     }
+    String authType = b.functionUrlAuthType();
+    if (authType != null && !authType.equals("NONE") && !authType.equals("AWS_IAM")) {
+      throw LambdaException.validation(authType, "functionUrlAuthType",
+          "Member must satisfy enum value set: [NONE, AWS_IAM]");
+    }
+    // AWS's answers when a condition is asked for an action it does not qualify.
+    if (authType != null && !action.equals("lambda:InvokeFunctionUrl")) {
+      throw LambdaException.invalidParameter(
+          "FunctionUrlAuthType is only supported for lambda:InvokeFunctionUrl action");
+    }
+    if (b.invokedViaFunctionUrl() != null && !action.equals("lambda:InvokeFunction")) {
+      throw LambdaException.invalidParameter(
+          "InvokedViaFunctionUrl is only supported for lambda:InvokeFunction action");
+    }
     PolicyStatement statement = new PolicyStatement(Validation.statementId(b.statementId()), ref.qualifier(),
         action, principal, arns.functionArn(ref.name(), ref.qualifier()), b.sourceArn(), b.sourceAccount(),
-        b.eventSourceToken(), b.principalOrgId(), b.functionUrlAuthType());
+        b.eventSourceToken(), b.principalOrgId(), authType, Boolean.TRUE.equals(b.invokedViaFunctionUrl()));
     return this.<PolicyStatement>ask(ref.name(), r -> new FunctionEntity.AddPermission(statement, b.revisionId(), r))
         .thenApply(s -> Responses.json(201, new AddedStatement(Responses.text(shapes.statement(s)))));
   }

@@ -299,7 +299,7 @@ final class LayerRoutes {
           "Member must satisfy regular expression pattern: o-[a-z0-9]{10,32}");
     }
     PolicyStatement statement = new PolicyStatement(sid, "", b.action(), b.principal(),
-        arns.layerVersionArn(name, version), null, null, null, b.organizationId(), null);
+        arns.layerVersionArn(name, version), null, null, null, b.organizationId(), null, false);
     String revisionId = call.parameter("RevisionId");
     return this.<LayerEntity.Permission>ask(name, r -> new LayerEntity.AddPermission(version, statement, revisionId, r))
         .thenApply(p -> Responses.json(201, new AddedStatement(Responses.text(shapes.statement(p.statement())),

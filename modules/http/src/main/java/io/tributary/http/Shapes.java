@@ -71,9 +71,14 @@ final class Shapes {
   record Statement(String sid, String effect, Object principal, String action, String resource,
                    @JsonInclude(Include.NON_NULL) Condition condition) {}
 
-  /** IAM's condition operators, each a map of condition keys (in IAM's spelling) to values. */
+  /**
+   * IAM's condition operators, each a map of condition keys (in IAM's spelling) to values. AWS writes
+   * StringEquals before ArnLike; Tributary has written ArnLike first since release 0.1, whose answers
+   * JournalReplayIT compares as strings. Clients read the operators by name, so the order is kept.
+   */
   record Condition(@JsonInclude(Include.NON_NULL) Map<String, String> arnLike,
-                   @JsonInclude(Include.NON_NULL) Map<String, String> stringEquals) {}
+                   @JsonInclude(Include.NON_NULL) Map<String, String> stringEquals,
+                   @JsonInclude(Include.NON_NULL) Map<String, String> bool) {}
 
   record PolicyDocument(String version, String id, List<Statement> statement) {}
 
@@ -123,13 +128,15 @@ final class Shapes {
       principal = Map.of("Service", s.principal());
     }
     Map<String, String> arnLike = s.sourceArn() == null ? null : Map.of("AWS:SourceArn", s.sourceArn());
+    // The order of AWS's answer to AddPermission with every member (LocalStack's snapshot of AWS).
     Map<String, String> stringEquals = new LinkedHashMap<>();
     putIfSet(stringEquals, "AWS:SourceAccount", s.sourceAccount());
+    putIfSet(stringEquals, "lambda:FunctionUrlAuthType", s.functionUrlAuthType());
     putIfSet(stringEquals, "aws:PrincipalOrgID", s.principalOrgId());
     putIfSet(stringEquals, "lambda:EventSourceToken", s.eventSourceToken());
-    putIfSet(stringEquals, "lambda:FunctionUrlAuthType", s.functionUrlAuthType());
-    Condition condition = arnLike == null && stringEquals.isEmpty() ? null
-        : new Condition(arnLike, stringEquals.isEmpty() ? null : stringEquals);
+    Map<String, String> bool = s.invokedViaFunctionUrl() ? Map.of("lambda:InvokedViaFunctionUrl", "true") : null;
+    Condition condition = arnLike == null && stringEquals.isEmpty() && bool == null ? null
+        : new Condition(arnLike, stringEquals.isEmpty() ? null : stringEquals, bool);
     return new Statement(s.sid(), "Allow", principal, s.action(), s.resource(), condition);
   }
 

@@ -196,6 +196,11 @@ class AwsCliIT {
     ok("add-permission", "--function-name", "hello", "--statement-id", "s3", "--action", "lambda:InvokeFunction",
         "--principal", "s3.amazonaws.com");
     assertTrue(ok("get-policy", "--function-name", "hello").get("Policy").asText().contains("s3.amazonaws.com"));
+    // A public function URL's first statement (Debian's CLI 2.9 predates --invoked-via-function-url).
+    ok("add-permission", "--function-name", "hello", "--statement-id", "url", "--action", "lambda:InvokeFunctionUrl",
+        "--principal", "*", "--function-url-auth-type", "NONE");
+    String policy = ok("get-policy", "--function-name", "hello").get("Policy").asText();
+    assertTrue(policy.contains("{\"StringEquals\":{\"lambda:FunctionUrlAuthType\":\"NONE\"}}"), policy);
     ok("tag-resource", "--resource", created.get("FunctionArn").asText(), "--tags", "cost=42");
     assertEquals("42", ok("list-tags", "--resource", created.get("FunctionArn").asText()).at("/Tags/cost").asText());
     assertTrue(ok("get-account-settings").at("/AccountLimit/ConcurrentExecutions").asInt() > 0);

@@ -145,6 +145,29 @@ class LambdaApiIT {
     lambda.removePermission(b -> b.functionName("search").statementId("s3"));
     assertThrows(ResourceNotFoundException.class, () -> lambda.getPolicy(b -> b.functionName("search")));
 
+    // A function URL's conditions, each only for the action it qualifies, as AWS refuses them; nothing stored.
+    InvalidParameterValueException authTypeOnInvoke = assertThrows(InvalidParameterValueException.class,
+        () -> lambda.addPermission(b -> b.functionName("search").statementId("url").action("lambda:InvokeFunction")
+            .principal("*").functionUrlAuthType(FunctionUrlAuthType.NONE)));
+    assertEquals("FunctionUrlAuthType is only supported for lambda:InvokeFunctionUrl action",
+        authTypeOnInvoke.awsErrorDetails().errorMessage());
+    InvalidParameterValueException viaUrlOnUrl = assertThrows(InvalidParameterValueException.class,
+        () -> lambda.addPermission(b -> b.functionName("search").statementId("url")
+            .action("lambda:InvokeFunctionUrl").principal("*").invokedViaFunctionUrl(true)));
+    assertEquals("InvokedViaFunctionUrl is only supported for lambda:InvokeFunction action",
+        viaUrlOnUrl.awsErrorDetails().errorMessage());
+    LambdaException badAuthType = assertThrows(LambdaException.class,
+        () -> lambda.addPermission(b -> b.functionName("search").statementId("url")
+            .action("lambda:InvokeFunctionUrl").principal("*").functionUrlAuthType("PUBLIC")));
+    assertEquals("ValidationException", badAuthType.awsErrorDetails().errorCode());
+    assertThrows(ResourceNotFoundException.class, () -> lambda.getPolicy(b -> b.functionName("search")));
+    AddPermissionResponse viaUrl = lambda.addPermission(b -> b.functionName("search").statementId("url-invoke")
+        .action("lambda:InvokeFunction").principal("*").invokedViaFunctionUrl(true));
+    assertTrue(viaUrl.statement().contains("\"Condition\":{\"Bool\":{\"lambda:InvokedViaFunctionUrl\":\"true\"}}"),
+        viaUrl.statement());
+    assertTrue(lambda.getPolicy(b -> b.functionName("search")).policy().contains("\"lambda:InvokedViaFunctionUrl\""));
+    lambda.removePermission(b -> b.functionName("search").statementId("url-invoke"));
+
     lambda.tagResource(b -> b.resource(fn.functionArn()).tags(Map.of("cost", "42")));
     lambda.untagResource(b -> b.resource(fn.functionArn()).tagKeys("team"));
     assertEquals(Map.of("cost", "42"), lambda.listTags(b -> b.resource(fn.functionArn())).tags());

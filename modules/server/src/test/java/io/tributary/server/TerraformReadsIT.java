@@ -162,7 +162,8 @@ class TerraformReadsIT {
    * the statement found by Sid (findPolicyStatementByTwoPartKey); resourcePermissionFlatten reads
    * Resource (qualifier and function name from the ARN), Action, Principal ({"Service": …} or
    * {"AWS": …}), Condition.StringEquals AWS:SourceAccount, aws:PrincipalOrgID,
-   * lambda:EventSourceToken, lambda:FunctionUrlAuthType, and Condition.ArnLike AWS:SourceArn. Gone:
+   * lambda:EventSourceToken, lambda:FunctionUrlAuthType, Condition.Bool lambda:InvokedViaFunctionUrl
+   * (compared to "true" without regard to case), and Condition.ArnLike AWS:SourceArn. Gone:
    * ResourceNotFoundException from GetPolicy, or no statement with the Sid. Delete: RemovePermission,
    * ResourceNotFoundException taken as done, then GetPolicy until the statement is not found.
    */
@@ -192,6 +193,22 @@ class TerraformReadsIT {
     assertEquals(ARN + name + ":live", events.get("Resource").asText(), "the qualifier is read from Resource");
     assertEquals("events.amazonaws.com", events.at("/Principal/Service").asText());
     conditionIsAMapOfMapsOfStrings(events);
+
+    // The pair a public function URL needs since October 2025 (invoked_via_function_url, provider 6.28+).
+    lambda.addPermission(b -> b.functionName(name).statementId("AllowUrl").action("lambda:InvokeFunctionUrl")
+        .principal("*").functionUrlAuthType("NONE"));
+    lambda.addPermission(b -> b.functionName(name).statementId("AllowUrlInvoke").action("lambda:InvokeFunction")
+        .principal("*").invokedViaFunctionUrl(true));
+    String policy = lambda.getPolicy(b -> b.functionName(name)).policy();
+    JsonNode url = statement(policy, "AllowUrl");
+    assertEquals("*", url.get("Principal").asText());
+    assertEquals("NONE", url.at("/Condition/StringEquals/lambda:FunctionUrlAuthType").asText());
+    assertTrue(url.at("/Condition/Bool").isMissingNode(), "invoked_via_function_url reads false");
+    JsonNode urlInvoke = statement(policy, "AllowUrlInvoke");
+    assertEquals("lambda:InvokeFunction", urlInvoke.get("Action").asText());
+    assertEquals("true", urlInvoke.at("/Condition/Bool/lambda:InvokedViaFunctionUrl").textValue());
+    conditionIsAMapOfMapsOfStrings(url);
+    conditionIsAMapOfMapsOfStrings(urlInvoke);
 
     lambda.removePermission(b -> b.functionName(name).qualifier("live").statementId("AllowEvents"));
     assertThrows(ResourceNotFoundException.class,

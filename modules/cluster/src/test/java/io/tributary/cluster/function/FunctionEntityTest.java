@@ -151,7 +151,7 @@ class FunctionEntityTest {
   void permissionsTagsAndConcurrencyRoundTrip() {
     String revision = create(false).configuration().revisionId();
     PolicyStatement s = new PolicyStatement("s3", null, "lambda:InvokeFunction", "s3.amazonaws.com",
-        ARNS.functionArn("orders"), "arn:aws:s3:::bucket", null, null, null, null);
+        ARNS.functionArn("orders"), "arn:aws:s3:::bucket", null, null, null, null, false);
     this.<PolicyStatement>run(r -> new FunctionEntity.AddPermission(s, revision, r)).getOrThrow();
     assertFalse(kit.getState().latest().revisionId().equals(revision), "a policy change gives a new revision");
     assertEquals(409, this.<PolicyStatement>run(r -> new FunctionEntity.AddPermission(s, null, r)).error().status());

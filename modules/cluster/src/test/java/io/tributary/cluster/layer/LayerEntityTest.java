@@ -72,7 +72,7 @@ class LayerEntityTest {
   }
 
   private static PolicyStatement statement(String sid) {
-    return new PolicyStatement(sid, "", "lambda:GetLayerVersion", "*", V1_ARN, null, null, null, null, null);
+    return new PolicyStatement(sid, "", "lambda:GetLayerVersion", "*", V1_ARN, null, null, null, null, null, false);
   }
 
   @Test

@@ -46,13 +46,14 @@ class PersistedSerializerTest {
   static final AliasConfig ALIAS = new AliasConfig("live", "2", "live traffic", Map.of("1", 0.25), "rev-alias");
   static final PolicyStatement STATEMENT = new PolicyStatement("s3-invoke", "", "lambda:InvokeFunction",
       "s3.amazonaws.com", "arn:aws:lambda:us-east-1:000000000000:function:orders", "arn:aws:s3:::uploads", "000000000000",
-      null, null, null);
+      // Written before InvokedViaFunctionUrl was stored: it reads as false.
+      null, null, null, false);
 
   static final LayerVersion LAYER_VERSION = new LayerVersion("shared-libs", 2, "requests and its deps",
       List.of("python3.12", "python3.13"), List.of("x86_64"), "MIT", "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=",
       4321, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855", 98765, "2026-12-07T12:00:00.000+0000");
   static final PolicyStatement LAYER_STATEMENT = new PolicyStatement("org-readers", "", "lambda:GetLayerVersion", "*",
-      "arn:aws:lambda:us-east-1:000000000000:layer:shared-libs:2", null, null, null, "o-a1b2c3d4e5", null);
+      "arn:aws:lambda:us-east-1:000000000000:layer:shared-libs:2", null, null, null, "o-a1b2c3d4e5", null, false);
 
   /** One example of each persisted type at version 1, as the golden files hold them. */
   static Map<String, Object> v1Samples() {
@@ -159,6 +160,14 @@ class PersistedSerializerTest {
     assertEquals(3, sparse.timeout());
     assertEquals(List.of("x86_64"), sparse.architectures());
     assertEquals("/aws/lambda/f", sparse.loggingConfig().logGroup());
+  }
+
+  @Test
+  void aPermissionForFunctionUrlsKeepsInvokedViaFunctionUrl() {
+    FunctionEntity.PermissionAdded added = new FunctionEntity.PermissionAdded(new PolicyStatement("url-invoke", "",
+        "lambda:InvokeFunction", "*", "arn:aws:lambda:us-east-1:000000000000:function:orders", null, null, null,
+        null, null, true), "rev-4");
+    assertEquals(added, serializer.fromBinary(serializer.toBinary(added), serializer.manifest(added)));
   }
 
   private void writeMissingGoldenFilesIfAsked() throws IOException {
