@@ -24,7 +24,8 @@ public record ApiSettings(
     Duration askTimeout,
     Duration requestTimeout,
     long maxRequestBytes,
-    long maxCodeUploadBytes) {
+    long maxCodeUploadBytes,
+    Urls urls) {
 
   public static ApiSettings fromConfig(Config root) {
     Config c = root.getConfig("tributary");
@@ -42,12 +43,23 @@ public record ApiSettings(
         new Arns(c.getString("region"), c.getString("account-id")), credentials, c.getBoolean("auth.enabled"),
         Map.of(), c.getInt("concurrency.account-limit"),
         c.getInt("concurrency.minimum-unreserved"), c.getDuration("http.ask-timeout"),
-        c.getDuration("http.request-timeout"), c.getBytes("http.max-request-size"), c.getBytes("http.max-code-upload-size"));
+        c.getDuration("http.request-timeout"), c.getBytes("http.max-request-size"), c.getBytes("http.max-code-upload-size"),
+        new Urls(c.getString("urls.scheme"), c.getString("urls.domain"),
+            c.getInt("urls.port") > 0 ? c.getInt("urls.port") : port));
+  }
+
+  /** Where function URLs live: {@code <scheme>://<urlId>.lambda-url.<region>.<domain>[:<port>]/}. */
+  public record Urls(String scheme, String domain, int port) {
+
+    String url(String region, String urlId) {
+      boolean defaultPort = port <= 0 || (scheme.equals("http") && port == 80) || (scheme.equals("https") && port == 443);
+      return scheme + "://" + urlId + ".lambda-url." + region + "." + domain + (defaultPort ? "" : ":" + port) + "/";
+    }
   }
 
   /** The same settings offering exactly the runtime ids of {@code offers} (the node's interpreters). */
   public ApiSettings withRuntimes(Map<String, Runtimes.Offer> offers) {
     return new ApiSettings(host, port, advertisedUrl, arns, credentials, authEnabled, Map.copyOf(offers),
-        accountConcurrency, minimumUnreserved, askTimeout, requestTimeout, maxRequestBytes, maxCodeUploadBytes);
+        accountConcurrency, minimumUnreserved, askTimeout, requestTimeout, maxRequestBytes, maxCodeUploadBytes, urls);
   }
 }

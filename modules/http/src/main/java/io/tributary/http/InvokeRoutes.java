@@ -196,6 +196,15 @@ final class InvokeRoutes {
     });
   }
 
+  /**
+   * A function URL's invoke ({@link FunctionUrlEndpoint}): the same Dispatcher, concurrency and
+   * forwarding as Invoke; the answer is Invoke's, which the endpoint turns into the URL's.
+   */
+  CompletionStage<HttpResponse> invokeForUrl(String requestId, String function, String qualifier, byte[] event) {
+    Invocation invocation = new Invocation(requestId, arns.functionArn(function, qualifier), event, null, null, false);
+    return dispatch(new InvokeForwarder.Hop(requestId, function, qualifier, "None", null), invocation, false, false);
+  }
+
   private CompletionStage<HttpResponse> dispatch(InvokeForwarder.Hop hop, Invocation invocation, boolean dryRun,
                                                  boolean forwarded) {
     return dispatcher.invoke(hop.function(), hop.qualifier(), invocation, dryRun, forwarded)

@@ -74,6 +74,7 @@ public final class LambdaApi extends AllDirectives {
   private final Operation invoke;
   private final ActorSystem<?> system;
   private final Metrics metrics;
+  private final FunctionUrlEndpoint urls;
 
   public LambdaApi(ActorSystem<?> system, ApiSettings settings, FunctionRegistry registry, CodeStore codeStore,
                    LogStore logStore, Dispatcher.Invoker dispatcher, Intake intake,
@@ -97,6 +98,7 @@ public final class LambdaApi extends AllDirectives {
         new EventInvokeConfigRoutes(asker, settings.arns(), destinations, Clock.systemUTC()).operations(),
         new CodeSigningRoutes(asker, settings.arns()).operations(),
         new FunctionSettingsRoutes(asker, settings.arns()).operations(),
+        new FunctionUrlRoutes(asker, settings.arns(), settings.urls()).operations(),
         new ProvisionedConcurrencyRoutes(system, asker, registry, settings.arns(), settings.accountConcurrency(),
             settings.minimumUnreserved()).operations(),
         new AsyncQueueRoutes(asker, intake, settings.arns(), Clock.systemUTC()).operations(),
@@ -107,6 +109,15 @@ public final class LambdaApi extends AllDirectives {
     this.invoke = operations.named("Invoke");
     this.verifier = new SigV4Verifier(settings.credentials(), Duration.ofMinutes(5));
     this.metrics = metrics;
+    this.urls = new FunctionUrlEndpoint(system, asker, registry, invokes, UrlPolicy::anonymous, this::authenticate,
+        settings.arns().accountId(), urlTtl(system), metrics);
+  }
+
+  /** Function URL targets are cached as long as the Dispatcher caches invoke targets. */
+  private static Duration urlTtl(ActorSystem<?> system) {
+    var config = system.settings().config();
+    return config.hasPath("tributary.dispatcher.target-ttl") ? config.getDuration("tributary.dispatcher.target-ttl")
+        : Duration.ofSeconds(1);
   }
 
   /**
@@ -117,9 +128,15 @@ public final class LambdaApi extends AllDirectives {
    */
   public Function<HttpRequest, CompletionStage<HttpResponse>> handler() {
     Function<HttpRequest, CompletionStage<HttpResponse>> routed = route().handler(system);
-    return request -> request.entity() instanceof HttpEntity.Strict strict
-        && InvokeRoutes.isInvoke(request.method().name(), request.getUri().getPathString())
-        ? invoke(request, strict.getData()) : routed.apply(request);
+    return request -> {
+      Optional<String> url = FunctionUrlEndpoint.urlId(request);
+      if (url.isPresent()) {
+        return urls.handle(request, url.get());
+      }
+      return request.entity() instanceof HttpEntity.Strict strict
+          && InvokeRoutes.isInvoke(request.method().name(), request.getUri().getPathString())
+          ? invoke(request, strict.getData()) : routed.apply(request);
+    };
   }
 
   private CompletionStage<HttpResponse> invoke(HttpRequest request, ByteString body) {

@@ -195,7 +195,8 @@ class OperationsTest {
   @Test
   void bodyLimitsFollowTheOperation() {
     ApiSettings settings = new ApiSettings("127.0.0.1", 9000, "http://127.0.0.1:9000", ARNS, Map.of("k", "s"), true,
-        Map.of(), 1000, 100, Duration.ofSeconds(5), Duration.ofSeconds(30), 1_000, 70_000_000);
+        Map.of(), 1000, 100, Duration.ofSeconds(5), Duration.ofSeconds(30), 1_000, 70_000_000,
+        new ApiSettings.Urls("http", "localhost", 9000));
     for (Operation operation : TABLE.all()) {
       long expected = switch (operation.name()) {
         case "CreateFunction", "UpdateFunctionCode", "PublishLayerVersion" -> 70_000_000;

@@ -1,0 +1,322 @@
+package io.tributary.http;
+
+import com.github.benmanes.caffeine.cache.AsyncLoadingCache;
+import com.github.benmanes.caffeine.cache.Caffeine;
+import io.tributary.api.FunctionUrlConfig;
+import io.tributary.api.Invocation;
+import io.tributary.api.LambdaException;
+import io.tributary.cluster.function.FunctionEntity;
+import io.tributary.cluster.store.FunctionRegistry;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.http.javadsl.model.AttributeKeys;
+import org.apache.pekko.http.javadsl.model.ContentType;
+import org.apache.pekko.http.javadsl.model.ContentTypes;
+import org.apache.pekko.http.javadsl.model.HttpEntities;
+import org.apache.pekko.http.javadsl.model.HttpEntity;
+import org.apache.pekko.http.javadsl.model.HttpHeader;
+import org.apache.pekko.http.javadsl.model.HttpRequest;
+import org.apache.pekko.http.javadsl.model.HttpResponse;
+import org.apache.pekko.http.javadsl.model.RemoteAddress;
+import org.apache.pekko.http.javadsl.model.headers.RawHeader;
+import org.apache.pekko.stream.Materializer;
+import org.apache.pekko.stream.SystemMaterializer;
+import org.apache.pekko.util.ByteString;
+
+/**
+ * Requests to function URLs: any method and path on a host {@code <urlId>.lambda-url.<region>.<domain>},
+ * on any node. The url-id is resolved through the registry to its function, whose entity has the last
+ * word (the URL's configuration and the resource policy), cached for {@code ttl}. Then, as AWS does:
+ * CORS preflights are answered from the configuration; {@code NONE} needs the resource policy to
+ * allow an anonymous caller ({@link Authorizer}), {@code AWS_IAM} a valid SigV4 signature; the request
+ * becomes a payload 2.0 event ({@link FunctionUrlEvents}) invoked through the same path as Invoke
+ * (its Dispatcher, concurrency and forwarding), and the answer becomes the HTTP response.
+ */
+final class FunctionUrlEndpoint {
+
+  /** {@code <32 letters and digits>.lambda-url.<region>.}, then the configured domain. */
+  private static final Pattern HOST = Pattern.compile("^([a-z0-9]{32})\\.lambda-url\\.([a-z0-9-]+)\\..+$");
+  static final String OPERATION = "InvokeFunctionUrl";
+
+  /** Whether a URL's resource policy lets an anonymous caller invoke through it (AuthType NONE). */
+  interface Authorizer {
+    Decision anonymous(FunctionEntity.UrlTarget target);
+
+    record Decision(boolean allowed, String reason) {}
+  }
+
+  /** Checks a request's SigV4 signature; throws LambdaException when it is not valid. */
+  interface Signature {
+    void verify(HttpRequest request, ByteString body);
+  }
+
+  private final ActorSystem<?> system;
+  private final Materializer materializer;
+  private final FunctionAsk asker;
+  private final FunctionRegistry registry;
+  private final InvokeRoutes invokes;
+  private final Authorizer authorizer;
+  private final Signature signature;
+  private final String accountId;
+  private final AsyncLoadingCache<String, Optional<FunctionEntity.UrlTarget>> targets;
+  private final Metrics metrics;
+
+  FunctionUrlEndpoint(ActorSystem<?> system, FunctionAsk asker, FunctionRegistry registry, InvokeRoutes invokes,
+      Authorizer authorizer, Signature signature, String accountId, Duration ttl, Metrics metrics) {
+    this.system = system;
+    this.materializer = SystemMaterializer.get(system).materializer();
+    this.asker = asker;
+    this.registry = registry;
+    this.invokes = invokes;
+    this.authorizer = authorizer;
+    this.signature = signature;
+    this.accountId = accountId;
+    this.metrics = metrics;
+    this.targets = Caffeine.newBuilder().expireAfterWrite(ttl).maximumSize(10_000)
+        .buildAsync((urlId, executor) -> resolve(urlId).toCompletableFuture());
+  }
+
+  /** The url-id a request's host names, if it names a function URL. */
+  static Optional<String> urlId(HttpRequest request) {
+    String host = request.getHeader("Host").map(HttpHeader::value).orElseGet(() -> request.getUri().host().address());
+    int colon = host.lastIndexOf(':');
+    if (colon > 0 && host.indexOf(']') < colon) {
+      host = host.substring(0, colon);
+    }
+    Matcher m = HOST.matcher(host.toLowerCase(Locale.ROOT));
+    return m.matches() ? Optional.of(m.group(1)) : Optional.empty();
+  }
+
+  private CompletionStage<Optional<FunctionEntity.UrlTarget>> resolve(String urlId) {
+    return registry.urlOwner(urlId).thenCompose(owner -> owner.isEmpty()
+        ? CompletableFuture.completedFuture(Optional.<FunctionEntity.UrlTarget>empty())
+        : asker.<FunctionEntity.UrlTarget>ask(owner.get().functionName(),
+                r -> new FunctionEntity.ResolveUrl(owner.get().qualifier(), urlId, r))
+            .thenApply(Optional::of)
+            .exceptionally(failure -> {
+              if (cause(failure) instanceof LambdaException e && e.status() == 404) {
+                return Optional.empty();
+              }
+              throw new CompletionException(cause(failure));
+            }));
+  }
+
+  CompletionStage<HttpResponse> handle(HttpRequest request, String urlId) {
+    long start = System.nanoTime();
+    String requestId = Invocation.newRequestId();
+    CompletionStage<HttpResponse> response = request.entity()
+        .toStrict(Duration.ofSeconds(30).toMillis(), InvokeRoutes.MAX_PAYLOAD_BYTES + 1L, materializer)
+        .thenCompose(body -> targets.get(urlId).thenCompose(target -> target.isEmpty()
+            ? CompletableFuture.completedFuture(forbidden())
+            : serve(request, body.getData(), target.get(), urlId, requestId)))
+        .exceptionally(failure -> failure(cause(failure), requestId));
+    return response.thenApply(r -> {
+      metrics.record(OPERATION, r.status().intValue(), System.nanoTime() - start);
+      return r.addHeader(RawHeader.create(LambdaApi.REQUEST_ID, requestId));
+    });
+  }
+
+  private CompletionStage<HttpResponse> serve(HttpRequest request, ByteString body, FunctionEntity.UrlTarget target,
+      String urlId, String requestId) {
+    FunctionUrlConfig config = target.url().config();
+    Optional<String> origin = request.getHeader("Origin").map(HttpHeader::value);
+    boolean preflight = request.method().name().equals("OPTIONS")
+        && request.getHeader("Access-Control-Request-Method").isPresent();
+    if (config.cors() != null && preflight && origin.isPresent()) {
+      return CompletableFuture.completedFuture(Cors.preflight(config.cors(), origin.get()));
+    }
+    String account;
+    if (config.authType().equals(FunctionUrlConfig.AWS_IAM)) {
+      try {
+        signature.verify(request, body);
+      } catch (LambdaException e) {
+        return CompletableFuture.completedFuture(forbidden());
+      }
+      account = accountId;
+    } else {
+      Authorizer.Decision decision = authorizer.anonymous(target);
+      if (!decision.allowed()) {
+        system.log().info("Function URL {} of {} refused an anonymous request: {}", urlId,
+            target.url().functionArn(), decision.reason());
+        return CompletableFuture.completedFuture(forbidden());
+      }
+      account = "anonymous";
+    }
+    List<Map.Entry<String, String>> headers = new ArrayList<>();
+    request.getHeaders().forEach(h -> {
+      if (!h.lowercaseName().equals("timeout-access") && !h.lowercaseName().equals("remote-address")) {
+        headers.add(Map.entry(h.lowercaseName(), h.value()));
+      }
+    });
+    HttpEntity entity = request.entity();
+    if (!entity.getContentType().equals(ContentTypes.NO_CONTENT_TYPE)) {
+      headers.add(Map.entry("content-type", entity.getContentType().toString()));
+    }
+    String rawQuery = request.getUri().rawQueryString().orElse("");
+    String sourceIp = request.getAttribute(AttributeKeys.remoteAddress)
+        .flatMap(RemoteAddress::getAddress).map(java.net.InetAddress::getHostAddress).orElse("");
+    FunctionUrlEvents.Request event = new FunctionUrlEvents.Request(request.method().name(),
+        request.getUri().path(), rawQuery, headers, body.toArray(), sourceIp, request.protocol().value(), urlId,
+        request.getHeader("Host").map(HttpHeader::value).orElse(""), account, requestId, Instant.now(), null);
+    byte[] payload;
+    try {
+      payload = JsonBody.MAPPER.writeValueAsBytes(FunctionUrlEvents.event(event));
+    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+      throw new IllegalStateException(e);
+    }
+    String qualifier = target.url().qualifier().equals("$LATEST") ? null : target.url().qualifier();
+    return invokes.invokeForUrl(requestId, functionName(target), qualifier, payload)
+        .thenApply(answer -> Cors.onResponse(config.cors(), origin.orElse(null), answer(answer)));
+  }
+
+  private static String functionName(FunctionEntity.UrlTarget target) {
+    String arn = target.url().functionArn();
+    String rest = arn.substring(arn.indexOf(":function:") + ":function:".length());
+    int colon = rest.indexOf(':');
+    return colon < 0 ? rest : rest.substring(0, colon);
+  }
+
+  /** Invoke's answer as the URL's: the function's response, or AWS's status for what went wrong. */
+  private static HttpResponse answer(HttpResponse invoke) {
+    int status = invoke.status().intValue();
+    byte[] payload = ((HttpEntity.Strict) invoke.entity()).getData().toArray();
+    if (status == 200 && invoke.getHeader("X-Amz-Function-Error").isEmpty()) {
+      FunctionUrlEvents.Response r = FunctionUrlEvents.response(payload);
+      ContentType type = ContentTypes.APPLICATION_JSON;
+      List<HttpHeader> headers = new ArrayList<>();
+      for (Map.Entry<String, String> h : r.headers()) {
+        if (h.getKey().equalsIgnoreCase("content-type")) {
+          type = ContentTypes.parse(h.getValue());
+        } else if (!h.getKey().equalsIgnoreCase("content-length")) {
+          headers.add(RawHeader.create(h.getKey(), h.getValue()));
+        }
+      }
+      return HttpResponse.create().withStatus(r.status()).withHeaders(headers)
+          .withEntity(HttpEntities.create(type, r.body()));
+    }
+    if (status == 200) {
+      return message(502, "Internal Server Error");
+    }
+    if (status == 429) {
+      return json(429, "{\"Message\":\"Rate Exceeded.\"}");
+    }
+    if (status == 413) {
+      return json(413, "{\"Message\":\"Request must be smaller than " + InvokeRoutes.MAX_PAYLOAD_BYTES
+          + " bytes for the InvokeFunction operation\"}");
+    }
+    if (status == 404) {
+      return forbidden();
+    }
+    return message(502, "Internal Server Error");
+  }
+
+  private HttpResponse failure(Throwable failure, String requestId) {
+    if (failure instanceof org.apache.pekko.http.scaladsl.model.EntityStreamSizeException) {
+      return json(413, "{\"Message\":\"Request must be smaller than " + InvokeRoutes.MAX_PAYLOAD_BYTES
+          + " bytes for the InvokeFunction operation\"}");
+    }
+    system.log().warn("Function URL request {} failed: {}", requestId, failure.toString());
+    return json(500, "{\"Message\":\"Internal Server Error\"}");
+  }
+
+  /** AWS's answer to a URL request it does not allow, or to a URL that does not exist. */
+  static HttpResponse forbidden() {
+    return json(403, "{\"Message\":\"Forbidden\"}").addHeader(RawHeader.create("x-amzn-ErrorType",
+        "AccessDeniedException"));
+  }
+
+  private static HttpResponse json(int status, String body) {
+    return HttpResponse.create().withStatus(status).withEntity(HttpEntities.create(ContentTypes.APPLICATION_JSON,
+        body));
+  }
+
+  private static HttpResponse message(int status, String body) {
+    return HttpResponse.create().withStatus(status).withEntity(HttpEntities.create(ContentTypes.TEXT_PLAIN_UTF8,
+        body));
+  }
+
+  private static Throwable cause(Throwable failure) {
+    Throwable t = failure;
+    while (t instanceof CompletionException && t.getCause() != null) {
+      t = t.getCause();
+    }
+    return t;
+  }
+
+  /** CORS as AWS applies a URL's configuration: preflights answered, the function's own CORS headers replaced. */
+  static final class Cors {
+
+    private Cors() {}
+
+    static boolean allows(FunctionUrlConfig.Cors cors, String origin) {
+      List<String> origins = cors.allowOrigins() == null ? List.of() : cors.allowOrigins();
+      return origins.contains("*") || origins.stream().anyMatch(o -> o.equalsIgnoreCase(origin));
+    }
+
+    static HttpResponse preflight(FunctionUrlConfig.Cors cors, String origin) {
+      HttpResponse response = HttpResponse.create().withStatus(200);
+      if (!allows(cors, origin)) {
+        return response;
+      }
+      response = response.addHeader(RawHeader.create("Access-Control-Allow-Origin", allowOrigin(cors, origin)))
+          .addHeader(RawHeader.create("Vary", "Origin"));
+      if (cors.allowMethods() != null && !cors.allowMethods().isEmpty()) {
+        response = response.addHeader(RawHeader.create("Access-Control-Allow-Methods",
+            String.join(",", cors.allowMethods())));
+      }
+      if (cors.allowHeaders() != null && !cors.allowHeaders().isEmpty()) {
+        response = response.addHeader(RawHeader.create("Access-Control-Allow-Headers",
+            String.join(",", cors.allowHeaders())));
+      }
+      if (cors.maxAge() != null) {
+        response = response.addHeader(RawHeader.create("Access-Control-Max-Age", cors.maxAge().toString()));
+      }
+      if (Boolean.TRUE.equals(cors.allowCredentials())) {
+        response = response.addHeader(RawHeader.create("Access-Control-Allow-Credentials", "true"));
+      }
+      return response;
+    }
+
+    static HttpResponse onResponse(FunctionUrlConfig.Cors cors, String origin, HttpResponse response) {
+      if (cors == null) {
+        return response;
+      }
+      List<HttpHeader> kept = new ArrayList<>();
+      response.getHeaders().forEach(h -> {
+        if (!h.lowercaseName().startsWith("access-control-")) {
+          kept.add(h);
+        }
+      });
+      HttpResponse r = response.withHeaders(kept);
+      if (origin == null || !allows(cors, origin)) {
+        return r;
+      }
+      r = r.addHeader(RawHeader.create("Access-Control-Allow-Origin", allowOrigin(cors, origin)))
+          .addHeader(RawHeader.create("Vary", "Origin"));
+      if (cors.exposeHeaders() != null && !cors.exposeHeaders().isEmpty()) {
+        r = r.addHeader(RawHeader.create("Access-Control-Expose-Headers", String.join(",", cors.exposeHeaders())));
+      }
+      if (Boolean.TRUE.equals(cors.allowCredentials())) {
+        r = r.addHeader(RawHeader.create("Access-Control-Allow-Credentials", "true"));
+      }
+      return r;
+    }
+
+    /** The request's origin, or {@code *} when any is allowed and credentials are not (a browser refuses {@code *} with them). */
+    private static String allowOrigin(FunctionUrlConfig.Cors cors, String origin) {
+      boolean any = cors.allowOrigins() != null && cors.allowOrigins().contains("*");
+      return any && !Boolean.TRUE.equals(cors.allowCredentials()) ? "*" : origin;
+    }
+  }
+}
