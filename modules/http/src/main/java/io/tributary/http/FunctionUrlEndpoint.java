@@ -6,6 +6,7 @@ import io.tributary.api.FunctionUrlConfig;
 import io.tributary.api.Invocation;
 import io.tributary.api.LambdaException;
 import io.tributary.cluster.function.FunctionEntity;
+import io.tributary.cluster.policy.PolicyEvaluator;
 import io.tributary.cluster.store.FunctionRegistry;
 import java.time.Duration;
 import java.time.Instant;
@@ -39,7 +40,8 @@ import org.apache.pekko.util.ByteString;
  * on any node. The url-id is resolved through the registry to its function, whose entity has the last
  * word (the URL's configuration and the resource policy), cached for {@code ttl}. Then, as AWS does:
  * CORS preflights are answered from the configuration; {@code NONE} needs the resource policy to
- * allow an anonymous caller ({@link Authorizer}), {@code AWS_IAM} a valid SigV4 signature; the request
+ * allow an anonymous caller, {@code AWS_IAM} a valid SigV4 signature of a caller the policy allows
+ * (this installation's account: {@link PolicyEvaluator#functionUrl}); the request
  * becomes a payload 2.0 event ({@link FunctionUrlEvents}) invoked through the same path as Invoke
  * (its Dispatcher, concurrency and forwarding), and the answer becomes the HTTP response.
  */
@@ -48,13 +50,6 @@ final class FunctionUrlEndpoint {
   /** {@code <32 letters and digits>.lambda-url.<region>.}, then the configured domain. */
   private static final Pattern HOST = Pattern.compile("^([a-z0-9]{32})\\.lambda-url\\.([a-z0-9-]+)\\..+$");
   static final String OPERATION = "InvokeFunctionUrl";
-
-  /** Whether a URL's resource policy lets an anonymous caller invoke through it (AuthType NONE). */
-  interface Authorizer {
-    Decision anonymous(FunctionEntity.UrlTarget target);
-
-    record Decision(boolean allowed, String reason) {}
-  }
 
   /** Checks a request's SigV4 signature; throws LambdaException when it is not valid. */
   interface Signature {
@@ -66,20 +61,20 @@ final class FunctionUrlEndpoint {
   private final FunctionAsk asker;
   private final FunctionRegistry registry;
   private final InvokeRoutes invokes;
-  private final Authorizer authorizer;
+  private final PolicyEvaluator policies;
   private final Signature signature;
   private final String accountId;
   private final AsyncLoadingCache<String, Optional<FunctionEntity.UrlTarget>> targets;
   private final Metrics metrics;
 
   FunctionUrlEndpoint(ActorSystem<?> system, FunctionAsk asker, FunctionRegistry registry, InvokeRoutes invokes,
-      Authorizer authorizer, Signature signature, String accountId, Duration ttl, Metrics metrics) {
+      PolicyEvaluator policies, Signature signature, String accountId, Duration ttl, Metrics metrics) {
     this.system = system;
     this.materializer = SystemMaterializer.get(system).materializer();
     this.asker = asker;
     this.registry = registry;
     this.invokes = invokes;
-    this.authorizer = authorizer;
+    this.policies = policies;
     this.signature = signature;
     this.accountId = accountId;
     this.metrics = metrics;
@@ -136,23 +131,22 @@ final class FunctionUrlEndpoint {
     if (config.cors() != null && preflight && origin.isPresent()) {
       return CompletableFuture.completedFuture(Cors.preflight(config.cors(), origin.get()));
     }
-    String account;
-    if (config.authType().equals(FunctionUrlConfig.AWS_IAM)) {
+    boolean iam = config.authType().equals(FunctionUrlConfig.AWS_IAM);
+    if (iam) {
       try {
         signature.verify(request, body);
       } catch (LambdaException e) {
         return CompletableFuture.completedFuture(forbidden());
       }
-      account = accountId;
-    } else {
-      Authorizer.Decision decision = authorizer.anonymous(target);
-      if (!decision.allowed()) {
-        system.log().info("Function URL {} of {} refused an anonymous request: {}", urlId,
-            target.url().functionArn(), decision.reason());
-        return CompletableFuture.completedFuture(forbidden());
-      }
-      account = "anonymous";
     }
+    PolicyEvaluator.Decision decision = policies.functionUrl(target.policy(),
+        iam ? PolicyEvaluator.Caller.account(accountId) : PolicyEvaluator.Caller.anonymous(),
+        target.url().functionArn(), config.authType());
+    if (!decision.allowed()) {
+      system.log().info("Function URL {} refused a request: {}", urlId, decision.reason());
+      return CompletableFuture.completedFuture(forbidden());
+    }
+    String account = iam ? accountId : "anonymous";
     List<Map.Entry<String, String>> headers = new ArrayList<>();
     request.getHeaders().forEach(h -> {
       if (!h.lowercaseName().equals("timeout-access") && !h.lowercaseName().equals("remote-address")) {

@@ -6,6 +6,7 @@ import io.tributary.api.Invocation;
 import io.tributary.api.LambdaException;
 import io.tributary.cluster.async.Intake;
 import io.tributary.cluster.invoke.Dispatcher;
+import io.tributary.cluster.policy.PolicyEvaluator;
 import io.tributary.cluster.store.CodeStore;
 import io.tributary.cluster.store.FunctionRegistry;
 import io.tributary.cluster.store.LayerRegistry;
@@ -109,7 +110,8 @@ public final class LambdaApi extends AllDirectives {
     this.invoke = operations.named("Invoke");
     this.verifier = new SigV4Verifier(settings.credentials(), Duration.ofMinutes(5));
     this.metrics = metrics;
-    this.urls = new FunctionUrlEndpoint(system, asker, registry, invokes, UrlPolicy::anonymous, this::authenticate,
+    this.urls = new FunctionUrlEndpoint(system, asker, registry, invokes, new PolicyEvaluator(PolicyEvaluator.IdentityPolicies.UNRESTRICTED),
+        this::authenticate,
         settings.arns().accountId(), urlTtl(system), metrics);
   }
 

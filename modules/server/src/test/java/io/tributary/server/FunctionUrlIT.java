@@ -170,6 +170,15 @@ class FunctionUrlIT {
     Reply refused = curl(url, "GET", Map.of(), null);
     assertEquals(403, refused.status());
     assertEquals("{\"Message\":\"Forbidden\"}", refused.body());
+    // The statement URLs needed before October 2025 is not enough: AWS now wants lambda:InvokeFunction too.
+    lambda.addPermission(b -> b.functionName("guarded").statementId("url").principal("*")
+        .action("lambda:InvokeFunctionUrl").functionUrlAuthType(FunctionUrlAuthType.NONE));
+    NodeProcess.sleep(1100);
+    assertEquals(403, curl(url, "GET", Map.of(), null).status());
+    lambda.addPermission(b -> b.functionName("guarded").statementId("url-invoke").principal("*")
+        .action("lambda:InvokeFunction").invokedViaFunctionUrl(true));
+    NodeProcess.sleep(1100);
+    assertEquals(200, curl(url, "GET", Map.of(), null).status());
 
     lambda.updateFunctionUrlConfig(b -> b.functionName("guarded").authType(FunctionUrlAuthType.AWS_IAM));
     NodeProcess.sleep(1100);
