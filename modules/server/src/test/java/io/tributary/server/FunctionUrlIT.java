@@ -159,6 +159,13 @@ class FunctionUrlIT {
     Reply failed = curl(url + "fail", "GET", Map.of(), null);
     assertEquals(502, failed.status());
     assertEquals("Internal Server Error", failed.body());
+
+    lambda.putFunctionConcurrency(b -> b.functionName("echo").reservedConcurrentExecutions(0));
+    NodeProcess.sleep(1100);
+    Reply throttled = curl(url, "GET", Map.of(), null);
+    assertEquals(429, throttled.status());
+    assertEquals("{\"Message\":\"Rate Exceeded.\"}", throttled.body());
+    lambda.deleteFunctionConcurrency(b -> b.functionName("echo"));
   }
 
   @Test
