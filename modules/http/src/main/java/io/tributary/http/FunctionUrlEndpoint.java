@@ -162,7 +162,8 @@ final class FunctionUrlEndpoint {
         .flatMap(RemoteAddress::getAddress).map(java.net.InetAddress::getHostAddress).orElse("");
     FunctionUrlEvents.Request event = new FunctionUrlEvents.Request(request.method().name(),
         request.getUri().path(), rawQuery, headers, body.toArray(), sourceIp, request.protocol().value(), urlId,
-        request.getHeader("Host").map(HttpHeader::value).orElse(""), account, requestId, Instant.now(), null);
+        request.getHeader("Host").map(HttpHeader::value).orElse(""), account, requestId, Instant.now(),
+        iam ? iamContext(request) : null);
     byte[] payload;
     try {
       payload = JsonBody.MAPPER.writeValueAsBytes(FunctionUrlEvents.event(event));
@@ -172,6 +173,24 @@ final class FunctionUrlEndpoint {
     String qualifier = target.url().qualifier().equals("$LATEST") ? null : target.url().qualifier();
     return invokes.invokeForUrl(requestId, functionName(target), qualifier, payload)
         .thenApply(answer -> Cors.onResponse(config.cors(), origin.orElse(null), answer(answer)));
+  }
+
+  /**
+   * {@code requestContext.authorizer.iam} of an AWS_IAM request: the signing key and its account.
+   * Keys have no IAM user of their own yet (the identities issue), so the caller is the account's root.
+   */
+  private com.fasterxml.jackson.databind.node.ObjectNode iamContext(HttpRequest request) {
+    String authorization = request.getHeader("Authorization").map(HttpHeader::value).orElse("");
+    Matcher key = Pattern.compile("Credential=([^/,\\s]+)/").matcher(authorization);
+    var iam = JsonBody.MAPPER.createObjectNode();
+    iam.put("accessKey", key.find() ? key.group(1) : "");
+    iam.put("accountId", accountId);
+    iam.put("callerId", accountId);
+    iam.putNull("cognitoIdentity");
+    iam.putNull("principalOrgId");
+    iam.put("userArn", "arn:aws:iam::" + accountId + ":root");
+    iam.put("userId", accountId);
+    return iam;
   }
 
   private static String functionName(FunctionEntity.UrlTarget target) {

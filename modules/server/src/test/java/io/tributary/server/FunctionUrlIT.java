@@ -193,6 +193,9 @@ class FunctionUrlIT {
     Reply signed = curl(url + "signed", "GET", signedHeaders(url + "signed"), null);
     assertEquals(200, signed.status(), signed.body());
     assertEquals("000000000000", signed.json().get("requestContext").get("accountId").asText());
+    JsonNode iam = signed.json().get("requestContext").get("authorizer").get("iam");
+    assertEquals(TestNode.ACCESS_KEY, iam.get("accessKey").asText());
+    assertEquals("arn:aws:iam::000000000000:root", iam.get("userArn").asText());
 
     Reply unknown = curl(url.replaceFirst("//[a-z0-9]{32}", "//" + "z".repeat(32)), "GET", Map.of(), null);
     assertEquals(403, unknown.status());
