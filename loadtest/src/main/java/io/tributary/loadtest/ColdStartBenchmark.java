@@ -45,7 +45,7 @@ public final class ColdStartBenchmark {
   public static void main(String[] args) throws Exception {
     int rounds = Integer.getInteger("bench.rounds", 5);
     int burst = Integer.getInteger("bench.burst", 4);
-    Process node = startNode();
+    Process node = startNode(PORT, "cold");
     try (LambdaClient lambda = LambdaClient.builder().endpointOverride(URI.create("http://127.0.0.1:" + PORT))
         .region(Region.US_EAST_1).overrideConfiguration(o -> o.apiCallTimeout(Duration.ofMinutes(2)))
         .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create(KEY, SECRET))).build()) {
@@ -168,15 +168,18 @@ public final class ColdStartBenchmark {
     return v.length == 0 ? Double.NaN : v[v.length / 2];
   }
 
-  /** The node as an operator runs it: its own JVM, on the benchmark's Cassandra. */
-  private static Process startNode() throws IOException, InterruptedException {
-    Path work = Files.createTempDirectory("tributary-cold");
+  /**
+   * The node as an operator runs it: its own JVM, on the benchmark's Cassandra, API on {@code port},
+   * its keyspaces named after {@code keyspace}; returns once /health/ready answers 200.
+   */
+  static Process startNode(int port, String keyspace) throws IOException, InterruptedException {
+    Path work = Files.createTempDirectory("tributary-" + keyspace);
     List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        "-Xmx512m", "-Dtributary.http.port=" + PORT, "-Dtributary.cassandra.keyspace=cold",
+        "-Xmx512m", "-Dtributary.http.port=" + port, "-Dtributary.cassandra.keyspace=" + keyspace,
         "-Dtributary.cassandra.autocreate=on", "-Dtributary.runtime.work-dir=" + work,
         "-Dtributary.runtime.idle-timeout=20s",
-        "-Dpekko.persistence.cassandra.journal.keyspace=cold_journal",
-        "-Dpekko.persistence.cassandra.snapshot.keyspace=cold_snapshot",
+        "-Dpekko.persistence.cassandra.journal.keyspace=" + keyspace + "_journal",
+        "-Dpekko.persistence.cassandra.snapshot.keyspace=" + keyspace + "_snapshot",
         "-Dpekko.remote.artery.canonical.port=0", "-Dpekko.loglevel=WARNING",
         "-Ddatastax-java-driver.basic.contact-points.0=" + System.getProperty("bench.cassandra", "127.0.0.1:9042"),
         "-Dlogback.configurationFile=" + System.getProperty("logback.configurationFile", ""),
@@ -188,7 +191,7 @@ public final class ColdStartBenchmark {
     long deadline = System.nanoTime() + Duration.ofSeconds(120).toNanos();
     while (true) {
       try {
-        HttpResponse<String> ready = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + PORT
+        HttpResponse<String> ready = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port
             + "/health/ready")).build(), HttpResponse.BodyHandlers.ofString());
         if (ready.statusCode() == 200) {
           return node;
