@@ -110,16 +110,32 @@ final class FunctionUrlEndpoint {
   CompletionStage<HttpResponse> handle(HttpRequest request, String urlId) {
     long start = System.nanoTime();
     String requestId = Invocation.newRequestId();
-    CompletionStage<HttpResponse> response = request.entity()
-        .toStrict(Duration.ofSeconds(30).toMillis(), InvokeRoutes.MAX_PAYLOAD_BYTES + 1L, materializer)
+    CompletionStage<HttpResponse> response = body(request)
         .thenCompose(body -> targets.get(urlId).thenCompose(target -> target.isEmpty()
             ? CompletableFuture.completedFuture(forbidden())
-            : serve(request, body.getData(), target.get(), urlId, requestId)))
+            : serve(request, body, target.get(), urlId, requestId)))
         .exceptionally(failure -> failure(cause(failure), requestId));
     return response.thenApply(r -> {
       metrics.record(OPERATION, r.status().intValue(), System.nanoTime() - start);
       return r.addHeader(RawHeader.create(LambdaApi.REQUEST_ID, requestId));
     });
+  }
+
+  /**
+   * The request's body: at once when it arrived whole (most do), else read within the limit. The
+   * read's own stage is a Scala future's, whose plain continuations run on the common pool, a new
+   * thread per task on 2 cores: continue on the node's dispatcher instead.
+   */
+  private CompletableFuture<ByteString> body(HttpRequest request) {
+    if (request.entity() instanceof HttpEntity.Strict strict) {
+      if (strict.getData().size() > InvokeRoutes.MAX_PAYLOAD_BYTES) {
+        return CompletableFuture.failedFuture(new org.apache.pekko.http.scaladsl.model.EntityStreamSizeException(
+            InvokeRoutes.MAX_PAYLOAD_BYTES, scala.Option.apply(strict.getData().size())));
+      }
+      return CompletableFuture.completedFuture(strict.getData());
+    }
+    return request.entity().toStrict(Duration.ofSeconds(30).toMillis(), InvokeRoutes.MAX_PAYLOAD_BYTES + 1L,
+        materializer).toCompletableFuture().thenApplyAsync(HttpEntity.Strict::getData, system.executionContext());
   }
 
   private CompletionStage<HttpResponse> serve(HttpRequest request, ByteString body, FunctionEntity.UrlTarget target,
