@@ -110,7 +110,8 @@ done
 bash deploy/runtimes.sh || die "Node.js 22 and 24 could not be installed (see above)"
 
 servers_started=1
-bash deploy/cassandra.sh start --dir "$IT_DIR" --address "$CQL_ADDRESS" \
+# 768 MB: every IT class has keyspaces of its own (dropped when it ends), and each table costs heap.
+bash deploy/cassandra.sh start --dir "$IT_DIR" --address "$CQL_ADDRESS" --heap 768m \
   --cql-port "$CQL_PORT" --storage-port "$STORAGE_PORT" || die "the test Cassandra did not start (see above)"
 bash deploy/kafka.sh start --dir "$KAFKA_DIR" --port "$KAFKA_PORT" --controller-port "$KAFKA_CONTROLLER_PORT" \
   || die "the test Kafka broker did not start (see above)"

@@ -88,6 +88,7 @@ class ClusterIT {
   @AfterAll
   static void stopCluster() {
     nodes.forEach(NodeProcess::close);
+    NodeExtension.dropKeyspaces(KEYSPACE);
   }
 
   private static NodeProcess node(int i) {

@@ -19,7 +19,8 @@ import software.amazon.awssdk.services.lambda.LambdaClient;
  * Before the class's own {@code @BeforeAll} methods it drops the class's keyspaces (a run starts from
  * nothing, even on a reused Cassandra) and starts the node on a free port; after its {@code @AfterAll}
  * methods it closes, newest first, what the class handed to {@link #closeAfter}, then the node's
- * Lambda client, then the node. A failure to close one does not keep the others open. A test that
+ * Lambda client, then the node, and drops the keyspaces again. A failure to close one does not keep
+ * the others open. A test that
  * restarts the node ({@link #restart}) finds the new one in {@link #node()}.
  */
 final class NodeExtension implements BeforeAllCallback, AfterAllCallback {
@@ -88,8 +89,21 @@ final class NodeExtension implements BeforeAllCallback, AfterAllCallback {
         }
       }
     }
+    dropKeyspaces(keyspace);
     if (first != null) {
       throw first;
+    }
+  }
+
+  /**
+   * Every class's keyspaces go when it ends: the test Cassandra is shared by the whole run, and each
+   * table costs it heap (512 MB ran out at about 110 test classes' worth of tables).
+   */
+  static void dropKeyspaces(String keyspace) {
+    try {
+      TestNode.dropKeyspaces(keyspace);
+    } catch (RuntimeException e) {
+      System.err.println("Could not drop the keyspaces of " + keyspace + " after the class: " + e);
     }
   }
 }
