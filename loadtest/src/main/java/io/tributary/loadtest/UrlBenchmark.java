@@ -161,7 +161,7 @@ public final class UrlBenchmark {
         process.destroy();
         throw new IllegalStateException("the ceiling did not start; see " + log);
       }
-      sleep(200);
+      ColdStartBenchmark.sleep(200);
     }
     return process;
   }
@@ -275,14 +275,6 @@ public final class UrlBenchmark {
     return v.length == 0 ? Double.NaN : v[v.length / 2];
   }
 
-  private static void sleep(long ms) {
-    try {
-      Thread.sleep(ms);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException(e);
-    }
-  }
 
   private UrlBenchmark() {}
 }
