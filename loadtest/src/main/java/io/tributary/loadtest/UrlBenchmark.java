@@ -38,7 +38,8 @@ import software.amazon.awssdk.services.lambda.model.FunctionUrlAuthType;
  * counts non-2xx answers and socket errors as errors (a wrong Host would make every answer a 404).
  * Prints every run, then per connection count the medians and the ratios url ÷ ceiling of req/s
  * and p99. Server CPU is the server process's user+system time over the run, as % of one core;
- * machine busy is /proc/stat's over the same time (the load generator's share is in it).
+ * Cassandra's likewise (the node writes the invocations' logs there); machine busy is /proc/stat's
+ * over the same time (the load generator's share is in it).
  *
  * <p>Arguments (system properties): bench.cassandra (host:port), bench.rounds (5), bench.seconds
  * (10), bench.warmup (5), bench.jit-warmup (25), bench.connections (8,32), bench.threads (2),
@@ -55,7 +56,7 @@ public final class UrlBenchmark {
   private static final int CEILING_PORT = 9521;
 
   record Run(String side, int connections, double requestsPerSecond, double p50Ms, double p99Ms, long errors,
-             double serverCpuPercent, double machineBusyPercent) {}
+             double serverCpuPercent, double cassandraCpuPercent, double machineBusyPercent) {}
 
   public static void main(String[] args) throws Exception {
     int rounds = Integer.getInteger("bench.rounds", 5);
@@ -119,17 +120,19 @@ public final class UrlBenchmark {
       }
 
       System.out.println();
-      System.out.println("side     conns    req/s    p50 ms   p99 ms   errors  server cpu %  machine busy %");
+      System.out.println("side     conns    req/s    p50 ms   p99 ms   errors  server cpu %  cassandra cpu %"
+          + "  machine busy %");
       runs.forEach(r -> System.out.println(format(r)));
       System.out.println();
       System.out.printf(Locale.ROOT, "medians over %d rounds, %d s each after %d s warm-up, wrk -t %d%n", rounds,
           seconds, warmup, threads);
       for (int c : connections) {
         for (String side : List.of("ceiling", "url")) {
-          System.out.printf(Locale.ROOT, "%-8s %5d %8.0f %9.2f %8.2f %8.0f %13.0f %15.0f%n", side, c,
+          System.out.printf(Locale.ROOT, "%-8s %5d %8.0f %9.2f %8.2f %8.0f %13.0f %16.0f %15.0f%n", side, c,
               median(runs, side, c, Run::requestsPerSecond), median(runs, side, c, Run::p50Ms),
               median(runs, side, c, Run::p99Ms), median(runs, side, c, r -> r.errors()),
-              median(runs, side, c, Run::serverCpuPercent), median(runs, side, c, Run::machineBusyPercent));
+              median(runs, side, c, Run::serverCpuPercent), median(runs, side, c, Run::cassandraCpuPercent),
+              median(runs, side, c, Run::machineBusyPercent));
         }
         double rps = median(runs, "url", c, Run::requestsPerSecond) / median(runs, "ceiling", c,
             Run::requestsPerSecond);
@@ -187,6 +190,7 @@ public final class UrlBenchmark {
       int connections, int seconds) throws Exception {
     Process server = side.equals("url") ? node : ceiling;
     long serverCpu = cpuTicks(server.pid());
+    long cassandraCpu = InvokeBenchmark.cassandraCpuNanos();
     long[] machine = machineTicks();
     Process wrk = new ProcessBuilder(System.getProperty("bench.wrk", "wrk"), "-t", Integer.toString(threads),
         "-c", Integer.toString(connections), "-d", seconds + "s", "--latency", "-H", "Host: " + host,
@@ -198,15 +202,18 @@ public final class UrlBenchmark {
     long[] machineAfter = machineTicks();
     double elapsedTicks = (machineAfter[0] - machine[0]) / (double) Runtime.getRuntime().availableProcessors();
     double serverPercent = 100.0 * (cpuTicks(server.pid()) - serverCpu) / elapsedTicks;
+    double cassandraPercent = 100.0 * (InvokeBenchmark.cassandraCpuNanos() - cassandraCpu) / 10_000_000L
+        / elapsedTicks;
     double busyPercent = 100.0 * (1 - (machineAfter[1] - machine[1]) / (double) (machineAfter[0] - machine[0]));
     long errors = longOf(out, "Non-2xx or 3xx responses:\\s+(\\d+)") + socketErrors(out);
     return new Run(side, connections, doubleOf(out, "Requests/sec:\\s+([\\d.]+)"),
-        latencyMs(out, "50%"), latencyMs(out, "99%"), errors, serverPercent, busyPercent);
+        latencyMs(out, "50%"), latencyMs(out, "99%"), errors, serverPercent, cassandraPercent, busyPercent);
   }
 
   private static String format(Run r) {
-    return String.format(Locale.ROOT, "%-8s %5d %8.0f %9.2f %8.2f %8d %13.0f %15.0f", r.side(), r.connections(),
-        r.requestsPerSecond(), r.p50Ms(), r.p99Ms(), r.errors(), r.serverCpuPercent(), r.machineBusyPercent());
+    return String.format(Locale.ROOT, "%-8s %5d %8.0f %9.2f %8.2f %8d %13.0f %16.0f %15.0f", r.side(),
+        r.connections(), r.requestsPerSecond(), r.p50Ms(), r.p99Ms(), r.errors(), r.serverCpuPercent(),
+        r.cassandraCpuPercent(), r.machineBusyPercent());
   }
 
   /** A percentile of wrk's "Latency Distribution", e.g. "99%  12.34ms", in ms. */

@@ -47,9 +47,14 @@ import org.apache.pekko.util.ByteString;
  */
 final class FunctionUrlEndpoint {
 
-  /** {@code <32 letters and digits>.lambda-url.<region>.}, then the configured domain. */
-  private static final Pattern HOST = Pattern.compile("^([a-z0-9]{32})\\.lambda-url\\.([a-z0-9-]+)\\..+$");
+  private static final String LAMBDA_URL = ".lambda-url.";
+  private static final int URL_ID_LENGTH = 32;
+  private static final Pattern CREDENTIAL = Pattern.compile("Credential=([^/,\\s]+)/");
   static final String OPERATION = "InvokeFunctionUrl";
+  /** Content types functions answer with, parsed once: most answer one of a few. */
+  private static final Map<String, ContentType> CONTENT_TYPES = new java.util.concurrent.ConcurrentHashMap<>(
+      Map.of("application/json", ContentTypes.APPLICATION_JSON));
+  private static final int CONTENT_TYPES_KEPT = 256;
 
   /** Checks a request's SigV4 signature; throws LambdaException when it is not valid. */
   interface Signature {
@@ -64,7 +69,7 @@ final class FunctionUrlEndpoint {
   private final PolicyEvaluator policies;
   private final Signature signature;
   private final String accountId;
-  private final AsyncLoadingCache<String, Optional<FunctionEntity.UrlTarget>> targets;
+  private final AsyncLoadingCache<String, Optional<Target>> targets;
   private final Metrics metrics;
 
   FunctionUrlEndpoint(ActorSystem<?> system, FunctionAsk asker, FunctionRegistry registry, InvokeRoutes invokes,
@@ -82,29 +87,68 @@ final class FunctionUrlEndpoint {
         .buildAsync((urlId, executor) -> resolve(urlId).toCompletableFuture());
   }
 
-  /** The url-id a request's host names, if it names a function URL. */
+  /**
+   * A resolved URL and the policy's decision on its callers: anonymous for {@code NONE}, this
+   * installation's account for {@code AWS_IAM}. Neither depends on the request, so it is decided
+   * once per resolution (a policy change is seen within the cache's ttl, as the URL's own config).
+   */
+  private record Target(FunctionEntity.UrlTarget target, PolicyEvaluator.Decision decision) {}
+
+  /**
+   * The url-id a request's host names, if it names a function URL: {@code <32 letters and
+   * digits>.lambda-url.<region>.}, then the configured domain, with or without a port.
+   */
   static Optional<String> urlId(HttpRequest request) {
     String host = request.getHeader("Host").map(HttpHeader::value).orElseGet(() -> request.getUri().host().address());
-    int colon = host.lastIndexOf(':');
-    if (colon > 0 && host.indexOf(']') < colon) {
-      host = host.substring(0, colon);
+    int end = host.lastIndexOf(':');
+    if (end < 0 || host.indexOf(']') > end) {
+      end = host.length();
     }
-    Matcher m = HOST.matcher(host.toLowerCase(Locale.ROOT));
-    return m.matches() ? Optional.of(m.group(1)) : Optional.empty();
+    int region = URL_ID_LENGTH + LAMBDA_URL.length();
+    if (end <= region || !host.regionMatches(true, URL_ID_LENGTH, LAMBDA_URL, 0, LAMBDA_URL.length())) {
+      return Optional.empty();
+    }
+    for (int i = 0; i < URL_ID_LENGTH; i++) {
+      if (!lowerAlphanumeric(Character.toLowerCase(host.charAt(i)))) {
+        return Optional.empty();
+      }
+    }
+    int dot = host.indexOf('.', region);
+    if (dot <= region || dot >= end - 1) {
+      return Optional.empty();
+    }
+    for (int i = region; i < dot; i++) {
+      char c = Character.toLowerCase(host.charAt(i));
+      if (!lowerAlphanumeric(c) && c != '-') {
+        return Optional.empty();
+      }
+    }
+    return Optional.of(host.substring(0, URL_ID_LENGTH).toLowerCase(Locale.ROOT));
   }
 
-  private CompletionStage<Optional<FunctionEntity.UrlTarget>> resolve(String urlId) {
+  private static boolean lowerAlphanumeric(char c) {
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+  }
+
+  private CompletionStage<Optional<Target>> resolve(String urlId) {
     return registry.urlOwner(urlId).thenCompose(owner -> owner.isEmpty()
-        ? CompletableFuture.completedFuture(Optional.<FunctionEntity.UrlTarget>empty())
+        ? CompletableFuture.completedFuture(Optional.<Target>empty())
         : asker.<FunctionEntity.UrlTarget>ask(owner.get().functionName(),
                 r -> new FunctionEntity.ResolveUrl(owner.get().qualifier(), urlId, r))
-            .thenApply(Optional::of)
+            .thenApply(target -> Optional.of(new Target(target, decide(target))))
             .exceptionally(failure -> {
               if (cause(failure) instanceof LambdaException e && e.status() == 404) {
                 return Optional.empty();
               }
               throw new CompletionException(cause(failure));
             }));
+  }
+
+  private PolicyEvaluator.Decision decide(FunctionEntity.UrlTarget target) {
+    String authType = target.url().config().authType();
+    return policies.functionUrl(target.policy(), authType.equals(FunctionUrlConfig.AWS_IAM)
+        ? PolicyEvaluator.Caller.account(accountId) : PolicyEvaluator.Caller.anonymous(),
+        target.url().functionArn(), authType);
   }
 
   CompletionStage<HttpResponse> handle(HttpRequest request, String urlId) {
@@ -138,8 +182,9 @@ final class FunctionUrlEndpoint {
         materializer).toCompletableFuture().thenApplyAsync(HttpEntity.Strict::getData, system.executionContext());
   }
 
-  private CompletionStage<HttpResponse> serve(HttpRequest request, ByteString body, FunctionEntity.UrlTarget target,
+  private CompletionStage<HttpResponse> serve(HttpRequest request, ByteString body, Target resolved,
       String urlId, String requestId) {
+    FunctionEntity.UrlTarget target = resolved.target();
     FunctionUrlConfig config = target.url().config();
     Optional<String> origin = request.getHeader("Origin").map(HttpHeader::value);
     boolean preflight = request.method().name().equals("OPTIONS")
@@ -155,9 +200,7 @@ final class FunctionUrlEndpoint {
         return CompletableFuture.completedFuture(forbidden());
       }
     }
-    PolicyEvaluator.Decision decision = policies.functionUrl(target.policy(),
-        iam ? PolicyEvaluator.Caller.account(accountId) : PolicyEvaluator.Caller.anonymous(),
-        target.url().functionArn(), config.authType());
+    PolicyEvaluator.Decision decision = resolved.decision();
     if (!decision.allowed()) {
       system.log().info("Function URL {} refused a request: {}", urlId, decision.reason());
       return CompletableFuture.completedFuture(forbidden());
@@ -180,12 +223,7 @@ final class FunctionUrlEndpoint {
         request.getUri().path(), rawQuery, headers, body.toArray(), sourceIp, request.protocol().value(), urlId,
         request.getHeader("Host").map(HttpHeader::value).orElse(""), account, requestId, Instant.now(),
         iam ? iamContext(request) : null);
-    byte[] payload;
-    try {
-      payload = JsonBody.MAPPER.writeValueAsBytes(FunctionUrlEvents.event(event));
-    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-      throw new IllegalStateException(e);
-    }
+    byte[] payload = FunctionUrlEvents.event(event);
     String qualifier = target.url().qualifier().equals("$LATEST") ? null : target.url().qualifier();
     return invokes.invokeForUrl(requestId, functionName(target), qualifier, payload)
         .thenApply(answer -> Cors.onResponse(config.cors(), origin.orElse(null), answer(answer)));
@@ -197,7 +235,7 @@ final class FunctionUrlEndpoint {
    */
   private com.fasterxml.jackson.databind.node.ObjectNode iamContext(HttpRequest request) {
     String authorization = request.getHeader("Authorization").map(HttpHeader::value).orElse("");
-    Matcher key = Pattern.compile("Credential=([^/,\\s]+)/").matcher(authorization);
+    Matcher key = CREDENTIAL.matcher(authorization);
     var iam = JsonBody.MAPPER.createObjectNode();
     iam.put("accessKey", key.find() ? key.group(1) : "");
     iam.put("accountId", accountId);
@@ -226,7 +264,7 @@ final class FunctionUrlEndpoint {
       List<HttpHeader> headers = new ArrayList<>();
       for (Map.Entry<String, String> h : r.headers()) {
         if (h.getKey().equalsIgnoreCase("content-type")) {
-          type = ContentTypes.parse(h.getValue());
+          type = contentType(h.getValue());
         } else if (!h.getKey().equalsIgnoreCase("content-length")) {
           headers.add(RawHeader.create(h.getKey(), h.getValue()));
         }
@@ -248,6 +286,18 @@ final class FunctionUrlEndpoint {
       return forbidden();
     }
     return message(502, "Internal Server Error");
+  }
+
+  private static ContentType contentType(String value) {
+    ContentType known = CONTENT_TYPES.get(value);
+    if (known != null) {
+      return known;
+    }
+    ContentType parsed = ContentTypes.parse(value);
+    if (CONTENT_TYPES.size() < CONTENT_TYPES_KEPT) {
+      CONTENT_TYPES.put(value, parsed);
+    }
+    return parsed;
   }
 
   private HttpResponse failure(Throwable failure, String requestId) {

@@ -1,8 +1,11 @@
 package io.tributary.http;
 
+import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
@@ -32,20 +35,17 @@ final class FunctionUrlEvents {
   /** The HTTP answer: status, headers in order (repeatable, as Set-Cookie), body bytes. */
   record Response(int status, List<Map.Entry<String, String>> headers, byte[] body) {}
 
+  private static final byte[] STATUS_CODE = "statusCode".getBytes(StandardCharsets.US_ASCII);
   private static final DateTimeFormatter TIME = DateTimeFormatter.ofPattern("dd/MMM/yyyy:HH:mm:ss Z", Locale.ROOT)
       .withZone(ZoneOffset.UTC);
 
   /**
-   * AWS's event: headers lower-cased with repeated values comma-joined (cookies apart, in
+   * AWS's event, as JSON: headers lower-cased with repeated values comma-joined (cookies apart, in
    * {@code cookies}); query parameters likewise; the body as text when it is UTF-8 text, else
-   * base64 with {@code isBase64Encoded}; no {@code body} when the request has none.
+   * base64 with {@code isBase64Encoded}; no {@code body} when the request has none. Written
+   * straight to bytes: this runs once per URL request.
    */
-  static ObjectNode event(Request r) {
-    ObjectNode event = JsonBody.MAPPER.createObjectNode();
-    event.put("version", "2.0");
-    event.put("routeKey", "$default");
-    event.put("rawPath", r.rawPath());
-    event.put("rawQueryString", r.rawQueryString());
+  static byte[] event(Request r) {
     Map<String, String> headers = new LinkedHashMap<>();
     List<String> cookies = new ArrayList<>();
     for (Map.Entry<String, String> h : r.headers()) {
@@ -60,44 +60,83 @@ final class FunctionUrlEvents {
         headers.merge(name, h.getValue(), (a, b) -> a + "," + b);
       }
     }
-    if (!cookies.isEmpty()) {
-      ArrayNode list = event.putArray("cookies");
-      cookies.forEach(list::add);
+    ByteArrayOutputStream out = new ByteArrayOutputStream(512 + r.body().length * 4 / 3);
+    try (JsonGenerator g = JsonBody.MAPPER.getFactory().createGenerator(out)) {
+      g.writeStartObject();
+      g.writeStringField("version", "2.0");
+      g.writeStringField("routeKey", "$default");
+      g.writeStringField("rawPath", r.rawPath());
+      g.writeStringField("rawQueryString", r.rawQueryString());
+      if (!cookies.isEmpty()) {
+        g.writeArrayFieldStart("cookies");
+        for (String cookie : cookies) {
+          g.writeString(cookie);
+        }
+        g.writeEndArray();
+      }
+      writeObject(g, "headers", headers);
+      Map<String, String> query = query(r.rawQueryString());
+      if (!query.isEmpty()) {
+        writeObject(g, "queryStringParameters", query);
+      }
+      g.writeObjectFieldStart("requestContext");
+      g.writeStringField("accountId", r.accountId());
+      g.writeStringField("apiId", r.urlId());
+      if (r.iam() != null) {
+        g.writeObjectFieldStart("authorizer");
+        g.writeFieldName("iam");
+        g.writeTree(r.iam());
+        g.writeEndObject();
+      }
+      g.writeStringField("domainName", r.domainName());
+      g.writeStringField("domainPrefix", r.urlId());
+      g.writeObjectFieldStart("http");
+      g.writeStringField("method", r.method());
+      g.writeStringField("path", r.rawPath());
+      g.writeStringField("protocol", r.protocol());
+      g.writeStringField("sourceIp", r.sourceIp());
+      g.writeStringField("userAgent", headers.getOrDefault("user-agent", ""));
+      g.writeEndObject();
+      g.writeStringField("requestId", r.requestId());
+      g.writeStringField("routeKey", "$default");
+      g.writeStringField("stage", "$default");
+      g.writeStringField("time", time(r.time()));
+      g.writeNumberField("timeEpoch", r.time().toEpochMilli());
+      g.writeEndObject();
+      if (r.body().length > 0) {
+        String text = text(r.body(), headers.get("content-type"));
+        g.writeStringField("body", text != null ? text : Base64.getEncoder().encodeToString(r.body()));
+        g.writeBooleanField("isBase64Encoded", text == null);
+      } else {
+        g.writeBooleanField("isBase64Encoded", false);
+      }
+      g.writeEndObject();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
     }
-    ObjectNode headerNode = event.putObject("headers");
-    headers.forEach(headerNode::put);
-    Map<String, String> query = query(r.rawQueryString());
-    if (!query.isEmpty()) {
-      ObjectNode q = event.putObject("queryStringParameters");
-      query.forEach(q::put);
+    return out.toByteArray();
+  }
+
+  private static void writeObject(JsonGenerator g, String name, Map<String, String> fields) throws IOException {
+    g.writeObjectFieldStart(name);
+    for (Map.Entry<String, String> f : fields.entrySet()) {
+      g.writeStringField(f.getKey(), f.getValue());
     }
-    ObjectNode context = event.putObject("requestContext");
-    context.put("accountId", r.accountId());
-    context.put("apiId", r.urlId());
-    if (r.iam() != null) {
-      context.putObject("authorizer").set("iam", r.iam());
+    g.writeEndObject();
+  }
+
+  /** The last second formatted: requests arrive thousands a second and the format has seconds. */
+  private record Second(long epochSecond, String text) {}
+
+  private static volatile Second lastSecond = new Second(Long.MIN_VALUE, "");
+
+  private static String time(Instant t) {
+    Second last = lastSecond;
+    if (last.epochSecond() != t.getEpochSecond()) {
+      last = new Second(t.getEpochSecond(), TIME.format(t));
+      lastSecond = last;
     }
-    context.put("domainName", r.domainName());
-    context.put("domainPrefix", r.urlId());
-    ObjectNode http = context.putObject("http");
-    http.put("method", r.method());
-    http.put("path", r.rawPath());
-    http.put("protocol", r.protocol());
-    http.put("sourceIp", r.sourceIp());
-    http.put("userAgent", headers.getOrDefault("user-agent", ""));
-    context.put("requestId", r.requestId());
-    context.put("routeKey", "$default");
-    context.put("stage", "$default");
-    context.put("time", TIME.format(r.time()));
-    context.put("timeEpoch", r.time().toEpochMilli());
-    if (r.body().length > 0) {
-      String text = text(r.body(), headers.get("content-type"));
-      event.put("body", text != null ? text : Base64.getEncoder().encodeToString(r.body()));
-      event.put("isBase64Encoded", text == null);
-    } else {
-      event.put("isBase64Encoded", false);
-    }
-    return event;
+    return last.text();
   }
 
   /** Query parameters as AWS lists them: decoded, a repeated name's values comma-joined. */
@@ -148,6 +187,9 @@ final class FunctionUrlEvents {
    * {@code isBase64Encoded}); any other JSON value is a 200 {@code application/json} body, itself.
    */
   static Response response(byte[] payload) {
+    if (!mayHaveStatusCode(payload)) {
+      return new Response(200, List.of(Map.entry("content-type", "application/json")), payload);
+    }
     JsonNode answer;
     try {
       answer = JsonBody.MAPPER.readTree(payload);
@@ -184,5 +226,25 @@ final class FunctionUrlEvents {
       bytes = body.asText().getBytes(StandardCharsets.UTF_8);
     }
     return new Response(answer.path("statusCode").asInt(200), headers, bytes);
+  }
+
+  /** False when no key of the payload can be {@code statusCode}: the word is absent, and no escape could spell it. */
+  private static boolean mayHaveStatusCode(byte[] payload) {
+    byte[] word = STATUS_CODE;
+    outer:
+    for (int i = 0; i < payload.length; i++) {
+      if (payload[i] == '\\') {
+        return true;
+      }
+      if (i <= payload.length - word.length) {
+        for (int j = 0; j < word.length; j++) {
+          if (payload[i + j] != word[j]) {
+            continue outer;
+          }
+        }
+        return true;
+      }
+    }
+    return false;
   }
 }

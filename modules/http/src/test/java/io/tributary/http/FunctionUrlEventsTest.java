@@ -22,9 +22,17 @@ class FunctionUrlEventsTest {
         ID + ".lambda-url.us-east-1.localhost", "anonymous", "req-1", Instant.parse("2026-12-07T13:05:00Z"), null);
   }
 
+  private static ObjectNode event(FunctionUrlEvents.Request request) {
+    try {
+      return (ObjectNode) JsonBody.MAPPER.readTree(FunctionUrlEvents.event(request));
+    } catch (java.io.IOException e) {
+      throw new AssertionError(e);
+    }
+  }
+
   @Test
   void aRequestBecomesAwsPayloadFormat20() {
-    ObjectNode event = FunctionUrlEvents.event(request("GET", "a=1&a=2&name=J%C3%BCrgen&flag",
+    ObjectNode event = event(request("GET", "a=1&a=2&name=J%C3%BCrgen&flag",
         List.of(Map.entry("User-Agent", "curl/7.88"), Map.entry("X-Multi", "one"), Map.entry("x-multi", "two"),
             Map.entry("Cookie", "s=1; theme=dark")), new byte[0]));
     assertEquals("2.0", event.get("version").asText());
@@ -51,11 +59,11 @@ class FunctionUrlEventsTest {
 
   @Test
   void textBodiesStayTextAndOthersAreBase64() {
-    ObjectNode json = FunctionUrlEvents.event(request("POST", "", List.of(Map.entry("Content-Type", "application/json")),
+    ObjectNode json = event(request("POST", "", List.of(Map.entry("Content-Type", "application/json")),
         "{\"x\":1}".getBytes(StandardCharsets.UTF_8)));
     assertEquals("{\"x\":1}", json.get("body").asText());
     assertFalse(json.get("isBase64Encoded").asBoolean());
-    ObjectNode binary = FunctionUrlEvents.event(request("POST", "",
+    ObjectNode binary = event(request("POST", "",
         List.of(Map.entry("Content-Type", "application/octet-stream")), new byte[] {(byte) 0xff, 0, 1}));
     assertEquals("/wAB", binary.get("body").asText());
     assertTrue(binary.get("isBase64Encoded").asBoolean());
@@ -81,5 +89,33 @@ class FunctionUrlEventsTest {
     assertEquals("{\"sum\": 6}", new String(plain.body(), StandardCharsets.UTF_8));
     assertEquals("\"hello\"", new String(FunctionUrlEvents.response("\"hello\"".getBytes(StandardCharsets.UTF_8))
         .body(), StandardCharsets.UTF_8));
+  }
+
+  @Test
+  void aStatusCodeSpelledWithEscapesIsStillAResponse() {
+    var escaped = FunctionUrlEvents.response("{\"status\\u0043ode\": 418, \"body\": \"teapot\"}"
+        .getBytes(StandardCharsets.UTF_8));
+    assertEquals(418, escaped.status());
+    assertEquals("teapot", new String(escaped.body(), StandardCharsets.UTF_8));
+  }
+
+  @Test
+  void onlyAFunctionUrlHostNamesAUrlId() {
+    assertEquals(java.util.Optional.of(ID), urlId(ID + ".lambda-url.us-east-1.localhost"));
+    assertEquals(java.util.Optional.of(ID), urlId(ID.toUpperCase(java.util.Locale.ROOT)
+        + ".LAMBDA-URL.eu-west-3.example.com:9000"));
+    assertEquals(java.util.Optional.empty(), urlId("127.0.0.1:9000"));
+    assertEquals(java.util.Optional.empty(), urlId("localhost"));
+    assertEquals(java.util.Optional.empty(), urlId(ID + ".lambda-url.us-east-1"), "a domain must follow the region");
+    assertEquals(java.util.Optional.empty(), urlId(ID + ".lambda-url.us_east_1.localhost"));
+    assertEquals(java.util.Optional.empty(), urlId(ID.substring(1) + "!.lambda-url.us-east-1.localhost"));
+    assertEquals(java.util.Optional.empty(), urlId("x" + ID + ".lambda-url.us-east-1.localhost"));
+  }
+
+  private static java.util.Optional<String> urlId(String host) {
+    return FunctionUrlEndpoint.urlId(org.apache.pekko.http.javadsl.model.HttpRequest.create("/")
+        .addHeader(org.apache.pekko.http.javadsl.model.headers.Host.create(host.contains(":")
+            ? host.substring(0, host.lastIndexOf(':')) : host,
+            host.contains(":") ? Integer.parseInt(host.substring(host.lastIndexOf(':') + 1)) : 0)));
   }
 }

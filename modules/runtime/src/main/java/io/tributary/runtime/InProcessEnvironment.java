@@ -83,6 +83,8 @@ final class InProcessEnvironment implements ExecutionEnvironment {
   private final String logStream;
   private final LogLines lines;
   private final Class<?> contextType;
+  /** The Context proxy's constructor, found once: a proxy per invoke otherwise looks its class up each time. */
+  private final java.lang.reflect.Constructor<?> contextProxy;
   private final Class<?> loggerType;
   /** Null unless this function's mode is {@link #SHARED_MODE}. */
   private final QuickHandlers quick;
@@ -141,8 +143,11 @@ final class InProcessEnvironment implements ExecutionEnvironment {
     Handler resolved;
     Class<?> context;
     Class<?> logger;
+    java.lang.reflect.Constructor<?> proxyConstructor = null;
     try {
       context = loader.loadClass("com.amazonaws.services.lambda.runtime.Context");
+      proxyConstructor = Proxy.newProxyInstance(loader, new Class<?>[] {context}, (proxy, method, args) -> null)
+          .getClass().getConstructor(InvocationHandler.class);
       logger = loader.loadClass("com.amazonaws.services.lambda.runtime.LambdaLogger");
       resolved = thread.submit(() -> resolve(function.handler())).get(settings.initTimeout().toMillis(),
           TimeUnit.MILLISECONDS);
@@ -156,6 +161,7 @@ final class InProcessEnvironment implements ExecutionEnvironment {
     this.handler = resolved;
     this.contextType = context;
     this.loggerType = logger;
+    this.contextProxy = proxyConstructor;
     this.initDurationMs = (System.nanoTime() - start) / 1e6;
   }
 
@@ -375,8 +381,7 @@ final class InProcessEnvironment implements ExecutionEnvironment {
   }
 
   private byte[] call(Invocation invocation, long deadline, InvocationLog log) throws Exception {
-    Object context = Proxy.newProxyInstance(loader, new Class<?>[] {contextType},
-        contextHandler(invocation, deadline, log));
+    Object context = contextProxy.newInstance(contextHandler(invocation, deadline, log));
     if (handler.stream()) {
       ByteArrayOutputStream out = new ByteArrayOutputStream();
       handler.method().invoke(handler.instance(), new ByteArrayInputStream(invocation.payload()), out, context);
