@@ -226,7 +226,7 @@ final class FunctionUrlEndpoint {
     byte[] payload = FunctionUrlEvents.event(event);
     String qualifier = target.url().qualifier().equals("$LATEST") ? null : target.url().qualifier();
     return invokes.invokeForUrl(requestId, functionName(target), qualifier, payload)
-        .thenApply(answer -> Cors.onResponse(config.cors(), origin.orElse(null), answer(answer)));
+        .thenApply(outcome -> Cors.onResponse(config.cors(), origin.orElse(null), answer(outcome)));
   }
 
   /**
@@ -254,23 +254,15 @@ final class FunctionUrlEndpoint {
     return colon < 0 ? rest : rest.substring(0, colon);
   }
 
-  /** Invoke's answer as the URL's: the function's response, or AWS's status for what went wrong. */
-  private static HttpResponse answer(HttpResponse invoke) {
+  /** The invoke's outcome as the URL's answer: the function's response, or AWS's status for what went wrong. */
+  private static HttpResponse answer(InvokeRoutes.Outcome outcome) {
+    if (outcome instanceof InvokeRoutes.Outcome.Ran ran) {
+      return ran.result().failed() ? message(502, "Internal Server Error") : answer(ran.result().payload());
+    }
+    HttpResponse invoke = ((InvokeRoutes.Outcome.Answered) outcome).response();
     int status = invoke.status().intValue();
-    byte[] payload = ((HttpEntity.Strict) invoke.entity()).getData().toArray();
     if (status == 200 && invoke.getHeader("X-Amz-Function-Error").isEmpty()) {
-      FunctionUrlEvents.Response r = FunctionUrlEvents.response(payload);
-      ContentType type = ContentTypes.APPLICATION_JSON;
-      List<HttpHeader> headers = new ArrayList<>();
-      for (Map.Entry<String, String> h : r.headers()) {
-        if (h.getKey().equalsIgnoreCase("content-type")) {
-          type = contentType(h.getValue());
-        } else if (!h.getKey().equalsIgnoreCase("content-length")) {
-          headers.add(RawHeader.create(h.getKey(), h.getValue()));
-        }
-      }
-      return HttpResponse.create().withStatus(r.status()).withHeaders(headers)
-          .withEntity(HttpEntities.create(type, r.body()));
+      return answer(((HttpEntity.Strict) invoke.entity()).getData().toArray());
     }
     if (status == 200) {
       return message(502, "Internal Server Error");
@@ -286,6 +278,22 @@ final class FunctionUrlEndpoint {
       return forbidden();
     }
     return message(502, "Internal Server Error");
+  }
+
+  /** A function's answer as the URL's response ({@link FunctionUrlEvents#response}). */
+  private static HttpResponse answer(byte[] payload) {
+    FunctionUrlEvents.Response r = FunctionUrlEvents.response(payload);
+    ContentType type = ContentTypes.APPLICATION_JSON;
+    List<HttpHeader> headers = new ArrayList<>();
+    for (Map.Entry<String, String> h : r.headers()) {
+      if (h.getKey().equalsIgnoreCase("content-type")) {
+        type = contentType(h.getValue());
+      } else if (!h.getKey().equalsIgnoreCase("content-length")) {
+        headers.add(RawHeader.create(h.getKey(), h.getValue()));
+      }
+    }
+    return HttpResponse.create().withStatus(r.status()).withHeaders(headers)
+        .withEntity(HttpEntities.create(type, r.body()));
   }
 
   private static ContentType contentType(String value) {

@@ -197,31 +197,48 @@ final class InvokeRoutes {
   }
 
   /**
-   * A function URL's invoke ({@link FunctionUrlEndpoint}): the same Dispatcher, concurrency and
-   * forwarding as Invoke; the answer is Invoke's, which the endpoint turns into the URL's.
+   * What an invoke came to: the function ran on this node, or the answer was made elsewhere (a
+   * refusal, or the node the invoke was forwarded to).
    */
-  CompletionStage<HttpResponse> invokeForUrl(String requestId, String function, String qualifier, byte[] event) {
+  sealed interface Outcome {
+    record Ran(InvocationResult result, String executedVersion) implements Outcome {}
+
+    record Answered(HttpResponse response) implements Outcome {}
+  }
+
+  /**
+   * A function URL's invoke ({@link FunctionUrlEndpoint}): the same Dispatcher, concurrency and
+   * forwarding as Invoke; the endpoint turns the outcome into the URL's answer.
+   */
+  CompletionStage<Outcome> invokeForUrl(String requestId, String function, String qualifier, byte[] event) {
     Invocation invocation = new Invocation(requestId, arns.functionArn(function, qualifier), event, null, null, false);
-    return dispatch(new InvokeForwarder.Hop(requestId, function, qualifier, "None", null), invocation, false, false);
+    return run(new InvokeForwarder.Hop(requestId, function, qualifier, "None", null), invocation, false, false);
   }
 
   private CompletionStage<HttpResponse> dispatch(InvokeForwarder.Hop hop, Invocation invocation, boolean dryRun,
                                                  boolean forwarded) {
+    return run(hop, invocation, dryRun, forwarded).thenApply(outcome -> outcome instanceof Outcome.Ran ran
+        ? response(ran.result(), ran.executedVersion()) : ((Outcome.Answered) outcome).response());
+  }
+
+  private CompletionStage<Outcome> run(InvokeForwarder.Hop hop, Invocation invocation, boolean dryRun,
+                                       boolean forwarded) {
     return dispatcher.invoke(hop.function(), hop.qualifier(), invocation, dryRun, forwarded)
         .thenCompose(r -> {
       if (r instanceof Dispatcher.Forward forward) {
         return forwarder.forward(forward.url(), hop, invocation.payload())
             .exceptionally(failure -> Responses.error(LambdaException.service("The invoke was forwarded to "
-                + forward.url() + ", the node with free concurrency, and the hop failed: " + failure.getMessage())));
+                + forward.url() + ", the node with free concurrency, and the hop failed: " + failure.getMessage())))
+            .thenApply(Outcome.Answered::new);
       }
       if (r instanceof Dispatcher.Refused refused) {
-        return CompletableFuture.completedFuture(Responses.error(refused.error().toException()));
+        return CompletableFuture.completedFuture(new Outcome.Answered(Responses.error(refused.error().toException())));
       }
       if (dryRun) {
-        return CompletableFuture.completedFuture(Responses.empty(204));
+        return CompletableFuture.completedFuture(new Outcome.Answered(Responses.empty(204)));
       }
       Dispatcher.Ran ran = (Dispatcher.Ran) r;
-      return CompletableFuture.completedFuture(response(ran.result(), ran.executedVersion()));
+      return CompletableFuture.completedFuture(new Outcome.Ran(ran.result(), ran.executedVersion()));
     });
   }
 
