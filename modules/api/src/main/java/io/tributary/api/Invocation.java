@@ -6,6 +6,9 @@ import java.util.concurrent.ThreadLocalRandom;
 /**
  * One synchronous invocation as a runtime receives it. {@code clientContext} and
  * {@code cognitoIdentity} are the JSON Lambda passes to the runtime, or null.
+ * {@code streamResponse}: the caller takes a {@link ResponseStream} (InvokeWithResponseStream, a
+ * RESPONSE_STREAM function URL); otherwise a function's stream is collected into a payload, within
+ * Invoke's limit.
  */
 public record Invocation(
     String requestId,
@@ -13,7 +16,18 @@ public record Invocation(
     byte[] payload,
     String clientContext,
     String cognitoIdentity,
-    boolean tailLog) {
+    boolean tailLog,
+    boolean streamResponse) {
+
+  public Invocation(String requestId, String invokedFunctionArn, byte[] payload, String clientContext,
+                    String cognitoIdentity, boolean tailLog) {
+    this(requestId, invokedFunctionArn, payload, clientContext, cognitoIdentity, tailLog, false);
+  }
+
+  /** The same invocation under another ARN (an alias resolved to its version keeps the ARN it was called by). */
+  public Invocation withArn(String arn) {
+    return new Invocation(requestId, arn, payload, clientContext, cognitoIdentity, tailLog, streamResponse);
+  }
 
   /**
    * A fresh request id: a random (version 4) UUID, as AWS's are. Not from SecureRandom, which costs

@@ -1,7 +1,7 @@
 package io.tributary.http;
 
-import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonInclude.Include;
+import com.fasterxml.jackson.annotation.JsonInclude;
 import io.tributary.api.Arns;
 import io.tributary.api.Destination;
 import io.tributary.api.EventInvokeConfig;

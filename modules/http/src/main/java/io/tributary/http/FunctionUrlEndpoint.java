@@ -225,8 +225,25 @@ final class FunctionUrlEndpoint {
         iam ? iamContext(request) : null);
     byte[] payload = FunctionUrlEvents.event(event);
     String qualifier = target.url().qualifier().equals("$LATEST") ? null : target.url().qualifier();
-    return invokes.invokeForUrl(requestId, functionName(target), qualifier, payload)
-        .thenApply(outcome -> Cors.onResponse(config.cors(), origin.orElse(null), answer(outcome)));
+    boolean stream = config.invokeMode().equals(FunctionUrlConfig.RESPONSE_STREAM);
+    return invokes.invokeForUrl(requestId, functionName(target), qualifier, payload, stream)
+        .thenCompose(outcome -> stream ? streamed(outcome) : CompletableFuture.completedFuture(answer(outcome)))
+        .thenApply(response -> Cors.onResponse(config.cors(), origin.orElse(null), response));
+  }
+
+  /**
+   * A RESPONSE_STREAM URL's answer ({@link ResponseStreams#urlResponse}): what ran here or on the
+   * node the invoke was forwarded to streams through; a refusal is answered as a buffered URL's.
+   */
+  private CompletionStage<HttpResponse> streamed(InvokeRoutes.Outcome outcome) {
+    if (outcome instanceof InvokeRoutes.Outcome.Ran ran) {
+      return ResponseStreams.urlResponse(ResponseStreams.Streamed.of(ran.result()), materializer);
+    }
+    HttpResponse answered = ((InvokeRoutes.Outcome.Answered) outcome).response();
+    if (answered.status().intValue() == 200) {
+      return ResponseStreams.urlResponse(ResponseStreams.Streamed.decoded(answered), materializer);
+    }
+    return CompletableFuture.completedFuture(answer(outcome));
   }
 
   /**
@@ -326,6 +343,11 @@ final class FunctionUrlEndpoint {
   private static HttpResponse json(int status, String body) {
     return HttpResponse.create().withStatus(status).withEntity(HttpEntities.create(ContentTypes.APPLICATION_JSON,
         body));
+  }
+
+  /** AWS's answer when the function failed. */
+  static HttpResponse internalError() {
+    return message(502, "Internal Server Error");
   }
 
   private static HttpResponse message(int status, String body) {

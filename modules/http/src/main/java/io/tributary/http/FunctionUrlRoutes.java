@@ -1,7 +1,7 @@
 package io.tributary.http;
 
-import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonInclude.Include;
+import com.fasterxml.jackson.annotation.JsonInclude;
 import io.tributary.api.Arns;
 import io.tributary.api.FunctionUrlConfig;
 import io.tributary.api.LambdaException;
@@ -78,10 +78,6 @@ final class FunctionUrlRoutes {
     String mode = b.invokeMode();
     if (mode != null && !Set.of(FunctionUrlConfig.BUFFERED, FunctionUrlConfig.RESPONSE_STREAM).contains(mode)) {
       throw LambdaException.validation(mode, "invokeMode", "Member must satisfy enum value set: [RESPONSE_STREAM, BUFFERED]");
-    }
-    if (FunctionUrlConfig.RESPONSE_STREAM.equals(mode)) {
-      throw LambdaException.invalidParameter("InvokeMode RESPONSE_STREAM is not supported by Tributary yet: use "
-          + "BUFFERED (the default).");
     }
     FunctionUrlConfig.Cors cors = cors(b.cors());
     return (create

@@ -47,11 +47,13 @@ final class InvokeForwarder {
   private static final String REQUEST_ID = "X-Tributary-Request-Id";
   private static final String DATE = "X-Tributary-Date";
   private static final String SIGNATURE = "X-Tributary-Signature";
+  private static final String STREAM = "X-Tributary-Stream";
   private static final Set<String> PASSED_BACK = Set.of("x-amz-executed-version", "x-amz-function-error",
       "x-amz-log-result", "x-amzn-errortype");
 
-  /** What a forwarded invoke asks the receiving node to do. */
-  record Hop(String requestId, String function, String qualifier, String logType, String clientContext) {}
+  /** What a forwarded invoke asks the receiving node to do; {@code stream}: answer as InvokeWithResponseStream. */
+  record Hop(String requestId, String function, String qualifier, String logType, String clientContext,
+             boolean stream) {}
 
   private final ActorSystem<?> system;
   private final byte[] key;
@@ -71,24 +73,31 @@ final class InvokeForwarder {
         .withConnectionSettings(ClientConnectionSettings.create(system.classicSystem()).withIdleTimeout(LONGEST_INVOKE));
   }
 
-  /** Sends {@code hop} to the node at {@code baseUrl}; its answer comes back as the caller's response. */
+  /**
+   * Sends {@code hop} to the node at {@code baseUrl}; its answer comes back as the caller's response:
+   * whole, or for a streamed hop as it comes (its entity passed on unread).
+   */
   CompletionStage<HttpResponse> forward(String baseUrl, Hop hop, byte[] payload) {
     HttpRequest request = request(baseUrl, hop, payload);
     Materializer materializer = Materializer.matFromSystem(system);
     Executor executor = system.executionContext();
     return Asks.on(Http.get(system).singleRequest(request, Http.get(system).defaultClientHttpsContext(), pool,
             system.classicSystem().log()), executor)
-        .thenCompose(response -> Asks.on(response.entity()
+        .thenCompose(response -> hop.stream() && response.status().intValue() == 200
+            ? java.util.concurrent.CompletableFuture.completedFuture(passedBack(response, response.entity()))
+            : Asks.on(response.entity()
             .toStrict(Duration.ofSeconds(30).toMillis(), InvokeRoutes.MAX_PAYLOAD_BYTES + 1024L, materializer), executor)
-            .thenApply(strict -> {
-              HttpResponse back = HttpResponse.create().withStatus(response.status()).withEntity(strict);
-              for (HttpHeader header : response.getHeaders()) {
-                if (PASSED_BACK.contains(header.lowercaseName())) {
-                  back = back.addHeader(header);
-                }
-              }
-              return back;
-            }));
+            .thenApply(strict -> passedBack(response, strict)));
+  }
+
+  private static HttpResponse passedBack(HttpResponse response, org.apache.pekko.http.javadsl.model.ResponseEntity entity) {
+    HttpResponse back = HttpResponse.create().withStatus(response.status()).withEntity(entity);
+    for (HttpHeader header : response.getHeaders()) {
+      if (PASSED_BACK.contains(header.lowercaseName())) {
+        back = back.addHeader(header);
+      }
+    }
+    return back;
   }
 
   static boolean isHop(HttpRequest request) {
@@ -116,6 +125,9 @@ final class InvokeForwarder {
     if (hop.clientContext() != null) {
       request = request.addHeader(RawHeader.create(CLIENT_CONTEXT, hop.clientContext()));
     }
+    if (hop.stream()) {
+      request = request.addHeader(RawHeader.create(STREAM, "1"));
+    }
     return request;
   }
 
@@ -138,7 +150,8 @@ final class InvokeForwarder {
       throw forbidden("it is older than " + VALIDITY.toMinutes() + " minutes (are the nodes' clocks in sync?)");
     }
     Hop hop = new Hop(requestId, function, header(request, QUALIFIER),
-        header(request, LOG_TYPE) == null ? "None" : header(request, LOG_TYPE), header(request, CLIENT_CONTEXT));
+        header(request, LOG_TYPE) == null ? "None" : header(request, LOG_TYPE), header(request, CLIENT_CONTEXT),
+        "1".equals(header(request, STREAM)));
     if (!MessageDigest.isEqual(signature(hop, at, payload).getBytes(StandardCharsets.US_ASCII),
         signature.getBytes(StandardCharsets.US_ASCII))) {
       throw forbidden("its signature does not match (do all nodes share tributary.auth.credentials?)");
@@ -148,7 +161,8 @@ final class InvokeForwarder {
 
   private String signature(Hop hop, long date, byte[] payload) {
     String canonical = String.join("\n", hop.requestId(), hop.function(), String.valueOf(hop.qualifier()),
-        hop.logType(), String.valueOf(hop.clientContext()), Long.toString(date), HexFormat.of().formatHex(SigV4Verifier.sha256(payload)));
+        hop.logType(), String.valueOf(hop.clientContext()), Long.toString(date),
+        HexFormat.of().formatHex(SigV4Verifier.sha256(payload))) + (hop.stream() ? "\nstream" : "");
     return HexFormat.of().formatHex(SigV4Verifier.hmac(key, canonical));
   }
 

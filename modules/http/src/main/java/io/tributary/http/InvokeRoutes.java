@@ -80,6 +80,8 @@ final class InvokeRoutes {
             call -> respond(call.request(), call.body(), call.requestId())).limit(Operation.Limit.PAYLOAD),
         Operation.post("InvokeAsync", "/2014-11-13/functions/{FunctionName}/invoke-async/", this::invokeAsync)
             .limit(Operation.Limit.PAYLOAD),
+        Operation.post("InvokeWithResponseStream", "/2021-11-15/functions/{FunctionName}/response-streaming-invocations",
+            this::invokeWithResponseStream).limit(Operation.Limit.PAYLOAD),
         Operation.post("ForwardedInvoke", InvokeForwarder.PATH, call -> hop(call.request(), call.body()))
             .limit(Operation.Limit.PAYLOAD).access(Operation.Access.HOP));
   }
@@ -111,14 +113,62 @@ final class InvokeRoutes {
         Optional.ofNullable(clientContext), Optional.ofNullable(token), body);
   }
 
-  /** An invoke another node forwarded here: run on this node or refused, never forwarded again. */
+  /**
+   * An invoke another node forwarded here: run on this node or refused, never forwarded again. A
+   * streamed one answers as InvokeWithResponseStream does, which the other node reads as it comes.
+   */
   private CompletionStage<HttpResponse> hop(HttpRequest request, ByteString body) {
     byte[] payload = body.toArray();
     InvokeForwarder.Hop hop = forwarder.verify(request, payload);
     String context = hop.clientContext() == null ? null : decodeClientContext(hop.clientContext());
     Invocation invocation = new Invocation(hop.requestId(), arns.functionArn(hop.function(), hop.qualifier()),
-        payload, context, null, hop.logType().equals("Tail"));
+        payload, context, null, hop.logType().equals("Tail"), hop.stream());
+    if (hop.stream()) {
+      return run(hop, invocation, false, true).thenApply(InvokeRoutes::streamResponse);
+    }
     return dispatch(hop, invocation, false, true);
+  }
+
+  /**
+   * {@code InvokeWithResponseStream}: Invoke's checks and parameters (no Event type), answered as
+   * an event stream of the function's chunks as it sends them, or of its whole payload when it did
+   * not stream. Errors found before the function runs are AWS's JSON errors.
+   */
+  private CompletionStage<HttpResponse> invokeWithResponseStream(Operation.Call call) {
+    HttpRequest request = call.request();
+    Arns.FunctionRef ref = FunctionRoutes.ref(arns, call.variable(0),
+        request.getUri().query().get("Qualifier").orElse(null));
+    String type = request.getHeader("X-Amz-Invocation-Type").map(HttpHeader::value).orElse("RequestResponse");
+    if (!type.equals("RequestResponse") && !type.equals("DryRun")) {
+      throw LambdaException.validation(type, "invocationType",
+          "Member must satisfy enum value set: [RequestResponse, DryRun]");
+    }
+    String log = request.getHeader("X-Amz-Log-Type").map(HttpHeader::value).orElse("None");
+    if (!log.equals("None") && !log.equals("Tail")) {
+      throw LambdaException.validation(log, "logType", "Member must satisfy enum value set: [Tail, None]");
+    }
+    ByteString body = call.body();
+    if (body.size() > MAX_PAYLOAD_BYTES) {
+      throw LambdaException.requestTooLarge("Request must be smaller than " + MAX_PAYLOAD_BYTES
+          + " bytes for the InvokeWithResponseStream operation");
+    }
+    byte[] payload = body.isEmpty() ? "{}".getBytes(StandardCharsets.UTF_8) : body.toArray();
+    checkJson(payload);
+    Optional<String> clientContext = request.getHeader("X-Amz-Client-Context").map(HttpHeader::value);
+    String context = clientContext.map(InvokeRoutes::decodeClientContext).orElse(null);
+    String requestId = call.requestId();
+    Invocation invocation = new Invocation(requestId, arns.functionArn(ref.name(), ref.qualifier()), payload, context,
+        null, log.equals("Tail"), true);
+    InvokeForwarder.Hop hop = new InvokeForwarder.Hop(requestId, ref.name(), ref.qualifier(), log,
+        clientContext.orElse(null), true);
+    boolean dryRun = type.equals("DryRun");
+    return run(hop, invocation, dryRun, false).thenApply(InvokeRoutes::streamResponse);
+  }
+
+  private static HttpResponse streamResponse(Outcome outcome) {
+    return outcome instanceof Outcome.Ran ran
+        ? ResponseStreams.invokeStream(ResponseStreams.Streamed.of(ran.result()), ran.executedVersion())
+        : ((Outcome.Answered) outcome).response();
   }
 
   private CompletionStage<HttpResponse> invoke(String requestId, Arns.FunctionRef ref, Optional<String> type,
@@ -148,7 +198,7 @@ final class InvokeRoutes {
     Invocation invocation = new Invocation(requestId, arns.functionArn(ref.name(), ref.qualifier()), payload, context,
         null, log.equals("Tail"));
     InvokeForwarder.Hop hop = new InvokeForwarder.Hop(requestId, ref.name(), ref.qualifier(), log,
-        clientContext.orElse(null));
+        clientContext.orElse(null), false);
     return dispatch(hop, invocation, invocationType.equals("DryRun"), false);
   }
 
@@ -175,7 +225,7 @@ final class InvokeRoutes {
     }
     byte[] payload = body.isEmpty() ? "{}".getBytes(StandardCharsets.UTF_8) : body.toArray();
     checkJson(payload);
-    InvokeForwarder.Hop check = new InvokeForwarder.Hop(requestId, ref.name(), ref.qualifier(), "None", null);
+    InvokeForwarder.Hop check = new InvokeForwarder.Hop(requestId, ref.name(), ref.qualifier(), "None", null, false);
     Invocation invocation = new Invocation(requestId, arns.functionArn(ref.name(), ref.qualifier()), payload, null,
         null, false);
     return dispatch(check, invocation, true, false).thenCompose(checked -> {
@@ -210,9 +260,12 @@ final class InvokeRoutes {
    * A function URL's invoke ({@link FunctionUrlEndpoint}): the same Dispatcher, concurrency and
    * forwarding as Invoke; the endpoint turns the outcome into the URL's answer.
    */
-  CompletionStage<Outcome> invokeForUrl(String requestId, String function, String qualifier, byte[] event) {
-    Invocation invocation = new Invocation(requestId, arns.functionArn(function, qualifier), event, null, null, false);
-    return run(new InvokeForwarder.Hop(requestId, function, qualifier, "None", null), invocation, false, false);
+  CompletionStage<Outcome> invokeForUrl(String requestId, String function, String qualifier, byte[] event,
+                                        boolean stream) {
+    Invocation invocation = new Invocation(requestId, arns.functionArn(function, qualifier), event, null, null, false,
+        stream);
+    return run(new InvokeForwarder.Hop(requestId, function, qualifier, "None", null, stream), invocation, false,
+        false);
   }
 
   private CompletionStage<HttpResponse> dispatch(InvokeForwarder.Hop hop, Invocation invocation, boolean dryRun,

@@ -23,7 +23,7 @@ class InvokeForwarderTest {
 
   private static final Instant NOW = Instant.parse("2026-11-22T10:00:00Z");
   private static final byte[] PAYLOAD = "{\"order\": 42}".getBytes(StandardCharsets.UTF_8);
-  private static final InvokeForwarder.Hop HOP = new InvokeForwarder.Hop("req-1", "orders", "live", "Tail", null);
+  private static final InvokeForwarder.Hop HOP = new InvokeForwarder.Hop("req-1", "orders", "live", "Tail", null, false);
   private static ActorSystem<Void> system;
 
   @BeforeAll

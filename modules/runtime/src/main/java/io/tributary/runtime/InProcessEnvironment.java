@@ -10,6 +10,7 @@ import io.tributary.api.FunctionLog;
 import io.tributary.api.Invocation;
 import io.tributary.api.InvocationResult;
 import io.tributary.api.LogSink;
+import io.tributary.api.ResponseStream;
 import io.tributary.api.Runtimes;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
@@ -29,6 +30,7 @@ import java.net.URLClassLoader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -37,12 +39,21 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.Flow;
 import java.util.concurrent.Future;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
 import java.util.stream.Stream;
+import org.apache.pekko.japi.Pair;
+import org.apache.pekko.stream.Materializer;
+import org.apache.pekko.stream.javadsl.AsPublisher;
+import org.apache.pekko.stream.javadsl.JavaFlowSupport;
+import org.apache.pekko.stream.javadsl.Keep;
+import org.apache.pekko.stream.javadsl.StreamConverters;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -68,6 +79,12 @@ final class InProcessEnvironment implements ExecutionEnvironment {
   static final String MODE = "in-process";
   /** The same, but invocations of a handler that proved quick run on the node's dispatcher ({@link QuickHandlers}). */
   static final String SHARED_MODE = "in-process-shared";
+  /**
+   * The Content-Type of a streamed response of an in-process RequestStreamHandler (AWS's Java runtime
+   * does not stream; Node's HttpResponseStream sets it in code): set it to
+   * {@link ResponseStream#HTTP_INTEGRATION} when the output starts with an HTTP prelude.
+   */
+  static final String STREAM_CONTENT_TYPE_VARIABLE = "TRIBUTARY_STREAM_CONTENT_TYPE";
 
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final ObjectWriter OUTPUT = JSON.writer();
@@ -86,6 +103,7 @@ final class InProcessEnvironment implements ExecutionEnvironment {
   /** The Context proxy's constructor, found once: a proxy per invoke otherwise looks its class up each time. */
   private final java.lang.reflect.Constructor<?> contextProxy;
   private final Class<?> loggerType;
+  private final Materializer materializer;
   /** Null unless this function's mode is {@link #SHARED_MODE}. */
   private final QuickHandlers quick;
   /** Set for the function version once one of its invocations timed out on the dispatcher: it never runs there again. */
@@ -114,16 +132,17 @@ final class InProcessEnvironment implements ExecutionEnvironment {
    */
   static InProcessEnvironment start(FunctionConfig function, Path taskRoot, Path layers, Path lambdaCore,
       RuntimeSettings settings, ScheduledExecutorService timer, LogSink logs, QuickHandlers quick,
-      AtomicBoolean hungOnDispatcher) {
+      AtomicBoolean hungOnDispatcher, Materializer materializer) {
     return new InProcessEnvironment(function, taskRoot, layers, lambdaCore, settings, timer, logs, quick,
-        hungOnDispatcher);
+        hungOnDispatcher, materializer);
   }
 
   private InProcessEnvironment(FunctionConfig function, Path taskRoot, Path layers, Path lambdaCore,
       RuntimeSettings settings, ScheduledExecutorService timer, LogSink logs, QuickHandlers quick,
-      AtomicBoolean hungOnDispatcher) {
+      AtomicBoolean hungOnDispatcher, Materializer materializer) {
     long start = System.nanoTime();
     this.function = function;
+    this.materializer = materializer;
     this.quick = quick;
     this.hungOnDispatcher = hungOnDispatcher;
     this.logs = logs;
@@ -250,13 +269,16 @@ final class InProcessEnvironment implements ExecutionEnvironment {
           log, invocation, start, init);
       return CompletableFuture.completedFuture(result);
     }
+    if (handler.stream() && invocation.streamResponse()) {
+      return CompletableFuture.completedFuture(stream(invocation, log, start, init));
+    }
     CompletableFuture<InvocationResult> result = new CompletableFuture<>();
     long deadline = System.currentTimeMillis() + function.timeout() * 1000L;
     Runnable attempt = () -> {
       long began = System.nanoTime();
       InvocationResult outcome;
       try {
-        byte[] payload = call(invocation, deadline, log);
+        byte[] payload = call(invocation, deadline, log, null);
         outcome = payload.length > InvocationResult.MAX_RESPONSE_BYTES
             ? InvocationResult.unhandled("Function.ResponseSizeTooLarge", "Response payload size exceeded maximum"
                 + " allowed payload size (" + InvocationResult.MAX_RESPONSE_BYTES + " bytes).", null)
@@ -380,12 +402,93 @@ final class InProcessEnvironment implements ExecutionEnvironment {
     return new InvocationResult(result.payload(), result.functionError(), invocation.tailLog() ? log.tailText() : null);
   }
 
-  private byte[] call(Invocation invocation, long deadline, InvocationLog log) throws Exception {
+  /**
+   * A RequestStreamHandler whose caller takes a stream: its output goes to the caller as it writes
+   * (a write waits while the caller is behind), on the environment's own thread, never the
+   * dispatcher's. The stream ends when the handler returns; a throw or a timeout ends it with the error.
+   */
+  private InvocationResult stream(Invocation invocation, InvocationLog log, long start, Double init) {
+    long deadline = System.currentTimeMillis() + function.timeout() * 1000L;
+    AtomicLong written = new AtomicLong();
+    AtomicLong sent = new AtomicLong();
+    Pair<OutputStream, Flow.Publisher<byte[]>> pipe = StreamConverters.asOutputStream(
+            Duration.ofSeconds(function.timeout()))
+        .map(bytes -> {
+          written.addAndGet(bytes.size());
+          return bytes;
+        })
+        .via(RuntimeApiServer.limits(settings.streaming()))
+        .map(bytes -> {
+          sent.addAndGet(bytes.size());
+          return bytes.toArray();
+        })
+        .toMat(JavaFlowSupport.Sink.asPublisher(AsPublisher.WITHOUT_FANOUT), Keep.both()).run(materializer);
+    CompletableFuture<ResponseStream.End> end = new CompletableFuture<>();
+    Consumer<InvocationResult> finish = outcome -> {
+      if (end.isDone()) {
+        return;
+      }
+      InvocationResult logged = withTail(outcome, log, invocation, start, init);
+      end.complete(outcome.failed()
+          ? new ResponseStream.End(errorTypeOf(outcome.payload()), new String(outcome.payload(), StandardCharsets.UTF_8),
+              logged.logTail(), sent.get())
+          : new ResponseStream.End(null, null, logged.logTail(), sent.get()));
+    };
+    Future<?> running = thread.submit(() -> {
+      InvocationResult outcome = new InvocationResult(new byte[0], null, null);
+      try (OutputStream out = pipe.first()) {
+        call(invocation, deadline, log, out);
+      } catch (InvocationTargetException e) {
+        Throwable cause = e.getCause();
+        log.line(cause.toString());
+        outcome = errorResult(cause.getClass().getName(), String.valueOf(cause.getMessage()), cause);
+      } catch (Throwable e) {
+        outcome = errorResult(e.getClass().getName(), String.valueOf(e.getMessage()), e);
+      }
+      if (written.get() > settings.streaming().maxResponseBytes()) {
+        outcome = InvocationResult.unhandled("Function.ResponseSizeTooLarge", new RuntimeApiServer.TooLarge(
+            settings.streaming().maxResponseBytes()).getMessage(), null);
+      }
+      synchronized (end) {
+        finish.accept(outcome);
+      }
+    });
+    timer.schedule(() -> {
+      synchronized (end) {
+        if (end.isDone()) {
+          return;
+        }
+        dead = true;
+        String message = "Task timed out after " + String.format(Locale.ROOT, "%.2f", (double) function.timeout())
+            + " seconds";
+        log.line(java.time.Instant.now() + " " + invocation.requestId() + " " + message);
+        finish.accept(InvocationResult.unhandled("Sandbox.Timeout", "RequestId: " + invocation.requestId()
+            + " Error: " + message, null));
+      }
+      running.cancel(true);
+      destroy();
+    }, function.timeout(), TimeUnit.SECONDS);
+    String type = function.environment().getOrDefault(STREAM_CONTENT_TYPE_VARIABLE, ResponseStream.DEFAULT_CONTENT_TYPE);
+    return InvocationResult.streamed(new Streamed(type, pipe.second(), end));
+  }
+
+  private record Streamed(String contentType, Flow.Publisher<byte[]> body, CompletionStage<ResponseStream.End> end)
+      implements ResponseStream {}
+
+  private static String errorTypeOf(byte[] document) {
+    try {
+      return JSON.readTree(document).path("errorType").asText("Unhandled");
+    } catch (IOException e) {
+      return "Unhandled";
+    }
+  }
+
+  private byte[] call(Invocation invocation, long deadline, InvocationLog log, OutputStream streamTo) throws Exception {
     Object context = contextProxy.newInstance(contextHandler(invocation, deadline, log));
     if (handler.stream()) {
-      ByteArrayOutputStream out = new ByteArrayOutputStream();
+      OutputStream out = streamTo != null ? streamTo : new ByteArrayOutputStream();
       handler.method().invoke(handler.instance(), new ByteArrayInputStream(invocation.payload()), out, context);
-      return out.toByteArray();
+      return streamTo != null ? new byte[0] : ((ByteArrayOutputStream) out).toByteArray();
     }
     Object input = handler.input().readValue(invocation.payload());
     Object output = handler.takesContext()

@@ -2,8 +2,8 @@ package io.tributary.runtime;
 
 import io.tributary.api.FunctionConfig.Layer;
 import io.tributary.api.LambdaException;
-import io.tributary.api.Runtimes;
 import io.tributary.api.Runtimes.Language;
+import io.tributary.api.Runtimes;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;

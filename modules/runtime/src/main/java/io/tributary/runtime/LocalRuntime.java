@@ -79,13 +79,15 @@ public final class LocalRuntime implements FunctionRuntime {
   private final ScheduledExecutorService timer;
   private final ExecutorService blocking;
   private final QuickHandlers quick;
+  /** Runs the pipes of in-process streamed responses. */
+  private final org.apache.pekko.stream.Materializer materializer;
   private final Map<Key, Pool> pools = new ConcurrentHashMap<>();
   private volatile boolean stopping;
 
   private LocalRuntime(ActorSystem<?> system, RuntimeSettings settings, CodeSource source, LogSink logs) {
     this.settings = settings;
     this.logs = logs;
-    this.server = new RuntimeApiServer(system);
+    this.server = new RuntimeApiServer(system, settings.streaming());
     ScheduledThreadPoolExecutor timer = new ScheduledThreadPoolExecutor(1, daemon("runtime-timer"));
     // Every invocation schedules its timeout and almost always cancels it: drop cancelled ones at once,
     // or the queue holds invocations-per-second × timeout entries.
@@ -93,6 +95,7 @@ public final class LocalRuntime implements FunctionRuntime {
     this.timer = timer;
     this.blocking = Executors.newFixedThreadPool(2, daemon("runtime-unpack"));
     this.quick = new QuickHandlers(system.executionContext(), settings.inProcessDispatcherSlots());
+    this.materializer = org.apache.pekko.stream.Materializer.matFromSystem(system);
     this.code = new CodeCache(settings.workDir().resolve("code"), source, blocking);
     this.layers = new LayerTree(settings.workDir().resolve("layers"), code, blocking);
     this.bootstraps = settings.workDir().resolve("bootstraps");
@@ -135,7 +138,8 @@ public final class LocalRuntime implements FunctionRuntime {
         ? CompletableFuture.completedFuture(warm)
         : coldStart(function, Arns.regionOf(invocation.invokedFunctionArn()), pool, false);
     Pool owner = pool;
-    return env.thenCompose(e -> e.invoke(invocation).whenComplete((result, failure) -> release(owner, e)));
+    return env.thenCompose(e -> e.invoke(invocation).whenComplete((result, failure) -> whenDone(result,
+        () -> release(owner, e))));
   }
 
   private Pool pool(FunctionConfig function) {
@@ -171,7 +175,7 @@ public final class LocalRuntime implements FunctionRuntime {
           + " cannot run on it.");
     }
     return InProcessEnvironment.start(function, root, layerTree, core, settings, timer, logs,
-        InProcessEnvironment.sharesThreads(function) ? quick : null, pool.hungOnDispatcher);
+        InProcessEnvironment.sharesThreads(function) ? quick : null, pool.hungOnDispatcher, materializer);
   }
 
   private ExecutionEnvironment takeIdle(Pool pool) {
@@ -328,7 +332,17 @@ public final class LocalRuntime implements FunctionRuntime {
     if (env == null) {
       return null;
     }
-    return env.invoke(invocation).whenComplete((result, failure) -> releaseProvisioned(pool, env));
+    return env.invoke(invocation).whenComplete((result, failure) -> whenDone(result,
+        () -> releaseProvisioned(pool, env)));
+  }
+
+  /** Runs {@code release} once the environment is done with {@code result}: a stream holds it to its end. */
+  private static void whenDone(InvocationResult result, Runnable release) {
+    if (result == null || result.stream() == null) {
+      release.run();
+    } else {
+      result.done().whenComplete((end, failure) -> release.run());
+    }
   }
 
   /** Back to idle; one that died is replaced, one over the wanted count stops. */

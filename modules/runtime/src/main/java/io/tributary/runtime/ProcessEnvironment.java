@@ -6,6 +6,7 @@ import io.tributary.api.FunctionLog;
 import io.tributary.api.Invocation;
 import io.tributary.api.InvocationResult;
 import io.tributary.api.LogSink;
+import io.tributary.api.ResponseStream;
 import java.io.FileInputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -21,11 +22,16 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.Flow;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import org.apache.pekko.http.javadsl.ServerBinding;
+import org.apache.pekko.stream.javadsl.AsPublisher;
+import org.apache.pekko.stream.javadsl.JavaFlowSupport;
+import org.apache.pekko.stream.javadsl.Sink;
+import org.apache.pekko.util.ByteString;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -63,9 +69,15 @@ final class ProcessEnvironment implements RuntimeApiServer.Channel, ExecutionEnv
     }
   }
 
+  /**
+   * The invocation in progress. {@code streamEnd}: set when its caller takes a stream
+   * ({@link Invocation#streamResponse}); completed by {@link #finish} at the stream's end, the
+   * result having completed at its start.
+   */
   private record Current(String requestId, long startNanos, long startMillis, InvocationLog log, boolean tail,
                          CompletableFuture<InvocationResult> result, ScheduledFuture<?> timeout,
-                         ScheduledFuture<?> watchdog) {}
+                         ScheduledFuture<?> watchdog, CompletableFuture<ResponseStream.End> streamEnd,
+                         java.util.concurrent.atomic.AtomicLong streamed) {}
 
   private static final long MEMORY_CHECK_MS = 100;
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -316,7 +328,9 @@ final class ProcessEnvironment implements RuntimeApiServer.Channel, ExecutionEnv
       ScheduledFuture<?> watchdog = function.runtime().startsWith("java") ? null
           : timer.scheduleWithFixedDelay(() -> checkMemory(requestId), MEMORY_CHECK_MS, MEMORY_CHECK_MS,
               TimeUnit.MILLISECONDS);
-      current = new Current(requestId, start, System.currentTimeMillis(), invocationLog, invocation.tailLog(), result, timeout, watchdog);
+      current = new Current(requestId, start, System.currentTimeMillis(), invocationLog, invocation.tailLog(), result,
+          timeout, watchdog, invocation.streamResponse() ? new CompletableFuture<>() : null,
+          new java.util.concurrent.atomic.AtomicLong());
       waiting = waitingNext;
       waitingNext = null;
       if (waiting == null) {
@@ -368,6 +382,86 @@ final class ProcessEnvironment implements RuntimeApiServer.Channel, ExecutionEnv
     return finish(requestId, InvocationResult.unhandled("Function.ResponseSizeTooLarge",
         "Response payload size exceeded maximum allowed payload size (" + InvocationResult.MAX_RESPONSE_BYTES
             + " bytes).", null));
+  }
+
+  /**
+   * A streamed response: handed to a caller that takes streams as it starts; collected for one that
+   * does not, within Invoke's limit, as AWS does for a streaming function invoked with Invoke.
+   */
+  @Override
+  public boolean stream(String requestId, RuntimeApiServer.Streamed response) {
+    Current c = currentIf(requestId);
+    if (c == null) {
+      return false;
+    }
+    if (c.streamEnd() == null) {
+      collect(requestId, response);
+      return true;
+    }
+    Flow.Publisher<byte[]> body = response.body().map(data -> {
+      c.streamed().addAndGet(data.size());
+      return data.toArray();
+    }).runWith(JavaFlowSupport.Sink.asPublisher(AsPublisher.WITHOUT_FANOUT), response.materializer());
+    CompletableFuture<ResponseStream.End> end = c.streamEnd();
+    c.result().complete(InvocationResult.streamed(new Stream(response.contentType(), body, end)));
+    response.ended().whenComplete((trailer, failure) -> {
+      finish(requestId, streamOutcome(trailer, failure));
+      cutOff(failure);
+    });
+    return true;
+  }
+
+  /**
+   * A stream that was cut (over its limit, or its reader gone) leaves the runtime mid-write, with its
+   * connection reset under it: the environment is not trusted with another invocation.
+   */
+  private void cutOff(Throwable failure) {
+    if (failure != null) {
+      dead = true;
+      destroy();
+    }
+  }
+
+  private record Stream(String contentType, Flow.Publisher<byte[]> body, CompletionStage<ResponseStream.End> end)
+      implements ResponseStream {}
+
+  private void collect(String requestId, RuntimeApiServer.Streamed response) {
+    long limit = InvocationResult.MAX_RESPONSE_BYTES;
+    response.body().runWith(Sink.fold(ByteString.emptyByteString(), (all, data) -> {
+      if (all.size() + data.size() > limit) {
+        throw new RuntimeApiServer.TooLarge(limit);
+      }
+      return all.concat(data);
+    }), response.materializer()).whenComplete((all, failure) -> {
+      Throwable cause = failure instanceof java.util.concurrent.CompletionException && failure.getCause() != null
+          ? failure.getCause() : failure;
+      if (cause != null) {
+        finish(requestId, streamOutcome(null, cause));
+        cutOff(cause);
+      } else {
+        response.ended().whenComplete((trailer, broken) -> {
+          InvocationResult outcome = streamOutcome(trailer, broken);
+          finish(requestId, outcome.failed() ? outcome : new InvocationResult(all.toArray(), null, null));
+        });
+      }
+    });
+  }
+
+  /** How a stream ended, as an invocation's outcome: the trailers' error, or why the bytes stopped short. */
+  private static InvocationResult streamOutcome(RuntimeApiServer.Trailer trailer, Throwable failure) {
+    if (failure instanceof RuntimeApiServer.TooLarge tooLarge) {
+      return InvocationResult.unhandled("Function.ResponseSizeTooLarge", tooLarge.getMessage(), null);
+    }
+    if (failure != null) {
+      return InvocationResult.unhandled("Runtime.TruncatedResponse",
+          "The runtime's response stream broke off: " + failure.getMessage(), null);
+    }
+    if (trailer.errorType() != null) {
+      byte[] details = trailer.errorBody().isEmpty()
+          ? InvocationResult.errorDocument(trailer.errorType(), "") : trailer.errorBody().getBytes(StandardCharsets.UTF_8);
+      return new InvocationResult(details, "Unhandled", null, null);
+    }
+    return new InvocationResult(new byte[0], null, null);
   }
 
   @Override
@@ -451,9 +545,29 @@ final class ProcessEnvironment implements RuntimeApiServer.Channel, ExecutionEnv
     c.log().end(requestId, (System.nanoTime() - c.startNanos()) / 1e6, function.memorySize(), maxMemoryUsedMb(), init,
         LogLines.status(outcome));
     logs.accept(new FunctionLog(function.loggingConfig().logGroup(), logStream, c.startMillis(), c.log().text()));
-    c.result().complete(new InvocationResult(outcome.payload(), outcome.functionError(),
-        c.tail() ? c.log().tailText() : null));
+    String tail = c.tail() ? c.log().tailText() : null;
+    if (c.streamEnd() != null && c.result().isDone()) {
+      c.streamEnd().complete(outcome.failed()
+          ? new ResponseStream.End(errorType(outcome.payload()), new String(outcome.payload(), StandardCharsets.UTF_8),
+              tail, c.streamed().get())
+          : new ResponseStream.End(null, null, tail, c.streamed().get()));
+    } else {
+      c.result().complete(new InvocationResult(outcome.payload(), outcome.functionError(), tail));
+      if (c.streamEnd() != null) {
+        c.streamEnd().complete(new ResponseStream.End(null, null, tail, 0));
+      }
+    }
     return true;
+  }
+
+  /** The {@code errorType} of an error document, or {@code Unhandled} when it names none. */
+  private static String errorType(byte[] document) {
+    try {
+      String type = JSON.readTree(document).path("errorType").asText("");
+      return type.isEmpty() ? "Unhandled" : type;
+    } catch (IOException e) {
+      return "Unhandled";
+    }
   }
 
   /**

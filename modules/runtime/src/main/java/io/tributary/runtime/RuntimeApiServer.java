@@ -3,15 +3,24 @@ package io.tributary.runtime;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import io.tributary.api.InvocationResult;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Base64;
 import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.atomic.AtomicReference;
+import org.apache.pekko.NotUsed;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.http.javadsl.Http;
 import org.apache.pekko.http.javadsl.ServerBinding;
 import org.apache.pekko.http.javadsl.model.ContentTypes;
 import org.apache.pekko.http.javadsl.model.HttpEntities;
+import org.apache.pekko.http.javadsl.model.HttpEntity;
 import org.apache.pekko.http.javadsl.model.HttpHeader;
+import org.apache.pekko.http.javadsl.model.HttpRequest;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
 import org.apache.pekko.http.javadsl.model.StatusCode;
 import org.apache.pekko.http.javadsl.model.StatusCodes;
@@ -21,6 +30,11 @@ import org.apache.pekko.http.javadsl.server.PathMatchers;
 import org.apache.pekko.http.javadsl.server.Route;
 import org.apache.pekko.http.javadsl.settings.ServerSettings;
 import org.apache.pekko.http.javadsl.unmarshalling.Unmarshaller;
+import org.apache.pekko.japi.Pair;
+import org.apache.pekko.stream.Materializer;
+import org.apache.pekko.stream.ThrottleMode;
+import org.apache.pekko.stream.javadsl.Flow;
+import org.apache.pekko.stream.javadsl.Source;
 import org.apache.pekko.util.ByteString;
 
 /**
@@ -46,7 +60,43 @@ final class RuntimeApiServer extends AllDirectives {
     boolean responseTooLarge(String requestId, long bytes);
 
     void initError(String errorType, byte[] body);
+
+    /**
+     * A response the runtime streams: false when {@code requestId} is not the invocation in
+     * progress. The environment reads {@code response.body()} (now, or as its caller asks) and
+     * hears how it ended from {@code response.ended()}.
+     */
+    boolean stream(String requestId, Streamed response);
   }
+
+  /**
+   * A response as the runtime streams it: its Content-Type; its bytes, read as the one who runs
+   * {@code body} asks, within {@code tributary.runtime.streaming}'s size and bandwidth; and, once
+   * they are read, the error the runtime's trailers reported, if any. {@code ended} fails when the
+   * bytes stopped short: the runtime's connection broke, or the stream went over its limit
+   * ({@link TooLarge}), or the reader cancelled.
+   */
+  record Streamed(String contentType, Source<ByteString, NotUsed> body, CompletionStage<Trailer> ended,
+                  Materializer materializer) {}
+
+  /** The trailers' error: {@code errorType} null when the stream ended well; {@code errorBody} decoded from base64. */
+  record Trailer(String errorType, String errorBody) {
+    static final Trailer NONE = new Trailer(null, null);
+  }
+
+  /** A streamed response went over {@code tributary.runtime.streaming.max-response-size}. */
+  static final class TooLarge extends RuntimeException {
+    final long limit;
+
+    TooLarge(long limit) {
+      super("Response payload size exceeded maximum allowed payload size (" + limit + " bytes).", null, false, false);
+      this.limit = limit;
+    }
+  }
+
+  static final String RESPONSE_MODE = "Lambda-Runtime-Function-Response-Mode";
+  static final String ERROR_TYPE_TRAILER = "Lambda-Runtime-Function-Error-Type";
+  static final String ERROR_BODY_TRAILER = "Lambda-Runtime-Function-Error-Body";
 
   /** An invocation as {@code /next} hands it to the runtime. */
   record NextEvent(String requestId, long deadlineEpochMs, String invokedFunctionArn, String traceId,
@@ -55,9 +105,11 @@ final class RuntimeApiServer extends AllDirectives {
   private static final String PREFIX = "2018-06-01";
   private final ActorSystem<?> system;
   private final ServerSettings settings;
+  private final RuntimeSettings.Streaming streaming;
 
-  RuntimeApiServer(ActorSystem<?> system) {
+  RuntimeApiServer(ActorSystem<?> system, RuntimeSettings.Streaming streaming) {
     this.system = system;
+    this.streaming = streaming;
     Config overrides = ConfigFactory.parseString("""
         pekko.http.server {
           request-timeout = infinite
@@ -95,10 +147,21 @@ final class RuntimeApiServer extends AllDirectives {
                 })))))));
   }
 
-  /** A response over 6 MB is refused (413 to the runtime) and becomes the invocation's error, as on AWS. */
+  /**
+   * A response over 6 MB is refused (413 to the runtime) and becomes the invocation's error, as on
+   * AWS. A streamed one ({@code Lambda-Runtime-Function-Response-Mode: streaming}, or chunked with
+   * declared trailers, as AWS's Go runtime sends without the mode) goes to {@link #streamed}.
+   */
   private Route response(Channel channel, String id) {
     long limit = InvocationResult.MAX_RESPONSE_BYTES;
-    return extractRequestEntity(entity -> extractMaterializer(materializer -> {
+    return extractRequest(request -> extractRequestEntity(entity -> extractMaterializer(materializer -> {
+      Optional<String> mode = request.getHeader(RESPONSE_MODE).map(HttpHeader::value);
+      if (mode.isPresent() && !mode.get().isEmpty() && !mode.get().equals("streaming")) {
+        return complete(error(StatusCodes.BAD_REQUEST, "InvalidFunctionResponseMode", "Invalid function response mode"));
+      }
+      if (mode.isPresent() || (entity.isChunked() && request.getHeader("Trailer").isPresent())) {
+        return streamed(channel, id, request, entity, materializer);
+      }
       if (entity.getContentLengthOption().orElse(0L) > limit) {
         return tooLarge(channel, id, entity.getContentLengthOption().getAsLong());
       }
@@ -107,7 +170,81 @@ final class RuntimeApiServer extends AllDirectives {
       return onComplete(body, result -> result.isSuccess()
           ? accepted(channel.respond(id, result.get().toArray()))
           : tooLarge(channel, id, limit + 1));
-    }));
+    })));
+  }
+
+  /**
+   * Hands the response to the environment as it streams, then answers the runtime once every byte
+   * was read (202), as AWS's Runtime API does.
+   */
+  private Route streamed(Channel channel, String id, HttpRequest request, HttpEntity entity,
+                         Materializer materializer) {
+    AtomicReference<Trailer> trailer = new AtomicReference<>(Trailer.NONE);
+    Source<ByteString, ?> bytes = entity instanceof HttpEntity.Chunked chunked
+        ? chunked.getChunks().map(chunk -> {
+            if (chunk.isLastChunk()) {
+              trailer.set(trailer(chunk.getTrailerHeaders()));
+            }
+            return chunk.data();
+          }).filter(data -> !data.isEmpty())
+        : entity.withoutSizeLimit().getDataBytes();
+    Source<ByteString, NotUsed> limited = bytes.via(limits(streaming)).mapMaterializedValue(m -> NotUsed.getInstance());
+    CompletableFuture<Trailer> ended = new CompletableFuture<>();
+    Source<ByteString, NotUsed> body = limited.watchTermination((notUsed, done) -> {
+      done.whenComplete((ok, failure) -> {
+        if (failure != null) {
+          ended.completeExceptionally(failure);
+        } else {
+          ended.complete(trailer.get());
+        }
+      });
+      return notUsed;
+    });
+    // Pekko holds Content-Type in the entity, application/octet-stream (AWS's default too) when none came.
+    String contentType = entity.getContentType().toString();
+    if (!channel.stream(id, new Streamed(contentType, body, ended, materializer))) {
+      return complete(error(StatusCodes.BAD_REQUEST, "InvalidRequestID", "Invalid request ID"));
+    }
+    return onComplete(ended.handle((t, failure) -> failure == null), ok -> accepted(true));
+  }
+
+  /**
+   * {@code tributary.runtime.streaming} on a streamed response: bytes up to its size, then a failure
+   * with {@link TooLarge}; past its burst, no faster than its bandwidth.
+   */
+  static Flow<ByteString, ByteString, NotUsed> limits(RuntimeSettings.Streaming streaming) {
+    long max = streaming.maxResponseBytes();
+    Flow<ByteString, ByteString, NotUsed> limited = Flow.<ByteString>create()
+        .statefulMap(() -> new long[1], (seen, data) -> {
+          seen[0] += data.size();
+          if (seen[0] > max) {
+            throw new TooLarge(max);
+          }
+          return Pair.create(seen, data);
+        }, seen -> Optional.empty());
+    if (streaming.bytesPerSecond() > 0) {
+      limited = limited.throttle((int) Math.min(Integer.MAX_VALUE, streaming.bytesPerSecond()), Duration.ofSeconds(1),
+          (int) Math.min(Integer.MAX_VALUE, streaming.burstBytes()), ByteString::size, ThrottleMode.shaping());
+    }
+    return limited;
+  }
+
+  /** The error a stream's trailers report (AWS's runtimes send the body base64-encoded; a bad one is dropped). */
+  static Trailer trailer(Iterable<HttpHeader> trailers) {
+    String type = null;
+    String body = null;
+    for (HttpHeader h : trailers) {
+      if (h.is(ERROR_TYPE_TRAILER.toLowerCase(java.util.Locale.ROOT))) {
+        type = h.value().isBlank() ? null : h.value().strip();
+      } else if (h.is(ERROR_BODY_TRAILER.toLowerCase(java.util.Locale.ROOT))) {
+        try {
+          body = new String(Base64.getDecoder().decode(h.value().strip()), StandardCharsets.UTF_8);
+        } catch (IllegalArgumentException e) {
+          body = "";
+        }
+      }
+    }
+    return type == null ? Trailer.NONE : new Trailer(type, body == null ? "" : body);
   }
 
   private Route tooLarge(Channel channel, String id, long bytes) {

@@ -32,13 +32,28 @@ public record RuntimeSettings(
     Duration initTimeout,
     int logBytesPerInvocation,
     int inProcessDispatcherSlots,
-    Interpreters interpreters) {
+    Interpreters interpreters,
+    Streaming streaming) {
+
+  /**
+   * {@code tributary.runtime.streaming}: the most a streamed response may carry, and the bandwidth
+   * after its first {@code burstBytes} ({@code bytesPerSecond} 0: none).
+   */
+  public record Streaming(long maxResponseBytes, long bytesPerSecond, long burstBytes) {}
 
   public static RuntimeSettings fromConfig(Config config) {
     Config c = config.getConfig("tributary.runtime");
+    Config s = c.getConfig("streaming");
+    Streaming streaming = new Streaming(s.getBytes("max-response-size"),
+        s.getString("bandwidth").equals("off") ? 0 : s.getBytes("bandwidth"), s.getBytes("burst"));
+    if (streaming.maxResponseBytes() <= io.tributary.api.InvocationResult.MAX_RESPONSE_BYTES) {
+      throw new IllegalArgumentException("tributary.runtime.streaming.max-response-size must be more than a "
+          + "buffered response's " + io.tributary.api.InvocationResult.MAX_RESPONSE_BYTES + " bytes");
+    }
     return new RuntimeSettings(Path.of(c.getString("work-dir")).toAbsolutePath(), c.getDuration("idle-timeout"),
         c.getDuration("init-timeout"), (int) c.getBytes("log-bytes-per-invocation").longValue(),
-        Math.min(c.getInt("in-process-dispatcher-slots"), dispatcherThreads(config) - 1), interpreters(c));
+        Math.min(c.getInt("in-process-dispatcher-slots"), dispatcherThreads(config) - 1), interpreters(c),
+        streaming);
   }
 
   /**

@@ -368,8 +368,14 @@ public final class Dispatcher extends AbstractBehavior<Dispatcher.Command> {
     /** Runs {@code ready} on a slot already taken of {@code lease}, which it gives back when done. */
     void start(Lease lease, Ready ready) {
       runtime.invoke(ready.version(), withArn(ready)).whenComplete((result, failure) -> {
-        lease.release();
-        settle(ready, result, failure);
+        if (result != null && result.stream() != null) {
+          // The slot is held while the function streams its answer, as the environment is.
+          settle(ready, result, null);
+          result.done().whenComplete((end, error) -> lease.release());
+        } else {
+          lease.release();
+          settle(ready, result, failure);
+        }
       });
     }
 
@@ -388,8 +394,7 @@ public final class Dispatcher extends AbstractBehavior<Dispatcher.Command> {
 
     private static Invocation withArn(Ready ready) {
       Invocation invocation = ready.invoke().invocation();
-      return new Invocation(invocation.requestId(), ready.target().functionArn(), invocation.payload(),
-          invocation.clientContext(), invocation.cognitoIdentity(), invocation.tailLog());
+      return invocation.withArn(ready.target().functionArn());
     }
 
     private static void settle(Ready ready, InvocationResult result, Throwable failure) {

@@ -16,6 +16,11 @@ import { pathToFileURL } from 'node:url';
 const require = createRequire(import.meta.url);
 const BASE = '/2018-06-01/runtime';
 const ERROR_TYPE_HEADER = 'Lambda-Runtime-Function-Error-Type';
+const ERROR_BODY_TRAILER = 'Lambda-Runtime-Function-Error-Body';
+// awslambda.streamifyResponse marks a handler so, as AWS's runtime does.
+const HANDLER_STREAMING = Symbol.for('aws.lambda.runtime.handler.streaming');
+const HANDLER_HIGHWATERMARK = Symbol.for('aws.lambda.runtime.handler.streaming.highWaterMark');
+const HTTP_INTEGRATION = 'application/vnd.awslambda.http-integration-response';
 // Where AWS's runtime keeps the current request id; some libraries read it from there.
 const REQUEST_ID = Symbol.for('aws.lambda.runtime.requestId');
 const [, HOST, PORT] = /^(.*):(\d+)$/.exec(process.env.AWS_LAMBDA_RUNTIME_API ?? '') ?? [];
@@ -226,11 +231,142 @@ async function report(id, err, result) {
   return postError(`${urlPath}/error`, err);
 }
 
-function invoke(handler, { headers: h, body }) {
+// AWS's HttpResponseStream: status, headers and cookies go first, as JSON ended by 8 NUL bytes.
+class HttpResponseStream {
+  static from(underlyingStream, prelude) {
+    underlyingStream.setContentType(HTTP_INTEGRATION);
+    const metadata = JSON.stringify(prelude);
+    underlyingStream._onBeforeFirstWrite = (write) => {
+      write(metadata);
+      write(new Uint8Array(8));
+    };
+    return underlyingStream;
+  }
+}
+
+function installAwsLambdaGlobal() {
+  globalThis.awslambda = {
+    streamifyResponse(handler, options) {
+      handler[HANDLER_STREAMING] = 'response';
+      if (typeof options?.highWaterMark === 'number') handler[HANDLER_HIGHWATERMARK] = parseInt(options.highWaterMark, 10);
+      return handler;
+    },
+    HttpResponseStream,
+  };
+}
+
+// The response of a streaming handler: a chunked POST to the Runtime API, its headers sent at the
+// first write (so setContentType works until then), an error in its trailers, as AWS's runtime sends it.
+function responseStream(id, highWaterMark) {
+  let answered;
+  const done = new Promise((resolve) => { answered = resolve; });
+  const req = http.request({
+    host: HOST, port: PORT, method: 'POST', path: `${BASE}/invocation/${encodeURIComponent(id)}/response`, agent,
+    highWaterMark,
+    headers: {
+      'Lambda-Runtime-Function-Response-Mode': 'streaming',
+      'Content-Type': 'application/octet-stream',
+      'Transfer-Encoding': 'chunked',
+      Trailer: [ERROR_TYPE_HEADER, ERROR_BODY_TRAILER],
+    },
+  }, (res) => {
+    res.resume();
+    res.on('end', () => answered(res.statusCode));
+  });
+  req.on('error', (err) => {
+    process.stderr.write(`bootstrap: the response stream failed: ${err.message}\n`);
+    answered(0);
+  });
+  const write = req.write.bind(req);
+  const end = req.end.bind(req);
+  let first = true;
+  req.write = (chunk, encoding, callback) => {
+    if (typeof chunk !== 'string' && !Buffer.isBuffer(chunk) && !(chunk instanceof Uint8Array)) chunk = JSON.stringify(chunk);
+    if (first) {
+      first = false;
+      req._onBeforeFirstWrite?.((data) => write(data));
+    }
+    return write(chunk, encoding, callback);
+  };
+  // end(data) writes data as write() does, so a prelude set with HttpResponseStream.from goes first.
+  req.end = (chunk, encoding, callback) => {
+    if (typeof chunk === 'function') return end(chunk);
+    if (chunk !== undefined && chunk !== null) req.write(chunk, typeof encoding === 'string' ? encoding : undefined);
+    else if (first) {
+      first = false;
+      req._onBeforeFirstWrite?.((data) => write(data));
+    }
+    return end(typeof encoding === 'function' ? encoding : callback);
+  };
+  req.setContentType = (type) => {
+    if (!first || req.headersSent) throw runtimeError('Runtime.InvalidStreamingOperation', 'Cannot set content-type, too late.');
+    req.setHeader('Content-Type', type);
+  };
+  req.fail = (err) => {
+    const rapid = toRapid(err);
+    if (first) {
+      first = false;
+      req._onBeforeFirstWrite?.((data) => write(data));
+    }
+    req.addTrailers({
+      [ERROR_TYPE_HEADER]: String(rapid.errorType).replace(/[^\x20-\x7e]/g, ''),
+      [ERROR_BODY_TRAILER]: Buffer.from(JSON.stringify(rapid)).toString('base64'),
+    });
+    end();
+  };
+  req.answered = done;
+  return req;
+}
+
+function contextOf(h, id, extras) {
+  const deadline = Number(h['lambda-runtime-deadline-ms']);
+  // Defined, not spread: callbackWaitsForEmptyEventLoop is a getter and setter pair.
+  const context = Object.defineProperties({}, Object.getOwnPropertyDescriptors(extras));
+  return Object.assign(context, {
+    functionName: process.env.AWS_LAMBDA_FUNCTION_NAME,
+    functionVersion: process.env.AWS_LAMBDA_FUNCTION_VERSION,
+    invokedFunctionArn: h['lambda-runtime-invoked-function-arn'],
+    memoryLimitInMB: process.env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE,
+    awsRequestId: id,
+    logGroupName: process.env.AWS_LAMBDA_LOG_GROUP_NAME,
+    logStreamName: process.env.AWS_LAMBDA_LOG_STREAM_NAME,
+    identity: parseHeaderJson(h['lambda-runtime-cognito-identity'], 'CognitoIdentity'),
+    clientContext: parseHeaderJson(h['lambda-runtime-client-context'], 'ClientContext'),
+    getRemainingTimeInMillis: () => deadline - Date.now(),
+  });
+}
+
+function begin(h) {
   const id = h['lambda-runtime-aws-request-id'];
   globalThis[REQUEST_ID] = id;
   if (h['lambda-runtime-trace-id']) process.env._X_AMZN_TRACE_ID = h['lambda-runtime-trace-id'];
   else delete process.env._X_AMZN_TRACE_ID;
+  return id;
+}
+
+// A handler wrapped in awslambda.streamifyResponse: (event, responseStream, context), async; what it
+// returns is ignored; the invocation ends when the Runtime API has the whole stream.
+async function invokeStreaming(handler, { headers: h, body }) {
+  const id = begin(h);
+  const invocation = current = { id, done: false };
+  const stream = responseStream(id, handler[HANDLER_HIGHWATERMARK]);
+  try {
+    const event = body ? JSON.parse(body) : null;
+    const result = handler(event, stream, contextOf(h, id, {}));
+    if (!result || typeof result.then !== 'function') {
+      throw runtimeError('Runtime.InvalidStreamingOperation', 'Streaming does not support non-async handlers.');
+    }
+    if (await result !== undefined) console.warn('Streaming handlers ignore return values.');
+  } catch (err) {
+    logError('Invoke Error', err);
+    stream.fail(err);
+  }
+  await stream.answered;
+  invocation.done = true;
+}
+
+function invoke(handler, { headers: h, body }) {
+  const id = begin(h);
   const invocation = current = { id, done: false };
 
   return new Promise((resolve) => {
@@ -255,24 +391,13 @@ function invoke(handler, { headers: h, body }) {
     // The loop emptied with nothing reported: AWS answers null, or fails an async handler's unsettled promise.
     onDrain = () => finish(returnedPromise ? runtimeError('Runtime.NodeJsExit', NODE_EXIT) : null, null);
     try {
-      const deadline = Number(h['lambda-runtime-deadline-ms']);
-      const context = {
+      const context = contextOf(h, id, {
         get callbackWaitsForEmptyEventLoop() { return waits; },
         set callbackWaitsForEmptyEventLoop(value) { waits = value; },
         succeed,
         fail,
         done: once((err, result) => finish(err, result)),
-        functionName: process.env.AWS_LAMBDA_FUNCTION_NAME,
-        functionVersion: process.env.AWS_LAMBDA_FUNCTION_VERSION,
-        invokedFunctionArn: h['lambda-runtime-invoked-function-arn'],
-        memoryLimitInMB: process.env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE,
-        awsRequestId: id,
-        logGroupName: process.env.AWS_LAMBDA_LOG_GROUP_NAME,
-        logStreamName: process.env.AWS_LAMBDA_LOG_STREAM_NAME,
-        identity: parseHeaderJson(h['lambda-runtime-cognito-identity'], 'CognitoIdentity'),
-        clientContext: parseHeaderJson(h['lambda-runtime-client-context'], 'ClientContext'),
-        getRemainingTimeInMillis: () => deadline - Date.now(),
-      };
+      });
       const result = handler(body ? JSON.parse(body) : null, context, callback);
       if (result && typeof result.then === 'function') {
         returnedPromise = true;
@@ -355,6 +480,7 @@ async function main() {
     run?.();
   });
 
+  installAwsLambdaGlobal();
   let handler;
   try {
     handler = await loadHandler(process.env.LAMBDA_TASK_ROOT || process.cwd(), process.env._HANDLER ?? '');
@@ -369,7 +495,8 @@ async function main() {
   while (!dying) {
     const next = await request('GET', '/invocation/next');
     if (next.status !== 200) throw new Error(`GET /invocation/next returned ${next.status}: ${next.body.slice(0, 500)}`);
-    await invoke(handler, next);
+    if (handler[HANDLER_STREAMING] === 'response') await invokeStreaming(handler, next);
+    else await invoke(handler, next);
   }
 }
 
