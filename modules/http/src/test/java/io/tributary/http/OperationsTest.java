@@ -120,6 +120,9 @@ class OperationsTest {
       new Sample("PUT", "/2021-07-20/functions/orders/runtime-management-config", "PutRuntimeManagementConfig"),
       new Sample("GET", "/2024-08-31/functions/orders/recursion-config", "GetFunctionRecursionConfig"),
       new Sample("PUT", "/2024-08-31/functions/orders/recursion-config", "PutFunctionRecursionConfig"),
+      new Sample("POST", "/2021-11-15/functions/orders/response-streaming-invocations", "InvokeWithResponseStream"),
+      new Sample("POST", "/2021-11-15/functions/orders/response-streaming-invocations?Qualifier=live",
+          "InvokeWithResponseStream"),
       new Sample("POST", "/2018-10-31/layers/libs/versions", "PublishLayerVersion"),
       new Sample("GET", "/2018-10-31/layers/libs/versions", "ListLayerVersions"),
       new Sample("GET", "/2018-10-31/layers/libs/versions?CompatibleRuntime=python3.12&MaxItems=2", "ListLayerVersions"),
@@ -200,7 +203,7 @@ class OperationsTest {
     for (Operation operation : TABLE.all()) {
       long expected = switch (operation.name()) {
         case "CreateFunction", "UpdateFunctionCode", "PublishLayerVersion" -> 70_000_000;
-        case "Invoke", "ForwardedInvoke", "InvokeAsync" -> 6 * 1024 * 1024;
+        case "Invoke", "ForwardedInvoke", "InvokeAsync", "InvokeWithResponseStream" -> 6 * 1024 * 1024;
         default -> 1_000;
       };
       assertEquals(expected, LambdaApi.limit(operation, settings), operation.name());
