@@ -63,7 +63,9 @@ final class EventStream {
 
   /** Bytes of an event stream, in any cuts, into its messages; a bad CRC or a header type other than string fails it. */
   static Flow<ByteString, Message, NotUsed> decoder() {
-    return Framing.lengthField(4, 0, MAX_MESSAGE, java.nio.ByteOrder.BIG_ENDIAN).map(EventStream::decode);
+    // The total length counts itself: the frame is that long, not the field plus that.
+    return Framing.lengthField(4, 0, MAX_MESSAGE, java.nio.ByteOrder.BIG_ENDIAN, (offset, total) -> total)
+        .map(EventStream::decode);
   }
 
   static Message decode(ByteString frame) {
