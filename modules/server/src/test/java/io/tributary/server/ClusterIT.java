@@ -223,6 +223,29 @@ class ClusterIT {
     // Node 3 is granted none: its invokes run on node 1's free slots instead of being throttled.
     assertEquals(Map.of("done", 2), burst("forwarded", List.of(3, 3), 1));
     assertEquals(before + 2, forwardedInvokes(node(1)));
+
+    // A streamed answer crosses the hop as it comes, its error in the end.
+    try (LambdaClient one = node(1).client()) {
+      one.createFunction(b -> b.functionName("streamer").runtime("nodejs20.x").role(ROLE).handler("index.handler")
+          .timeout(30).code(c -> c.zipFile(SdkBytes.fromByteArray(Zips.of(Map.of("index.js", """
+              exports.handler = awslambda.streamifyResponse(async (event, stream) => {
+                stream.write('over ');
+                await new Promise((resolve) => setTimeout(resolve, event.wait));
+                stream.write('the hop');
+                throw new RangeError('after the bytes');
+              });
+              """))))));
+      one.putFunctionConcurrency(b -> b.functionName("streamer").reservedConcurrentExecutions(1));
+      one.invoke(b -> b.functionName("streamer").payload(SdkBytes.fromUtf8String("{\"wait\": 1}")));
+    }
+    double streamedBefore = forwardedInvokes(node(1));
+    try (var async = ResponseStreamingIT.asyncClient(node(3).endpoint())) {
+      ResponseStreamingIT.Seen seen = ResponseStreamingIT.invokeStream(async, "streamer", "{\"wait\": 200}",
+          software.amazon.awssdk.services.lambda.model.LogType.NONE, chunk -> { });
+      assertEquals("over the hop", seen.body());
+      assertEquals("RangeError", seen.complete().errorCode());
+    }
+    assertEquals(streamedBefore + 1, forwardedInvokes(node(1)));
   }
 
   private static double forwardedInvokes(NodeProcess node) throws Exception {

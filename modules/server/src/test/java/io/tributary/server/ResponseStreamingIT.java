@@ -129,11 +129,7 @@ class ResponseStreamingIT {
   @BeforeAll
   static void start() throws Exception {
     lambda = NODE.lambda();
-    async = LambdaAsyncClient.builder().endpointOverride(NODE.node().endpoint()).region(Region.US_EAST_1)
-        .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create(
-            "AKIATRIBUTARYLOCAL01", "tributary-local-secret-do-not-use-in-production")))
-        .httpClientBuilder(NettyNioAsyncHttpClient.builder().readTimeout(Duration.ofSeconds(60)))
-        .build();
+    async = asyncClient(NODE.node().endpoint());
     NODE.closeAfter(async);
     gates = Files.createTempDirectory("stream-gates");
     byte[] zip = Zips.of(Map.of("index.js", NODE_CODE));
@@ -159,7 +155,21 @@ class ResponseStreamingIT {
     }
   }
 
+  /** The SDK's async client, the one that reads InvokeWithResponseStream, for a node. */
+  static LambdaAsyncClient asyncClient(URI endpoint) {
+    return LambdaAsyncClient.builder().endpointOverride(endpoint).region(Region.US_EAST_1)
+        .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create(
+            "AKIATRIBUTARYLOCAL01", "tributary-local-secret-do-not-use-in-production")))
+        .httpClientBuilder(NettyNioAsyncHttpClient.builder().readTimeout(Duration.ofSeconds(60)))
+        .build();
+  }
+
   private static Seen invokeStream(String function, String payload, LogType logType,
+      java.util.function.Consumer<String> onChunk) {
+    return invokeStream(async, function, payload, logType, onChunk);
+  }
+
+  static Seen invokeStream(LambdaAsyncClient async, String function, String payload, LogType logType,
       java.util.function.Consumer<String> onChunk) {
     List<String> chunks = new CopyOnWriteArrayList<>();
     AtomicReference<InvokeWithResponseStreamCompleteEvent> complete = new AtomicReference<>();
