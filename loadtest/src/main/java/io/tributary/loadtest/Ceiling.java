@@ -1,6 +1,7 @@
 package io.tributary.loadtest;
 
 import com.typesafe.config.ConfigFactory;
+import java.nio.charset.StandardCharsets;
 import java.util.concurrent.TimeUnit;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
@@ -10,6 +11,9 @@ import org.apache.pekko.http.javadsl.model.HttpEntities;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
 import org.apache.pekko.http.javadsl.server.AllDirectives;
 import org.apache.pekko.http.javadsl.server.Route;
+import org.apache.pekko.http.javadsl.unmarshalling.StringUnmarshallers;
+import org.apache.pekko.stream.javadsl.Source;
+import org.apache.pekko.util.ByteString;
 
 /**
  * The ceiling of {@link UrlBenchmark}, run as its own JVM ({@code java -cp ... Ceiling <port>}): a
@@ -18,6 +22,9 @@ import org.apache.pekko.http.javadsl.server.Route;
  * Pekko HTTP alone costs. It uses the node's configuration (dispatcher size, HTTP server settings)
  * with a local actor provider, so the two differ only by what the node does per request. Prints
  * "ceiling ready" once bound, and runs until killed.
+ *
+ * <p>For {@link ResponseStreamBenchmark}, {@code GET /chunked?mib=N} answers N MiB of 'x' as a
+ * chunked response of 1 MiB chunks, made as they are read, as a streamed function URL's answer is.
  */
 public final class Ceiling extends AllDirectives {
 
@@ -30,8 +37,14 @@ public final class Ceiling extends AllDirectives {
     System.out.println("ceiling ready");
   }
 
+  private static final ByteString MIB = ByteString.fromArray("x".repeat(1024 * 1024).getBytes(StandardCharsets.US_ASCII));
+
   private Route route() {
-    return extractRequest(request -> complete(HttpResponse.create()
-        .withEntity(HttpEntities.create(ContentTypes.APPLICATION_JSON, UrlBenchmark.BODY))));
+    return concat(
+        path("chunked", () -> parameter(StringUnmarshallers.INTEGER, "mib", mib -> complete(HttpResponse.create()
+            .withEntity(HttpEntities.createChunked(ContentTypes.APPLICATION_OCTET_STREAM,
+                Source.repeat(MIB).take(mib)))))),
+        extractRequest(request -> complete(HttpResponse.create()
+            .withEntity(HttpEntities.create(ContentTypes.APPLICATION_JSON, UrlBenchmark.BODY)))));
   }
 }

@@ -53,7 +53,7 @@ public final class UrlBenchmark {
   private static final String SECRET = "tributary-local-secret-do-not-use-in-production";
   private static final String ROLE = "arn:aws:iam::000000000000:role/bench";
   private static final int NODE_PORT = 9520;
-  private static final int CEILING_PORT = 9521;
+  static final int CEILING_PORT = 9521;
 
   record Run(String side, int connections, double requestsPerSecond, double p50Ms, double p99Ms, long errors,
              double serverCpuPercent, double cassandraCpuPercent, double machineBusyPercent) {}
@@ -150,7 +150,7 @@ public final class UrlBenchmark {
   }
 
   /** The ceiling in its own JVM, with the node's heap and this classpath. */
-  private static Process startCeiling() throws IOException {
+  static Process startCeiling() throws IOException {
     Path log = Files.createTempFile("tributary-ceiling", ".log");
     Process process = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
         "-Xmx512m", "-Dpekko.loglevel=WARNING",
@@ -259,7 +259,7 @@ public final class UrlBenchmark {
   }
 
   /** utime + stime of a process, in clock ticks (/proc/<pid>/stat fields 14 and 15). */
-  private static long cpuTicks(long pid) throws IOException {
+  static long cpuTicks(long pid) throws IOException {
     String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
     String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
     return Long.parseLong(fields[11]) + Long.parseLong(fields[12]);

@@ -179,21 +179,26 @@ final class RuntimeApiServer extends AllDirectives {
    */
   private Route streamed(Channel channel, String id, HttpRequest request, HttpEntity entity,
                          Materializer materializer) {
-    AtomicReference<Trailer> trailer = new AtomicReference<>(Trailer.NONE);
-    Source<ByteString, ?> bytes = entity instanceof HttpEntity.Chunked chunked
+    // Null until the body's end was read: a stream done without it was cancelled by its reader.
+    AtomicReference<Trailer> trailer = new AtomicReference<>(entity.isChunked() ? null : Trailer.NONE);
+    // The server's max-content-length guards buffered bodies; a stream has its own limit (limits()).
+    HttpEntity unlimited = entity.withoutSizeLimit();
+    Source<ByteString, ?> bytes = unlimited instanceof HttpEntity.Chunked chunked
         ? chunked.getChunks().map(chunk -> {
             if (chunk.isLastChunk()) {
               trailer.set(trailer(chunk.getTrailerHeaders()));
             }
             return chunk.data();
           }).filter(data -> !data.isEmpty())
-        : entity.withoutSizeLimit().getDataBytes();
+        : unlimited.getDataBytes();
     Source<ByteString, NotUsed> limited = bytes.via(limits(streaming)).mapMaterializedValue(m -> NotUsed.getInstance());
     CompletableFuture<Trailer> ended = new CompletableFuture<>();
     Source<ByteString, NotUsed> body = limited.watchTermination((notUsed, done) -> {
       done.whenComplete((ok, failure) -> {
         if (failure != null) {
           ended.completeExceptionally(failure);
+        } else if (trailer.get() == null) {
+          ended.completeExceptionally(new IllegalStateException("the response's reader went away"));
         } else {
           ended.complete(trailer.get());
         }

@@ -120,7 +120,7 @@ class ResponseStreamingIT {
 
   @RegisterExtension
   static final NodeExtension NODE = new NodeExtension(KEYSPACE,
-      Map.of("tributary.runtime.streaming.max-response-size", "7MiB"));
+      Map.of("tributary.runtime.streaming.max-response-size", "24MiB"));
 
   private static LambdaClient lambda;
   private static LambdaAsyncClient async;
@@ -236,10 +236,13 @@ class ResponseStreamingIT {
   }
 
   @Test
-  void aStreamOverTheLimitIsCutAndSaysWhy() {
-    Seen seen = invokeStream("node-big", "{\"mib\":9}", LogType.NONE, chunk -> { });
+  void aStreamIsBoundByItsOwnLimitNotByTheBufferedOnes() {
+    Seen big = invokeStream("node-big", "{\"mib\":20}", LogType.NONE, chunk -> { });
+    assertEquals(20 * 1024 * 1024, big.body().length(), "past Invoke's 6 MB and the HTTP server's 16 MB body limit");
+    assertNull(big.complete().errorCode());
+    Seen seen = invokeStream("node-big", "{\"mib\":30}", LogType.NONE, chunk -> { });
     assertEquals("Function.ResponseSizeTooLarge", seen.complete().errorCode());
-    assertTrue(seen.body().length() <= 7 * 1024 * 1024, "nothing past the limit was sent: " + seen.body().length());
+    assertTrue(seen.body().length() <= 24 * 1024 * 1024, "nothing past the limit was sent: " + seen.body().length());
     var buffered = lambda.invoke(b -> b.functionName("node-big").payload(SdkBytes.fromUtf8String("{\"mib\":7}")));
     assertEquals("Unhandled", buffered.functionError(), "Invoke keeps its 6 MB limit for a streaming function");
     assertTrue(buffered.payload().asUtf8String().contains("Function.ResponseSizeTooLarge"));
