@@ -283,12 +283,8 @@ final class InProcessEnvironment implements ExecutionEnvironment {
             ? InvocationResult.unhandled("Function.ResponseSizeTooLarge", "Response payload size exceeded maximum"
                 + " allowed payload size (" + InvocationResult.MAX_RESPONSE_BYTES + " bytes).", null)
             : new InvocationResult(payload, null, null);
-      } catch (InvocationTargetException e) {
-        Throwable cause = e.getCause();
-        log.line(cause.toString());
-        outcome = errorResult(cause.getClass().getName(), String.valueOf(cause.getMessage()), cause);
       } catch (Throwable e) {
-        outcome = errorResult(e.getClass().getName(), String.valueOf(e.getMessage()), e);
+        outcome = handlerFailure(e, log);
       }
       // Before the result: completing it hands the environment to its next invocation.
       streak = QuickHandlers.streak(streak, System.nanoTime() - began);
@@ -438,12 +434,8 @@ final class InProcessEnvironment implements ExecutionEnvironment {
       InvocationResult outcome = new InvocationResult(new byte[0], null, null);
       try (OutputStream out = pipe.first()) {
         call(invocation, deadline, log, out);
-      } catch (InvocationTargetException e) {
-        Throwable cause = e.getCause();
-        log.line(cause.toString());
-        outcome = errorResult(cause.getClass().getName(), String.valueOf(cause.getMessage()), cause);
       } catch (Throwable e) {
-        outcome = errorResult(e.getClass().getName(), String.valueOf(e.getMessage()), e);
+        outcome = handlerFailure(e, log);
       }
       if (written.get() > settings.streaming().maxResponseBytes()) {
         outcome = InvocationResult.unhandled("Function.ResponseSizeTooLarge", new RuntimeApiServer.TooLarge(
@@ -547,6 +539,16 @@ final class InProcessEnvironment implements ExecutionEnvironment {
   /** The error document AWS's Java runtime returns. */
   @JsonPropertyOrder({"errorMessage", "errorType", "stackTrace"})
   private record JavaError(String errorMessage, String errorType, List<String> stackTrace) {}
+
+  /** What a handler threw (logged as the runtime logs it), or what failed in calling it, as the error document. */
+  private static InvocationResult handlerFailure(Throwable e, InvocationLog log) {
+    if (e instanceof InvocationTargetException thrown && thrown.getCause() != null) {
+      Throwable cause = thrown.getCause();
+      log.line(cause.toString());
+      return errorResult(cause.getClass().getName(), String.valueOf(cause.getMessage()), cause);
+    }
+    return errorResult(e.getClass().getName(), String.valueOf(e.getMessage()), e);
+  }
 
   private static InvocationResult errorResult(String type, String message, Throwable error) {
     List<String> trace = Arrays.stream(error.getStackTrace()).limit(50).map(StackTraceElement::toString).toList();
