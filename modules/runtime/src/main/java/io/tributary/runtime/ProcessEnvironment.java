@@ -417,6 +417,8 @@ final class ProcessEnvironment implements RuntimeApiServer.Channel, ExecutionEnv
    */
   private void cutOff(Throwable failure) {
     if (failure != null) {
+      log.info("Stopping environment {} of {}:{}: its response stream was cut ({})", id, function.functionName(),
+          function.version(), failure.getMessage());
       dead = true;
       destroy();
     }
