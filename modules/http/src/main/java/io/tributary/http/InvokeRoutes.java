@@ -233,7 +233,7 @@ final class InvokeRoutes {
         return CompletableFuture.completedFuture(checked);
       }
       CompletionStage<String> accepted = token == null
-          ? intake.accept(ref.name(), ref.qualifier(), requestId, payload).thenApply(done -> requestId)
+          ? intake.acceptNew(ref.name(), ref.qualifier(), payload)
           : intake.acceptOnce(ref.name(), ref.qualifier(), requestId, payload, token);
       return accepted
           .thenApply(id -> Responses.empty(202).addHeader(RawHeader.create(LambdaApi.REQUEST_ID, id)))

@@ -132,6 +132,8 @@ public final class Intake {
     sticky.forget(functionName);
     for (int partition = 0; partition < count; partition++) {
       String entityId = AsyncQueueEntity.entityId(functionName, partition);
+      answeredAt.remove(entityId);
+      unansweredUntil.remove(entityId);
       partitions.tell(entityId, Purge.INSTANCE);
       partitions.release(entityId);
     }
@@ -139,18 +141,119 @@ public final class Intake {
 
   /** Accepts an Event invoke: completes once its payload and its event are durable, or fails. */
   public CompletionStage<Done> accept(String functionName, String qualifier, String requestId, byte[] payload) {
+    return accept(functionName, qualifier, requestId, payload, acceptTimeout);
+  }
+
+  private CompletionStage<Done> accept(String functionName, String qualifier, String requestId, byte[] payload,
+                                       Duration enqueueTimeout) {
     long acceptedAt = clock.millis();
     // By the request id, so that accepting the same request again finds the same partition, which dedupes it.
     String queue = AsyncQueueEntity.entityId(functionName, sticky.partitionOf(requestId));
     return store.putPayload(requestId, payload, acceptTimeout)
         .thenCompose(v -> partitions.<Reply<Boolean>>ask(queue,
-            replyTo -> new Enqueue(requestId, qualifier, acceptedAt, replyTo), acceptTimeout))
+            replyTo -> new Enqueue(requestId, qualifier, acceptedAt, replyTo), enqueueTimeout)
+            .exceptionallyCompose(failure -> CompletableFuture.failedFuture(
+                cause(failure) instanceof java.util.concurrent.TimeoutException
+                    ? new Unanswered(queue, cause(failure)) : failure)))
         .thenApply(reply -> {
           if (reply.error() != null) {
             throw reply.error().toException();
           }
           return Done.getInstance();
         });
+  }
+
+  /** A partition did not answer an accept in time: its node may be lost and its shards not yet elsewhere. */
+  static final class Unanswered extends RuntimeException {
+    Unanswered(String queue, Throwable cause) {
+      super("queue partition " + queue + " did not answer", cause);
+    }
+  }
+
+  /**
+   * Accepts a new Event invoke under a request id drawn here, and completes with that id. A
+   * partition that does not answer within half the accept timeout (its node lost, its shards not yet
+   * moved) is passed over for {@code unansweredFor} and the event goes to another partition under
+   * a new id, within the other half: Event invokes promise no order, so nothing is given up. Should
+   * the first partition take the event after all, it runs twice, which at-least-once allows.
+   */
+  public CompletionStage<String> acceptNew(String functionName, String qualifier, byte[] payload) {
+    int first = sticky.nextPartition(functionName, p -> answers(functionName, p));
+    return attempt(functionName, qualifier, payload, first, java.util.Set.of(), acceptTimeout.dividedBy(2));
+  }
+
+  /** The tries after the first share the other half of the accept timeout. */
+  private static final int LATER_TRIES = 2;
+
+  /**
+   * One try of {@link #acceptNew} on {@code partition}, within {@code timeout}; a partition that does
+   * not answer is passed over, and the next try goes to one that answered lately (others of the lost
+   * node's may not be known yet), else to any not passed over, never one tried already.
+   */
+  private CompletionStage<String> attempt(String functionName, String qualifier, byte[] payload, int partition,
+                                          java.util.Set<Integer> tried, Duration timeout) {
+    String requestId = sticky.requestIdOn(partition);
+    String queue = AsyncQueueEntity.entityId(functionName, partition);
+    return accept(functionName, qualifier, requestId, payload, timeout).handle((done, failure) -> {
+      if (failure == null) {
+        answeredAt.put(queue, clock.millis());
+        return CompletableFuture.completedFuture(requestId);
+      }
+      if (!(cause(failure) instanceof Unanswered)) {
+        return CompletableFuture.<String>failedFuture(failure);
+      }
+      if (unansweredUntil.put(queue, clock.millis() + UNANSWERED_FOR.toMillis()) == null) {
+        LOG.warn("Event invokes of {} pass over queue partition {} for {}: it did not answer an accept within {}"
+            + " (is its node lost?)", functionName, partition, UNANSWERED_FOR, timeout);
+      }
+      java.util.Set<Integer> excluded = new java.util.HashSet<>(tried);
+      excluded.add(partition);
+      if (excluded.size() > LATER_TRIES || excluded.size() >= count) {
+        return CompletableFuture.<String>failedFuture(failure);
+      }
+      int next = sticky.nextPartition(functionName, p -> !excluded.contains(p) && answeredLately(functionName, p));
+      if (excluded.contains(next) || !answers(functionName, next)) {
+        next = sticky.nextPartition(functionName, p -> !excluded.contains(p) && answers(functionName, p));
+      }
+      if (excluded.contains(next)) {
+        return CompletableFuture.<String>failedFuture(failure);
+      }
+      return attempt(functionName, qualifier, payload, next, excluded, acceptTimeout.dividedBy(2L * LATER_TRIES));
+    }).thenCompose(stage -> stage);
+  }
+
+  /** How long a partition that did not answer is passed over: about the time a lost node's shards take to move. */
+  static final Duration UNANSWERED_FOR = Duration.ofSeconds(30);
+  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(Intake.class);
+  private final Map<String, Long> unansweredUntil = new ConcurrentHashMap<>();
+  /** When each partition last accepted an event of this node's: how long ago makes it "lately". */
+  private final Map<String, Long> answeredAt = new ConcurrentHashMap<>();
+  private static final Duration LATELY = Duration.ofSeconds(5);
+
+  private boolean answeredLately(String functionName, int partition) {
+    Long at = answeredAt.get(AsyncQueueEntity.entityId(functionName, partition));
+    return at != null && at > clock.millis() - LATELY.toMillis() && answers(functionName, partition);
+  }
+
+  private boolean answers(String functionName, int partition) {
+    String queue = AsyncQueueEntity.entityId(functionName, partition);
+    Long until = unansweredUntil.get(queue);
+    if (until == null) {
+      return true;
+    }
+    if (until <= clock.millis()) {
+      unansweredUntil.remove(queue, until);
+      return true;
+    }
+    return false;
+  }
+
+  private static Throwable cause(Throwable failure) {
+    Throwable t = failure;
+    while (t instanceof java.util.concurrent.CompletionException && t.getCause() != null) {
+      t = t.getCause();
+    }
+    return t;
   }
 
   /**

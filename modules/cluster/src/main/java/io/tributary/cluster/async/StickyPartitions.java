@@ -39,6 +39,21 @@ public final class StickyPartitions {
     return Math.floorMod(requestId.hashCode(), partitions);
   }
 
+  /**
+   * The partition this node's next accept of {@code functionName} goes to, passing over those
+   * {@code usable} refuses (they did not answer lately) unless it refuses them all.
+   */
+  int nextPartition(String functionName, java.util.function.IntPredicate usable) {
+    int first = nextPartition(functionName);
+    for (int k = 0; k < partitions; k++) {
+      int p = (first + k) % partitions;
+      if (usable.test(p)) {
+        return p;
+      }
+    }
+    return first;
+  }
+
   /** The partition this node's next accept of {@code functionName} goes to. */
   int nextPartition(String functionName) {
     // Each node starts at a random place, so that nodes do not all begin on the same partition.
@@ -54,7 +69,11 @@ public final class StickyPartitions {
    * reached; with more partitions, ids are drawn until one of the sixteen digits lands.
    */
   public String requestId(String functionName) {
-    int wanted = nextPartition(functionName);
+    return requestIdOn(nextPartition(functionName));
+  }
+
+  /** A fresh request id on partition {@code wanted} ({@link #requestId}). */
+  String requestIdOn(int wanted) {
     for (int draw = 1; ; draw++) {
       String id = Invocation.newRequestId();
       int hash = id.hashCode();

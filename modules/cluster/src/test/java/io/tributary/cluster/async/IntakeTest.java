@@ -56,6 +56,8 @@ class IntakeTest {
   private final Map<String, QueueStats> stats = new ConcurrentHashMap<>();
   private final Map<String, EventStatus> statuses = new ConcurrentHashMap<>();
   private volatile Reply<Boolean> enqueueReply = Reply.ok(Boolean.TRUE);
+  /** Partitions that never answer, as those of a lost node before its shards move. */
+  private final Set<String> silent = ConcurrentHashMap.newKeySet();
   private final Intake intake = new Intake(new FakePartitions(), store, SETTINGS, Clock.fixed(NOW, ZoneOffset.UTC));
 
   @AfterAll
@@ -76,7 +78,9 @@ class IntakeTest {
         boolean stored = command instanceof Enqueue e && store.payloads.containsKey(e.requestId());
         received.add(new Received(entityId, command, stored));
         if (command instanceof Enqueue e) {
-          e.replyTo().tell(enqueueReply);
+          if (!silent.contains(entityId)) {
+            e.replyTo().tell(enqueueReply);
+          }
         } else if (command instanceof GetStats get) {
           get.replyTo().tell(stats.getOrDefault(entityId, new QueueStats(0, 0, 0, 0, Map.of(), 0)));
         } else if (command instanceof GetEvent get) {
@@ -134,6 +138,28 @@ class IntakeTest {
       assertEquals(partitions.get(2 * run), partitions.get(2 * run + 1), "a run of in-flight (2) accepts: " + partitions);
     }
     assertEquals(4, Set.copyOf(partitions).size(), "then each partition in turn: " + partitions);
+  }
+
+  @Test
+  void anEventWhosePartitionDoesNotAnswerIsAcceptedOnAnotherWhichLaterOnesUseAtOnce() {
+    silent.add("orders#1");
+    List<String> ids = new java.util.ArrayList<>();
+    for (int i = 0; i < 8; i++) {
+      ids.add(intake.acceptNew("orders", null, PAYLOAD).toCompletableFuture().join());
+    }
+    assertEquals(8, Set.copyOf(ids).size(), "every event accepted, each under its own id");
+    assertTrue(ids.stream().noneMatch(id -> partitionOf(id) == 1), "none on the partition that did not answer: " + ids);
+    assertEquals(1, enqueued().stream().filter(r -> r.entityId().equals("orders#1")).count(),
+        "it was tried once; after that it was passed over: " + enqueued());
+    ids.forEach(id -> assertArrayEquals(PAYLOAD, store.payloads.get(id)));
+  }
+
+  @Test
+  void anEventWithAClientTokenStaysOnItsIdsPartition() {
+    silent.add("orders#" + partitionOf("token-id"));
+    CompletionException failed = assertThrows(CompletionException.class, () -> intake.accept("orders", null,
+        "token-id", PAYLOAD).toCompletableFuture().join());
+    assertInstanceOf(Intake.Unanswered.class, failed.getCause(), "a repeat must find it there, so it is not moved");
   }
 
   @Test
