@@ -524,6 +524,11 @@ final class ProcessEnvironment implements RuntimeApiServer.Channel, ExecutionEnv
   }
 
   private boolean finish(String requestId, InvocationResult outcome) {
+    if (currentIf(requestId) == null) {
+      return false;
+    }
+    // While the invocation is still current, so that what the reader takes meanwhile goes to its log.
+    settleOutput();
     Current c;
     boolean cold;
     synchronized (this) {
@@ -538,7 +543,6 @@ final class ProcessEnvironment implements RuntimeApiServer.Channel, ExecutionEnv
     if (c.watchdog() != null) {
       c.watchdog().cancel(false);
     }
-    settleOutput();
     Double init;
     synchronized (this) {
       init = cold ? initDurationMs : null;
