@@ -130,10 +130,7 @@ public final class ResponseStreamBenchmark {
           median(downloads, "url", Download::serverCpuPercent), plain,
           median(downloads, "ceiling", Download::serverCpuPercent), url / plain);
     } finally {
-      ceiling.destroy();
-      node.destroy();
-      ceiling.waitFor();
-      node.waitFor();
+      UrlBenchmark.stop(ceiling, node);
     }
     System.exit(0);
   }

@@ -141,12 +141,19 @@ public final class UrlBenchmark {
             + "(target ≤ 1.5×: %s)%n", c, rps, rps >= 0.8 ? "met" : "missed", p99, p99 <= 1.5 ? "met" : "missed");
       }
     } finally {
-      ceiling.destroy();
-      node.destroy();
-      ceiling.waitFor();
-      node.waitFor();
+      UrlBenchmark.stop(ceiling, node);
     }
     System.exit(0);
+  }
+
+  /** Stops the benchmark's server processes and waits for them. */
+  static void stop(Process... servers) throws InterruptedException {
+    for (Process p : servers) {
+      p.destroy();
+    }
+    for (Process p : servers) {
+      p.waitFor();
+    }
   }
 
   /** The ceiling in its own JVM, with the node's heap and this classpath. */

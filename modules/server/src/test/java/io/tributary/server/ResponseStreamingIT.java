@@ -281,10 +281,7 @@ class ResponseStreamingIT {
 
   @Test
   void aStreamedFunctionUrlSendsThePreludesStatusHeadersAndCookiesThenTheBodyAsItComes() throws Exception {
-    lambda.createFunctionUrlConfig(b -> b.functionName("node-page").authType(FunctionUrlAuthType.NONE)
-        .invokeMode(InvokeMode.RESPONSE_STREAM));
-    String url = lambda.getFunctionUrlConfig(b -> b.functionName("node-page")).functionUrl();
-    allowPublic("node-page");
+    String url = publicStreamingUrl("node-page");
     Path gate = gates.resolve("url");
     URI uri = URI.create(url);
     Process curl = new ProcessBuilder("curl", "-sS", "-i", "-N", "--resolve",
@@ -306,10 +303,7 @@ class ResponseStreamingIT {
 
   @Test
   void aStreamedFunctionUrlOfAFunctionThatDoesNotStreamPassesItsAnswerAsItIs() throws Exception {
-    lambda.createFunctionUrlConfig(b -> b.functionName("node-buffered").authType(FunctionUrlAuthType.NONE)
-        .invokeMode(InvokeMode.RESPONSE_STREAM));
-    String url = lambda.getFunctionUrlConfig(b -> b.functionName("node-buffered")).functionUrl();
-    allowPublic("node-buffered");
+    String url = publicStreamingUrl("node-buffered");
     FunctionUrlIT.Reply reply = FunctionUrlIT.curl(url, "GET", Map.of(), null);
     assertEquals(200, reply.status());
     assertEquals("{\"ok\":true}", reply.body(), "statusCode/body shapes are not applied in RESPONSE_STREAM mode");
@@ -347,6 +341,14 @@ class ResponseStreamingIT {
     });
     assertEquals("first;second", seen.body());
     assertNull(seen.complete().errorCode());
+  }
+
+  /** A RESPONSE_STREAM URL of AuthType NONE on {@code function}, with the two statements AWS requires. */
+  private static String publicStreamingUrl(String function) {
+    String url = lambda.createFunctionUrlConfig(b -> b.functionName(function).authType(FunctionUrlAuthType.NONE)
+        .invokeMode(InvokeMode.RESPONSE_STREAM)).functionUrl();
+    allowPublic(function);
+    return url;
   }
 
   private static void allowPublic(String function) {
