@@ -16,13 +16,19 @@ import org.apache.pekko.http.javadsl.model.HttpResponse;
 /**
  * {@code GET /tributary/functions/{fn}/async-queue} (Tributary's own, SigV4-signed like the rest):
  * a function's asynchronous queue over all its partitions: events waiting, the oldest one's age,
- * deliveries running, events waiting for a retry, and how many ended in each condition. And
+ * deliveries running, events waiting for concurrency and for a retry time, the drain rate,
+ * throttles by reason, and how many ended in each condition. And
  * {@code GET /tributary/functions/{fn}/async-events/{requestId}}: one event, queued or finished.
  */
 final class AsyncQueueRoutes {
 
+  /**
+   * {@code drainRate}: events finished per second over the last 10 s; {@code throttles}: deliveries
+   * refused as throttled, by reason, since the partitions started.
+   */
   record AsyncQueue(String functionName, long approximateDepth, long oldestEventAgeSeconds, long inFlight,
-                    long retrying, long deadLettered, Map<String, Long> outcomes) {}
+                    long retrying, long waitingForConcurrency, long waitingForRetry, double drainRate,
+                    Map<String, Long> throttles, long deadLettered, Map<String, Long> outcomes) {}
 
   /** One event: queued (Status, Attempts, AcceptedAt, NextAttemptAt) or finished (Status, Condition, Attempts, FinishedAt). */
   @JsonInclude(Include.NON_NULL)
@@ -77,6 +83,8 @@ final class AsyncQueueRoutes {
         .thenApply(stats -> Responses.json(200, new AsyncQueue(name, stats.depth(),
             stats.oldestAcceptedAtMillis() == 0 ? 0
                 : Math.max(0, (clock.millis() - stats.oldestAcceptedAtMillis()) / 1000),
-            stats.inFlight(), stats.retrying(), stats.deadLettered(), stats.finished())));
+            stats.inFlight(), stats.retrying(), stats.waitingForConcurrency(), stats.waitingForRetry(),
+            stats.drainRate(), stats.throttles(), stats.deadLettered(),
+            stats.finished())));
   }
 }

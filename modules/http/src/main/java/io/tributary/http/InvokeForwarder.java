@@ -48,12 +48,22 @@ final class InvokeForwarder {
   private static final String DATE = "X-Tributary-Date";
   private static final String SIGNATURE = "X-Tributary-Signature";
   private static final String STREAM = "X-Tributary-Stream";
+  private static final String QUEUED_UNTIL = "X-Tributary-Queued-Until";
   private static final Set<String> PASSED_BACK = Set.of("x-amz-executed-version", "x-amz-function-error",
       "x-amz-log-result", "x-amzn-errortype");
 
-  /** What a forwarded invoke asks the receiving node to do; {@code stream}: answer as InvokeWithResponseStream. */
+  /**
+   * What a forwarded invoke asks the receiving node to do; {@code stream}: answer as
+   * InvokeWithResponseStream; {@code queuedUntil}: a delivery of an asynchronous queue, which may
+   * wait for a slot until then (epoch millis; 0: an invoke refused at once without one).
+   */
   record Hop(String requestId, String function, String qualifier, String logType, String clientContext,
-             boolean stream) {}
+             boolean stream, long queuedUntil) {
+
+    Hop(String requestId, String function, String qualifier, String logType, String clientContext, boolean stream) {
+      this(requestId, function, qualifier, logType, clientContext, stream, 0);
+    }
+  }
 
   private final ActorSystem<?> system;
   private final byte[] key;
@@ -128,6 +138,9 @@ final class InvokeForwarder {
     if (hop.stream()) {
       request = request.addHeader(RawHeader.create(STREAM, "1"));
     }
+    if (hop.queuedUntil() > 0) {
+      request = request.addHeader(RawHeader.create(QUEUED_UNTIL, Long.toString(hop.queuedUntil())));
+    }
     return request;
   }
 
@@ -149,9 +162,15 @@ final class InvokeForwarder {
     if (Math.abs(clock.millis() - at) > VALIDITY.toMillis()) {
       throw forbidden("it is older than " + VALIDITY.toMinutes() + " minutes (are the nodes' clocks in sync?)");
     }
+    long queuedUntil;
+    try {
+      queuedUntil = header(request, QUEUED_UNTIL) == null ? 0 : Long.parseLong(header(request, QUEUED_UNTIL));
+    } catch (NumberFormatException e) {
+      throw forbidden("its queue deadline is not a number");
+    }
     Hop hop = new Hop(requestId, function, header(request, QUALIFIER),
         header(request, LOG_TYPE) == null ? "None" : header(request, LOG_TYPE), header(request, CLIENT_CONTEXT),
-        "1".equals(header(request, STREAM)));
+        "1".equals(header(request, STREAM)), queuedUntil);
     if (!MessageDigest.isEqual(signature(hop, at, payload).getBytes(StandardCharsets.US_ASCII),
         signature.getBytes(StandardCharsets.US_ASCII))) {
       throw forbidden("its signature does not match (do all nodes share tributary.auth.credentials?)");
@@ -162,7 +181,8 @@ final class InvokeForwarder {
   private String signature(Hop hop, long date, byte[] payload) {
     String canonical = String.join("\n", hop.requestId(), hop.function(), String.valueOf(hop.qualifier()),
         hop.logType(), String.valueOf(hop.clientContext()), Long.toString(date),
-        HexFormat.of().formatHex(SigV4Verifier.sha256(payload))) + (hop.stream() ? "\nstream" : "");
+        HexFormat.of().formatHex(SigV4Verifier.sha256(payload))) + (hop.stream() ? "\nstream" : "")
+        + (hop.queuedUntil() > 0 ? "\nqueued-until " + hop.queuedUntil() : "");
     return HexFormat.of().formatHex(SigV4Verifier.hmac(key, canonical));
   }
 

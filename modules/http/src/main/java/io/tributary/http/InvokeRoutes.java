@@ -1,14 +1,18 @@
 package io.tributary.http;
 
 import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.databind.JsonNode;
 import io.tributary.api.Arns;
 import io.tributary.api.Invocation;
 import io.tributary.api.InvocationResult;
+import io.tributary.api.LambdaError;
 import io.tributary.api.LambdaException;
+import io.tributary.cluster.async.AsyncQueueEntity;
 import io.tributary.cluster.async.Intake;
 import io.tributary.cluster.invoke.Dispatcher;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.Base64;
 import java.util.Iterator;
 import java.util.List;
@@ -18,6 +22,7 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import org.apache.pekko.http.javadsl.model.ContentTypes;
 import org.apache.pekko.http.javadsl.model.HttpEntities;
+import org.apache.pekko.http.javadsl.model.HttpEntity;
 import org.apache.pekko.http.javadsl.model.HttpHeader;
 import org.apache.pekko.http.javadsl.model.HttpRequest;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
@@ -43,6 +48,8 @@ final class InvokeRoutes {
   /** AWS's limit for an asynchronous (Event) payload since October 2025. */
   static final int MAX_EVENT_PAYLOAD_BYTES = 1024 * 1024;
   private static final int MAX_CLIENT_CONTEXT_BYTES = 3583;
+  /** How long a queued delivery forwarded here may wait for the slot it was sent for. */
+  static final Duration FORWARDED_WAIT = Duration.ofSeconds(60);
   /** AWS's limit for the legacy InvokeAsync's payload: 256 KB (an Event Invoke takes up to 1 MB). */
   static final int MAX_INVOKE_ASYNC_PAYLOAD_BYTES = 256 * 1024;
 
@@ -126,8 +133,39 @@ final class InvokeRoutes {
     if (hop.stream()) {
       return run(hop, invocation, false, true).thenApply(InvokeRoutes::streamResponse);
     }
+    if (hop.queuedUntil() > 0) {
+      // The sender was told a slot was free here; if another took it meanwhile, this waits a short while.
+      Dispatcher.Queued queued = Dispatcher.Queued.until(Math.min(hop.queuedUntil(),
+          System.currentTimeMillis() + FORWARDED_WAIT.toMillis()));
+      return dispatcher.deliver(hop.function(), hop.qualifier(), invocation, true, queued)
+          .thenApply(r -> r instanceof Dispatcher.Ran ran ? response(ran.result(), ran.executedVersion())
+              : Responses.error(r instanceof Dispatcher.Refused refused ? refused.error().toException()
+                  : LambdaException.service("A forwarded delivery was not run on this node")));
+    }
     return dispatch(hop, invocation, false, true);
   }
+
+  /**
+   * How an asynchronous queue's partition on this node runs its events: through this node's
+   * Dispatcher, which starts each once a slot is free and its turn comes, or names a node that has
+   * a slot free, where the payload goes by the same hop as a forwarded invoke. Each such hop's end
+   * frees that node's slot for the next event waiting here.
+   */
+  AsyncQueueEntity.Deliverer deliverer() {
+    return (function, qualifier, invocation, queued) -> dispatcher.deliver(function, qualifier, invocation, false,
+        queued).thenCompose(result -> {
+          if (!(result instanceof Dispatcher.Forward forward)) {
+            return CompletableFuture.completedFuture(result);
+          }
+          InvokeForwarder.Hop hop = new InvokeForwarder.Hop(invocation.requestId(), function, qualifier, "None", null,
+              false, queued.untilMillis());
+          return forwarder.forward(forward.url(), hop, invocation.payload())
+              .thenApply(response -> delivered(forward, response))
+              .whenComplete((delivered, failure) ->
+                  dispatcher.forwardEnded(forward, delivered instanceof Dispatcher.Ran));
+        });
+  }
+
 
   /**
    * {@code InvokeWithResponseStream}: Invoke's checks and parameters (no Event type), answered as
@@ -244,6 +282,28 @@ final class InvokeRoutes {
                 + "); nothing was queued, retry the request.");
           });
     });
+  }
+
+  /** A forwarded delivery's answer (its entity strict, as {@link InvokeForwarder} passes it back) as the Dispatcher's. */
+  static Dispatcher.Result delivered(Dispatcher.Forward forward, HttpResponse response) {
+    byte[] body = ((HttpEntity.Strict) response.entity()).getData().toArray();
+    if (response.status().intValue() == 200) {
+      return new Dispatcher.Ran(new InvocationResult(body,
+          response.getHeader("X-Amz-Function-Error").map(HttpHeader::value).orElse(null), null),
+          response.getHeader("X-Amz-Executed-Version").map(HttpHeader::value).orElse(null), forward.async());
+    }
+    String message = new String(body, StandardCharsets.UTF_8);
+    String reason = null;
+    try {
+      JsonNode error = JsonBody.MAPPER.readTree(body);
+      message = error.path("message").asText(error.path("Message").asText(message));
+      reason = error.hasNonNull("Reason") ? error.get("Reason").asText() : null;
+    } catch (IOException e) {
+      // Not AWS's error document (a proxy's page, say): its text is the message.
+    }
+    return new Dispatcher.Refused(new LambdaError(response.status().intValue(),
+        response.getHeader("X-Amzn-ErrorType").map(HttpHeader::value).orElse("ServiceException"), message, reason),
+        forward.async());
   }
 
   /**

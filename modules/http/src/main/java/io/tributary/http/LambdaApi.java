@@ -4,6 +4,7 @@ import io.tributary.api.Destination;
 import io.tributary.api.EventSource;
 import io.tributary.api.Invocation;
 import io.tributary.api.LambdaException;
+import io.tributary.cluster.async.AsyncQueueEntity;
 import io.tributary.cluster.async.Intake;
 import io.tributary.cluster.invoke.Dispatcher;
 import io.tributary.cluster.policy.PolicyEvaluator;
@@ -128,6 +129,11 @@ public final class LambdaApi extends AllDirectives {
    * everything else goes through {@link #route}. Both answer alike: the same checks, errors, metrics
    * and request id (larger invokes take the route, so both paths stay in use).
    */
+  /** How this node's asynchronous queue partitions deliver events: here, or by a hop to a node with a free slot. */
+  public AsyncQueueEntity.Deliverer asyncDeliverer() {
+    return invokes.deliverer();
+  }
+
   public Function<HttpRequest, CompletionStage<HttpResponse>> handler() {
     Function<HttpRequest, CompletionStage<HttpResponse>> routed = route().handler(system);
     return request -> {

@@ -140,10 +140,6 @@ public final class Node {
                 destinations.close();
                 return CompletableFuture.completedFuture(Done.getInstance());
               });
-          AsyncQueueEntity.init(sharding, new AsyncQueueEntity.Deps(async, queues,
-              AsyncQueueEntity.Deliverer.through(dispatcher), intake, destinations,
-              asyncMetrics, settings.arns(), Clock.systemUTC()));
-          QueueWaker.init(system, sharding, queues, async.partitions(), async.wakeInterval());
           MappingRegistry mappingRegistry = new MappingRegistry(session, keyspace, settings.arns().accountId());
           PollerStats pollerStats = new PollerStats(meters);
           EventSourceMappingEntity.init(sharding, mappingRegistry, Clock.systemUTC());
@@ -171,6 +167,9 @@ public final class Node {
               destinations, mappingRegistry, destinations, layerRegistry,
               new Metrics(meters),
               () -> !draining.get() && cluster.selfMember().status().equals(MemberStatus.up()));
+          AsyncQueueEntity.init(sharding, new AsyncQueueEntity.Deps(async, queues, api.asyncDeliverer(), intake,
+              destinations, asyncMetrics, settings.arns(), Clock.systemUTC()));
+          QueueWaker.init(system, sharding, queues, async.partitions(), async.wakeInterval());
           return Http.get(system).newServerAt(settings.host(), settings.port()).bind(api.handler());
         })
         .thenApply(binding -> {

@@ -8,9 +8,10 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * This node's asynchronous queues as Micrometer meters: events accepted, retried, backed off and
- * finished per condition (counters), and what the partitions hosted here hold and run now (gauges,
- * read at each scrape). Per-function figures are in the queue view
+ * This node's asynchronous queues as Micrometer meters: events accepted, retried, backed off,
+ * throttled per reason and finished per condition (counters; the drain rate is the rate of
+ * {@code tributary_async_finished_total}), and what the partitions hosted here hold, run, and wait
+ * for now (gauges, read at each scrape, counted by each partition at most once a second). Per-function figures are in the queue view
  * ({@code /tributary/functions/{fn}/async-queue}).
  *
  * <p>Prometheus names: a counter {@code tributary.async.accepted} is {@code tributary_async_accepted_total},
@@ -19,7 +20,7 @@ import java.util.concurrent.ConcurrentHashMap;
  */
 public final class AsyncMetrics {
 
-  private record Held(int pending, int inFlight) {}
+  private record Held(int pending, int inFlight, int waitingForConcurrency, int waitingForRetry) {}
 
   private final MeterRegistry registry;
   private final Counter accepted;
@@ -31,6 +32,7 @@ public final class AsyncMetrics {
   private final Counter sendFailures;
   private final Counter sendsRejected;
   private final Map<String, Held> partitions = new ConcurrentHashMap<>();
+  private final Map<String, Counter> throttles = new ConcurrentHashMap<>();
 
   public AsyncMetrics(MeterRegistry registry) {
     this.registry = registry;
@@ -49,6 +51,13 @@ public final class AsyncMetrics {
     Gauge.builder("tributary.async.in.flight.events", partitions,
             held -> held.values().stream().mapToLong(Held::inFlight).sum())
         .description("Deliveries running from the partitions hosted on this node.").register(registry);
+    Gauge.builder("tributary.async.waiting.concurrency.events", partitions,
+            held -> held.values().stream().mapToLong(Held::waitingForConcurrency).sum())
+        .description("Events due that wait for a free slot of their function's concurrency.").register(registry);
+    Gauge.builder("tributary.async.waiting.retry.events", partitions,
+            held -> held.values().stream().mapToLong(Held::waitingForRetry).sum())
+        .description("Events that wait for their retry time (after a function error, throttle or platform error).")
+        .register(registry);
     Gauge.builder("tributary.async.partitions", partitions, Map::size)
         .description("Queue partitions running on this node.").register(registry);
   }
@@ -79,6 +88,19 @@ public final class AsyncMetrics {
     counter.increment(events);
   }
 
+  /**
+   * A delivery refused as throttled, by {@code reason}: ReservedFunctionConcurrentInvocationLimitExceeded
+   * (the function's own limit) or ConcurrentInvocationLimitExceeded (the account's pool).
+   */
+  void throttled(String reason) {
+    Counter counter = throttles.get(reason);
+    if (counter == null) {
+      counter = throttles.computeIfAbsent(reason, r -> Counter.builder("tributary.async.throttles")
+          .description("Deliveries refused as throttled, by reason.").tag("reason", r).register(registry));
+    }
+    counter.increment();
+  }
+
   void sent(boolean deadLetter) {
     (deadLetter ? deadLetters : records).increment();
   }
@@ -91,8 +113,8 @@ public final class AsyncMetrics {
     sendsRejected.increment();
   }
 
-  void holds(String partition, int pending, int inFlight) {
-    partitions.put(partition, new Held(pending, inFlight));
+  void holds(String partition, int pending, int inFlight, int waitingForConcurrency, int waitingForRetry) {
+    partitions.put(partition, new Held(pending, inFlight, waitingForConcurrency, waitingForRetry));
   }
 
   void stopped(String partition) {

@@ -184,8 +184,22 @@ public final class AsyncQueueEntity
   /** What this partition holds and has done; {@code finished}: events per final condition, since it was created. */
   public record GetStats(ActorRef<QueueStats> replyTo) implements Command {}
 
+  /**
+   * {@code waitingForConcurrency}: due, but no slot of the function's concurrency free for them yet;
+   * {@code waitingForRetry}: not before a retry time; {@code throttles}: by reason, since the
+   * partition started; {@code drained}: events finished in the last {@value DrainRate#WINDOW_SECONDS}
+   * whole seconds.
+   */
   public record QueueStats(int depth, long oldestAcceptedAtMillis, int inFlight, int retrying,
-                           Map<String, Long> finished, long deadLettered) implements ClusterMessage {}
+                           Map<String, Long> finished, long deadLettered, int waitingForConcurrency,
+                           int waitingForRetry, Map<String, Long> throttles, long drained)
+      implements ClusterMessage {
+
+    /** Events finished per second, over the window {@code drained} counts. */
+    public double drainRate() {
+      return drained / (double) DrainRate.WINDOW_SECONDS;
+    }
+  }
 
   /** Where event {@code requestId} is, if this partition still holds it. */
   public record GetEvent(String requestId, ActorRef<EventStatus> replyTo) implements Command {}
@@ -288,16 +302,15 @@ public final class AsyncQueueEntity
   public record Deps(Settings settings, EventQueueStore store, Deliverer deliverer, Intake intake,
                      Destination.Resolver destinations, AsyncMetrics metrics, Arns arns, Clock clock) {}
 
-  /** How a partition runs an event: {@link #through} its node's Dispatcher; a fake in tests. */
+  /**
+   * How a partition runs an event: through its node's Dispatcher, waiting for a slot as {@code
+   * queued} says, and to another node when the slots are there (the HTTP layer's, which can make the
+   * hop); a fake in tests.
+   */
   @FunctionalInterface
   public interface Deliverer {
-    CompletionStage<Dispatcher.Result> deliver(String functionName, String qualifier, Invocation invocation);
-
-    /** As a synchronous invoke on this node, never forwarded: the queue is already on the node that runs it. */
-    static Deliverer through(Dispatcher.Invoker dispatcher) {
-      return (functionName, qualifier, invocation) -> dispatcher.invoke(functionName, qualifier, invocation, false,
-          true);
-    }
+    CompletionStage<Dispatcher.Result> deliver(String functionName, String qualifier, Invocation invocation,
+                                               Dispatcher.Queued queued);
   }
 
   private final String entityId;
@@ -311,6 +324,12 @@ public final class AsyncQueueEntity
   private final ActorRef<ClusterSharding.ShardCommand> shard;
   /** Being delivered, waiting in the outbox, or finished and waiting for the group commit. */
   private final Set<String> inFlight = new HashSet<>();
+  /** The deliveries handed to the Dispatcher and not yet answered: waiting for a slot until started. */
+  private final Map<String, Dispatcher.Queued> delivering = new HashMap<>();
+  /** Throttles met since the partition started, by their reason: the function's own limit, or the account's. */
+  private final Map<String, Long> throttles = new HashMap<>();
+  private final DrainRate drained = new DrainRate();
+  private long countedAt;
   /** Throttles and platform errors in a row, and when the event may be tried again: memory only. */
   private final Map<String, Integer> backoffs = new HashMap<>();
   private final Map<String, Long> notBefore = new HashMap<>();
@@ -533,6 +552,7 @@ public final class AsyncQueueEntity
         inFlight.remove(e.requestId());
         deps.metrics().finished(e.condition(), 1);
       }
+      drained.add(deps.clock().millis(), done.size());
       outcomes.record(done);
       if (!accepted.isEmpty()) {
         for (int i = 0; i < accepted.size(); i++) {
@@ -568,6 +588,7 @@ public final class AsyncQueueEntity
       return Effect().none();
     }
     inFlight.remove(id);
+    delivering.remove(id);
     Pending pending = state.pending.get(id);
     if (pending == null) {
       return deliverDueAfter();
@@ -592,6 +613,10 @@ public final class AsyncQueueEntity
     if (!(result instanceof Dispatcher.Ran ran)) {
       LambdaException error = result instanceof Dispatcher.Refused refused ? refused.error().toException()
           : LambdaException.service("The event was not run on this node");
+      if (error.status() == 429) {
+        throttles.merge(error.reason() == null ? error.errorType() : error.reason(), 1L, Long::sum);
+        deps.metrics().throttled(error.reason() == null ? error.errorType() : error.reason());
+      }
       if (error.status() == 429 || error.status() >= 500) {
         backOff(id, error.errorType() + ": " + error.getMessage());
       } else {
@@ -789,20 +814,60 @@ public final class AsyncQueueEntity
     return deliverDueAfter();
   }
 
+  /**
+   * What the partition's pending events wait for: concurrency (handed to the Dispatcher and not yet
+   * started there, or due and not handed over) or a retry time; {@code handedOver}: the first kind
+   * counted in flight by the partition.
+   */
+  private record Waiting(int forConcurrency, int forRetry, int handedOver, int retrying, long oldest) {}
+
+  private Waiting waiting(State state, long now) {
+    long oldest = 0;
+    int retrying = 0;
+    int handedOver = 0;
+    int forConcurrency = 0;
+    int forRetry = 0;
+    for (Pending p : state.pending.values()) {
+      oldest = oldest == 0 ? p.acceptedAtMillis() : Math.min(oldest, p.acceptedAtMillis());
+      Dispatcher.Queued queued = delivering.get(p.requestId());
+      if (queued != null && !queued.started().isDone()) {
+        handedOver++;
+      } else if (!inFlight.contains(p.requestId())) {
+        retrying += p.attempts() > 0 || notBefore.containsKey(p.requestId()) ? 1 : 0;
+        if (due(p) > now) {
+          forRetry++;
+        } else {
+          forConcurrency++;
+        }
+      }
+    }
+    return new Waiting(forConcurrency + handedOver, forRetry, handedOver, retrying, oldest);
+  }
+
+  /** In flight counts only what runs, or waits for its outcome's sends or journal write. */
   private Effect<Event, State> onGetStats(State state, GetStats get) {
-    long oldest = state.pending.values().stream().mapToLong(Pending::acceptedAtMillis).min().orElse(0);
-    int retrying = (int) state.pending.values().stream()
-        .filter(p -> !inFlight.contains(p.requestId()) && (p.attempts() > 0 || notBefore.containsKey(p.requestId())))
-        .count();
-    return Effect().reply(get.replyTo(), new QueueStats(state.size(), oldest, inFlight.size(), retrying,
-        Map.copyOf(state.byCondition), state.deadLettered));
+    long now = deps.clock().millis();
+    Waiting w = waiting(state, now);
+    return Effect().reply(get.replyTo(), new QueueStats(state.size(), w.oldest(), inFlight.size() - w.handedOver(),
+        w.retrying(), Map.copyOf(state.byCondition), state.deadLettered, w.forConcurrency(), w.forRetry(),
+        Map.copyOf(throttles), drained.inWindow(now)));
+  }
+
+  /** In flight, and not waiting in a Dispatcher for a slot. */
+  private boolean running(String requestId) {
+    Dispatcher.Queued queued = delivering.get(requestId);
+    return inFlight.contains(requestId) && (queued == null || queued.started().isDone());
+  }
+
+  private long due(Pending p) {
+    return Math.max(p.retryAtMillis(), notBefore.getOrDefault(p.requestId(), 0L));
   }
 
   private Effect<Event, State> onGetEvent(State state, GetEvent get) {
     Pending p = state.pending.get(get.requestId());
     return Effect().reply(get.replyTo(), p == null
         ? new EventStatus(false, false, 0, 0, 0, outcomes.unwritten(get.requestId()))
-        : new EventStatus(true, inFlight.contains(p.requestId()), p.attempts(), p.acceptedAtMillis(),
+        : new EventStatus(true, running(p.requestId()), p.attempts(), p.acceptedAtMillis(),
             Math.max(p.retryAtMillis(), notBefore.getOrDefault(p.requestId(), 0L)), null));
   }
 
@@ -819,7 +884,7 @@ public final class AsyncQueueEntity
         wake = now;
         continue;
       }
-      long due = Math.max(p.retryAtMillis(), notBefore.getOrDefault(p.requestId(), 0L));
+      long due = due(p);
       if (due > now) {
         wake = Math.min(wake, Math.min(due, expires));
         continue;
@@ -840,21 +905,36 @@ public final class AsyncQueueEntity
     } else {
       timers.cancel(Idle.INSTANCE);
     }
-    deps.metrics().holds(entityId, state.size(), inFlight.size());
+    if (now - countedAt >= 1000 || state.size() == 0) {
+      // A full count, at most once a second: a backlog may hold many thousands of events.
+      countedAt = now;
+      Waiting w = waiting(state, now);
+      deps.metrics().holds(entityId, state.size(), inFlight.size() - w.handedOver(), w.forConcurrency(),
+          w.forRetry());
+    }
   }
 
+  /**
+   * Hands the event to the Dispatcher, which runs it once a slot of the function's concurrency is
+   * free and it is its turn; it may wait for that until the event's maximum age. The delivery's
+   * timeout starts with the run.
+   */
   private void start(Pending p) {
     String id = p.requestId();
     inFlight.add(id);
+    Dispatcher.Queued queued = Dispatcher.Queued.until(p.acceptedAtMillis() + maximumAgeMillis(p));
+    delivering.put(id, queued);
     CompletionStage<Delivery> delivery = deps.store().payload(id)
-        .thenCompose(payload -> payload.isEmpty()
-            ? CompletableFuture.completedFuture(new PayloadGone())
-            : deps.deliverer().deliver(functionName, p.qualifier(),
-                    new Invocation(id, deps.arns().functionArn(functionName, p.qualifier()), payload.get(),
-                        null, null, false))
-                .toCompletableFuture()
-                .orTimeout(DELIVERY_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)
-                .thenApply(result -> new Answered(payload.get(), result)));
+        .thenCompose(payload -> {
+          if (payload.isEmpty()) {
+            return CompletableFuture.completedFuture(new PayloadGone());
+          }
+          CompletableFuture<Dispatcher.Result> result = deps.deliverer().deliver(functionName, p.qualifier(),
+              new Invocation(id, deps.arns().functionArn(functionName, p.qualifier()), payload.get(), null, null,
+                  false), queued).toCompletableFuture();
+          queued.started().thenRun(() -> result.orTimeout(DELIVERY_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS));
+          return result.thenApply(r -> (Delivery) new Answered(payload.get(), r));
+        });
     context.pipeToSelf(delivery, (done, failure) -> new Delivered(id, failure == null ? done : new NotDelivered(failure)));
   }
 }

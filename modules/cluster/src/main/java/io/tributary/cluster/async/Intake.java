@@ -94,21 +94,30 @@ public final class Intake {
       int depth = 0;
       int inFlight = 0;
       int retrying = 0;
+      int forConcurrency = 0;
+      int forRetry = 0;
       long oldest = 0;
       long deadLettered = 0;
+      long drained = 0;
       Map<String, Long> finished = new TreeMap<>();
+      Map<String, Long> throttles = new TreeMap<>();
       for (CompletableFuture<QueueStats> ask : asks) {
         QueueStats s = ask.join();
         depth += s.depth();
         inFlight += s.inFlight();
         retrying += s.retrying();
         deadLettered += s.deadLettered();
+        forConcurrency += s.waitingForConcurrency();
+        forRetry += s.waitingForRetry();
+        drained += s.drained();
         if (s.oldestAcceptedAtMillis() > 0 && (oldest == 0 || s.oldestAcceptedAtMillis() < oldest)) {
           oldest = s.oldestAcceptedAtMillis();
         }
         s.finished().forEach((condition, n) -> finished.merge(condition, n, Long::sum));
+        s.throttles().forEach((reason, n) -> throttles.merge(reason, n, Long::sum));
       }
-      return new QueueStats(depth, oldest, inFlight, retrying, finished, deadLettered);
+      return new QueueStats(depth, oldest, inFlight, retrying, finished, deadLettered, forConcurrency, forRetry,
+          throttles, drained);
     });
   }
 

@@ -15,6 +15,7 @@ import io.tributary.cluster.concurrency.LeaseHolders.Holding;
 import io.tributary.cluster.concurrency.LeaseHolders.Holdings;
 import io.tributary.cluster.function.FunctionEntity;
 import java.time.Duration;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -39,6 +40,7 @@ import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.AskPattern;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.Receive;
+import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
 import org.apache.pekko.actor.typed.pubsub.Topic;
 import org.apache.pekko.actor.typed.receptionist.Receptionist;
 import org.apache.pekko.actor.typed.receptionist.ServiceKey;
@@ -104,9 +106,28 @@ public final class Dispatcher extends AbstractBehavior<Dispatcher.Command> {
     }).exceptionally(failure -> new Holdings(Map.of(), false));
   }
 
-  /** Local only (see {@link Invoker}). {@code forwarded}: sent here by another node's Dispatcher. */
+  /**
+   * Local only (see {@link Invoker}). {@code forwarded}: sent here by another node's Dispatcher;
+   * {@code queued}: a delivery of an asynchronous queue, which waits for a slot (null: an invoke
+   * someone waits for, refused at once when no slot is free).
+   */
   public record Invoke(String functionName, String qualifier, Invocation invocation, boolean dryRun,
-                       boolean forwarded, CompletableFuture<Result> reply) implements Command {}
+                       boolean forwarded, Queued queued, CompletableFuture<Result> reply) implements Command {}
+
+  /**
+   * How a delivery of an asynchronous queue waits: for a free slot of its function's concurrency, in
+   * the order the deliveries came, until {@code untilMillis} (wall clock: its event's maximum age),
+   * and only then is it refused as throttled. A queue thus runs as many events as the function has
+   * free slots instead of having the rest refused and backed off one by one. {@code started}
+   * completes once it took a slot (or went to a node that has one): until then it waits for
+   * concurrency, and its function's timeout has not begun.
+   */
+  public record Queued(long untilMillis, CompletableFuture<Void> started) {
+
+    public static Queued until(long untilMillis) {
+      return new Queued(untilMillis, new CompletableFuture<>());
+    }
+  }
 
   /**
    * This node's entry for invokes, on the caller's thread. A warm invoke (its target cached, a free
@@ -146,7 +167,26 @@ public final class Dispatcher extends AbstractBehavior<Dispatcher.Command> {
      */
     public CompletableFuture<Result> invoke(String functionName, String qualifier, Invocation invocation,
         boolean dryRun, boolean forwarded) {
-      Invoke invoke = new Invoke(functionName, qualifier, invocation, dryRun, forwarded, new CompletableFuture<>());
+      return submit(new Invoke(functionName, qualifier, invocation, dryRun, forwarded, null,
+          new CompletableFuture<>()));
+    }
+
+    /** A delivery of an asynchronous queue: it waits for a slot as {@code queued} says. */
+    public CompletableFuture<Result> deliver(String functionName, String qualifier, Invocation invocation,
+        boolean forwarded, Queued queued) {
+      return submit(new Invoke(functionName, qualifier, invocation, false, forwarded, queued,
+          new CompletableFuture<>()));
+    }
+
+    /**
+     * A queued delivery this node sent to another ({@link Forward}) has ended there; {@code ran}: it
+     * ran rather than being refused, so that node's slot is free again for the next one waiting here.
+     */
+    public void forwardEnded(Forward forward, boolean ran) {
+      ref.tell(new ForwardEnded(forward.leaseKey(), forward.url(), ran));
+    }
+
+    private CompletableFuture<Result> submit(Invoke invoke) {
       if (!shared.startWarm(invoke)) {
         ref.tell(invoke);
       }
@@ -219,8 +259,11 @@ public final class Dispatcher extends AbstractBehavior<Dispatcher.Command> {
     }
   }
 
-  /** Another node (base URL {@code url}) has a free slot: the HTTP layer sends the invoke there. */
-  public record Forward(String url) implements Result {}
+  /**
+   * Another node (base URL {@code url}) has a free slot of lease {@code leaseKey}: the HTTP layer
+   * sends the invoke there. {@code async} as for {@link Ran}, from the function as resolved here.
+   */
+  public record Forward(String url, String leaseKey, AsyncTarget async) implements Result {}
 
   /**
    * The invoked qualifier's asynchronous configuration ({@code config}, null when it has none) and
@@ -236,7 +279,7 @@ public final class Dispatcher extends AbstractBehavior<Dispatcher.Command> {
   private record Resolved(Invoke invoke, Reply<FunctionEntity.InvokeTarget> reply, Throwable failure)
       implements Command {}
 
-  private record LeaseReply(String function, long sentNanos, Reply<Integer> reply, Throwable failure)
+  private record LeaseReply(String function, long sentNanos, int requested, Reply<Integer> reply, Throwable failure)
       implements Command {}
 
   private enum RenewLeases implements Command { INSTANCE }
@@ -245,13 +288,27 @@ public final class Dispatcher extends AbstractBehavior<Dispatcher.Command> {
 
   private record PeersAnswered(String key, List<SpareSlots> answers) implements Command {}
 
+  /** A slot of lease {@code key} was released while deliveries waited for one. */
+  private record SlotFreed(String key) implements Command {}
+
+  private record ForwardEnded(String key, String url, boolean ran) implements Command {}
+
+  /** Queued deliveries still wait here for lease {@code key}: ask the other nodes again. */
+  private record SeekAgain(String key) implements Command {}
+
+  /**
+   * How soon queued deliveries with no slot here ask the other nodes again: a node whose backlog
+   * ran out has its slots free, and they should not stay idle until the next lease renewal.
+   */
+  private static final Duration SEEK_AGAIN = Duration.ofMillis(200);
+
   private static final Logger LOG = LoggerFactory.getLogger(Dispatcher.class);
 
   /** Short: a peer that does not answer at once is busy or gone, and the caller is waiting. */
   private static final Duration SPARE_TIMEOUT = Duration.ofSeconds(1);
 
   /** An invoke that has a version and waits for a slot of its function's reserved concurrency. */
-  private record Ready(Invoke invoke, FunctionEntity.InvokeTarget target, FunctionConfig version) {}
+  record Ready(Invoke invoke, FunctionEntity.InvokeTarget target, FunctionConfig version) {}
 
   /**
    * This node's lease of one function's reserved concurrency (or of the account's pool): slots held
@@ -267,6 +324,17 @@ public final class Dispatcher extends AbstractBehavior<Dispatcher.Command> {
     boolean requesting;
     int requested;
     final List<Ready> waiting = new ArrayList<>();
+    /** Queued deliveries waiting for a slot, oldest first ({@link Queued}); the actor's alone. */
+    final ArrayDeque<Ready> queued = new ArrayDeque<>();
+    /** How many wait in {@link #queued}, for the threads that release slots. */
+    private final AtomicInteger queuedCount = new AtomicInteger();
+    /** Whether a {@link SlotFreed} is on its way, so a burst of releases sends one. */
+    private final AtomicBoolean signalled = new AtomicBoolean();
+    private final Runnable freed;
+
+    Lease(Runnable freed) {
+      this.freed = freed;
+    }
 
     /** Takes a slot if one is free and the lease has not expired; never more than {@code held} at once. */
     boolean tryTake(long now) {
@@ -285,8 +353,52 @@ public final class Dispatcher extends AbstractBehavior<Dispatcher.Command> {
       }
     }
 
+    /**
+     * Gives a slot back and, if deliveries wait for one, tells the actor. The actor counts a waiter
+     * before it tries for a slot, so a release either sees it or frees the slot it then takes.
+     */
     void release() {
       running.decrementAndGet();
+      if (queuedCount.get() > 0 && signalled.compareAndSet(false, true)) {
+        freed.run();
+      }
+    }
+
+    /** The actor handles the {@link SlotFreed} sent: the next release with deliveries queued sends another. */
+    void signalHandled() {
+      signalled.set(false);
+    }
+
+    void enqueue(Ready ready) {
+      queued.add(ready);
+      queuedCount.set(queued.size());
+    }
+
+    /** The deliveries waiting here that may still go to another node (a forwarded one may not). */
+    List<Ready> forwardable(int most) {
+      List<Ready> out = new ArrayList<>();
+      for (var it = queued.iterator(); it.hasNext() && out.size() < most; ) {
+        Ready ready = it.next();
+        if (!ready.invoke().forwarded()) {
+          out.add(ready);
+          it.remove();
+        }
+      }
+      queuedCount.set(queued.size());
+      return out;
+    }
+
+    boolean hasForwardable() {
+      return queued.stream().anyMatch(r -> !r.invoke().forwarded());
+    }
+
+    /** What this node would use now: running, waiting for the lease to grow, and queued. */
+    int demand() {
+      return inUse() + waiting.size() + queued.size();
+    }
+
+    boolean idle() {
+      return held == 0 && inUse() == 0 && waiting.isEmpty() && queued.isEmpty() && !requesting;
     }
 
     void grant(int slots, long validUntil) {
@@ -358,7 +470,9 @@ public final class Dispatcher extends AbstractBehavior<Dispatcher.Command> {
         return false;
       }
       Lease lease = leases.get(reserved == null ? AccountEntity.POOL : version.functionName());
-      if (lease == null || !lease.tryTake(System.nanoTime())) {
+      // A queued delivery does not pass the ones already waiting.
+      if (lease == null || invoke.queued() != null && lease.queuedCount.get() > 0
+          || !lease.tryTake(System.nanoTime())) {
         return false;
       }
       start(lease, ready);
@@ -367,6 +481,7 @@ public final class Dispatcher extends AbstractBehavior<Dispatcher.Command> {
 
     /** Runs {@code ready} on a slot already taken of {@code lease}, which it gives back when done. */
     void start(Lease lease, Ready ready) {
+      started(ready);
       runtime.invoke(ready.version(), withArn(ready)).whenComplete((result, failure) -> {
         if (result != null && result.stream() != null) {
           // The slot is held while the function streams its answer, as the environment is.
@@ -388,8 +503,15 @@ public final class Dispatcher extends AbstractBehavior<Dispatcher.Command> {
       if (running == null) {
         return false;
       }
+      started(ready);
       running.whenComplete((result, failure) -> settle(ready, result, failure));
       return true;
+    }
+
+    private static void started(Ready ready) {
+      if (ready.invoke().queued() != null) {
+        ready.invoke().queued().started().complete(null);
+      }
     }
 
     private static Invocation withArn(Ready ready) {
@@ -416,17 +538,20 @@ public final class Dispatcher extends AbstractBehavior<Dispatcher.Command> {
   private Set<ActorRef<Command>> peers = Set.of();
   private String url;
   private final String holder;
+  private final TimerScheduler<Command> timers;
 
   private static Behavior<Command> create(ClusterSharding sharding, Shared shared, Settings settings) {
     return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> {
       Duration every = settings.leaseTtl().dividedBy(3);
       timers.startTimerWithFixedDelay(RenewLeases.INSTANCE, every);
-      return new Dispatcher(ctx, sharding, shared, settings);
+      return new Dispatcher(ctx, timers, sharding, shared, settings);
     }));
   }
 
-  private Dispatcher(ActorContext<Command> ctx, ClusterSharding sharding, Shared shared, Settings settings) {
+  private Dispatcher(ActorContext<Command> ctx, TimerScheduler<Command> timers, ClusterSharding sharding,
+                     Shared shared, Settings settings) {
     super(ctx);
+    this.timers = timers;
     this.sharding = sharding;
     this.shared = shared;
     this.runtime = shared.runtime;
@@ -455,6 +580,15 @@ public final class Dispatcher extends AbstractBehavior<Dispatcher.Command> {
           return this;
         })
         .onMessage(PeersAnswered.class, this::onPeersAnswered)
+        .onMessage(SlotFreed.class, this::onSlotFreed)
+        .onMessage(ForwardEnded.class, this::onForwardEnded)
+        .onMessage(SeekAgain.class, again -> {
+          Lease lease = leases.get(again.key());
+          if (lease != null && lease.hasForwardable()) {
+            seekElsewhere(again.key(), List.of(), true);
+          }
+          return this;
+        })
         .onMessageEquals(RenewLeases.INSTANCE, this::onRenewLeases)
         .build();
   }
@@ -526,15 +660,77 @@ public final class Dispatcher extends AbstractBehavior<Dispatcher.Command> {
     acquireAndStart(reserved == null ? AccountEntity.POOL : version.functionName(), ready);
   }
 
-  /** Starts {@code ready} on a free slot of lease {@code key}, or waits for the lease to grow. */
+  /**
+   * Starts {@code ready} on a free slot of lease {@code key}, or waits for the lease to grow; a
+   * queued delivery waits its turn for a slot, however long the lease stays full.
+   */
   private void acquireAndStart(String key, Ready ready) {
-    Lease lease = leases.computeIfAbsent(key, k -> new Lease());
+    ActorRef<Command> self = getContext().getSelf();
+    Lease lease = leases.computeIfAbsent(key, k -> new Lease(() -> self.tell(new SlotFreed(k))));
+    if (ready.invoke().queued() != null) {
+      lease.enqueue(ready);
+      startQueued(key, lease);
+      if (!lease.queued.isEmpty()) {
+        requestLease(key, lease, lease.demand());
+      }
+      return;
+    }
     if (lease.tryTake(System.nanoTime())) {
       shared.start(lease, ready);
       return;
     }
     lease.waiting.add(ready);
-    requestLease(key, lease, lease.inUse() + lease.waiting.size());
+    requestLease(key, lease, lease.demand());
+  }
+
+  /**
+   * Starts queued deliveries, oldest first, on the lease's free slots; one that waited past its
+   * deadline is refused as throttled, and its queue deals with it as AWS does with a throttle.
+   */
+  private void startQueued(String key, Lease lease) {
+    long now = System.nanoTime();
+    long wallNow = System.currentTimeMillis();
+    while (!lease.queued.isEmpty()) {
+      Ready head = lease.queued.peek();
+      if (head.invoke().queued().untilMillis() <= wallNow) {
+        lease.queued.poll();
+        head.invoke().reply().complete(Refused.throttled(exceeded(key), head));
+      } else if (lease.tryTake(now)) {
+        lease.queued.poll();
+        shared.start(lease, head);
+      } else {
+        break;
+      }
+    }
+    lease.queuedCount.set(lease.queued.size());
+  }
+
+  private Behavior<Command> onSlotFreed(SlotFreed freed) {
+    Lease lease = leases.get(freed.key());
+    if (lease != null) {
+      lease.signalHandled();
+      startQueued(freed.key(), lease);
+    }
+    return this;
+  }
+
+  /**
+   * The slot another node lent to a queued delivery from here is free again: the next delivery
+   * waiting here goes to it, without asking first, so a backlog keeps that slot busy.
+   */
+  private Behavior<Command> onForwardEnded(ForwardEnded ended) {
+    Lease lease = leases.get(ended.key());
+    if (ended.ran() && lease != null) {
+      lease.forwardable(1).forEach(ready -> forward(ready, ended.url(), ended.key()));
+    }
+    return this;
+  }
+
+  private static void forward(Ready ready, String url, String key) {
+    if (ready.invoke().queued() != null) {
+      ready.invoke().queued().started().complete(null);
+    }
+    ready.invoke().reply().complete(new Forward(url, key, AsyncTarget.of(ready.target(), ready.version())));
   }
 
   /** Leases of reserved concurrency come from the function's entity, the account's pool from its AccountEntity. */
@@ -552,7 +748,7 @@ public final class Dispatcher extends AbstractBehavior<Dispatcher.Command> {
         : sharding.entityRefFor(FunctionEntity.TYPE_KEY, key)
             .ask(r -> new FunctionEntity.AcquireLease(holder, held, wanted, r), settings.askTimeout());
     getContext().pipeToSelf(Asks.on(reply, getContext().getExecutionContext()),
-        (r, failure) -> new LeaseReply(key, sent, r, failure));
+        (r, failure) -> new LeaseReply(key, sent, wanted, r, failure));
   }
 
   private Behavior<Command> onLeaseReply(LeaseReply reply) {
@@ -564,6 +760,7 @@ public final class Dispatcher extends AbstractBehavior<Dispatcher.Command> {
     lease.requesting = false;
     List<Ready> waiting = new ArrayList<>(lease.waiting);
     lease.waiting.clear();
+    // Queued deliveries outlast a failed request: the next renewal asks again.
     if (reply.failure() != null || reply.reply().error() != null) {
       LambdaError error = reply.failure() != null
           ? LambdaError.of(LambdaException.service("Concurrency for " + key + " was not granted within "
@@ -578,6 +775,10 @@ public final class Dispatcher extends AbstractBehavior<Dispatcher.Command> {
       lease.grant(0, reply.sentNanos());
       leases.remove(key);
       waiting.forEach(r -> acquireAndStart(AccountEntity.POOL, r));
+      List<Ready> queued = new ArrayList<>(lease.queued);
+      lease.queued.clear();
+      lease.queuedCount.set(0);
+      queued.forEach(r -> acquireAndStart(AccountEntity.POOL, r));
       return this;
     }
     lease.grant(granted, reply.sentNanos() + settings.leaseTtl().toNanos());
@@ -595,18 +796,20 @@ public final class Dispatcher extends AbstractBehavior<Dispatcher.Command> {
     }
     if (!later.isEmpty()) {
       lease.waiting.addAll(later);
-      requestLease(key, lease, lease.inUse() + later.size());
+      requestLease(key, lease, lease.demand());
     }
+    startQueued(key, lease);
     forgetIdle(key, lease);
-    seekElsewhere(key, refused);
+    seekElsewhere(key, refused, granted < reply.requested() && lease.hasForwardable());
     return this;
   }
 
   /**
-   * Invokes this node has no slot for: asks the other Dispatchers what they have free of the same
-   * lease, one round per key at a time however many invokes wait for it.
+   * Invokes this node has no slot for ({@code refused}, and the queued deliveries when {@code
+   * queued}): asks the other Dispatchers what they have free of the same lease, one round per key at
+   * a time however many invokes wait for it.
    */
-  private void seekElsewhere(String key, List<Ready> refused) {
+  private void seekElsewhere(String key, List<Ready> refused, boolean queued) {
     List<Ready> forwardable = new ArrayList<>();
     for (Ready ready : refused) {
       if (ready.invoke().forwarded() || peers.isEmpty()) {
@@ -615,7 +818,7 @@ public final class Dispatcher extends AbstractBehavior<Dispatcher.Command> {
         forwardable.add(ready);
       }
     }
-    if (forwardable.isEmpty()) {
+    if (forwardable.isEmpty() && (!queued || peers.isEmpty())) {
       return;
     }
     List<Ready> already = seeking.get(key);
@@ -639,10 +842,25 @@ public final class Dispatcher extends AbstractBehavior<Dispatcher.Command> {
     if (waiting == null) {
       return this;
     }
-    List<String> targets = spread(answered.answers(), waiting.size());
+    Lease lease = leases.get(answered.key());
+    int queued = lease == null ? 0 : lease.queued.size();
+    List<String> targets = spread(answered.answers(), waiting.size() + queued);
     for (int i = 0; i < waiting.size(); i++) {
-      waiting.get(i).invoke().reply().complete(i < targets.size() ? new Forward(targets.get(i))
-          : Refused.throttled(exceeded(answered.key()), waiting.get(i)));
+      if (i < targets.size()) {
+        forward(waiting.get(i), targets.get(i), answered.key());
+      } else {
+        waiting.get(i).invoke().reply().complete(Refused.throttled(exceeded(answered.key()), waiting.get(i)));
+      }
+    }
+    if (lease != null && targets.size() > waiting.size()) {
+      List<String> lent = targets.subList(waiting.size(), targets.size());
+      List<Ready> sent = lease.forwardable(lent.size());
+      for (int i = 0; i < sent.size(); i++) {
+        forward(sent.get(i), lent.get(i), answered.key());
+      }
+    }
+    if (lease != null && lease.hasForwardable()) {
+      timers.startSingleTimer(new SeekAgain(answered.key()), SEEK_AGAIN);
     }
     return this;
   }
@@ -669,7 +887,7 @@ public final class Dispatcher extends AbstractBehavior<Dispatcher.Command> {
   private Behavior<Command> onSpare(Spare spare) {
     Lease lease = leases.get(spare.key());
     int free = url == null || lease == null || !lease.valid(System.nanoTime()) ? 0
-        : lease.held() - lease.inUse() - lease.waiting.size();
+        : lease.held() - lease.demand();
     spare.replyTo().tell(new SpareSlots(url, Math.max(0, free)));
     return this;
   }
@@ -688,22 +906,26 @@ public final class Dispatcher extends AbstractBehavior<Dispatcher.Command> {
     return this;
   }
 
-  /** Renews every lease at what was in use since the last renewal, so idle slots go back to the pool. */
+  /**
+   * Renews every lease at what was in use since the last renewal, so idle slots go back to the pool,
+   * or at what its queued deliveries want; and refuses the queued ones whose deadline passed.
+   */
   private Behavior<Command> onRenewLeases() {
     for (var entry : new ArrayList<>(leases.entrySet())) {
       Lease lease = entry.getValue();
-      if (lease.held() == 0 && lease.inUse() == 0 && lease.waiting.isEmpty()) {
+      startQueued(entry.getKey(), lease);
+      if (lease.idle()) {
         leases.remove(entry.getKey());
         continue;
       }
-      int wanted = lease.takePeak();
+      int wanted = Math.max(lease.takePeak(), lease.queued.isEmpty() ? 0 : lease.demand());
       requestLease(entry.getKey(), lease, wanted);
     }
     return this;
   }
 
   private void forgetIdle(String key, Lease lease) {
-    if (lease.held() == 0 && lease.inUse() == 0 && lease.waiting.isEmpty() && !lease.requesting) {
+    if (lease.idle()) {
       leases.remove(key);
     }
   }

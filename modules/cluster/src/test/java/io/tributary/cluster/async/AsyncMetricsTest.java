@@ -38,11 +38,14 @@ class AsyncMetricsTest {
     metrics.sent(true);
     metrics.sendFailed();
     metrics.sendRejected();
-    metrics.holds("p0", 2, 1);
-    metrics.holds("p1", 3, 0);
-    metrics.holds("p0", 4, 1);
-    metrics.holds("p2", 1, 1);
+    metrics.holds("p0", 2, 1, 1, 0);
+    metrics.holds("p1", 3, 0, 1, 2);
+    metrics.holds("p0", 4, 1, 2, 1);
+    metrics.holds("p2", 1, 1, 0, 0);
     metrics.stopped("p2");
+    metrics.throttled("ReservedFunctionConcurrentInvocationLimitExceeded");
+    metrics.throttled("ReservedFunctionConcurrentInvocationLimitExceeded");
+    metrics.throttled("ConcurrentInvocationLimitExceeded");
     Map<String, Double> series = series(registry.scrape());
     assertEquals(Map.ofEntries(
         Map.entry("tributary_async_accepted_total", 2.0),
@@ -56,6 +59,10 @@ class AsyncMetricsTest {
         Map.entry("tributary_async_sends_rejected_total", 1.0),
         Map.entry("tributary_async_pending_events", 7.0),
         Map.entry("tributary_async_in_flight_events", 1.0),
+        Map.entry("tributary_async_waiting_concurrency_events", 3.0),
+        Map.entry("tributary_async_waiting_retry_events", 3.0),
+        Map.entry("tributary_async_throttles_total{reason=\"ReservedFunctionConcurrentInvocationLimitExceeded\"}", 2.0),
+        Map.entry("tributary_async_throttles_total{reason=\"ConcurrentInvocationLimitExceeded\"}", 1.0),
         Map.entry("tributary_async_partitions", 2.0)), series);
   }
 

@@ -105,7 +105,7 @@ class AsyncQueueEntityTest {
   void setUp() {
     functionName = "orders-" + FUNCTIONS.incrementAndGet();
     persistenceId = "AsyncQueue|" + functionName + "#0";
-    AsyncQueueEntity.Deliverer deliverer = (function, qualifier, invocation) -> {
+    AsyncQueueEntity.Deliverer deliverer = (function, qualifier, invocation, queued) -> {
       CompletableFuture<Dispatcher.Result> answer = new CompletableFuture<>();
       calls.add(new Call(function, qualifier, invocation, answer));
       return answer;

@@ -82,7 +82,7 @@ class IntakeTest {
             e.replyTo().tell(enqueueReply);
           }
         } else if (command instanceof GetStats get) {
-          get.replyTo().tell(stats.getOrDefault(entityId, new QueueStats(0, 0, 0, 0, Map.of(), 0)));
+          get.replyTo().tell(stats.getOrDefault(entityId, new QueueStats(0, 0, 0, 0, Map.of(), 0, 0, 0, Map.of(), 0)));
         } else if (command instanceof GetEvent get) {
           get.replyTo().tell(statuses.getOrDefault(get.requestId(), new EventStatus(false, false, 0, 0, 0, null)));
         }
@@ -231,10 +231,14 @@ class IntakeTest {
 
   @Test
   void statsAddThePartitionsUp() {
-    stats.put("orders#0", new QueueStats(2, 3_000, 1, 1, Map.of("Success", 5L), 1));
-    stats.put("orders#2", new QueueStats(1, 2_000, 1, 0, Map.of("Success", 1L, "Dropped", 2L), 0));
+    stats.put("orders#0", new QueueStats(2, 3_000, 1, 1, Map.of("Success", 5L), 1, 4, 1,
+        Map.of("ReservedFunctionConcurrentInvocationLimitExceeded", 2L), 30));
+    stats.put("orders#2", new QueueStats(1, 2_000, 1, 0, Map.of("Success", 1L, "Dropped", 2L), 0, 2, 0,
+        Map.of("ReservedFunctionConcurrentInvocationLimitExceeded", 1L, "ConcurrentInvocationLimitExceeded", 1L), 12));
     QueueStats total = intake.stats("orders").toCompletableFuture().join();
-    assertEquals(new QueueStats(3, 2_000, 2, 1, Map.of("Success", 6L, "Dropped", 2L), 1), total);
+    assertEquals(new QueueStats(3, 2_000, 2, 1, Map.of("Success", 6L, "Dropped", 2L), 1, 6, 1,
+        Map.of("ReservedFunctionConcurrentInvocationLimitExceeded", 3L, "ConcurrentInvocationLimitExceeded", 1L), 42),
+        total);
     assertEquals(4, received.size(), "every partition asked");
   }
 

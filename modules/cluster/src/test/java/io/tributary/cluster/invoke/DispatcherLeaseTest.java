@@ -14,7 +14,7 @@ class DispatcherLeaseTest {
   private static final long NOW = 1_000_000_000L;
 
   private static Dispatcher.Lease granted(int slots) {
-    Dispatcher.Lease lease = new Dispatcher.Lease();
+    Dispatcher.Lease lease = new Dispatcher.Lease(() -> { });
     lease.grant(slots, NOW + 10_000_000_000L);
     return lease;
   }
@@ -31,9 +31,29 @@ class DispatcherLeaseTest {
   }
 
   @Test
+  void aReleaseWakesTheActorOnlyWhileDeliveriesAreQueuedAndOnceUntilItIsHandled() {
+    AtomicInteger signals = new AtomicInteger();
+    Dispatcher.Lease lease = new Dispatcher.Lease(signals::incrementAndGet);
+    lease.grant(2, NOW + 10_000_000_000L);
+    assertTrue(lease.tryTake(NOW));
+    assertTrue(lease.tryTake(NOW));
+    lease.release();
+    assertEquals(0, signals.get(), "nothing queued: a sync invoke's release costs no message");
+    assertTrue(lease.tryTake(NOW));
+    lease.enqueue(new Dispatcher.Ready(null, null, null));
+    lease.release();
+    lease.release();
+    assertEquals(1, signals.get(), "a burst of releases sends one message");
+    lease.signalHandled();
+    assertTrue(lease.tryTake(NOW));
+    lease.release();
+    assertEquals(2, signals.get(), "once handled, the next release signals again");
+  }
+
+  @Test
   void noSlotOfAnExpiredOrEmptyLease() {
     assertFalse(granted(5).tryTake(NOW + 10_000_000_000L), "expired");
-    assertFalse(new Dispatcher.Lease().tryTake(NOW), "never granted");
+    assertFalse(new Dispatcher.Lease(() -> { }).tryTake(NOW), "never granted");
     Dispatcher.Lease shrunk = granted(3);
     assertTrue(shrunk.tryTake(NOW));
     shrunk.grant(1, NOW + 10_000_000_000L);

@@ -60,7 +60,7 @@ class BatchInvokerTest {
         outcome(kinesis(null, null), refused(429, "TooManyRequestsException")));
     assertEquals(new Outcome.NotRun("TooManyRequestsException: refused", false), throttled);
     assertEquals(new Outcome.NotRun("Function call failed: the invoke was not run on this node", false),
-        outcome(kinesis(null, null), new Dispatcher.Forward("http://10.0.0.2:9000")));
+        outcome(kinesis(null, null), new Dispatcher.Forward("http://10.0.0.2:9000", "$account", null)));
   }
 
   @Test
