@@ -158,7 +158,7 @@ final class InvokeRoutes {
             return CompletableFuture.completedFuture(result);
           }
           InvokeForwarder.Hop hop = new InvokeForwarder.Hop(invocation.requestId(), function, qualifier, "None", null,
-              false, queued.untilMillis());
+              false, queued.untilMillis(forward.async() == null ? null : forward.async().config()));
           return forwarder.forward(forward.url(), hop, invocation.payload())
               .thenApply(response -> delivered(forward, response))
               .whenComplete((delivered, failure) ->

@@ -54,13 +54,17 @@ class AsyncDrainIT {
 
   /** A function that runs {@value #SLEEP} s per event, with reserved concurrency {@value #RESERVED}. */
   private static Path paced(String name) throws Exception {
+    return paced(name, SLEEP, RESERVED);
+  }
+
+  private static Path paced(String name, String sleep, int reserved) throws Exception {
     Path out = LOGS.resolve(name + ".log");
     Files.deleteIfExists(out);
     try (LambdaClient lambda = node.client()) {
       lambda.createFunction(b -> b.functionName(name).runtime("python3.11").role(ROLE).handler("app.handler")
-          .timeout(30).environment(e -> e.variables(Map.of("OUT", out.toString(), "SLEEP", SLEEP)))
+          .timeout(60).environment(e -> e.variables(Map.of("OUT", out.toString(), "SLEEP", sleep)))
           .code(c -> c.zipFile(SdkBytes.fromByteArray(RunLog.PACED))));
-      lambda.putFunctionConcurrency(b -> b.functionName(name).reservedConcurrentExecutions(RESERVED));
+      lambda.putFunctionConcurrency(b -> b.functionName(name).reservedConcurrentExecutions(reserved));
     }
     return out;
   }
@@ -78,8 +82,40 @@ class AsyncDrainIT {
   }
 
   private static JsonNode queue(String name) throws Exception {
-    return JSON.readTree(new SignedHttp(node.endpoint())
-        .send("GET", "/tributary/functions/" + name + "/async-queue", (String) null).body());
+    return get("/tributary/functions/" + name + "/async-queue");
+  }
+
+  private static JsonNode get(String path) throws Exception {
+    return JSON.readTree(new SignedHttp(node.endpoint()).send("GET", path, (String) null).body());
+  }
+
+  @Test
+  void anEventThatWaitsForConcurrencyPastItsMaximumAgeEndsWithoutRunning() throws Exception {
+    Path out = paced("aging", "35", 1);
+    try (LambdaClient lambda = node.client()) {
+      lambda.putFunctionEventInvokeConfig(b -> b.functionName("aging").maximumEventAgeInSeconds(60));
+    }
+    // One slot, 35 s a run: the first runs at once, the second after 35 s, the third would start after 70 s.
+    List<String> ids = send("aging", 3);
+    long deadline = System.nanoTime() + Duration.ofSeconds(100).toNanos();
+    String expired = null;
+    Map<String, String> seen = new java.util.TreeMap<>();
+    while (expired == null && System.nanoTime() < deadline) {
+      NodeProcess.sleep(500);
+      for (String id : ids) {
+        JsonNode event = get("/tributary/functions/aging/async-events/" + id);
+        seen.put(id, event.get("Status").asText() + (event.has("Condition") ? " " + event.get("Condition").asText() : ""));
+        if ("EventAgeExceeded".equals(event.path("Condition").asText())) {
+          expired = id;
+          assertEquals(0, event.get("Attempts").asInt(), event.toString());
+        }
+      }
+    }
+    assertTrue(expired != null, "one event reached its maximum age waiting for the slot: " + seen);
+    String gone = expired;
+    assertTrue(RunLog.read(out).runs().stream().noneMatch(r -> r.requestId().equals(gone)), "it never ran");
+    assertEquals(1, seen.values().stream().filter(s -> s.equals("Running")).count(),
+        "another holds the slot meanwhile: " + seen);
   }
 
   @Test

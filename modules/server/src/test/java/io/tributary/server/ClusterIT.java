@@ -52,6 +52,8 @@ class ClusterIT {
   private static final int STREAM_RECORDS = Integer.getInteger("tributary.chaos.stream-records", 4_000);
   private static final String KINESIS = System.getProperty("tributary.it.kinesis", "http://127.0.0.1:9567");
   private static final Duration READY = Duration.ofSeconds(120);
+  /** Event invokes of a paced function's backlog, sent through all three nodes (the -Pchaos profile sends more). */
+  private static final int BACKLOG = Integer.getInteger("tributary.chaos.backlog-events", 60);
   // Relaxed only so that the test does not wait: production keeps 20 s (application.conf).
   // A small account (8 slots, 1 kept unreserved) so that its limit can be reached in a test.
   private static final Map<String, String> FAST_DOWNING = Map.of(
@@ -59,7 +61,7 @@ class ClusterIT {
       "pekko.coordinated-shutdown.exit-jvm", "on",
       "tributary.concurrency.account-limit", "8",
       "tributary.concurrency.minimum-unreserved", "1",
-      // Asynchronous deliveries contend for the 8 slots: throttled ones retry within 2 s, not AWS's 5 min.
+      // Deliveries refused while the cluster heals after a kill retry within 2 s, not AWS's 5 min.
       "tributary.async.backoff-max", "2s",
       "tributary.mappings.refresh", "1s",
       "tributary.destinations.sqs.endpoints.us-east-1", System.getProperty("tributary.it.sqs",
@@ -649,6 +651,51 @@ class ClusterIT {
 
   @Test
   @Order(9)
+  void aBacklogDrainsAtTheFunctionsConcurrencyWhereverItsLeaseAndItsPartitionsAre() throws Exception {
+    Path out = Path.of("target", "cluster-it", "paced.log").toAbsolutePath();
+    java.nio.file.Files.deleteIfExists(out);
+    int reserved = 2;
+    String sleep = "0.5";
+    try (LambdaClient one = node(1).client()) {
+      one.createFunction(b -> b.functionName("paced").runtime("python3.11").role(ROLE).handler("app.handler")
+          .timeout(30).environment(e -> e.variables(Map.of("OUT", out.toString(), "SLEEP", sleep)))
+          .code(c -> c.zipFile(SdkBytes.fromByteArray(RunLog.PACED))));
+      one.putFunctionConcurrency(b -> b.functionName("paced").reservedConcurrentExecutions(reserved));
+    }
+    double forwardedBefore = forwardedInvokes(node(1)) + forwardedInvokes(node(2)) + forwardedInvokes(node(3));
+    // Through every node: the queue's partitions are spread over the three, its two slots are not.
+    List<String> ids = new ArrayList<>();
+    for (int n = 1; n <= 3; n++) {
+      try (LambdaClient client = node(n).client()) {
+        for (int i = 0; i < BACKLOG / 3 + (n <= BACKLOG % 3 ? 1 : 0); i++) {
+          String payload = "{\"i\":" + i + "}";
+          ids.add(client.invoke(b -> b.functionName("paced")
+              .invocationType(software.amazon.awssdk.services.lambda.model.InvocationType.EVENT)
+              .payload(SdkBytes.fromUtf8String(payload))).responseMetadata().requestId());
+        }
+      }
+    }
+    long deadline = System.nanoTime() + Duration.ofSeconds(180).toNanos();
+    RunLog runs = RunLog.read(out);
+    while (!runs.perRequest().keySet().containsAll(ids) && System.nanoTime() < deadline) {
+      NodeProcess.sleep(250);
+      runs = RunLog.read(out);
+    }
+    System.out.printf("3 nodes, backlog of %d, reserved %d, %s s handler: drained in %.1f s, %.2f of capacity,"
+            + " peak %d at once, %d forwarded deliveries%n", ids.size(), reserved, sleep, runs.spanMillis() / 1000.0,
+        runs.utilization(reserved), runs.peakConcurrency(),
+        (long) (forwardedInvokes(node(1)) + forwardedInvokes(node(2)) + forwardedInvokes(node(3)) - forwardedBefore));
+    assertTrue(runs.perRequest().keySet().containsAll(ids), "every event ran");
+    assertTrue(runs.peakConcurrency() <= reserved, "never more at once than reserved: " + runs.peakConcurrency());
+    assertTrue(runs.utilization(reserved) >= 0.9,
+        "the reserved slots were busy " + runs.utilization(reserved) + " of the time (target 0.9)");
+    try (LambdaClient one = node(1).client()) {
+      one.deleteFunctionConcurrency(b -> b.functionName("paced"));
+    }
+  }
+
+  @Test
+  @Order(10)
   void provisionedEnvironmentsAreSpreadOverTheNodesAndALostNodesShareComesBackOnTheOthers() throws Exception {
     try (LambdaClient one = node(1).client()) {
       // The account's 8 slots: the reserved function (absent when this test runs alone) gives its 5 back
@@ -704,7 +751,7 @@ class ClusterIT {
   }
 
   @Test
-  @Order(10)
+  @Order(11)
   void aNodeStoppedWithSigtermFinishesWhatItAcceptedAndHandsItsFunctionsOver() throws Exception {
     AtomicBoolean stop = new AtomicBoolean(false);
     AtomicInteger served = new AtomicInteger();

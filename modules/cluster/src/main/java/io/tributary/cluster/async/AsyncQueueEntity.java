@@ -922,7 +922,7 @@ public final class AsyncQueueEntity
   private void start(Pending p) {
     String id = p.requestId();
     inFlight.add(id);
-    Dispatcher.Queued queued = Dispatcher.Queued.until(p.acceptedAtMillis() + maximumAgeMillis(p));
+    Dispatcher.Queued queued = Dispatcher.Queued.event(p.acceptedAtMillis(), maximumAgeMillis(p));
     delivering.put(id, queued);
     CompletionStage<Delivery> delivery = deps.store().payload(id)
         .thenCompose(payload -> {

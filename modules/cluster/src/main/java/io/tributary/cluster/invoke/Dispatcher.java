@@ -116,16 +116,30 @@ public final class Dispatcher extends AbstractBehavior<Dispatcher.Command> {
 
   /**
    * How a delivery of an asynchronous queue waits: for a free slot of its function's concurrency, in
-   * the order the deliveries came, until {@code untilMillis} (wall clock: its event's maximum age),
-   * and only then is it refused as throttled. A queue thus runs as many events as the function has
-   * free slots instead of having the rest refused and backed off one by one. {@code started}
-   * completes once it took a slot (or went to a node that has one): until then it waits for
-   * concurrency, and its function's timeout has not begun.
+   * the order the deliveries came, until its event reaches its maximum age, and only then is it
+   * refused as throttled. A queue thus runs as many events as the function has free slots instead
+   * of having the rest refused and backed off one by one. The age is the qualifier's
+   * {@code MaximumEventAgeInSeconds} as resolved here, else {@code maximumAgeMillis}; or, when
+   * {@code fixed}, the deadline is {@code acceptedAtMillis + maximumAgeMillis} whatever the
+   * configuration says. Wall-clock millis. {@code started} completes once it took a slot (or went to
+   * a node that has one): until then it waits for concurrency, and its function's timeout has not
+   * begun.
    */
-  public record Queued(long untilMillis, CompletableFuture<Void> started) {
+  public record Queued(long acceptedAtMillis, long maximumAgeMillis, boolean fixed, CompletableFuture<Void> started) {
 
+    /** An event accepted at {@code acceptedAtMillis}; {@code maximumAgeMillis} unless its configuration says otherwise. */
+    public static Queued event(long acceptedAtMillis, long maximumAgeMillis) {
+      return new Queued(acceptedAtMillis, maximumAgeMillis, false, new CompletableFuture<>());
+    }
+
+    /** Waits until {@code untilMillis} at the latest. */
     public static Queued until(long untilMillis) {
-      return new Queued(untilMillis, new CompletableFuture<>());
+      return new Queued(untilMillis, 0, true, new CompletableFuture<>());
+    }
+
+    public long untilMillis(EventInvokeConfig config) {
+      return acceptedAtMillis + (!fixed && config != null && config.maximumEventAgeInSeconds() != null
+          ? config.maximumEventAgeInSeconds() * 1000L : maximumAgeMillis);
     }
   }
 
@@ -692,7 +706,7 @@ public final class Dispatcher extends AbstractBehavior<Dispatcher.Command> {
     long wallNow = System.currentTimeMillis();
     while (!lease.queued.isEmpty()) {
       Ready head = lease.queued.peek();
-      if (head.invoke().queued().untilMillis() <= wallNow) {
+      if (head.invoke().queued().untilMillis(head.target().eventInvokeConfig()) <= wallNow) {
         lease.queued.poll();
         head.invoke().reply().complete(Refused.throttled(exceeded(key), head));
       } else if (lease.tryTake(now)) {
