@@ -173,6 +173,11 @@ public final class ColdStartBenchmark {
    * its keyspaces named after {@code keyspace}; returns once /health/ready answers 200.
    */
   static Process startNode(int port, String keyspace) throws IOException, InterruptedException {
+    return startNode(port, keyspace, List.of());
+  }
+
+  /** With {@code options} (-D...) after the defaults, so they win: a cluster's artery port and seed nodes. */
+  static Process startNode(int port, String keyspace, List<String> options) throws IOException, InterruptedException {
     Path work = Files.createTempDirectory("tributary-" + keyspace);
     List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
         "-Xmx512m", "-Dtributary.http.port=" + port, "-Dtributary.cassandra.keyspace=" + keyspace,
@@ -182,8 +187,9 @@ public final class ColdStartBenchmark {
         "-Dpekko.persistence.cassandra.snapshot.keyspace=" + keyspace + "_snapshot",
         "-Dpekko.remote.artery.canonical.port=0", "-Dpekko.loglevel=WARNING",
         "-Ddatastax-java-driver.basic.contact-points.0=" + System.getProperty("bench.cassandra", "127.0.0.1:9042"),
-        "-Dlogback.configurationFile=" + System.getProperty("logback.configurationFile", ""),
-        "-cp", System.getProperty("java.class.path"), "io.tributary.server.Main"));
+        "-Dlogback.configurationFile=" + System.getProperty("logback.configurationFile", "")));
+    command.addAll(options);
+    command.addAll(List.of("-cp", System.getProperty("java.class.path"), "io.tributary.server.Main"));
     Process node = new ProcessBuilder(command).redirectErrorStream(true)
         .redirectOutput(work.resolve("node.log").toFile()).start();
     System.out.println("node starting (log: " + work.resolve("node.log") + ")");

@@ -29,7 +29,7 @@ class AsyncDrainIT {
   private static final String KEYSPACE = "it_drain";
   private static final String ROLE = "arn:aws:iam::000000000000:role/lambda-role";
   /** Events per backlog (the -Pchaos profile sends more). */
-  private static final int EVENTS = Integer.getInteger("tributary.chaos.backlog-events", 40);
+  private static final int EVENTS = Integer.getInteger("tributary.chaos.backlog-events", 60);
   private static final int RESERVED = 2;
   private static final String SLEEP = "0.5";
   private static final Duration READY = Duration.ofSeconds(120);
@@ -67,6 +67,11 @@ class AsyncDrainIT {
       lambda.putFunctionConcurrency(b -> b.functionName(name).reservedConcurrentExecutions(reserved));
     }
     return out;
+  }
+
+  /** Twice what the backlog needs at capacity, and a minute. */
+  private static Duration drainTime() {
+    return Duration.ofMillis((long) (2 * EVENTS * Double.parseDouble(SLEEP) * 1000 / RESERVED)).plusSeconds(60);
   }
 
   private static List<String> send(String name, int events) {
@@ -125,7 +130,7 @@ class AsyncDrainIT {
     int mostWaiting = 0;
     double fastestDrain = 0;
     JsonNode view = queue("backlog");
-    long deadline = System.nanoTime() + Duration.ofSeconds(120).toNanos();
+    long deadline = System.nanoTime() + drainTime().toNanos();
     while (view.at("/Outcomes/Success").asInt() < EVENTS && System.nanoTime() < deadline) {
       mostWaiting = Math.max(mostWaiting, view.get("WaitingForConcurrency").asInt());
       fastestDrain = Math.max(fastestDrain, view.get("DrainRate").asDouble());
@@ -162,7 +167,7 @@ class AsyncDrainIT {
     node.kill();
     node.start().awaitReady(READY);
     long ready = System.currentTimeMillis();
-    long deadline = System.nanoTime() + Duration.ofSeconds(180).toNanos();
+    long deadline = System.nanoTime() + drainTime().plusSeconds(60).toNanos();
     RunLog runs = RunLog.read(out);
     while (!runs.perRequest().keySet().containsAll(ids) && System.nanoTime() < deadline) {
       NodeProcess.sleep(250);

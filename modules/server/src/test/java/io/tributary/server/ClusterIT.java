@@ -675,7 +675,8 @@ class ClusterIT {
         }
       }
     }
-    long deadline = System.nanoTime() + Duration.ofSeconds(180).toNanos();
+    // Twice what the backlog needs at capacity, and a minute.
+    long deadline = System.nanoTime() + Duration.ofSeconds(60 + 2L * BACKLOG / 4).toNanos();
     RunLog runs = RunLog.read(out);
     while (!runs.perRequest().keySet().containsAll(ids) && System.nanoTime() < deadline) {
       NodeProcess.sleep(250);
