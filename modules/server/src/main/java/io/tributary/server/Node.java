@@ -117,7 +117,8 @@ public final class Node {
                   .thenApply(v -> Done.getInstance()));
           Dispatcher.Invoker dispatcher = Dispatcher.spawn(system, sharding, runtime,
               new Dispatcher.Settings(config.getDuration("tributary.dispatcher.target-ttl"), settings.askTimeout(),
-                  settings.arns().accountId(), config.getDuration("tributary.concurrency.lease-ttl")));
+                  settings.arns().accountId(), config.getDuration("tributary.concurrency.lease-ttl"),
+                  config.getBytes("tributary.async.waiting-bytes")));
           started.set(dispatcher.ref());
           AsyncQueueEntity.Settings async = AsyncQueueEntity.Settings.fromConfig(config);
           EventQueueStore queues = new CassandraEventQueueStore(session, keyspace, async.payloadTtl(), async.recentPayloads(),

@@ -31,6 +31,7 @@ import java.util.concurrent.Executor;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
@@ -345,9 +346,16 @@ public final class Dispatcher extends AbstractBehavior<Dispatcher.Command> {
     /** Whether a {@link SlotFreed} is on its way, so a burst of releases sends one. */
     private final AtomicBoolean signalled = new AtomicBoolean();
     private final Runnable freed;
+    /** The payload bytes queued in every lease of the node (see {@link Settings#waitingBytes}). */
+    private final AtomicLong waitingBytes;
+
+    Lease(Runnable freed, AtomicLong waitingBytes) {
+      this.freed = freed;
+      this.waitingBytes = waitingBytes;
+    }
 
     Lease(Runnable freed) {
-      this.freed = freed;
+      this(freed, new AtomicLong());
     }
 
     /** Takes a slot if one is free and the lease has not expired; never more than {@code held} at once. */
@@ -383,9 +391,44 @@ public final class Dispatcher extends AbstractBehavior<Dispatcher.Command> {
       signalled.set(false);
     }
 
-    void enqueue(Ready ready) {
+    /** Queues {@code ready} unless the node's queued payloads would pass {@code limit} bytes. */
+    boolean enqueue(Ready ready, long limit) {
+      long bytes = bytes(ready);
+      if (waitingBytes.addAndGet(bytes) > limit && !queued.isEmpty()) {
+        waitingBytes.addAndGet(-bytes);
+        return false;
+      }
       queued.add(ready);
       queuedCount.set(queued.size());
+      return true;
+    }
+
+    void enqueue(Ready ready) {
+      enqueue(ready, Long.MAX_VALUE);
+    }
+
+    /** The oldest queued delivery, taken out of the queue. */
+    Ready poll() {
+      Ready ready = queued.poll();
+      if (ready != null) {
+        waitingBytes.addAndGet(-bytes(ready));
+      }
+      queuedCount.set(queued.size());
+      return ready;
+    }
+
+    /** Every queued delivery, taken out of the queue. */
+    List<Ready> drain() {
+      List<Ready> all = new ArrayList<>();
+      for (Ready ready = poll(); ready != null; ready = poll()) {
+        all.add(ready);
+      }
+      return all;
+    }
+
+    private static long bytes(Ready ready) {
+      Invocation invocation = ready.invoke() == null ? null : ready.invoke().invocation();
+      return invocation == null ? 0 : invocation.payload().length;
     }
 
     /** The deliveries waiting here that may still go to another node (a forwarded one may not). */
@@ -396,6 +439,7 @@ public final class Dispatcher extends AbstractBehavior<Dispatcher.Command> {
         if (!ready.invoke().forwarded()) {
           out.add(ready);
           it.remove();
+          waitingBytes.addAndGet(-bytes(ready));
         }
       }
       queuedCount.set(queued.size());
@@ -442,7 +486,13 @@ public final class Dispatcher extends AbstractBehavior<Dispatcher.Command> {
 
   private record Cached(FunctionEntity.InvokeTarget target, long fetchedNanos) {}
 
-  public record Settings(Duration targetTtl, Duration askTimeout, String accountId, Duration leaseTtl) {}
+  /**
+   * {@code waitingBytes}: how many payload bytes the node's queued deliveries may hold while they
+   * wait for slots; past it, a delivery that finds no slot is refused as a throttle (its queue backs
+   * it off) rather than held.
+   */
+  public record Settings(Duration targetTtl, Duration askTimeout, String accountId, Duration leaseTtl,
+                         long waitingBytes) {}
 
   /**
    * What callers' threads read to start warm invokes without the actor: the targets it resolved
@@ -553,6 +603,9 @@ public final class Dispatcher extends AbstractBehavior<Dispatcher.Command> {
   private String url;
   private final String holder;
   private final TimerScheduler<Command> timers;
+  private final AtomicLong waitingBytes = new AtomicLong();
+  /** Whether the last queued delivery was refused for {@link Settings#waitingBytes}: warned once per episode. */
+  private boolean waitingFull;
 
   private static Behavior<Command> create(ClusterSharding sharding, Shared shared, Settings settings) {
     return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> {
@@ -680,9 +733,19 @@ public final class Dispatcher extends AbstractBehavior<Dispatcher.Command> {
    */
   private void acquireAndStart(String key, Ready ready) {
     ActorRef<Command> self = getContext().getSelf();
-    Lease lease = leases.computeIfAbsent(key, k -> new Lease(() -> self.tell(new SlotFreed(k))));
+    Lease lease = leases.computeIfAbsent(key, k -> new Lease(() -> self.tell(new SlotFreed(k)), waitingBytes));
     if (ready.invoke().queued() != null) {
-      lease.enqueue(ready);
+      if (!lease.enqueue(ready, settings.waitingBytes())) {
+        if (!waitingFull) {
+          getContext().getLog().warn("Deliveries waiting for concurrency hold {} bytes of payloads, the node's"
+              + " limit (tributary.async.waiting-bytes): more are throttled and backed off until they drain",
+              settings.waitingBytes());
+        }
+        waitingFull = true;
+        ready.invoke().reply().complete(Refused.throttled(exceeded(key), ready));
+        return;
+      }
+      waitingFull = false;
       startQueued(key, lease);
       if (!lease.queued.isEmpty()) {
         requestLease(key, lease, lease.demand());
@@ -707,16 +770,15 @@ public final class Dispatcher extends AbstractBehavior<Dispatcher.Command> {
     while (!lease.queued.isEmpty()) {
       Ready head = lease.queued.peek();
       if (head.invoke().queued().untilMillis(head.target().eventInvokeConfig()) <= wallNow) {
-        lease.queued.poll();
+        lease.poll();
         head.invoke().reply().complete(Refused.throttled(exceeded(key), head));
       } else if (lease.tryTake(now)) {
-        lease.queued.poll();
+        lease.poll();
         shared.start(lease, head);
       } else {
         break;
       }
     }
-    lease.queuedCount.set(lease.queued.size());
   }
 
   private Behavior<Command> onSlotFreed(SlotFreed freed) {
@@ -789,10 +851,7 @@ public final class Dispatcher extends AbstractBehavior<Dispatcher.Command> {
       lease.grant(0, reply.sentNanos());
       leases.remove(key);
       waiting.forEach(r -> acquireAndStart(AccountEntity.POOL, r));
-      List<Ready> queued = new ArrayList<>(lease.queued);
-      lease.queued.clear();
-      lease.queuedCount.set(0);
-      queued.forEach(r -> acquireAndStart(AccountEntity.POOL, r));
+      lease.drain().forEach(r -> acquireAndStart(AccountEntity.POOL, r));
       return this;
     }
     lease.grant(granted, reply.sentNanos() + settings.leaseTtl().toNanos());

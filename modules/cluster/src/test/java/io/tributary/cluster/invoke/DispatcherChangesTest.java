@@ -86,7 +86,8 @@ class DispatcherChangesTest {
 
   private static Dispatcher.Invoker dispatcher(ActorSystem<?> system, FunctionRuntime runtime) {
     return Dispatcher.spawn(system, ClusterSharding.get(system), runtime,
-        new Dispatcher.Settings(Duration.ofMinutes(1), Duration.ofSeconds(3), "000000000000", Duration.ofSeconds(30)));
+        new Dispatcher.Settings(Duration.ofMinutes(1), Duration.ofSeconds(3), "000000000000", Duration.ofSeconds(30),
+            64L << 20));
   }
 
   @Test

@@ -51,6 +51,26 @@ class DispatcherLeaseTest {
   }
 
   @Test
+  void deliveriesWaitUntilTheNodesWaitingPayloadsReachTheLimitButALeaseAlwaysKeepsOne() {
+    java.util.concurrent.atomic.AtomicLong waiting = new java.util.concurrent.atomic.AtomicLong();
+    Dispatcher.Lease one = new Dispatcher.Lease(() -> { }, waiting);
+    Dispatcher.Lease other = new Dispatcher.Lease(() -> { }, waiting);
+    assertTrue(one.enqueue(delivery(600), 1000));
+    assertFalse(one.enqueue(delivery(600), 1000), "past the node's limit");
+    assertTrue(other.enqueue(delivery(600), 1000), "the first of a lease waits whatever the others hold");
+    assertEquals(1200, waiting.get());
+    one.poll();
+    assertTrue(one.enqueue(delivery(300), 1000), "room again once one started");
+    assertEquals(2, one.drain().size() + other.forwardable(5).size());
+    assertEquals(0, waiting.get(), "every way out of the queue gives its bytes back");
+  }
+
+  private static Dispatcher.Ready delivery(int bytes) {
+    return new Dispatcher.Ready(new Dispatcher.Invoke("f", null, new io.tributary.api.Invocation("id",
+        "arn", new byte[bytes], null, null, false), false, false, Dispatcher.Queued.event(0, 1000), null), null, null);
+  }
+
+  @Test
   void noSlotOfAnExpiredOrEmptyLease() {
     assertFalse(granted(5).tryTake(NOW + 10_000_000_000L), "expired");
     assertFalse(new Dispatcher.Lease(() -> { }).tryTake(NOW), "never granted");
