@@ -433,10 +433,15 @@ public final class Dispatcher extends AbstractBehavior<Dispatcher.Command> {
 
     /** The deliveries waiting here that may still go to another node (a forwarded one may not). */
     List<Ready> forwardable(int most) {
+      return take(ready -> !ready.invoke().forwarded(), most);
+    }
+
+    /** Up to {@code most} of the queued deliveries that {@code which} selects, oldest first, taken out of the queue. */
+    List<Ready> take(java.util.function.Predicate<Ready> which, int most) {
       List<Ready> out = new ArrayList<>();
       for (var it = queued.iterator(); it.hasNext() && out.size() < most; ) {
         Ready ready = it.next();
-        if (!ready.invoke().forwarded()) {
+        if (which.test(ready)) {
           out.add(ready);
           it.remove();
           waitingBytes.addAndGet(-bytes(ready));
@@ -1022,10 +1027,17 @@ public final class Dispatcher extends AbstractBehavior<Dispatcher.Command> {
         + cause.getMessage())));
   }
 
+  /** A deleted function's queued deliveries are refused as not found: its queue drops them, as AWS does. */
   private Behavior<Command> onForget(Forget forget) {
     targets.keySet().removeIf(k -> k.function().equals(forget.functionName()));
     if (forget.deleted()) {
       runtime.retire(forget.functionName());
+      LambdaError gone = LambdaError.of(LambdaException.notFound("Function not found: "
+          + forget.functionName() + " was deleted while the event waited for concurrency"));
+      for (Lease lease : leases.values()) {
+        lease.take(r -> r.version().functionName().equals(forget.functionName()), Integer.MAX_VALUE)
+            .forEach(r -> r.invoke().reply().complete(Refused.of(gone)));
+      }
     }
     return this;
   }
