@@ -15,7 +15,8 @@
 # -Dtributary.it.kafka=127.0.0.1:9192 -Dtributary.it.sqs=http://127.0.0.1:9424
 # -Dtributary.it.kinesis=http://127.0.0.1:9567 -Dtributary.it.dynamodb=http://127.0.0.1:9800
 # [arguments]`
-# from the project root, and stops the servers on the way out, also on Ctrl-C.
+# from the project root; without arguments, then a 20-second Gatling smoke run (loadtest/gatling.sh --local);
+# and stops the servers on the way out, also on Ctrl-C.
 # Exit status: Maven's.
 # A `clean` among the arguments runs first, before Cassandra starts (it would otherwise
 # delete target/it-cassandra under the running node).
@@ -130,5 +131,11 @@ mvn_pid=$!
 status=0
 wait "$mvn_pid" || status=$?
 mvn_pid=""
+if (( status == 0 && ${#maven_args[@]} == 0 )); then
+  # The whole suite passed: compile loadtest/ and run one low-rate Gatling simulation against a node of its own.
+  say "Gatling smoke run: InvokeSimulation, 5 arrivals/s for 20 s (loadtest/gatling.sh --local)"
+  bash loadtest/gatling.sh --local --cassandra "$CQL_ADDRESS:$CQL_PORT" InvokeSimulation \
+    -Drate=5 -Dramp=2 -Dduration=20 || status=$?
+fi
 mvn_status=$status
 exit "$status"
