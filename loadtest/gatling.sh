@@ -16,6 +16,8 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)"
 cd "$ROOT"
 say() { printf 'gatling: %s\n' "$*"; }
 die() { printf 'gatling: error: %s\n' "$*" >&2; exit 1; }
+# Runs a build step; its output is shown only when it fails.
+quiet() { local out; if ! out="$("$@" </dev/null 2>&1)"; then printf '%s\n' "$out" >&2; die "failed: $*"; fi; }
 
 local_node=0
 cassandra=127.0.0.1:9042
@@ -44,9 +46,8 @@ if (( local_node )); then
   port=9660
   work=target/gatling-node
   say "building (mvn install -DskipTests) and compiling loadtest/"
-  mvn -B -q -ntp install -DskipTests </dev/null >/dev/null
-  mvn -B -q -ntp -f loadtest/pom.xml compile dependency:build-classpath -Dmdep.outputFile=target/classpath.txt \
-    </dev/null >/dev/null
+  quiet mvn -B -q -ntp install -DskipTests
+  quiet mvn -B -q -ntp -f loadtest/pom.xml compile dependency:build-classpath -Dmdep.outputFile=target/classpath.txt
   rm -rf -- "$work" && mkdir -p "$work"
   say "starting a node on 127.0.0.1:$port (Cassandra $cassandra, log $work/node.log)"
   java -Xmx512m -Dtributary.http.port=$port -Dtributary.cassandra.keyspace=gatling -Dtributary.cassandra.autocreate=on \
