@@ -166,7 +166,6 @@ final class InvokeRoutes {
         });
   }
 
-
   /**
    * {@code InvokeWithResponseStream}: Invoke's checks and parameters (no Event type), answered as
    * an event stream of the function's chunks as it sends them, or of its whole payload when it did

@@ -32,6 +32,7 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Predicate;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
@@ -437,7 +438,7 @@ public final class Dispatcher extends AbstractBehavior<Dispatcher.Command> {
     }
 
     /** Up to {@code most} of the queued deliveries that {@code which} selects, oldest first, taken out of the queue. */
-    List<Ready> take(java.util.function.Predicate<Ready> which, int most) {
+    List<Ready> take(Predicate<Ready> which, int most) {
       List<Ready> out = new ArrayList<>();
       for (var it = queued.iterator(); it.hasNext() && out.size() < most; ) {
         Ready ready = it.next();
