@@ -55,8 +55,8 @@ import software.amazon.awssdk.services.lambda.LambdaClient;
  */
 public final class InvokeBenchmark {
 
-  private static final String KEY = "AKIATRIBUTARYLOCAL01";
-  private static final String SECRET = "tributary-local-secret-do-not-use-in-production";
+  static final String KEY = "AKIATRIBUTARYLOCAL01";
+  static final String SECRET = "tributary-local-secret-do-not-use-in-production";
   private static final String ROLE = "arn:aws:iam::000000000000:role/bench";
   private static final byte[] PAYLOAD = "{\"n\":1}".getBytes(StandardCharsets.UTF_8);
 
@@ -331,6 +331,19 @@ public final class InvokeBenchmark {
 
   /** The request's bytes, signed once: a signature stays valid for 5 minutes, longer than a run. */
   static byte[] signed(URI endpoint, String path, String invocationType, byte[] payload) {
+    StringBuilder head = new StringBuilder("POST " + path + " HTTP/1.1\r\n");
+    head.append("Host: ").append(endpoint.getHost()).append(':').append(endpoint.getPort()).append("\r\n");
+    signedHeaders(endpoint, path, invocationType, payload)
+        .forEach((name, value) -> head.append(name).append(": ").append(value).append("\r\n"));
+    head.append("Content-Length: ").append(payload.length).append("\r\n\r\n");
+    byte[] headBytes = head.toString().getBytes(StandardCharsets.ISO_8859_1);
+    byte[] all = Arrays.copyOf(headBytes, headBytes.length + payload.length);
+    System.arraycopy(payload, 0, all, headBytes.length, payload.length);
+    return all;
+  }
+
+  /** The headers of a signed POST of {@code payload} to {@code path}, but Host and Content-Length, which clients add. */
+  static Map<String, String> signedHeaders(URI endpoint, String path, String invocationType, byte[] payload) {
     URI uri = URI.create(endpoint + path);
     SdkHttpRequest.Builder builder = SdkHttpRequest.builder().method(SdkHttpMethod.POST).uri(uri)
         .putHeader("Content-Type", "application/json");
@@ -343,18 +356,13 @@ public final class InvokeBenchmark {
         .payload(ContentStreamProvider.fromByteArray(payload))
         .putProperty(AwsV4HttpSigner.SERVICE_SIGNING_NAME, "lambda")
         .putProperty(AwsV4HttpSigner.REGION_NAME, "us-east-1"));
-    StringBuilder head = new StringBuilder("POST " + path + " HTTP/1.1\r\n");
-    head.append("Host: ").append(uri.getHost()).append(':').append(uri.getPort()).append("\r\n");
+    Map<String, String> headers = new LinkedHashMap<>();
     signed.request().headers().forEach((name, values) -> {
       if (!List.of("host", "content-length").contains(name.toLowerCase(Locale.ROOT))) {
-        values.forEach(v -> head.append(name).append(": ").append(v).append("\r\n"));
+        headers.put(name, String.join(",", values));
       }
     });
-    head.append("Content-Length: ").append(payload.length).append("\r\n\r\n");
-    byte[] headBytes = head.toString().getBytes(StandardCharsets.ISO_8859_1);
-    byte[] all = Arrays.copyOf(headBytes, headBytes.length + payload.length);
-    System.arraycopy(payload, 0, all, headBytes.length, payload.length);
-    return all;
+    return headers;
   }
 
   /**

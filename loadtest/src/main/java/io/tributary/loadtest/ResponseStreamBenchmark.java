@@ -79,7 +79,7 @@ public final class ResponseStreamBenchmark {
     int mib = Integer.getInteger("bench.mib", 100);
     System.out.printf(Locale.ROOT, "load average at start: %s%n", Files.readString(Path.of("/proc/loadavg")).trim());
     Process node = ColdStartBenchmark.startNode(NODE_PORT, "streambench");
-    Process ceiling = UrlBenchmark.startCeiling();
+    Process ceiling = Ceiling.start(false);
     try (LambdaClient lambda = LambdaClient.builder().endpointOverride(URI.create("http://127.0.0.1:" + NODE_PORT))
         .region(Region.US_EAST_1).overrideConfiguration(o -> o.apiCallTimeout(Duration.ofMinutes(2)))
         .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create(KEY, SECRET))).build()) {
@@ -183,9 +183,9 @@ public final class ResponseStreamBenchmark {
       command.addAll(List.of("--resolve", host + ":" + NODE_PORT + ":127.0.0.1",
           "http://" + host + ":" + NODE_PORT + "/?mib=" + mib));
     } else {
-      command.add("http://127.0.0.1:" + UrlBenchmark.CEILING_PORT + "/chunked?mib=" + mib);
+      command.add("http://127.0.0.1:" + Ceiling.PORT + "/chunked?mib=" + mib);
     }
-    long cpu = UrlBenchmark.cpuTicks(server.pid());
+    long cpu = Wrk.cpuTicks(server.pid());
     long start = System.nanoTime();
     Process curl = new ProcessBuilder(command).redirectErrorStream(true).start();
     String out = new String(curl.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
@@ -193,7 +193,7 @@ public final class ResponseStreamBenchmark {
       throw new IllegalStateException(side + ": curl failed: " + out);
     }
     double wall = (System.nanoTime() - start) / 1e9;
-    double cpuPercent = 100.0 * (UrlBenchmark.cpuTicks(server.pid()) - cpu) / 100.0 / wall;
+    double cpuPercent = 100.0 * (Wrk.cpuTicks(server.pid()) - cpu) / 100.0 / wall;
     String[] f = out.split(" ");
     long bytes = Long.parseLong(f[0]);
     if (bytes != (long) mib << 20) {

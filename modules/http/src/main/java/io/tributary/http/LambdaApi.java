@@ -1,5 +1,6 @@
 package io.tributary.http;
 
+import io.tributary.api.CallerRuns;
 import io.tributary.api.Destination;
 import io.tributary.api.EventSource;
 import io.tributary.api.Invocation;
@@ -18,9 +19,6 @@ import io.tributary.http.Operation.Limit;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.concurrent.CompletableFuture;
@@ -30,9 +28,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.function.BooleanSupplier;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
-import org.apache.pekko.http.javadsl.model.ContentTypes;
 import org.apache.pekko.http.javadsl.model.HttpEntity;
-import org.apache.pekko.http.javadsl.model.HttpHeader;
 import org.apache.pekko.http.javadsl.model.HttpRequest;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
 import org.apache.pekko.http.javadsl.model.headers.RawHeader;
@@ -123,27 +119,28 @@ public final class LambdaApi extends AllDirectives {
         : Duration.ofSeconds(1);
   }
 
-  /**
-   * What the node's server binds. An invoke whose body has arrived whole skips the routing DSL, whose
-   * nested directives and future transformations cost more than the rest of a warm in-process invoke;
-   * everything else goes through {@link #route}. Both answer alike: the same checks, errors, metrics
-   * and request id (larger invokes take the route, so both paths stay in use).
-   */
   /** How this node's asynchronous queue partitions deliver events: here, or by a hop to a node with a free slot. */
   public AsyncQueueEntity.Deliverer asyncDeliverer() {
     return invokes.deliverer();
   }
 
+  /**
+   * What the node's server binds. An invoke whose body has arrived whole skips the routing DSL, whose
+   * nested directives and future transformations cost more than the rest of a warm in-process invoke;
+   * everything else goes through {@link #route}. Both answer alike: the same checks, errors, metrics
+   * and request id (larger invokes take the route, so both paths stay in use). Invokes and URL
+   * requests may run a quick in-process handler on this thread ({@link CallerRuns}).
+   */
   public Function<HttpRequest, CompletionStage<HttpResponse>> handler() {
     Function<HttpRequest, CompletionStage<HttpResponse>> routed = route().handler(system);
     return request -> {
       Optional<String> url = FunctionUrlEndpoint.urlId(request);
       if (url.isPresent()) {
-        return urls.handle(request, url.get());
+        return CallerRuns.call(() -> urls.handle(request, url.get()));
       }
       return request.entity() instanceof HttpEntity.Strict strict
           && InvokeRoutes.isInvoke(request.method().name(), request.getUri().getPathString())
-          ? invoke(request, strict.getData()) : routed.apply(request);
+          ? CallerRuns.call(() -> invoke(request, strict.getData())) : routed.apply(request);
     };
   }
 
@@ -258,22 +255,9 @@ public final class LambdaApi extends AllDirectives {
   }
 
   private void authenticate(HttpRequest request, ByteString body) {
-    if (!settings.authEnabled()) {
-      return;
+    if (settings.authEnabled()) {
+      verifier.verify(request, body, Instant.now());
     }
-    String raw = request.getHeader("Raw-Request-URI").map(HttpHeader::value)
-        .orElseGet(() -> request.getUri().toString());
-    int q = raw.indexOf('?');
-    List<Map.Entry<String, String>> headers = new ArrayList<>();
-    request.getHeaders().forEach(h -> headers.add(Map.entry(h.lowercaseName(), h.value())));
-    // Pekko moves these two onto the entity; clients sign them as headers.
-    if (!request.entity().getContentType().equals(ContentTypes.NO_CONTENT_TYPE)) {
-      headers.add(Map.entry("content-type", request.entity().getContentType().toString()));
-    }
-    request.getHeader("Content-Length").ifPresentOrElse(h -> { }, () ->
-        headers.add(Map.entry("content-length", Integer.toString(body.size()))));
-    verifier.verify(request.method().name(), q < 0 ? raw : raw.substring(0, q), q < 0 ? null : raw.substring(q + 1),
-        headers, body.toArray(), Instant.now());
   }
 
   /** A body that cannot be read reaches the routes as a rejection; answer it in AWS's shape. */

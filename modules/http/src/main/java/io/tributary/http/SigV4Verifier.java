@@ -25,6 +25,10 @@ import java.util.Locale;
 import java.util.Map;
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
+import org.apache.pekko.http.javadsl.model.ContentTypes;
+import org.apache.pekko.http.javadsl.model.HttpHeader;
+import org.apache.pekko.http.javadsl.model.HttpRequest;
+import org.apache.pekko.util.ByteString;
 
 /**
  * Verifies AWS Signature Version 4 on a Lambda API request the way AWS does, so unmodified AWS
@@ -82,6 +86,26 @@ public final class SigV4Verifier {
   public SigV4Verifier(Map<String, String> secretKeyByAccessKeyId, Duration allowedClockSkew) {
     this.secretKeyByAccessKeyId = Map.copyOf(secretKeyByAccessKeyId);
     this.allowedClockSkew = allowedClockSkew;
+  }
+
+  /**
+   * {@link #verify(String, String, String, List, byte[], Instant)} for a request as Pekko HTTP
+   * received it, its body already read.
+   */
+  public String verify(HttpRequest request, ByteString body, Instant now) {
+    String raw = request.getHeader("Raw-Request-URI").map(HttpHeader::value)
+        .orElseGet(() -> request.getUri().toString());
+    int q = raw.indexOf('?');
+    List<Map.Entry<String, String>> headers = new ArrayList<>();
+    request.getHeaders().forEach(h -> headers.add(Map.entry(h.lowercaseName(), h.value())));
+    // Pekko moves these two onto the entity; clients sign them as headers.
+    if (!request.entity().getContentType().equals(ContentTypes.NO_CONTENT_TYPE)) {
+      headers.add(Map.entry("content-type", request.entity().getContentType().toString()));
+    }
+    request.getHeader("Content-Length").ifPresentOrElse(h -> { }, () ->
+        headers.add(Map.entry("content-length", Integer.toString(body.size()))));
+    return verify(request.method().name(), q < 0 ? raw : raw.substring(0, q), q < 0 ? null : raw.substring(q + 1),
+        headers, body.toArray(), now);
   }
 
   /** Returns the access key id of the caller, or throws LambdaException with AWS's 403 shape. */

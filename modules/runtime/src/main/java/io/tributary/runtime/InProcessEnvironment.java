@@ -290,8 +290,8 @@ final class InProcessEnvironment implements ExecutionEnvironment {
       streak = QuickHandlers.streak(streak, System.nanoTime() - began);
       result.complete(outcome);
     };
-    OnDispatcher shared = onDispatcher(attempt);
-    Future<?> own = shared == null ? thread.submit(attempt) : null;
+    // Armed first: a quick handler may run to its end inside onDispatcher, on the caller's thread.
+    Running running = new Running();
     ScheduledFuture<?> timeout = timer.schedule(() -> {
       String message = "Task timed out after " + String.format(Locale.ROOT, "%.2f", (double) function.timeout())
           + " seconds";
@@ -303,34 +303,53 @@ final class InProcessEnvironment implements ExecutionEnvironment {
       log.line(java.time.Instant.now() + " " + invocation.requestId() + " " + message);
       if (result.complete(InvocationResult.unhandled("Sandbox.Timeout", "RequestId: " + invocation.requestId()
           + " Error: " + message, null))) {
-        if (shared == null) {
-          own.cancel(true);
-        } else if (shared.abandon() && !hungOnDispatcher.getAndSet(true)) {
-          LOG.warn("In-process function {} (version {}) timed out on the node's dispatcher: it runs on its"
-              + " environments' own threads from now on. A handler that ignores interruption keeps a dispatcher"
-              + " thread busy.", function.functionName(), function.version());
-        }
+        running.abandon();
         destroy();
       }
     }, function.timeout(), TimeUnit.SECONDS);
+    running.start(attempt);
     return result.thenApply(r -> {
       timeout.cancel(false);
       return withTail(r, log, invocation, start, init);
     });
   }
 
-  /** {@code call} started on the dispatcher, or null when it is to run on this environment's own thread. */
-  private OnDispatcher onDispatcher(Runnable call) {
-    if (quick == null || hungOnDispatcher.get() || !quick.tryTake(streak)) {
-      return null;
+  /** Where an invocation's handler runs, so that its timeout can stop it there. */
+  private final class Running {
+    private OnDispatcher shared;
+    private Future<?> own;
+
+    /** Not under this lock while a quick handler runs on the caller's thread: the timeout must reach it. */
+    void start(Runnable attempt) {
+      OnDispatcher slot = quick == null || hungOnDispatcher.get() || !quick.tryTake(streak) ? null
+          : new OnDispatcher(attempt);
+      synchronized (this) {
+        shared = slot;
+      }
+      if (slot != null) {
+        try {
+          quick.execute(slot);
+          return;
+        } catch (RuntimeException stopping) {
+          quick.release();
+          synchronized (this) {
+            shared = null;
+          }
+        }
+      }
+      synchronized (this) {
+        own = thread.submit(attempt);
+      }
     }
-    OnDispatcher shared = new OnDispatcher(call);
-    try {
-      quick.execute(shared);
-      return shared;
-    } catch (RuntimeException stopping) {
-      quick.release();
-      return null;
+
+    synchronized void abandon() {
+      if (own != null) {
+        own.cancel(true);
+      } else if (shared != null && shared.abandon() && !hungOnDispatcher.getAndSet(true)) {
+        LOG.warn("In-process function {} (version {}) timed out on the node's dispatcher: it runs on its"
+            + " environments' own threads from now on. A handler that ignores interruption keeps a dispatcher"
+            + " thread busy.", function.functionName(), function.version());
+      }
     }
   }
 

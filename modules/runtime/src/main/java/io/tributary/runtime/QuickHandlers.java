@@ -1,5 +1,6 @@
 package io.tributary.runtime;
 
+import io.tributary.api.CallerRuns;
 import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -7,7 +8,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * Where an invocation of an {@code in-process-shared} function runs. Its environment's own thread is
  * safe for any handler, but handing each invocation to it and back costs two thread wake-ups, about
  * as much CPU as the rest of a warm no-op invoke. A handler that has proven quick instead runs on the
- * node's dispatcher, the pool whose threads serve HTTP: the hand-off then stays inside that pool.
+ * node's dispatcher, the pool whose threads serve HTTP: the hand-off then stays inside that pool, and
+ * when the HTTP server's own request handler is the caller ({@link CallerRuns}), there is none.
  *
  * <p>Proven quick: the environment's last {@link #PROVEN} invocations each ran under {@link
  * #QUICK_NANOS}; one slower invocation sends it back to its own thread until it proves quick again.
@@ -55,8 +57,13 @@ final class QuickHandlers {
     free.incrementAndGet();
   }
 
+  /** On the caller's thread where it allows ({@link CallerRuns}), else on the dispatcher. */
   void execute(Runnable task) {
-    dispatcher.execute(task);
+    if (CallerRuns.here()) {
+      task.run();
+    } else {
+      dispatcher.execute(task);
+    }
   }
 
   int free() {

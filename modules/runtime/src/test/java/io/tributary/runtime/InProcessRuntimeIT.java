@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.tributary.api.CallerRuns;
 import io.tributary.api.FunctionConfig;
 import io.tributary.api.InvocationResult;
 import io.tributary.runtime.handlers.Greeter;
@@ -121,5 +122,34 @@ class InProcessRuntimeIT {
     }
     assertEquals("\"in-process-where with the function's classloader\"", last,
         "after a timeout on the dispatcher, the function version stays on its own threads");
+  }
+
+  @Test
+  void aProvenHandlerRunsOnTheCallersThreadWhereItAllowsAndItsTimeoutStillReachesItThere() throws Exception {
+    FunctionConfig fn = runtime.code.javaFunction("where-caller", "java17", "io.tributary.runtime.handlers.Where",
+        SHARED, 1, Where.class);
+    String caller = Thread.currentThread().getName();
+    for (int i = 0; i <= QuickHandlers.PROVEN; i++) {
+      invoke(fn, "0");
+    }
+    assertEquals("\"" + caller + " with the function's classloader\"", CallerRuns.call(() -> quietly(fn, "0")),
+        "proven quick, called where the caller allows: on its thread, as the function");
+    assertTrue(invoke(fn, "0").contains("pekko.actor.default-dispatcher"), "elsewhere, still on the dispatcher");
+
+    long began = System.nanoTime();
+    String hung = CallerRuns.call(() -> quietly(fn, "5000"));
+    assertTrue(hung.contains("Task timed out after 1.00 seconds"), hung);
+    assertTrue(System.nanoTime() - began < 4_000_000_000L, "the timeout interrupted the handler on the caller's thread");
+    assertTrue(!Thread.currentThread().isInterrupted(), "the caller's thread is not left interrupted");
+    assertEquals("\"in-process-where-caller with the function's classloader\"", CallerRuns.call(() -> quietly(fn, "0")),
+        "after a timeout, the function version stays on its own threads");
+  }
+
+  private static String quietly(FunctionConfig fn, String payload) {
+    try {
+      return invoke(fn, payload);
+    } catch (Exception e) {
+      throw new IllegalStateException(e);
+    }
   }
 }
