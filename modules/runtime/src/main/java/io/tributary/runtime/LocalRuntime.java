@@ -142,6 +142,24 @@ public final class LocalRuntime implements FunctionRuntime {
         () -> release(owner, e))));
   }
 
+  /** Execution environments on this node, idle or busy, provisioned ones included. */
+  public int environments() {
+    return pools.values().stream().mapToInt(pool -> {
+      synchronized (pool) {
+        return pool.all.size();
+      }
+    }).sum();
+  }
+
+  /** Of those, the on-demand ones idle now. */
+  public int idleEnvironments() {
+    return pools.values().stream().mapToInt(pool -> {
+      synchronized (pool) {
+        return pool.idle.size();
+      }
+    }).sum();
+  }
+
   private Pool pool(FunctionConfig function) {
     Key key = new Key(function.functionName(), function.version(), function.revisionId());
     Pool pool = pools.get(key);
@@ -421,15 +439,6 @@ public final class LocalRuntime implements FunctionRuntime {
         log.debug("{} idle environment(s) of {}:{} expired", expired.size(), key.function(), key.version());
       }
     });
-  }
-
-  /** Number of environments (idle and busy) this node holds, for metrics and tests. */
-  public int environments() {
-    return pools.values().stream().mapToInt(p -> {
-      synchronized (p) {
-        return p.all.size();
-      }
-    }).sum();
   }
 
   @Override

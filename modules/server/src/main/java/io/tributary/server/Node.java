@@ -1,6 +1,7 @@
 package io.tributary.server;
 
 import com.typesafe.config.Config;
+import io.micrometer.core.instrument.Gauge;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.tributary.cluster.async.AsyncMetrics;
 import io.tributary.cluster.async.AsyncQueueEntity;
@@ -112,6 +113,11 @@ public final class Node {
               config.getDuration("tributary.logs.flush-interval"), config.getBytes("tributary.logs.max-buffered"));
           LocalRuntime runtime = LocalRuntime.start(system, runtimeSettings,
               hex -> codeStore.readAll(hex), logStore);
+          Gauge.builder("tributary.environments", runtime, LocalRuntime::environments)
+              .description("Execution environments on this node, idle or busy, provisioned ones included.")
+              .register(meters);
+          Gauge.builder("tributary.environments.idle", runtime, LocalRuntime::idleEnvironments)
+              .description("On-demand execution environments on this node that are idle.").register(meters);
           CoordinatedShutdown.get(Adapter.toClassic(system)).addTask(CoordinatedShutdown.PhaseServiceStop(),
               "tributary-runtime", () -> runtime.shutdown().thenCompose(v -> logStore.flush())
                   .thenApply(v -> Done.getInstance()));

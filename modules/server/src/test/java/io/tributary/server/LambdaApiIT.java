@@ -15,6 +15,8 @@ import java.security.MessageDigest;
 import java.util.Base64;
 import java.util.List;
 import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -242,7 +244,10 @@ class LambdaApiIT {
 
   @Test
   void operatorsSeeHealthAndPerOperationMetrics() throws Exception {
-    create("observed");
+    lambda.createFunction(b -> b.functionName("observed").runtime("provided.al2023").role(ROLE).handler("bootstrap")
+        .code(c -> c.zipFile(SdkBytes.fromByteArray(Zips.withBootstrap(Zips.bashRuntime(
+            "curl -sS -X POST -d \"$EVENT\" \"$API/invocation/$REQUEST_ID/response\" >/dev/null"))))));
+    lambda.invoke(b -> b.functionName("observed").payload(SdkBytes.fromUtf8String("{}")));
     lambda.getFunction(b -> b.functionName("observed"));
     assertThrows(ResourceNotFoundException.class, () -> lambda.getFunction(b -> b.functionName("unobserved")));
     HttpClient http = HttpClient.newHttpClient();
@@ -255,6 +260,10 @@ class LambdaApiIT {
     assertTrue(metrics.contains("tributary_api_requests_total{operation=\"CreateFunction\",status=\"201\"}"), metrics);
     assertTrue(metrics.contains("tributary_api_requests_total{operation=\"GetFunction\",status=\"404\"}"), metrics);
     assertTrue(metrics.contains("tributary_api_request_duration_seconds_count{operation=\"GetFunction\"}"), metrics);
+    Matcher environments = Pattern.compile("\ntributary_environments ([0-9.]+)").matcher(metrics);
+    assertTrue(environments.find() && Double.parseDouble(environments.group(1)) >= 1,
+        "the warm environment of the function just invoked is counted: " + metrics);
+    assertTrue(metrics.contains("\ntributary_environments_idle "), metrics);
     for (String series : List.of("jvm_memory_used_bytes{", "jvm_threads_live_threads ",
         "executor_pool_size_threads{name=\"pekko.actor.default-dispatcher\"}", "cassandra_session_cql_requests_seconds_count{",
         "cassandra_nodes_pool_open_connections{")) {
