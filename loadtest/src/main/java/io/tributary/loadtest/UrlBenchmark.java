@@ -70,8 +70,8 @@ public final class UrlBenchmark {
       Wrk.Request get = new Wrk.Request("GET", "/", Map.of("Host", host), null);
       check("url", NODE_PORT, get);
       check("ceiling", Ceiling.PORT, get);
-      List<Wrk.Run> runs = Wrk.compare(settings, List.of(new Wrk.Side("ceiling", ceiling, Ceiling.PORT, () -> get),
-          new Wrk.Side("url", node, NODE_PORT, () -> get)));
+      List<Wrk.Run> runs = Wrk.compare(settings, List.of(Wrk.Side.of("ceiling", ceiling, Ceiling.PORT, () -> get),
+          Wrk.Side.of("url", node, NODE_PORT, () -> get)));
       Wrk.ratio(runs, settings, "url", "ceiling", 0.8, 1.5);
     } finally {
       stop(ceiling, node);
@@ -107,20 +107,25 @@ public final class UrlBenchmark {
 
   /** One request as wrk sends it, to show the answer and refuse to measure a side that fails. */
   static void check(String side, int port, Wrk.Request request) throws IOException {
+    check(side, port, request, BODY);
+  }
+
+  /** The same; {@code body}, when not null, is the answer's body expected. */
+  static void check(String side, int port, Wrk.Request request, String body) throws IOException {
     try (Socket socket = new Socket("127.0.0.1", port)) {
       StringBuilder head = new StringBuilder(request.method()).append(' ').append(request.path())
           .append(" HTTP/1.1\r\n");
       request.headers().forEach((name, value) -> head.append(name).append(": ").append(value).append("\r\n"));
-      byte[] body = request.body() == null ? new byte[0] : request.body().getBytes(StandardCharsets.UTF_8);
-      head.append("Content-Length: ").append(body.length).append("\r\nConnection: close\r\n\r\n");
+      byte[] sent = request.body() == null ? new byte[0] : request.body().getBytes(StandardCharsets.UTF_8);
+      head.append("Content-Length: ").append(sent.length).append("\r\nConnection: close\r\n\r\n");
       OutputStream out = socket.getOutputStream();
       out.write(head.toString().getBytes(StandardCharsets.ISO_8859_1));
-      out.write(body);
+      out.write(sent);
       out.flush();
       String response = new String(socket.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
       System.out.printf(Locale.ROOT, "%s answers:%n  %s%n", side, response.strip().replace("\r\n", "\n  "));
-      if (!response.startsWith("HTTP/1.1 200") || !response.endsWith(BODY)) {
-        throw new IllegalStateException(side + " did not answer 200 " + BODY);
+      if (!response.startsWith("HTTP/1.1 200") || body != null && !response.endsWith(body)) {
+        throw new IllegalStateException(side + " did not answer 200 " + (body == null ? "" : body));
       }
     }
   }

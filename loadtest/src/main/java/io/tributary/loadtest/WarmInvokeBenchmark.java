@@ -59,9 +59,9 @@ public final class WarmInvokeBenchmark {
       UrlBenchmark.check("ceiling+sigv4", Ceiling.PORT, signedToCeiling.get());
       UrlBenchmark.check("invoke", NODE_PORT, signedToNode.get());
       List<Wrk.Run> runs = Wrk.compare(settings, List.of(
-          new Wrk.Side("ceiling", ceiling, Ceiling.PORT, unsigned),
-          new Wrk.Side("ceiling+sigv4", ceiling, Ceiling.PORT, signedToCeiling),
-          new Wrk.Side("invoke", node, NODE_PORT, signedToNode)));
+          Wrk.Side.of("ceiling", ceiling, Ceiling.PORT, unsigned),
+          Wrk.Side.of("ceiling+sigv4", ceiling, Ceiling.PORT, signedToCeiling),
+          Wrk.Side.of("invoke", node, NODE_PORT, signedToNode)));
       Wrk.ratio(runs, settings, "invoke", "ceiling", 0.8, 1.5);
       Wrk.ratio(runs, settings, "invoke", "ceiling+sigv4", 0.8, 1.5);
     } finally {

@@ -28,7 +28,16 @@ final class Wrk {
   /** What wrk sends: the request line's method and path, headers (Host included) and body. */
   record Request(String method, String path, Map<String, String> headers, String body) {}
 
-  record Side(String name, Process server, int port, Supplier<Request> request) {}
+  /**
+   * A server and what wrk sends it: one request over and over, or several in turn (each wrk thread
+   * from its own place in the list; wrk then runs a Lua function per request).
+   */
+  record Side(String name, Process server, int port, Supplier<List<Request>> requests) {
+
+    static Side of(String name, Process server, int port, Supplier<Request> request) {
+      return new Side(name, server, port, () -> List.of(request.get()));
+    }
+  }
 
   record Run(String side, int connections, double requestsPerSecond, double p50Ms, double p99Ms, long errors,
              double serverCpuPercent, double cassandraCpuPercent, double machineBusyPercent) {}
@@ -98,7 +107,7 @@ final class Wrk {
 
   /** wrk for {@code seconds} against the side, parsed; the CPU of its server and of the machine meanwhile. */
   static Run run(Side side, int threads, int connections, int seconds) throws Exception {
-    Path script = script(side.request().get());
+    Path script = script(side.requests().get());
     try {
       long serverCpu = cpuTicks(side.server().pid());
       long cassandraCpu = InvokeBenchmark.cassandraCpuNanos();
@@ -124,15 +133,39 @@ final class Wrk {
     }
   }
 
-  /** A wrk Lua script that sends {@code request} on every connection, over and over. */
-  private static Path script(Request request) throws IOException {
+  /** A wrk Lua script that sends the request, or the requests in turn, on every connection. */
+  private static Path script(List<Request> requests) throws IOException {
     StringBuilder lua = new StringBuilder();
-    lua.append("wrk.method = ").append(quoted(request.method())).append('\n');
-    lua.append("wrk.path = ").append(quoted(request.path())).append('\n');
-    request.headers().forEach((name, value) ->
-        lua.append("wrk.headers[").append(quoted(name)).append("] = ").append(quoted(value)).append('\n'));
-    if (request.body() != null) {
-      lua.append("wrk.body = ").append(quoted(request.body())).append('\n');
+    if (requests.size() == 1) {
+      Request request = requests.get(0);
+      lua.append("wrk.method = ").append(quoted(request.method())).append('\n');
+      lua.append("wrk.path = ").append(quoted(request.path())).append('\n');
+      request.headers().forEach((name, value) ->
+          lua.append("wrk.headers[").append(quoted(name)).append("] = ").append(quoted(value)).append('\n'));
+      if (request.body() != null) {
+        lua.append("wrk.body = ").append(quoted(request.body())).append('\n');
+      }
+    } else {
+      lua.append("local requests = {}\n");
+      for (Request request : requests) {
+        lua.append("requests[#requests + 1] = wrk.format(").append(quoted(request.method())).append(", ")
+            .append(quoted(request.path())).append(", {");
+        request.headers().forEach((name, value) -> lua.append('[').append(quoted(name)).append("] = ")
+            .append(quoted(value)).append(", "));
+        lua.append("}, ").append(request.body() == null ? "nil" : quoted(request.body())).append(")\n");
+      }
+      lua.append("""
+          local threads = 0
+          function setup(thread)
+            thread:set("first", threads * 7919)
+            threads = threads + 1
+          end
+          local i = nil
+          function request()
+            i = ((i or first or 0) % #requests) + 1
+            return requests[i]
+          end
+          """);
     }
     Path script = Files.createTempFile("tributary-wrk", ".lua");
     Files.writeString(script, lua);
