@@ -35,9 +35,9 @@ import software.amazon.awssdk.services.lambda.LambdaClient;
  * request names the next function in turn; sides alternate, medians of the rounds).
  *
  * <p>Before the rounds, the functions are warmed in steps (the first 1, then up to 100, then up to
- * 1,000, one invoke each) and after each step the node's memory is read: its memory and its
- * environments' processes' (proportional set size, {@code Pss}: shared pages count once), less what it held before the first invoke, divided by its
- * execution environments ({@code tributary_environments}). Environments stay warm for the whole run
+ * 1,000, one invoke each) and after each step the node's memory is read: the proportional set size
+ * ({@code Pss}: shared pages count once) of the node and of its environments' processes, less what
+ * it held before the first invoke, divided by its execution environments ({@code tributary_environments}). Environments stay warm for the whole run
  * ({@code tributary.runtime.idle-timeout} 30 min), as they would under steady traffic. Prints every
  * run, the medians and each count's ratio to the one-function figure (target ≥ 0.8 at 100).
  *
