@@ -41,7 +41,7 @@ import software.amazon.awssdk.services.lambda.LambdaClient;
  * How close Tributary's warm invokes come to what each runtime can do by itself on this machine
  * (issue 26, item 2), for the echo function of each runtime: python3.11 and nodejs20.x on Tributary's
  * own bootstraps, java17 on AWS's runtime interface client, and provided.al2023 on a small C bootstrap
- * ({@code bootstrap.c} beside this class, compiled here with {@code cc -O2}).
+ * (the resource {@code io/tributary/loadtest/bootstrap.c}, compiled here with {@code cc -O2}).
  *
  * <p><b>The runtime's limit.</b> The function's package unpacked, and the command a node runs for it
  * ({@link LocalRuntime#command}: the same interpreter, bootstrap, JVM flags and class path), in its own
