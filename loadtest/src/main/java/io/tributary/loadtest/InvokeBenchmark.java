@@ -492,6 +492,11 @@ public final class InvokeBenchmark {
     return zip(files);
   }
 
+  /** A zip of binary files, {@code bootstrap} executable. */
+  static byte[] zipOfBytes(Map<String, byte[]> files) {
+    return zipBytes(files, true);
+  }
+
   private static byte[] javaHandler() throws IOException {
     return javaHandler("Noop", """
         package bench;

@@ -104,13 +104,28 @@ public final class LocalRuntime implements FunctionRuntime {
 
   public static LocalRuntime start(ActorSystem<?> system, RuntimeSettings settings, CodeSource source, LogSink logs) {
     LocalRuntime runtime = new LocalRuntime(system, settings, source, logs);
-    runtime.installBootstraps();
+    installBootstraps(runtime.bootstraps);
     long period = Math.max(1000, Math.min(settings.idleTimeout().toMillis() / 2, 30_000));
     runtime.timer.scheduleWithFixedDelay(runtime::expireIdle, period, period, TimeUnit.MILLISECONDS);
     return runtime;
   }
 
-  private void installBootstraps() {
+  /**
+   * The command a process environment of a {@code runtime} function runs on a node with {@code settings},
+   * for code unpacked in {@code taskRoot} and no layers, once the bootstraps and AWS's runtime client are
+   * installed under the work dir as a node installs them: for a benchmark that runs a runtime exactly as a
+   * node does, against a Runtime API of its own.
+   */
+  public static List<String> command(RuntimeSettings settings, String runtime, String handler, int memorySize,
+      Path taskRoot) {
+    Path bootstraps = settings.workDir().resolve("bootstraps");
+    installBootstraps(bootstraps);
+    FunctionConfig function = new FunctionConfig("command", null, runtime, null, handler, null, 0, memorySize, null,
+        null, 0, null, 0, null, 0, null, null, null, null, null, null, null, null, null);
+    return settings.command(function, taskRoot, null, bootstraps, JvmSupport.locate(settings.workDir()));
+  }
+
+  private static void installBootstraps(Path bootstraps) {
     try {
       for (String name : BOOTSTRAPS) {
         Path target = bootstraps.resolve(name);
