@@ -36,8 +36,7 @@ import org.slf4j.LoggerFactory;
 /**
  * Invocation logs in Cassandra, the store behind Tributary's CloudWatch Logs API. Runtimes hand
  * each invocation's output to {@link #accept} (non-blocking); a flush every {@code flushInterval}
- * writes one row per log stream and flush (never a row per invocation; a busy stream's rows are cut
- * at {@link #ROW_BYTES}), partitioned by log group
+ * writes one row per log stream and flush (never a row per invocation), partitioned by log group
  * and UTC day, with a TTL. The buffer is bounded: past {@code maxBufferedBytes} logs are dropped and
  * counted, never the invocations.
  */
@@ -162,49 +161,30 @@ public final class LogStore implements LogSink, AutoCloseable {
 
   private static final JsonStringEncoder ESCAPE = JsonStringEncoder.getInstance();
 
-  /**
-   * A stream's row is closed past this size and the next lines start another: a busy stream's second
-   * of logs would otherwise be one array of megabytes, which G1 allocates as humongous and collects in
-   * pauses of its own (seen at 25,000 invokes/s), and one oversized mutation for Cassandra.
-   */
-  static final int ROW_BYTES = 128 * 1024;
-
   /** Writes what is buffered: one row per (group, day, stream). */
   public CompletionStage<Void> flush() {
     Map<List<String>, PendingRow> rows = new LinkedHashMap<>();
-    List<Map.Entry<List<String>, PendingRow>> full = new ArrayList<>();
     Map<Long, String> days = new HashMap<>();
     FunctionLog entry;
     while ((entry = buffer.poll()) != null) {
       bufferedBytes.addAndGet(-entry.text().length());
       String day = days.computeIfAbsent(Math.floorDiv(entry.timestamp(), 86_400_000L),
           d -> LocalDate.ofEpochDay(d).toString());
-      List<String> key = List.of(entry.logGroup(), day, entry.logStream());
-      PendingRow row = rows.computeIfAbsent(key, k -> new PendingRow());
-      if (row.length >= ROW_BYTES) {
-        full.add(Map.entry(key, row));
-        row = new PendingRow();
-        rows.put(key, row);
-      }
+      PendingRow row = rows.computeIfAbsent(List.of(entry.logGroup(), day, entry.logStream()), k -> new PendingRow());
       row.addLines(entry.timestamp(), entry.text());
     }
-    full.addAll(rows.entrySet());
     long lost = dropped.getAndSet(0);
     if (lost > 0) {
       log.warn("{} invocation logs were dropped: more than {} bytes waited to be written", lost, maxBufferedBytes);
     }
     List<CompletableFuture<AsyncResultSet>> writes = new ArrayList<>();
-    for (Map.Entry<List<String>, PendingRow> e : full) {
-      List<String> key = e.getKey();
-      PendingRow row = e.getValue();
-      writes.add(session.executeAsync(insert.bind(key.get(0), key.get(1), Uuids.timeBased(), key.get(2))
-          .setBytesUnsafe(4, row.text()).setIdempotent(true)).toCompletableFuture()
-          .whenComplete((rs, failure) -> {
-            if (failure != null) {
-              log.warn("Could not store {} log events of {}: {}", row.events, key.get(0), failure.toString());
-            }
-          }));
-    }
+    rows.forEach((key, row) -> writes.add(session.executeAsync(insert.bind(key.get(0), key.get(1), Uuids.timeBased(),
+        key.get(2)).setBytesUnsafe(4, row.text()).setIdempotent(true)).toCompletableFuture()
+        .whenComplete((rs, failure) -> {
+          if (failure != null) {
+            log.warn("Could not store {} log events of {}: {}", row.events, key.get(0), failure.toString());
+          }
+        })));
     return CompletableFuture.allOf(writes.toArray(CompletableFuture[]::new)).exceptionally(f -> null);
   }
 

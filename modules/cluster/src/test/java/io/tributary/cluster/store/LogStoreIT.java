@@ -1,7 +1,6 @@
 package io.tributary.cluster.store;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.datastax.oss.driver.api.core.CqlSession;
 import io.tributary.api.FunctionLog;
@@ -48,30 +47,5 @@ class LogStoreIT {
     assertEquals(List.of("says \"hi\"\tand \\ back, é and ☃ and \u0001"),
         store.events(group, now - 1, now + 1, "", List.of(), "\"hi\"").toCompletableFuture()
             .get(30, TimeUnit.SECONDS).stream().map(LogStore.Event::message).toList());
-  }
-
-  @Test
-  void aBusyStreamsSecondOfLogsIsWrittenInSeveralRowsAndReadBackWhole() throws Exception {
-    String group = "/aws/lambda/busy-" + System.nanoTime();
-    java.time.LocalDate today = java.time.LocalDate.now(java.time.ZoneOffset.UTC);
-    // Early in the UTC day, so that every line falls in one day's partition.
-    long now = today.atStartOfDay(java.time.ZoneOffset.UTC).toInstant().toEpochMilli() + 1_000;
-    int invocations = 3 * LogStore.ROW_BYTES / 100;
-    for (int i = 0; i < invocations; i++) {
-      store.accept(new FunctionLog(group, "2026/12/07/[$LATEST]b1", now + i, "START RequestId: r" + i
-          + " Version: $LATEST\nEND RequestId: r" + i + "\n"));
-    }
-    store.flush().toCompletableFuture().get(30, TimeUnit.SECONDS);
-    assertTrue(session.execute("SELECT count(*) FROM " + KEYSPACE + ".function_logs WHERE log_group = ? AND day = ?",
-        group, today.toString()).one().getLong(0) >= 3,
-        "one flush of a busy stream is cut into rows of at most about " + LogStore.ROW_BYTES + " bytes");
-
-    List<String> all = store.events(group, now, now + invocations, "", List.of(), "").toCompletableFuture()
-        .get(30, TimeUnit.SECONDS).stream().map(LogStore.Event::message).toList();
-    assertEquals(2 * invocations, all.size());
-    for (int i = 0; i < invocations; i++) {
-      assertEquals("START RequestId: r" + i + " Version: $LATEST", all.get(2 * i));
-      assertEquals("END RequestId: r" + i, all.get(2 * i + 1));
-    }
   }
 }
