@@ -22,6 +22,11 @@ import java.util.function.Function;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.javadsl.AskPattern;
+import org.apache.pekko.cluster.sharding.ShardRegion;
+import org.apache.pekko.cluster.sharding.typed.ClusterShardingSettings;
+import org.apache.pekko.cluster.sharding.typed.GetShardRegionState;
+import org.apache.pekko.cluster.sharding.typed.HashCodeMessageExtractor;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.cluster.sharding.typed.javadsl.EntityRef;
 
@@ -49,6 +54,14 @@ public final class Intake {
 
     /** The intake is done with partition {@code entityId} for now (its function was deleted). */
     void release(String entityId);
+
+    /**
+     * Which of {@code functionName}'s {@code count} partitions have their shard on this node, so
+     * answer unless the node itself is in trouble; none when that cannot be told within {@code timeout}.
+     */
+    default CompletionStage<java.util.Set<Integer>> hostedHere(String functionName, int count, Duration timeout) {
+      return CompletableFuture.completedFuture(java.util.Set.of());
+    }
 
     static Partitions sharded(ActorSystem<?> system, ClusterSharding sharding) {
       return new Sharded(system, sharding);
@@ -191,13 +204,12 @@ public final class Intake {
     return attempt(functionName, qualifier, payload, first, java.util.Set.of(), acceptTimeout.dividedBy(2));
   }
 
-  /** The tries after the first share the other half of the accept timeout. */
+  /** The tries after the first, each after a look at the partitions here, share the accept timeout's other half. */
   private static final int LATER_TRIES = 2;
 
   /**
    * One try of {@link #acceptNew} on {@code partition}, within {@code timeout}; a partition that does
-   * not answer is passed over, and the next try goes to one that answered lately (others of the lost
-   * node's may not be known yet), else to any not passed over, never one tried already.
+   * not answer is passed over, and the next try goes where {@link #next} says.
    */
   private CompletionStage<String> attempt(String functionName, String qualifier, byte[] payload, int partition,
                                           java.util.Set<Integer> tried, Duration timeout) {
@@ -220,15 +232,33 @@ public final class Intake {
       if (excluded.size() > LATER_TRIES || excluded.size() >= count) {
         return CompletableFuture.<String>failedFuture(failure);
       }
-      int next = sticky.nextPartition(functionName, p -> !excluded.contains(p) && answeredLately(functionName, p));
-      if (excluded.contains(next) || !answers(functionName, next)) {
-        next = sticky.nextPartition(functionName, p -> !excluded.contains(p) && answers(functionName, p));
-      }
-      if (excluded.contains(next)) {
-        return CompletableFuture.<String>failedFuture(failure);
-      }
-      return attempt(functionName, qualifier, payload, next, excluded, acceptTimeout.dividedBy(2L * LATER_TRIES));
+      Duration lookup = acceptTimeout.dividedBy(20);
+      Duration later = acceptTimeout.dividedBy(2).minus(lookup.multipliedBy(LATER_TRIES)).dividedBy(LATER_TRIES);
+      return partitions.hostedHere(functionName, count, lookup).thenCompose(here -> {
+        int next = next(functionName, excluded, here);
+        if (excluded.contains(next)) {
+          return CompletableFuture.<String>failedFuture(failure);
+        }
+        return attempt(functionName, qualifier, payload, next, excluded, later);
+      });
     }).thenCompose(stage -> stage);
+  }
+
+  /**
+   * The partition of a try after one that was not answered, never one {@code excluded}: one whose
+   * shard is {@code here} on this node first, as it answers whatever node was lost; then one that
+   * answered lately (others of the lost node's may not be known yet), then any not passed over.
+   */
+  private int next(String functionName, java.util.Set<Integer> excluded, java.util.Set<Integer> here) {
+    int next = sticky.nextPartition(functionName,
+        p -> !excluded.contains(p) && here.contains(p) && answers(functionName, p));
+    if (excluded.contains(next) || !here.contains(next) || !answers(functionName, next)) {
+      next = sticky.nextPartition(functionName, p -> !excluded.contains(p) && answeredLately(functionName, p));
+    }
+    if (excluded.contains(next) || !answers(functionName, next)) {
+      next = sticky.nextPartition(functionName, p -> !excluded.contains(p) && answers(functionName, p));
+    }
+    return next;
   }
 
   /** How long a partition that did not answer is passed over: about the time a lost node's shards take to move. */
@@ -292,9 +322,13 @@ public final class Intake {
     /** Sharding makes a new reference on every call; the queue of a function's partition keeps one. */
     private final Map<String, EntityRef<Command>> refs = new ConcurrentHashMap<>();
 
+    /** How sharding places entities when {@link AsyncQueueEntity#init} names no extractor. */
+    private final HashCodeMessageExtractor<Command> shardIds;
+
     Sharded(ActorSystem<?> system, ClusterSharding sharding) {
       this.system = system;
       this.sharding = sharding;
+      this.shardIds = new HashCodeMessageExtractor<>(ClusterShardingSettings.create(system).numberOfShards());
     }
 
     private EntityRef<Command> ref(String entityId) {
@@ -314,6 +348,26 @@ public final class Intake {
     @Override
     public void release(String entityId) {
       refs.remove(entityId);
+    }
+
+    @Override
+    public CompletionStage<java.util.Set<Integer>> hostedHere(String functionName, int count, Duration timeout) {
+      CompletionStage<ShardRegion.CurrentShardRegionState> state = AskPattern.ask(sharding.shardState(),
+          replyTo -> new GetShardRegionState(AsyncQueueEntity.TYPE_KEY, replyTo), timeout, system.scheduler());
+      return Asks.on(state, system.executionContext()).handle((current, failure) -> {
+        if (failure != null) {
+          return java.util.Set.of();
+        }
+        java.util.Set<String> shards = new java.util.HashSet<>();
+        current.getShards().forEach(shard -> shards.add(shard.shardId()));
+        java.util.Set<Integer> here = new java.util.HashSet<>();
+        for (int partition = 0; partition < count; partition++) {
+          if (shards.contains(shardIds.shardId(AsyncQueueEntity.entityId(functionName, partition)))) {
+            here.add(partition);
+          }
+        }
+        return here;
+      });
     }
   }
 }

@@ -58,6 +58,8 @@ class IntakeTest {
   private volatile Reply<Boolean> enqueueReply = Reply.ok(Boolean.TRUE);
   /** Partitions that never answer, as those of a lost node before its shards move. */
   private final Set<String> silent = ConcurrentHashMap.newKeySet();
+  /** Partitions whose shards are on the accepting node. */
+  private final Set<Integer> here = ConcurrentHashMap.newKeySet();
   private final Intake intake = new Intake(new FakePartitions(), store, SETTINGS, Clock.fixed(NOW, ZoneOffset.UTC));
 
   @AfterAll
@@ -102,6 +104,11 @@ class IntakeTest {
 
     @Override
     public void release(String entityId) {
+    }
+
+    @Override
+    public CompletionStage<Set<Integer>> hostedHere(String functionName, int count, Duration timeout) {
+      return java.util.concurrent.CompletableFuture.completedFuture(Set.copyOf(here));
     }
   }
 
@@ -152,6 +159,27 @@ class IntakeTest {
     assertEquals(1, enqueued().stream().filter(r -> r.entityId().equals("orders#1")).count(),
         "it was tried once; after that it was passed over: " + enqueued());
     ids.forEach(id -> assertArrayEquals(PAYLOAD, store.payloads.get(id)));
+  }
+
+  @Test
+  void afterAPartitionDoesNotAnswerTheNextTryGoesToOneOnThisNodeThoughOthersAnsweredLately() {
+    for (int i = 0; i < 8; i++) {
+      intake.acceptNew("orders", null, PAYLOAD).toCompletableFuture().join();
+    }
+    // Every partition answered lately; then the node holding 0, 1 and 2 is lost. Partition 3 is here.
+    silent.addAll(List.of("orders#0", "orders#1", "orders#2"));
+    here.add(3);
+    received.clear();
+    for (int i = 0; i < 8; i++) {
+      String id = intake.acceptNew("orders", null, PAYLOAD).toCompletableFuture().join();
+      assertTrue(partitionOf(id) == 3 || !silent.contains("orders#" + partitionOf(id)), id);
+    }
+    List<String> tried = enqueued().stream().map(Received::entityId).toList();
+    for (int i = 0; i < tried.size() - 1; i++) {
+      if (silent.contains(tried.get(i))) {
+        assertEquals("orders#3", tried.get(i + 1), "a try after one not answered goes to this node's: " + tried);
+      }
+    }
   }
 
   @Test
