@@ -49,6 +49,7 @@ class ArchitectureTest {
       Map.entry("Event Ruler", List.of("software.amazon.event.ruler..")),
       Map.entry("Micrometer", List.of("io.micrometer..")),
       Map.entry("Caffeine", List.of("com.github.benmanes.caffeine..")),
+      Map.entry("Quartz", List.of("org.quartz..")),
       Map.entry("Scala", List.of("scala..")),
       Map.entry("SLF4J", List.of("org.slf4j..")));
   private static final Set<String> MODULES = Set.of("api", "runtime", "connectors", "cluster", "http", "server");
