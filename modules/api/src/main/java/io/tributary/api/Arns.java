@@ -77,6 +77,17 @@ public record Arns(String region, String accountId) {
     return "arn:aws:lambda:" + region + ":" + accountId + ":layer:" + layerName;
   }
 
+  /** EventBridge's ARN of an event bus, {@code arn:aws:events:<region>:<account>:event-bus/<name>}. */
+  public String eventBusArn(String busName) {
+    return "arn:aws:events:" + region + ":" + accountId + ":event-bus/" + busName;
+  }
+
+  /** EventBridge's ARN of a rule: {@code rule/<name>} on the default bus, {@code rule/<bus>/<name>} on others. */
+  public String ruleArn(String busName, String ruleName) {
+    return "arn:aws:events:" + region + ":" + accountId + ":rule/"
+        + (busName.equals(EventBus.DEFAULT) ? "" : busName + "/") + ruleName;
+  }
+
   /** AWS's ARN of one version of a layer: the layer's ARN and {@code :<version>}. */
   public String layerVersionArn(String layerName, long version) {
     return layerArn(layerName) + ":" + version;

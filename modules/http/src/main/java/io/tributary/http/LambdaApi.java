@@ -9,7 +9,10 @@ import io.tributary.cluster.async.AsyncQueueEntity;
 import io.tributary.cluster.async.Intake;
 import io.tributary.cluster.invoke.Dispatcher;
 import io.tributary.cluster.policy.PolicyEvaluator;
+import io.tributary.cluster.push.BusIntake;
+import io.tributary.cluster.push.BusRules;
 import io.tributary.cluster.store.CodeStore;
+import io.tributary.cluster.store.EventBusRegistry;
 import io.tributary.cluster.store.FunctionRegistry;
 import io.tributary.cluster.store.LayerRegistry;
 import io.tributary.cluster.store.LogStore;
@@ -74,10 +77,13 @@ public final class LambdaApi extends AllDirectives {
   private final Metrics metrics;
   private final FunctionUrlEndpoint urls;
 
+  /** What the EventBridge API needs: the buses' listing, this node's copy of their rules, and PutEvents. */
+  public record EventBuses(EventBusRegistry registry, BusRules rules, BusIntake intake, boolean secondSchedules) {}
+
   public LambdaApi(ActorSystem<?> system, ApiSettings settings, FunctionRegistry registry, CodeStore codeStore,
                    LogStore logStore, Dispatcher.Invoker dispatcher, Intake intake,
                    Destination.Resolver destinations, MappingRegistry mappingRegistry, EventSource.Factory sources,
-                   LayerRegistry layerRegistry, Metrics metrics, BooleanSupplier ready) {
+                   LayerRegistry layerRegistry, EventBuses buses, Metrics metrics, BooleanSupplier ready) {
     this.settings = settings;
     this.system = system;
     CodeUrls codeUrls = new CodeUrls(settings.advertisedUrl(), settings.credentials().values().iterator().next(),
@@ -103,7 +109,9 @@ public final class LambdaApi extends AllDirectives {
         new EventSourceMappingRoutes(system, asker, mappingRegistry, sources, settings.arns(), Clock.systemUTC())
             .operations(),
         new LayerRoutes(asker, layerRegistry, codeStore, codeUrls, settings.arns()).operations(),
-        new LogsRoutes(logStore).operations());
+        new LogsRoutes(logStore).operations(),
+        new EventBridgeRoutes(asker, buses.registry(), buses.rules(), buses.intake(), settings.arns(),
+            buses.secondSchedules()).operations());
     this.invoke = operations.named("Invoke");
     this.verifier = new SigV4Verifier(settings.credentials(), Duration.ofMinutes(5));
     this.metrics = metrics;
@@ -159,7 +167,7 @@ public final class LambdaApi extends AllDirectives {
     } catch (RuntimeException e) {
       response = CompletableFuture.failedFuture(e);
     }
-    return response.exceptionally(failure -> failed(failure, requestId, invoke.name()))
+    return response.exceptionally(failure -> failed(failure, requestId, invoke))
         .thenApply(r -> finish(invoke.name(), requestId, start, r));
   }
 
@@ -205,7 +213,7 @@ public final class LambdaApi extends AllDirectives {
           : Optional.<String>empty()).orElseGet(Invocation::newRequestId);
       long start = System.nanoTime();
       return mapResponse(response -> finish(operation.name(), requestId, start, response),
-          () -> handleExceptions(errors(requestId, operation.name()), () -> switch (operation.access()) {
+          () -> handleExceptions(errors(requestId, operation), () -> switch (operation.access()) {
             case OPEN -> run(operation, new Operation.Call(request, match.variables(), ByteString.emptyByteString(),
                 requestId));
             case SIGNED, HOP -> operation.limit() == Limit.PAYLOAD ? read(request, match, requestId)
@@ -218,7 +226,7 @@ public final class LambdaApi extends AllDirectives {
   private Route read(HttpRequest request, Operations.Match match, String requestId) {
     Operation operation = match.operation();
     long limit = limit(operation, settings);
-    return handleRejections(bodyRejections(operation.name()), () -> refusedUpFront(request, limit, operation.name())
+    return handleRejections(bodyRejections(operation), () -> refusedUpFront(request, limit, operation)
         .orElseGet(() -> withSizeLimit(limit, () -> entity(Unmarshaller.entityToByteString(), body -> {
           if (operation.access() == Access.SIGNED) {
             authenticate(request, body);
@@ -245,13 +253,13 @@ public final class LambdaApi extends AllDirectives {
    * answering while the client still sends makes the server close a connection with unread bytes,
    * which resets it, and the client can lose the 413 (seen in CI with a 7 MB invoke).
    */
-  private Optional<Route> refusedUpFront(HttpRequest request, long limit, String operation) {
+  private Optional<Route> refusedUpFront(HttpRequest request, long limit, Operation operation) {
     OptionalLong length = request.entity().getContentLengthOption();
     if (length.isEmpty() || length.getAsLong() <= limit) {
       return Optional.empty();
     }
     return Optional.of(onComplete(request.discardEntityBytes(system).completionStage(), drained ->
-        complete(Responses.error(tooLarge(limit, operation)))));
+        complete(Responses.error(tooLarge(limit, operation.name()), operation.json11()))));
   }
 
   private void authenticate(HttpRequest request, ByteString body) {
@@ -261,39 +269,39 @@ public final class LambdaApi extends AllDirectives {
   }
 
   /** A body that cannot be read reaches the routes as a rejection; answer it in AWS's shape. */
-  private RejectionHandler bodyRejections(String operation) {
+  private RejectionHandler bodyRejections(Operation operation) {
     return RejectionHandler.newBuilder().handle(MalformedRequestContentRejection.class, r -> {
       if (r.getCause() instanceof EntityStreamSizeException size) {
-        return complete(Responses.error(tooLarge(size.limit(), operation)));
+        return complete(Responses.error(tooLarge(size.limit(), operation.name()), operation.json11()));
       }
       return complete(Responses.error(LambdaException.invalidRequestContent("Could not read the request body: "
-          + r.getCause().getMessage())));
+          + r.getCause().getMessage()), operation.json11()));
     }).build();
   }
 
-  private ExceptionHandler errors(String requestId, String operation) {
+  private ExceptionHandler errors(String requestId, Operation operation) {
     return ExceptionHandler.newBuilder().matchAny(failure -> complete(failed(failure, requestId, operation))).build();
   }
 
   /** AWS's error shape for a failure; what is not the caller's doing is logged with the request id. */
-  private HttpResponse failed(Throwable failure, String requestId, String operation) {
+  private HttpResponse failed(Throwable failure, String requestId, Operation operation) {
     Throwable t = failure;
     while ((t instanceof CompletionException || t instanceof ExecutionException) && t.getCause() != null) {
       t = t.getCause();
     }
     if (t instanceof LambdaException e) {
       if (e.status() >= 500) {
-        withRequestId(requestId, () -> log.warn("{} failed: {} {}", operation, e.errorType(), e.getMessage()));
+        withRequestId(requestId, () -> log.warn("{} failed: {} {}", operation.name(), e.errorType(), e.getMessage()));
       }
-      return Responses.error(e);
+      return Responses.error(e, operation.json11());
     }
     if (t instanceof EntityStreamSizeException size) {
-      return Responses.error(tooLarge(size.limit(), operation));
+      return Responses.error(tooLarge(size.limit(), operation.name()), operation.json11());
     }
     Throwable cause = t;
-    withRequestId(requestId, () -> log.error("{} failed unexpectedly", operation, cause));
+    withRequestId(requestId, () -> log.error("{} failed unexpectedly", operation.name(), cause));
     return Responses.error(LambdaException.service("An internal error occurred (request " + requestId
-        + "); the node's log has the details."));
+        + "); the node's log has the details."), operation.json11());
   }
 
   private static void withRequestId(String requestId, Runnable logging) {

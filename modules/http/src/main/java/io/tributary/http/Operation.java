@@ -24,7 +24,7 @@ import org.apache.pekko.util.ByteString;
  * ({@code /2018-10-31/layers?find=LayerVersion}): the request must carry that parameter with that
  * value, and then it is this operation rather than the one of the same path without it.
  */
-record Operation(String name, String method, Path path, Limit limit, Access access, Handler handler) {
+record Operation(String name, String method, Path path, Limit limit, Access access, Handler handler, String target) {
 
   /** How large the body may be: settings give the first two, AWS the third. */
   enum Limit {
@@ -79,27 +79,42 @@ record Operation(String name, String method, Path path, Limit limit, Access acce
   }
 
   static Operation get(String name, String path, Handler handler) {
-    return new Operation(name, "GET", Path.of(path), Limit.DOCUMENT, Access.SIGNED, handler);
+    return new Operation(name, "GET", Path.of(path), Limit.DOCUMENT, Access.SIGNED, handler, null);
   }
 
   static Operation post(String name, String path, Handler handler) {
-    return new Operation(name, "POST", Path.of(path), Limit.DOCUMENT, Access.SIGNED, handler);
+    return new Operation(name, "POST", Path.of(path), Limit.DOCUMENT, Access.SIGNED, handler, null);
   }
 
   static Operation put(String name, String path, Handler handler) {
-    return new Operation(name, "PUT", Path.of(path), Limit.DOCUMENT, Access.SIGNED, handler);
+    return new Operation(name, "PUT", Path.of(path), Limit.DOCUMENT, Access.SIGNED, handler, null);
   }
 
   static Operation delete(String name, String path, Handler handler) {
-    return new Operation(name, "DELETE", Path.of(path), Limit.DOCUMENT, Access.SIGNED, handler);
+    return new Operation(name, "DELETE", Path.of(path), Limit.DOCUMENT, Access.SIGNED, handler, null);
+  }
+
+  /**
+   * An operation of a JSON 1.1 API ({@code POST /}, named by its {@code X-Amz-Target} header, as
+   * EventBridge's are): {@code target} is the header's value, {@code AWSEvents.PutEvents}; its name
+   * the part after the dot. Its errors are the JSON 1.1 protocol's ({@code __type}, {@code message}).
+   */
+  static Operation target(String target, Handler handler) {
+    return new Operation(target.substring(target.indexOf('.') + 1), "POST", Path.of("/"), Limit.DOCUMENT,
+        Access.SIGNED, handler, target);
+  }
+
+  /** Whether this is an operation of a JSON 1.1 API ({@link #target(String, Handler)}). */
+  boolean json11() {
+    return target != null;
   }
 
   Operation limit(Limit newLimit) {
-    return new Operation(name, method, path, newLimit, access, handler);
+    return new Operation(name, method, path, newLimit, access, handler, target);
   }
 
   Operation access(Access newAccess) {
-    return new Operation(name, method, path, limit, newAccess, handler);
+    return new Operation(name, method, path, limit, newAccess, handler, target);
   }
 
   /**

@@ -3,8 +3,12 @@ package io.tributary.http;
 import io.tributary.api.LambdaException;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import org.apache.pekko.http.javadsl.model.HttpHeader;
 import org.apache.pekko.http.javadsl.model.HttpRequest;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
 
@@ -18,7 +22,7 @@ final class Operations {
 
   /** What a request that names no operation is counted as, and answered by. */
   static final Operation UNKNOWN = new Operation("Unknown", "", Operation.Path.of("/"), Operation.Limit.DOCUMENT,
-      Operation.Access.SIGNED, call -> CompletableFuture.completedFuture(unknown(call.request())));
+      Operation.Access.SIGNED, call -> CompletableFuture.completedFuture(unknown(call.request())), null);
 
   /** An operation and the variables of the request's path. */
   record Match(Operation operation, List<String> variables) {}
@@ -26,9 +30,16 @@ final class Operations {
   private final List<Operation> all;
   /** {@link #all}, those whose path names a query parameter first, so the first match is the one to take. */
   private final List<Operation> lookup;
+  /** The operations of JSON 1.1 APIs, by their {@code X-Amz-Target}. */
+  private final Map<String, Operation> targets = new HashMap<>();
 
   Operations(List<Operation> all) {
     this.all = List.copyOf(all);
+    for (Operation operation : all) {
+      if (operation.json11()) {
+        targets.put(operation.target(), operation);
+      }
+    }
     List<Operation> lookup = new ArrayList<>(all);
     lookup.sort(Comparator.comparing(o -> o.path().query() == null));
     this.lookup = List.copyOf(lookup);
@@ -52,8 +63,29 @@ final class Operations {
    * that names a query parameter the request carries comes before the same path without one.
    */
   Match resolve(HttpRequest request) {
+    if (!targets.isEmpty() && request.method().name().equals("POST")) {
+      Optional<String> target = request.getHeader(X_AMZ_TARGET).map(HttpHeader::value);
+      if (target.isPresent()) {
+        Operation operation = targets.get(target.get());
+        if (operation != null) {
+          return new Match(operation, List.of());
+        }
+        if (target.get().startsWith(EventBridgeRoutes.TARGET_PREFIX)) {
+          return new Match(unknownTarget(target.get()), List.of());
+        }
+      }
+    }
     return resolve(request.method().name(), request.getUri().getPathString(),
         request.getUri().rawQueryString().orElse(null));
+  }
+
+  static final String X_AMZ_TARGET = "X-Amz-Target";
+
+  /** A JSON 1.1 operation Tributary does not offer: signed like any other, then AWS's UnknownOperationException. */
+  private static Operation unknownTarget(String target) {
+    return Operation.target(target, call -> CompletableFuture.failedFuture(new LambdaException(400,
+        "UnknownOperationException", "Tributary's event buses do not offer " + target.substring(target.indexOf('.') + 1)
+        + "; see the README for the EventBridge operations they do.")));
   }
 
   /** The same for a request target: a path and an optional {@code ?query}. */

@@ -4,9 +4,12 @@ import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import io.tributary.api.LambdaException;
+import org.apache.pekko.http.javadsl.model.ContentType;
 import org.apache.pekko.http.javadsl.model.ContentTypes;
+import org.apache.pekko.http.javadsl.model.HttpCharsets;
 import org.apache.pekko.http.javadsl.model.HttpEntities;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
+import org.apache.pekko.http.javadsl.model.MediaTypes;
 import org.apache.pekko.http.javadsl.model.headers.RawHeader;
 
 /** Responses in AWS's conventions: JSON bodies, and errors as {@code {"Type","message"}} plus X-Amzn-ErrorType. */
@@ -42,6 +45,27 @@ final class Responses {
 
   static HttpResponse empty(int status) {
     return HttpResponse.create().withStatus(status);
+  }
+
+  /** The JSON 1.1 protocol's error document, as EventBridge's SDK clients and the AWS CLI read it. */
+  record Json11Error(@JsonProperty("__type") String type, @JsonProperty("message") String message) {}
+
+  static final ContentType.NonBinary JSON_11 = ContentTypes.create(
+      MediaTypes.applicationWithFixedCharset("x-amz-json-1.1", HttpCharsets.UTF_8));
+
+  /** {@code e} in the shape of a JSON 1.1 API ({@code json11}) or of Lambda's REST API. */
+  static HttpResponse error(LambdaException e, boolean json11) {
+    if (!json11) {
+      return error(e);
+    }
+    return HttpResponse.create().withStatus(e.status())
+        .withEntity(HttpEntities.create(JSON_11, bytes(new Json11Error(e.errorType(), e.getMessage()))))
+        .addHeader(RawHeader.create("X-Amzn-ErrorType", e.errorType()));
+  }
+
+  /** {@code body} as a JSON 1.1 API's answer. */
+  static HttpResponse json11(Object body) {
+    return HttpResponse.create().withStatus(200).withEntity(HttpEntities.create(JSON_11, bytes(body)));
   }
 
   static HttpResponse error(LambdaException e) {

@@ -59,7 +59,8 @@ import org.apache.pekko.util.ByteString;
  *
  * <p>The string to sign is {@code AWS4-HMAC-SHA256\n<time>\n<scope>\n<hex sha256(canonical
  * request)>}, the key is derived from the secret through the scope's date, region (any region is
- * accepted), service ({@code lambda}, or {@code logs} for the log API) and {@code aws4_request}, and the hex HMAC is
+ * accepted), service ({@code lambda}, {@code logs} for the log API, {@code events} for event buses) and
+ * {@code aws4_request}, and the hex HMAC is
  * compared with the one sent in constant time. Every failure is a 403 with the error type and
  * message AWS sends.
  */
@@ -67,8 +68,8 @@ public final class SigV4Verifier {
 
   private static final String ALGORITHM = "AWS4-HMAC-SHA256";
   private static final String SERVICE = "lambda";
-  /** The node also answers CloudWatch Logs calls for function logs, signed for "logs" with the same keys. */
-  private static final java.util.Set<String> SERVICES = java.util.Set.of(SERVICE, "logs");
+  /** The node also answers CloudWatch Logs ("logs") and EventBridge ("events") calls, with the same keys. */
+  private static final java.util.Set<String> SERVICES = java.util.Set.of(SERVICE, "logs", "events");
   /** Signing keys a node keeps: one per access key, day, region and service in use, so a few. */
   static final int SIGNING_KEYS_KEPT = 1_000;
   private final Cache<String, byte[]> signingKeys = Caffeine.newBuilder().maximumSize(SIGNING_KEYS_KEPT).build();

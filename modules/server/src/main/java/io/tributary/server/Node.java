@@ -20,10 +20,16 @@ import io.tributary.cluster.mapping.PollerStats;
 import io.tributary.cluster.mapping.QueuePoller;
 import io.tributary.cluster.mapping.ShardPoller;
 import io.tributary.cluster.mapping.StreamCheckpoints;
+import io.tributary.cluster.policy.PolicyEvaluator;
 import io.tributary.cluster.provisioned.Provisioner;
+import io.tributary.cluster.push.BusIntake;
+import io.tributary.cluster.push.BusRules;
+import io.tributary.cluster.push.EventBusEntity;
+import io.tributary.cluster.push.PushMetrics;
 import io.tributary.cluster.store.CassandraEventQueueStore;
 import io.tributary.cluster.store.CassandraStreamCheckpoints;
 import io.tributary.cluster.store.CodeStore;
+import io.tributary.cluster.store.EventBusRegistry;
 import io.tributary.cluster.store.FunctionRegistry;
 import io.tributary.cluster.store.LayerRegistry;
 import io.tributary.cluster.store.LogStore;
@@ -169,9 +175,18 @@ public final class Node {
                 pollerDeps.stopStreamLoops();
                 return CompletableFuture.completedFuture(Done.getInstance());
               });
+          EventBusRegistry busRegistry = new EventBusRegistry(session, keyspace, settings.arns().accountId());
+          EventBusEntity.init(sharding, busRegistry, Clock.systemUTC());
+          BusRules busRules = new BusRules(sharding, settings.askTimeout(), config.getDuration("tributary.bus.rules-ttl"),
+              system.executionContext());
+          BusIntake busIntake = new BusIntake(sharding, intake, busRules,
+              new PolicyEvaluator(PolicyEvaluator.IdentityPolicies.UNRESTRICTED), destinations, settings.arns(),
+              new PushMetrics(meters), settings.askTimeout(), config.getDuration("tributary.dispatcher.target-ttl"),
+              system.executionContext(), Clock.systemUTC());
           Cluster cluster = Cluster.get(system);
           LambdaApi api = new LambdaApi(system, settings, registry, codeStore, logStore, dispatcher, intake,
-              destinations, mappingRegistry, destinations, layerRegistry,
+              destinations, mappingRegistry, destinations, layerRegistry, new LambdaApi.EventBuses(busRegistry,
+                  busRules, busIntake, config.getBoolean("tributary.bus.second-schedules")),
               new Metrics(meters),
               () -> !draining.get() && cluster.selfMember().status().equals(MemberStatus.up()));
           AsyncQueueEntity.init(sharding, new AsyncQueueEntity.Deps(async, queues, api.asyncDeliverer(), intake,

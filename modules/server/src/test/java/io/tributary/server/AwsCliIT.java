@@ -53,10 +53,10 @@ class AwsCliIT {
     node = NODE.node();
   }
 
-  /** {@code aws lambda ARGS}, or {@code aws logs ...} when the first argument is "logs". */
+  /** {@code aws lambda ARGS}, or {@code aws logs|events ...} when the first argument is "logs" or "events". */
   private static Result aws(String... args) throws Exception {
     List<String> command = new ArrayList<>(List.of(CLI.toString()));
-    if (!args[0].equals("logs")) {
+    if (!args[0].equals("logs") && !args[0].equals("events")) {
       command.add("lambda");
     }
     command.addAll(List.of(args));
@@ -128,6 +128,45 @@ class AwsCliIT {
     Result result = aws(all.toArray(String[]::new));
     assertEquals(0, result.exit(), () -> "aws " + String.join(" ", all) + "\n" + result.err());
     return result.json();
+  }
+
+  @Test
+  void theReadmesEventBusExample() throws Exception {
+    Path zip = home.resolve("bus.zip");
+    Files.write(zip, Zips.of(Map.of("app.py", """
+        def handler(event, context):
+            print("order total", event["detail"]["total"], "from", event["source"])
+            return "ok"
+        """)));
+    ok("create-function", "--function-name", "order-counter", "--runtime", "python3.11", "--handler", "app.handler",
+        "--role", ROLE, "--zip-file", "fileb://" + zip);
+    assertEquals("arn:aws:events:us-east-1:000000000000:event-bus/orders",
+        ok("events", "create-event-bus", "--name", "orders").get("EventBusArn").asText());
+    assertEquals("arn:aws:events:us-east-1:000000000000:rule/orders/big-orders", ok("events", "put-rule", "--name",
+        "big-orders", "--event-bus-name", "orders", "--event-pattern",
+        "{\"source\":[\"shop\"],\"detail\":{\"total\":[{\"numeric\":[\">\",100]}]}}").get("RuleArn").asText());
+    ok("add-permission", "--function-name", "order-counter", "--statement-id", "big-orders", "--action",
+        "lambda:InvokeFunction", "--principal", "events.amazonaws.com", "--source-arn",
+        "arn:aws:events:us-east-1:000000000000:rule/orders/big-orders");
+    assertEquals(0, ok("events", "put-targets", "--rule", "big-orders", "--event-bus-name", "orders", "--targets",
+        "Id=counter,Arn=arn:aws:lambda:us-east-1:000000000000:function:order-counter").get("FailedEntryCount").asInt());
+    JsonNode put = ok("events", "put-events", "--entries", "[{\"EventBusName\":\"orders\",\"Source\":\"shop\","
+        + "\"DetailType\":\"Order Placed\",\"Detail\":\"{\\\"total\\\":250}\"}]");
+    assertEquals(0, put.get("FailedEntryCount").asInt(), put.toString());
+    assertEquals(36, put.get("Entries").get(0).get("EventId").asText().length());
+    assertEquals("counter", ok("events", "list-targets-by-rule", "--rule", "big-orders", "--event-bus-name", "orders")
+        .get("Targets").get(0).get("Id").asText());
+
+    JsonNode events = JSON.nullNode();
+    for (int attempt = 0; attempt < 60 && !events.toString().contains("order total 250 from shop"); attempt++) {
+      Thread.sleep(500);
+      events = logs("filter-log-events", "--log-group-name", "/aws/lambda/order-counter").get("events");
+    }
+    assertTrue(events.findValuesAsText("message").contains("order total 250 from shop"), events.toString());
+    Result missing = aws("events", "describe-rule", "--name", "nope");
+    assertEquals(254, missing.exit());
+    assertTrue(missing.err().contains("ResourceNotFoundException") && missing.err().contains("Rule nope does not exist"),
+        missing.err());
   }
 
   @Test

@@ -145,6 +145,15 @@ final class TestNode implements AutoCloseable {
     return shards;
   }
 
+  /** The AWS SDK's EventBridge client, signed with the node's credentials. */
+  software.amazon.awssdk.services.eventbridge.EventBridgeClient events() {
+    return software.amazon.awssdk.services.eventbridge.EventBridgeClient.builder()
+        .endpointOverride(endpoint())
+        .region(Region.US_EAST_1)
+        .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create(ACCESS_KEY, SECRET_KEY)))
+        .build();
+  }
+
   LambdaClient clientWithoutRetries() {
     return clientBuilder().overrideConfiguration(o -> o.retryPolicy(
         software.amazon.awssdk.core.retry.RetryPolicy.none())).build();

@@ -274,11 +274,14 @@ public final class FunctionEntity
 
   /**
    * The version an invoke runs, and for a weighted alias the additional version with its weight;
-   * the function's reserved concurrency (null when unreserved) is enforced by the Dispatcher.
+   * the function's reserved concurrency (null when unreserved) is enforced by the Dispatcher. The
+   * function's resource-based policy (every qualifier's statements) decides pushes made on a
+   * service's behalf.
    */
   public record InvokeTarget(String functionArn, FunctionConfig primary, FunctionConfig additional,
                              double additionalWeight, Integer reservedConcurrency,
-                             EventInvokeConfig eventInvokeConfig) implements ClusterMessage {}
+                             EventInvokeConfig eventInvokeConfig, List<PolicyStatement> policy)
+      implements ClusterMessage {}
 
   // ---- events (persisted; see PersistedSerializer for their manifests) ----
 
@@ -783,7 +786,8 @@ public final class FunctionEntity
       String arn = arns.functionArn(primary.functionName(), cmd.qualifier());
       return Effect().reply(cmd.replyTo(),
           Reply.ok(new InvokeTarget(arn, primary, additional, weight, state.reservedConcurrency(),
-              state.eventInvokeConfigs().get(cmd.qualifier() == null ? FunctionConfig.LATEST : cmd.qualifier()))));
+              state.eventInvokeConfigs().get(cmd.qualifier() == null ? FunctionConfig.LATEST : cmd.qualifier()),
+              state.policy())));
     } catch (LambdaException e) {
       return reject(cmd.replyTo(), e);
     }

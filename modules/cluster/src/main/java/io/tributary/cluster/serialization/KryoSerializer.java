@@ -24,6 +24,7 @@ import io.tributary.cluster.concurrency.LeaseHolders;
 import io.tributary.cluster.function.FunctionEntity;
 import io.tributary.cluster.invoke.Dispatcher;
 import io.tributary.cluster.layer.LayerEntity;
+import io.tributary.cluster.push.EventBusEntity;
 import io.tributary.cluster.mapping.EventSourceMappingEntity;
 import io.tributary.cluster.mapping.MappingPollers;
 import io.tributary.cluster.mapping.PollerStats;
@@ -221,6 +222,24 @@ public final class KryoSerializer extends JSerializer {
     r.put(257, FunctionEntity.ResolveUrl.class);
     r.put(258, FunctionEntity.Url.class);
     r.put(259, FunctionEntity.UrlTarget.class);
+    r.put(260, io.tributary.api.EventBus.class);
+    r.put(261, io.tributary.api.EventRule.class);
+    r.put(262, io.tributary.api.EventRule.Target.class);
+    r.put(263, io.tributary.api.EventRule.InputTransformer.class);
+    r.put(264, io.tributary.api.EventRule.RetryPolicy.class);
+    r.put(265, EventBusEntity.CreateBus.class);
+    r.put(266, EventBusEntity.DeleteBus.class);
+    r.put(267, EventBusEntity.DescribeBus.class);
+    r.put(268, EventBusEntity.PutRule.class);
+    r.put(269, EventBusEntity.DescribeRule.class);
+    r.put(270, EventBusEntity.ListRules.class);
+    r.put(271, EventBusEntity.DeleteRule.class);
+    r.put(272, EventBusEntity.SetRuleState.class);
+    r.put(273, EventBusEntity.PutTargets.class);
+    r.put(274, EventBusEntity.RemoveTargets.class);
+    r.put(275, EventBusEntity.GetRules.class);
+    r.put(276, EventBusEntity.RuleSet.class);
+    r.put(277, Map.of(1, 1, 2, 2).getClass());
     return Collections.unmodifiableMap(r);
   }
 

@@ -8,6 +8,7 @@ import com.fasterxml.jackson.dataformat.cbor.databind.CBORMapper;
 import io.tributary.cluster.async.AsyncQueueEntity;
 import io.tributary.cluster.function.FunctionEntity;
 import io.tributary.cluster.layer.LayerEntity;
+import io.tributary.cluster.push.EventBusEntity;
 import io.tributary.cluster.mapping.EventSourceMappingEntity;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -55,6 +56,10 @@ public final class PersistedSerializer extends SerializerWithStringManifest {
       m.put(event.getSimpleName() + ".v1", event);
     }
     m.put("LayerState.v1", LayerEntity.State.class);
+    for (Class<?> event : EventBusEntity.Event.class.getPermittedSubclasses()) {
+      m.put(event.getSimpleName() + ".v1", event);
+    }
+    m.put("EventBusState.v1", EventBusEntity.State.class);
     return Collections.unmodifiableMap(m);
   }
 

@@ -28,6 +28,7 @@ public final class Schema {
     all.addAll(MappingRegistry.tableDefinitions(keyspace));
     all.addAll(CassandraStreamCheckpoints.tableDefinitions(keyspace));
     all.addAll(LayerRegistry.tableDefinitions(keyspace));
+    all.addAll(EventBusRegistry.tableDefinitions(keyspace));
     return all;
   }
 

@@ -4,7 +4,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.tributary.api.AliasConfig;
+import io.tributary.api.EventBus;
 import io.tributary.api.EventInvokeConfig;
+import io.tributary.api.EventRule;
 import io.tributary.api.EventSourceMapping;
 import io.tributary.api.FunctionConfig;
 import io.tributary.api.FunctionUrlConfig;
@@ -16,6 +18,7 @@ import io.tributary.cluster.async.AsyncQueueEntity;
 import io.tributary.cluster.function.FunctionEntity;
 import io.tributary.cluster.layer.LayerEntity;
 import io.tributary.cluster.mapping.EventSourceMappingEntity;
+import io.tributary.cluster.push.EventBusEntity;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -123,6 +126,20 @@ class PersistedSerializerTest {
     m.put("LayerPermissionRemoved.v1", new LayerEntity.LayerPermissionRemoved(2, "org-readers", "rev-layer-2"));
     m.put("LayerState.v1", new LayerEntity.State(Map.of(2L, LAYER_VERSION), 2,
         Map.of(2L, new LayerEntity.Policy(List.of(LAYER_STATEMENT), "rev-layer-1"))));
+    EventRule.Target target = new EventRule.Target("totals", "arn:aws:lambda:us-east-1:000000000000:function:totals",
+        null, null, new EventRule.InputTransformer(Map.of("total", "$.detail.total"), "{\"total\": <total>}"),
+        new EventRule.RetryPolicy(3, 3600), "arn:aws:sqs:us-east-1:000000000000:orders-dlq");
+    EventRule rule = new EventRule("big-orders", "orders", "{\"source\":[\"shop\"]}", null, EventRule.ENABLED,
+        "orders over 100", null, List.of(target));
+    m.put("BusCreated.v1", new EventBusEntity.BusCreated("shop orders", "2026-12-08T12:00:00Z"));
+    m.put("BusDeleted.v1", new EventBusEntity.BusDeleted());
+    m.put("RulePut.v1", new EventBusEntity.RulePut(rule.withTargets(List.of())));
+    m.put("RuleDeleted.v1", new EventBusEntity.RuleDeleted("big-orders"));
+    m.put("RuleStateSet.v1", new EventBusEntity.RuleStateSet("big-orders", EventRule.DISABLED));
+    m.put("TargetsPut.v1", new EventBusEntity.TargetsPut("big-orders", List.of(target)));
+    m.put("TargetsRemoved.v1", new EventBusEntity.TargetsRemoved("big-orders", List.of("totals")));
+    m.put("EventBusState.v1", new EventBusEntity.State("orders", new EventBus("orders", "shop orders",
+        "2026-12-08T12:00:00Z"), Map.of("big-orders", rule)));
     return m;
   }
 
