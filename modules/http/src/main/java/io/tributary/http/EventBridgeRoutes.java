@@ -9,6 +9,7 @@ import io.tributary.api.LambdaException;
 import io.tributary.cluster.push.BusIntake;
 import io.tributary.cluster.push.BusRules;
 import io.tributary.cluster.push.EventBusEntity;
+import io.tributary.cluster.push.ScheduleEntity;
 import io.tributary.cluster.push.ScheduleExpression;
 import io.tributary.cluster.push.TargetInput;
 import io.tributary.cluster.store.EventBusRegistry;
@@ -23,6 +24,7 @@ import java.util.concurrent.CompletionStage;
 import java.util.function.Function;
 import java.util.regex.Pattern;
 import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
 
 /**
@@ -128,15 +130,17 @@ final class EventBridgeRoutes {
   record Empty() {}
 
   private final FunctionAsk asker;
+  private final ClusterSharding sharding;
   private final EventBusRegistry registry;
   private final BusRules rules;
   private final BusIntake intake;
   private final Arns arns;
   private final boolean secondsSchedules;
 
-  EventBridgeRoutes(FunctionAsk asker, EventBusRegistry registry, BusRules rules, BusIntake intake, Arns arns,
-                    boolean secondsSchedules) {
+  EventBridgeRoutes(FunctionAsk asker, ClusterSharding sharding, EventBusRegistry registry, BusRules rules,
+                    BusIntake intake, Arns arns, boolean secondsSchedules) {
     this.asker = asker;
+    this.sharding = sharding;
     this.registry = registry;
     this.rules = rules;
     this.intake = intake;
@@ -180,6 +184,17 @@ final class EventBridgeRoutes {
   private <T> CompletionStage<T> ask(String bus, Function<ActorRef<io.tributary.cluster.Reply<T>>,
       EventBusEntity.Command> command) {
     return asker.ask(EventBusEntity.TYPE_KEY, bus, "Event bus " + bus, command);
+  }
+
+  /**
+   * A rule of {@code bus} changed through this node: the node's copy of the bus's rules goes, and a
+   * rule of the default bus tells its schedule to read it again (it starts, changes or stops at once).
+   */
+  private void changed(String bus, String rule) {
+    rules.forget(bus);
+    if (bus.equals(EventBus.DEFAULT)) {
+      sharding.entityRefFor(ScheduleEntity.TYPE_KEY, rule).tell(ScheduleEntity.Refresh.INSTANCE);
+    }
   }
 
   private static CompletionStage<HttpResponse> ok(Object body) {
@@ -284,7 +299,7 @@ final class EventBridgeRoutes {
     EventRule rule = new EventRule(request.name(), bus, request.eventPattern(), request.scheduleExpression(), state,
         request.description(), request.roleArn(), null);
     return this.<EventRule>ask(bus, r -> new EventBusEntity.PutRule(rule, r)).thenApply(put -> {
-      rules.forget(bus);
+      changed(bus, put.name());
       return Responses.json11(new PutRuleResponse(arns.ruleArn(bus, put.name())));
     });
   }
@@ -343,7 +358,7 @@ final class EventBridgeRoutes {
     checkRuleName(request.name());
     String bus = busOrDefault(request.eventBusName());
     return this.<Boolean>ask(bus, r -> new EventBusEntity.DeleteRule(request.name(), r)).thenApply(deleted -> {
-      rules.forget(bus);
+      changed(bus, request.name());
       return Responses.json11(new Empty());
     });
   }
@@ -354,7 +369,7 @@ final class EventBridgeRoutes {
     String bus = busOrDefault(request.eventBusName());
     return this.<EventRule>ask(bus, r -> new EventBusEntity.SetRuleState(request.name(), state, r))
         .thenApply(rule -> {
-          rules.forget(bus);
+          changed(bus, request.name());
           return Responses.json11(new Empty());
         });
   }
@@ -410,7 +425,7 @@ final class EventBridgeRoutes {
     }
     return this.<EventRule>ask(bus, r -> new EventBusEntity.PutTargets(request.rule(), accepted, r))
         .thenApply(rule -> {
-          rules.forget(bus);
+          changed(bus, request.rule());
           return Responses.json11(new TargetsResponse(failed.size(), failed));
         });
   }
@@ -446,7 +461,7 @@ final class EventBridgeRoutes {
     String bus = busOrDefault(request.eventBusName());
     return this.<EventRule>ask(bus, r -> new EventBusEntity.RemoveTargets(request.rule(), request.ids(), r))
         .thenApply(rule -> {
-          rules.forget(bus);
+          changed(bus, request.rule());
           return Responses.json11(new TargetsResponse(0, List.of()));
         });
   }

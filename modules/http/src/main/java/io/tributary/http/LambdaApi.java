@@ -110,8 +110,8 @@ public final class LambdaApi extends AllDirectives {
             .operations(),
         new LayerRoutes(asker, layerRegistry, codeStore, codeUrls, settings.arns()).operations(),
         new LogsRoutes(logStore).operations(),
-        new EventBridgeRoutes(asker, buses.registry(), buses.rules(), buses.intake(), settings.arns(),
-            buses.secondSchedules()).operations());
+        new EventBridgeRoutes(asker, ClusterSharding.get(system), buses.registry(), buses.rules(), buses.intake(),
+            settings.arns(), buses.secondSchedules()).operations());
     this.invoke = operations.named("Invoke");
     this.verifier = new SigV4Verifier(settings.credentials(), Duration.ofMinutes(5));
     this.metrics = metrics;

@@ -26,6 +26,8 @@ import io.tributary.cluster.push.BusIntake;
 import io.tributary.cluster.push.BusRules;
 import io.tributary.cluster.push.EventBusEntity;
 import io.tributary.cluster.push.PushMetrics;
+import io.tributary.cluster.push.ScheduleEntity;
+import io.tributary.cluster.push.ScheduleWaker;
 import io.tributary.cluster.store.CassandraEventQueueStore;
 import io.tributary.cluster.store.CassandraStreamCheckpoints;
 import io.tributary.cluster.store.CodeStore;
@@ -183,6 +185,11 @@ public final class Node {
               new PolicyEvaluator(PolicyEvaluator.IdentityPolicies.UNRESTRICTED), destinations, settings.arns(),
               new PushMetrics(meters), settings.askTimeout(), config.getDuration("tributary.dispatcher.target-ttl"),
               system.executionContext(), Clock.systemUTC());
+          ScheduleEntity.init(sharding, new ScheduleEntity.Deps(sharding, busIntake, settings.askTimeout(),
+              config.getDuration("tributary.bus.schedule-grace"), config.getBoolean("tributary.bus.second-schedules"),
+              Clock.systemUTC()));
+          ScheduleWaker.init(system, sharding, settings.askTimeout(),
+              config.getDuration("tributary.bus.schedule-wake-interval"));
           Cluster cluster = Cluster.get(system);
           LambdaApi api = new LambdaApi(system, settings, registry, codeStore, logStore, dispatcher, intake,
               destinations, mappingRegistry, destinations, layerRegistry, new LambdaApi.EventBuses(busRegistry,

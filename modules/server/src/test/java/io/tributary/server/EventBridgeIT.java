@@ -59,7 +59,8 @@ class EventBridgeIT {
   @RegisterExtension
   static final NodeExtension NODE = new NodeExtension(KEYSPACE, Map.of(
       "tributary.destinations.sqs.endpoints.us-east-1", SQS_ENDPOINT,
-      "tributary.destinations.send-timeout", "2s"));
+      "tributary.destinations.send-timeout", "2s",
+      "tributary.bus.second-schedules", "on"));
 
   private static LambdaClient lambda;
   private static EventBridgeClient events;
@@ -298,5 +299,35 @@ class EventBridgeIT {
     assertFalse(events.testEventPattern(b -> b.eventPattern("{\"source\":[\"elsewhere\"]}")
         .event(got.get(0).toString())).result());
     assertNull(events.describeEventBus(b -> b.build()).description());
+  }
+
+  @Test
+  @Order(5)
+  void aScheduleFiresAScheduledEventEachPeriodWithItsOwnIdAndStopsWhenDisabled() throws Exception {
+    String function = recorder("tick-recorder");
+    String ruleArn = events.putRule(b -> b.name("every-5s").scheduleExpression("rate(5 seconds)")).ruleArn();
+    allowRule("tick-recorder", ruleArn);
+    events.putTargets(b -> b.rule("every-5s").targets(Target.builder().id("ticks").arn(function).build()));
+
+    List<JsonNode> ticks = received("tick-recorder", 3);
+    assertEquals(3, ticks.size(), ticks.toString());
+    JsonNode first = ticks.get(0);
+    assertEquals("Scheduled Event", first.get("detail-type").asText());
+    assertEquals("aws.events", first.get("source").asText());
+    assertEquals(ruleArn, first.get("resources").get(0).asText());
+    assertEquals(JSON.createObjectNode(), first.get("detail"));
+    assertEquals(3, ticks.stream().map(t -> t.get("id").asText()).distinct().count(), "each tick its own id");
+    for (int i = 1; i < ticks.size(); i++) {
+      assertEquals(5, java.time.Instant.parse(ticks.get(i).get("time").asText()).getEpochSecond()
+          - java.time.Instant.parse(ticks.get(i - 1).get("time").asText()).getEpochSecond(), ticks.toString());
+    }
+
+    events.disableRule(b -> b.name("every-5s"));
+    NodeProcess.sleep(1000);
+    int fired = received("tick-recorder", 0).size();
+    NodeProcess.sleep(7000);
+    assertEquals(fired, received("tick-recorder", 0).size(), "a disabled schedule fires nothing");
+    events.removeTargets(b -> b.rule("every-5s").ids("ticks"));
+    events.deleteRule(b -> b.name("every-5s"));
   }
 }

@@ -175,7 +175,8 @@ public final class BusIntake {
       List<CompletableFuture<Void>> handOffs = new ArrayList<>();
       for (EventRule rule : matched) {
         for (EventRule.Target target : rule.targets()) {
-          handOffs.add(handOff(bus, rule, target, event, json, now).toCompletableFuture());
+          handOffs.add(handOff(bus, rule, target, event, json, now,
+              (ref, payload) -> intake.acceptNew(ref.name(), ref.qualifier(), payload)).toCompletableFuture());
         }
       }
       return CompletableFuture.allOf(handOffs.toArray(CompletableFuture[]::new));
@@ -227,12 +228,64 @@ public final class BusIntake {
     return event;
   }
 
+  /** How a hand-off puts an event into its function's queue: completes with the event's request id. */
+  @FunctionalInterface
+  interface Enqueue {
+    CompletionStage<String> into(Arns.FunctionRef function, byte[] payload);
+  }
+
+  /**
+   * A schedule's tick into one target's function queue, or refused, as a PutEvents hand-off is; the
+   * event is enqueued once per {@code token} (an Event invoke's client token: a tick's id and the
+   * target's), so handing the same tick off again after a crash queues nothing twice.
+   */
+  CompletionStage<Void> handOffTick(EventRule rule, EventRule.Target target, ObjectNode event, Instant ingested,
+                                    String token) {
+    String requestId = UUID.nameUUIDFromBytes(token.getBytes(StandardCharsets.UTF_8)).toString();
+    return handOff(EventBus.DEFAULT, rule, target, event, event.toString(), ingested,
+        (ref, payload) -> intake.acceptOnce(ref.name(), ref.qualifier(), requestId, payload, token));
+  }
+
+  /**
+   * A tick's event that could not be handed to {@code target} within its RetryPolicy, sent to the
+   * target's dead-letter queue (or dropped, and logged, without one), as AWS does.
+   */
+  CompletionStage<Void> exhausted(EventRule rule, EventRule.Target target, ObjectNode event, String condition,
+                                  int attempts, String lastError) {
+    String ruleArn = arns.ruleArn(EventBus.DEFAULT, rule.name());
+    return refuse(EventBus.DEFAULT, rule, target, ruleArn, event.toString(), "RETRY_ATTEMPTS_EXHAUSTED",
+        "Not handed to " + target.arn() + " after " + attempts + " attempt(s) (" + condition + "): " + lastError,
+        Map.of("EXHAUSTED_RETRY_CONDITION", condition, "RETRY_ATTEMPTS", attempts));
+  }
+
+  /**
+   * AWS's Scheduled Event of a tick at {@code tick} of {@code rule} (on the default bus): source
+   * {@code aws.events}, the rule's ARN as its one resource, an empty detail.
+   */
+  ObjectNode scheduledEvent(String id, String ruleName, Instant tick) {
+    ObjectNode event = JSON.createObjectNode();
+    event.put("version", "0");
+    event.put("id", id);
+    event.put("detail-type", "Scheduled Event");
+    event.put("source", "aws.events");
+    event.put("account", arns.accountId());
+    event.put("time", TIME.format(tick.truncatedTo(ChronoUnit.SECONDS)));
+    event.put("region", arns.region());
+    event.putArray("resources").add(arns.ruleArn(EventBus.DEFAULT, ruleName));
+    event.putObject("detail");
+    return event;
+  }
+
+  String ruleArn(String ruleName) {
+    return arns.ruleArn(EventBus.DEFAULT, ruleName);
+  }
+
   /**
    * One matched event into one target's function queue, or refused (see the class doc); completes
    * once the event is durable in the queue or the refusal is dealt with, fails otherwise.
    */
   CompletionStage<Void> handOff(String bus, EventRule rule, EventRule.Target target, ObjectNode event, String json,
-                                Instant ingested) {
+                                Instant ingested, Enqueue enqueue) {
     String ruleArn = arns.ruleArn(bus, rule.name());
     metrics.count(bus, rule.name(), target.id(), PushMetrics.Outcome.MATCHED);
     Arns.FunctionRef ref;
@@ -259,7 +312,7 @@ public final class BusIntake {
         return refuse(bus, rule, target, ruleArn, json, "NO_PERMISSIONS", SERVICE + " is not authorized to perform"
             + " lambda:InvokeFunction on " + functionArn + " for rule " + ruleArn + ": " + decision.reason());
       }
-      return intake.acceptNew(ref.name(), ref.qualifier(), payload)
+      return enqueue.into(ref, payload)
           .thenAccept(requestId -> metrics.count(bus, rule.name(), target.id(), PushMetrics.Outcome.DELIVERED))
           .whenComplete((done, failure) -> {
             if (failure != null) {
@@ -282,6 +335,11 @@ public final class BusIntake {
    */
   private CompletionStage<Void> refuse(String bus, EventRule rule, EventRule.Target target, String ruleArn,
                                        String json, String code, String message) {
+    return refuse(bus, rule, target, ruleArn, json, code, message, Map.of("RETRY_ATTEMPTS", 0));
+  }
+
+  private CompletionStage<Void> refuse(String bus, EventRule rule, EventRule.Target target, String ruleArn,
+                                       String json, String code, String message, Map<String, Object> more) {
     metrics.count(bus, rule.name(), target.id(), PushMetrics.Outcome.REFUSED);
     Instant now = clock.instant();
     String key = bus + "/" + rule.name() + "/" + target.id() + "/" + code;
@@ -300,7 +358,7 @@ public final class BusIntake {
     attributes.put("ERROR_MESSAGE", message);
     attributes.put("RULE_ARN", ruleArn);
     attributes.put("TARGET_ARN", target.arn());
-    attributes.put("RETRY_ATTEMPTS", 0);
+    attributes.putAll(more);
     byte[] body = json.getBytes(StandardCharsets.UTF_8);
     try {
       return destinations.resolve(target.deadLetterArn())

@@ -25,6 +25,7 @@ import io.tributary.cluster.function.FunctionEntity;
 import io.tributary.cluster.invoke.Dispatcher;
 import io.tributary.cluster.layer.LayerEntity;
 import io.tributary.cluster.push.EventBusEntity;
+import io.tributary.cluster.push.ScheduleEntity;
 import io.tributary.cluster.mapping.EventSourceMappingEntity;
 import io.tributary.cluster.mapping.MappingPollers;
 import io.tributary.cluster.mapping.PollerStats;
@@ -240,6 +241,14 @@ public final class KryoSerializer extends JSerializer {
     r.put(275, EventBusEntity.GetRules.class);
     r.put(276, EventBusEntity.RuleSet.class);
     r.put(277, Map.of(1, 1, 2, 2).getClass());
+    r.put(278, ScheduleEntity.Refresh.class);
+    r.put(279, ScheduleEntity.GetSchedule.class);
+    r.put(280, ScheduleEntity.ScheduleView.class);
+    r.put(281, classNamed("io.tributary.cluster.push.ScheduleEntity$RuleRead"));
+    r.put(282, classNamed("io.tributary.cluster.push.ScheduleEntity$Due"));
+    r.put(283, classNamed("io.tributary.cluster.push.ScheduleEntity$HandedOff"));
+    r.put(284, classNamed("io.tributary.cluster.push.ScheduleEntity$Retry"));
+    r.put(285, java.time.Instant.class);
     return Collections.unmodifiableMap(r);
   }
 

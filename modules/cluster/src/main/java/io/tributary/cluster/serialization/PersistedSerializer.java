@@ -9,6 +9,7 @@ import io.tributary.cluster.async.AsyncQueueEntity;
 import io.tributary.cluster.function.FunctionEntity;
 import io.tributary.cluster.layer.LayerEntity;
 import io.tributary.cluster.push.EventBusEntity;
+import io.tributary.cluster.push.ScheduleEntity;
 import io.tributary.cluster.mapping.EventSourceMappingEntity;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -60,6 +61,10 @@ public final class PersistedSerializer extends SerializerWithStringManifest {
       m.put(event.getSimpleName() + ".v1", event);
     }
     m.put("EventBusState.v1", EventBusEntity.State.class);
+    for (Class<?> event : ScheduleEntity.Event.class.getPermittedSubclasses()) {
+      m.put(event.getSimpleName() + ".v1", event);
+    }
+    m.put("ScheduleState.v1", ScheduleEntity.State.class);
     return Collections.unmodifiableMap(m);
   }
 

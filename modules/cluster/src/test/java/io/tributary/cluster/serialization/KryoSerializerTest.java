@@ -13,6 +13,8 @@ import io.tributary.cluster.concurrency.AccountEntity;
 import io.tributary.cluster.function.FunctionEntity;
 import io.tributary.cluster.invoke.Dispatcher;
 import io.tributary.cluster.layer.LayerEntity;
+import io.tributary.cluster.push.EventBusEntity;
+import io.tributary.cluster.push.ScheduleEntity;
 import io.tributary.cluster.mapping.EventSourceMappingEntity;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -39,7 +41,8 @@ class KryoSerializerTest {
   void everyEntityCommandHasAFixedKryoId() {
     List<Class<?>> unregistered = new ArrayList<>();
     for (Class<?> protocol : List.of(FunctionEntity.Command.class, AccountEntity.Command.class,
-        AsyncQueueEntity.Command.class, EventSourceMappingEntity.Command.class, LayerEntity.Command.class)) {
+        AsyncQueueEntity.Command.class, EventSourceMappingEntity.Command.class, LayerEntity.Command.class,
+        EventBusEntity.Command.class, ScheduleEntity.Command.class)) {
       for (Class<?> command : protocol.getPermittedSubclasses()) {
         if (!KryoSerializer.REGISTRATIONS.containsValue(command)) {
           unregistered.add(command);

@@ -19,6 +19,7 @@ import io.tributary.cluster.function.FunctionEntity;
 import io.tributary.cluster.layer.LayerEntity;
 import io.tributary.cluster.mapping.EventSourceMappingEntity;
 import io.tributary.cluster.push.EventBusEntity;
+import io.tributary.cluster.push.ScheduleEntity;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -140,6 +141,12 @@ class PersistedSerializerTest {
     m.put("TargetsRemoved.v1", new EventBusEntity.TargetsRemoved("big-orders", List.of("totals")));
     m.put("EventBusState.v1", new EventBusEntity.State("orders", new EventBus("orders", "shop orders",
         "2026-12-08T12:00:00Z"), Map.of("big-orders", rule)));
+    m.put("ScheduleStarted.v1", new ScheduleEntity.ScheduleStarted("rate(5 minutes)", 1_796_000_000_000L));
+    m.put("ScheduleStopped.v1", new ScheduleEntity.ScheduleStopped());
+    m.put("TickRecorded.v1", new ScheduleEntity.TickRecorded(1_796_000_300_000L, List.of("nightly", "audit"), 0));
+    m.put("TickHandedOff.v1", new ScheduleEntity.TickHandedOff(1_796_000_300_000L, "audit"));
+    m.put("ScheduleState.v1", new ScheduleEntity.State("rate(5 minutes)", 1_796_000_000_000L, 1_796_000_300_000L,
+        Map.of(1_796_000_300_000L, List.of("nightly"))));
     return m;
   }
 
