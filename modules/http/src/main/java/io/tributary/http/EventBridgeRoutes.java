@@ -6,6 +6,7 @@ import io.tributary.api.Arns;
 import io.tributary.api.EventBus;
 import io.tributary.api.EventRule;
 import io.tributary.api.LambdaException;
+import io.tributary.cluster.push.BusCounts;
 import io.tributary.cluster.push.BusIntake;
 import io.tributary.cluster.push.BusRules;
 import io.tributary.cluster.push.EventBusEntity;
@@ -134,11 +135,13 @@ final class EventBridgeRoutes {
   private final EventBusRegistry registry;
   private final BusRules rules;
   private final BusIntake intake;
+  private final BusCounts counts;
   private final Arns arns;
   private final boolean secondsSchedules;
 
   EventBridgeRoutes(FunctionAsk asker, ClusterSharding sharding, EventBusRegistry registry, BusRules rules,
-                    BusIntake intake, Arns arns, boolean secondsSchedules) {
+                    BusIntake intake, BusCounts counts, Arns arns, boolean secondsSchedules) {
+    this.counts = counts;
     this.asker = asker;
     this.sharding = sharding;
     this.registry = registry;
@@ -148,8 +151,17 @@ final class EventBridgeRoutes {
     this.secondsSchedules = secondsSchedules;
   }
 
+  /** A rule's operations view: the rule, its targets' counts across the cluster, and its schedule. */
+  @JsonInclude(JsonInclude.Include.NON_NULL)
+  record RuleStatus(RuleView rule, Map<String, Map<String, Long>> targets, ScheduleStatus schedule) {}
+
+  @JsonInclude(JsonInclude.Include.NON_NULL)
+  record ScheduleStatus(String expression, String lastTick, String nextTick, Map<String, List<String>> owed,
+                        String node) {}
+
   List<Operation> operations() {
     return List.of(
+        Operation.get("GetRuleStatus", "/tributary/event-buses/{EventBusName}/rules/{Name}", this::ruleStatus),
         op("CreateEventBus", this::createEventBus),
         op("DeleteEventBus", this::deleteEventBus),
         op("DescribeEventBus", this::describeEventBus),
@@ -199,6 +211,28 @@ final class EventBridgeRoutes {
 
   private static CompletionStage<HttpResponse> ok(Object body) {
     return CompletableFuture.completedFuture(Responses.json11(body));
+  }
+
+  // ---- Tributary's own view ----
+
+  private CompletionStage<HttpResponse> ruleStatus(Operation.Call call) {
+    String bus = busOrDefault(call.variable(0));
+    String name = call.variable(1);
+    checkRuleName(name);
+    return this.<EventRule>ask(bus, r -> new EventBusEntity.DescribeRule(name, r)).thenCompose(rule ->
+        counts.counts(bus, name).thenCompose(counts -> {
+          if (rule.scheduleExpression() == null || !bus.equals(EventBus.DEFAULT)) {
+            return CompletableFuture.completedFuture(new RuleStatus(view(rule), counts.targets(), null));
+          }
+          return asker.<ScheduleEntity.Command, ScheduleEntity.ScheduleView>ask(ScheduleEntity.TYPE_KEY, name,
+              "Schedule " + name, ScheduleEntity.GetSchedule::new).thenApply(s -> {
+                Map<String, List<String>> owed = new java.util.TreeMap<>();
+                s.owed().forEach((tick, targets) -> owed.put(Instant.ofEpochMilli(tick).toString(), targets));
+                return new RuleStatus(view(rule), counts.targets(), new ScheduleStatus(s.expression(),
+                    s.lastTick() == null ? null : s.lastTick().toString(),
+                    s.nextTick() == null ? null : s.nextTick().toString(), owed, s.node()));
+              });
+        })).thenApply(status -> Responses.json(200, status));
   }
 
   // ---- buses ----

@@ -9,6 +9,7 @@ import io.tributary.cluster.async.AsyncQueueEntity;
 import io.tributary.cluster.async.Intake;
 import io.tributary.cluster.invoke.Dispatcher;
 import io.tributary.cluster.policy.PolicyEvaluator;
+import io.tributary.cluster.push.BusCounts;
 import io.tributary.cluster.push.BusIntake;
 import io.tributary.cluster.push.BusRules;
 import io.tributary.cluster.store.CodeStore;
@@ -78,7 +79,8 @@ public final class LambdaApi extends AllDirectives {
   private final FunctionUrlEndpoint urls;
 
   /** What the EventBridge API needs: the buses' listing, this node's copy of their rules, and PutEvents. */
-  public record EventBuses(EventBusRegistry registry, BusRules rules, BusIntake intake, boolean secondSchedules) {}
+  public record EventBuses(EventBusRegistry registry, BusRules rules, BusIntake intake, BusCounts counts,
+                           boolean secondSchedules) {}
 
   public LambdaApi(ActorSystem<?> system, ApiSettings settings, FunctionRegistry registry, CodeStore codeStore,
                    LogStore logStore, Dispatcher.Invoker dispatcher, Intake intake,
@@ -111,7 +113,7 @@ public final class LambdaApi extends AllDirectives {
         new LayerRoutes(asker, layerRegistry, codeStore, codeUrls, settings.arns()).operations(),
         new LogsRoutes(logStore).operations(),
         new EventBridgeRoutes(asker, ClusterSharding.get(system), buses.registry(), buses.rules(), buses.intake(),
-            settings.arns(), buses.secondSchedules()).operations());
+            buses.counts(), settings.arns(), buses.secondSchedules()).operations());
     this.invoke = operations.named("Invoke");
     this.verifier = new SigV4Verifier(settings.credentials(), Duration.ofMinutes(5));
     this.metrics = metrics;

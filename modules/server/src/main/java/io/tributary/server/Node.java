@@ -22,6 +22,7 @@ import io.tributary.cluster.mapping.ShardPoller;
 import io.tributary.cluster.mapping.StreamCheckpoints;
 import io.tributary.cluster.policy.PolicyEvaluator;
 import io.tributary.cluster.provisioned.Provisioner;
+import io.tributary.cluster.push.BusCounts;
 import io.tributary.cluster.push.BusIntake;
 import io.tributary.cluster.push.BusRules;
 import io.tributary.cluster.push.EventBusEntity;
@@ -181,9 +182,10 @@ public final class Node {
           EventBusEntity.init(sharding, busRegistry, Clock.systemUTC());
           BusRules busRules = new BusRules(sharding, settings.askTimeout(), config.getDuration("tributary.bus.rules-ttl"),
               system.executionContext());
+          BusCounts busCounts = new BusCounts(system, Duration.ofSeconds(1), settings.askTimeout());
           BusIntake busIntake = new BusIntake(sharding, intake, busRules,
               new PolicyEvaluator(PolicyEvaluator.IdentityPolicies.UNRESTRICTED), destinations, settings.arns(),
-              new PushMetrics(meters), settings.askTimeout(), config.getDuration("tributary.dispatcher.target-ttl"),
+              new PushMetrics(meters, busCounts), settings.askTimeout(), config.getDuration("tributary.dispatcher.target-ttl"),
               system.executionContext(), Clock.systemUTC());
           ScheduleEntity.init(sharding, new ScheduleEntity.Deps(sharding, busIntake, settings.askTimeout(),
               config.getDuration("tributary.bus.schedule-grace"), config.getBoolean("tributary.bus.second-schedules"),
@@ -193,7 +195,7 @@ public final class Node {
           Cluster cluster = Cluster.get(system);
           LambdaApi api = new LambdaApi(system, settings, registry, codeStore, logStore, dispatcher, intake,
               destinations, mappingRegistry, destinations, layerRegistry, new LambdaApi.EventBuses(busRegistry,
-                  busRules, busIntake, config.getBoolean("tributary.bus.second-schedules")),
+                  busRules, busIntake, busCounts, config.getBoolean("tributary.bus.second-schedules")),
               new Metrics(meters),
               () -> !draining.get() && cluster.selfMember().status().equals(MemberStatus.up()));
           AsyncQueueEntity.init(sharding, new AsyncQueueEntity.Deps(async, queues, api.asyncDeliverer(), intake,

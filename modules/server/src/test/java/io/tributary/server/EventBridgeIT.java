@@ -166,6 +166,24 @@ class EventBridgeIT {
     assertEquals(JSON.readTree("{\"total\": 250, \"from\": \"shop\"}"), received("totals-recorder", 1).get(0));
     NodeProcess.sleep(1000);
     assertEquals(1, received("orders-recorder", 1).size(), "the event under the threshold matched nothing");
+    JsonNode view = ruleStatus("orders", "big-orders", v -> v.path("Targets").path("total").has("delivered"));
+    assertEquals(ruleArn, view.get("Rule").get("Arn").asText());
+    for (String target : List.of("whole", "total")) {
+      assertEquals(1, view.get("Targets").get(target).get("matched").asLong(), view.toString());
+      assertEquals(1, view.get("Targets").get(target).get("delivered").asLong(), view.toString());
+    }
+  }
+
+  /** The rule's operations view, asked until {@code done} holds or 10 s have passed (counts are gossiped each second). */
+  private static JsonNode ruleStatus(String bus, String rule, java.util.function.Predicate<JsonNode> done)
+      throws Exception {
+    long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+    JsonNode view = JSON.readTree(NODE.node().signedGet("/tributary/event-buses/" + bus + "/rules/" + rule));
+    while (!done.test(view) && System.nanoTime() < deadline) {
+      NodeProcess.sleep(200);
+      view = JSON.readTree(NODE.node().signedGet("/tributary/event-buses/" + bus + "/rules/" + rule));
+    }
+    return view;
   }
 
   @Test
@@ -203,6 +221,10 @@ class EventBridgeIT {
     String metrics = NODE.node().signedGet("/metrics");
     assertTrue(metrics.lines().anyMatch(l -> l.startsWith("tributary_bus_deliveries_total{")
         && l.contains("outcome=\"refused\"") && l.contains("rule=\"all-shop\"") && !l.endsWith(" 0.0")), metrics);
+    JsonNode view = ruleStatus("default", "all-shop", v -> v.path("Targets").path("unpermitted").has("dead_lettered"));
+    assertEquals(1, view.get("Targets").get("unpermitted").get("refused").asLong(), view.toString());
+    assertEquals(1, view.get("Targets").get("unpermitted").get("dead_lettered").asLong(), view.toString());
+    assertFalse(view.get("Targets").get("unpermitted").has("delivered"), view.toString());
     events.removeTargets(b -> b.rule("all-shop").ids("unpermitted"));
     events.deleteRule(b -> b.name("all-shop"));
   }
@@ -322,6 +344,11 @@ class EventBridgeIT {
           - java.time.Instant.parse(ticks.get(i - 1).get("time").asText()).getEpochSecond(), ticks.toString());
     }
 
+    JsonNode view = ruleStatus("default", "every-5s", v -> v.has("Schedule"));
+    assertEquals("rate(5 seconds)", view.get("Schedule").get("Expression").asText(), view.toString());
+    assertTrue(view.get("Schedule").get("Node").asText().startsWith("pekko://"), view.toString());
+    assertTrue(java.time.Instant.parse(view.get("Schedule").get("NextTick").asText())
+        .isAfter(java.time.Instant.parse(view.get("Schedule").get("LastTick").asText())), view.toString());
     events.disableRule(b -> b.name("every-5s"));
     NodeProcess.sleep(1000);
     int fired = received("tick-recorder", 0).size();

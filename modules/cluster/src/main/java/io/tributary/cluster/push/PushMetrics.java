@@ -28,11 +28,14 @@ public final class PushMetrics {
   private record Key(String bus, String rule, String target, Outcome outcome) {}
 
   private final MeterRegistry registry;
+  private final BusCounts cluster;
   private final Map<String, Counter> put = new ConcurrentHashMap<>();
   private final Map<Key, Counter> deliveries = new ConcurrentHashMap<>();
 
-  public PushMetrics(MeterRegistry registry) {
+  /** {@code cluster}: where the counts are also added up across the cluster, for the rule's view. */
+  public PushMetrics(MeterRegistry registry, BusCounts cluster) {
     this.registry = registry;
+    this.cluster = cluster;
   }
 
   public void put(String bus, int events) {
@@ -45,5 +48,6 @@ public final class PushMetrics {
         .tag("bus", k.bus()).tag("rule", k.rule()).tag("target", k.target()).tag("outcome", k.outcome().tag())
         .description("Matched events per rule and target, and what became of them on this node.")
         .register(registry)).increment();
+    cluster.add(bus, rule, target, outcome);
   }
 }

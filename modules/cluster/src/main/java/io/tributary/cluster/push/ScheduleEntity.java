@@ -93,9 +93,12 @@ public final class ScheduleEntity extends EventSourcedBehavior<ScheduleEntity.Co
   /** What the schedule is doing: for the operations view and the tests. */
   public record GetSchedule(ActorRef<Reply<ScheduleView>> replyTo) implements Command {}
 
-  /** The expression (null: stopped), the last tick fired, the next one, and the ticks still owed to targets. */
-  public record ScheduleView(String expression, Instant lastTick, Instant nextTick, Map<Long, List<String>> owed)
-      implements ClusterMessage {}
+  /**
+   * The expression (null: stopped), the last tick fired, the next one, the ticks still owed to
+   * targets, and the node that runs the schedule.
+   */
+  public record ScheduleView(String expression, Instant lastTick, Instant nextTick, Map<Long, List<String>> owed,
+                             String node) implements ClusterMessage {}
 
   private record RuleRead(EventRule rule, Throwable failure) implements Command {}
 
@@ -378,7 +381,8 @@ public final class ScheduleEntity extends EventSourcedBehavior<ScheduleEntity.Co
           Instant.ofEpochMilli(state.lastTick()))).orElse(null);
     }
     get.replyTo().tell(Reply.ok(new ScheduleView(rule == null ? null : state.expression(),
-        state.lastTick() == 0 ? null : Instant.ofEpochMilli(state.lastTick()), next, state.owed())));
+        state.lastTick() == 0 ? null : Instant.ofEpochMilli(state.lastTick()), next, state.owed(),
+        context.getSystem().address().toString())));
     return Effect().none();
   }
 }
