@@ -4,6 +4,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -24,6 +27,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
 import software.amazon.awssdk.core.SdkBytes;
 import software.amazon.awssdk.core.exception.SdkClientException;
+import software.amazon.awssdk.services.eventbridge.EventBridgeClient;
+import software.amazon.awssdk.services.eventbridge.model.PutEventsRequestEntry;
 import software.amazon.awssdk.services.lambda.LambdaClient;
 import software.amazon.awssdk.services.lambda.model.LambdaException;
 import software.amazon.awssdk.services.lambda.model.ResourceNotFoundException;
@@ -42,6 +47,10 @@ class ClusterIT {
   private static final int FUNCTIONS = 12;
   /** Event invokes sent while node 3 is killed (the -Pchaos profile sends more). */
   private static final int EVENTS = Integer.getInteger("tributary.chaos.events", 2_000);
+  /** PutEvents entries sent while node 3 is killed (the -Pchaos profile sends more). */
+  private static final int BUS_EVENTS = Integer.getInteger("tributary.chaos.bus-events", 2_000);
+  /** The period of the schedule run through a kill, in seconds: 5 (a test-only rate) in CI, 60 with -Pchaos. */
+  private static final int SCHEDULE_PERIOD = Integer.getInteger("tributary.chaos.schedule-period", 5);
   /** Kafka records produced while node 3 is killed (the -Pchaos profile produces more). */
   private static final int RECORDS = Integer.getInteger("tributary.chaos.records", 20_000);
   private static final String KAFKA = System.getProperty("tributary.it.kafka", "127.0.0.1:9192");
@@ -64,6 +73,7 @@ class ClusterIT {
       // Deliveries refused while the cluster heals after a kill retry within 2 s, not AWS's 5 min.
       "tributary.async.backoff-max", "2s",
       "tributary.mappings.refresh", "1s",
+      "tributary.bus.second-schedules", "on",
       "tributary.destinations.sqs.endpoints.us-east-1", System.getProperty("tributary.it.sqs",
           "http://127.0.0.1:9424"),
       "tributary.sources.kinesis.endpoints.us-east-1", System.getProperty("tributary.it.kinesis",
@@ -354,8 +364,211 @@ class ClusterIT {
     assertTrue(accepted.size() > EVENTS / 2, "most events were accepted: " + accepted.size());
   }
 
+  /** A python function that appends {@code <event id> <time> <request id>} to {@code out} for each event. */
+  private static String busRecorder(LambdaClient lambda, String name, Path out) {
+    lambda.createFunction(b -> b.functionName(name).runtime("python3.11").role(ROLE).handler("app.handler")
+        .timeout(30).environment(e -> e.variables(Map.of("OUT", out.toString())))
+        .code(c -> c.zipFile(SdkBytes.fromByteArray(Zips.of(Map.of("app.py", """
+            import os
+            def handler(event, context):
+                with open(os.environ["OUT"], "a") as f:
+                    f.write(event["id"] + " " + event["time"] + " " + context.aws_request_id + "\\n")
+                return "ok"
+            """))))));
+    return lambda.getFunction(b -> b.functionName(name)).configuration().functionArn();
+  }
+
+  /** Each event id a recorder saw, with the request ids it ran under (one per run). */
+  private static Map<String, List<String>> recorded(Path out) throws IOException {
+    Map<String, List<String>> runs = new java.util.TreeMap<>();
+    if (java.nio.file.Files.exists(out)) {
+      for (String line : java.nio.file.Files.readAllLines(out)) {
+        String[] parts = line.split(" ");
+        if (parts.length == 3) {
+          runs.computeIfAbsent(parts[0], id -> new ArrayList<>()).add(parts[2]);
+        }
+      }
+    }
+    return runs;
+  }
+
+  private static void allow(LambdaClient lambda, String function, String ruleArn) {
+    lambda.addPermission(b -> b.functionName(function).statementId("events-" + Math.abs(ruleArn.hashCode()))
+        .action("lambda:InvokeFunction").principal("events.amazonaws.com").sourceArn(ruleArn));
+  }
+
   @Test
   @Order(6)
+  void everyAcknowledgedPutEventReachesEveryMatchingTargetAlthoughANodeIsKilled() throws Exception {
+    Path outA = Path.of("target", "cluster-it", "bus-by-source.log").toAbsolutePath();
+    Path outB = Path.of("target", "cluster-it", "bus-by-type.log").toAbsolutePath();
+    java.nio.file.Files.deleteIfExists(outA);
+    java.nio.file.Files.deleteIfExists(outB);
+    try (LambdaClient lambda = node(1).client(); EventBridgeClient events = node(1).events()) {
+      String a = busRecorder(lambda, "bus-by-source", outA);
+      String b = busRecorder(lambda, "bus-by-type", outB);
+      events.createEventBus(r -> r.name("cluster-orders"));
+      String bySource = events.putRule(r -> r.name("by-source").eventBusName("cluster-orders")
+          .eventPattern("{\"source\":[\"shop\"]}")).ruleArn();
+      String byType = events.putRule(r -> r.name("by-type").eventBusName("cluster-orders")
+          .eventPattern("{\"detail-type\":[\"Order Placed\"]}")).ruleArn();
+      allow(lambda, "bus-by-source", bySource);
+      allow(lambda, "bus-by-type", byType);
+      events.putTargets(r -> r.rule("by-source").eventBusName("cluster-orders")
+          .targets(t -> t.id("a").arn(a)));
+      events.putTargets(r -> r.rule("by-type").eventBusName("cluster-orders")
+          .targets(t -> t.id("b").arn(b)));
+    }
+    // Every node matches against its copy of the rules, fetched again within a second.
+    NodeProcess.sleep(1500);
+    Set<String> acknowledged = ConcurrentHashMap.newKeySet();
+    AtomicInteger failedEntries = new AtomicInteger();
+    AtomicInteger withTheKilledNode = new AtomicInteger();
+    List<String> failures = Collections.synchronizedList(new ArrayList<>());
+    AtomicBoolean nodeThreeDown = new AtomicBoolean(false);
+    int requestsPerSender = BUS_EVENTS / 4 / 10;
+    List<Thread> senders = new ArrayList<>();
+    for (int s = 0; s < 4; s++) {
+      int preferred = s % 3 + 1;
+      int sender = s;
+      Thread thread = new Thread(() -> {
+        Map<Integer, EventBridgeClient> clients = new java.util.HashMap<>();
+        for (int i = 0; i < requestsPerSender; i++) {
+          int through = preferred == 3 && nodeThreeDown.get() ? 1 + i % 2 : preferred;
+          List<PutEventsRequestEntry> entries = new ArrayList<>();
+          for (int e = 0; e < 10; e++) {
+            entries.add(PutEventsRequestEntry.builder().eventBusName("cluster-orders").source("shop")
+                .detailType("Order Placed").detail("{\"sender\":" + sender + ",\"n\":" + (i * 10 + e) + "}").build());
+          }
+          try {
+            var response = clients.computeIfAbsent(through, n -> node(n).eventsWithoutRetries())
+                .putEvents(r -> r.entries(entries));
+            for (var entry : response.entries()) {
+              if (entry.eventId() != null) {
+                acknowledged.add(entry.eventId());
+              } else {
+                failedEntries.incrementAndGet();
+                failures.add(entry.errorCode() + ": " + entry.errorMessage());
+              }
+            }
+          } catch (RuntimeException e) {
+            if (through == 3) {
+              withTheKilledNode.incrementAndGet();
+            } else {
+              failures.add(e.getMessage());
+              failedEntries.addAndGet(10);
+            }
+          }
+        }
+        clients.values().forEach(EventBridgeClient::close);
+      });
+      senders.add(thread);
+      thread.start();
+    }
+    while (acknowledged.size() < BUS_EVENTS / 3) {
+      NodeProcess.sleep(20);
+    }
+    node(3).kill();
+    nodeThreeDown.set(true);
+    for (Thread sender : senders) {
+      sender.join(300_000);
+    }
+    node(3).start().awaitReady(READY);
+
+    long deadline = System.nanoTime() + Duration.ofSeconds(240).toNanos();
+    Map<String, List<String>> runsA = Map.of();
+    Map<String, List<String>> runsB = Map.of();
+    while (System.nanoTime() < deadline) {
+      runsA = recorded(outA);
+      runsB = recorded(outB);
+      if (runsA.keySet().containsAll(acknowledged) && runsB.keySet().containsAll(acknowledged)) {
+        break;
+      }
+      NodeProcess.sleep(500);
+    }
+    Set<String> lostA = new java.util.TreeSet<>(acknowledged);
+    lostA.removeAll(runsA.keySet());
+    Set<String> lostB = new java.util.TreeSet<>(acknowledged);
+    lostB.removeAll(runsB.keySet());
+    long duplicatesA = runsA.values().stream().mapToLong(r -> r.size() - 1).sum();
+    long duplicatesB = runsB.values().stream().mapToLong(r -> r.size() - 1).sum();
+    System.out.printf("bus under kill -9: %d events acknowledged, %d entries failed on live nodes (put again by a"
+        + " caller), %d requests failed with the killed node; by-source: %d lost, %d duplicate runs; by-type: %d lost,"
+        + " %d duplicate runs%n", acknowledged.size(), failedEntries.get(), withTheKilledNode.get(), lostA.size(),
+        duplicatesA, lostB.size(), duplicatesB);
+    if (!failures.isEmpty()) {
+      System.out.println("bus under kill -9, first failures: " + failures.stream().limit(3).toList());
+    }
+    assertEquals(Set.of(), lostA, "every acknowledged event reaches the first rule's target");
+    assertEquals(Set.of(), lostB, "every acknowledged event reaches the second rule's target");
+    assertTrue(acknowledged.size() > BUS_EVENTS / 2, "most events were acknowledged: " + acknowledged.size());
+  }
+
+  @Test
+  @Order(7)
+  void aScheduleFiresEveryTickOnceAlthoughTheNodeRunningItIsKilled() throws Exception {
+    Path out = Path.of("target", "cluster-it", "ticks.log").toAbsolutePath();
+    java.nio.file.Files.deleteIfExists(out);
+    String ruleArn;
+    try (LambdaClient lambda = node(1).client(); EventBridgeClient events = node(1).events()) {
+      String function = busRecorder(lambda, "tick-recorder", out);
+      String expression = SCHEDULE_PERIOD == 60 ? "rate(1 minute)" : "rate(" + SCHEDULE_PERIOD + " seconds)";
+      ruleArn = events.putRule(r -> r.name("cluster-ticks").scheduleExpression(expression)).ruleArn();
+      allow(lambda, "tick-recorder", ruleArn);
+      events.putTargets(r -> r.rule("cluster-ticks").targets(t -> t.id("ticks").arn(function)));
+    }
+    long deadline = System.nanoTime() + Duration.ofSeconds(60 + 3L * SCHEDULE_PERIOD).toNanos();
+    while (recorded(out).size() < 3 && System.nanoTime() < deadline) {
+      NodeProcess.sleep(200);
+    }
+    JsonNode view = new ObjectMapper().readTree(new SignedHttp(node(1).endpoint())
+        .send("GET", "/tributary/event-buses/default/rules/cluster-ticks", null).body());
+    String host = view.get("Schedule").get("Node").asText();
+    int killed = 0;
+    for (int i = 1; i <= 3; i++) {
+      if (host.endsWith(":" + node(i).arteryPort)) {
+        killed = i;
+      }
+    }
+    assertTrue(killed > 0, "the node running the schedule: " + host);
+    node(killed).kill();
+    NodeProcess.sleep(8_000L * SCHEDULE_PERIOD);
+    node(killed).start().awaitReady(READY);
+    NodeProcess.sleep(2_400L * SCHEDULE_PERIOD);
+    int live = killed == 1 ? 2 : 1;
+    try (EventBridgeClient events = node(live).events()) {
+      events.disableRule(r -> r.name("cluster-ticks"));
+    }
+    NodeProcess.sleep(3000);
+
+    List<String> lines = java.nio.file.Files.readAllLines(out);
+    Map<String, List<String>> runs = recorded(out);
+    java.util.TreeMap<java.time.Instant, String> ticks = new java.util.TreeMap<>();
+    for (String line : lines) {
+      String[] parts = line.split(" ");
+      ticks.put(java.time.Instant.parse(parts[1]), parts[0]);
+    }
+    List<String> gaps = new ArrayList<>();
+    java.time.Instant previous = null;
+    for (java.time.Instant tick : ticks.keySet()) {
+      if (previous != null && Duration.between(previous, tick).getSeconds() != SCHEDULE_PERIOD) {
+        gaps.add(previous + " → " + tick);
+      }
+      previous = tick;
+    }
+    long enqueuedTwice = runs.values().stream().filter(r -> r.stream().distinct().count() > 1).count();
+    long repeatedRuns = runs.values().stream().mapToLong(r -> r.size() - r.stream().distinct().count()).sum();
+    System.out.printf("schedule under kill -9 of the node running it (node %d): %d ticks from %s to %s, %d gaps,"
+        + " %d enqueued twice, %d repeated executions%n", killed, ticks.size(), ticks.firstKey(), ticks.lastKey(),
+        gaps.size(), enqueuedTwice, repeatedRuns);
+    assertEquals(List.of(), gaps, "every tick between the first and the last arrived");
+    assertEquals(0, enqueuedTwice, "no tick was enqueued twice: " + runs);
+    assertTrue(ticks.size() >= 12, "the schedule ran through the kill: " + ticks.size() + " ticks");
+    assertEquals(ticks.size(), runs.size(), "each tick has its own id");
+  }
+
+  @Test
+  @Order(8)
   void everyKafkaRecordReachesTheFunctionInOrderPerPartitionAlthoughANodeIsKilled() throws Exception {
     Path out = emptyDirectory("kafka-batches");
     String topic = "cluster-records-" + Long.toHexString(System.nanoTime());
@@ -437,7 +650,7 @@ class ClusterIT {
   }
 
   @Test
-  @Order(7)
+  @Order(9)
   void everyQueueMessageReachesTheFunctionAndNoneIsLeftInFlightAlthoughANodeIsKilled() throws Exception {
     Path out = emptyDirectory("queue-batches");
     String queue = "cluster-messages-" + Long.toHexString(System.nanoTime());
@@ -538,7 +751,7 @@ class ClusterIT {
   }
 
   @Test
-  @Order(8)
+  @Order(10)
   void everyKinesisRecordReachesTheFunctionInOrderPerKeyThroughASplitAndAKill() throws Exception {
     Path out = emptyDirectory("stream-batches");
     String stream = "cluster-stream-" + Long.toHexString(System.nanoTime());
@@ -650,7 +863,7 @@ class ClusterIT {
   }
 
   @Test
-  @Order(9)
+  @Order(11)
   void aBacklogDrainsAtTheFunctionsConcurrencyWhereverItsLeaseAndItsPartitionsAre() throws Exception {
     Path out = Path.of("target", "cluster-it", "paced.log").toAbsolutePath();
     java.nio.file.Files.deleteIfExists(out);
@@ -696,7 +909,7 @@ class ClusterIT {
   }
 
   @Test
-  @Order(10)
+  @Order(12)
   void provisionedEnvironmentsAreSpreadOverTheNodesAndALostNodesShareComesBackOnTheOthers() throws Exception {
     try (LambdaClient one = node(1).client()) {
       // The account's 8 slots: the reserved function (absent when this test runs alone) gives its 5 back
@@ -752,7 +965,7 @@ class ClusterIT {
   }
 
   @Test
-  @Order(11)
+  @Order(13)
   void aNodeStoppedWithSigtermFinishesWhatItAcceptedAndHandsItsFunctionsOver() throws Exception {
     AtomicBoolean stop = new AtomicBoolean(false);
     AtomicInteger served = new AtomicInteger();

@@ -131,6 +131,20 @@ final class NodeProcess implements AutoCloseable {
             AwsBasicCredentials.create(TestNode.ACCESS_KEY, TestNode.SECRET_KEY)));
   }
 
+  software.amazon.awssdk.services.eventbridge.EventBridgeClient events() {
+    return software.amazon.awssdk.services.eventbridge.EventBridgeClient.builder().endpointOverride(endpoint())
+        .region(Region.US_EAST_1).credentialsProvider(StaticCredentialsProvider.create(
+            AwsBasicCredentials.create(TestNode.ACCESS_KEY, TestNode.SECRET_KEY))).build();
+  }
+
+  /** Every failure reaches the test, as it reached the client. */
+  software.amazon.awssdk.services.eventbridge.EventBridgeClient eventsWithoutRetries() {
+    return software.amazon.awssdk.services.eventbridge.EventBridgeClient.builder().endpointOverride(endpoint())
+        .region(Region.US_EAST_1).credentialsProvider(StaticCredentialsProvider.create(
+            AwsBasicCredentials.create(TestNode.ACCESS_KEY, TestNode.SECRET_KEY)))
+        .overrideConfiguration(o -> o.retryPolicy(RetryPolicy.none())).build();
+  }
+
   /** SIGKILL: no shutdown hook, no hand-off, no leaving the cluster. */
   void kill() {
     process.destroyForcibly();
