@@ -4,7 +4,8 @@
 #   loadtest/gatling.sh InvokeSimulation -Dtributary.endpoint=http://10.0.0.5:9000 -Drate=200 -Dduration=120
 #   loadtest/gatling.sh --local [--cassandra HOST:PORT] InvokeSimulation -Drate=5 -Dduration=20
 #
-# Simulations: InvokeSimulation, EventInvokeSimulation, FunctionUrlSimulation. Options (-D…): tributary.endpoint,
+# Simulations: InvokeSimulation, EventInvokeSimulation, FunctionUrlSimulation, PutEventsSimulation (-Dentries=1..10,
+# -Dbus). Options (-D…): tributary.endpoint,
 # tributary.access-key / .secret-key / .region, function, rate (arrivals/s), ramp and duration (s), p99 (ms) and
 # errors (%) for the assertions; see loadtest/gatling/src/test/java/io/tributary/gatling/Target.java.
 # --local builds the project, starts a node of its own on 127.0.0.1:9660 (keyspace gatling, on the Cassandra
@@ -28,7 +29,7 @@ while [[ ${1:-} == --* ]]; do
     *) die "unknown option $1" ;;
   esac
 done
-simulation=${1:?which simulation: InvokeSimulation, EventInvokeSimulation or FunctionUrlSimulation}
+simulation=${1:?which simulation: InvokeSimulation, EventInvokeSimulation, FunctionUrlSimulation or PutEventsSimulation}
 shift
 [[ -f loadtest/gatling/src/test/java/io/tributary/gatling/$simulation.java ]] || die "no simulation $simulation"
 

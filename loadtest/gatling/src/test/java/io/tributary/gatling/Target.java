@@ -66,7 +66,12 @@ final class Target {
 
   /** The Lambda API, every request signed for service {@code lambda}. */
   static HttpProtocolBuilder lambdaApi() {
-    return plain().sign(Target::sign);
+    return plain().sign(request -> sign(request, "lambda"));
+  }
+
+  /** EventBridge's API on the same endpoint, every request signed for service {@code events}. */
+  static HttpProtocolBuilder eventsApi() {
+    return plain().sign(request -> sign(request, "events"));
   }
 
   /**
@@ -96,7 +101,7 @@ final class Target {
    * Gatling adds its own {@code Host} later; the signer signs the URL's authority, which is what
    * arrives.
    */
-  static Request sign(Request request) {
+  static Request sign(Request request, String service) {
     URI uri = URI.create(request.getUri().toUrl());
     SdkHttpRequest.Builder unsigned = SdkHttpRequest.builder().method(SdkHttpMethod.fromValue(
         request.getMethod().name())).uri(uri);
@@ -108,7 +113,7 @@ final class Target {
     byte[] body = request.getBody() == null ? new byte[0] : request.getBody().getBytes();
     var signed = SIGNER.sign(r -> r.identity(IDENTITY).request(unsigned.build())
         .payload(ContentStreamProvider.fromByteArray(body))
-        .putProperty(AwsV4HttpSigner.SERVICE_SIGNING_NAME, "lambda")
+        .putProperty(AwsV4HttpSigner.SERVICE_SIGNING_NAME, service)
         .putProperty(AwsV4HttpSigner.REGION_NAME, REGION));
     signed.request().headers().forEach((name, values) -> {
       if (!name.equalsIgnoreCase("host")) {
@@ -120,6 +125,13 @@ final class Target {
 
   static LambdaClient lambda() {
     return LambdaClient.builder().endpointOverride(URI.create(ENDPOINT)).region(Region.of(REGION))
+        .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create(ACCESS_KEY, SECRET_KEY)))
+        .build();
+  }
+
+  static software.amazon.awssdk.services.eventbridge.EventBridgeClient events() {
+    return software.amazon.awssdk.services.eventbridge.EventBridgeClient.builder().endpointOverride(URI.create(ENDPOINT))
+        .region(Region.of(REGION))
         .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create(ACCESS_KEY, SECRET_KEY)))
         .build();
   }
