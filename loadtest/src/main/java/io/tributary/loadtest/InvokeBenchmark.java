@@ -342,6 +342,23 @@ public final class InvokeBenchmark {
     return all;
   }
 
+  /** The headers of a signed GET of {@code path} (Tributary's own views), but Host, which clients add. */
+  static Map<String, String> signedGetHeaders(URI endpoint, String path) {
+    SdkHttpRequest request = SdkHttpRequest.builder().method(SdkHttpMethod.GET).uri(URI.create(endpoint + path))
+        .build();
+    var signed = AwsV4HttpSigner.create().sign(r -> r
+        .identity(AwsCredentialsIdentity.create(KEY, SECRET)).request(request)
+        .putProperty(AwsV4HttpSigner.SERVICE_SIGNING_NAME, "lambda")
+        .putProperty(AwsV4HttpSigner.REGION_NAME, "us-east-1"));
+    Map<String, String> headers = new LinkedHashMap<>();
+    signed.request().headers().forEach((name, values) -> {
+      if (!name.equalsIgnoreCase("host")) {
+        headers.put(name, String.join(",", values));
+      }
+    });
+    return headers;
+  }
+
   /** The headers of a signed POST of {@code payload} to {@code path}, but Host and Content-Length, which clients add. */
   static Map<String, String> signedHeaders(URI endpoint, String path, String invocationType, byte[] payload) {
     URI uri = URI.create(endpoint + path);

@@ -139,7 +139,8 @@ public final class LambdaApi extends AllDirectives {
    * nested directives and future transformations cost more than the rest of a warm in-process invoke;
    * everything else goes through {@link #route}. Both answer alike: the same checks, errors, metrics
    * and request id (larger invokes take the route, so both paths stay in use). Invokes and URL
-   * requests may run a quick in-process handler on this thread ({@link CallerRuns}).
+   * requests may run a quick in-process handler on this thread ({@link CallerRuns}). Operations of
+   * the JSON 1.1 APIs (PutEvents above all) whose body arrived whole skip the DSL too ({@link #direct}).
    */
   public Function<HttpRequest, CompletionStage<HttpResponse>> handler() {
     Function<HttpRequest, CompletionStage<HttpResponse>> routed = route().handler(system);
@@ -148,9 +149,18 @@ public final class LambdaApi extends AllDirectives {
       if (url.isPresent()) {
         return CallerRuns.call(() -> urls.handle(request, url.get()));
       }
-      return request.entity() instanceof HttpEntity.Strict strict
-          && InvokeRoutes.isInvoke(request.method().name(), request.getUri().getPathString())
-          ? CallerRuns.call(() -> invoke(request, strict.getData())) : routed.apply(request);
+      if (request.entity() instanceof HttpEntity.Strict strict) {
+        if (InvokeRoutes.isInvoke(request.method().name(), request.getUri().getPathString())) {
+          return CallerRuns.call(() -> invoke(request, strict.getData()));
+        }
+        if (request.getHeader(Operations.X_AMZ_TARGET).isPresent()) {
+          Operations.Match match = operations.resolve(request);
+          if (match.operation().json11()) {
+            return direct(request, strict.getData(), match);
+          }
+        }
+      }
+      return routed.apply(request);
     };
   }
 
@@ -171,6 +181,27 @@ public final class LambdaApi extends AllDirectives {
     }
     return response.exceptionally(failure -> failed(failure, requestId, invoke))
         .thenApply(r -> finish(invoke.name(), requestId, start, r));
+  }
+
+  /** A JSON 1.1 operation's request, read whole: the route's checks, errors, metrics and request id, without it. */
+  private CompletionStage<HttpResponse> direct(HttpRequest request, ByteString body, Operations.Match match) {
+    Operation operation = match.operation();
+    long start = System.nanoTime();
+    String requestId = Invocation.newRequestId();
+    CompletionStage<HttpResponse> response;
+    try {
+      long limit = limit(operation, settings);
+      if (body.size() > limit) {
+        throw tooLarge(limit, operation.name());
+      }
+      authenticate(request, body);
+      request.getHeader(TimeoutAccess.class).ifPresent(t -> t.timeoutAccess().updateTimeout(settings.requestTimeout()));
+      response = operation.handler().handle(new Operation.Call(request, match.variables(), body, requestId));
+    } catch (RuntimeException e) {
+      response = CompletableFuture.failedFuture(e);
+    }
+    return response.exceptionally(failure -> failed(failure, requestId, operation))
+        .thenApply(r -> finish(operation.name(), requestId, start, r));
   }
 
   /**

@@ -33,12 +33,15 @@ public final class BusCounts {
 
   private static final char SEP = '\u0000';
 
+  /** One counter of a bus: a rule's target's outcome. */
+  private record Counted(String rule, String target, PushMetrics.Outcome outcome) {}
+
   private final ActorSystem<?> system;
   private final ActorRef<Replicator.Command> replicator;
   private final SelfUniqueAddress self;
   private final Duration timeout;
-  /** bus → (rule SEP target SEP outcome) → what was counted here and not yet written. */
-  private final Map<String, Map<String, LongAdder>> unwritten = new ConcurrentHashMap<>();
+  /** bus → counter → what was counted here and not yet written. */
+  private final Map<String, Map<Counted, LongAdder>> unwritten = new ConcurrentHashMap<>();
 
   public BusCounts(ActorSystem<?> system, Duration flush, Duration timeout) {
     this.system = system;
@@ -54,7 +57,7 @@ public final class BusCounts {
 
   void add(String bus, String rule, String target, PushMetrics.Outcome outcome) {
     unwritten.computeIfAbsent(bus, b -> new ConcurrentHashMap<>())
-        .computeIfAbsent(rule + SEP + target + SEP + outcome.tag(), k -> new LongAdder()).increment();
+        .computeIfAbsent(new Counted(rule, target, outcome), k -> new LongAdder()).increment();
   }
 
   private void flush() {
@@ -63,7 +66,7 @@ public final class BusCounts {
       counts.forEach((k, adder) -> {
         long n = adder.sumThenReset();
         if (n > 0) {
-          deltas.put(k, n);
+          deltas.put(k.rule() + SEP + k.target() + SEP + k.outcome().tag(), n);
         }
       });
       if (!deltas.isEmpty()) {

@@ -82,8 +82,12 @@ public final class BusIntake {
     record Failed(String errorCode, String errorMessage) implements Result {}
   }
 
-  /** A function a target names, as last resolved: its invoke target, or absent when it does not exist. */
-  private record Resolved(Optional<FunctionEntity.InvokeTarget> target, long expiresAt) {}
+  /**
+   * A function a target names, as last resolved: its invoke target, or absent when it does not
+   * exist; and the policy's decisions for the rules that pushed to it since.
+   */
+  private record Resolved(Optional<FunctionEntity.InvokeTarget> target, long expiresAt,
+                          Map<String, PolicyEvaluator.Decision> decisions) {}
 
   private final ClusterSharding sharding;
   private final Intake intake;
@@ -292,7 +296,9 @@ public final class BusIntake {
     byte[] payload;
     try {
       ref = arns.parseFunction(target.arn());
-      payload = TargetInput.apply(inputOf(target), event, new TargetInput.Context(ruleArn, rule.name(), ingested));
+      payload = target.input() == null && target.inputPath() == null && target.inputTransformer() == null
+          ? json.getBytes(StandardCharsets.UTF_8)
+          : TargetInput.apply(inputOf(target), event, new TargetInput.Context(ruleArn, rule.name(), ingested));
     } catch (RuntimeException e) {
       return refuse(bus, rule, target, ruleArn, json, "INVALID_PARAMETER", e.getMessage());
     }
@@ -303,11 +309,10 @@ public final class BusIntake {
     }
     String functionArn = arns.functionArn(ref.name(), ref.qualifier());
     return resolve(ref).thenCompose(resolved -> {
-      if (resolved.isEmpty()) {
+      if (resolved.target().isEmpty()) {
         return refuse(bus, rule, target, ruleArn, json, "RESOURCE_NOT_FOUND", "Function not found: " + functionArn);
       }
-      PolicyEvaluator.Decision decision = policies.serviceInvoke(resolved.get().policy(), SERVICE, functionArn,
-          ruleArn, arns.accountId());
+      PolicyEvaluator.Decision decision = decide(resolved, functionArn, ruleArn);
       if (!decision.allowed()) {
         return refuse(bus, rule, target, ruleArn, json, "NO_PERMISSIONS", SERVICE + " is not authorized to perform"
             + " lambda:InvokeFunction on " + functionArn + " for rule " + ruleArn + ": " + decision.reason());
@@ -369,13 +374,20 @@ public final class BusIntake {
     }
   }
 
+  /** The policy's decision for a push by rule {@code ruleArn}, kept with the copy of the function it was made from. */
+  private PolicyEvaluator.Decision decide(Resolved resolved, String functionArn, String ruleArn) {
+    return resolved.decisions().computeIfAbsent(ruleArn + " " + functionArn,
+        k -> policies.serviceInvoke(resolved.target().orElseThrow().policy(), SERVICE, functionArn, ruleArn,
+            arns.accountId()));
+  }
+
   /** The function a target names, from this node's copy when it is younger than the ttl. */
-  private CompletionStage<Optional<FunctionEntity.InvokeTarget>> resolve(Arns.FunctionRef ref) {
+  private CompletionStage<Resolved> resolve(Arns.FunctionRef ref) {
     String key = ref.qualifier() == null ? ref.name() : ref.name() + ":" + ref.qualifier();
     Resolved cached = functions.get(key);
     long now = System.nanoTime();
     if (cached != null && cached.expiresAt() - now > 0) {
-      return CompletableFuture.completedFuture(cached.target());
+      return CompletableFuture.completedFuture(cached);
     }
     return Asks.on(sharding.entityRefFor(FunctionEntity.TYPE_KEY, ref.name())
             .<Reply<FunctionEntity.InvokeTarget>>ask(replyTo -> new FunctionEntity.ResolveInvokeTarget(ref.qualifier(),
@@ -389,8 +401,9 @@ public final class BusIntake {
           } else {
             throw reply.error().toException();
           }
-          functions.put(key, new Resolved(target, now + targetTtl.toNanos()));
-          return target;
+          Resolved resolved = new Resolved(target, now + targetTtl.toNanos(), new ConcurrentHashMap<>());
+          functions.put(key, resolved);
+          return resolved;
         });
   }
 

@@ -85,6 +85,15 @@ public final class BusRules {
     }
   }
 
+  /**
+   * What the node matches a bus's events with, made from {@code rules} as a copy of the bus's rules
+   * is: for the matching benchmark, which times exactly this.
+   */
+  public static java.util.function.Function<String, List<EventRule>> matcher(List<EventRule> rules) {
+    Compiled compiled = compile(new EventBusEntity.RuleSet(0, rules), 0);
+    return json -> match(compiled, json);
+  }
+
   /** Drops this node's copy of {@code busName}'s rules: a change was just made through this node. */
   public void forget(String busName) {
     buses.remove(busName);
