@@ -140,7 +140,7 @@ public final class LambdaApi extends AllDirectives {
    * everything else goes through {@link #route}. Both answer alike: the same checks, errors, metrics
    * and request id (larger invokes take the route, so both paths stay in use). Invokes and URL
    * requests may run a quick in-process handler on this thread ({@link CallerRuns}). Operations of
-   * the JSON 1.1 APIs (PutEvents above all) whose body arrived whole skip the DSL too ({@link #direct}).
+   * the JSON 1.1 APIs (PutEvents above all) whose body arrived whole skip the DSL too ({@link #json11}).
    */
   public Function<HttpRequest, CompletionStage<HttpResponse>> handler() {
     Function<HttpRequest, CompletionStage<HttpResponse>> routed = route().handler(system);
@@ -156,7 +156,7 @@ public final class LambdaApi extends AllDirectives {
         if (request.getHeader(Operations.X_AMZ_TARGET).isPresent()) {
           Operations.Match match = operations.resolve(request);
           if (match.operation().json11()) {
-            return direct(request, strict.getData(), match);
+            return json11(request, strict.getData(), match);
           }
         }
       }
@@ -165,27 +165,18 @@ public final class LambdaApi extends AllDirectives {
   }
 
   private CompletionStage<HttpResponse> invoke(HttpRequest request, ByteString body) {
-    long start = System.nanoTime();
-    String requestId = Invocation.newRequestId();
-    CompletionStage<HttpResponse> response;
-    try {
-      long limit = limit(invoke, settings);
-      if (body.size() > limit) {
-        throw tooLarge(limit, invoke.name());
-      }
-      authenticate(request, body);
-      request.getHeader(TimeoutAccess.class).ifPresent(t -> atLeast(t.timeoutAccess(), InvokeForwarder.LONGEST_INVOKE));
-      response = invokes.respond(request, body, requestId);
-    } catch (RuntimeException e) {
-      response = CompletableFuture.failedFuture(e);
-    }
-    return response.exceptionally(failure -> failed(failure, requestId, invoke))
-        .thenApply(r -> finish(invoke.name(), requestId, start, r));
+    return direct(request, body, invoke, requestId -> invokes.respond(request, body, requestId),
+        timeout -> atLeast(timeout, InvokeForwarder.LONGEST_INVOKE));
   }
 
-  /** A JSON 1.1 operation's request, read whole: the route's checks, errors, metrics and request id, without it. */
-  private CompletionStage<HttpResponse> direct(HttpRequest request, ByteString body, Operations.Match match) {
-    Operation operation = match.operation();
+  /**
+   * A request whose body was read whole, answered by {@code respond} (given the request id) without
+   * the routing DSL: the route's checks, errors, metrics and request id; {@code timeout} sets the
+   * request's timeout for what it does.
+   */
+  private CompletionStage<HttpResponse> direct(HttpRequest request, ByteString body, Operation operation,
+      java.util.function.Function<String, CompletionStage<HttpResponse>> respond,
+      java.util.function.Consumer<org.apache.pekko.http.javadsl.TimeoutAccess> timeout) {
     long start = System.nanoTime();
     String requestId = Invocation.newRequestId();
     CompletionStage<HttpResponse> response;
@@ -195,13 +186,20 @@ public final class LambdaApi extends AllDirectives {
         throw tooLarge(limit, operation.name());
       }
       authenticate(request, body);
-      request.getHeader(TimeoutAccess.class).ifPresent(t -> t.timeoutAccess().updateTimeout(settings.requestTimeout()));
-      response = operation.handler().handle(new Operation.Call(request, match.variables(), body, requestId));
+      request.getHeader(TimeoutAccess.class).ifPresent(t -> timeout.accept(t.timeoutAccess()));
+      response = respond.apply(requestId);
     } catch (RuntimeException e) {
       response = CompletableFuture.failedFuture(e);
     }
     return response.exceptionally(failure -> failed(failure, requestId, operation))
         .thenApply(r -> finish(operation.name(), requestId, start, r));
+  }
+
+  /** A JSON 1.1 operation whose body arrived whole. */
+  private CompletionStage<HttpResponse> json11(HttpRequest request, ByteString body, Operations.Match match) {
+    Operation operation = match.operation();
+    return direct(request, body, operation, requestId -> operation.handler().handle(new Operation.Call(request,
+        match.variables(), body, requestId)), timeout -> timeout.updateTimeout(settings.requestTimeout()));
   }
 
   /**
