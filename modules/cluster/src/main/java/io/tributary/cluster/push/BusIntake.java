@@ -381,7 +381,13 @@ public final class BusIntake {
             arns.accountId()));
   }
 
-  /** The function a target names, from this node's copy when it is younger than the ttl. */
+  /**
+   * The function a target names: this node's copy while it is younger than the ttl; after that, a
+   * fresh one is asked for (one ask at a time per function), and until it comes the older copy
+   * serves, for up to {@link #STALE_LIMIT}. So while the node holding the function's entity is lost
+   * and its shard not yet elsewhere, pushes go on being handed to the function's queue (whose
+   * partitions are spread over the nodes) rather than failing with the entity's ask.
+   */
   private CompletionStage<Resolved> resolve(Arns.FunctionRef ref) {
     String key = ref.qualifier() == null ? ref.name() : ref.name() + ":" + ref.qualifier();
     Resolved cached = functions.get(key);
@@ -389,6 +395,33 @@ public final class BusIntake {
     if (cached != null && cached.expiresAt() - now > 0) {
       return CompletableFuture.completedFuture(cached);
     }
+    CompletableFuture<Resolved> fresh = refreshing.get(key);
+    if (fresh == null) {
+      CompletableFuture<Resolved> mine = new CompletableFuture<>();
+      fresh = refreshing.putIfAbsent(key, mine);
+      if (fresh == null) {
+        fresh = mine;
+        ask(ref, key, now).whenComplete((resolved, failure) -> {
+          refreshing.remove(key, mine);
+          if (failure != null) {
+            mine.completeExceptionally(failure);
+          } else {
+            mine.complete(resolved);
+          }
+        });
+      }
+    }
+    if (cached != null && now - cached.expiresAt() < STALE_LIMIT.toNanos()) {
+      return CompletableFuture.completedFuture(cached);
+    }
+    return fresh;
+  }
+
+  /** How long a function's copy may serve past its ttl while no fresh one can be had. */
+  static final Duration STALE_LIMIT = Duration.ofMinutes(1);
+  private final Map<String, CompletableFuture<Resolved>> refreshing = new ConcurrentHashMap<>();
+
+  private CompletionStage<Resolved> ask(Arns.FunctionRef ref, String key, long now) {
     return Asks.on(sharding.entityRefFor(FunctionEntity.TYPE_KEY, ref.name())
             .<Reply<FunctionEntity.InvokeTarget>>ask(replyTo -> new FunctionEntity.ResolveInvokeTarget(ref.qualifier(),
                 replyTo), askTimeout), executor)

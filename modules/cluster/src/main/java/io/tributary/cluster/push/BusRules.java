@@ -23,7 +23,8 @@ import software.amazon.event.ruler.RuleCompiler;
  * used for {@code ttl} after it was fetched from the bus's {@link EventBusEntity}, then fetched
  * again (and compiled again only when the bus's version changed); a change made through this node
  * drops its copy at once ({@link #forget}). So a rule change applies on this node at once and on
- * the others within the ttl, as AWS's rule changes also take a moment to apply everywhere.
+ * the others within the ttl, as AWS's rule changes also take a moment to apply everywhere. While a
+ * fresh copy is asked for, the older one serves (for up to a minute: see {@link #compiled}).
  *
  * <p>Matching is event-ruler's {@code rulesForJSONEvent}, the array-consistent matcher EventBridge's
  * patterns are defined by: {@code {"source":["shop"],"detail":{"total":[{"numeric":[">",100]}]}}}
@@ -96,8 +97,12 @@ public final class BusRules {
 
   /** Drops this node's copy of {@code busName}'s rules: a change was just made through this node. */
   public void forget(String busName) {
+    forgotten.merge(busName, 1L, Long::sum);
     buses.remove(busName);
   }
+
+  /** How often each bus's copy was dropped: a fetch begun before a drop does not store what it got. */
+  private final Map<String, Long> forgotten = new ConcurrentHashMap<>();
 
   private static List<EventRule> match(Compiled compiled, String eventJson) {
     if (compiled.rules().isEmpty()) {
@@ -119,12 +124,46 @@ public final class BusRules {
     return matched;
   }
 
+  /**
+   * The bus's compiled rules: this node's copy while younger than the ttl; after that a fresh one is
+   * asked for (one ask at a time per bus) and, until it comes, the older copy serves for up to
+   * {@link #STALE_LIMIT}, so that events keep being matched while the bus's entity is on a node
+   * just lost.
+   */
   private CompletionStage<Compiled> compiled(String busName) {
     Compiled current = buses.get(busName);
     long now = nanoTime.getAsLong();
     if (current != null && now - current.fetchedAt() < ttlNanos) {
       return CompletableFuture.completedFuture(current);
     }
+    CompletableFuture<Compiled> fresh = refreshing.get(busName);
+    if (fresh == null) {
+      CompletableFuture<Compiled> mine = new CompletableFuture<>();
+      fresh = refreshing.putIfAbsent(busName, mine);
+      if (fresh == null) {
+        fresh = mine;
+        fetch(busName, now).whenComplete((compiled, failure) -> {
+          refreshing.remove(busName, mine);
+          if (failure != null) {
+            mine.completeExceptionally(failure);
+          } else {
+            mine.complete(compiled);
+          }
+        });
+      }
+    }
+    if (current != null && now - current.fetchedAt() < STALE_LIMIT.toNanos()) {
+      return CompletableFuture.completedFuture(current);
+    }
+    return fresh;
+  }
+
+  /** How long a bus's copy may serve past its ttl while no fresh one can be had. */
+  static final Duration STALE_LIMIT = Duration.ofMinutes(1);
+  private final Map<String, CompletableFuture<Compiled>> refreshing = new ConcurrentHashMap<>();
+
+  private CompletionStage<Compiled> fetch(String busName, long now) {
+    long generation = forgotten.getOrDefault(busName, 0L);
     return Asks.on(sharding.entityRefFor(EventBusEntity.TYPE_KEY, busName)
             .<Reply<EventBusEntity.RuleSet>>ask(EventBusEntity.GetRules::new, askTimeout), executor)
         .thenApply(reply -> {
@@ -136,7 +175,9 @@ public final class BusRules {
           Compiled next = latest != null && latest.version() == set.version()
               ? new Compiled(latest.version(), latest.machine(), latest.rules(), now)
               : compile(set, now);
-          buses.put(busName, next);
+          if (forgotten.getOrDefault(busName, 0L) == generation) {
+            buses.put(busName, next);
+          }
           return next;
         });
   }
